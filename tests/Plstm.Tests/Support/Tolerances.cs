@@ -1,0 +1,42 @@
+namespace Plstm.Tests.Support;
+
+/// <summary>
+/// The one place for every numeric tolerance of the test suite (golden vectors and property tests).
+/// An element passes when <c>|actual − expected| ≤ atol + rtol·|expected|</c>.
+/// </summary>
+public static class Tolerances
+{
+    /// <summary>Relative tolerance of float64 comparisons (property tests; default of golden files).</summary>
+    public const double Float64Rtol = 1e-9;
+
+    /// <summary>Absolute tolerance of float64 comparisons (property tests; default of golden files).</summary>
+    public const double Float64Atol = 1e-10;
+
+    /// <summary>Golden files carry their own <c>tolerance</c>; this is used only when a file has none.</summary>
+    public const double GoldenDefaultRtol = Float64Rtol;
+
+    /// <summary>Golden files carry their own <c>tolerance</c>; this is used only when a file has none.</summary>
+    public const double GoldenDefaultAtol = Float64Atol;
+
+    /// <summary>float32 rule, absolute part: <c>2e-5 · max(1, max|expected|)</c> (max over the whole array).</summary>
+    public const double Float32AbsScale = 2e-5;
+
+    /// <summary>float32 rule, relative part: <c>1e-4 · |expected|</c>.</summary>
+    public const double Float32Rtol = 1e-4;
+
+    /// <summary>Human-readable form of the float32 rule, for failure messages.</summary>
+    public const string Float32Rule = "|a−e| ≤ 2e-5·max(1, max|e|) + 1e-4·|e|";
+
+    /// <summary>The absolute part of the float32 rule for an array whose largest magnitude is <paramref name="maxAbsExpected"/>.</summary>
+    public static double Float32Atol(double maxAbsExpected) => Float32AbsScale * Math.Max(1.0, maxAbsExpected);
+
+    /// <summary>The absolute part of the float32 rule for <paramref name="expected"/> (max over the whole array).</summary>
+    public static double Float32Atol(Tensor expected)
+    {
+        ArgumentNullException.ThrowIfNull(expected);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        double maxAbs = expected.numel() == 0 ? 0.0 : expected.detach().abs().max().to(ScalarType.Float64).item<double>();
+        return Float32Atol(maxAbs);
+    }
+}
