@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Plstm.Tests.Support;
 
 namespace Plstm.Tests.Golden;
@@ -55,6 +56,50 @@ public static class GoldenCases
         var data = new TheoryData<string>();
         foreach (var id in Ids()) data.Add(id);
         return data;
+    }
+
+    /// <summary>
+    /// The ids as xunit theory data, leaving out files of the given kinds (those have their own test class, e.g.
+    /// <c>plstm2d_layer</c> in <c>Layers/LayerGoldenTests</c>). Unreadable files and the unusable-folder marker stay in.
+    /// </summary>
+    public static TheoryData<string> AllExcept(params string[] kinds)
+    {
+        var data = new TheoryData<string>();
+        foreach (var id in Ids())
+        {
+            if (id != ExtraProblemId && kinds.Contains(PeekKind(PathOf(id)))) continue;
+            data.Add(id);
+        }
+        return data;
+    }
+
+    private static string PathOf(string id) => id.StartsWith(ExtraPrefix, StringComparison.Ordinal)
+        ? Path.Combine(ExtraDirectory ?? "", id[ExtraPrefix.Length..])
+        : Path.Combine(BundledDirectory, id);
+
+
+    /// <summary>The top-level "kind" of a golden file, read without parsing its arrays.</summary>
+    public static string? PeekKind(string path)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(File.ReadAllBytes(path));
+            while (reader.Read())
+            {
+                if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1)
+                {
+                    bool isKind = reader.ValueTextEquals("kind");
+                    reader.Read();
+                    if (isKind) return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    reader.Skip();
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON: not one of ours (the operator harness reports unreadable files).
+        }
+        return null;
     }
 
     /// <summary>Maps a case id to its file; fails the test with a clear message when that is impossible.</summary>

@@ -1,0 +1,234 @@
+using Plstm.Ops.TwoD;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Plstm.Layers;
+
+/// <summary>
+/// The fused 2D pLSTM layer used by every vision model (reference <c>pLSTM2DLayerFused</c>, models §2; wiring and
+/// parameter layout as in the golden README section <c>plstm2d_layer</c>). Input and output <c>[B, X, Y, D]</c>
+/// (x = patch rows, y = patch columns), any grid size.
+/// </summary>
+/// <remarks>
+/// <para>Per cell: q, k, v per head (<see cref="QueryKeyValueProjection"/>); 4H raw S/T/M gates whose index n = 4h + o
+/// is read by the operator as (head h, orientation o); in P-mode an orientation gate o_n; the direct gate d_h.
+/// All heads and orientations then run in ONE call of <see cref="Plstm2DFused.Forward"/> (heads folded into the batch),
+/// with scale DK^−½: the sum over the 4 flipped scans plus the direct term once. Each head is RMS-normalised over its
+/// DV channels, heads are concatenated head-major and projected D → D without bias.</para>
+/// <para>Padding: the layer never pads x. The operator pads the already gated q/k/v/S/T/M/d internally (padded cells
+/// have zero k and v and cannot feed real cells) and crops back (clarification 4); padding x itself would let the
+/// q/k/v biases of padded cells leak into real cells through the flipped orientations.</para>
+/// <para>Parameters (reference state_dict names): P-mode <c>orientation_bias [4,H]</c>, <c>orientation_weight
+/// [4,H,D]</c>, <c>source.*</c>, <c>transition.*</c>, <c>mark.*</c>; D-mode <c>source_r/_d.*</c>,
+/// <c>transition_r/_d/_rd.*</c>, <c>mark_l/_u.*</c>; both <c>direct.bias</c>, <c>query.*</c>, <c>key.*</c>,
+/// <c>value_.*</c>, <c>mhnorm.scale</c>, <c>outprojection.weight [D, H·DV]</c>. Parameters are cast to the input's dtype
+/// in the forward pass (the reference's compute dtype), so float32 parameters can run a bfloat16 input.</para>
+/// </remarks>
+public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
+{
+    // Field names are the reference state_dict names (TorchSharp registers fields under their names), declared in the
+    // reference's registration order. Not readonly: Module.to(dtype/device) replaces parameters through the fields.
+
+    // P-mode only.
+    private Parameter? orientation_bias;          // [4, H]
+    private Parameter? orientation_weight;        // [4, H, D]
+    private SourceGate? source;
+    private TransitionGate? transition;
+    private MarkGate? mark;
+
+    // D-mode only.
+    private SourceGate? source_r;
+    private SourceGate? source_d;
+    private TransitionGate? transition_r;
+    private TransitionGate? transition_d;
+    private TransitionGate? transition_rd;
+    private MarkGate? mark_l;
+    private MarkGate? mark_u;
+
+    // Both modes.
+    private DirectGate direct;
+    private QueryKeyValueProjection query;
+    private QueryKeyValueProjection key;
+    private QueryKeyValueProjection value_;
+    private MultiHeadRmsNorm mhnorm;
+    private Linear outprojection;
+
+    /// <summary>Creates the layer with reference-initialised parameters (float32, CPU; use <c>.to(…)</c> to move).</summary>
+    /// <param name="name">Module name.</param>
+    /// <param name="config">Layer configuration; validated here.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="config"/> is null.</exception>
+    /// <exception cref="ArgumentException">An invalid config field (<see cref="ArgumentException.ParamName"/> names it).</exception>
+    public Plstm2DLayer(string name, Plstm2DLayerConfig config) : base(name)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        Config = config;
+        int d = config.InputDim, h = config.NumHeads, n = config.GateHeads;
+        bool dep = config.InputDependentGates;
+
+        // The S/T/M sub-layers have 4H gates and 4H sub-heads (models §2.2: gate n reads input group n).
+        if (config.Mode == Plstm2DMode.P)
+        {
+            orientation_bias = new Parameter(empty(4, h));
+            orientation_weight = new Parameter(empty(4, h, d));
+            source = new SourceGate("source", n, d, n, config.SourceBiasInit, dep);
+            transition = new TransitionGate("transition", n, d, n, config.TransitionBiasInit, config.TransitionFactor, dep);
+            mark = new MarkGate("mark", n, d, n, config.MarkBiasInit, dep);
+        }
+        else
+        {
+            source_r = new SourceGate("source_r", n, d, n, config.SourceBiasInit, dep);
+            source_d = new SourceGate("source_d", n, d, n, config.SourceBiasInit, dep);
+            transition_r = new TransitionGate("transition_r", n, d, n, config.TransitionBiasInit, config.TransitionFactor, dep);
+            transition_d = new TransitionGate("transition_d", n, d, n, config.TransitionBiasInit, config.TransitionFactor, dep);
+            transition_rd = new TransitionGate("transition_rd", n, d, n, config.TransitionBiasInit, config.TransitionFactor, dep);
+            mark_l = new MarkGate("mark_l", n, d, n, config.MarkBiasInit, dep);
+            mark_u = new MarkGate("mark_u", n, d, n, config.MarkBiasInit, dep);
+        }
+        direct = new DirectGate("direct", h, config.DirectBiasInit);
+        query = new QueryKeyValueProjection("query", d, h, config.DK, 1, config.QkvSubHeads, config.QkvBias);
+        key = new QueryKeyValueProjection("key", d, h, config.DK, 1, config.QkvSubHeads, config.QkvBias);
+        value_ = new QueryKeyValueProjection("value_", d, h, config.DV, 1, config.QkvSubHeads, config.QkvBias);
+        mhnorm = new MultiHeadRmsNorm("mhnorm", h, config.DV, config.NormEps);
+        outprojection = nn.Linear(h * config.DV, d, hasBias: false);
+        ResetOwnParameters();
+        RegisterComponents();
+    }
+
+    /// <summary>The (validated) configuration.</summary>
+    public Plstm2DLayerConfig Config { get; }
+
+    /// <summary>Which exact form of the operator runs the scans: <see cref="Plstm2DForm.Hierarchical"/> (default) or
+    /// <see cref="Plstm2DForm.Naive"/> (cell-by-cell oracle, for tests). Both give the same result.</summary>
+    public Plstm2DForm Form { get; set; } = Plstm2DForm.Hierarchical;
+
+    /// <summary>Re-initialises every parameter as the vision configs do (see the sub-layers; orientation bias
+    /// linspace over heads, orientation weight 0, out-projection SmallInit).</summary>
+    public void ResetParameters()
+    {
+        foreach (var gate in new[] { source, source_r, source_d }) gate?.ResetParameters();
+        foreach (var gate in new[] { transition, transition_r, transition_d, transition_rd }) gate?.ResetParameters();
+        foreach (var gate in new[] { mark, mark_l, mark_u }) gate?.ResetParameters();
+        direct.ResetParameters();
+        query.ResetParameters();
+        key.ResetParameters();
+        value_.ResetParameters();
+        mhnorm.ResetParameters();
+        ResetOwnParameters();
+    }
+
+    private void ResetOwnParameters()
+    {
+        using var noGrad = no_grad();
+        if (orientation_bias is not null && orientation_weight is not null)
+        {
+            // linspace over the head axis, the same for all 4 rows (H = 1 gives [low], as torch.linspace).
+            var heads = linspace(Config.OrientationBiasLow, Config.OrientationBiasHigh, Config.NumHeads, dtype: orientation_bias.dtype);
+            orientation_bias.copy_(heads.unsqueeze(0).expand(4, Config.NumHeads));
+            nn.init.zeros_(orientation_weight);
+        }
+        // The torch reference leaves PyTorch's default Linear init (uniform ±1/√D) here although its config asks for
+        // SmallInit; the JAX reference (used for the paper's runs) applies SmallInit. We follow the config and JAX
+        // (models §6.6 recommendation): normal with std √(2/(5·fan_in)), fan_in = H·DV = D.
+        nn.init.normal_(outprojection.weight!, 0.0, SmallInit.Std(outprojection.weight!.shape[1]));
+    }
+
+    /// <summary>Runs the layer on <c>[B, X, Y, D]</c> and returns <c>[B, X, Y, D]</c>.</summary>
+    /// <exception cref="ArgumentException">x is not a floating-point <c>[B, X, Y, D]</c> tensor with positive sizes.</exception>
+    public override Tensor forward(Tensor x)
+    {
+        CheckInput(x);
+        using var scope = NewDisposeScope();
+        var cfg = Config;
+        long B = x.shape[0], X = x.shape[1], Y = x.shape[2];
+        int H = cfg.NumHeads, D = cfg.InputDim, G = cfg.GateHeads;
+
+        var q = query.forward(x);                                                            // [B, X, Y, H, DK, 1]
+        var k = key.forward(x);                                                              // [B, X, Y, H, DK, 1]
+        var v = value_.forward(x);                                                           // [B, X, Y, H, DV, 1]
+        var d = direct.forward(x);                                                           // [B, X, Y, H, 1, 1, 1, 1]
+
+        // Operator gates per cell, gate axis n = 4h + orientation (what the kernel reads), all [B, X, Y, 4H, …].
+        Tensor sR, sD, tRl, tDu, mL, mU;
+        Tensor? tDl, tRu;
+        if (cfg.Mode == Plstm2DMode.P)
+        {
+            var w = orientation_weight!.to_type(x.dtype);
+            var logits = orientation_bias!.to_type(x.dtype)
+                + einsum("ohc,bxyc->bxyoh", w, x) * (cfg.OrientationScale / D);              // [B, X, Y, 4, H]
+            // Flattened orientation-major (n = row·H + head) and used as is on the 4H gate axis, which the kernel reads
+            // head-major: a pure relabelling, kept for parameter parity with the reference (models §2.4).
+            var o = sigmoid(logits).reshape(B, X, Y, G);                                     // [B, X, Y, 4H]
+            var oS = o.reshape(B, X, Y, G, 1, 1, 1) * source!.forward(x);                    // [B, X, Y, 4H, 1, 1, 1]
+            var oT = o.reshape(B, X, Y, G, 1, 1) * transition!.forward(x);                   // [B, X, Y, 4H, 1, 1]
+            // As implemented in all reference frameworks: the d-side gets 1 − o·S and 1 − o·T (not (1 − o)·S).
+            sR = oS;
+            sD = 1.0 - oS;
+            tRl = oT;
+            tRu = oT;
+            tDu = 1.0 - oT;
+            tDl = tDu;
+            mL = mark!.forward(x);                                                           // [B, X, Y, 4H, 1, 1, 1]
+            mU = mL;
+        }
+        else
+        {
+            sR = source_r!.forward(x);
+            sD = source_d!.forward(x);
+            tRl = transition_r!.forward(x);
+            tDu = transition_d!.forward(x);
+            var tRd = transition_rd!.forward(x);
+            // Only one turn exists, so exactly one path joins two cells: L lets state turn up → right, R left → down.
+            tRu = cfg.DModeChirality == "L" ? tRd : null;
+            tDl = cfg.DModeChirality == "R" ? tRd : null;
+            mL = mark_l!.forward(x);
+            mU = mark_u!.forward(x);
+        }
+
+        var inputs = new Plstm2DFusedInputs(
+            HeadsToBatch(q, H), HeadsToBatch(k, H), HeadsToBatch(v, H),
+            GatesToBatch(sR, H), GatesToBatch(sD, H),
+            GatesToBatch(tRl, H), GatesToBatch(tDu, H),
+            tDl is null ? null : GatesToBatch(tDl, H), tRu is null ? null : GatesToBatch(tRu, H),
+            GatesToBatch(mL, H), GatesToBatch(mU, H), HeadsToBatch(d, H));
+        var scanned = Plstm2DFused.Forward(inputs, cfg.Levels, 1.0 / Math.Sqrt(cfg.DK), Form); // [B·H, X, Y, DV, 1]
+
+        var perHead = scanned.reshape(B, H, X, Y, cfg.DV).permute(0, 2, 3, 1, 4);           // [B, X, Y, H, DV]
+        var normed = mhnorm.forward(perHead).reshape(B, X, Y, H * cfg.DV);                   // [B, X, Y, H·DV], head-major
+        var y = nn.functional.linear(normed, outprojection.weight!.to_type(x.dtype));        // [B, X, Y, D]
+        return y.MoveToOuterDisposeScope();
+    }
+
+    /// <summary><c>[B, X, Y, H, …]</c> → <c>[B·H, X, Y, …]</c> (batch-major, head-minor).</summary>
+    private static Tensor HeadsToBatch(Tensor t, int heads)
+    {
+        var rest = t.shape[4..];
+        var order = new long[] { 0, 3, 1, 2 }.Concat(Enumerable.Range(4, rest.Length).Select(i => (long)i)).ToArray();
+        return t.permute(order).reshape([t.shape[0] * heads, t.shape[1], t.shape[2], .. rest]);
+    }
+
+    /// <summary><c>[B, X, Y, 4H, …]</c> with n = 4h + o → <c>[B·H, 4, X, Y, …]</c>.</summary>
+    private static Tensor GatesToBatch(Tensor t, int heads)
+    {
+        long b = t.shape[0], x = t.shape[1], y = t.shape[2];
+        var rest = t.shape[4..];
+        var split = t.reshape([b, x, y, heads, 4, .. rest]);                                 // [B, X, Y, H, 4, ...]
+        var order = new long[] { 0, 3, 4, 1, 2 }.Concat(Enumerable.Range(5, rest.Length).Select(i => (long)i)).ToArray();
+        return split.permute(order).reshape([b * heads, 4, x, y, .. rest]);                  // [B·H, 4, X, Y, ...]
+    }
+
+    private void CheckInput(Tensor x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        int d = Config.InputDim;
+        string expected = $"[B, X, Y, D={d}]";
+        string actual = "[" + string.Join(", ", x.shape) + "]";
+        if (x.dim() != 4 || x.shape[3] != d)
+            throw new ArgumentException($"{nameof(Plstm2DLayer)}: x must have shape {expected}, got {actual}.", nameof(x));
+        if (x.shape[0] <= 0 || x.shape[1] <= 0 || x.shape[2] <= 0)
+            throw new ArgumentException($"{nameof(Plstm2DLayer)}: x must have shape {expected} with B, X, Y ≥ 1, got {actual}.", nameof(x));
+        if (!x.is_floating_point())
+            throw new ArgumentException($"{nameof(Plstm2DLayer)}: x must be a floating-point tensor of shape {expected}, got {x.dtype}.", nameof(x));
+    }
+}
