@@ -1,0 +1,85 @@
+using Plstm.Layers;
+using Plstm.Tests.Support;
+
+namespace Plstm.Tests.Layers.OneD;
+
+/// <summary>The JT &gt; 1 transition of the 1D layer (models §3.2): exponential orthogonalisation and the bound on T.</summary>
+public sealed class Plstm1DTransitionTests
+{
+    [Fact]
+    public void Exponential_orthogonalisation_yields_orthogonal_matrices()
+    {
+        var g = new Generator(11);
+        // Entries of M − Mᵀ ~ N(0, 0.57): Frobenius norms from well below to well above 1 (both branches of max(‖A‖, 1)).
+        var m = eye(4, dtype: float64) + 0.4 * randn(new long[] { 64, 4, 4 }, dtype: float64, generator: g);
+        var u = TransitionGate.ExponentialOrthogonalize(m);
+        var identity = eye(4, dtype: float64).expand(64, 4, 4);
+        TensorAssert.AssertClose(matmul(u.transpose(-2, -1), u), identity, "UᵀU", 0, 1e-6);
+        TensorAssert.AssertClose(matmul(u, u.transpose(-2, -1)), identity, "UUᵀ", 0, 1e-6);
+        var norms = (m - m.transpose(-2, -1)).square().sum(new long[] { -2, -1 }).sqrt();
+        Assert.True(norms.min().item<double>() < 1.0 && norms.max().item<double>() > 2.0, "norm range not exercised");
+        // det = +1: the exponential of a skew matrix is a rotation.
+        TensorAssert.AssertClose(linalg.det(u), ones(64, dtype: float64), "det U", 0, 1e-6);
+    }
+
+    [Fact]
+    public void Exponential_orthogonalisation_is_the_truncated_exponential_of_the_skew_part()
+    {
+        var g = new Generator(12);
+        var m = 0.3 * randn(new long[] { 10, 3, 3 }, dtype: float64, generator: g);
+        var a = 0.5 * (m - m.transpose(-2, -1));
+        // Normalisation cancels: with ‖A‖ ≤ 2 the 16-term series equals exp(A) to ~1e-9 or better.
+        TensorAssert.AssertClose(TransitionGate.ExponentialOrthogonalize(m, factor: 0.5), linalg.matrix_exp(a), "exp", 0, 1e-9);
+        // Order 1 is the identity; a symmetric M (zero skew part) gives the identity for every order.
+        TensorAssert.AssertClose(TransitionGate.ExponentialOrthogonalize(m, order: 1), eye(3, dtype: float64).expand(10, 3, 3), "order 1", 0, 0);
+        var sym = m + m.transpose(-2, -1);
+        TensorAssert.AssertClose(TransitionGate.ExponentialOrthogonalize(sym), eye(3, dtype: float64).expand(10, 3, 3), "symmetric", 0, 1e-15);
+    }
+
+    [Fact]
+    public void Transition_matrices_have_eigenvalues_inside_the_unit_disk()
+    {
+        using var gate = new TransitionGate("transition", 3, 16, 1, 1.0, jt: 4);
+        gate.to(float64);
+        var g = new Generator(13);
+        using (no_grad())
+        {
+            gate.EigenvaluesBias.copy_(0.3 * randn(gate.EigenvaluesBias.shape, dtype: float64, generator: g));
+            gate.EigenvaluesWeight.copy_(0.3 * randn(gate.EigenvaluesWeight.shape, dtype: float64, generator: g));
+            foreach (var p in new[] { gate.InprojBias!, gate.OutprojBias! })
+                p.copy_(eye(4, dtype: float64) + 0.4 * randn(p.shape, dtype: float64, generator: g));
+            foreach (var p in new[] { gate.InprojWeight!, gate.OutprojWeight! })
+                p.copy_(0.05 * randn(p.shape, dtype: float64, generator: g));
+        }
+        var x = randn(new long[] { 4, 9, 16 }, dtype: float64, generator: g);
+        var t = gate.forward(x).detach();                                                    // [4, 9, 3, 4, 4]
+        Assert.Equal(new long[] { 4, 9, 3, 4, 4 }, t.shape);
+        var radius = linalg.eigvals(t).abs().max().item<double>();
+        Assert.True(radius <= 1.0 + 1e-9, $"spectral radius {radius}");
+        Assert.True(radius > 0.3, "vacuous: transitions are tiny");
+        // Singular values are |tanh(5λ)| (U, V orthogonal up to ~1e-7).
+        var sv = linalg.svdvals(t).sort(-1).Values;
+        var z = gate.EigenvaluesBias + einsum("hjc,btc->bthj", gate.EigenvaluesWeight.select(1, 0), x);
+        var expected = tanh(5.0 * z).abs().sort(-1).Values;
+        TensorAssert.AssertClose(sv, expected.detach(), "singular values", 0, 1e-6);
+    }
+
+    [Fact]
+    public void JT1_reduces_to_tanh_of_5_lambda()
+    {
+        using var gate = new TransitionGate("transition", 2, 8, 1, 1.0, jt: 1);
+        gate.to(float64);
+        var g = new Generator(14);
+        using (no_grad())
+        {
+            gate.EigenvaluesBias.copy_(0.2 * randn(gate.EigenvaluesBias.shape, dtype: float64, generator: g));
+            gate.EigenvaluesWeight.copy_(0.2 * randn(gate.EigenvaluesWeight.shape, dtype: float64, generator: g));
+        }
+        Assert.Null(gate.InprojBias);
+        Assert.Null(gate.OutprojWeight);
+        var x = randn(new long[] { 3, 5, 8 }, dtype: float64, generator: g);
+        var expected = tanh(5.0 * (gate.EigenvaluesBias.squeeze(-1)
+            + einsum("hc,btc->bth", gate.EigenvaluesWeight.select(1, 0).select(1, 0), x)));
+        TensorAssert.AssertClose(gate.forward(x).detach(), expected.detach().reshape(3, 5, 2, 1, 1), "T", 0, 1e-15);
+    }
+}
