@@ -1,0 +1,56 @@
+using static TorchSharp.torch;
+
+namespace Plstm.Bench;
+
+/// <summary>
+/// Guards the benchmark: before anything is timed, the hierarchical form must reproduce the naive one on the very
+/// inputs being benchmarked (outputs, final border states and every input gradient).
+/// </summary>
+public static class ParityCheck
+{
+    /// <summary>Largest allowed absolute difference of outputs and final states (float32).</summary>
+    public const double OutputTolerance = 1e-3;
+
+    /// <summary>Largest allowed difference of gradients, relative to the largest gradient entry (at least 1).</summary>
+    public const double GradientTolerance = 1e-3;
+
+    /// <summary>Compares both forms on <paramref name="workload"/>; returns a one-line report or throws.</summary>
+    /// <exception cref="InvalidOperationException">The forms disagree.</exception>
+    public static string Verify(Workload workload)
+    {
+        using var scope = NewDisposeScope();
+        var naiveInputs = workload.FreshInputs();
+        var fastInputs = workload.FreshInputs();
+        var naive = Workload.Forward(Form.Naive, naiveInputs);
+        var fast = Workload.Forward(Form.Hierarchical, fastInputs);
+        naive.Y.sum().backward();
+        fast.Y.sum().backward();
+
+        double outputDiff = new[]
+        {
+            MaxAbs(naive.Y - fast.Y),
+            MaxAbs(naive.FinalRight - fast.FinalRight),
+            MaxAbs(naive.FinalBottom - fast.FinalBottom),
+        }.Max();
+        var pairs = Leaves(naiveInputs).Zip(Leaves(fastInputs));
+        double gradDiff = 0, gradScale = 1;
+        foreach (var (n, f) in pairs)
+        {
+            var gn = n.grad ?? throw new InvalidOperationException("naive form produced no gradient");
+            var gf = f.grad ?? throw new InvalidOperationException("hierarchical form produced no gradient");
+            gradDiff = Math.Max(gradDiff, MaxAbs(gn - gf));
+            gradScale = Math.Max(gradScale, MaxAbs(gn));
+        }
+
+        var report = $"{workload.Grid}x{workload.Grid}: max |Y_naive - Y_parallel| = {outputDiff:G3} (|Y| <= {MaxAbs(naive.Y):F2}), "
+            + $"max gradient difference = {gradDiff:G3} (largest gradient {gradScale:F2})";
+        if (!(outputDiff < OutputTolerance) || !(gradDiff < GradientTolerance * gradScale))
+            throw new InvalidOperationException($"parity check failed, hierarchical != naive: {report}");
+        return report;
+    }
+
+    private static IEnumerable<Tensor> Leaves(Plstm.Ops.TwoD.Plstm2DInputs i) =>
+        [i.Q, i.K, i.V, i.S0r, i.S0d, i.T0rl, i.T0du, i.T0dl!, i.T0ru!, i.M0l, i.M0u, i.D0];
+
+    private static double MaxAbs(Tensor t) => t.abs().max().item<float>();
+}

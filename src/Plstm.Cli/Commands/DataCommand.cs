@@ -1,0 +1,122 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.Globalization;
+using Plstm.Data.ArrowPointing;
+
+namespace Plstm.Cli.Commands;
+
+/// <summary>
+/// <c>plstm data …</c>: dataset generation. <c>plstm data arrows</c> writes an arrow-pointing (APE) dataset as
+/// <c>00000.png</c>, <c>00001.png</c>, … and <c>labels.jsonl</c> (see <see cref="ArrowPointingExport"/>).
+/// </summary>
+public sealed class DataCommand : IVerb
+{
+    /// <inheritdoc />
+    public Command Create()
+    {
+        var data = new Command("data", "Generate datasets.");
+        data.Subcommands.Add(CreateArrows());
+        // A group without a sub-verb has nothing to do: show its help, as the root command does.
+        data.SetAction(parseResult => new HelpAction().Invoke(parseResult));
+        return data;
+    }
+
+    private static Command CreateArrows()
+    {
+        var seed = new Option<long>("--seed")
+        {
+            Description = "Dataset seed (numpy seed of the reference generator; paper: train 43–47, val 100042, "
+                + "val-ext 100043, test 200042, test-ext 200043).",
+            Required = true,
+        };
+        AddCheck(seed, v => v >= 0, "--seed must be non-negative.");
+
+        var size = new Option<int>("--size")
+        {
+            Description = "Image side in pixels at paper scale (192 for training, 384 for the extrapolation test).",
+            Required = true,
+        };
+        AddCheck(size, v => v >= 1, "--size must be at least 1.");
+
+        var count = new Option<long>("--count")
+        {
+            Description = "Number of images (indices 0 … count − 1).",
+            Required = true,
+        };
+        AddCheck(count, v => v >= 1, "--count must be at least 1.");
+
+        var output = new Option<string>("--out")
+        {
+            Description = "Output folder; must not exist or be empty. It appears only once complete.",
+            Required = true,
+        };
+        AddCheck(output, v => !string.IsNullOrWhiteSpace(v), "--out must name a folder.");
+
+        var scale = new Option<double>("--scale")
+        {
+            Description = "Divide image size, padding, radius, arrow length and width by this factor (CPU-scale "
+                + "variant; width stays ≥ 1). Default 1 (paper scale).",
+            DefaultValueFactory = _ => 1.0,
+        };
+        AddCheck(scale, v => double.IsFinite(v) && v >= 1, "--scale must be a number ≥ 1.");
+
+        var arrows = new Command("arrows",
+            "Write an arrow-pointing dataset: DIR/00000.png … (grayscale, 0/255) and DIR/labels.jsonl with "
+            + "{index, label, L, W, ax, ay, phi, cx, cy, r} per image.")
+        {
+            seed, size, count, output, scale,
+        };
+        arrows.SetAction((parseResult, cancellationToken) =>
+        {
+            var settings = BuildSettings(parseResult.GetValue(size), parseResult.GetValue(seed), parseResult.GetValue(scale));
+            string folder = parseResult.GetValue(output)!;
+            long n = parseResult.GetValue(count);
+            // Checked here as well as in the exporter so that the user gets a usage error, not a failure.
+            if (File.Exists(folder) || (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any()))
+                throw new CliUsageException($"--out '{folder}' already exists and is not an empty folder.");
+
+            var result = ArrowPointingExport.Write(settings, n, folder, cancellationToken);
+            var writer = parseResult.InvocationConfiguration.Output;
+            writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"wrote {result.Count} images of {result.ImageSize}×{result.ImageSize} ({result.Positives} with label 1) and {ArrowPointingExport.LabelsFileName} to {result.Folder}"));
+            return Task.FromResult(PlstmApp.Success);
+        });
+        return arrows;
+    }
+
+    /// <summary>Adds a range check to <paramref name="option"/> that reports <paramref name="message"/> as a parse error.</summary>
+    private static void AddCheck<T>(Option<T> option, Func<T, bool> isValid, string message) =>
+        option.Validators.Add(result =>
+        {
+            T? value;
+            try
+            {
+                value = result.GetValueOrDefault<T>();
+            }
+            catch (InvalidOperationException)
+            {
+                // The token does not convert (e.g. "--seed x"): the parser reports that error itself.
+                return;
+            }
+            if (value is null || !isValid(value)) result.AddError(message);
+        });
+
+    private static ArrowPointingSettings BuildSettings(int size, long seed, double scale)
+    {
+        try
+        {
+            var settings = ArrowPointingSettings.Paper(size, seed);
+            if (scale != 1.0) settings = settings.Scaled(scale);
+            settings.Validate();
+            return settings;
+        }
+        catch (ArgumentException ex)
+        {
+            // Size/scale combinations that cannot be drawn are the user's choice: report them as usage errors.
+            string message = ex is ArgumentOutOfRangeException { ParamName: "factor" }
+                ? $"--scale {scale.ToString(CultureInfo.InvariantCulture)} must divide --size {size} into a whole number of pixels."
+                : $"--size {size} with --scale {scale.ToString(CultureInfo.InvariantCulture)} cannot be drawn: {ex.Message}";
+            throw new CliUsageException(message, ex);
+        }
+    }
+}

@@ -1,0 +1,93 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
+using Plstm.Cli.Commands;
+
+namespace Plstm.Cli;
+
+/// <summary>
+/// Builds the <c>plstm</c> command tree and runs it. Every failure ends as a single line on the error writer and a
+/// non-zero exit code; no stack trace ever reaches the user.
+/// </summary>
+public static class PlstmApp
+{
+    /// <summary>Exit code of a successful run.</summary>
+    public const int Success = 0;
+
+    /// <summary>Exit code when a command fails while running.</summary>
+    public const int Failure = 1;
+
+    /// <summary>Exit code when the command line itself is invalid (unknown verb or option, bad value).</summary>
+    public const int UsageError = 2;
+
+    /// <summary>The executable's name, used as the prefix of error lines.</summary>
+    public const string Name = "plstm";
+
+    /// <summary>
+    /// Creates the root command with <c>--help</c> and <c>--version</c> options and every verb listed in
+    /// <see cref="Verbs.All"/>.
+    /// </summary>
+    public static Command BuildRootCommand()
+    {
+        // A plain Command named "plstm" rather than RootCommand, whose name would be the assembly's (Plstm.Cli).
+        var root = new Command(Name,
+            "pLSTM (parallelizable Linear Source Transition Mark networks) on TorchSharp.");
+        root.Options.Add(new HelpOption());
+        root.Options.Add(new VersionOption());
+        foreach (var verb in Verbs.All)
+            root.Subcommands.Add(verb.Create());
+        // Without a verb there is nothing to do: show the help rather than exiting silently.
+        root.SetAction(parseResult => new HelpAction().Invoke(parseResult));
+        return root;
+    }
+
+    /// <summary>Parses <paramref name="args"/>, runs the selected action and returns the process exit code.</summary>
+    /// <param name="args">The command-line arguments, without the executable name.</param>
+    /// <param name="output">Where help, version and normal output go.</param>
+    /// <param name="error">Where the one-line error message goes.</param>
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        try
+        {
+            var parseResult = BuildRootCommand().Parse(args);
+            if (parseResult.Action is ParseErrorAction)
+            {
+                var messages = string.Join("; ", parseResult.Errors.Select(e => e.Message.TrimEnd('.')));
+                WriteError(error, $"{messages} (see '{Name} --help')");
+                return UsageError;
+            }
+
+            var configuration = new InvocationConfiguration
+            {
+                Output = output,
+                Error = error,
+                // Exceptions propagate to the catch below, which prints one line instead of a stack trace.
+                EnableDefaultExceptionHandler = false,
+            };
+            return parseResult.Invoke(configuration);
+        }
+        catch (Exception ex)
+        {
+            WriteError(error, Describe(ex));
+            return ex is CliUsageException ? UsageError : Failure;
+        }
+    }
+
+    private static string Describe(Exception ex)
+    {
+        // Wrappers such as TargetInvocationException or TypeInitializationException hide the useful message.
+        var root = ex is CliUsageException ? ex : ex.GetBaseException();
+        var message = string.IsNullOrWhiteSpace(root.Message) ? root.GetType().Name : root.Message;
+        return root is CliUsageException or IOException or UnauthorizedAccessException or ArgumentException
+            or InvalidOperationException or NotSupportedException or FormatException
+            ? message
+            : $"{root.GetType().Name}: {message}";
+    }
+
+    private static void WriteError(TextWriter error, string message)
+    {
+        var oneLine = string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        error.WriteLine($"{Name}: error: {oneLine}");
+        error.Flush();
+    }
+}

@@ -1,0 +1,3 @@
+using Plstm.Cli;
+
+return PlstmApp.Run(args, Console.Out, Console.Error);
