@@ -1,0 +1,55 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Plstm.Blocks;
+
+/// <summary>
+/// RMS normalisation over the last axis: <c>y = x · rsqrt(mean(x²) + eps) · scale</c>, no bias (models §6.1).
+/// Reference name of the one parameter: <c>scale</c> (<c>[D]</c>, init 1).
+/// </summary>
+/// <remarks>
+/// The statistics are computed in at least float32: half/bfloat16 inputs are upcast (the reference runs its norms in
+/// float32 under bf16 autocast, since a bf16 mean of squares loses too much), float64 inputs stay float64 so the
+/// double-precision tests keep their accuracy. The result has the input's dtype.
+/// </remarks>
+public sealed class RmsNorm : nn.Module<Tensor, Tensor>
+{
+    /// <summary>Creates the norm for a last axis of size <paramref name="dim"/>.</summary>
+    /// <param name="name">Module name (TorchSharp).</param>
+    /// <param name="dim">Size of the normalised (last) axis.</param>
+    /// <param name="eps">Added to the mean square before the reciprocal square root.</param>
+    public RmsNorm(string name, long dim, double eps = 1e-5) : base(name)
+    {
+        if (dim <= 0) throw new ArgumentOutOfRangeException(nameof(dim), dim, "dim must be positive");
+        if (!(eps > 0)) throw new ArgumentOutOfRangeException(nameof(eps), eps, "eps must be positive");
+        Dim = dim;
+        Eps = eps;
+        register_parameter("scale", new Parameter(ones(dim, dtype: ScalarType.Float32)));
+    }
+
+    /// <summary>Size of the normalised axis.</summary>
+    public long Dim { get; }
+
+    /// <summary>The epsilon inside the square root.</summary>
+    public double Eps { get; }
+
+    /// <summary>The per-channel gain γ, <c>[D]</c>. Looked up each time because <c>Module.to</c> may replace it.</summary>
+    public Parameter Scale => get_parameter("scale")!;
+
+    /// <summary>Normalises <c>[…, D]</c> → <c>[…, D]</c>.</summary>
+    public override Tensor forward(Tensor x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (x.ndim == 0 || x.shape[^1] != Dim)
+            throw new ArgumentException(
+                $"RmsNorm '{GetName()}' expects a last axis of size {Dim}, got shape [{string.Join(", ", x.shape)}].",
+                nameof(x));
+        using var scope = NewDisposeScope();
+        var computeType = x.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
+        var xc = x.to_type(computeType);                                                 // [..., D]
+        var inverseRms = (xc.square().mean(new long[] { -1 }, keepdim: true) + Eps).rsqrt(); // [..., 1]
+        var y = xc * inverseRms * Scale.to_type(computeType);
+        return y.to_type(x.dtype).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,69 @@
+using Plstm.Blocks;
+using TorchSharp;
+using TorchSharp.Modules;
+using TorchSharp.Utils;
+using static TorchSharp.torch;
+
+namespace Plstm.Models;
+
+/// <summary>
+/// Non-overlapping patch embedding (the reference's <c>VitPatchEmbed</c>, models §6.3 step 1): a Conv2d with
+/// kernel = stride = patch size and a bias, mapping images to a channels-last patch grid <c>[B, X, Y, D]</c>
+/// with X = H/patch (image height axis) and Y = W/patch. Reference names: <c>proj.weight</c> <c>[D, C, p, p]</c>,
+/// <c>proj.bias</c> <c>[D]</c>.
+/// </summary>
+/// <remarks>
+/// Init: weight SmallInit with fan = C·p·p (= 768 for RGB and p = 16, std 0.0228): the fan of a patch projection is
+/// its input size, which is what "fan = in_features" means for a Linear and keeps the first activations at the
+/// scale of the other layers. The torch reference uses the kernel width (fan 16, std 0.158) and JAX uses D
+/// (models §6.6); neither changes names or shapes. Bias 0.
+/// </remarks>
+public sealed class PatchEmbedding : nn.Module<Tensor, Tensor>
+{
+    // Each module field carries its registered (reference) name: TorchSharp's field scan would otherwise register
+    // it a second time under the C# field name and the state_dict keys would change.
+    [ComponentName(Name = "proj")]
+    private readonly Conv2d _proj;
+
+    /// <summary>Creates the embedding for <paramref name="channels"/> input channels.</summary>
+    /// <param name="name">Module name.</param>
+    /// <param name="channels">Input channels C.</param>
+    /// <param name="dim">Output width D.</param>
+    /// <param name="patchSize">Kernel side and stride p.</param>
+    /// <param name="channelsFirst">False: inputs are <c>[B, H, W, C]</c>; true: <c>[B, C, H, W]</c>.</param>
+    public PatchEmbedding(string name, int channels, int dim, int patchSize, bool channelsFirst) : base(name)
+    {
+        Channels = channels;
+        Dim = dim;
+        PatchSize = patchSize;
+        ChannelsFirst = channelsFirst;
+        _proj = nn.Conv2d(channels, dim, kernel_size: patchSize, stride: patchSize, bias: true);
+        Initializers.SmallInit(_proj.weight!, fan: (long)channels * patchSize * patchSize);
+        Initializers.Zeros(_proj.bias!);
+        register_module("proj", _proj);
+    }
+
+    /// <summary>Input channels C.</summary>
+    public int Channels { get; }
+
+    /// <summary>Output width D.</summary>
+    public int Dim { get; }
+
+    /// <summary>Patch side p.</summary>
+    public int PatchSize { get; }
+
+    /// <summary>True when inputs are <c>[B, C, H, W]</c>.</summary>
+    public bool ChannelsFirst { get; }
+
+    /// <summary>Images (already validated; converted to the weight's dtype) → <c>[B, H/p, W/p, D]</c>.</summary>
+    public override Tensor forward(Tensor images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        using var scope = NewDisposeScope();
+        // The model computes in its parameters' dtype: other float images (e.g. float64 pixels) are converted.
+        var typed = images.dtype == _proj.weight!.dtype ? images : images.to_type(_proj.weight!.dtype);
+        var nchw = ChannelsFirst ? typed : typed.permute(0, 3, 1, 2);                   // [B, C, H, W]
+        var grid = _proj.forward(nchw);                                                 // [B, D, X, Y]
+        return grid.permute(0, 2, 3, 1).contiguous().MoveToOuterDisposeScope();         // [B, X, Y, D]
+    }
+}

@@ -1,0 +1,31 @@
+namespace Plstm.Models;
+
+/// <summary>Field checks shared by <see cref="PlstmVisionConfig"/> and <see cref="VitConfig"/>.</summary>
+internal static class VisionConfigChecks
+{
+    /// <summary>Checks the fields both configs have; messages name <c>Record.Field</c>.</summary>
+    public static void Common(string record, int dim, int numHeads, int numBlocks, int patchSize, int imageSize,
+        int numChannels, int numClasses, double dropPathRate, double normEps)
+    {
+        Positive(record, "Dim", dim);
+        Positive(record, "NumHeads", numHeads);
+        Positive(record, "NumBlocks", numBlocks);
+        Positive(record, "PatchSize", patchSize);
+        Positive(record, "ImageSize", imageSize);
+        Positive(record, "NumChannels", numChannels);
+        Positive(record, "NumClasses", numClasses);
+        if (imageSize % patchSize != 0)
+            throw new ArgumentException(
+                $"{record}.ImageSize must be a multiple of PatchSize = {patchSize}, got {imageSize}.", "ImageSize");
+        if (!(dropPathRate >= 0 && dropPathRate < 1))
+            throw new ArgumentException($"{record}.DropPathRate must be in [0, 1), got {dropPathRate}.", "DropPathRate");
+        if (!(normEps > 0) || double.IsInfinity(normEps))
+            throw new ArgumentException($"{record}.NormEps must be positive and finite, got {normEps}.", "NormEps");
+    }
+
+    private static void Positive(string record, string field, int value)
+    {
+        if (value <= 0)
+            throw new ArgumentException($"{record}.{field} must be positive, got {value}.", field);
+    }
+}
