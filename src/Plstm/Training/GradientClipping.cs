@@ -1,0 +1,47 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Plstm.Training;
+
+/// <summary>
+/// Global-L2-norm gradient clipping (models.md §7: max norm 1.0), as <c>torch.nn.utils.clip_grad_norm_</c>: the norm of
+/// all gradients taken together; when it exceeds the maximum, every gradient is scaled by
+/// <c>max / (norm + 1e-6)</c>.
+/// </summary>
+public static class GradientClipping
+{
+    /// <summary>Clips the gradients of <paramref name="parameters"/> in place and returns the norm before clipping.</summary>
+    /// <param name="parameters">Parameters; those without a gradient are ignored.</param>
+    /// <param name="maxNorm">The maximum global norm; 0 or +∞ only measures the norm.</param>
+    /// <returns>The global L2 norm before clipping (0 when no parameter has a gradient; may be NaN/∞ when a gradient
+    /// is not finite, in which case nothing is scaled).</returns>
+    public static double ClipByGlobalNorm(IEnumerable<Parameter> parameters, double maxNorm)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (double.IsNaN(maxNorm) || maxNorm < 0)
+            throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "The maximum norm must be ≥ 0 (0: no clipping).");
+        using var scope = NewDisposeScope();
+        var grads = new List<Tensor>();
+        foreach (var parameter in parameters)
+        {
+            var grad = parameter.grad;
+            if (grad is not null) grads.Add(grad);
+        }
+        if (grads.Count == 0) return 0.0;
+        // Per-tensor norms first, then the norm of those: the same reduction order as PyTorch, in float32 on the
+        // gradients' device; one host transfer for the result.
+        using var norms = stack(grads.Select(g => linalg.vector_norm(g, 2)).ToArray());
+        using var total = linalg.vector_norm(norms, 2);
+        double totalNorm = total.to_type(ScalarType.Float64).item<double>();
+        if (maxNorm > 0 && !double.IsPositiveInfinity(maxNorm) && double.IsFinite(totalNorm))
+        {
+            double coefficient = maxNorm / (totalNorm + 1e-6);
+            if (coefficient < 1.0)
+            {
+                using var noGrad = no_grad();
+                foreach (var g in grads) g.mul_(coefficient);
+            }
+        }
+        return totalNorm;
+    }
+}

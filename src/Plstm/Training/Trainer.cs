@@ -1,0 +1,395 @@
+using System.Diagnostics;
+using Plstm.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Plstm.Training;
+
+/// <summary>
+/// Trains an image classifier (<c>Module&lt;Tensor, Tensor&gt;</c>: images → logits <c>[B, classes]</c>) with the
+/// recipe of models.md §7: AdamW with decoupled weight decay on weights only (<see cref="ParameterGroups"/>), linear
+/// warm-up then cosine to <c>EndFactor·peak</c> stepped per optimiser step (<see cref="LrSchedule"/>), global-norm
+/// clipping, label smoothing, optional Mixup/CutMix, periodic evaluation, JSONL + TensorBoard metrics, atomic
+/// <c>last.ckpt</c>/<c>best.ckpt</c> checkpoints and exact resume. Float32 throughout (TorchSharp has no autocast;
+/// none is imitated).
+/// </summary>
+/// <remarks>
+/// <para>Resume guarantee: with <see cref="TrainerOptions.Resume"/>, <c>Fit</c> restores model, optimiser moments and
+/// step counts, schedule step, data position, torch's CPU generator and the Mixup/CutMix generator from
+/// <c>last.ckpt</c>. On the CPU, N steps + stop + resume for M steps gives bit-identical per-step losses to N + M
+/// uninterrupted steps (same process or not, same libtorch build and thread count). On CUDA the same state is
+/// restored except torch's CUDA generator (TorchSharp 0.107 cannot read it), which is re-seeded from (seed, step); so
+/// CUDA runs with stochastic layers (dropout, drop path &gt; 0) continue with a different random stream, and CUDA
+/// kernels are not bitwise deterministic anyway.</para>
+/// <para>Tensor lifetime: every training step and every evaluation batch runs in its own dispose scope, so the number
+/// of live tensors stays flat over a run.</para>
+/// </remarks>
+public sealed class Trainer
+{
+    private readonly IProgress<TrainingProgress>? _progress;
+
+    /// <summary>Creates a trainer.</summary>
+    /// <param name="options">Settings; validated here.</param>
+    /// <param name="progress">Receives a report per training step and per evaluation (synchronously, on the
+    /// training thread); null for none.</param>
+    /// <exception cref="ArgumentException">An option is invalid; <see cref="ArgumentException.ParamName"/> names it.</exception>
+    public Trainer(TrainerOptions options, IProgress<TrainingProgress>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options;
+        _progress = progress;
+    }
+
+    /// <summary>The settings.</summary>
+    public TrainerOptions Options { get; }
+
+    /// <summary>Seeds torch's CPU generator and, when CUDA is available, every CUDA generator. Call it before building
+    /// the model so that its initialisation is reproducible; <see cref="Fit"/> calls it again at a fresh start.</summary>
+    public static void SeedTorch(long seed)
+    {
+        random.manual_seed(seed);
+        if (cuda.is_available()) cuda.manual_seed_all(seed);
+    }
+
+    /// <summary>
+    /// Trains <paramref name="model"/> on <paramref name="train"/> (moving it to the configured device), evaluating on
+    /// <paramref name="validation"/> every <see cref="TrainerOptions.EvalEverySteps"/> steps and at the end.
+    /// </summary>
+    /// <param name="model">Classifier; its parameters are updated in place.</param>
+    /// <param name="train">Training set.</param>
+    /// <param name="validation">Validation set (same number of classes), or null.</param>
+    /// <param name="cancellationToken">Checked before each step; when set, <c>last.ckpt</c> is written and the call
+    /// returns with <see cref="TrainingResult.Completed"/> false.</param>
+    /// <exception cref="ArgumentException">Datasets or a resume checkpoint do not fit the options.</exception>
+    /// <exception cref="InvalidOperationException">The loss became NaN or infinite (the last checkpoint is kept), or
+    /// the model's output is not <c>[B, classes]</c>.</exception>
+    public TrainingResult Fit(nn.Module<Tensor, Tensor> model, IImageDataset train, IImageDataset? validation = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(train);
+        var o = Options;
+        var device = TrainingDevice.Resolve(o.Device);
+        if (train.NumClasses <= 0) throw new ArgumentException("The training set declares no classes.", nameof(train));
+        if (validation is not null && validation.NumClasses != train.NumClasses)
+            throw new ArgumentException(
+                $"The validation set has {validation.NumClasses} classes, the training set {train.NumClasses}.",
+                nameof(validation));
+        var loader = new DataLoader(train, o.BatchSize, shuffle: true, o.Seed, o.DropLast, o.Prefetch);
+        long total = o.TotalSteps(train.Count);
+        if (o.WarmupSteps > total)
+            throw new ArgumentException(
+                $"Trainer option WarmupSteps ({o.WarmupSteps}) exceeds the run's {total} steps.", nameof(o.WarmupSteps));
+        var schedule = new LrSchedule(o.PeakLearningRate, o.WarmupSteps, total, o.EndFactor);
+
+        bool wasTraining = model.training;
+        // Move first: the optimiser's moment tensors are created next to the parameters it is given.
+        model.to(device);
+        using var optimizer = new AdamWOptimizer(ParameterGroups.Split(model), o.WeightDecay, o.Beta1, o.Beta2,
+            o.Epsilon);
+        var mixer = o.UsesMixing
+            ? new MixupCutmix(o.MixupAlpha, o.CutmixAlpha, o.MixProbability, o.MixSwitchProbability, o.Seed)
+            : null;
+
+        string? folder = string.IsNullOrWhiteSpace(o.OutputFolder) ? null : Path.GetFullPath(o.OutputFolder);
+        if (folder is not null) Directory.CreateDirectory(folder);
+        string? lastPath = folder is null ? null : Path.Combine(folder, TrainingCheckpoint.LastFileName);
+        string? bestPath = folder is null ? null : Path.Combine(folder, TrainingCheckpoint.BestFileName);
+
+        var run = new RunState();
+        if (o.Resume && lastPath is not null && File.Exists(lastPath))
+        {
+            var saved = TrainingCheckpoint.Load(lastPath, model, optimizer);
+            CheckResumable(saved, train, total);
+            run.Step = saved.Step;
+            run.Position = saved.Position;
+            run.Best = saved.BestValidationAccuracy;
+            run.BestStep = saved.BestStep;
+            run.ResumedFrom = saved.Step;
+            RestoreRandomState(saved, mixer, device);
+        }
+        else
+        {
+            SeedTorch(o.Seed);
+        }
+
+        long stopAt = Math.Min(total, o.StopAfterSteps ?? total);
+        using var metrics = folder is null ? null : new MetricsWriter(folder, keepUpToStep: run.Step);
+        var clock = Stopwatch.StartNew();
+        long lastSaved = run.ResumedFrom ?? -1;
+        double? lastTrainLoss = null;
+        EvaluationResult? lastValidation = null;
+        var window = new Window();
+
+        model.train();
+        IEnumerator<Batch>? batches = run.Step < stopAt ? loader.Read(run.Position).GetEnumerator() : null;
+        try
+        {
+            while (run.Step < stopAt && !cancellationToken.IsCancellationRequested)
+            {
+                long stepStart = clock.ElapsedTicks;
+                batches!.MoveNext();
+                using var batch = batches.Current;
+                double lr = schedule.At(run.Step);
+                var (loss, accuracy, gradNorm) = TrainStep(model, optimizer, mixer, batch, lr, device, train.NumClasses);
+                run.Step++;
+                run.Position = batch.Position.Next(loader.BatchesPerEpoch);
+                double seconds = Math.Max((clock.ElapsedTicks - stepStart) / (double)Stopwatch.Frequency, 1e-9);
+                lastTrainLoss = loss;
+                _progress?.Report(new TrainingProgress(run.Step, total, batch.Position.Epoch, "train", loss, accuracy, lr,
+                    gradNorm, batch.Size / seconds, clock.Elapsed));
+                if (!double.IsFinite(loss))
+                    throw new InvalidOperationException(
+                        $"The training loss became {loss} at step {run.Step}; stopping (last.ckpt holds the last good state).");
+
+                window.Add(loss, accuracy, gradNorm, batch.Size, seconds);
+                if (run.Step % o.LogEverySteps == 0 || run.Step == stopAt)
+                    window.Flush(metrics, run.Step, batch.Position.Epoch, lr);
+
+                if (validation is not null
+                    && ((o.EvalEverySteps > 0 && run.Step % o.EvalEverySteps == 0) || run.Step == total))
+                {
+                    lastValidation = EvaluateDuringFit(model, validation, device, run, total, batch.Position.Epoch,
+                        clock, metrics);
+                    if (run.Best is null || lastValidation.Accuracy > run.Best)
+                    {
+                        run.Best = lastValidation.Accuracy;
+                        run.BestStep = run.Step;
+                        if (bestPath is not null)
+                            TrainingCheckpoint.Save(bestPath, model, null,
+                                MakeState(run, total, train, mixer, lastValidation.Accuracy), o.RunConfigJson);
+                    }
+                }
+
+                if (lastPath is not null && o.CheckpointEverySteps > 0 && run.Step % o.CheckpointEverySteps == 0)
+                {
+                    TrainingCheckpoint.Save(lastPath, model, optimizer, MakeState(run, total, train, mixer, null),
+                        o.RunConfigJson);
+                    lastSaved = run.Step;
+                }
+            }
+            window.Flush(metrics, run.Step, run.Position.Epoch, optimizer.LearningRate);
+            if (lastPath is not null && lastSaved != run.Step)
+                TrainingCheckpoint.Save(lastPath, model, optimizer, MakeState(run, total, train, mixer, null),
+                    o.RunConfigJson);
+        }
+        finally
+        {
+            batches?.Dispose();
+            // Gradients are not part of the state; free their memory.
+            model.zero_grad(true);
+            model.train(wasTraining);
+        }
+        return new TrainingResult(run.Step, total, run.Step == total, run.ResumedFrom, lastTrainLoss, lastValidation,
+            run.Best, run.BestStep);
+    }
+
+    /// <summary>
+    /// Mean cross-entropy (hard labels, no smoothing) and top-1 accuracy of <paramref name="model"/> on
+    /// <paramref name="dataset"/>, in eval mode without gradients (the model's mode is restored afterwards). The model
+    /// is moved to the configured device.
+    /// </summary>
+    public EvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, IImageDataset dataset)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(dataset);
+        var device = TrainingDevice.Resolve(Options.Device);
+        model.to(device);
+        return EvaluateCore(model, dataset, device);
+    }
+
+    private EvaluationResult EvaluateCore(nn.Module<Tensor, Tensor> model, IImageDataset dataset, Device device)
+    {
+        var loader = new DataLoader(dataset, Options.EvalBatchSize ?? Options.BatchSize, shuffle: false, seed: 0,
+            dropLast: false, prefetch: Options.Prefetch);
+        bool wasTraining = model.training;
+        model.eval();
+        double lossSum = 0;
+        long correct = 0;
+        int count = 0;
+        try
+        {
+            using var noGrad = no_grad();
+            foreach (var batch in loader.ReadEpoch())
+            {
+                using var owned = batch;
+                using var scope = NewDisposeScope();
+                var labels = batch.Labels.to(device);
+                var logits = Forward(model, batch.Images.to(device), dataset.NumClasses);
+                // Sum per batch, averaged once at the end, so a smaller last batch is weighted correctly.
+                lossSum += nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum)
+                    .to_type(ScalarType.Float64).item<double>();
+                correct += logits.argmax(1).eq(labels).sum().item<long>();
+                count += batch.Size;
+            }
+        }
+        finally
+        {
+            model.train(wasTraining);
+        }
+        return new EvaluationResult(lossSum / count, (double)correct / count, count);
+    }
+
+    private EvaluationResult EvaluateDuringFit(nn.Module<Tensor, Tensor> model, IImageDataset validation, Device device,
+        RunState run, long total, int epoch, Stopwatch clock, MetricsWriter? metrics)
+    {
+        long start = clock.ElapsedTicks;
+        var result = EvaluateCore(model, validation, device);
+        double seconds = Math.Max((clock.ElapsedTicks - start) / (double)Stopwatch.Frequency, 1e-9);
+        double rate = result.Count / seconds;
+        _progress?.Report(new TrainingProgress(run.Step, total, epoch, "val", result.Loss, result.Accuracy, null, null,
+            rate, clock.Elapsed));
+        metrics?.Write(new MetricRecord(run.Step, epoch, "val", result.Loss, result.Accuracy, null, null, rate,
+            UnixNow()));
+        return result;
+    }
+
+    private (double Loss, double Accuracy, double GradNorm) TrainStep(nn.Module<Tensor, Tensor> model,
+        AdamWOptimizer optimizer, MixupCutmix? mixer, Batch batch, double learningRate, Device device, int numClasses)
+    {
+        using var scope = NewDisposeScope();
+        var images = batch.Images.to(device);
+        var labels = batch.Labels.to(device);
+        var targets = SoftTargets.Create(labels, numClasses, Options.LabelSmoothing);
+        if (mixer is not null) (images, targets, _) = mixer.Mix(images, targets);
+        var logits = Forward(model, images, numClasses);
+        var loss = SoftTargetLoss.CrossEntropy(logits, targets);
+        // Gradients set to none (not zeroed): a parameter without a gradient in this step is then skipped by AdamW
+        // exactly as after a resume, where no gradient exists yet.
+        model.zero_grad(true);
+        loss.backward();
+        double gradNorm = GradientClipping.ClipByGlobalNorm(optimizer.Parameters.Select(p => p.Parameter),
+            Options.GradientClip);
+        optimizer.SetLearningRate(learningRate);
+        optimizer.Step();
+        double lossValue = loss.item<float>();
+        long correct;
+        using (no_grad()) correct = logits.argmax(1).eq(labels).sum().item<long>();
+        return (lossValue, (double)correct / batch.Size, gradNorm);
+    }
+
+    private Tensor Forward(nn.Module<Tensor, Tensor> model, Tensor images, int numClasses)
+    {
+        var input = Options.ChannelsLast ? images.permute(0, 2, 3, 1) : images;
+        var logits = model.forward(input);
+        if (logits.ndim != 2 || logits.shape[0] != images.shape[0] || logits.shape[1] != numClasses)
+            throw new InvalidOperationException(
+                $"The model returned [{string.Join(", ", logits.shape)}] for {images.shape[0]} images; expected "
+                + $"[{images.shape[0]}, {numClasses}] logits.");
+        return logits;
+    }
+
+    private CheckpointState MakeState(RunState run, long total, IImageDataset train, MixupCutmix? mixer,
+        double? validationAccuracy) => new()
+    {
+        Step = run.Step,
+        TotalSteps = total,
+        Epoch = run.Position.Epoch,
+        BatchIndex = run.Position.BatchIndex,
+        TorchRngState = CaptureTorchRng(),
+        MixRngState = mixer?.GetState(),
+        BestValidationAccuracy = run.Best,
+        BestStep = run.BestStep,
+        ValidationAccuracy = validationAccuracy,
+        TrainCount = train.Count,
+        NumClasses = train.NumClasses,
+        Options = Options,
+        SavedAt = DateTimeOffset.UtcNow,
+    };
+
+    private void CheckResumable(CheckpointState saved, IImageDataset train, long total)
+    {
+        if (saved.Options is null)
+            throw new InvalidDataException("The checkpoint to resume from stores no trainer options.");
+        var now = Options.TrajectoryFingerprint();
+        var then = saved.Options.TrajectoryFingerprint();
+        for (int i = 0; i < now.Count; i++)
+        {
+            if (now[i] == then[i]) continue;
+            string option = now[i][..now[i].IndexOf('=')];
+            throw new ArgumentException(
+                $"Trainer option {option} differs from the checkpoint being resumed ({then[i]} there, {now[i]} now); an "
+                + "exact resume needs the same trajectory options.", option);
+        }
+        if (saved.TrainCount != train.Count || saved.NumClasses != train.NumClasses)
+            throw new ArgumentException(
+                $"The training set ({train.Count} samples, {train.NumClasses} classes) differs from the checkpoint's "
+                + $"({saved.TrainCount}, {saved.NumClasses}).", nameof(train));
+        if (saved.TotalSteps != total || saved.Step > total)
+            throw new ArgumentException($"The checkpoint is for a {saved.TotalSteps}-step run; this one has {total}.",
+                nameof(train));
+    }
+
+    private void RestoreRandomState(CheckpointState saved, MixupCutmix? mixer, Device device)
+    {
+        if (saved.TorchRngState is { Length: > 0 } bytes)
+        {
+            using var state = tensor(bytes, ScalarType.Byte);
+            random.set_rng_state(state);
+        }
+        else
+        {
+            random.manual_seed(DerivedSeed(saved.Step));
+        }
+        // TorchSharp 0.107 exposes no CUDA generator state: re-seed it from (seed, step) so a resume is at least
+        // deterministic (documented; CUDA runs are not bitwise reproducible anyway).
+        if (device.type == DeviceType.CUDA) cuda.manual_seed_all(DerivedSeed(saved.Step));
+        if (mixer is not null)
+        {
+            if (saved.MixRngState is null)
+                throw new InvalidDataException("The checkpoint has no Mixup/CutMix generator state.");
+            mixer.SetState(saved.MixRngState);
+        }
+    }
+
+    private long DerivedSeed(long step) =>
+        (long)(TrainingRandom.ForStream(Options.Seed, stream: 3, counter: step).NextUInt64() >> 1);
+
+    private static byte[] CaptureTorchRng()
+    {
+        using var state = random.get_rng_state();
+        using var values = state.data<byte>();
+        return values.ToArray();
+    }
+
+    private static double UnixNow() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+
+    /// <summary>Mutable progress of one Fit call.</summary>
+    private sealed class RunState
+    {
+        public long Step;
+        public DataPosition Position;
+        public double? Best;
+        public long? BestStep;
+        public long? ResumedFrom;
+    }
+
+    /// <summary>Averages of the training metrics since the last metrics line.</summary>
+    private sealed class Window
+    {
+        private double _loss, _accuracy, _gradNorm, _seconds;
+        private long _images;
+        private int _steps;
+
+        public void Add(double loss, double accuracy, double gradNorm, int images, double seconds)
+        {
+            _loss += loss;
+            _accuracy += accuracy;
+            _gradNorm += gradNorm;
+            _images += images;
+            _seconds += seconds;
+            _steps++;
+        }
+
+        public void Flush(MetricsWriter? metrics, long step, int epoch, double learningRate)
+        {
+            if (_steps == 0) return;
+            metrics?.Write(new MetricRecord(step, epoch, "train", _loss / _steps, _accuracy / _steps, learningRate,
+                _gradNorm / _steps, _images / Math.Max(_seconds, 1e-9), UnixNow()));
+            _loss = _accuracy = _gradNorm = _seconds = 0;
+            _images = 0;
+            _steps = 0;
+        }
+    }
+}

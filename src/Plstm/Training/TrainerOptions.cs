@@ -1,0 +1,171 @@
+using System.Text.Json.Serialization;
+
+namespace Plstm.Training;
+
+/// <summary>
+/// Settings of a <see cref="Trainer"/> run. Defaults follow models.md §7 (AdamW β 0.9/0.999, ε 1e-8, weight decay
+/// 0.05, clip 1.0, cosine to 1e-3·peak); set exactly one of <see cref="Steps"/> and <see cref="Epochs"/>.
+/// <see cref="Validate"/> throws an <see cref="ArgumentException"/> whose <see cref="ArgumentException.ParamName"/> is
+/// the offending property's name.
+/// </summary>
+public sealed record TrainerOptions
+{
+    /// <summary>Total optimiser steps (one batch each). Exclusive with <see cref="Epochs"/>.</summary>
+    public long? Steps { get; init; }
+
+    /// <summary>Total epochs; steps = epochs × batches per epoch. Exclusive with <see cref="Steps"/>.</summary>
+    public int? Epochs { get; init; }
+
+    /// <summary>Training batch size.</summary>
+    public int BatchSize { get; init; } = 128;
+
+    /// <summary>Evaluation batch size; null uses <see cref="BatchSize"/>.</summary>
+    public int? EvalBatchSize { get; init; }
+
+    /// <summary>Peak learning rate (end of the warm-up).</summary>
+    public double PeakLearningRate { get; init; } = 1e-3;
+
+    /// <summary>Linear warm-up steps from 0 to the peak.</summary>
+    public long WarmupSteps { get; init; }
+
+    /// <summary>Final learning rate as a fraction of the peak (cosine end).</summary>
+    public double EndFactor { get; init; } = 1e-3;
+
+    /// <summary>Decoupled weight decay, applied to the decay group only (<see cref="ParameterGroups"/>).</summary>
+    public double WeightDecay { get; init; } = 0.05;
+
+    /// <summary>AdamW β₁.</summary>
+    public double Beta1 { get; init; } = 0.9;
+
+    /// <summary>AdamW β₂.</summary>
+    public double Beta2 { get; init; } = 0.999;
+
+    /// <summary>AdamW ε.</summary>
+    public double Epsilon { get; init; } = 1e-8;
+
+    /// <summary>Maximum global gradient norm; 0 disables clipping (the norm is still logged).</summary>
+    public double GradientClip { get; init; } = 1.0;
+
+    /// <summary>Label smoothing ε in [0, 1), applied before mixing.</summary>
+    public double LabelSmoothing { get; init; }
+
+    /// <summary>Mixup Beta parameter; 0 disables Mixup.</summary>
+    public double MixupAlpha { get; init; }
+
+    /// <summary>CutMix Beta parameter; 0 disables CutMix.</summary>
+    public double CutmixAlpha { get; init; }
+
+    /// <summary>Probability that a batch is mixed (when Mixup or CutMix is on).</summary>
+    public double MixProbability { get; init; } = 1.0;
+
+    /// <summary>Probability of CutMix rather than Mixup when both are on.</summary>
+    public double MixSwitchProbability { get; init; } = 0.5;
+
+    /// <summary>Evaluate on the validation set every this many steps (0: only at the end).</summary>
+    public long EvalEverySteps { get; init; }
+
+    /// <summary>Write <c>last.ckpt</c> every this many steps (0: only at the end / when stopping).</summary>
+    public long CheckpointEverySteps { get; init; }
+
+    /// <summary>Write a training metrics line every this many steps (averaged over them).</summary>
+    public long LogEverySteps { get; init; } = 10;
+
+    /// <summary>Stop after this many completed steps (saving <c>last.ckpt</c>) without changing the schedule, e.g.
+    /// to split a run into time-limited jobs; null runs to the end.</summary>
+    public long? StopAfterSteps { get; init; }
+
+    /// <summary>Run seed: data order, Mixup/CutMix, and torch's generator at the start of a fresh run.</summary>
+    public long Seed { get; init; }
+
+    /// <summary><c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>Output folder for <c>metrics.jsonl</c>, TensorBoard events and checkpoints; null writes nothing.</summary>
+    public string? OutputFolder { get; init; }
+
+    /// <summary>Resume from <c>last.ckpt</c> in <see cref="OutputFolder"/> when it exists (else start fresh).</summary>
+    public bool Resume { get; init; }
+
+    /// <summary>Drop each epoch's incomplete last batch.</summary>
+    public bool DropLast { get; init; } = true;
+
+    /// <summary>Build the next batch on a background task while the current one trains.</summary>
+    public bool Prefetch { get; init; } = true;
+
+    /// <summary>Feed the model channels-last <c>[B, H, W, C]</c> (the reference vision models' default input) instead
+    /// of the loader's <c>[B, C, H, W]</c>.</summary>
+    public bool ChannelsLast { get; init; }
+
+    /// <summary>Optional run configuration (JSON text, e.g. the model preset) stored as <c>config.json</c> in every
+    /// checkpoint; not interpreted by the trainer.</summary>
+    [JsonIgnore]
+    public string? RunConfigJson { get; init; }
+
+    /// <summary>Whether Mixup or CutMix is on.</summary>
+    [JsonIgnore]
+    public bool UsesMixing => MixupAlpha > 0 || CutmixAlpha > 0;
+
+    /// <summary>Total steps for a training set of <paramref name="trainCount"/> samples.</summary>
+    public long TotalSteps(int trainCount) =>
+        Steps ?? (long)Epochs!.Value * DataLoader.CountBatches(trainCount, BatchSize, DropLast);
+
+    /// <summary>Checks every option; throws an <see cref="ArgumentException"/> naming the first bad one.</summary>
+    public void Validate()
+    {
+        if (Steps.HasValue == Epochs.HasValue)
+            throw Bad(nameof(Steps), "set exactly one of Steps and Epochs");
+        if (Steps is <= 0) throw Bad(nameof(Steps), $"must be positive (got {Steps})");
+        if (Epochs is <= 0) throw Bad(nameof(Epochs), $"must be positive (got {Epochs})");
+        if (BatchSize <= 0) throw Bad(nameof(BatchSize), $"must be positive (got {BatchSize})");
+        if (EvalBatchSize is <= 0) throw Bad(nameof(EvalBatchSize), $"must be positive (got {EvalBatchSize})");
+        if (!(PeakLearningRate > 0) || double.IsInfinity(PeakLearningRate))
+            throw Bad(nameof(PeakLearningRate), $"must be positive and finite (got {PeakLearningRate})");
+        if (WarmupSteps < 0) throw Bad(nameof(WarmupSteps), $"must be ≥ 0 (got {WarmupSteps})");
+        if (Steps is long steps && WarmupSteps > steps)
+            throw Bad(nameof(WarmupSteps), $"must not exceed Steps = {steps} (got {WarmupSteps})");
+        if (!(EndFactor >= 0 && EndFactor <= 1)) throw Bad(nameof(EndFactor), $"must be in [0, 1] (got {EndFactor})");
+        if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay))
+            throw Bad(nameof(WeightDecay), $"must be ≥ 0 and finite (got {WeightDecay})");
+        if (!(Beta1 >= 0 && Beta1 < 1)) throw Bad(nameof(Beta1), $"must be in [0, 1) (got {Beta1})");
+        if (!(Beta2 >= 0 && Beta2 < 1)) throw Bad(nameof(Beta2), $"must be in [0, 1) (got {Beta2})");
+        if (!(Epsilon > 0) || double.IsInfinity(Epsilon)) throw Bad(nameof(Epsilon), $"must be positive (got {Epsilon})");
+        if (!(GradientClip >= 0)) throw Bad(nameof(GradientClip), $"must be ≥ 0, 0 disables clipping (got {GradientClip})");
+        if (!(LabelSmoothing >= 0 && LabelSmoothing < 1))
+            throw Bad(nameof(LabelSmoothing), $"must be in [0, 1) (got {LabelSmoothing})");
+        if (!(MixupAlpha >= 0) || double.IsInfinity(MixupAlpha))
+            throw Bad(nameof(MixupAlpha), $"must be ≥ 0 and finite, 0 disables Mixup (got {MixupAlpha})");
+        if (!(CutmixAlpha >= 0) || double.IsInfinity(CutmixAlpha))
+            throw Bad(nameof(CutmixAlpha), $"must be ≥ 0 and finite, 0 disables CutMix (got {CutmixAlpha})");
+        if (!(MixProbability >= 0 && MixProbability <= 1))
+            throw Bad(nameof(MixProbability), $"must be in [0, 1] (got {MixProbability})");
+        if (!(MixSwitchProbability >= 0 && MixSwitchProbability <= 1))
+            throw Bad(nameof(MixSwitchProbability), $"must be in [0, 1] (got {MixSwitchProbability})");
+        if (EvalEverySteps < 0) throw Bad(nameof(EvalEverySteps), $"must be ≥ 0 (got {EvalEverySteps})");
+        if (CheckpointEverySteps < 0) throw Bad(nameof(CheckpointEverySteps), $"must be ≥ 0 (got {CheckpointEverySteps})");
+        if (LogEverySteps <= 0) throw Bad(nameof(LogEverySteps), $"must be positive (got {LogEverySteps})");
+        if (StopAfterSteps is <= 0) throw Bad(nameof(StopAfterSteps), $"must be positive (got {StopAfterSteps})");
+        if (Resume && string.IsNullOrWhiteSpace(OutputFolder))
+            throw Bad(nameof(OutputFolder), "is required when Resume is set");
+        TrainingDevice.Resolve(Device);
+    }
+
+    /// <summary>
+    /// The options that shape the optimisation trajectory (all but bookkeeping such as output, logging, evaluation,
+    /// checkpoint cadence, stop step, device and prefetching): a resumed run must match the checkpoint in these for
+    /// the resume to be exact. Returns "name=value" strings.
+    /// </summary>
+    internal IReadOnlyList<string> TrajectoryFingerprint() =>
+    [
+        $"{nameof(Steps)}={Steps}", $"{nameof(Epochs)}={Epochs}", $"{nameof(BatchSize)}={BatchSize}",
+        $"{nameof(PeakLearningRate)}={PeakLearningRate:R}", $"{nameof(WarmupSteps)}={WarmupSteps}",
+        $"{nameof(EndFactor)}={EndFactor:R}", $"{nameof(WeightDecay)}={WeightDecay:R}", $"{nameof(Beta1)}={Beta1:R}",
+        $"{nameof(Beta2)}={Beta2:R}", $"{nameof(Epsilon)}={Epsilon:R}", $"{nameof(GradientClip)}={GradientClip:R}",
+        $"{nameof(LabelSmoothing)}={LabelSmoothing:R}", $"{nameof(MixupAlpha)}={MixupAlpha:R}",
+        $"{nameof(CutmixAlpha)}={CutmixAlpha:R}", $"{nameof(MixProbability)}={MixProbability:R}",
+        $"{nameof(MixSwitchProbability)}={MixSwitchProbability:R}", $"{nameof(Seed)}={Seed}",
+        $"{nameof(DropLast)}={DropLast}", $"{nameof(ChannelsLast)}={ChannelsLast}",
+    ];
+
+    private static ArgumentException Bad(string option, string problem) =>
+        new($"Trainer option {option} {problem}.", option);
+}

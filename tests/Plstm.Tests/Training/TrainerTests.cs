@@ -1,0 +1,238 @@
+using System.Text.Json;
+using Plstm.Training;
+
+namespace Plstm.Tests.Training;
+
+[Collection(TrainingSerialCollection.Name)]
+public class TrainerTests
+{
+    private static TrainerOptions Recipe(long steps) => new()
+    {
+        Steps = steps,
+        BatchSize = 8,
+        PeakLearningRate = 1e-2,
+        WarmupSteps = 4,
+        WeightDecay = 0.05,
+        GradientClip = 1.0,
+        LabelSmoothing = 0.1,
+        MixupAlpha = 0.8,
+        CutmixAlpha = 1.0,
+        LogEverySteps = 1,
+        Seed = 21,
+    };
+
+    [Fact]
+    public void Loss_falls_on_a_learnable_task()
+    {
+        var train = new SyntheticDataset(count: 64, seed: 1);
+        var validation = new SyntheticDataset(count: 32, seed: 2);
+        using var model = TinyConvNet.Create(seed: 3, dropoutRate: 0);
+        var log = new ProgressLog();
+        var options = new TrainerOptions { Steps = 80, BatchSize = 16, PeakLearningRate = 1e-2, WarmupSteps = 5, Seed = 4 };
+        var trainer = new Trainer(options, log);
+        var before = trainer.Evaluate(model, validation);
+        var result = trainer.Fit(model, train, validation);
+
+        var losses = log.Train.Select(r => r.Loss).ToList();
+        Assert.Equal(80, losses.Count);
+        Assert.True(losses.TakeLast(10).Average() < 0.5 * losses.Take(10).Average(),
+            $"first {losses.Take(10).Average():F3}, last {losses.TakeLast(10).Average():F3}");
+        Assert.True(result.Completed);
+        Assert.NotNull(result.LastValidation);
+        Assert.True(result.LastValidation!.Loss < before.Loss);
+        Assert.True(result.LastValidation.Accuracy >= 0.8, $"validation accuracy {result.LastValidation.Accuracy}");
+        Assert.Equal(result.LastValidation, trainer.Evaluate(model, validation));
+        Assert.Equal(options.PeakLearningRate, log.Train.ElementAt(5).LearningRate!.Value, 15);
+    }
+
+    [Fact]
+    public void Resume_reproduces_the_uninterrupted_loss_curve_bit_for_bit()
+    {
+        var train = new SyntheticDataset(count: 64, seed: 1);
+        var validation = new SyntheticDataset(count: 16, seed: 2);
+        // 8 batches per epoch; stopping at 11 splits an epoch, and the run spans three epochs.
+        var options = Recipe(steps: 24) with { EvalEverySteps = 5 };
+
+        var uninterrupted = new ProgressLog();
+        using var modelA = TinyConvNet.Create(seed: 7);
+        new Trainer(options, uninterrupted).Fit(modelA, train, validation);
+
+        using var folder = new TrainingTempFolder();
+        var firstPart = new ProgressLog();
+        using (var modelB = TinyConvNet.Create(seed: 7))
+        {
+            var stopped = new Trainer(options with { OutputFolder = folder.Path, StopAfterSteps = 11 }, firstPart)
+                .Fit(modelB, train, validation);
+            Assert.False(stopped.Completed);
+            Assert.Equal(11, stopped.Step);
+        }
+        // Disturb everything a resume must restore: torch's generator and the new model's initial weights.
+        torch.random.manual_seed(12345);
+        var secondPart = new ProgressLog();
+        using var modelC = TinyConvNet.Create(seed: 99);
+        var resumed = new Trainer(options with { OutputFolder = folder.Path, Resume = true }, secondPart)
+            .Fit(modelC, train, validation);
+        Assert.Equal(11, resumed.ResumedFromStep);
+        Assert.True(resumed.Completed);
+
+        var expected = uninterrupted.Train.ToList();
+        var actual = firstPart.Train.Concat(secondPart.Train).ToList();
+        Assert.Equal(expected.Select(r => r.Step), actual.Select(r => r.Step));
+        // Bit-identical on the CPU: compare the exact doubles (no tolerance).
+        Assert.Equal(expected.Select(r => BitConverter.DoubleToInt64Bits(r.Loss)),
+            actual.Select(r => BitConverter.DoubleToInt64Bits(r.Loss)));
+        Assert.Equal(expected.Select(r => r.GradNorm), actual.Select(r => r.GradNorm));
+        Assert.Equal(expected.Select(r => r.LearningRate), actual.Select(r => r.LearningRate));
+        Assert.Equal(expected.Select(r => r.Accuracy), actual.Select(r => r.Accuracy));
+        Assert.Equal(uninterrupted.Validation.Select(r => r.Loss),
+            firstPart.Validation.Concat(secondPart.Validation).Select(r => r.Loss));
+        foreach (var (name, p) in modelA.named_parameters())
+            Assert.True(p.eq(modelC.get_parameter(name)!).all().item<bool>(), name);
+    }
+
+    [Fact]
+    public void Live_tensor_count_stays_flat_over_many_steps()
+    {
+        var train = new SyntheticDataset(count: 64, seed: 1);
+        var validation = new SyntheticDataset(count: 16, seed: 2);
+        using var folder = new TrainingTempFolder();
+        using var model = TinyConvNet.Create(seed: 1);
+        var counts = new Dictionary<long, long>();
+        var log = new ProgressLog(r =>
+        {
+            if (r.Split == "train") counts[r.Step] = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        });
+        var options = Recipe(steps: 60) with { OutputFolder = folder.Path, EvalEverySteps = 10, CheckpointEverySteps = 15 };
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        new Trainer(options, log).Fit(model, train, validation);
+        long after = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+
+        Assert.Equal(60, counts.Count);
+        // From the second step on (the first creates the gradients' wrappers' peers and optimiser state), flat.
+        Assert.All(Enumerable.Range(3, 58), s => Assert.Equal(counts[2], counts[s]));
+        Assert.Equal(before, after);
+    }
+
+    [Fact]
+    public void Writes_metrics_tensorboard_and_checkpoints()
+    {
+        var train = new SyntheticDataset(count: 64, seed: 1);
+        var validation = new SyntheticDataset(count: 16, seed: 2);
+        using var folder = new TrainingTempFolder();
+        using var model = TinyConvNet.Create(seed: 1);
+        var log = new ProgressLog();
+        var options = Recipe(steps: 20) with
+        {
+            OutputFolder = folder.Path, EvalEverySteps = 10, CheckpointEverySteps = 10, LogEverySteps = 5,
+            RunConfigJson = "{\"preset\": \"tiny\"}",
+        };
+        var result = new Trainer(options, log).Fit(model, train, validation);
+
+        var lines = File.ReadAllLines(Path.Combine(folder.Path, MetricsWriter.JsonLinesFileName));
+        var records = lines.Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var trainSteps = records.Where(r => r.GetProperty("split").GetString() == "train").Select(r => r.GetProperty("step").GetInt64());
+        var valSteps = records.Where(r => r.GetProperty("split").GetString() == "val").Select(r => r.GetProperty("step").GetInt64());
+        Assert.Equal(new long[] { 5, 10, 15, 20 }, trainSteps);
+        Assert.Equal(new long[] { 10, 20 }, valSteps);
+        foreach (var r in records)
+            foreach (var key in new[] { "step", "epoch", "split", "loss", "acc", "lr", "grad_norm", "images_per_s", "time" })
+                Assert.True(r.TryGetProperty(key, out _), key);
+        var firstWindow = log.Train.Take(5).Select(p => p.Loss).Average();
+        Assert.Equal(firstWindow, records[0].GetProperty("loss").GetDouble(), 12);
+
+        string eventsFile = Directory.GetFiles(Path.Combine(folder.Path, MetricsWriter.TensorBoardFolderName)).Single();
+        var events = TensorBoardReader.Read(eventsFile);
+        Assert.Equal("brain.Event:2", events[0].FileVersion);
+        var tags = events.SelectMany(e => e.Values.Select(v => (e.Step, v.Tag))).ToList();
+        Assert.Contains((20L, "val/acc"), tags);
+        Assert.Contains((5L, "train/loss"), tags);
+
+        var last = TrainingCheckpoint.ReadState(Path.Combine(folder.Path, TrainingCheckpoint.LastFileName));
+        Assert.Equal(20, last.Step);
+        Assert.Equal(DataPosition.AfterSteps(20, 8), last.Position);
+        Assert.NotNull(last.MixRngState);
+        Assert.NotEmpty(last.TorchRngState!);
+        var best = TrainingCheckpoint.ReadState(Path.Combine(folder.Path, TrainingCheckpoint.BestFileName));
+        Assert.Equal(result.BestValidationAccuracy, best.BestValidationAccuracy);
+        Assert.Equal(log.Validation.Max(v => v.Accuracy), best.BestValidationAccuracy);
+        Assert.Equal("{\"preset\": \"tiny\"}",
+            TrainingCheckpoint.ReadConfigJson(Path.Combine(folder.Path, TrainingCheckpoint.BestFileName)));
+        Assert.Empty(Directory.GetFiles(folder.Path, "*.tmp"));
+    }
+
+    [Fact]
+    public void Resume_with_different_trajectory_options_names_the_option()
+    {
+        var train = new SyntheticDataset(count: 64, seed: 1);
+        using var folder = new TrainingTempFolder();
+        using var model = TinyConvNet.Create(seed: 1);
+        new Trainer(Recipe(steps: 10) with { OutputFolder = folder.Path, StopAfterSteps = 4 }).Fit(model, train);
+        var changed = Recipe(steps: 10) with { OutputFolder = folder.Path, Resume = true, PeakLearningRate = 5e-3 };
+        var error = Assert.Throws<ArgumentException>(() => new Trainer(changed).Fit(model, train));
+        Assert.Equal("PeakLearningRate", error.ParamName);
+    }
+
+    [Fact]
+    public void Epochs_set_the_total_steps_and_evaluation_restores_the_mode()
+    {
+        var train = new SyntheticDataset(count: 20, seed: 1);
+        using var model = TinyConvNet.Create(seed: 1);
+        var options = new TrainerOptions { Epochs = 3, BatchSize = 6, Prefetch = false };
+        var result = new Trainer(options).Fit(model, train);
+        Assert.Equal(9, result.TotalSteps); // 3 epochs × 3 full batches
+        Assert.Equal(9, result.Step);
+
+        model.train();
+        var evaluation = new Trainer(options with { EvalBatchSize = 7 }).Evaluate(model, train);
+        Assert.True(model.training);
+        Assert.Equal(20, evaluation.Count);
+        using var scope = NewDisposeScope();
+        model.eval();
+        var images = stack(Enumerable.Range(0, 20).Select(i => train.Get(i).Image).ToArray());
+        var labels = tensor(Enumerable.Range(0, 20).Select(i => train.Get(i).Label).ToArray());
+        using (no_grad())
+        {
+            var logits = model.forward(images);
+            Assert.Equal(logits.argmax(1).eq(labels).to_type(ScalarType.Float64).mean().item<double>(), evaluation.Accuracy, 12);
+            Assert.Equal(nn.functional.cross_entropy(logits, labels).item<float>(), evaluation.Loss, 5);
+        }
+    }
+
+    [Theory]
+    [InlineData("PeakLearningRate")]
+    [InlineData("BatchSize")]
+    [InlineData("Device")]
+    [InlineData("Steps")]
+    [InlineData("LabelSmoothing")]
+    [InlineData("WarmupSteps")]
+    [InlineData("MixProbability")]
+    [InlineData("OutputFolder")]
+    public void Bad_options_throw_naming_the_option(string option)
+    {
+        var good = new TrainerOptions { Steps = 10 };
+        var bad = option switch
+        {
+            "PeakLearningRate" => good with { PeakLearningRate = -1e-3 },
+            "BatchSize" => good with { BatchSize = 0 },
+            "Device" => good with { Device = "tpu" },
+            "Steps" => good with { Epochs = 2 },
+            "LabelSmoothing" => good with { LabelSmoothing = 1.0 },
+            "WarmupSteps" => good with { WarmupSteps = 11 },
+            "MixProbability" => good with { MixProbability = 1.5 },
+            "OutputFolder" => good with { Resume = true },
+            _ => throw new ArgumentOutOfRangeException(nameof(option)),
+        };
+        var error = Assert.Throws<ArgumentException>(() => new Trainer(bad));
+        Assert.Equal(option, error.ParamName);
+        Assert.Contains(option, error.Message);
+    }
+
+    [SkippableFact]
+    public void Cuda_when_unavailable_names_the_device_option()
+    {
+        Skip.If(cuda.is_available(), "CUDA is available here");
+        var error = Assert.Throws<ArgumentException>(() => new Trainer(new TrainerOptions { Steps = 1, Device = "cuda" }));
+        Assert.Equal("Device", error.ParamName);
+        Assert.Contains("CUDA is not available", error.Message);
+    }
+}

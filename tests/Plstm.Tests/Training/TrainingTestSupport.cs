@@ -1,0 +1,140 @@
+using Plstm.Data;
+using Plstm.Training;
+using TorchSharp.Modules;
+
+namespace Plstm.Tests.Training;
+
+/// <summary>
+/// Trainer tests that train (they seed and use torch's process-wide generator) run alone, so that no other test
+/// draws from that generator in between and breaks bit-exact comparisons.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TrainingSerialCollection
+{
+    public const string Name = "Training (serial: torch global RNG)";
+}
+
+/// <summary>
+/// A tiny learnable dataset: <c>count</c> random 1×<c>size</c>×<c>size</c> images in [-1, 1]; the label says which
+/// quadrant holds a bright 2×2 blob (4 classes; 2 classes = left or right half). Images are built once and each
+/// <see cref="Get"/> returns a fresh tensor (as the real datasets do).
+/// </summary>
+internal sealed class SyntheticDataset : IImageDataset
+{
+    private readonly float[][] _images;
+    private readonly long[] _labels;
+
+    public SyntheticDataset(int count = 64, int size = 8, int classes = 4, int seed = 1)
+    {
+        if (classes is not (2 or 4)) throw new ArgumentOutOfRangeException(nameof(classes));
+        var random = new Random(seed);
+        Height = Width = size;
+        NumClasses = classes;
+        _images = new float[count][];
+        _labels = new long[count];
+        int half = size / 2;
+        for (int i = 0; i < count; i++)
+        {
+            var pixels = new float[size * size];
+            for (int p = 0; p < pixels.Length; p++) pixels[p] = (float)(random.NextDouble() * 0.6 - 0.3);
+            int label = random.Next(classes);
+            int qy = classes == 4 ? label / 2 : random.Next(2);
+            int qx = classes == 4 ? label % 2 : label;
+            int y = qy * half + random.Next(half - 1);
+            int x = qx * half + random.Next(half - 1);
+            for (int dy = 0; dy < 2; dy++)
+                for (int dx = 0; dx < 2; dx++)
+                    pixels[(y + dy) * size + x + dx] = 1f;
+            _images[i] = pixels;
+            _labels[i] = label;
+        }
+    }
+
+    public int Count => _images.Length;
+    public int NumClasses { get; }
+    public int Channels => 1;
+    public int Height { get; }
+    public int Width { get; }
+
+    /// <summary>How many times <see cref="Get"/> ran (from any thread).</summary>
+    public int Reads => _reads;
+    private int _reads;
+
+    public (Tensor Image, long Label) Get(int index)
+    {
+        Interlocked.Increment(ref _reads);
+        return (tensor(_images[index], [1, Height, Width], ScalarType.Float32), _labels[index]);
+    }
+}
+
+/// <summary>A small classifier: conv 3×3 → GELU → dropout → flatten → linear. Has weights, biases and a
+/// stochastic layer, so training touches both parameter groups and torch's generator.</summary>
+internal sealed class TinyConvNet : nn.Module<Tensor, Tensor>
+{
+    private readonly Conv2d conv;
+    private readonly Dropout dropout;
+    private readonly Linear head;
+
+    public TinyConvNet(int classes = 4, int size = 8, double dropoutRate = 0.1) : base(nameof(TinyConvNet))
+    {
+        conv = nn.Conv2d(1, 4, 3, padding: 1);
+        dropout = nn.Dropout(dropoutRate);
+        head = nn.Linear(4 * size * size, classes);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var h = nn.functional.gelu(conv.forward(input));
+        h = dropout.forward(h).flatten(1);
+        return head.forward(h).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>A model initialised from <paramref name="seed"/> (seeds torch's generator first).</summary>
+    public static TinyConvNet Create(long seed, int classes = 4, double dropoutRate = 0.1)
+    {
+        torch.random.manual_seed(seed);
+        return new TinyConvNet(classes, dropoutRate: dropoutRate);
+    }
+}
+
+/// <summary>Collects progress reports synchronously (Progress&lt;T&gt; would post them to the thread pool).</summary>
+internal sealed class ProgressLog : IProgress<TrainingProgress>
+{
+    private readonly Action<TrainingProgress>? _onReport;
+
+    public ProgressLog(Action<TrainingProgress>? onReport = null) => _onReport = onReport;
+
+    public List<TrainingProgress> Reports { get; } = [];
+
+    public IEnumerable<TrainingProgress> Train => Reports.Where(r => r.Split == "train");
+
+    public IEnumerable<TrainingProgress> Validation => Reports.Where(r => r.Split == "val");
+
+    public void Report(TrainingProgress value)
+    {
+        Reports.Add(value);
+        _onReport?.Invoke(value);
+    }
+}
+
+/// <summary>A fresh folder under the system temp path, deleted on dispose.</summary>
+internal sealed class TrainingTempFolder : IDisposable
+{
+    public TrainingTempFolder()
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "plstm-training-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); }
+        catch (IOException) { }
+    }
+}
