@@ -15,8 +15,9 @@ public static class FormComparison
             var e = expected.Gradients[i];
             var a = actual.Gradients[i];
             if (e is null && a is null) continue;
-            Assert.True(e is not null && a is not null, $"gradient of {inputNames[i]}: one form has none");
-            Check(a!, e!, "d" + inputNames[i], float32);
+            // A form that never reads an input (e.g. marks of all-zero entering states) leaves its gradient
+            // undefined; mathematically it is zero, so compare against zeros.
+            Check(a ?? zeros_like(e!), e ?? zeros_like(a!), "d" + inputNames[i], float32);
         }
     }
 

@@ -49,6 +49,26 @@ public class TwoDOperatorTests
             Run(inputs, i => Plstm2DNaive.Forward(i)), OutputNames, InputNames);
     }
 
+    /// <summary>The output-only entry point skips border work nobody reads; it must still equal the naive output,
+    /// with and without initial states, for one chunk, one chunk row/column and several chunks.</summary>
+    [Theory]
+    [InlineData(4, 4, 2, false, "scalar")]
+    [InlineData(4, 4, 2, true, "mixed")]
+    [InlineData(8, 4, 2, false, "scalar")]
+    [InlineData(4, 8, 2, true, "scalar")]
+    [InlineData(7, 9, 2, false, "mixed")]
+    [InlineData(6, 5, 1, true, "scalar")]
+    public void Output_only_equals_naive_output_and_gradients(int x, int y, int levels, bool withInitial, string j)
+    {
+        using var scope = NewDisposeScope();
+        var inputs = RandomInputs.TwoD(seed: 300 + x * y, B: 2, X: x, Y: y, DK: 3, DV: 2,
+            j == "mixed" ? JDims.Mixed : JDims.Scalar, withInitial: withInitial);
+        Differentiate.Result RunY(Func<Plstm2DInputs, Tensor> form) =>
+            Differentiate.Run(ToArray(inputs), a => new[] { form(FromArray(a)) });
+        FormComparison.AssertSame(RunY(i => Plstm2DHierarchical.Output(i, levels)), RunY(i => Plstm2DNaive.Forward(i).Y),
+            new[] { "Y" }, InputNames);
+    }
+
     [Theory]
     [InlineData(8, 8, 2)]
     [InlineData(12, 5, 3)]

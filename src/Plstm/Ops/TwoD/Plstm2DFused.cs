@@ -47,7 +47,7 @@ public static class Plstm2DFused
         var scanned = form switch
         {
             Plstm2DForm.Naive => Plstm2DNaive.Forward(scanInputs, c).Y,
-            Plstm2DForm.Hierarchical => Plstm2DHierarchical.Forward(scanInputs, levels, c).Y,
+            Plstm2DForm.Hierarchical => Plstm2DHierarchical.Output(scanInputs, levels, c),
             _ => throw new ArgumentOutOfRangeException(nameof(form), form, "unknown form"),
         };                                                                                   // [4B, X, Y, DV, JO]
         var y = DirectTerm(inputs.Q, inputs.K, inputs.V, inputs.D0, c);                     // [B, X, Y, DV, JO]

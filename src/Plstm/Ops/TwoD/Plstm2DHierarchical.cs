@@ -16,13 +16,28 @@ namespace Plstm.Ops.TwoD;
 public static class Plstm2DHierarchical
 {
     /// <summary>
-    /// Runs the hierarchical form on any X×Y grid. The chunk side is 2^lv with
-    /// lv = min(<paramref name="levels"/>, ⌈log2 X⌉, ⌈log2 Y⌉); each axis is zero-padded at its high end to a multiple
-    /// of it (padding after the gates: padded cells are inert, clarification 3–4) and the output cropped. Absent
-    /// <see cref="Plstm2DInputs.T0dl"/>/<see cref="Plstm2DInputs.T0ru"/> are zero. The result does not depend on
+    /// Runs the hierarchical form on any X×Y grid and returns the output and the final border states. The chunk side is
+    /// 2^lv with lv = min(<paramref name="levels"/>, ⌈log2 X⌉, ⌈log2 Y⌉); each axis is zero-padded at its high end to a
+    /// multiple of it (padding after the gates: padded cells are inert, clarification 3–4) and the output cropped.
+    /// Absent <see cref="Plstm2DInputs.T0dl"/>/<see cref="Plstm2DInputs.T0ru"/> are zero. The result does not depend on
     /// <paramref name="levels"/>.
     /// </summary>
     public static Plstm2DOutput Forward(Plstm2DInputs inputs, int levels, double? scale = null)
+    {
+        var (y, right, bottom) = Run(inputs, levels, scale, finalStates: true);
+        return new Plstm2DOutput(y, right!, bottom!);
+    }
+
+    /// <summary>
+    /// As <see cref="Forward"/>, but returns only the output <c>[B, X, Y, DV, JO]</c>. Border work nobody reads is
+    /// skipped: the exit states of the last chunk column/row and the reads of all-zero entering states (no initial
+    /// state and a single chunk column/row), which for a one-chunk grid is most of the inter-chunk cost.
+    /// </summary>
+    public static Tensor Output(Plstm2DInputs inputs, int levels, double? scale = null) =>
+        Run(inputs, levels, scale, finalStates: false).Y;
+
+    private static (Tensor Y, Tensor? FinalRight, Tensor? FinalBottom) Run(Plstm2DInputs inputs, int levels,
+        double? scale, bool finalStates)
     {
         OperatorMath.CheckLevels(levels);
         var dims = inputs.Validate();
@@ -67,8 +82,12 @@ public static class Plstm2DHierarchical
         var Vc = ChunkMajor(Pad(inputs.V), NX, NY, P);                                        // [B, NX, NY, P, P, DV, JV]
 
         // Chunk-local source contributions to the exit ports: Σ_cells 𝒮[cell] (K ⊗ V)[cell].
-        var Ur = SourceToPorts(block.Sr, Kc, Vc, JT, JK, JV);                                  // [B, NX, NY, P, DK, DV, JT]
-        var Ud = SourceToPorts(block.Sd, Kc, Vc, JT, JK, JV);
+        // Exit states are consumed by the next chunk (or returned as final states); reads of entering states are
+        // needed unless every entering state is zero (one chunk column/row and no initial state).
+        bool needRight = finalStates || NX > 1, needDown = finalStates || NY > 1;
+        bool readLeft = NX > 1 || inputs.InitialLeft is not null, readUp = NY > 1 || inputs.InitialTop is not null;
+        var Ur = needRight ? SourceToPorts(block.Sr, Kc, Vc, JT, JK, JV) : null;               // [B, NX, NY, P, DK, DV, JT]
+        var Ud = needDown ? SourceToPorts(block.Sd, Kc, Vc, JT, JK, JV) : null;
 
         // Initial border states, one chunk row (left) / chunk column (top) at a time.
         var initLeft = inputs.InitialLeft is null ? null
@@ -80,12 +99,12 @@ public static class Plstm2DHierarchical
         // Inter-chunk wavefront: chunks with cx + cy = k depend only on anti-diagonal k − 1.
         var flat = (Tensor t) => t.flatten(1, 2);
         var (Trl, Tdu, Tdl, Tru) = (flat(block.Trl), flat(block.Tdu), flat(block.Tdl), flat(block.Tru));
-        var (UrF, UdF) = (flat(Ur), flat(Ud));
+        var (UrF, UdF) = (Ur is null ? null : flat(Ur), Ud is null ? null : flat(Ud));
         var right = new Tensor[NX, NY];
         var down = new Tensor[NX, NY];
         var leftIn = new Tensor[NX, NY];
         var upIn = new Tensor[NX, NY];
-        for (long k = 0; k <= NX + NY - 2; k++)
+        for (long k = 0; k <= NX + NY - 2 && (needRight || needDown); k++)
         {
             long cx0 = Math.Max(0, k - NY + 1), cx1 = Math.Min(k, NX - 1);
             var ids = new List<long>();
@@ -105,38 +124,68 @@ public static class Plstm2DHierarchical
             var idx = tensor(ids.ToArray(), dtype: ScalarType.Int64, device: device);
             var L = stack(lefts, 1);                                                           // [B, n, P, DK, DV, JT]
             var U = stack(ups, 1);
-            var r = ApplyPorts(Trl.index_select(1, idx), L) + ApplyPorts(Tru.index_select(1, idx), U)
-                    + UrF.index_select(1, idx);
-            var d = ApplyPorts(Tdu.index_select(1, idx), U) + ApplyPorts(Tdl.index_select(1, idx), L)
-                    + UdF.index_select(1, idx);
-            var rs = r.unbind(1);
-            var ds = d.unbind(1);
-            for (long cx = cx0; cx <= cx1; cx++)
+            if (UrF is not null)
             {
-                right[cx, k - cx] = rs[cx - cx0];
-                down[cx, k - cx] = ds[cx - cx0];
+                var r = ApplyPorts(Trl.index_select(1, idx), L) + ApplyPorts(Tru.index_select(1, idx), U)
+                        + UrF.index_select(1, idx);
+                var rs = r.unbind(1);
+                for (long cx = cx0; cx <= cx1; cx++) right[cx, k - cx] = rs[cx - cx0];
+            }
+            if (UdF is not null)
+            {
+                var d = ApplyPorts(Tdu.index_select(1, idx), U) + ApplyPorts(Tdl.index_select(1, idx), L)
+                        + UdF.index_select(1, idx);
+                var ds = d.unbind(1);
+                for (long cx = cx0; cx <= cx1; cx++) down[cx, k - cx] = ds[cx - cx0];
             }
         }
 
-        var Lin = StackChunks(leftIn, NX, NY);                                                 // [B, NX, NY, P, DK, DV, JT]
-        var Uin = StackChunks(upIn, NX, NY);
-        var Ml = block.Ml.view(B, NX, NY, P, P, P, JO, JQ, JT);
-        var Mu = block.Mu.view(B, NX, NY, P, P, P, JO, JQ, JT);
-        var yInter = ReadPorts(Ml, Qc, Lin) + ReadPorts(Mu, Qc, Uin);                          // [B, NX, NY, P, P, DV, JO]
+        for (long cx = 0; cx < NX; cx++)
+            for (long cy = 0; cy < NY; cy++)
+            {
+                leftIn[cx, cy] ??= cx > 0 ? right[cx - 1, cy] : initLeft?.select(1, cy) ?? zeroState;
+                upIn[cx, cy] ??= cy > 0 ? down[cx, cy - 1] : initTop?.select(1, cx) ?? zeroState;
+            }
 
-        var G = block.G.view(B, NX, NY, P, P, P, P, JO, JQ, JK, JV);
-        var QK = einsum("...abdq,...cedk->...abceqk", Qc, Kc);                                 // [B, NX, NY, P, P, P, P, JQ, JK]
-        var W = einsum("...abceqk,...abceoqkl->...abceol", QK, G);                             // [..., P, P, P, P, JO, JV]
-        var yIntra = einsum("...abceol,...cevl->...abvo", W, Vc);                              // [B, NX, NY, P, P, DV, JO]
+        var y = IntraChunk(block.G, Qc, Kc, Vc, dims);                                          // [B, NX, NY, P, P, DV, JO]
+        if (readLeft)
+            y = y + ReadPorts(block.Ml.view(B, NX, NY, P, P, P, JO, JQ, JT), Qc, StackChunks(leftIn, NX, NY));
+        if (readUp)
+            y = y + ReadPorts(block.Mu.view(B, NX, NY, P, P, P, JO, JQ, JT), Qc, StackChunks(upIn, NX, NY));
 
-        var y = ((yInter + yIntra) * c).permute(0, 1, 3, 2, 4, 5, 6).reshape(B, Xp, Yp, DV, JO)
+        y = (y * c).permute(0, 1, 3, 2, 4, 5, 6).reshape(B, Xp, Yp, DV, JO)
             .narrow(1, 0, X).narrow(2, 0, Yn);                                                 // [B, X, Y, DV, JO]
+        if (!finalStates)
+            return (y.MoveToOuterDisposeScope(), null, null);
         var finalRight = cat(Enumerable.Range(0, (int)NY).Select(cy => right[NX - 1, cy]).ToArray(), 1)
             .narrow(1, 0, Yn);                                                                 // [B, Y, DK, DV, JT]
         var finalBottom = cat(Enumerable.Range(0, (int)NX).Select(cx => down[cx, NY - 1]).ToArray(), 1)
             .narrow(1, 0, X);                                                                  // [B, X, DK, DV, JT]
-        return new Plstm2DOutput(y.MoveToOuterDisposeScope(), finalRight.MoveToOuterDisposeScope(),
-            finalBottom.MoveToOuterDisposeScope());
+        return (y.MoveToOuterDisposeScope(), finalRight.MoveToOuterDisposeScope(), finalBottom.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// Σ_cell′ Q[cell] 𝒢[cell ← cell′] K[cell′] V[cell′] within each chunk (𝒢 includes D0): masked linear attention.
+    /// With all J = 1 (every vision model) it is two batched matmuls around an elementwise mask.
+    /// </summary>
+    private static Tensor IntraChunk(Tensor gate, Tensor Qc, Tensor Kc, Tensor Vc, ShapeContract dims)
+    {
+        long B = dims["B"], DK = dims["DK"], DV = dims["DV"];
+        long JK = dims["JK"], JV = dims["JV"], JQ = dims["JQ"], JO = dims["JO"];
+        long NX = Qc.shape[1], NY = Qc.shape[2], P = Qc.shape[3], cells = P * P;
+        if (JK == 1 && JV == 1 && JQ == 1 && JO == 1)
+        {
+            var q = Qc.reshape(B * NX * NY, cells, DK);                                        // [N, P², DK]
+            var k = Kc.reshape(B * NX * NY, cells, DK);
+            var v = Vc.reshape(B * NX * NY, cells, DV);                                        // [N, P², DV]
+            var mask = gate.reshape(B * NX * NY, cells, cells);                                // [N, P²(target), P²(source)]
+            var att = q.matmul(k.transpose(1, 2)) * mask;                                      // [N, P², P²]
+            return att.matmul(v).view(B, NX, NY, P, P, DV, 1);                                 // [B, NX, NY, P, P, DV, 1]
+        }
+        var G = gate.view(B, NX, NY, P, P, P, P, JO, JQ, JK, JV);
+        var QK = einsum("...abdq,...cedk->...abceqk", Qc, Kc);                                 // [B, NX, NY, P, P, P, P, JQ, JK]
+        var W = einsum("...abceqk,...abceoqkl->...abceol", QK, G);                             // [..., P, P, P, P, JO, JV]
+        return einsum("...abceol,...cevl->...abvo", W, Vc);                                    // [B, NX, NY, P, P, DV, JO]
     }
 
     /// <summary>
@@ -154,8 +203,7 @@ public static class Plstm2DHierarchical
         /// <summary>Merges horizontally adjacent pairs: A = west (even nbx), B = east; A's r-ports feed B's l-ports.</summary>
         public Block MergeAlongX()
         {
-            var a = Map(t => Half(t, 0));
-            var b = Map(t => Half(t, 1));
+            var (a, b) = Halves();
             var trl = PP(b.Trl, a.Trl);
             var tdl = cat(new[] { a.Tdl, PP(b.Tdl, a.Trl) }, 3);
             var tru = cat(new[] { PP(b.Trl, a.Tru), b.Tru }, 4);
@@ -196,15 +244,53 @@ public static class Plstm2DHierarchical
             Ml: Mu.transpose(1, 2).transpose(3, 4), Mu: Ml.transpose(1, 2).transpose(3, 4),
             G: G.transpose(1, 2).transpose(3, 4).transpose(5, 6));
 
-        private Block Map(Func<Tensor, Tensor> f) => new(f(Trl), f(Tdu), f(Tdl), f(Tru), f(Sr), f(Sd), f(Ml), f(Mu), f(G));
+        /// <summary>Even (west) and odd (east) blocks along axis 1, as views.</summary>
+        private (Block West, Block East) Halves()
+        {
+            static (Tensor, Tensor) Split(Tensor t)
+            {
+                var halves = t.unflatten(1, new[] { t.shape[1] / 2, 2L }).unbind(2);
+                return (halves[0], halves[1]);
+            }
+            var (trl0, trl1) = Split(Trl); var (tdu0, tdu1) = Split(Tdu); var (tdl0, tdl1) = Split(Tdl);
+            var (tru0, tru1) = Split(Tru); var (sr0, sr1) = Split(Sr); var (sd0, sd1) = Split(Sd);
+            var (ml0, ml1) = Split(Ml); var (mu0, mu1) = Split(Mu); var (g0, g1) = Split(G);
+            return (new Block(trl0, tdu0, tdl0, tru0, sr0, sd0, ml0, mu0, g0),
+                new Block(trl1, tdu1, tdl1, tru1, sr1, sd1, ml1, mu1, g1));
+        }
 
-        private static Tensor Half(Tensor t, int i) => t.unflatten(1, new[] { t.shape[1] / 2, 2L }).select(2, i);
+        // Port-matrix products; each contracts the shared port index and the JT index. With all J = 1 (every vision
+        // model) the two trailing J axes are singletons and the products are plain (broadcast) matmuls, which cost a
+        // fraction of einsum's per-call overhead: the merge is dominated by per-op cost, not by arithmetic.
+        private static Tensor PP(Tensor t1, Tensor t2) => Scalar(t1, t2)
+            ? Unsqueeze2(Squeeze2(t1).matmul(Squeeze2(t2)))
+            : einsum("...omij,...mnjk->...onik", t1, t2);
 
-        // Port-matrix products; each contracts the shared port index and the JT index.
-        private static Tensor PP(Tensor t1, Tensor t2) => einsum("...omij,...mnjk->...onik", t1, t2);
-        private static Tensor PS(Tensor t, Tensor s) => einsum("...omij,...abmjz->...aboiz", t, s);
-        private static Tensor MP(Tensor m, Tensor t) => einsum("...abmyi,...mnij->...abnyj", m, t);
-        private static Tensor MS(Tensor m, Tensor s) => einsum("...abmyi,...cdmiz->...abcdyz", m, s);
+        private static Tensor PS(Tensor t, Tensor s) => Scalar(t, s)
+            ? Unsqueeze2(Squeeze2(s).matmul(Squeeze2(t).transpose(-1, -2).unsqueeze(-3)))       // [.., a, b, o]
+            : einsum("...omij,...abmjz->...aboiz", t, s);
+
+        private static Tensor MP(Tensor m, Tensor t) => Scalar(m, t)
+            ? Unsqueeze2(Squeeze2(m).matmul(Squeeze2(t).unsqueeze(-3)))                          // [.., a, b, n]
+            : einsum("...abmyi,...mnij->...abnyj", m, t);
+
+        private static Tensor MS(Tensor m, Tensor s)
+        {
+            if (!Scalar(m, s)) return einsum("...abmyi,...cdmiz->...abcdyz", m, s);
+            var m3 = Squeeze2(m);                                                                // [.., a, b, p]
+            var s3 = Squeeze2(s);                                                                // [.., c, d, p]
+            long a = m3.shape[^3], b = m3.shape[^2], c = s3.shape[^3], d = s3.shape[^2], p = m3.shape[^1];
+            var prefix = m3.shape[..^3];
+            var g = m3.reshape([.. prefix, a * b, p]).matmul(s3.reshape([.. prefix, c * d, p]).transpose(-1, -2));
+            return g.reshape([.. prefix, a, b, c, d, 1, 1]);
+        }
+
+        private static bool Scalar(Tensor x, Tensor y) =>
+            x.shape[^1] == 1 && x.shape[^2] == 1 && y.shape[^1] == 1 && y.shape[^2] == 1;
+
+        private static Tensor Squeeze2(Tensor t) => t.reshape(t.shape[..^2]);
+
+        private static Tensor Unsqueeze2(Tensor t) => t.reshape([.. t.shape, 1, 1]);
     }
 
     private static Tensor ApplyPorts(Tensor t, Tensor states) => einsum("...omij,...mdvj->...odvi", t, states);
