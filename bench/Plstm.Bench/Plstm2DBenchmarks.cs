@@ -27,7 +27,7 @@ public class Plstm2DBenchmarks
     [GlobalCleanup]
     public void Cleanup() => _workload?.Dispose();
 
-    /// <summary><c>Plstm2DHierarchical.Forward(inputs, levels: 4)</c>, then <c>Y.sum().backward()</c>.</summary>
+    /// <summary><c>Plstm2DHierarchical.Output(inputs, levels)</c> (levels per grid, see <see cref="Workload.Levels"/>), then <c>Y.sum().backward()</c>.</summary>
     [Benchmark(Baseline = true, Description = "parallel (hierarchical)")]
     public double Hierarchical() => Current.ForwardBackward(Form.Hierarchical);
 
