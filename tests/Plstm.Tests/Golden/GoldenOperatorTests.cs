@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Plstm.Data.Graphs;
+using Plstm.Ops.Graph;
 using Plstm.Ops.OneD;
 using Plstm.Ops.TwoD;
 using Plstm.Tests.Support;
@@ -14,20 +16,21 @@ namespace Plstm.Tests.Golden;
 public sealed class GoldenOperatorTests
 {
     /// <summary>Kinds whose operators are not implemented yet: skipped with a reason. Any other unknown kind fails.</summary>
-    private static readonly IReadOnlyDictionary<string, string> PendingKinds = new Dictionary<string, string>(StringComparer.Ordinal)
-    {
-        ["graph_edgewise"] = "graph operators land with the graph issue",
-        ["graph_nodewise"] = "graph operators land with the graph issue",
-        ["graph_prepare"] = "graph operators land with the graph issue",
-    };
+    private static readonly IReadOnlyDictionary<string, string> PendingKinds = new Dictionary<string, string>(StringComparer.Ordinal);
 
-    /// <summary>Minimum number of bundled files per implemented kind (31 in all).</summary>
+    /// <summary>Minimum number of bundled files per implemented kind (31 1D/2D/fused files, 4 graph files).</summary>
     private static readonly IReadOnlyDictionary<string, int> BundledMinimum = new Dictionary<string, int>(StringComparer.Ordinal)
     {
         ["plstm1d"] = 9,
         ["plstm2d"] = 20,
         ["plstm2d_fused"] = 2,
+        ["graph_edgewise"] = 2,
+        ["graph_nodewise"] = 1,
+        ["graph_prepare"] = 1,
     };
+
+    /// <summary>The 1D/2D/fused kinds (at least 31 bundled files together).</summary>
+    private static readonly string[] GridKinds = ["plstm1d", "plstm2d", "plstm2d_fused"];
 
     /// <summary>Every golden case except the layer files, which <c>Layers/LayerGoldenTests</c> runs through the layer.</summary>
     public static TheoryData<string> Cases => GoldenCases.AllExcept("plstm2d_layer");
@@ -56,7 +59,7 @@ public sealed class GoldenOperatorTests
         foreach (var (kind, minimum) in BundledMinimum)
             Assert.True(counts.GetValueOrDefault(kind) >= minimum,
                 $"Bundled golden folder {dir} holds {counts.GetValueOrDefault(kind)} '{kind}' files, expected at least {minimum} (found: {summary}).");
-        int total = BundledMinimum.Keys.Sum(k => counts.GetValueOrDefault(k));
+        int total = GridKinds.Sum(k => counts.GetValueOrDefault(k));
         Assert.True(total >= 31, $"Expected at least 31 1D/2D/fused golden files in {dir}, found {total} ({summary}).");
     }
 
@@ -67,11 +70,13 @@ public sealed class GoldenOperatorTests
             Skip.If(true, $"{golden.Name}: kind '{golden.Kind}' skipped: {reason}.");
         var spec = KindSpec.For(golden.Kind)
             ?? throw new Xunit.Sdk.XunitException(
-                $"{id}: unknown golden kind '{golden.Kind}' — the harness has no runner for it (known: plstm1d, plstm2d, plstm2d_fused; pending: {string.Join(", ", PendingKinds.Keys)}).");
+                $"{id}: unknown golden kind '{golden.Kind}' — the harness has no runner for it (known: plstm1d, plstm2d, plstm2d_fused, graph_edgewise, graph_nodewise, graph_prepare; pending: {string.Join(", ", PendingKinds.Keys)}).");
 
         using var scope = NewDisposeScope();
         var failures = new List<string>();
         failures.AddRange(spec.CheckFile(golden));
+        if (failures.Count == 0 && spec.Structural is { } structural)
+            failures.AddRange(structural(golden));
         if (failures.Count == 0)
             foreach (var form in spec.Forms(golden))
                 failures.AddRange(RunForm(golden, form, dtype));
@@ -174,9 +179,11 @@ public sealed class GoldenOperatorTests
     /// <summary>One exact form of an operator: maps named input tensors to named output tensors (golden names).</summary>
     private sealed record OperatorForm(string Name, Func<IReadOnlyDictionary<string, Tensor>, IReadOnlyDictionary<string, Tensor>> Run);
 
-    /// <summary>How the harness maps one kind: the array names it understands and the forms it runs.</summary>
+    /// <summary>How the harness maps one kind: the array names it understands and the forms it runs; kinds without
+    /// numbers (graph_prepare) have a structural check instead, which returns failure messages.</summary>
     private sealed record KindSpec(
-        string Kind, string[] KnownInputs, string[] KnownOutputs, Func<GoldenCase, IEnumerable<OperatorForm>> Forms)
+        string Kind, string[] KnownInputs, string[] KnownOutputs, Func<GoldenCase, IEnumerable<OperatorForm>> Forms,
+        Func<GoldenCase, IEnumerable<string>>? Structural = null)
     {
         private static readonly string[] Gates2D =
             ["Q", "K", "V", "S0_r", "S0_d", "T0_rl", "T0_du", "T0_dl", "T0_ru", "M0_l", "M0_u", "D0"];
@@ -186,8 +193,15 @@ public sealed class GoldenOperatorTests
             "plstm1d" => new(kind, ["Q", "K", "V", "S0", "T0", "M0", "D0", "C_initial"], ["Y", "C_last"], Forms1D),
             "plstm2d" => new(kind, [.. Gates2D, "C_initial_left", "C_initial_top"], ["Y", "C_last_right", "C_last_bottom"], Forms2D),
             "plstm2d_fused" => new(kind, Gates2D, ["Y"], FormsFused),
+            "graph_edgewise" => new(kind, [.. GatesGraph, "edges", "line_edges"], ["out"], FormsGraph),
+            "graph_nodewise" => new(kind, [.. GatesGraph, "edges", "line_edges", "edge_out_pos", "edge_in_pos"], ["out"], FormsNodewise),
+            "graph_prepare" => new(kind, ["undirected_edges"], [.. PrepareOutputs], _ => [], CheckPreparation),
             _ => null,
         };
+
+        private static readonly string[] GatesGraph = ["q", "k", "v", "s", "t", "m", "d"];
+
+        private static readonly string[] PrepareOutputs = ["dag_edges", "edges_topo_P", "line_edges_P", "edges_topo_D", "line_edges_D"];
 
         /// <summary>Format checks before running: every listed array is one the harness maps, has_T_* agree with the arrays.</summary>
         public IEnumerable<string> CheckFile(GoldenCase golden)
@@ -204,6 +218,8 @@ public sealed class GoldenOperatorTests
             }
             if (golden.Kind != "plstm1d" && golden.Inputs.Contains("C_initial_left") != golden.Inputs.Contains("C_initial_top"))
                 yield return "C_initial_left and C_initial_top must be given together.";
+            if (golden.Kind is "graph_edgewise" or "graph_nodewise" && golden.OptionalParamDouble("QK_scale") is double s && s != 1.0)
+                yield return $"params.QK_scale = {s}, but the graph operators have no QK scale (1).";
         }
 
         private static IEnumerable<OperatorForm> Forms1D(GoldenCase golden)
@@ -244,6 +260,127 @@ public sealed class GoldenOperatorTests
                 yield return new($"Plstm2DFused {form} levels={levels}",
                     t => new Dictionary<string, Tensor> { ["Y"] = Plstm2DFused.Forward(In(t), levels, scale: scale, form: form) });
         }
+
+        private static IEnumerable<OperatorForm> FormsGraph(GoldenCase golden)
+        {
+            yield return new("PlstmGraphLevels", t => Out(PlstmGraphLevels.Forward(InGraph(t), GraphOf(t))));
+            yield return new("PlstmGraphNaive", t => Out(PlstmGraphNaive.Forward(InGraph(t), GraphOf(t))));
+        }
+
+        private static IEnumerable<OperatorForm> FormsNodewise(GoldenCase golden)
+        {
+            // The files use the reference's gather maps (operators §5.2; golden README "graph_nodewise").
+            static PlstmGraphNodewiseInputs In(IReadOnlyDictionary<string, Tensor> t) =>
+                new(Req(t, "q"), Req(t, "k"), Req(t, "v"), Req(t, "s"), Req(t, "t"), Req(t, "m"), Req(t, "d"));
+            foreach (var form in new[] { PlstmGraphForm.Levels, PlstmGraphForm.Naive })
+                yield return new($"PlstmGraphNodewise Reference {form}",
+                    t => Out(PlstmGraphNodewise.Forward(In(t), GraphOf(t), GraphGatherConvention.Reference, form)));
+        }
+
+        private static PlstmGraphInputs InGraph(IReadOnlyDictionary<string, Tensor> t) =>
+            new(Req(t, "q"), Req(t, "k"), Req(t, "v"), Req(t, "s"), Req(t, "t"), Req(t, "m"), Req(t, "d"));
+
+        private static IReadOnlyDictionary<string, Tensor> Out(Tensor y) => new Dictionary<string, Tensor> { ["out"] = y };
+
+        /// <summary>The file's structure: <c>edges</c> in processing order, <c>line_edges</c> (pred, succ), N from <c>q</c>,
+        /// adjacency positions from <c>edge_out_pos</c>/<c>edge_in_pos</c> when present.</summary>
+        private static PreparedGraph GraphOf(IReadOnlyDictionary<string, Tensor> t)
+        {
+            var edges = Pairs(Req(t, "edges")).Select(p => new GraphEdge(p.Item1, p.Item2)).ToArray();
+            var lineEdges = Pairs(Req(t, "line_edges")).Select(p => new LineEdge(p.Item1, p.Item2)).ToArray();
+            return PreparedGraph.FromProcessingOrder((int)Req(t, "q").shape[1], edges, lineEdges,
+                Opt(t, "edge_out_pos") is { } o ? Ints(o) : null, Opt(t, "edge_in_pos") is { } i ? Ints(i) : null);
+        }
+
+        /// <summary>
+        /// graph_prepare (golden README): dag_edges as a set of directed edges; the P and D topological orders exactly
+        /// (networkx tie-breaking); line edges as sets of ((u,w), (u',w')) pairs; the D pruning run in the order
+        /// <c>edges_topo_P</c>. Then the whole pipeline (<see cref="GraphPreparation.FromUndirected"/>) once more.
+        /// </summary>
+        private static IEnumerable<string> CheckPreparation(GoldenCase golden)
+        {
+            var failures = new List<string>();
+            int n = golden.ParamInt("num_nodes");
+            var undirected = Pairs(golden.GetTensor("undirected_edges"));
+            GraphEdge[] EdgesOf(string name) => Pairs(golden.GetTensor(name)).Select(p => new GraphEdge(p.Item1, p.Item2)).ToArray();
+            bool Has(string name) => golden.Outputs.Contains(name);
+
+            var dag = GraphPreparation.Dagify(n, undirected);
+            if (Has("dag_edges"))
+                CompareSets(failures, "dag_edges", dag.Edges(), EdgesOf("dag_edges"));
+
+            var line = GraphPreparation.BuildLineGraph(dag);
+            var orderP = GraphPreparation.TopologicalOrder(line.Graph);
+            GraphEdge[] Mapped(IEnumerable<int> vertices) => vertices.Select(v => line.Vertices[v]).ToArray();
+            IEnumerable<(GraphEdge, GraphEdge)> LinePairs(OrderedDigraph g) =>
+                g.Edges().Select(e => (line.Vertices[e.Tail], line.Vertices[e.Head]));
+            IEnumerable<(GraphEdge, GraphEdge)> FilePairs(string lineName, GraphEdge[] topo) =>
+                Pairs(golden.GetTensor(lineName)).Select(p => (topo[p.Item1], topo[p.Item2]));
+
+            if (Has("edges_topo_P"))
+            {
+                var topoP = EdgesOf("edges_topo_P");
+                CompareSequences(failures, "edges_topo_P", Mapped(orderP), topoP);
+                if (Has("line_edges_P"))
+                    CompareSets(failures, "line_edges_P", LinePairs(line.Graph), FilePairs("line_edges_P", topoP));
+                if (Has("edges_topo_D"))
+                {
+                    var vertexOf = Enumerable.Range(0, line.Vertices.Count).ToDictionary(i => line.Vertices[i]);
+                    var missing = topoP.Where(e => !vertexOf.ContainsKey(e)).ToArray();
+                    if (missing.Length > 0)
+                    {
+                        failures.Add($"edges_topo_P names edges that are not DAG edges: {string.Join(", ", missing)}.");
+                        return failures;
+                    }
+                    var pruned = GraphPreparation.PruneToMultitree(line.Graph, topoP.Select(e => vertexOf[e]).ToArray());
+                    var topoD = EdgesOf("edges_topo_D");
+                    CompareSequences(failures, "edges_topo_D", Mapped(GraphPreparation.TopologicalOrder(pruned)), topoD);
+                    if (Has("line_edges_D"))
+                        CompareSets(failures, "line_edges_D", LinePairs(pruned), FilePairs("line_edges_D", topoD));
+                }
+            }
+
+            foreach (var mode in new[] { GraphMode.P, GraphMode.D })
+            {
+                string topo = $"edges_topo_{mode}", lines = $"line_edges_{mode}";
+                if (!Has(topo)) continue;
+                var prepared = GraphPreparation.FromUndirected(n, undirected, mode);
+                var expected = EdgesOf(topo);
+                CompareSequences(failures, $"FromUndirected({mode}).Edges vs {topo}", prepared.Edges, expected);
+                if (Has(lines))
+                    CompareSets(failures, $"FromUndirected({mode}).LineEdges vs {lines}",
+                        prepared.LineEdges.Select(l => (prepared.Edges[l.Pred], prepared.Edges[l.Succ])),
+                        FilePairs(lines, expected));
+            }
+            return failures;
+        }
+
+        private static void CompareSequences(List<string> failures, string what, IReadOnlyList<GraphEdge> actual, IReadOnlyList<GraphEdge> expected)
+        {
+            if (!actual.SequenceEqual(expected))
+                failures.Add($"{what}: order differs: actual [{string.Join(", ", actual)}], expected [{string.Join(", ", expected)}].");
+        }
+
+        private static void CompareSets<T>(List<string> failures, string what, IEnumerable<T> actual, IEnumerable<T> expected)
+        {
+            var a = actual.ToList();
+            var e = expected.ToList();
+            var missing = e.Except(a).ToList();
+            var extra = a.Except(e).ToList();
+            if (a.Count != a.Distinct().Count() || e.Count != e.Distinct().Count() || missing.Count > 0 || extra.Count > 0)
+                failures.Add($"{what}: sets differ ({a.Count} actual, {e.Count} expected): missing [{string.Join(", ", missing)}], " +
+                             $"unexpected [{string.Join(", ", extra)}].");
+        }
+
+        private static (int, int)[] Pairs(Tensor t)
+        {
+            if (t.dim() != 2 || t.shape[1] != 2)
+                throw new InvalidDataException($"expected an int64 array [n, 2], got shape [{string.Join(", ", t.shape)}].");
+            var flat = Ints(t);
+            return Enumerable.Range(0, flat.Length / 2).Select(i => (flat[2 * i], flat[2 * i + 1])).ToArray();
+        }
+
+        private static int[] Ints(Tensor t) => t.to(ScalarType.Int64).cpu().contiguous().data<long>().Select(v => checked((int)v)).ToArray();
 
         private static Tensor Req(IReadOnlyDictionary<string, Tensor> t, string name) =>
             t.TryGetValue(name, out var v) ? v : throw new InvalidDataException($"required input '{name}' is missing from the file.");
