@@ -54,6 +54,49 @@ public sealed class CausalConvolution1D : nn.Module<Tensor, Tensor>
         if (_conv.bias is not null) nn.init.uniform_(_conv.bias, -bound, bound);
     }
 
+    /// <summary>Kernel size K.</summary>
+    public int KernelSize => _kernelSize;
+
+    /// <summary>Channels D.</summary>
+    public int Channels => _channels;
+
+    /// <summary>Length of the input history the convolution carries between segments: K − 1.</summary>
+    public int HistoryLength => _kernelSize - 1;
+
+    /// <summary>
+    /// Convolves <c>[B, T, D]</c> causally along T, continuing from <paramref name="history"/>, the K − 1 inputs before
+    /// position 0 (oldest first; null = zeros, i.e. <see cref="forward"/>), and returns the K − 1 last inputs of the
+    /// concatenation <c>[history, x]</c> as <paramref name="newHistory"/>, so that running segments one after another
+    /// (or one position at a time, T = 1) equals one run over the whole sequence.
+    /// </summary>
+    /// <param name="x">Input <c>[B, T, D]</c>, T ≥ 1.</param>
+    /// <param name="history">The previous K − 1 inputs <c>[B, K−1, D]</c>, or null for zeros. Cast to x's dtype.</param>
+    /// <param name="newHistory">The K − 1 last inputs <c>[B, K−1, D]</c> (zeros where the sequence so far is shorter).</param>
+    /// <returns>The output <c>[B, T, D]</c>.</returns>
+    /// <exception cref="ArgumentException">x or <paramref name="history"/> has the wrong shape or device.</exception>
+    public Tensor Forward(Tensor x, Tensor? history, out Tensor newHistory)
+    {
+        if (x.dim() != 3 || x.shape[2] != _channels)
+            throw new ArgumentException(
+                $"{nameof(CausalConvolution1D)}: expected x of shape [B, T, {_channels}], got [{string.Join(", ", x.shape)}].", nameof(x));
+        long b = x.shape[0];
+        int k1 = _kernelSize - 1;
+        if (history is not null && !history.shape.SequenceEqual(new[] { b, (long)k1, _channels }))
+            throw new ArgumentException(
+                $"{nameof(CausalConvolution1D)}: history must have shape [B, K−1, D] = [{b}, {k1}, {_channels}], " +
+                $"got [{string.Join(", ", history.shape)}].", nameof(history));
+        if (history is not null && (history.device_type != x.device_type || history.device_index != x.device_index))
+            throw new ArgumentException(
+                $"{nameof(CausalConvolution1D)}: history must be on x's device {x.device}, got {history.device}.", nameof(history));
+        using var scope = NewDisposeScope();
+        var past = history?.to_type(x.dtype) ?? zeros(new[] { b, (long)k1, _channels }, dtype: x.dtype, device: x.device);
+        var full = cat(new[] { past, x }, 1);                                                 // [B, K−1+T, D]
+        var y = nn.functional.conv1d(full.transpose(1, 2), _conv.weight!.to_type(x.dtype), _conv.bias?.to_type(x.dtype),
+            groups: _channels);                                                             // [B, D, T]
+        newHistory = full.narrow(1, full.shape[1] - k1, k1).contiguous().MoveToOuterDisposeScope();
+        return y.transpose(1, 2).MoveToOuterDisposeScope();                                 // [B, T, D]
+    }
+
     /// <summary>Convolves <c>[B, T, D]</c> causally along T.</summary>
     public override Tensor forward(Tensor x)
     {

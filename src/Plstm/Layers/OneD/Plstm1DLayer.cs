@@ -34,6 +34,9 @@ namespace Plstm.Layers.OneD;
 /// <c>query/key.bias [H, DK, J]</c>, <c>value_.weight [1, DV, JV, H, D/H]</c>, <c>value_.bias [H, DV, JV]</c>,
 /// <c>mhnorm.scale [H, DV·JO]</c>, <c>outprojection.weight [D, H·JO·DV]</c>, <c>passthrough.scale [D]</c> (optional
 /// source/mark/direct weights when enabled). Parameters are cast to the input's dtype in the forward pass.</para>
+/// <para>Streaming: <see cref="Forward(Tensor, Tensor?, Tensor?, out Tensor, out Tensor?)"/> carries the pLSTM state and
+/// the convolution's last K − 1 inputs between segments, and <see cref="Step"/> runs one position in O(1) from the same
+/// pair, straight from the recurrence; both equal the one-pass forward over the whole sequence.</para>
 /// </remarks>
 public sealed class Plstm1DLayer : nn.Module<Tensor, Tensor>
 {
@@ -133,10 +136,76 @@ public sealed class Plstm1DLayer : nn.Module<Tensor, Tensor>
     /// <returns>The output <c>[B, T, D]</c>.</returns>
     /// <remarks>Only the pLSTM state is carried: the causal convolution of a segment sees zeros before its first
     /// position (as the reference), so with the convolution on, running segments one after another differs from one
-    /// run over the whole sequence in the first K−1 positions of each later segment.</remarks>
+    /// run over the whole sequence in the first K−1 positions of each later segment. The overload with a convolution
+    /// history carries that too.</remarks>
     /// <exception cref="ArgumentException">x or <paramref name="initialState"/> has the wrong shape, dtype kind or
     /// device (the parameter name and the expected shape are in the message).</exception>
     public Tensor Forward(Tensor x, Tensor? initialState, out Tensor finalState)
+    {
+        var y = Run(x, initialState, null, stepwise: false, out finalState, out var history);
+        history?.Dispose();
+        return y;
+    }
+
+    /// <summary>
+    /// Runs the layer on <c>[B, T, D]</c> continuing from a complete streaming state: the pLSTM state AND the causal
+    /// convolution's input history (its last K − 1 inputs). Running segments one after another with this overload,
+    /// passing each call's final state and history to the next, equals one run over the whole sequence.
+    /// </summary>
+    /// <param name="x">Input <c>[B, T, D]</c>.</param>
+    /// <param name="initialState">As in <see cref="Forward(Tensor, Tensor?, out Tensor)"/>; null = zeros.</param>
+    /// <param name="convolutionHistory">The K − 1 layer inputs before position 0, <c>[B, K−1, D]</c> (oldest first);
+    /// null = zeros (a fresh sequence). Ignored (may be null) when the layer has no convolution.</param>
+    /// <param name="finalState">The state after position T−1 (layout as the initial state's).</param>
+    /// <param name="finalConvolutionHistory">The last K − 1 inputs <c>[B, K−1, D]</c> of the whole sequence so far, or
+    /// null when the layer has no convolution.</param>
+    /// <returns>The output <c>[B, T, D]</c>.</returns>
+    /// <exception cref="ArgumentException">A tensor has the wrong shape, dtype kind or device.</exception>
+    public Tensor Forward(Tensor x, Tensor? initialState, Tensor? convolutionHistory, out Tensor finalState,
+        out Tensor? finalConvolutionHistory)
+    {
+        return Run(x, initialState, convolutionHistory, stepwise: false, out finalState, out finalConvolutionHistory);
+    }
+
+    /// <summary>
+    /// One position of the recurrence in O(1): <c>C_t = T_t C_{t−1} + S_t k_t v_tᵀ</c>,
+    /// <c>y_t = scale·(q_t M_t C_{t−1} + q_t D_t k_t v_t)</c> (<see cref="Plstm1DNaive"/> with L = 1), with the
+    /// convolution reading <paramref name="convolutionHistory"/>. Equals position t of
+    /// <see cref="Forward(Tensor, Tensor?, Tensor?, out Tensor, out Tensor?)"/> over the whole sequence.
+    /// </summary>
+    /// <param name="x">The input at this position, <c>[B, D]</c>.</param>
+    /// <param name="state">The pLSTM state after the previous position, <c>[B·H, DK, DV, JT]</c> or
+    /// <c>[B, H, DK, DV, JT]</c>; null = zeros (first position).</param>
+    /// <param name="convolutionHistory">The previous K − 1 inputs <c>[B, K−1, D]</c>; null = zeros.</param>
+    /// <param name="newState">The state after this position (layout as <paramref name="state"/>'s).</param>
+    /// <param name="newConvolutionHistory">The updated history, or null without convolution.</param>
+    /// <returns>The output at this position, <c>[B, D]</c>.</returns>
+    /// <exception cref="ArgumentException">A tensor has the wrong shape, dtype kind or device.</exception>
+    public Tensor Step(Tensor x, Tensor? state, Tensor? convolutionHistory, out Tensor newState,
+        out Tensor? newConvolutionHistory)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (x.dim() != 2 || x.shape[1] != Config.InputDim)
+            throw new ArgumentException(
+                $"{nameof(Plstm1DLayer)}.{nameof(Step)}: x must have shape [B, D={Config.InputDim}], got [{string.Join(", ", x.shape)}].", nameof(x));
+        using var x3 = x.unsqueeze(1);                                                      // [B, 1, D]
+        using var y = Run(x3, state, convolutionHistory, stepwise: true, out newState, out newConvolutionHistory);
+        return y.squeeze(1);                                                                // [B, D]
+    }
+
+    /// <summary>Number of past inputs the convolution needs for streaming: K − 1, or 0 without convolution.</summary>
+    public int ConvolutionHistoryLength => conv is null ? 0 : conv.HistoryLength;
+
+    /// <summary>A zero pLSTM state <c>[B·H, DK, DV, JT]</c> (what a fresh sequence starts from).</summary>
+    public Tensor ZeroState(long batch, ScalarType dtype = ScalarType.Float32, Device? device = null) =>
+        zeros(new[] { batch * Config.NumHeads, Config.DK, Config.DV, Config.JT }, dtype: dtype, device: device);
+
+    /// <summary>A zero convolution history <c>[B, K−1, D]</c>, or null without convolution.</summary>
+    public Tensor? ZeroConvolutionHistory(long batch, ScalarType dtype = ScalarType.Float32, Device? device = null) =>
+        conv is null ? null : zeros(new[] { batch, (long)conv.HistoryLength, Config.InputDim }, dtype: dtype, device: device);
+
+    private Tensor Run(Tensor x, Tensor? initialState, Tensor? convolutionHistory, bool stepwise, out Tensor finalState,
+        out Tensor? finalConvolutionHistory)
     {
         CheckInput(x);
         var cfg = Config;
@@ -145,7 +214,9 @@ public sealed class Plstm1DLayer : nn.Module<Tensor, Tensor>
         bool stateIs5D = CheckState(initialState, x);
         using var scope = NewDisposeScope();
 
-        var c = conv?.forward(x);                                                            // [B, T, D]
+        Tensor? c = null, history = null;
+        if (conv is not null)
+            c = conv.Forward(x, convolutionHistory, out history);                            // [B, T, D]
         Tensor In(char part) => cfg.ReadsConvolution(part) ? c! : x;
 
         var s = source.forward(In('S'));                                                    // [B, T, H, JT, JK, JV]
@@ -160,7 +231,10 @@ public sealed class Plstm1DLayer : nn.Module<Tensor, Tensor>
         var inputs = new Plstm1DInputs(
             HeadsToBatch(q), HeadsToBatch(k), HeadsToBatch(v),
             HeadsToBatch(s), HeadsToBatch(t), HeadsToBatch(m), HeadsToBatch(d), c0);
-        var result = Plstm1DChunked.Forward(inputs, cfg.Levels, 1.0 / Math.Sqrt(DK));     // Y [B·H, T, DV, JO]
+        double scale = 1.0 / Math.Sqrt(DK);
+        var result = stepwise
+            ? Plstm1DNaive.Forward(inputs, scale)                                           // the recurrence itself
+            : Plstm1DChunked.Forward(inputs, cfg.Levels, scale);                            // Y [B·H, T, DV, JO]
 
         var perHead = result.Y.reshape(B, H, T, DV * cfg.JO).transpose(1, 2);              // [B, T, H, DV·JO]
         var normed = mhnorm.forward(perHead).reshape(B, T, D);                             // head-major channels
@@ -170,6 +244,7 @@ public sealed class Plstm1DLayer : nn.Module<Tensor, Tensor>
 
         var last = stateIs5D ? result.CLast.reshape(B, H, DK, DV, cfg.JT) : result.CLast;
         finalState = last.MoveToOuterDisposeScope();
+        finalConvolutionHistory = history?.MoveToOuterDisposeScope();
         return y.MoveToOuterDisposeScope();
     }
 
