@@ -33,18 +33,18 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
     // P-mode only.
     private Parameter? orientation_bias;          // [4, H]
     private Parameter? orientation_weight;        // [4, H, D]
-    private SourceGate? source;
+    private SigmoidGate? source;
     private TransitionGate? transition;
-    private MarkGate? mark;
+    private SigmoidGate? mark;
 
     // D-mode only.
-    private SourceGate? source_r;
-    private SourceGate? source_d;
+    private SigmoidGate? source_r;
+    private SigmoidGate? source_d;
     private TransitionGate? transition_r;
     private TransitionGate? transition_d;
     private TransitionGate? transition_rd;
-    private MarkGate? mark_l;
-    private MarkGate? mark_u;
+    private SigmoidGate? mark_l;
+    private SigmoidGate? mark_u;
 
     // Both modes.
     private DirectGate direct;
@@ -72,19 +72,19 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
         {
             orientation_bias = new Parameter(empty(4, h));
             orientation_weight = new Parameter(empty(4, h, d));
-            source = new SourceGate("source", n, d, n, config.SourceBiasInit, dep);
+            source = SigmoidGate.Source("source", n, d, n, config.SourceBiasInit, dep);
             transition = new TransitionGate("transition", n, d, n, config.TransitionBiasInit, config.TransitionFactor, dep);
-            mark = new MarkGate("mark", n, d, n, config.MarkBiasInit, dep);
+            mark = SigmoidGate.Mark("mark", n, d, n, config.MarkBiasInit, dep);
         }
         else
         {
-            source_r = new SourceGate("source_r", n, d, n, config.SourceBiasInit, dep);
-            source_d = new SourceGate("source_d", n, d, n, config.SourceBiasInit, dep);
+            source_r = SigmoidGate.Source("source_r", n, d, n, config.SourceBiasInit, dep);
+            source_d = SigmoidGate.Source("source_d", n, d, n, config.SourceBiasInit, dep);
             transition_r = new TransitionGate("transition_r", n, d, n, config.TransitionBiasInit, config.TransitionFactor, dep);
             transition_d = new TransitionGate("transition_d", n, d, n, config.TransitionBiasInit, config.TransitionFactor, dep);
             transition_rd = new TransitionGate("transition_rd", n, d, n, config.TransitionBiasInit, config.TransitionFactor, dep);
-            mark_l = new MarkGate("mark_l", n, d, n, config.MarkBiasInit, dep);
-            mark_u = new MarkGate("mark_u", n, d, n, config.MarkBiasInit, dep);
+            mark_l = SigmoidGate.Mark("mark_l", n, d, n, config.MarkBiasInit, dep);
+            mark_u = SigmoidGate.Mark("mark_u", n, d, n, config.MarkBiasInit, dep);
         }
         direct = new DirectGate("direct", h, config.DirectBiasInit);
         query = new QueryKeyValueProjection("query", d, h, config.DK, 1, config.QkvSubHeads, config.QkvBias);

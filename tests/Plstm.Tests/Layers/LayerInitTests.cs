@@ -88,7 +88,7 @@ public sealed class LayerInitTests
         {
             double? expected = module switch
             {
-                SourceGate or MarkGate => 0.017986,
+                SigmoidGate => 0.017986,
                 TransitionGate => 0.9999092,
                 DirectGate => 0.0024726,
                 _ => null,
@@ -169,7 +169,7 @@ public sealed class LayerInitTests
             foreach (var (name, p) in layer.named_parameters())
                 if (name.EndsWith("eigenvalues_weight", StringComparison.Ordinal)) p.fill_(0.7);
         Assert.Equal(0.0, (layer.forward(x) - before).abs().max().item<float>());
-        var children = layer.named_children().Where(e => e.module is SourceGate or MarkGate or TransitionGate);
+        var children = layer.named_children().Where(e => e.module is SigmoidGate or TransitionGate);
         foreach (var (name, module) in children)
         {
             var g = ((nn.Module<Tensor, Tensor>)module).forward(x);

@@ -43,9 +43,9 @@ public sealed class Plstm1DLayer : nn.Module<Tensor, Tensor>
     // Field names are the reference state_dict names, declared in the reference's registration order (TorchSharp
     // registers fields in declaration order; null fields are skipped). Not readonly: Module.to(…) swaps through them.
     private CausalConvolution1D? conv;
-    private SourceGate source;
+    private SigmoidGate source;
     private TransitionGate transition;
-    private MarkGate mark;
+    private SigmoidGate mark;
     private DirectGate direct;
     private QueryKeyValueProjection query;
     private QueryKeyValueProjection key;
@@ -68,11 +68,11 @@ public sealed class Plstm1DLayer : nn.Module<Tensor, Tensor>
         if (config.AdditionalConvolution)
             conv = new CausalConvolution1D("conv", d, config.ConvolutionKernelSize, config.ConvolutionBias);
         // The reference builds the S/T/M/D sub-layers with sub_heads = 1: every head's gates read all D channels.
-        source = new SourceGate("source", h, d, 1, config.SourceBiasInit, config.SourceWeight, config.JT, config.JK, config.JV);
+        source = SigmoidGate.Source("source", h, d, 1, config.SourceBiasInit, config.SourceWeight, config.JT, config.JK, config.JV);
         transition = new TransitionGate("transition", h, d, 1, config.TransitionBiasInit, config.TransitionFactor,
             config.TransitionWeight, config.JT, config.TransitionSymmetric, config.OrthogonalizationFactor,
             config.OrthogonalizationOrder, config.OrthogonalizationEps);
-        mark = new MarkGate("mark", h, d, 1, config.MarkBiasInit, config.MarkWeight, config.JO, config.JQ, config.JT);
+        mark = SigmoidGate.Mark("mark", h, d, 1, config.MarkBiasInit, config.MarkWeight, config.JO, config.JQ, config.JT);
         direct = new DirectGate("direct", h, config.DirectBiasInit, config.JO, config.JQ, config.JK, config.JV, d, 1,
             config.DirectWeight);
         int s = config.EffectiveQkvSubHeads;

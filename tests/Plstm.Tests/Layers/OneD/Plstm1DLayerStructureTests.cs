@@ -130,7 +130,7 @@ public sealed class Plstm1DLayerStructureTests
         var t = ((TransitionGate)children["transition"]).forward(x);                          // [2, 5, 2, 4, 4]
         Assert.Equal(new long[] { 2, 5, 2, 4, 4 }, t.shape);
         Assert.True(t.allclose(eye(4).expand(2, 5, 2, 4, 4) * Math.Tanh(5.0), rtol: 0, atol: 1e-6));
-        var s = ((SourceGate)children["source"]).forward(x);
+        var s = ((SigmoidGate)children["source"]).forward(x);
         Assert.Equal(new long[] { 2, 5, 2, 4, 1, 4 }, s.shape);
         Assert.True(s.allclose(full_like(s, 1.0 / (1.0 + Math.Exp(5.0))), rtol: 0, atol: 1e-7));
     }
