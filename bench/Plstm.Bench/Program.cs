@@ -27,6 +27,7 @@ public static class Program
         try
         {
             ConfigureTorch();
+            if (args.Contains("--graph")) return GraphBench.Run(args);
             workloads = Grids.Select(g => new Workload(g)).ToArray();
             foreach (var workload in workloads)
                 Console.WriteLine($"parity ok, {ParityCheck.Verify(workload)}");

@@ -2,7 +2,7 @@ namespace Plstm.Cli;
 
 /// <summary>
 /// Thrown by a verb when the user asked for something invalid that the parser cannot detect (a missing file, an
-/// unknown model name). <see cref="PlstmApp.Run"/> prints only its message and exits with
+/// unknown model name). <see cref="PlstmApp.Run(string[], TextWriter, TextWriter, bool)"/> prints only its message and exits with
 /// <see cref="PlstmApp.UsageError"/>.
 /// </summary>
 public sealed class CliUsageException : Exception

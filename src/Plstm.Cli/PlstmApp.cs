@@ -45,8 +45,20 @@ public static class PlstmApp
     /// <param name="args">The command-line arguments, without the executable name.</param>
     /// <param name="output">Where help, version and normal output go.</param>
     /// <param name="error">Where the one-line error message goes.</param>
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    public static int Run(string[] args, TextWriter output, TextWriter error) => Run(args, output, error, interactive: false);
+
+    /// <summary>
+    /// Parses <paramref name="args"/>, runs the selected action and returns the process exit code.
+    /// </summary>
+    /// <param name="args">The command-line arguments, without the executable name.</param>
+    /// <param name="output">Where help, version and normal output go.</param>
+    /// <param name="error">Where the one-line error message goes.</param>
+    /// <param name="interactive">True when <paramref name="output"/> is a terminal: long-running verbs then draw live
+    /// progress bars instead of plain lines (<see cref="CliContext.Interactive"/>).</param>
+    public static int Run(string[] args, TextWriter output, TextWriter error, bool interactive)
     {
+        bool previous = CliContext.Interactive;
+        CliContext.Interactive = interactive;
         try
         {
             var parseResult = BuildRootCommand().Parse(args);
@@ -63,6 +75,8 @@ public static class PlstmApp
                 Error = error,
                 // Exceptions propagate to the catch below, which prints one line instead of a stack trace.
                 EnableDefaultExceptionHandler = false,
+                // Ctrl+C cancels the running verb (training saves last.ckpt and stops); give it time to do so.
+                ProcessTerminationTimeout = TimeSpan.FromSeconds(60),
             };
             return parseResult.Invoke(configuration);
         }
@@ -70,6 +84,10 @@ public static class PlstmApp
         {
             WriteError(error, Describe(ex));
             return ex is CliUsageException ? UsageError : Failure;
+        }
+        finally
+        {
+            CliContext.Interactive = previous;
         }
     }
 

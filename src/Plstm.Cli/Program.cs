@@ -1,3 +1,4 @@
 using Plstm.Cli;
 
-return PlstmApp.Run(args, Console.Out, Console.Error);
+// Live progress bars only when the output is a terminal; plain lines when it is redirected (logs, CI, pipes).
+return PlstmApp.Run(args, Console.Out, Console.Error, interactive: !Console.IsOutputRedirected);

@@ -4,8 +4,11 @@ namespace Plstm.Cli.Commands;
 public static class Verbs
 {
     /// <summary>
-    /// Every verb of the tool. Empty for now: the tool only answers <c>--help</c> and <c>--version</c>. To add a verb,
-    /// create <c>Commands/&lt;Name&gt;Command.cs</c> with a class implementing <see cref="IVerb"/> and list it here.
+    /// Every verb of the tool. To add a verb, create <c>Commands/&lt;Name&gt;Command.cs</c> with a class implementing <see cref="IVerb"/> and list it here.
     /// </summary>
-    public static IReadOnlyList<IVerb> All { get; } = [new DataCommand(), new ModelsCommand()];
+    public static IReadOnlyList<IVerb> All { get; } =
+    [
+        new TrainCommand(), new EvalCommand(), new PredictCommand(), new DataCommand(), new ModelsCommand(),
+        new PlotCommand(),
+    ];
 }

@@ -23,9 +23,8 @@ public static class GraphLevelScan
     {
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(graph);
-        var dims = inputs.Validate(graph);
+        inputs.Validate(graph);
         using var scope = NewDisposeScope();
-        long H = dims["H"], N = dims["N"], DV = dims["DV"];
         var device = inputs.Q.device;
         var y = PlstmGraphNaive.DirectTerm(inputs.Q, inputs.K, inputs.V, inputs.D);       // [H, N, DV]
         if (graph.EdgeCount == 0) return y.MoveToOuterDisposeScope();
@@ -55,15 +54,14 @@ public static class GraphLevelScan
         }
         var allReads = cat(reads, 1);                                                       // [H, E, DV], level order
         y = y.index_add(1, Index(plan.HeadsInLevelOrder, device), allReads, alpha: 1);
-        _ = N;
-        _ = DV;
         return y.MoveToOuterDisposeScope();
     }
 
     private static Tensor Index(int[] values, Device device) =>
         tensor(values.Select(v => (long)v).ToArray(), dtype: ScalarType.Int64, device: device);
 
-    /// <summary>Per level: its edges and, grouped by the level of their predecessor, its line edges.</summary>
+    /// <summary>Per level: its edges and, grouped by the level of their predecessor, its line edges (cached per graph
+    /// object; a <see cref="PreparedGraph"/> is immutable).</summary>
     private sealed class LevelPlan
     {
         private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<PreparedGraph, LevelPlan> Cache = new();

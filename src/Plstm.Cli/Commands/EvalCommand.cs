@@ -1,0 +1,97 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Plstm.Experiments;
+
+namespace Plstm.Cli.Commands;
+
+/// <summary>
+/// <c>plstm eval --checkpoint FILE [--data …] [--split test|val] [--image-size N]</c>: loads a checkpoint of
+/// <c>plstm train</c> (the model is rebuilt from its stored configuration), evaluates it and prints one line
+/// (<c>--json</c>: one JSON object). <c>--image-size</c> changes the resolution: arrows are generated at that size with
+/// the same object sizes (the extrapolation test), files are resized; the positional embedding is resized by the model.
+/// </summary>
+public sealed class EvalCommand : IVerb
+{
+    /// <inheritdoc />
+    public Command Create()
+    {
+        var checkpoint = new Option<string>("--checkpoint")
+        {
+            Description = "Checkpoint written by 'plstm train' (OUT/<model>/last.ckpt or best.ckpt).",
+            Required = true,
+        };
+        var data = new Option<string?>("--data") { Description = "arrows, fashion-mnist or a data folder (default: the data the model was trained on)." };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Folder holding the Fashion-MNIST IDX files." };
+        var split = new Option<string>("--split")
+        {
+            Description = "test (default) or val.",
+            DefaultValueFactory = _ => "test",
+        };
+        split.AcceptOnlyFromAmong("test", "val");
+        var imageSize = new Option<int?>("--image-size") { Description = "Evaluate at this image side (default: the training size); e.g. twice it for the extrapolation test." };
+        OptionChecks.Add(imageSize, v => v is null or >= 1, "--image-size must be ≥ 1.");
+        var count = new Option<int?>("--count") { Description = "Number of images (arrows: generated; files: an evenly spread subset)." };
+        OptionChecks.Add(count, v => v is null or >= 1, "--count must be ≥ 1.");
+        var batchSize = new Option<int>("--batch-size") { Description = "Evaluation batch size.", DefaultValueFactory = _ => 128 };
+        OptionChecks.Add(batchSize, v => v >= 1, "--batch-size must be ≥ 1.");
+        var device = new Option<string>("--device") { Description = "cpu (default), cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a line." };
+        var threads = OptionChecks.ThreadsOption();
+
+        var eval = new Command("eval", "Evaluate a trained checkpoint (optionally at another resolution).")
+        {
+            checkpoint, data, dataDir, split, imageSize, count, batchSize, device, json, threads,
+        };
+        eval.SetAction(parseResult =>
+        {
+            string path = parseResult.GetValue(checkpoint)!;
+            var request = new EvaluationRequest
+            {
+                Data = parseResult.GetValue(data),
+                DataDirectory = parseResult.GetValue(dataDir),
+                Split = parseResult.GetValue(split)!,
+                ImageSize = parseResult.GetValue(imageSize),
+                Count = parseResult.GetValue(count),
+            };
+            string deviceName = parseResult.GetValue(device)!;
+            OptionChecks.Device(deviceName);
+            OptionChecks.ApplyThreads(parseResult.GetValue(threads));
+
+            using var model = OptionChecks.Usage(() => TrainedModel.Load(path));
+            var set = OptionChecks.Usage(() => EvaluationData.Create(model.Config, request));
+            var result = model.Evaluate(set.Dataset, deviceName, parseResult.GetValue(batchSize));
+
+            var writer = parseResult.InvocationConfiguration.Output;
+            string source = EvaluationData.Describe(model.Config, request);
+            if (parseResult.GetValue(json))
+            {
+                using var buffer = new MemoryStream();
+                using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = false }))
+                {
+                    w.WriteStartObject();
+                    w.WriteString("checkpoint", Path.GetFullPath(path));
+                    w.WriteString("model", model.Config.Model.Preset);
+                    w.WriteNumber("step", model.Step);
+                    w.WriteString("data", source);
+                    w.WriteString("split", set.Name);
+                    w.WriteNumber("image_size", set.ImageSize);
+                    w.WriteNumber("count", result.Count);
+                    w.WriteNumber("loss", result.Loss);
+                    w.WriteNumber("acc", result.Accuracy);
+                    w.WriteEndObject();
+                }
+                writer.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
+            }
+            else
+            {
+                writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{model.Config.Model.Preset} (step {model.Step}) on {source} {set.Name} @{set.ImageSize}: loss {result.Loss:0.0000} acc {result.Accuracy:0.0000} ({result.Count} images)"));
+            }
+            writer.Flush();
+            return PlstmApp.Success;
+        });
+        return eval;
+    }
+}

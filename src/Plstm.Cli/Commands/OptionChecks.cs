@@ -1,0 +1,71 @@
+using System.CommandLine;
+using Plstm.Training;
+
+namespace Plstm.Cli.Commands;
+
+/// <summary>Helpers shared by the verbs: option range checks reported as parse errors, and the mapping of library
+/// input errors to one-line usage errors.</summary>
+internal static class OptionChecks
+{
+    /// <summary>Adds a range check to <paramref name="option"/> that reports <paramref name="message"/> as a parse error.</summary>
+    public static void Add<T>(Option<T> option, Func<T, bool> isValid, string message) =>
+        option.Validators.Add(result =>
+        {
+            T? value;
+            try
+            {
+                value = result.GetValueOrDefault<T>();
+            }
+            catch (InvalidOperationException)
+            {
+                // The token does not convert (e.g. "--count x"): the parser reports that error itself.
+                return;
+            }
+            if (!isValid(value!)) result.AddError(message);
+        });
+
+    /// <summary>Checks a <c>--device</c> value.</summary>
+    /// <exception cref="CliUsageException">Unknown device, or CUDA unavailable.</exception>
+    public static void Device(string device)
+    {
+        try
+        {
+            TrainingDevice.Resolve(device);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CliUsageException($"--device '{device}': {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>The <c>--threads</c> option of the verbs that run a model.</summary>
+    public static Option<int?> ThreadsOption()
+    {
+        var threads = new Option<int?>("--threads")
+        {
+            Description = "libtorch intra-op threads (default: one per core). On a machine shared with other busy "
+                + "processes, 1 avoids the large slowdown of waiting threads.",
+        };
+        Add(threads, v => v is null or >= 1, "--threads must be ≥ 1.");
+        return threads;
+    }
+
+    /// <summary>Sets libtorch's intra-op thread count when <paramref name="threads"/> is given.</summary>
+    public static void ApplyThreads(int? threads)
+    {
+        if (threads is int n) TorchSharp.torch.set_num_threads(n);
+    }
+
+    /// <summary>Runs <paramref name="load"/>; missing or bad input (files, values) becomes a <see cref="CliUsageException"/>.</summary>
+    public static T Usage<T>(Func<T> load)
+    {
+        try
+        {
+            return load();
+        }
+        catch (Exception ex) when (ex is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            throw new CliUsageException(ex.Message, ex);
+        }
+    }
+}

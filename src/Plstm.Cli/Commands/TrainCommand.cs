@@ -1,0 +1,145 @@
+using System.CommandLine;
+using System.Globalization;
+using Plstm.Cli.Training;
+using Plstm.Experiments;
+
+namespace Plstm.Cli.Commands;
+
+/// <summary>
+/// <c>plstm train EXPERIMENT</c> or <c>plstm train --preset MODEL --data arrows|fashion-mnist|DIR</c>: trains every
+/// model of the experiment (each in <c>OUT/&lt;model&gt;/</c>), evaluates them, prints the results table and writes
+/// <c>results.md</c>, <c>curves.png</c> and, last, <c>results.json</c> (<see cref="ExperimentRunner"/>). Settings come
+/// from the experiment, then a <c>--config</c> file (JSON or YAML), then the command line.
+/// </summary>
+/// <remarks>Everything is checked before <c>--out</c> is created, so a bad input leaves no output folder.</remarks>
+public sealed class TrainCommand : IVerb
+{
+    /// <summary>Exit code when the run was interrupted (Ctrl+C): checkpoints are saved, <c>--resume</c> continues.</summary>
+    public const int Interrupted = 130;
+
+    /// <inheritdoc />
+    public Command Create()
+    {
+        var experiment = new Argument<string?>("EXPERIMENT")
+        {
+            Description = $"Experiment to run: {string.Join(", ", ExperimentRegistry.Names)} (or use --preset and --data).",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var preset = new Option<string?>("--preset") { Description = "Train one model preset (see 'plstm models') instead of an experiment." };
+        var data = new Option<string?>("--data") { Description = "Data of a --preset run: arrows (ape-small's), fashion-mnist, or a folder (IDX files, or DIR/train/<class>/*.png with optional val/ and test/)." };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Folder holding the Fashion-MNIST IDX files (default: $PLSTM_DATA, ../shared/data, /usr/share/datasets)." };
+        var steps = new Option<long?>("--steps") { Description = "Optimiser steps per model." };
+        var batchSize = new Option<int?>("--batch-size") { Description = "Training batch size." };
+        var evalBatchSize = new Option<int?>("--eval-batch-size") { Description = "Evaluation batch size." };
+        var lr = new Option<double?>("--lr") { Description = "Peak learning rate (every model)." };
+        var warmup = new Option<long?>("--warmup") { Description = "Warm-up steps (default: the experiment's warm-up share of the steps)." };
+        var weightDecay = new Option<double?>("--weight-decay") { Description = "Decoupled weight decay." };
+        var clip = new Option<double?>("--clip") { Description = "Global gradient-norm clip (0 = off)." };
+        var seed = new Option<long?>("--seed") { Description = "Run seed (initialisation, data order; arrows: also the training set's seed)." };
+        var device = new Option<string?>("--device") { Description = "cpu (default), cuda or cuda:N." };
+        var evalEvery = new Option<long?>("--eval-every") { Description = "Validate every N steps (0 = only at the end)." };
+        var checkpointEvery = new Option<long?>("--checkpoint-every") { Description = "Write last.ckpt every N steps (0 = only at the end)." };
+        var logEvery = new Option<long?>("--log-every") { Description = "Progress line and metrics every N steps." };
+        var trainCount = new Option<int?>("--train-count") { Description = "Training images (arrows: generated; files: a subset)." };
+        var evalCount = new Option<int?>("--eval-count") { Description = "Images of the validation set and of each test set." };
+        var scale = new Option<double?>("--scale") { Description = "Arrow pointing: divide the paper's sizes by this factor (ape-small: 3)." };
+        var patchSize = new Option<int?>("--patch-size") { Description = "Patch size of every model." };
+        var config = new Option<string?>("--config") { Description = "Settings file (JSON or YAML) with keys named like these options, e.g. steps, batch_size, lr; options given here win." };
+        var output = new Option<string?>("--out") { Description = "Output folder (default runs/<experiment>); must not exist or be empty unless --resume." };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoints." };
+        var noPlot = new Option<bool>("--no-plot") { Description = "Do not write curves.png." };
+        var threads = OptionChecks.ThreadsOption();
+
+        var train = new Command("train",
+            "Train an experiment (ape-small, ape, fashion-mnist) or one model preset on some data; evaluate, print the "
+            + "results table, write results.json, results.md and curves.png.")
+        {
+            experiment, preset, data, dataDir, steps, batchSize, evalBatchSize, lr, warmup, weightDecay, clip, seed,
+            device, evalEvery, checkpointEvery, logEvery, trainCount, evalCount, scale, patchSize, config, output,
+            resume, noPlot, threads,
+        };
+        // Asynchronous (on a worker thread) so that Ctrl+C can cancel it: the trainer then saves last.ckpt and stops,
+        // and the run can be resumed (PlstmApp gives it time to finish).
+        train.SetAction((parseResult, cancellationToken) => Task.Run(() =>
+        {
+            var flags = new TrainSettings
+            {
+                Experiment = parseResult.GetValue(experiment),
+                Preset = parseResult.GetValue(preset),
+                Data = parseResult.GetValue(data),
+                DataDir = parseResult.GetValue(dataDir),
+                Steps = parseResult.GetValue(steps),
+                BatchSize = parseResult.GetValue(batchSize),
+                EvalBatchSize = parseResult.GetValue(evalBatchSize),
+                Lr = parseResult.GetValue(lr),
+                Warmup = parseResult.GetValue(warmup),
+                WeightDecay = parseResult.GetValue(weightDecay),
+                Clip = parseResult.GetValue(clip),
+                Seed = parseResult.GetValue(seed),
+                Device = parseResult.GetValue(device),
+                EvalEvery = parseResult.GetValue(evalEvery),
+                CheckpointEvery = parseResult.GetValue(checkpointEvery),
+                LogEvery = parseResult.GetValue(logEvery),
+                TrainCount = parseResult.GetValue(trainCount),
+                EvalCount = parseResult.GetValue(evalCount),
+                Scale = parseResult.GetValue(scale),
+                PatchSize = parseResult.GetValue(patchSize),
+                Out = parseResult.GetValue(output),
+                Resume = parseResult.GetValue(resume) ? true : null,
+                Plot = parseResult.GetValue(noPlot) ? false : null,
+                Threads = parseResult.GetValue(threads),
+            };
+            string? configPath = parseResult.GetValue(config);
+            var settings = configPath is null ? flags : TrainSettings.Load(configPath).Overlay(flags);
+            return Run(settings, parseResult.InvocationConfiguration.Output, cancellationToken);
+        }, CancellationToken.None));
+        return train;
+    }
+
+    /// <summary>Runs the training described by <paramref name="settings"/>; returns the exit code.</summary>
+    public static int Run(TrainSettings settings, TextWriter writer, CancellationToken cancellationToken)
+    {
+        var (preset, options) = TrainPlan.Build(settings);
+        OptionChecks.ApplyThreads(settings.Threads);
+        Action<ExperimentProgress>? sink = null;
+        var runner = new ExperimentRunner(preset, options, new SyncProgress<ExperimentProgress>(p => sink?.Invoke(p)));
+        try
+        {
+            runner.Prepare();
+        }
+        catch (Exception ex) when (ex is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            throw new CliUsageException(ex.Message, ex);
+        }
+
+        var inv = CultureInfo.InvariantCulture;
+        writer.WriteLine(string.Create(inv,
+            $"{preset.Name}: {preset.Models.Count} model(s) × {preset.Steps} steps of {preset.BatchSize} on {options.Device}; {preset.Data.Describe()}"));
+        writer.WriteLine($"output: {Path.GetFullPath(options.OutputFolder)}{(options.Resume ? " (resuming)" : "")}");
+        writer.Flush();
+
+        var view = TrainingView.Create(writer, preset, CliContext.Interactive);
+        var result = view.Run(progress =>
+        {
+            sink = progress.Report;
+            return runner.Run(cancellationToken);
+        });
+        if (result is null)
+        {
+            writer.WriteLine(
+                $"interrupted: checkpoints are in {Path.GetFullPath(options.OutputFolder)}; run the same command with --resume to continue.");
+            writer.Flush();
+            return Interrupted;
+        }
+        writer.WriteLine();
+        writer.Write(result.ToMarkdown());
+        writer.WriteLine();
+        string folder = Path.GetFullPath(options.OutputFolder);
+        writer.WriteLine($"results: {Path.Combine(folder, ExperimentResult.JsonFileName)}");
+        writer.WriteLine($"table:   {Path.Combine(folder, ExperimentResult.MarkdownFileName)}");
+        if (options.Plot) writer.WriteLine($"curves:  {Path.Combine(folder, ExperimentResult.CurvesFileName)}");
+        writer.WriteLine(string.Create(inv, $"total time: {ExperimentResult.FormatDuration(result.WallSeconds)}"));
+        writer.Flush();
+        return PlstmApp.Success;
+    }
+}

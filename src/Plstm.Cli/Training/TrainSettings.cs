@@ -1,0 +1,288 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Plstm.Cli.Training;
+
+/// <summary>
+/// The settings of <c>plstm train</c>, every one optional: read from a <c>--config</c> file (JSON or YAML, keys as the
+/// long option names with <c>-</c> or <c>_</c>: <c>batch_size</c>, <c>batch-size</c>) and from the command line, which
+/// wins (<see cref="Overlay"/>). Unset values fall back to the experiment's.
+/// </summary>
+public sealed class TrainSettings
+{
+    /// <summary>Experiment name (<c>ape-small</c>, …).</summary>
+    public string? Experiment { get; set; }
+
+    /// <summary>Model preset of a custom run.</summary>
+    public string? Preset { get; set; }
+
+    /// <summary><c>arrows</c>, <c>fashion-mnist</c> or a folder.</summary>
+    public string? Data { get; set; }
+
+    /// <summary>Folder of the Fashion-MNIST IDX files.</summary>
+    public string? DataDir { get; set; }
+
+    /// <summary>Optimiser steps per model.</summary>
+    public long? Steps { get; set; }
+
+    /// <summary>Training batch size.</summary>
+    public int? BatchSize { get; set; }
+
+    /// <summary>Evaluation batch size.</summary>
+    public int? EvalBatchSize { get; set; }
+
+    /// <summary>Peak learning rate of every model.</summary>
+    public double? Lr { get; set; }
+
+    /// <summary>Warm-up steps.</summary>
+    public long? Warmup { get; set; }
+
+    /// <summary>Weight decay.</summary>
+    public double? WeightDecay { get; set; }
+
+    /// <summary>Gradient clipping norm (0 = off).</summary>
+    public double? Clip { get; set; }
+
+    /// <summary>Run seed.</summary>
+    public long? Seed { get; set; }
+
+    /// <summary>Device.</summary>
+    public string? Device { get; set; }
+
+    /// <summary>Validation cadence in steps.</summary>
+    public long? EvalEvery { get; set; }
+
+    /// <summary>Checkpoint cadence in steps.</summary>
+    public long? CheckpointEvery { get; set; }
+
+    /// <summary>Progress line cadence in steps (also the metrics cadence).</summary>
+    public long? LogEvery { get; set; }
+
+    /// <summary>Training images.</summary>
+    public int? TrainCount { get; set; }
+
+    /// <summary>Validation and test images (each).</summary>
+    public int? EvalCount { get; set; }
+
+    /// <summary>Arrow-pointing scale divisor.</summary>
+    public double? Scale { get; set; }
+
+    /// <summary>Patch size of every model.</summary>
+    public int? PatchSize { get; set; }
+
+    /// <summary>Output folder.</summary>
+    public string? Out { get; set; }
+
+    /// <summary>libtorch intra-op threads (null: libtorch's default, one per core).</summary>
+    public int? Threads { get; set; }
+
+    /// <summary>Resume.</summary>
+    public bool? Resume { get; set; }
+
+    /// <summary>Write curves.png.</summary>
+    public bool? Plot { get; set; }
+
+    private static readonly Dictionary<string, Action<TrainSettings, Value>> Setters = new(StringComparer.Ordinal)
+    {
+        ["experiment"] = (s, v) => s.Experiment = v.String(),
+        ["preset"] = (s, v) => s.Preset = v.String(),
+        ["model"] = (s, v) => s.Preset = v.String(),
+        ["data"] = (s, v) => s.Data = v.String(),
+        ["data_dir"] = (s, v) => s.DataDir = v.String(),
+        ["steps"] = (s, v) => s.Steps = v.Long(),
+        ["batch_size"] = (s, v) => s.BatchSize = v.Int(),
+        ["eval_batch_size"] = (s, v) => s.EvalBatchSize = v.Int(),
+        ["lr"] = (s, v) => s.Lr = v.Double(),
+        ["learning_rate"] = (s, v) => s.Lr = v.Double(),
+        ["warmup"] = (s, v) => s.Warmup = v.Long(),
+        ["weight_decay"] = (s, v) => s.WeightDecay = v.Double(),
+        ["clip"] = (s, v) => s.Clip = v.Double(),
+        ["seed"] = (s, v) => s.Seed = v.Long(),
+        ["device"] = (s, v) => s.Device = v.String(),
+        ["eval_every"] = (s, v) => s.EvalEvery = v.Long(),
+        ["checkpoint_every"] = (s, v) => s.CheckpointEvery = v.Long(),
+        ["log_every"] = (s, v) => s.LogEvery = v.Long(),
+        ["train_count"] = (s, v) => s.TrainCount = v.Int(),
+        ["eval_count"] = (s, v) => s.EvalCount = v.Int(),
+        ["scale"] = (s, v) => s.Scale = v.Double(),
+        ["patch_size"] = (s, v) => s.PatchSize = v.Int(),
+        ["out"] = (s, v) => s.Out = v.String(),
+        ["threads"] = (s, v) => s.Threads = v.Int(),
+        ["resume"] = (s, v) => s.Resume = v.Bool(),
+        ["plot"] = (s, v) => s.Plot = v.Bool(),
+    };
+
+    /// <summary>The keys a config file may use (in snake_case; kebab-case is accepted too).</summary>
+    public static IReadOnlyCollection<string> Keys => Setters.Keys;
+
+    /// <summary>
+    /// Every value set in <paramref name="other"/> replaces this one's; returns this.
+    /// </summary>
+    public TrainSettings Overlay(TrainSettings other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        foreach (var property in typeof(TrainSettings).GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance))
+        {
+            object? value = property.GetValue(other);
+            if (value is not null) property.SetValue(this, value);
+        }
+        return this;
+    }
+
+    /// <summary>
+    /// Reads a config file: JSON for <c>.json</c>, YAML for <c>.yaml</c>/<c>.yml</c>, otherwise JSON when the text
+    /// starts with <c>{</c> and YAML else. The top level must be a mapping of scalar values.
+    /// </summary>
+    /// <exception cref="CliUsageException">Missing file, invalid syntax, unknown key or a value of the wrong type
+    /// (the message names the file and the key).</exception>
+    public static TrainSettings Load(string path)
+    {
+        if (!File.Exists(path))
+            throw new CliUsageException(Directory.Exists(path)
+                ? $"--config '{path}' is a folder, not a file."
+                : $"--config file '{path}' does not exist.");
+        string text = File.ReadAllText(path);
+        string ext = Path.GetExtension(path).ToLowerInvariant();
+        bool json = ext == ".json" || (ext is not (".yaml" or ".yml") && text.TrimStart().StartsWith('{'));
+        var entries = json ? ReadJson(path, text) : ReadYaml(path, text);
+        var settings = new TrainSettings();
+        foreach (var (rawKey, value) in entries)
+        {
+            string key = rawKey.Trim().ToLowerInvariant().Replace('-', '_');
+            if (!Setters.TryGetValue(key, out var set))
+                throw new CliUsageException(
+                    $"--config '{path}': unknown key '{rawKey}' (known: {string.Join(", ", Setters.Keys.Order(StringComparer.Ordinal))}).");
+            try
+            {
+                set(settings, value);
+            }
+            catch (FormatException ex)
+            {
+                throw new CliUsageException($"--config '{path}': '{rawKey}' {ex.Message}", ex);
+            }
+        }
+        return settings;
+    }
+
+    private static List<(string Key, Value Value)> ReadJson(string path, string text)
+    {
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions
+            {
+                CommentHandling = JsonCommentHandling.Skip,
+                AllowTrailingCommas = true,
+            });
+        }
+        catch (JsonException ex)
+        {
+            throw new CliUsageException($"--config '{path}' is not valid JSON: {ex.Message}", ex);
+        }
+        if (root is not JsonObject obj)
+            throw new CliUsageException($"--config '{path}': the top level must be an object of settings.");
+        var list = new List<(string, Value)>();
+        foreach (var (key, node) in obj)
+        {
+            object? value = node switch
+            {
+                null => null,
+                JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
+                JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => v.GetValue<bool>(),
+                JsonValue v when v.GetValueKind() == JsonValueKind.Number =>
+                    v.TryGetValue(out long l) ? l : v.GetValue<double>(),
+                _ => throw new CliUsageException($"--config '{path}': '{key}' must be a single value, not a list or object."),
+            };
+            list.Add((key, new Value(value)));
+        }
+        return list;
+    }
+
+    private static List<(string Key, Value Value)> ReadYaml(string path, string text)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException ex)
+        {
+            throw new CliUsageException($"--config '{path}' is not valid YAML: {ex.Message}", ex);
+        }
+        var list = new List<(string, Value)>();
+        if (stream.Documents.Count == 0) return list;
+        if (stream.Documents[0].RootNode is not YamlMappingNode mapping)
+            throw new CliUsageException($"--config '{path}': the top level must be a mapping of settings (key: value).");
+        foreach (var (keyNode, valueNode) in mapping.Children)
+        {
+            string key = (keyNode as YamlScalarNode)?.Value
+                ?? throw new CliUsageException($"--config '{path}': keys must be plain names.");
+            if (valueNode is not YamlScalarNode scalar)
+                throw new CliUsageException($"--config '{path}': '{key}' must be a single value, not a list or mapping.");
+            list.Add((key, new Value(ScalarValue(scalar))));
+        }
+        return list;
+    }
+
+    /// <summary>A plain YAML scalar as null, bool, long, double or string; a quoted one stays a string.</summary>
+    private static object? ScalarValue(YamlScalarNode scalar)
+    {
+        string? text = scalar.Value;
+        if (scalar.Style is not (ScalarStyle.Plain or ScalarStyle.Any)) return text;
+        if (text is null || text is "" or "~" or "null" or "Null" or "NULL") return null;
+        if (text is "true" or "True" or "TRUE") return true;
+        if (text is "false" or "False" or "FALSE") return false;
+        if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l)) return l;
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double d)) return d;
+        return text;
+    }
+
+    /// <summary>A config value with typed accessors that throw <see cref="FormatException"/> on a type mismatch.</summary>
+    private readonly record struct Value(object? Raw)
+    {
+        public string? String() => Raw switch
+        {
+            null => null,
+            string s => s,
+            IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+            _ => Raw.ToString(),
+        };
+
+        public long? Long() => Raw switch
+        {
+            null => null,
+            long l => l,
+            double d when d == Math.Floor(d) && Math.Abs(d) < 9e15 => (long)d,
+            string s when long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l) => l,
+            _ => throw new FormatException($"must be an integer (got '{Raw}')."),
+        };
+
+        public int? Int()
+        {
+            long? v = Long();
+            if (v is long l && (l < int.MinValue || l > int.MaxValue))
+                throw new FormatException($"is out of range (got {l}).");
+            return (int?)v;
+        }
+
+        public double? Double() => Raw switch
+        {
+            null => null,
+            long l => l,
+            double d => d,
+            string s when double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) => d,
+            _ => throw new FormatException($"must be a number (got '{Raw}')."),
+        };
+
+        public bool? Bool() => Raw switch
+        {
+            null => null,
+            bool b => b,
+            string s when bool.TryParse(s, out bool b) => b,
+            _ => throw new FormatException($"must be true or false (got '{Raw}')."),
+        };
+    }
+}

@@ -1,0 +1,134 @@
+using Plstm.Models;
+using Plstm.Training;
+
+namespace Plstm.Experiments;
+
+/// <summary>
+/// One model of an experiment: a <see cref="ModelRegistry"/> preset (its image size, channel count and class count
+/// are taken from the data; the patch size can be overridden) and its peak learning rate.
+/// </summary>
+/// <param name="Key">Short name, also the model's output subfolder (e.g. <c>plstm</c>, <c>vit</c>).</param>
+/// <param name="Preset">Model registry name (e.g. <c>plstm_vit_tiny</c>).</param>
+/// <param name="LearningRate">Peak learning rate of the run.</param>
+/// <param name="PatchSize">Patch side override, or null for the preset's.</param>
+public sealed record ExperimentModel(string Key, string Preset, double LearningRate, int? PatchSize = null)
+{
+    /// <summary>
+    /// The model description for the given data: the preset's configuration at <paramref name="imageSize"/> with
+    /// <paramref name="channels"/> input channels and <paramref name="numClasses"/> classes.
+    /// </summary>
+    /// <exception cref="ArgumentException">Unknown preset, or the result is not a valid configuration (e.g. an image
+    /// size that is not a multiple of the patch size).</exception>
+    public ModelSpec Spec(int imageSize, int channels, int numClasses)
+    {
+        var preset = ModelRegistry.Get(Preset);
+        int patch = PatchSize ?? preset.PatchSize;
+        if (patch < 1) throw new ArgumentException($"The patch size must be ≥ 1 (got {patch}).");
+        if (imageSize % patch != 0)
+            throw new ArgumentException(
+                $"Images of {imageSize} px do not split into {patch}×{patch} patches of model {Preset}; choose a patch size that divides {imageSize}.");
+        return preset.Family == ModelFamily.Plstm
+            ? ModelSpec.ForPlstm(Preset, preset.PlstmConfig! with
+            {
+                ImageSize = imageSize, NumChannels = channels, NumClasses = numClasses, PatchSize = patch,
+            })
+            : ModelSpec.ForVit(Preset, preset.VitConfig! with
+            {
+                ImageSize = imageSize, NumChannels = channels, NumClasses = numClasses, PatchSize = patch,
+            });
+    }
+}
+
+/// <summary>
+/// A named, reproducible experiment: data, models and the shared training recipe (AdamW, linear warm-up + cosine,
+/// decoupled weight decay, global-norm clipping; models.md §7). Every model trains with the same recipe, seed and data
+/// order; only the learning rate is per model. Adjust with <c>with { … }</c>.
+/// </summary>
+public sealed record ExperimentPreset
+{
+    /// <summary>Registry name (e.g. <c>ape-small</c>).</summary>
+    public required string Name { get; init; }
+
+    /// <summary>One-line description.</summary>
+    public required string Description { get; init; }
+
+    /// <summary>The data.</summary>
+    public required ExperimentDataSpec Data { get; init; }
+
+    /// <summary>The models, trained one after the other, each in its own subfolder.</summary>
+    public required IReadOnlyList<ExperimentModel> Models { get; init; }
+
+    /// <summary>Optimiser steps per model.</summary>
+    public required long Steps { get; init; }
+
+    /// <summary>Training batch size.</summary>
+    public required int BatchSize { get; init; }
+
+    /// <summary>Evaluation batch size (null = <see cref="BatchSize"/>).</summary>
+    public int? EvalBatchSize { get; init; }
+
+    /// <summary>Linear warm-up steps.</summary>
+    public long WarmupSteps { get; init; }
+
+    /// <summary>Decoupled weight decay (weights only).</summary>
+    public double WeightDecay { get; init; } = 0.05;
+
+    /// <summary>Global gradient-norm clip.</summary>
+    public double GradientClip { get; init; } = 1.0;
+
+    /// <summary>Validation every this many steps (0 = only at the end).</summary>
+    public long EvalEverySteps { get; init; }
+
+    /// <summary><c>last.ckpt</c> every this many steps (0 = only at the end).</summary>
+    public long CheckpointEverySteps { get; init; }
+
+    /// <summary>Metrics line every this many steps.</summary>
+    public long LogEverySteps { get; init; } = 10;
+
+    /// <summary>Run seed (model initialisation, data order).</summary>
+    public long Seed { get; init; }
+
+    /// <summary>Checks the recipe without loading data (counts, steps, models exist, options valid).</summary>
+    /// <exception cref="ArgumentException">Something is invalid; the message says what.</exception>
+    public void Validate()
+    {
+        if (Models.Count == 0) throw new ArgumentException($"Experiment '{Name}' has no models.");
+        var keys = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var model in Models)
+        {
+            if (string.IsNullOrWhiteSpace(model.Key) || model.Key.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0
+                || model.Key is "." or "..")
+                throw new ArgumentException($"Model key '{model.Key}' is not a valid folder name.");
+            if (!keys.Add(model.Key)) throw new ArgumentException($"Model key '{model.Key}' appears twice.");
+            ModelRegistry.Get(model.Preset);
+            TrainerOptions(model, outputFolder: null, device: "cpu", resume: false).Validate();
+        }
+    }
+
+    /// <summary>The trainer settings of <paramref name="model"/>.</summary>
+    public TrainerOptions TrainerOptions(ExperimentModel model, string? outputFolder, string device, bool resume,
+        string? runConfigJson = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return new TrainerOptions
+        {
+            Steps = Steps,
+            BatchSize = BatchSize,
+            EvalBatchSize = EvalBatchSize,
+            PeakLearningRate = model.LearningRate,
+            WarmupSteps = WarmupSteps,
+            WeightDecay = WeightDecay,
+            GradientClip = GradientClip,
+            EvalEverySteps = EvalEverySteps,
+            CheckpointEverySteps = CheckpointEverySteps,
+            LogEverySteps = LogEverySteps,
+            Seed = Seed,
+            Device = device,
+            OutputFolder = outputFolder,
+            Resume = resume,
+            // The loader yields [B, C, H, W]; the vision models take channels-last input by default.
+            ChannelsLast = true,
+            RunConfigJson = runConfigJson,
+        };
+    }
+}

@@ -1,0 +1,134 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace Plstm.Experiments;
+
+/// <summary>
+/// The named experiments (<c>plstm train NAME</c>). Exact parameters and commands: <c>docs/experiments.md</c>.
+/// </summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item><c>ape-small</c>: the arrow-pointing extrapolation task shrunk by 3 (paper 192 px → 64 px: padding 10, radius
+/// [5, 10), arrow length 5–9, width 1; extrapolation test at 128 px with the same object sizes); pLSTM-ViT tiny vs ViT
+/// tiny (D 64, patch 8, 4 layers each) trained identically. CPU scale.</item>
+/// <item><c>ape</c>: the paper's APE run (models.md §7.1): 192 px, 100,000 training images, <c>plstm_vit_ape</c> (lr
+/// 1e-4) and <c>vit_ape</c> (lr 3e-4), 39,050 steps of 128, warm-up 781, test at 192 and 384 px.</item>
+/// <item><c>fashion-mnist</c>: pLSTM-ViT tiny with 4×4 patches (7×7 grid) on 28×28 gray Fashion-MNIST.</item>
+/// </list>
+/// </remarks>
+public static class ExperimentRegistry
+{
+    /// <summary>Factor by which <c>ape-small</c> shrinks the paper's arrow-pointing images (192 → 64 px).</summary>
+    public const double ApeSmallScale = 3;
+
+    private static readonly ExperimentPreset[] Presets =
+    [
+        new()
+        {
+            Name = "ape-small",
+            Description = "arrow pointing at CPU scale (64 px train, 128 px extrapolation test): pLSTM-ViT tiny vs ViT tiny",
+            Data = new ExperimentDataSpec
+            {
+                Kind = ExperimentDataKind.Arrows,
+                ArrowScale = ApeSmallScale,
+                ArrowTrainSize = 192,
+                TrainSeed = 43,
+                TrainCount = 100_000,
+                ValidationCount = 512,
+                TestCount = 1_024,
+                Extrapolation = true,
+            },
+            Models =
+            [
+                new ExperimentModel("plstm", "plstm_vit_tiny", 1e-3),
+                new ExperimentModel("vit", "vit_tiny", 1e-3),
+            ],
+            Steps = 1_200,
+            BatchSize = 64,
+            // The pLSTM at 128 px (16×16 patches) takes about 25 MB per image in evaluation: keep batches small.
+            EvalBatchSize = 32,
+            WarmupSteps = 60,
+            WeightDecay = 0.05,
+            GradientClip = 1.0,
+            EvalEverySteps = 400,
+            CheckpointEverySteps = 400,
+            LogEverySteps = 20,
+            Seed = 43,
+        },
+        new()
+        {
+            Name = "ape",
+            Description = "arrow pointing at paper scale (models.md §7.1): 192 px train, 384 px extrapolation test",
+            Data = new ExperimentDataSpec
+            {
+                Kind = ExperimentDataKind.Arrows,
+                ArrowScale = 1,
+                ArrowTrainSize = 192,
+                TrainSeed = 43,
+                TrainCount = 100_000,
+                ValidationCount = 5_120,
+                TestCount = 10_240,
+                Extrapolation = true,
+            },
+            Models =
+            [
+                new ExperimentModel("plstm", "plstm_vit_ape", 1e-4),
+                new ExperimentModel("vit", "vit_ape", 3e-4),
+            ],
+            Steps = 39_050,
+            BatchSize = 128,
+            WarmupSteps = 781,
+            WeightDecay = 0.05,
+            GradientClip = 1.0,
+            EvalEverySteps = 2_000,
+            CheckpointEverySteps = 2_000,
+            LogEverySteps = 50,
+            Seed = 43,
+        },
+        new()
+        {
+            Name = "fashion-mnist",
+            Description = "Fashion-MNIST 28×28 gray: pLSTM-ViT tiny with 4×4 patches (7×7 grid)",
+            Data = new ExperimentDataSpec
+            {
+                Kind = ExperimentDataKind.FashionMnist,
+                ValidationCount = 5_000,
+            },
+            Models = [new ExperimentModel("plstm", "plstm_vit_tiny", 1e-3, PatchSize: 4)],
+            // 5 epochs of 429 batches (55,000 training images, 5,000 held out for validation).
+            Steps = 2_145,
+            BatchSize = 128,
+            EvalBatchSize = 250,
+            WarmupSteps = 429,
+            WeightDecay = 0.05,
+            GradientClip = 1.0,
+            EvalEverySteps = 429,
+            CheckpointEverySteps = 429,
+            LogEverySteps = 25,
+            Seed = 1,
+        },
+    ];
+
+    /// <summary>Every experiment, in listing order.</summary>
+    public static IReadOnlyList<ExperimentPreset> All => Presets;
+
+    /// <summary>Every experiment name.</summary>
+    public static IReadOnlyList<string> Names => Presets.Select(p => p.Name).ToArray();
+
+    /// <summary>Finds an experiment by exact (case-insensitive) name.</summary>
+    public static bool TryGet(string name, [NotNullWhen(true)] out ExperimentPreset? preset)
+    {
+        preset = Presets.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+        return preset is not null;
+    }
+
+    /// <summary>The experiment called <paramref name="name"/>.</summary>
+    /// <exception cref="ArgumentException">No such experiment; the message lists the known names.</exception>
+    public static ExperimentPreset Get(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return TryGet(name, out var preset)
+            ? preset
+            : throw new ArgumentException(
+                $"Unknown experiment '{name}'. Known experiments: {string.Join(", ", Names)}.", nameof(name));
+    }
+}

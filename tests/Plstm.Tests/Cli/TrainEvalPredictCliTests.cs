@@ -1,0 +1,112 @@
+using System.Text.Json;
+using Plstm.Experiments;
+using Plstm.Tests.Interop;
+using Plstm.Tests.Training;
+using Plstm.Training;
+
+namespace Plstm.Tests.Cli;
+
+/// <summary>
+/// <c>plstm train</c> → <c>eval</c> → <c>predict</c> end to end, in-process, in a temporary folder, with tiny settings
+/// (arrow pointing shrunk by 6 to 32 px, a few steps). Serial: training seeds torch's global generator.
+/// </summary>
+[Collection(TrainingSerialCollection.Name)]
+public sealed class TrainEvalPredictCliTests
+{
+    [Fact]
+    public void Train_then_eval_then_predict_on_arrows()
+    {
+        using var temp = new TempFolder();
+        string run = temp.File("run");
+
+        var train = CliRunner.Run("train", "--preset", "plstm_vit_tiny", "--data", "arrows", "--scale", "6",
+            "--steps", "3", "--batch-size", "8", "--train-count", "64", "--eval-count", "16", "--log-every", "1",
+            "--out", run);
+        CliAssert.Succeeded(train, "train");
+        Assert.Contains("[plstm_vit_tiny] step 3/3 loss ", train.Stdout);
+        Assert.Contains(" img/s eta ", train.Stdout);
+        Assert.Contains("| plstm_vit_tiny | plstm_vit_tiny |", train.Stdout);
+
+        string model = Path.Combine(run, "plstm_vit_tiny");
+        foreach (string file in new[] { "last.ckpt", "best.ckpt", "metrics.jsonl", ExperimentRunner.EvaluationFileName })
+            Assert.True(File.Exists(Path.Combine(model, file)), $"missing {file}");
+        Assert.Equal((MetricsPlot.DefaultWidth, MetricsPlot.DefaultHeight),
+            CliAssert.IsPng(Path.Combine(run, ExperimentResult.CurvesFileName)));
+        Assert.Contains("test-ext acc @64", File.ReadAllText(Path.Combine(run, ExperimentResult.MarkdownFileName)));
+        var results = ExperimentResult.FromJson(File.ReadAllText(Path.Combine(run, ExperimentResult.JsonFileName)));
+        var modelResult = Assert.Single(results.Models);
+        Assert.Equal(3, modelResult.Steps);
+        Assert.Equal(["test@32", "test-ext@64"], modelResult.Evaluations.Select(e => $"{e.Name}@{e.ImageSize}"));
+        Assert.All(modelResult.Evaluations, e => Assert.Equal(16, e.Count));
+
+        // eval at the training size reproduces the run's own test evaluation (same seed, count and weights) …
+        string last = Path.Combine(model, TrainingCheckpoint.LastFileName);
+        var eval = CliRunner.Run("eval", "--checkpoint", last, "--count", "16", "--json");
+        CliAssert.Succeeded(eval, "eval");
+        using (var json = JsonDocument.Parse(eval.Stdout))
+        {
+            Assert.Equal("test", json.RootElement.GetProperty("split").GetString());
+            Assert.Equal(32, json.RootElement.GetProperty("image_size").GetInt32());
+            Assert.Equal(3, json.RootElement.GetProperty("step").GetInt64());
+            Assert.Equal(modelResult.Evaluations[0].Accuracy, json.RootElement.GetProperty("acc").GetDouble(), 12);
+            Assert.Equal(modelResult.Evaluations[0].Loss, json.RootElement.GetProperty("loss").GetDouble(), 5);
+        }
+        // … and at twice the size it is the extrapolation test.
+        eval = CliRunner.Run("eval", "--checkpoint", last, "--image-size", "64", "--count", "16");
+        CliAssert.Succeeded(eval, "eval --image-size 64");
+        Assert.Contains("on arrows test-ext @64: loss ", eval.Stdout);
+        Assert.Contains("(16 images)", eval.Stdout);
+
+        // predict on PNG files exported by 'plstm data arrows' at the same scale.
+        string pngs = temp.File("pngs");
+        CliAssert.Succeeded(CliRunner.Run("data", "arrows", "--seed", "200042", "--size", "192", "--scale", "6",
+            "--count", "3", "--out", pngs), "data arrows");
+        string[] files = Directory.GetFiles(pngs, "*.png").Order(StringComparer.Ordinal).ToArray();
+        var predict = CliRunner.Run(["predict", "--checkpoint", Path.Combine(model, TrainingCheckpoint.BestFileName), .. files]);
+        CliAssert.Succeeded(predict, "predict");
+        string[] lines = predict.Stdout.TrimEnd().Split('\n');
+        Assert.Equal(files.Length, lines.Length);
+        for (int i = 0; i < files.Length; i++)
+            Assert.Matches($"^{System.Text.RegularExpressions.Regex.Escape(files[i])}: (not-pointing|pointing) \\((0\\.[5-9]\\d\\d|1\\.000)\\)$",
+                lines[i].TrimEnd('\r'));
+    }
+
+    [Fact]
+    public void Experiment_trains_both_models_resumes_and_refuses_to_overwrite()
+    {
+        using var temp = new TempFolder();
+        string run = temp.File("ape");
+        string[] args = ["train", "ape-small", "--scale", "6", "--steps", "2", "--batch-size", "4", "--train-count", "32",
+            "--eval-count", "8", "--out", run];
+
+        var first = CliRunner.Run(args);
+        CliAssert.Succeeded(first, "train ape-small");
+        Assert.Contains("[plstm] training plstm_vit_tiny (1/2)", first.Stdout);
+        Assert.Contains("[vit] training vit_tiny (2/2)", first.Stdout);
+        var results = ExperimentResult.FromJson(File.ReadAllText(Path.Combine(run, ExperimentResult.JsonFileName)));
+        Assert.Equal(["plstm", "vit"], results.Models.Select(m => m.Key));
+        Assert.All(results.Models, m => Assert.Equal(["test", "test-ext"], m.Evaluations.Select(e => e.Name)));
+        // Same-size pair: parameter counts within 5 %.
+        Assert.InRange(results.Models[0].Parameters / (double)results.Models[1].Parameters, 0.95, 1.05);
+
+        // Resuming a complete run trains nothing more and reuses the evaluations.
+        var resumed = CliRunner.Run([.. args, "--resume"]);
+        CliAssert.Succeeded(resumed, "train --resume");
+        var again = ExperimentResult.FromJson(File.ReadAllText(Path.Combine(run, ExperimentResult.JsonFileName)));
+        Assert.Equal(results.Models.Select(m => m.Evaluations), again.Models.Select(m => m.Evaluations), new SequenceComparer());
+        Assert.DoesNotContain(" step 1/2 ", resumed.Stdout);
+
+        // Without --resume an existing run is never overwritten.
+        var before = CliAssert.Snapshot(run);
+        CliAssert.FailedWithOneLine(CliRunner.Run(args), "train into a non-empty --out");
+        Assert.Equal(before, CliAssert.Snapshot(run));
+    }
+
+    private sealed class SequenceComparer : IEqualityComparer<IReadOnlyList<NamedEvaluation>>
+    {
+        public bool Equals(IReadOnlyList<NamedEvaluation>? x, IReadOnlyList<NamedEvaluation>? y) =>
+            x is not null && y is not null && x.SequenceEqual(y);
+
+        public int GetHashCode(IReadOnlyList<NamedEvaluation> obj) => obj.Count;
+    }
+}

@@ -1,0 +1,84 @@
+using Plstm.Cli;
+using Plstm.Cli.Training;
+using Plstm.Experiments;
+using Plstm.Tests.Interop;
+
+namespace Plstm.Tests.Cli;
+
+/// <summary><c>--config</c> files (JSON and YAML) and how they combine with the command line and the experiment.</summary>
+public sealed class TrainSettingsTests
+{
+    [Fact]
+    public void Yaml_and_json_configs_read_the_same_settings()
+    {
+        using var temp = new TempFolder();
+        string yaml = temp.File("run.yaml");
+        File.WriteAllText(yaml, "# comment\nexperiment: ape-small\nsteps: 300\nbatch-size: 32\nlr: 3e-4\nresume: true\nout: 'runs/x'\ndevice: cpu\n");
+        string json = temp.File("run.json");
+        File.WriteAllText(json, "{\"experiment\": \"ape-small\", \"steps\": 300, \"batch_size\": 32, \"lr\": 0.0003, \"resume\": true, \"out\": \"runs/x\", \"device\": \"cpu\"}");
+
+        foreach (string path in new[] { yaml, json })
+        {
+            var s = TrainSettings.Load(path);
+            Assert.Equal("ape-small", s.Experiment);
+            Assert.Equal(300, s.Steps);
+            Assert.Equal(32, s.BatchSize);
+            Assert.Equal(3e-4, s.Lr);
+            Assert.True(s.Resume);
+            Assert.Equal("runs/x", s.Out);
+            Assert.Null(s.Seed);
+        }
+    }
+
+    [Fact]
+    public void Command_line_wins_over_the_config_which_wins_over_the_experiment()
+    {
+        using var temp = new TempFolder();
+        string yaml = temp.File("run.yml");
+        File.WriteAllText(yaml, "experiment: ape-small\nsteps: 600\nlr: 3e-4\nseed: 7\n");
+        var settings = TrainSettings.Load(yaml).Overlay(new TrainSettings { Steps = 100, BatchSize = 16 });
+
+        var (preset, options) = TrainPlan.Build(settings);
+        var basis = ExperimentRegistry.Get("ape-small");
+        Assert.Equal(100, preset.Steps);                               // command line
+        Assert.Equal(16, preset.BatchSize);                            // command line
+        Assert.All(preset.Models, m => Assert.Equal(3e-4, m.LearningRate)); // config
+        Assert.Equal(7, preset.Seed);                                  // config
+        Assert.Equal(7, preset.Data.TrainSeed);                        // arrows: the run seed is the training set's seed
+        Assert.Equal(basis.WarmupSteps * 100 / basis.Steps, preset.WarmupSteps); // warm-up share kept
+        Assert.Equal(basis.WeightDecay, preset.WeightDecay);          // experiment
+        Assert.Equal(Path.Combine("runs", "ape-small"), options.OutputFolder);
+        Assert.False(options.Resume);
+    }
+
+    [Fact]
+    public void A_preset_run_on_arrows_uses_the_ape_small_recipe_and_data()
+    {
+        var (preset, _) = TrainPlan.Build(new TrainSettings { Preset = "vit_tiny", Data = "arrows" });
+        var basis = ExperimentRegistry.Get("ape-small");
+        var model = Assert.Single(preset.Models);
+        Assert.Equal(("vit_tiny", "vit_tiny"), (model.Key, model.Preset));
+        Assert.Equal(basis.Models.Single(m => m.Preset == "vit_tiny").LearningRate, model.LearningRate);
+        Assert.Equal(basis.Data, preset.Data);
+        Assert.Equal(basis.Steps, preset.Steps);
+        Assert.Equal("vit_tiny-arrows", preset.Name);
+    }
+
+    [Fact]
+    public void Unknown_keys_and_wrong_types_are_usage_errors_naming_the_key()
+    {
+        using var temp = new TempFolder();
+        string path = temp.File("bad.yaml");
+        File.WriteAllText(path, "stepz: 3\n");
+        var ex = Assert.Throws<CliUsageException>(() => TrainSettings.Load(path));
+        Assert.Contains("unknown key 'stepz'", ex.Message);
+
+        File.WriteAllText(path, "steps: many\n");
+        ex = Assert.Throws<CliUsageException>(() => TrainSettings.Load(path));
+        Assert.Contains("'steps' must be an integer", ex.Message);
+
+        File.WriteAllText(path, "steps:\n  - 1\n");
+        ex = Assert.Throws<CliUsageException>(() => TrainSettings.Load(path));
+        Assert.Contains("single value", ex.Message);
+    }
+}
