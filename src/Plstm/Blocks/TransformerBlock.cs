@@ -8,8 +8,9 @@ namespace Plstm.Blocks;
 /// <summary>
 /// Pre-norm transformer block of the ViT baseline (models §6.5, the reference's <c>TransformerBlock</c>):
 /// <c>x2 = x + DropPath(γ₁ ⊙ Out(MHSA(RMSNorm(x))))</c>, <c>y = x2 + DropPath(γ₂ ⊙ Down(GELU(Up(RMSNorm₂(x2)))))</c>.
-/// MHSA: one Linear D→3D (with bias) split into q, k, v; H heads of D/H; softmax(q·kᵀ/√(D/H)) without mask or
-/// dropout, computed by the fused <c>scaled_dot_product_attention</c>; out Linear D→D with bias.
+/// MHSA: one Linear D→3D (with bias) split into q, k, v; H heads of D/H; softmax(q·kᵀ/√(D/H)) without dropout,
+/// computed by the fused <c>scaled_dot_product_attention</c>; out Linear D→D with bias. No mask for the ViT; with
+/// <c>causal</c> (the language-model baseline) token t attends to tokens 0…t only.
 /// </summary>
 /// <remarks>
 /// Reference names: <c>norm.scale</c>, <c>norm2.scale</c>, <c>scale.scale</c>, <c>scale2.scale</c>,
@@ -47,14 +48,16 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
     /// <param name="dropPathRate">Drop-path probability of both branches.</param>
     /// <param name="layerScaleInit">Init value of γ₁, γ₂.</param>
     /// <param name="normEps">Epsilon of both RMS norms.</param>
+    /// <param name="causal">Causal self-attention along the token axis (language models); false for the ViT.</param>
     public TransformerBlock(string name, long dim, int numHeads, double dropPathRate = 0.0, double layerScaleInit = 1.0,
-        double normEps = 1e-5) : base(name)
+        double normEps = 1e-5, bool causal = false) : base(name)
     {
         if (dim <= 0) throw new ArgumentOutOfRangeException(nameof(dim), dim, "dim must be positive");
         if (numHeads <= 0 || dim % numHeads != 0)
             throw new ArgumentException($"dim {dim} must be a positive multiple of the head count {numHeads}.", nameof(numHeads));
         Dim = dim;
         NumHeads = numHeads;
+        Causal = causal;
         _norm = new RmsNorm("norm", dim, normEps);
         _norm2 = new RmsNorm("norm2", dim, normEps);
         _scale = new LayerScale("scale", dim, layerScaleInit);
@@ -82,6 +85,9 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
     /// <summary>Model width D.</summary>
     public long Dim { get; }
 
+    /// <summary>True when token t attends to tokens 0…t only.</summary>
+    public bool Causal { get; }
+
     /// <summary>Number of attention heads H.</summary>
     public int NumHeads { get; }
 
@@ -104,7 +110,8 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         var q = Heads(qkv.narrow(-1, 0, Dim));
         var k = Heads(qkv.narrow(-1, Dim, Dim));
         var v = Heads(qkv.narrow(-1, 2 * Dim, Dim));
-        var attended = nn.functional.scaled_dot_product_attention(q, k, v);            // [B, H, N, D/H]
+        // TorchSharp 0.107 spells PyTorch's is_causal "is_casual".
+        var attended = nn.functional.scaled_dot_product_attention(q, k, v, is_casual: Causal); // [B, H, N, D/H]
         var merged = attended.transpose(1, 2).reshape(x.shape);                         // [B, …, D]
         var x2 = x + _dropPath.forward(_scale.forward(_out.forward(merged)));
         var y = _scale2.forward(Mlp.Apply(_norm2.forward(x2), _up, _down));

@@ -8,7 +8,7 @@ namespace Plstm.Models.Language;
 
 /// <summary>
 /// Byte-level causal transformer, the baseline of <see cref="PlstmLanguageModel"/>: byte embedding (256 → D) + learnable
-/// absolute position embedding <c>[MaxContext, D]</c> → <see cref="CausalTransformerBlock"/>s → final RMS norm → untied
+/// absolute position embedding <c>[MaxContext, D]</c> → causal <see cref="Plstm.Blocks.TransformerBlock"/>s → final RMS norm → untied
 /// head D → 256 (with bias). Tokens <c>[B, T]</c>, 1 ≤ T ≤ MaxContext → logits <c>[B, T, 256]</c>; causal.
 /// </summary>
 /// <remarks>
@@ -45,9 +45,9 @@ public sealed class CausalTransformerLanguageModel : ByteLanguageModel
         _posEmbed = new Parameter(empty(config.MaxContext, config.Dim, dtype: ScalarType.Float32));
         Initializers.SmallInit(_posEmbed, fan: config.Dim);
         var blocks = Enumerable.Range(0, config.NumBlocks)
-            .Select(i => (nn.Module<Tensor, Tensor>)new CausalTransformerBlock(
+            .Select(i => (nn.Module<Tensor, Tensor>)new TransformerBlock(
                 i.ToString(System.Globalization.CultureInfo.InvariantCulture), config.Dim, config.NumHeads,
-                config.DropPathRate, config.LayerScaleInit, config.NormEps))
+                config.DropPathRate, config.LayerScaleInit, config.NormEps, causal: true))
             .ToArray();
         _blockStack = new BlockStack("block_stack", blocks);
         _norm = new RmsNorm("norm", config.Dim, config.NormEps);

@@ -2,7 +2,7 @@ namespace Plstm.Models.Language;
 
 /// <summary>
 /// Configuration of <see cref="CausalTransformerLanguageModel"/>: byte embedding, learnable absolute position
-/// embedding over <see cref="MaxContext"/> positions, <see cref="NumBlocks"/> <see cref="CausalTransformerBlock"/>s,
+/// embedding over <see cref="MaxContext"/> positions, <see cref="NumBlocks"/> causal <see cref="Plstm.Blocks.TransformerBlock"/>s,
 /// final RMS norm, untied head D → 256.
 /// </summary>
 public sealed record CausalTransformerLanguageModelConfig
