@@ -38,6 +38,11 @@ public static class GraphCrossValidation
     };
 
     /// <summary>Runs the cross-validation described by <paramref name="options"/>.</summary>
+    /// <param name="options">What to run; validated here.</param>
+    /// <param name="progress">Receives one report per epoch and one per finished fold (synchronously).</param>
+    /// <param name="cancellationToken">Checked before every fold and epoch; cancelling throws
+    /// <see cref="OperationCanceledException"/> (finished folds keep their <c>result.json</c>, so <c>Resume</c>
+    /// continues).</param>
     /// <exception cref="ArgumentException">An option is invalid (<c>ParamName</c> names it).</exception>
     /// <exception cref="DirectoryNotFoundException">The data set was not found.</exception>
     /// <exception cref="InvalidOperationException">The loss became NaN or infinite.</exception>
@@ -47,7 +52,21 @@ public static class GraphCrossValidation
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var device = TrainingDevice.Resolve(options.Device);
+        int previousThreads = get_num_threads();
         if (options.Threads is int threads) set_num_threads(threads);
+        try
+        {
+            return RunFolds(options, device, progress, cancellationToken);
+        }
+        finally
+        {
+            if (get_num_threads() != previousThreads) set_num_threads(previousThreads);
+        }
+    }
+
+    private static GraphCvResult RunFolds(GraphCvOptions options, Device device, IProgress<GraphCvProgress>? progress,
+        CancellationToken cancellationToken)
+    {
         var watch = Stopwatch.StartNew();
         var dataset = TuDataset.Load(options.Dataset, options.DataDir);
         var samples = GraphSample.FromTu(dataset);

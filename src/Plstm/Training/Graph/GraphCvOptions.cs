@@ -78,7 +78,8 @@ public sealed record GraphCvOptions
     /// <summary><c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
     public string Device { get; init; } = "cpu";
 
-    /// <summary>libtorch intra-op threads, set (process-wide) when the run starts; null: leave as is. Default 1: a step
+    /// <summary>libtorch intra-op threads during the run (process-wide; the previous value is restored afterwards); null:
+    /// leave as is. Default 1: a step
     /// is thousands of small operations, which gain little from intra-op threads, and on a machine whose cores are busy
     /// OpenMP's spin-waiting made 2 threads 100× slower than 1 (<c>docs/graphs.md</c>).</summary>
     public int? Threads { get; init; } = 1;
