@@ -1,6 +1,6 @@
+using Plstm.Tests.Support;
 using System.Text.Json;
 using Plstm.Data.Images;
-using Plstm.Tests.Interop;
 using Plstm.Tests.Training;
 using Plstm.Training;
 

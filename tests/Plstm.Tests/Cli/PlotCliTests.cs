@@ -1,5 +1,5 @@
+using Plstm.Tests.Support;
 using System.Globalization;
-using Plstm.Tests.Interop;
 
 namespace Plstm.Tests.Cli;
 

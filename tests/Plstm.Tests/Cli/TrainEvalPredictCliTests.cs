@@ -1,6 +1,6 @@
+using Plstm.Tests.Support;
 using System.Text.Json;
 using Plstm.Experiments;
-using Plstm.Tests.Interop;
 using Plstm.Tests.Training;
 using Plstm.Training;
 

@@ -1,7 +1,7 @@
+using Plstm.Tests.Support;
 using Plstm.Cli;
 using Plstm.Cli.Training;
 using Plstm.Experiments;
-using Plstm.Tests.Interop;
 
 namespace Plstm.Tests.Cli;
 

@@ -1,6 +1,6 @@
+using Plstm.Tests.Support;
 using Plstm.Data.Images;
 using Plstm.Experiments;
-using Plstm.Tests.Interop;
 
 namespace Plstm.Tests.Experiments;
 

@@ -1,5 +1,5 @@
+using Plstm.Tests.Support;
 using Plstm.Experiments;
-using Plstm.Tests.Interop;
 
 namespace Plstm.Tests.Experiments;
 

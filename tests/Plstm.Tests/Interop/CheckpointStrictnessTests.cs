@@ -1,3 +1,4 @@
+using Plstm.Tests.Support;
 using Plstm.Interop;
 using Plstm.Models;
 using Plstm.Tests.Models;

@@ -1,3 +1,4 @@
+using Plstm.Tests.Support;
 using System.Text;
 using System.Text.Json;
 using Plstm.Training;
@@ -21,7 +22,7 @@ public class MetricsWriterTests
     [Fact]
     public void Jsonl_lines_parse_and_tensorboard_file_decodes_with_valid_crcs()
     {
-        using var folder = new TrainingTempFolder();
+        using var folder = new TempFolder();
         string? eventsPath;
         using (var writer = new MetricsWriter(folder.Path))
         {
@@ -72,7 +73,7 @@ public class MetricsWriterTests
     [Fact]
     public void Reopening_drops_lines_after_the_resume_step()
     {
-        using var folder = new TrainingTempFolder();
+        using var folder = new TempFolder();
         using (var writer = new MetricsWriter(folder.Path, tensorBoard: false))
             for (int step = 1; step <= 5; step++)
                 writer.Write(new MetricRecord(step, 0, "train", step, null, null, null, null, 0));

@@ -1,3 +1,4 @@
+using Plstm.Tests.Support;
 using System.Text.Json;
 using Plstm.Training;
 
@@ -57,7 +58,7 @@ public class TrainerTests
         using var modelA = TinyConvNet.Create(seed: 7);
         new Trainer(options, uninterrupted).Fit(modelA, train, validation);
 
-        using var folder = new TrainingTempFolder();
+        using var folder = new TempFolder();
         var firstPart = new ProgressLog();
         using (var modelB = TinyConvNet.Create(seed: 7))
         {
@@ -95,7 +96,7 @@ public class TrainerTests
     {
         var train = new SyntheticDataset(count: 64, seed: 1);
         var validation = new SyntheticDataset(count: 16, seed: 2);
-        using var folder = new TrainingTempFolder();
+        using var folder = new TempFolder();
         using var model = TinyConvNet.Create(seed: 1);
         var counts = new Dictionary<long, long>();
         var log = new ProgressLog(r =>
@@ -118,7 +119,7 @@ public class TrainerTests
     {
         var train = new SyntheticDataset(count: 64, seed: 1);
         var validation = new SyntheticDataset(count: 16, seed: 2);
-        using var folder = new TrainingTempFolder();
+        using var folder = new TempFolder();
         using var model = TinyConvNet.Create(seed: 1);
         var log = new ProgressLog();
         var options = Recipe(steps: 20) with
@@ -164,7 +165,7 @@ public class TrainerTests
     public void Resume_with_different_trajectory_options_names_the_option()
     {
         var train = new SyntheticDataset(count: 64, seed: 1);
-        using var folder = new TrainingTempFolder();
+        using var folder = new TempFolder();
         using var model = TinyConvNet.Create(seed: 1);
         new Trainer(Recipe(steps: 10) with { OutputFolder = folder.Path, StopAfterSteps = 4 }).Fit(model, train);
         var changed = Recipe(steps: 10) with { OutputFolder = folder.Path, Resume = true, PeakLearningRate = 5e-3 };

@@ -1,3 +1,4 @@
+using Plstm.Tests.Support;
 using Plstm.Training;
 
 namespace Plstm.Tests.Training;
@@ -45,7 +46,7 @@ public class TrainingCheckpointTests
     [Fact]
     public void Round_trip_restores_model_optimizer_and_state_exactly()
     {
-        using var folder = new TrainingTempFolder();
+        using var folder = new TempFolder();
         string path = folder.File("last.ckpt");
         var (model, optimizer) = Trained(1);
         using (model)
@@ -80,7 +81,7 @@ public class TrainingCheckpointTests
     [Fact]
     public void Saving_and_loading_leave_no_live_tensors_behind()
     {
-        using var folder = new TrainingTempFolder();
+        using var folder = new TempFolder();
         string path = folder.File("last.ckpt");
         var (model, optimizer) = Trained(1);
         using (model) using (optimizer)
@@ -98,7 +99,7 @@ public class TrainingCheckpointTests
     [Fact]
     public void Crash_before_commit_keeps_the_previous_checkpoint_and_the_leftover_tmp_is_harmless()
     {
-        using var folder = new TrainingTempFolder();
+        using var folder = new TempFolder();
         string path = folder.File("last.ckpt");
         var (first, firstOptimizer) = Trained(1);
         var (second, secondOptimizer) = Trained(2);
@@ -127,7 +128,7 @@ public class TrainingCheckpointTests
     [Fact]
     public void Only_a_tmp_file_is_not_a_checkpoint()
     {
-        using var folder = new TrainingTempFolder();
+        using var folder = new TempFolder();
         string path = folder.File("last.ckpt");
         File.WriteAllBytes(path + ".tmp", [1, 2, 3]);
         Assert.Throws<FileNotFoundException>(() => TrainingCheckpoint.ReadState(path));
@@ -136,7 +137,7 @@ public class TrainingCheckpointTests
     [Fact]
     public void Mismatched_model_is_rejected_and_left_unchanged()
     {
-        using var folder = new TrainingTempFolder();
+        using var folder = new TempFolder();
         string path = folder.File("best.ckpt");
         var (model, optimizer) = Trained(1);
         using (model) using (optimizer)
@@ -157,7 +158,7 @@ public class TrainingCheckpointTests
     [Fact]
     public void Not_a_checkpoint_is_reported_as_invalid_data()
     {
-        using var folder = new TrainingTempFolder();
+        using var folder = new TempFolder();
         string path = folder.File("x.ckpt");
         File.WriteAllText(path, "hello");
         Assert.Throws<InvalidDataException>(() => TrainingCheckpoint.ReadState(path));

@@ -118,23 +118,3 @@ internal sealed class ProgressLog : IProgress<TrainingProgress>
         _onReport?.Invoke(value);
     }
 }
-
-/// <summary>A fresh folder under the system temp path, deleted on dispose.</summary>
-internal sealed class TrainingTempFolder : IDisposable
-{
-    public TrainingTempFolder()
-    {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "plstm-training-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Path);
-    }
-
-    public string Path { get; }
-
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-
-    public void Dispose()
-    {
-        try { Directory.Delete(Path, recursive: true); }
-        catch (IOException) { }
-    }
-}

@@ -1,11 +1,11 @@
-namespace Plstm.Tests.Interop;
+namespace Plstm.Tests.Support;
 
 /// <summary>A fresh folder under the system temp path, deleted on dispose.</summary>
 internal sealed class TempFolder : IDisposable
 {
     public TempFolder()
     {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "plstm-interop-" + Guid.NewGuid().ToString("N"));
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "plstm-test-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Path);
     }
 
