@@ -93,6 +93,7 @@ public sealed class TrainCommand : IVerb
             var settings = configPath is null ? flags : TrainSettings.Load(configPath).Overlay(flags);
             return Run(settings, parseResult.InvocationConfiguration.Output, cancellationToken);
         }, CancellationToken.None));
+        foreach (var sub in TrainSubcommands.All) train.Subcommands.Add(sub.Create());
         return train;
     }
 
