@@ -70,6 +70,24 @@ public sealed record CheckpointState
     [JsonPropertyName("num_classes")]
     public int NumClasses { get; init; }
 
+    /// <summary>Best validation loss so far (language models: nats per byte), or null before the first evaluation or
+    /// for trainers that track accuracy instead.</summary>
+    [JsonPropertyName("best_val_loss")]
+    public double? BestValidationLoss { get; init; }
+
+    /// <summary>Seconds spent in training steps so far (language models: the clock of a wall-clock budget), or null.</summary>
+    [JsonPropertyName("train_seconds")]
+    public double? TrainSeconds { get; init; }
+
+    /// <summary>sha256 of the training data (language models: the corpus; checked on resume), or null.</summary>
+    [JsonPropertyName("data_sha256")]
+    public string? DataSha256 { get; init; }
+
+    /// <summary>Further options of a specialised trainer that shape the trajectory (name → invariant text, e.g. the
+    /// language-model context), compared on resume like <see cref="Options"/>; null for none.</summary>
+    [JsonPropertyName("trajectory")]
+    public IReadOnlyDictionary<string, string>? Trajectory { get; init; }
+
     /// <summary>The trainer options of the run.</summary>
     [JsonPropertyName("options")]
     public TrainerOptions? Options { get; init; }

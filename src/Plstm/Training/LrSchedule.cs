@@ -25,6 +25,26 @@ public sealed record LrSchedule(double PeakLearningRate, long WarmupSteps, long 
         return end + (PeakLearningRate - end) * 0.5 * (1.0 + Math.Cos(Math.PI * progress));
     }
 
+    /// <summary>
+    /// The learning rate of step <paramref name="step"/> when the cosine may also be driven by another clock, e.g. the
+    /// fraction of a wall-clock budget used: the cosine's progress is the larger of the step progress
+    /// <c>(step − warmup) / (total − warmup)</c> and <paramref name="progress"/> (clamped to [0, 1]), so the rate
+    /// reaches <c>EndFactor · peak</c> when either clock runs out; during the warm-up the rate is the smaller of the
+    /// warm-up ramp and that cosine (a budget that ends within the warm-up still ends at the end value). With
+    /// <paramref name="progress"/> ≤ the step progress (e.g. 0) it is exactly <see cref="At(long)"/>.
+    /// </summary>
+    public double At(long step, double progress)
+    {
+        double plain = At(step);
+        if (step >= TotalSteps || !(progress > 0)) return plain;
+        double stepProgress = step < WarmupSteps ? 0 : (double)(step - WarmupSteps) / (TotalSteps - WarmupSteps);
+        if (progress <= stepProgress) return plain;
+        double end = EndFactor * PeakLearningRate;
+        double q = Math.Min(progress, 1.0);
+        double cosine = end + (PeakLearningRate - end) * 0.5 * (1.0 + Math.Cos(Math.PI * q));
+        return step < WarmupSteps ? Math.Min(plain, cosine) : cosine;
+    }
+
     /// <summary>Checks the fields; throws an <see cref="ArgumentException"/> naming the bad one.</summary>
     public void Validate()
     {

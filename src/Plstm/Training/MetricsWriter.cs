@@ -62,7 +62,9 @@ public sealed class MetricsWriter : IDisposable
         Scalar("acc", record.Accuracy);
         Scalar("lr", record.LearningRate);
         Scalar("grad_norm", record.GradNorm);
-        Scalar("images_per_s", record.ImagesPerSecond);
+        Scalar(record.ThroughputName, record.ImagesPerSecond);
+        if (record.Extra is not null)
+            foreach (var (name, value) in record.Extra) Scalar(name, value);
     }
 
     /// <summary>Closes both files.</summary>
@@ -87,8 +89,10 @@ public sealed class MetricsWriter : IDisposable
             Number(json, "acc", record.Accuracy);
             Number(json, "lr", record.LearningRate);
             Number(json, "grad_norm", record.GradNorm);
-            Number(json, "images_per_s", record.ImagesPerSecond);
+            Number(json, record.ThroughputName, record.ImagesPerSecond);
             Number(json, "time", record.Time);
+            if (record.Extra is not null)
+                foreach (var (name, value) in record.Extra) Number(json, name, value);
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray());

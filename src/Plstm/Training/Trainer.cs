@@ -120,7 +120,7 @@ public sealed class Trainer
         long lastSaved = run.ResumedFrom ?? -1;
         double? lastTrainLoss = null;
         EvaluationResult? lastValidation = null;
-        var window = new Window();
+        var window = new MetricsWindow();
 
         model.train();
         IEnumerator<Batch>? batches = run.Step < stopAt ? loader.Read(run.Position).GetEnumerator() : null;
@@ -241,7 +241,7 @@ public sealed class Trainer
         _progress?.Report(new TrainingProgress(run.Step, total, epoch, "val", result.Loss, result.Accuracy, null, null,
             rate, clock.Elapsed));
         metrics?.Write(new MetricRecord(run.Step, epoch, "val", result.Loss, result.Accuracy, null, null, rate,
-            UnixNow()));
+            UnixTime.Now()));
         return result;
     }
 
@@ -255,14 +255,7 @@ public sealed class Trainer
         if (mixer is not null) (images, targets, _) = mixer.Mix(images, targets);
         var logits = Forward(model, images, numClasses);
         var loss = SoftTargetLoss.CrossEntropy(logits, targets);
-        // Gradients set to none (not zeroed): a parameter without a gradient in this step is then skipped by AdamW
-        // exactly as after a resume, where no gradient exists yet.
-        model.zero_grad(true);
-        loss.backward();
-        double gradNorm = GradientClipping.ClipByGlobalNorm(optimizer.Parameters.Select(p => p.Parameter),
-            Options.GradientClip);
-        optimizer.SetLearningRate(learningRate);
-        optimizer.Step();
+        double gradNorm = OptimizerUpdate.Apply(model, optimizer, loss, learningRate, Options.GradientClip);
         double lossValue = loss.item<float>();
         long correct;
         using (no_grad()) correct = logits.argmax(1).eq(labels).sum().item<long>();
@@ -287,7 +280,7 @@ public sealed class Trainer
         TotalSteps = total,
         Epoch = run.Position.Epoch,
         BatchIndex = run.Position.BatchIndex,
-        TorchRngState = CaptureTorchRng(),
+        TorchRngState = TorchRandomState.Capture(),
         MixRngState = mixer?.GetState(),
         BestValidationAccuracy = run.Best,
         BestStep = run.BestStep,
@@ -300,18 +293,7 @@ public sealed class Trainer
 
     private void CheckResumable(CheckpointState saved, IImageDataset train, long total)
     {
-        if (saved.Options is null)
-            throw new InvalidDataException("The checkpoint to resume from stores no trainer options.");
-        var now = Options.TrajectoryFingerprint();
-        var then = saved.Options.TrajectoryFingerprint();
-        for (int i = 0; i < now.Count; i++)
-        {
-            if (now[i] == then[i]) continue;
-            string option = now[i][..now[i].IndexOf('=')];
-            throw new ArgumentException(
-                $"Trainer option {option} differs from the checkpoint being resumed ({then[i]} there, {now[i]} now); an "
-                + "exact resume needs the same trajectory options.", option);
-        }
+        Options.EnsureSameTrajectory(saved.Options);
         if (saved.TrainCount != train.Count || saved.NumClasses != train.NumClasses)
             throw new ArgumentException(
                 $"The training set ({train.Count} samples, {train.NumClasses} classes) differs from the checkpoint's "
@@ -323,18 +305,7 @@ public sealed class Trainer
 
     private void RestoreRandomState(CheckpointState saved, MixupCutmix? mixer, Device device)
     {
-        if (saved.TorchRngState is { Length: > 0 } bytes)
-        {
-            using var state = tensor(bytes, ScalarType.Byte);
-            random.set_rng_state(state);
-        }
-        else
-        {
-            random.manual_seed(DerivedSeed(saved.Step));
-        }
-        // TorchSharp 0.107 exposes no CUDA generator state: re-seed it from (seed, step) so a resume is at least
-        // deterministic (documented; CUDA runs are not bitwise reproducible anyway).
-        if (device.type == DeviceType.CUDA) cuda.manual_seed_all(DerivedSeed(saved.Step));
+        TorchRandomState.Restore(saved.TorchRngState, Options.Seed, saved.Step, device);
         if (mixer is not null)
         {
             if (saved.MixRngState is null)
@@ -342,18 +313,6 @@ public sealed class Trainer
             mixer.SetState(saved.MixRngState);
         }
     }
-
-    private long DerivedSeed(long step) =>
-        (long)(TrainingRandom.ForStream(Options.Seed, stream: 3, counter: step).NextUInt64() >> 1);
-
-    private static byte[] CaptureTorchRng()
-    {
-        using var state = random.get_rng_state();
-        using var values = state.data<byte>();
-        return values.ToArray();
-    }
-
-    private static double UnixNow() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
 
     /// <summary>Mutable progress of one Fit call.</summary>
     private sealed class RunState
@@ -363,33 +322,5 @@ public sealed class Trainer
         public double? Best;
         public long? BestStep;
         public long? ResumedFrom;
-    }
-
-    /// <summary>Averages of the training metrics since the last metrics line.</summary>
-    private sealed class Window
-    {
-        private double _loss, _accuracy, _gradNorm, _seconds;
-        private long _images;
-        private int _steps;
-
-        public void Add(double loss, double accuracy, double gradNorm, int images, double seconds)
-        {
-            _loss += loss;
-            _accuracy += accuracy;
-            _gradNorm += gradNorm;
-            _images += images;
-            _seconds += seconds;
-            _steps++;
-        }
-
-        public void Flush(MetricsWriter? metrics, long step, int epoch, double learningRate)
-        {
-            if (_steps == 0) return;
-            metrics?.Write(new MetricRecord(step, epoch, "train", _loss / _steps, _accuracy / _steps, learningRate,
-                _gradNorm / _steps, _images / Math.Max(_seconds, 1e-9), UnixNow()));
-            _loss = _accuracy = _gradNorm = _seconds = 0;
-            _images = 0;
-            _steps = 0;
-        }
     }
 }

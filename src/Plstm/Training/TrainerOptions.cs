@@ -166,6 +166,28 @@ public sealed record TrainerOptions
         $"{nameof(DropLast)}={DropLast}", $"{nameof(ChannelsLast)}={ChannelsLast}",
     ];
 
+    /// <summary>
+    /// Throws when <paramref name="saved"/> (the options stored in a checkpoint being resumed) differs from these in an
+    /// option of <see cref="TrajectoryFingerprint"/>: an exact resume needs the same trajectory.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The checkpoint stores no options.</exception>
+    /// <exception cref="ArgumentException">An option differs; <see cref="ArgumentException.ParamName"/> names it.</exception>
+    internal void EnsureSameTrajectory(TrainerOptions? saved)
+    {
+        if (saved is null)
+            throw new InvalidDataException("The checkpoint to resume from stores no trainer options.");
+        var now = TrajectoryFingerprint();
+        var then = saved.TrajectoryFingerprint();
+        for (int i = 0; i < now.Count; i++)
+        {
+            if (now[i] == then[i]) continue;
+            string option = now[i][..now[i].IndexOf('=')];
+            throw new ArgumentException(
+                $"Trainer option {option} differs from the checkpoint being resumed ({then[i]} there, {now[i]} now); an "
+                + "exact resume needs the same trajectory options.", option);
+        }
+    }
+
     private static ArgumentException Bad(string option, string problem) =>
         new($"Trainer option {option} {problem}.", option);
 }

@@ -16,7 +16,7 @@ namespace Plstm.Models.Language;
 /// <c>block_stack.blocks.{i}.*</c> (the <see cref="TransformerBlock"/> names), <c>norm.scale</c>,
 /// <c>head.{weight,bias}</c>. Init: embedding, position embedding and head weight SmallInit (fan D), head bias 0.</para>
 /// <para>Decoding (<see cref="StartDecoding"/>) re-runs the last ≤ MaxContext tokens for every new token (no KV cache):
-/// O(context) per token; beyond MaxContext the window slides (absolute positions restart at the window's start).</para>
+/// O(context) per token; beyond MaxContext (or <see cref="DecodingWindow"/>) the window slides (absolute positions restart at the window's start).</para>
 /// </remarks>
 public sealed class CausalTransformerLanguageModel : ByteLanguageModel
 {
@@ -69,6 +69,26 @@ public sealed class CausalTransformerLanguageModel : ByteLanguageModel
 
     /// <inheritdoc/>
     public override int? MaxContext => Config.MaxContext;
+
+    /// <summary>
+    /// How many of the most recent tokens decoding (<see cref="StartDecoding"/>) conditions on: null (default) =
+    /// <see cref="MaxContext"/>. Set it to the sequence length the model was trained with: position embeddings beyond
+    /// it were never trained, so a wider window would feed the model untrained positions.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to a value outside 1…MaxContext.</exception>
+    public int? DecodingWindow
+    {
+        get => _decodingWindow;
+        set
+        {
+            if (value is int w && (w < 1 || w > Config.MaxContext))
+                throw new ArgumentOutOfRangeException(nameof(value), value,
+                    $"The decoding window must be in 1…{Config.MaxContext} (the model's maximal context).");
+            _decodingWindow = value;
+        }
+    }
+
+    private int? _decodingWindow;
 
     /// <summary>Tokens <c>[B, T]</c> (int64, 0…255, T ≤ MaxContext) → logits <c>[B, T, 256]</c>.</summary>
     /// <exception cref="ArgumentException">Invalid tokens or T &gt; MaxContext.</exception>
@@ -131,7 +151,7 @@ public sealed class CausalTransformerLanguageModel : ByteLanguageModel
 
         private Tensor Crop(Tensor t)
         {
-            long max = _model.Config.MaxContext;
+            long max = _model.DecodingWindow ?? _model.Config.MaxContext;
             if (t.shape[1] <= max) return t;
             var cropped = t.narrow(1, t.shape[1] - max, max).contiguous();
             t.Dispose();
