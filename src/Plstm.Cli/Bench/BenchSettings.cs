@@ -1,0 +1,18 @@
+using TorchSharp;
+
+namespace Plstm.Cli.Bench;
+
+/// <summary>The checked common settings of a bench command (see <see cref="BenchCommonOptions"/>).</summary>
+/// <param name="Device">Where everything runs.</param>
+/// <param name="Dtypes">Compute dtypes, each a pass over every configuration.</param>
+/// <param name="Warmup">Untimed iterations per row.</param>
+/// <param name="Iterations">Timed iterations per row.</param>
+/// <param name="MarkdownPath">Full path of the markdown report, or null.</param>
+/// <param name="JsonPath">Full path of the JSON results, or null.</param>
+/// <param name="MaxSeconds">Time limit of the command, or null.</param>
+/// <param name="Threads">libtorch intra-op threads, or null for libtorch's default.</param>
+/// <param name="Seed">Seed of inputs and initialisation.</param>
+/// <param name="CommandLine">The command line, for the report.</param>
+public sealed record BenchSettings(
+    torch.Device Device, IReadOnlyList<(torch.ScalarType Type, string Name)> Dtypes, int Warmup, int Iterations,
+    string? MarkdownPath, string? JsonPath, double? MaxSeconds, int? Threads, long Seed, string CommandLine);

@@ -1,0 +1,55 @@
+using System.Globalization;
+using Plstm.Cli.Commands;
+
+namespace Plstm.Cli.Bench;
+
+/// <summary>
+/// <c>plstm bench op</c>: for every dtype, grid and target, forward + backward of the fused 2D pLSTM operator
+/// (<see cref="FusedOperatorCase"/>) or of attention (<see cref="AttentionCase"/>) on the same tokens.
+/// </summary>
+public static class OpBench
+{
+    /// <summary>Runs the benchmark and returns the exit code.</summary>
+    /// <exception cref="InvalidOperationException">Some row ended in an error (after the report was written).</exception>
+    public static int Run(OpBenchPlan plan, BenchSettings settings, TextWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(settings);
+        OptionChecks.ApplyThreads(settings.Threads);
+        var inv = CultureInfo.InvariantCulture;
+        var report = new BenchReport("plstm bench op", settings.CommandLine, MachineInfo.Collect(settings.Device),
+        [
+            ("B·H", plan.BatchHeads), ("sdpa heads", plan.Heads), ("DK", plan.Dk), ("DV", plan.Dv), ("J", 1),
+            ("levels", plan.Levels), ("warm-up", settings.Warmup), ("iterations", settings.Iterations),
+            ("seed", settings.Seed), ("work", "forward + backward of Y.sum(), grads into every input"),
+            ("gates", "P-mode as the vision layer: o=σ(ε), s=σ(ε−4), t=tanh(ε+5), m=σ(ε−4), D=σ(ε−4)"),
+        ],
+        [
+            new("op", r => r.Name),
+            new("grid", r => r.Grid is { } g ? $"{g.X}×{g.Y}" : ""),
+            new("tokens", r => r.Tokens?.ToString(inv) ?? "", true),
+            new("B·H", r => r.Batch?.ToString(inv) ?? "", true),
+            new("dtype", r => r.Dtype),
+        ]);
+        report.Notes.Add("op rows: Plstm2DFused.Forward (four orientations in one call) of the named form; sdpa rows: "
+            + $"scaled_dot_product_attention on [B·H/{plan.Heads}, {plan.Heads}, X·Y, DK], libtorch's kernel choice.");
+        report.Notes.Add("Times are per iteration (forward + backward), median and interquartile range over the timed "
+            + "iterations, each ending with a device synchronisation.");
+
+        var session = new BenchSession(settings, report, writer, settings.Dtypes.Count * plan.Grids.Count * plan.Targets.Count);
+        session.Start();
+        foreach (var (dtype, dtypeName) in settings.Dtypes)
+            foreach (var grid in plan.Grids)
+                foreach (var target in plan.Targets)
+                {
+                    var row = new BenchRow { Name = target.Name, Dtype = dtypeName, Grid = grid, Batch = plan.BatchHeads };
+                    session.Run(row, dtype, () => target.Form is { } form
+                        ? new FusedOperatorCase(plan.BatchHeads, grid, plan.Dk, plan.Dv, dtype, settings.Device, form,
+                            plan.Levels, settings.Seed)
+                        : new AttentionCase(plan.BatchHeads / plan.Heads, plan.Heads, (long)grid.X * grid.Y, plan.Dk,
+                            plan.Dv, dtype, settings.Device, settings.Seed));
+                }
+        session.Finish();
+        return session.ExitCode();
+    }
+}

@@ -1,0 +1,164 @@
+using System.Text.Json;
+using Plstm.Tests.Support;
+using Plstm.Tests.Training;
+
+namespace Plstm.Tests.Cli;
+
+/// <summary>
+/// <c>plstm bench op|step</c> on the CPU with tiny settings: the table on stdout, the markdown and JSON files, the
+/// out-of-memory and time-limit paths (rows reported, run continues, files still written), and bad input (one error
+/// line, exit code 2, no files).
+/// </summary>
+/// <remarks>Serial: the benchmarks seed torch's process-wide generator.</remarks>
+[Collection(TrainingSerialCollection.Name)]
+public sealed class BenchCliTests : IDisposable
+{
+    // The runs pass --threads 1 (on a busy machine two waiting threads make them ten times slower), which sets
+    // libtorch's process-wide thread count: restore it for the tests that follow.
+    private readonly int _threads = TorchSharp.torch.get_num_threads();
+
+    public void Dispose() => TorchSharp.torch.set_num_threads(_threads);
+
+    [Fact]
+    public void Bench_op_times_each_form_and_attention_and_writes_markdown_and_json()
+    {
+        using var temp = new TempFolder();
+        string markdown = temp.File("results/op.md"), json = temp.File("results/op.json");
+
+        var run = CliRunner.Run("bench", "op", "--forms", "hierarchical,sdpa", "--grids", "3,4x2", "--bh", "2",
+            "--dk", "4", "--dv", "3", "--warmup", "1", "--iters", "2", "--dtype", "float32,bf16", "--out", markdown,
+            "--json", json, "--threads", "1");
+
+        CliAssert.Succeeded(run, "bench op");
+        Assert.Contains("| op | grid | tokens | B·H | dtype | median ms |", run.Stdout);
+        Assert.Contains("[8/8]", run.Stdout);
+        string text = File.ReadAllText(markdown);
+        Assert.Contains("- command: `plstm bench op --forms hierarchical,sdpa", text);
+        Assert.Contains("| hierarchical | 3×3 | 9 | 2 | float32 |", text);
+        Assert.Contains("| sdpa | 4×2 | 8 | 2 | bfloat16 |", text);
+        Assert.Contains("- memory: CPU:", text);
+
+        using var document = JsonDocument.Parse(File.ReadAllText(json));
+        var rows = document.RootElement.GetProperty("rows").EnumerateArray().ToArray();
+        Assert.Equal(8, rows.Length);
+        Assert.Equal(["hierarchical", "sdpa", "hierarchical", "sdpa"], rows.Take(4).Select(r => r.GetProperty("name").GetString()));
+        foreach (var row in rows)
+        {
+            Assert.Equal("ok", row.GetProperty("status").GetString());
+            var timing = row.GetProperty("timing");
+            Assert.Equal(2, timing.GetProperty("iterations").GetInt32());
+            Assert.Equal(1, timing.GetProperty("warmup").GetInt32());
+            Assert.True(timing.GetProperty("median_ms").GetDouble() > 0);
+            Assert.Equal(2, timing.GetProperty("iteration_ms").GetArrayLength());
+        }
+        Assert.Equal("cpu", document.RootElement.GetProperty("machine").GetProperty("device").GetString());
+        Assert.Equal(3, document.RootElement.GetProperty("settings").GetProperty("DV").GetInt32());
+    }
+
+    [Fact]
+    public void Bench_step_times_training_steps_of_presets_at_a_given_size()
+    {
+        using var temp = new TempFolder();
+        string json = temp.File("step.json");
+
+        var run = CliRunner.Run("bench", "step", "--presets", "vit_tiny,plstm_vit_tiny", "--sizes", "16",
+            "--batch-sizes", "3@16", "--warmup", "1", "--iters", "1", "--json", json, "--threads", "1");
+
+        CliAssert.Succeeded(run, "bench step");
+        Assert.Contains("| model | image | grid | batch | params M | dtype | img/s |", run.Stdout);
+        using var document = JsonDocument.Parse(File.ReadAllText(json));
+        var rows = document.RootElement.GetProperty("rows").EnumerateArray().ToArray();
+        Assert.Equal(["vit_tiny", "plstm_vit_tiny"], rows.Select(r => r.GetProperty("name").GetString()));
+        foreach (var row in rows)
+        {
+            Assert.Equal("ok", row.GetProperty("status").GetString());
+            Assert.Equal(16, row.GetProperty("image_size").GetInt32());
+            Assert.Equal(2, row.GetProperty("grid_x").GetInt32());   // patch 8
+            Assert.Equal(3, row.GetProperty("batch").GetInt32());
+            Assert.True(row.GetProperty("parameters").GetInt64() > 100_000);
+            Assert.True(row.GetProperty("images_per_second").GetDouble() > 0);
+        }
+    }
+
+    [Fact]
+    public void Bench_reports_out_of_memory_for_a_row_and_continues()
+    {
+        using var temp = new TempFolder();
+        string json = temp.File("oom.json");
+
+        // 10¹⁰ tokens × 8 × 4 bytes = 320 GB per tensor: the CPU allocator refuses at once, nothing is touched.
+        var run = CliRunner.Run("bench", "op", "--forms", "sdpa", "--grids", "100000,2", "--bh", "1", "--dk", "8",
+            "--warmup", "0", "--iters", "1", "--json", json);
+
+        CliAssert.Succeeded(run, "bench op with an oversized grid");
+        Assert.Contains("| OOM |", run.Stdout);
+        using var document = JsonDocument.Parse(File.ReadAllText(json));
+        var statuses = document.RootElement.GetProperty("rows").EnumerateArray()
+            .Select(r => r.GetProperty("status").GetString()!).ToArray();
+        Assert.Equal(["oom", "ok"], statuses);
+    }
+
+    [Fact]
+    public void Bench_time_limit_skips_rows_and_still_writes_the_report()
+    {
+        using var temp = new TempFolder();
+        string markdown = temp.File("limited.md"), json = temp.File("limited.json");
+
+        var run = CliRunner.Run("bench", "op", "--forms", "sdpa", "--grids", "2,3", "--bh", "1", "--dk", "2",
+            "--max-seconds", "0.000001", "--out", markdown, "--json", json);
+
+        CliAssert.Succeeded(run, "bench op with an expired time limit");
+        Assert.Contains("skipped (time limit)", File.ReadAllText(markdown));
+        using var document = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.All(document.RootElement.GetProperty("rows").EnumerateArray(),
+            r => Assert.Equal("skipped", r.GetProperty("status").GetString()));
+        Assert.Equal(0.000001, document.RootElement.GetProperty("time_limit_seconds").GetDouble());
+    }
+
+    [Fact]
+    public void Bench_rejects_bad_input_with_one_error_line_and_no_files()
+    {
+        using var temp = new TempFolder();
+        string output = temp.File("never/out.md");
+        string[][] cases =
+        [
+            ["bench", "op", "--forms", "hierarchical,wavefront", "--out", output],
+            ["bench", "op", "--forms", "1", "--out", output],
+            ["bench", "op", "--forms", "", "--out", output],
+            ["bench", "op", "--grids", "12,x", "--out", output],
+            ["bench", "op", "--grids", "12,,14", "--out", output],
+            ["bench", "op", "--grids", "0", "--out", output],
+            ["bench", "op", "--grids", "2x3x4", "--out", output],
+            ["bench", "op", "--dtype", "float64", "--out", output],
+            ["bench", "op", "--dtype", "fp32,half", "--out", output],
+            ["bench", "op", "--bh", "4", "--heads", "3", "--out", output],
+            ["bench", "op", "--bh", "0", "--out", output],
+            ["bench", "op", "--iters", "0", "--out", output],
+            ["bench", "op", "--warmup", "-1", "--out", output],
+            ["bench", "op", "--max-seconds", "0", "--out", output],
+            ["bench", "op", "--levels", "17", "--out", output],
+            ["bench", "op", "--device", "gpu", "--out", output],
+            ["bench", "op", "--out", output, "--json", output],
+            ["bench", "op", "--out", temp.Path],
+            ["bench", "step", "--presets", "vit_tiny,vit_huge", "--out", output],
+            ["bench", "step", "--presets", "vit_tiny", "--sizes", "36", "--out", output],
+            ["bench", "step", "--presets", "vit_tiny", "--sizes", "32,-8", "--out", output],
+            ["bench", "step", "--presets", "vit_tiny", "--batch-sizes", "4@", "--out", output],
+            ["bench", "step", "--presets", "vit_tiny", "--batch-sizes", "4@32,8@32", "--out", output],
+            ["bench", "step", "--presets", "vit_tiny", "--batch-sizes", "0", "--out", output],
+            ["bench", "step", "--presets", "plstm_vit_tiny", "--form", "sdpa", "--out", output],
+            ["bench", "step", "--presets", "plstm_vit_tiny", "--form", "diagonal", "--out", output],
+            ["bench", "step", "--dtype", "int8", "--out", output],
+            ["bench", "nothing"],
+        ];
+        foreach (string[] args in cases)
+        {
+            string what = string.Join(' ', args);
+            var run = CliRunner.Run(args);
+            CliAssert.FailedWithOneLine(run, what);
+            Assert.Equal(2, run.ExitCode);
+            Assert.True(run.Stdout.Length == 0, $"{what}: wrote to stdout: {run.Stdout}");
+            Assert.False(Directory.Exists(Path.GetDirectoryName(output)), $"{what}: created the output folder");
+        }
+    }
+}
