@@ -17,7 +17,8 @@ namespace Plstm.Training.Graph;
 /// <c>epochs/20</c> epochs, then cosine to 0), global-norm clipping 1.0, cross-entropy, batches of 64 graphs; after
 /// every epoch the validation accuracy, and whenever it beats the best so far an atomic <c>best.ckpt</c>. The test
 /// accuracy is that checkpoint's. Writes <c>fold-{k}/metrics.jsonl</c>, <c>fold-{k}/best.ckpt</c>,
-/// <c>fold-{k}/result.json</c> and <c>summary.json</c> (mean ± std over the folds run).
+/// <c>fold-{k}/result.json</c>, <c>summary.json</c> and <c>summary.md</c> (mean ± std over the folds run). Folds can
+/// run in parallel (<see cref="GraphCvOptions.ParallelFolds"/>) with the same numbers as one after the other.
 /// </summary>
 /// <remarks>Float32. The library prints nothing: progress goes to the <see cref="IProgress{T}"/>, reported
 /// synchronously on the calling thread.</remarks>
@@ -37,26 +38,79 @@ public static class GraphCrossValidation
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
+    /// <summary>File name of the run summary as a markdown table.</summary>
+    public const string SummaryMarkdownFileName = "summary.md";
+
+    // torch's default generator is process-wide: folds trained in parallel seed it and draw their initial weights under
+    // this lock, so each fold's model is the same as in a sequential run.
+    private static readonly Lock TorchSeedLock = new();
+
     /// <summary>Runs the cross-validation described by <paramref name="options"/>.</summary>
     /// <param name="options">What to run; validated here.</param>
-    /// <param name="progress">Receives one report per epoch and one per finished fold (synchronously).</param>
+    /// <param name="progress">Receives one report per epoch and one per finished fold, one at a time (from the thread
+    /// that trains the fold: the calling thread, or with <see cref="GraphCvOptions.ParallelFolds"/> &gt; 1 a worker).</param>
     /// <param name="cancellationToken">Checked before every fold and epoch; cancelling throws
     /// <see cref="OperationCanceledException"/> (finished folds keep their <c>result.json</c>, so <c>Resume</c>
     /// continues).</param>
     /// <exception cref="ArgumentException">An option is invalid (<c>ParamName</c> names it).</exception>
     /// <exception cref="DirectoryNotFoundException">The data set was not found.</exception>
+    /// <exception cref="InvalidDataException">A TU file is malformed, or a finished fold's result does not match.</exception>
     /// <exception cref="InvalidOperationException">The loss became NaN or infinite.</exception>
     public static GraphCvResult Run(GraphCvOptions options, IProgress<GraphCvProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var device = TrainingDevice.Resolve(options.Device);
+        return Run(options, TuDataset.Load(options.Dataset, options.DataDir), progress, cancellationToken);
+    }
+
+    /// <summary>Runs the cross-validation described by <paramref name="options"/> on an already loaded
+    /// <paramref name="dataset"/> (<see cref="GraphCvOptions.Dataset"/> and <see cref="GraphCvOptions.DataDir"/> are then
+    /// only recorded). Nothing is written before the options are validated.</summary>
+    /// <inheritdoc cref="Run(GraphCvOptions, IProgress{GraphCvProgress}?, CancellationToken)"/>
+    public static GraphCvResult Run(GraphCvOptions options, TuDataset dataset, IProgress<GraphCvProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(dataset);
+        return RunMany([(options, dataset)], progress, cancellationToken)[0];
+    }
+
+    /// <summary>
+    /// Runs several cross-validations (e.g. one per data set) with one pool of
+    /// <see cref="GraphCvOptions.ParallelFolds"/> workers shared by all their folds, so that a many-core machine stays
+    /// busy until the last fold ends: with more than one worker the folds start longest first (by the data set's
+    /// node count × epochs). Each run writes its own output folder and summary, as <see cref="Run(GraphCvOptions,
+    /// TuDataset, IProgress{GraphCvProgress}?, CancellationToken)"/> would.
+    /// </summary>
+    /// <param name="runs">The runs; all must agree on <see cref="GraphCvOptions.ParallelFolds"/> and
+    /// <see cref="GraphCvOptions.Threads"/>, and their output folders must differ.</param>
+    /// <param name="progress">As for <c>Run</c>; <see cref="GraphCvProgress.Dataset"/> tells the runs apart.</param>
+    /// <param name="cancellationToken">As for <c>Run</c>.</param>
+    /// <returns>The summaries, in the order of <paramref name="runs"/>.</returns>
+    /// <exception cref="ArgumentException">An option is invalid, or the runs disagree on the pool.</exception>
+    public static IReadOnlyList<GraphCvResult> RunMany(IReadOnlyList<(GraphCvOptions Options, TuDataset Dataset)> runs,
+        IProgress<GraphCvProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        if (runs.Count == 0) throw new ArgumentException("No run given.", nameof(runs));
+        foreach (var (options, dataset) in runs)
+        {
+            ArgumentNullException.ThrowIfNull(options);
+            ArgumentNullException.ThrowIfNull(dataset);
+            options.Validate();
+        }
+        var first = runs[0].Options;
+        if (runs.Any(r => r.Options.ParallelFolds != first.ParallelFolds || r.Options.Threads != first.Threads))
+            throw new ArgumentException("The runs must share ParallelFolds and Threads (one worker pool).", nameof(runs));
+        if (runs.Select(r => Path.GetFullPath(r.Options.OutputFolder)).Distinct(StringComparer.Ordinal).Count() != runs.Count)
+            throw new ArgumentException("The runs must have different output folders.", nameof(runs));
+        var devices = runs.Select(r => TrainingDevice.Resolve(r.Options.Device)).ToArray();
         int previousThreads = get_num_threads();
-        if (options.Threads is int threads) set_num_threads(threads);
+        if (first.Threads is int threads) set_num_threads(threads);
         try
         {
-            return RunFolds(options, device, progress, cancellationToken);
+            return RunFolds(runs, devices, progress, cancellationToken);
         }
         finally
         {
@@ -64,45 +118,157 @@ public static class GraphCrossValidation
         }
     }
 
-    private static GraphCvResult RunFolds(GraphCvOptions options, Device device, IProgress<GraphCvProgress>? progress,
-        CancellationToken cancellationToken)
+    private static IReadOnlyList<GraphCvResult> RunFolds(IReadOnlyList<(GraphCvOptions Options, TuDataset Dataset)> runs,
+        Device[] devices, IProgress<GraphCvProgress>? progress, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
-        var dataset = TuDataset.Load(options.Dataset, options.DataDir);
-        var samples = GraphSample.FromTu(dataset);
-        var folds = GraphSplits.CrossValidation(samples.Select(s => s.Label).ToArray(), options.Folds, options.SplitSeed,
-            options.TrainFraction);
-        Directory.CreateDirectory(options.OutputFolder);
-        var results = new List<GraphFoldResult>();
-        long parameters = 0;
-        foreach (int f in options.FoldIndices ?? Enumerable.Range(0, options.Folds).ToArray())
+        var plans = runs.Select(r => new RunPlan(r.Options, r.Dataset)).ToArray();
+        var jobs = new List<(int Run, int Index)>();
+        for (int r = 0; r < plans.Length; r++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            string folder = FoldFolder(options, f);
-            string resultPath = Path.Combine(folder, FoldResultFileName);
-            if (options.Resume && File.Exists(resultPath))
+            var plan = plans[r];
+            for (int i = 0; i < plan.Indices.Count; i++)
             {
-                results.Add(JsonSerializer.Deserialize<GraphFoldResult>(File.ReadAllText(resultPath), Json)
-                    ?? throw new InvalidDataException($"'{resultPath}' is empty."));
-                continue;
+                string resultPath = Path.Combine(FoldFolder(plan.Options, plan.Indices[i]), FoldResultFileName);
+                if (plan.Options.Resume && File.Exists(resultPath))
+                    plan.Results[i] = ReadFoldResult(resultPath, plan.Options, plan.Indices[i]);
+                else jobs.Add((r, i));
             }
-            var (result, count) = RunFold(options, dataset, samples, folds[f], device, progress, cancellationToken);
-            parameters = count;
-            results.Add(result);
         }
-        if (parameters == 0)
+        foreach (var plan in plans) Directory.CreateDirectory(plan.Options.OutputFolder);
+        // Reports from parallel folds reach the caller one at a time.
+        IProgress<GraphCvProgress>? serialProgress = progress is null ? null : new SerialProgress(progress, new Lock());
+        void Train(int job, CancellationToken token)
         {
-            using var model = CreateModel(options, dataset);
-            parameters = model.parameters().Sum(p => p.numel());
+            var (r, i) = jobs[job];
+            var plan = plans[r];
+            var (result, count) = RunFold(plan.Options, plan.Dataset, plan.Samples, plan.Folds[plan.Indices[i]], devices[r],
+                serialProgress, token);
+            plan.Results[i] = result;
+            Interlocked.Exchange(ref plan.Parameters, count);
         }
+        int workers = Math.Min(runs[0].Options.ParallelFolds, jobs.Count);
+        try
+        {
+            if (workers <= 1)
+            {
+                for (int job = 0; job < jobs.Count; job++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    Train(job, cancellationToken);
+                }
+            }
+            else
+            {
+                // Longest folds first, so that the short ones fill the gaps at the end.
+                var order = Enumerable.Range(0, jobs.Count).OrderByDescending(j => plans[jobs[j].Run].Cost).ThenBy(j => j).ToArray();
+                RunParallel(order, workers, runs[0].Options.Threads, Train, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // A run stopped by a time limit still leaves the summary of the folds it finished (marked interrupted).
+            foreach (var plan in plans.Where(p => p.Results.Any(r => r is not null)))
+                WriteSummary(plan, watch.Elapsed.TotalSeconds, interrupted: true);
+            throw;
+        }
+        return plans.Select(plan => WriteSummary(plan, watch.Elapsed.TotalSeconds, interrupted: false)).ToArray();
+    }
+
+    private static GraphCvResult WriteSummary(RunPlan plan, double seconds, bool interrupted)
+    {
+        if (plan.Parameters == 0)
+        {
+            using var model = CreateModel(plan.Options, plan.Dataset);
+            plan.Parameters = model.parameters().Sum(p => p.numel());
+        }
+        var summary = Summarize(plan.Options, plan.Dataset, plan.Samples.Count, plan.Parameters,
+            plan.Results.Where(r => r is not null).Select(r => r!).ToArray(), seconds) with { Interrupted = interrupted };
+        WriteJson(Path.Combine(plan.Options.OutputFolder, SummaryFileName), summary);
+        AtomicFile.WriteAllBytes(Path.Combine(plan.Options.OutputFolder, SummaryMarkdownFileName),
+            System.Text.Encoding.UTF8.GetBytes(GraphCvReport.ToMarkdown(summary)));
+        return summary;
+    }
+
+    /// <summary>One run's prepared graphs, folds and (filled in as they finish) fold results.</summary>
+    private sealed class RunPlan
+    {
+        public RunPlan(GraphCvOptions options, TuDataset dataset)
+        {
+            Options = options;
+            Dataset = dataset;
+            Samples = GraphSample.FromTu(dataset);
+            Folds = GraphSplits.CrossValidation(Samples.Select(s => s.Label).ToArray(), options.Folds, options.SplitSeed,
+                options.TrainFraction);
+            Indices = options.FoldIndices ?? Enumerable.Range(0, options.Folds).ToArray();
+            Results = new GraphFoldResult?[Indices.Count];
+            Cost = (double)Samples.Sum(s => s.NodeCount) * options.Epochs;
+        }
+
+        public GraphCvOptions Options { get; }
+        public TuDataset Dataset { get; }
+        public IReadOnlyList<GraphSample> Samples { get; }
+        public IReadOnlyList<GraphFold> Folds { get; }
+        public IReadOnlyList<int> Indices { get; }
+        public GraphFoldResult?[] Results { get; }
+        public double Cost { get; }
+        public long Parameters;
+    }
+
+    /// <summary>Runs <paramref name="train"/> for every item of <paramref name="work"/> on <paramref name="workers"/>
+    /// dedicated threads; the first failure cancels the rest and is rethrown as it is.</summary>
+    private static void RunParallel(IReadOnlyList<int> work, int workers, int? threads, Action<int, CancellationToken> train,
+        CancellationToken cancellationToken)
+    {
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var queue = new System.Collections.Concurrent.ConcurrentQueue<int>(work);
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? firstError = null;
+        var pool = Enumerable.Range(0, workers).Select(w => new Thread(() =>
+        {
+            try
+            {
+                // libtorch's thread count is per thread once set (OpenMP): each worker takes the run's.
+                if (threads is int n) set_num_threads(n);
+                while (!failed.IsCancellationRequested && queue.TryDequeue(out int i)) train(i, failed.Token);
+            }
+            catch (Exception ex)
+            {
+                Interlocked.CompareExchange(ref firstError, System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex), null);
+                failed.Cancel();
+            }
+        })
+        {
+            IsBackground = true,
+            Name = string.Create(CultureInfo.InvariantCulture, $"graph-fold-worker-{w}"),
+        }).ToArray();
+        foreach (var t in pool) t.Start();
+        foreach (var t in pool) t.Join();
+        firstError?.Throw();
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private static GraphFoldResult ReadFoldResult(string path, GraphCvOptions options, int fold)
+    {
+        var result = JsonSerializer.Deserialize<GraphFoldResult>(File.ReadAllText(path), Json)
+            ?? throw new InvalidDataException($"'{path}' is empty.");
+        // A finished fold of another recipe must not slip into this run's summary.
+        if (result.Fold != fold || result.Epochs != options.Epochs)
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                $"'{path}' is fold {result.Fold} of a {result.Epochs}-epoch run, not fold {fold} of this {options.Epochs}-epoch run; use another output folder."));
+        return result;
+    }
+
+    private static GraphCvResult Summarize(GraphCvOptions options, TuDataset dataset, int graphs, long parameters,
+        IReadOnlyList<GraphFoldResult> results, double seconds)
+    {
         var accuracies = results.Select(r => r.TestAccuracy).ToArray();
         double mean = accuracies.Average();
         double squares = accuracies.Sum(a => (a - mean) * (a - mean));
         var aucs = results.Where(r => r.TestRocAuc is not null).Select(r => r.TestRocAuc!.Value).ToArray();
-        var summary = new GraphCvResult
+        return new GraphCvResult
         {
             Dataset = dataset.Name,
-            GraphCount = samples.Count,
+            GraphCount = graphs,
             ClassCount = dataset.ClassCount,
             NodeFeatureCount = dataset.NodeFeatureCount,
             ParameterCount = parameters,
@@ -111,12 +277,18 @@ public static class GraphCrossValidation
             StdTestAccuracy = Math.Sqrt(squares / accuracies.Length),
             SampleStdTestAccuracy = accuracies.Length > 1 ? Math.Sqrt(squares / (accuracies.Length - 1)) : 0.0,
             MeanTestRocAuc = aucs.Length > 0 ? aucs.Average() : null,
-            Seconds = watch.Elapsed.TotalSeconds,
+            Seconds = seconds,
             Options = options,
             FinishedAt = DateTimeOffset.UtcNow,
         };
-        WriteJson(Path.Combine(options.OutputFolder, SummaryFileName), summary);
-        return summary;
+    }
+
+    private sealed class SerialProgress(IProgress<GraphCvProgress> inner, Lock gate) : IProgress<GraphCvProgress>
+    {
+        public void Report(GraphCvProgress value)
+        {
+            lock (gate) inner.Report(value);
+        }
     }
 
     /// <summary>The reference's learning-rate factor for <paramref name="epoch"/> (Hugging Face
@@ -187,8 +359,13 @@ public static class GraphCrossValidation
         var test = Batches(fold.Test.Select(i => samples[i]).ToArray(), o.EvalBatchSize, device);
         try
         {
-            Trainer.SeedTorch(o.Seed);
-            using var model = CreateModel(o, dataset);
+            PlstmGraphModel created;
+            lock (TorchSeedLock)
+            {
+                Trainer.SeedTorch(o.Seed);
+                created = CreateModel(o, dataset);
+            }
+            using var model = created;
             model.to(device);
             model.train();
             long parameterCount = model.parameters().Sum(p => p.numel());
@@ -219,8 +396,12 @@ public static class GraphCrossValidation
                     using var scope = NewDisposeScope();
                     optimizer.Inner.zero_grad();
                     var logits = model.forward(batch);
-                    var loss = nn.functional.cross_entropy(logits, batch.Labels);
+                    var loss = o.AccumulationLossScale
+                        ? nn.functional.cross_entropy(logits, batch.Labels, reduction: nn.Reduction.Sum) / o.BatchSize
+                        : nn.functional.cross_entropy(logits, batch.Labels);
                     double lossValue = loss.item<float>();
+                    // Logged per graph, whatever the scaling of the optimised loss.
+                    double meanLoss = o.AccumulationLossScale ? lossValue * o.BatchSize / chosen.Length : lossValue;
                     if (!double.IsFinite(lossValue))
                         throw new InvalidOperationException(
                             $"Fold {fold.Fold}, epoch {epoch}, step {s}: the loss is {lossValue}.");
@@ -228,7 +409,7 @@ public static class GraphCrossValidation
                     gradNormSum += GradientClipping.ClipByGlobalNorm(parameters, o.GradientClip);
                     optimizer.Step();
                     step++;
-                    lossSum += lossValue * chosen.Length;
+                    lossSum += meanLoss * chosen.Length;
                     correct += logits.argmax(1).eq(batch.Labels).sum().item<long>();
                 }
                 double trainLoss = lossSum / train.Length;
@@ -256,7 +437,7 @@ public static class GraphCrossValidation
                     }, config);
                 }
                 progress?.Report(new GraphCvProgress(fold.Fold, epoch, o.Epochs, trainLoss, lastTrainAccuracy, valAccuracy,
-                    best, lr, watch.Elapsed.TotalSeconds));
+                    best, lr, watch.Elapsed.TotalSeconds, Dataset: dataset.Name));
             }
 
             TrainingCheckpoint.Load(checkpoint, model);
@@ -282,7 +463,7 @@ public static class GraphCrossValidation
             };
             WriteJson(Path.Combine(folder, FoldResultFileName), result);
             progress?.Report(new GraphCvProgress(fold.Fold, o.Epochs - 1, o.Epochs, double.NaN, lastTrainAccuracy, double.NaN,
-                best, 0.0, watch.Elapsed.TotalSeconds, result));
+                best, 0.0, watch.Elapsed.TotalSeconds, result, dataset.Name));
             return (result, parameterCount);
         }
         finally

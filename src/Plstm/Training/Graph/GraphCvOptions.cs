@@ -57,6 +57,13 @@ public sealed record GraphCvOptions
     /// only names ending in <c>weight</c> (<see cref="ParameterGroups.IsDecayed"/>).</summary>
     public bool DecayAllParameters { get; init; } = true;
 
+    /// <summary>True (reference): a step's loss is the sum of its graphs' cross-entropies divided by
+    /// <see cref="BatchSize"/>; false: their mean. The two differ only on the epoch's last, partial batch: the reference
+    /// trains with batch 1 and 64-step gradient accumulation, and Lightning divides every micro-batch loss by 64, also
+    /// in the last accumulation window of an epoch (MUTAG: 64 + 64 + 22 graphs, the last step at 22/64 of the
+    /// gradient a mean would give).</summary>
+    public bool AccumulationLossScale { get; init; } = true;
+
     /// <summary>Global gradient-norm clip (1.0; 0: off).</summary>
     public double GradientClip { get; init; } = 1.0;
 
@@ -83,6 +90,10 @@ public sealed record GraphCvOptions
     /// is thousands of small operations, which gain little from intra-op threads, and on a machine whose cores are busy
     /// OpenMP's spin-waiting made 2 threads 100× slower than 1 (<c>docs/graphs.md</c>).</summary>
     public int? Threads { get; init; } = 1;
+
+    /// <summary>Folds trained at the same time, each on its own thread with <see cref="Threads"/> libtorch threads (1:
+    /// one after the other). A fold's numbers do not depend on it: every fold seeds its own model and data order.</summary>
+    public int ParallelFolds { get; init; } = 1;
 
     /// <summary>Skip folds whose <c>result.json</c> already exists (and read their result instead).</summary>
     public bool Resume { get; init; }
@@ -129,6 +140,8 @@ public sealed record GraphCvOptions
             throw new ArgumentException($"Unknown transition input {TransitionInput}.", nameof(TransitionInput));
         if (!Enum.IsDefined(PNormalization))
             throw new ArgumentException($"Unknown P-mode normalisation {PNormalization}.", nameof(PNormalization));
+        if (ParallelFolds < 1)
+            throw new ArgumentException($"ParallelFolds must be positive (got {ParallelFolds}).", nameof(ParallelFolds));
         if (Threads is int t && t < 1) throw new ArgumentException($"Threads must be positive (got {t}).", nameof(Threads));
         var device = (Device ?? "").Trim().ToLowerInvariant();
         if (device != "cpu" && device != "cuda" && !device.StartsWith("cuda:", StringComparison.Ordinal))

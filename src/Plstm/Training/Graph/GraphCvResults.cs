@@ -84,6 +84,9 @@ public sealed record GraphCvResult
     /// <summary>Mean macro ROC-AUC over the folds where it is defined (null if none).</summary>
     [JsonPropertyName("mean_test_roc_auc")] public double? MeanTestRocAuc { get; init; }
 
+    /// <summary>True when the run was cancelled: only the folds finished by then are summarised.</summary>
+    [JsonPropertyName("interrupted")] public bool Interrupted { get; init; }
+
     /// <summary>Wall-clock seconds of the whole run (this call).</summary>
     [JsonPropertyName("seconds")] public double Seconds { get; init; }
 
@@ -94,7 +97,7 @@ public sealed record GraphCvResult
     [JsonPropertyName("finished_at")] public DateTimeOffset FinishedAt { get; init; }
 }
 
-/// <summary>What <see cref="GraphCrossValidation.Run"/> reports: one report per epoch, one per finished fold.</summary>
+/// <summary>What <c>GraphCrossValidation.Run</c> reports: one report per epoch, one per finished fold.</summary>
 /// <param name="Fold">Fold number.</param>
 /// <param name="Epoch">Epoch just finished (0-based; for a fold report the last epoch).</param>
 /// <param name="Epochs">Epochs per fold.</param>
@@ -105,6 +108,7 @@ public sealed record GraphCvResult
 /// <param name="LearningRate">Learning rate of the epoch.</param>
 /// <param name="Seconds">Seconds since the fold started.</param>
 /// <param name="Completed">The fold's result, on the fold report; null on epoch reports.</param>
+/// <param name="Dataset">Name of the fold's data set (several runs can share one worker pool).</param>
 public sealed record GraphCvProgress(int Fold, int Epoch, int Epochs, double TrainLoss, double TrainAccuracy,
     double ValidationAccuracy, double BestValidationAccuracy, double LearningRate, double Seconds,
-    GraphFoldResult? Completed = null);
+    GraphFoldResult? Completed = null, string Dataset = "");
