@@ -15,7 +15,7 @@ namespace Plstm.Models.Language;
 /// 4,350,736 parameters (+3.2 % of <c>lm_small</c>)</description></item>
 /// </list>
 /// The pLSTM presets use the §4 layer defaults (JK = JQ = 1, JV = JT = JO = 4, causal conv kernel 4, passthrough,
-/// per-head RMS norm) with chunk depth 6. The transformer widths are chosen so that the parameter counts match the
+/// per-head RMS norm) with chunk depth 4. The transformer widths are chosen so that the parameter counts match the
 /// pLSTM presets of the same size within ±5 % at the same depth.
 /// </remarks>
 public static class LanguageModelRegistry

@@ -60,9 +60,11 @@ public static class Plstm1DChunked
         var Vc = V.view(B, NT, P, DV, JV);
         var S6 = Sm.view(B, NT, P, JT, JK, JV);
 
-        // Chunk-local source contribution: U_c = Σ_b 𝒮_c[b] (K_b ⊗ V_b).
-        var SK = einsum("bnpikl,bnpdk->bnpild", S6, Kc);                                   // [B, NT, P, JT, JV, DK]
-        var U = einsum("bnpild,bnpvl->bndvi", SK, Vc);                                     // [B, NT, DK, DV, JT]
+        // Chunk-local source contribution: U_c = Σ_b 𝒮_c[b] (K_b ⊗ V_b). Contract the small J axes with V first
+        // (per position), then (position, JK) against K in one matmul: going through 𝒮·K first would build a
+        // [B, NT, P, JT, JV, DK] intermediate, ten times slower on the CPU for the language-model shapes.
+        var SV = einsum("bnpikl,bnpvl->bnpkvi", S6, Vc);                                   // [B, NT, P, JK, DV, JT]
+        var U = einsum("bnpdk,bnpkvi->bndvi", Kc, SV);                                     // [B, NT, DK, DV, JT]
 
         // Inter-chunk recurrence: Ĉ_c = 𝒯_c Ĉ_{c-1} + U_c (short sequential loop over chunks).
         var state = inputs.CInitial ?? zeros(new[] { B, DK, DV, JT }, dtype: Q.dtype, device: Q.device);
@@ -82,7 +84,8 @@ public static class Plstm1DChunked
         // Intra-chunk: Σ_b Q_a 𝒢[a,b] K_b V_b as masked attention.
         var G = Gm.view(B, NT, P, P, JO, JQ, JK, JV);
         var QK = einsum("bnadq,bncdk->bnacqk", Qc, Kc);                                    // [B, NT, P, P, JQ, JK]
-        var W = einsum("bnacqk,bnacoqkl->bnacol", QK, G);                                  // [B, NT, P, P, JO, JV]
+        // Σ_{q,k} as a broadcast product: einsum would run it as one tiny matmul per position pair.
+        var W = (QK.view(B, NT, P, P, 1, JQ, JK, 1) * G).sum(new long[] { 5, 6 });       // [B, NT, P, P, JO, JV]
         var yIntra = einsum("bnacol,bncvl->bnavo", W, Vc);                                 // [B, NT, P, DV, JO]
 
         var y = ((yInter + yIntra) * c).reshape(B, Lp, DV, JO).narrow(1, 0, L);            // [B, L, DV, JO]
