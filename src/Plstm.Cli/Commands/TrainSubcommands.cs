@@ -10,6 +10,6 @@ public static class TrainSubcommands
     /// <summary>Every <c>train</c> subcommand, in the order help lists them.</summary>
     public static IReadOnlyList<IVerb> All { get; } =
     [
-        new GraphTrainCommand(), new TrainLmCommand(),
+        new GraphTrainCommand(), new TrainLmCommand(), new TrainStateCommand(),
     ];
 }
