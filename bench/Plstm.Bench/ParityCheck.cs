@@ -3,8 +3,8 @@ using static TorchSharp.torch;
 namespace Plstm.Bench;
 
 /// <summary>
-/// Guards the benchmark: before anything is timed, the hierarchical form must reproduce the naive one on the very
-/// inputs being benchmarked (outputs, final border states and every input gradient).
+/// Guards the benchmark: before anything is timed, each parallel form (hierarchical, chunkwise) must reproduce the naive
+/// one on the very inputs being benchmarked (outputs, final border states and every input gradient).
 /// </summary>
 public static class ParityCheck
 {
@@ -14,20 +14,26 @@ public static class ParityCheck
     /// <summary>Largest allowed difference of gradients, relative to the largest gradient entry (at least 1).</summary>
     public const double GradientTolerance = 1e-3;
 
-    /// <summary>Compares both forms on <paramref name="workload"/>; returns a one-line report or throws.</summary>
+    /// <summary>Compares <paramref name="form"/> (hierarchical or chunkwise) with the naive form on
+    /// <paramref name="workload"/>; returns a one-line report or throws.</summary>
     /// <exception cref="InvalidOperationException">The forms disagree.</exception>
-    public static string Verify(Workload workload)
+    public static string Verify(Workload workload, Form form)
     {
         using var scope = NewDisposeScope();
         var naiveInputs = workload.FreshInputs();
         var fastInputs = workload.FreshInputs();
         var naive = Plstm.Ops.TwoD.Plstm2DNaive.Forward(naiveInputs);
-        var fast = Plstm.Ops.TwoD.Plstm2DHierarchical.Forward(fastInputs, workload.Levels);
+        var fast = form switch
+        {
+            Form.Hierarchical => Plstm.Ops.TwoD.Plstm2DHierarchical.Forward(fastInputs, workload.Levels),
+            Form.Chunkwise => Plstm.Ops.TwoD.Plstm2DChunkwise.Forward(fastInputs, workload.ChunkSide),
+            _ => throw new ArgumentOutOfRangeException(nameof(form), form, "not a parallel form"),
+        };
         naive.Y.sum().backward();
         fast.Y.sum().backward();
         // The timed entry point (output only) must give the same Y.
         using var noGrad = no_grad();
-        var timed = workload.Forward(Form.Hierarchical, workload.FreshInputs());
+        var timed = workload.Forward(form, workload.FreshInputs());
 
         double outputDiff = new[]
         {
@@ -41,15 +47,15 @@ public static class ParityCheck
         foreach (var (n, f) in pairs)
         {
             var gn = n.grad ?? throw new InvalidOperationException("naive form produced no gradient");
-            var gf = f.grad ?? throw new InvalidOperationException("hierarchical form produced no gradient");
+            var gf = f.grad ?? throw new InvalidOperationException($"{form} form produced no gradient");
             gradDiff = Math.Max(gradDiff, MaxAbs(gn - gf));
             gradScale = Math.Max(gradScale, MaxAbs(gn));
         }
 
-        var report = $"{workload.Grid}x{workload.Grid}: max |Y_naive - Y_parallel| = {outputDiff:G3} (|Y| <= {MaxAbs(naive.Y):F2}), "
+        var report = $"{workload.Grid}x{workload.Grid} {form}: max |Y_naive - Y_{form}| = {outputDiff:G3} (|Y| <= {MaxAbs(naive.Y):F2}), "
             + $"max gradient difference = {gradDiff:G3} (largest gradient {gradScale:F2})";
         if (!(outputDiff < OutputTolerance) || !(gradDiff < GradientTolerance * gradScale))
-            throw new InvalidOperationException($"parity check failed, hierarchical != naive: {report}");
+            throw new InvalidOperationException($"parity check failed, {form} != naive: {report}");
         return report;
     }
 

@@ -31,6 +31,10 @@ public class Plstm2DBenchmarks
     [Benchmark(Baseline = true, Description = "parallel (hierarchical)")]
     public double Hierarchical() => Current.ForwardBackward(Form.Hierarchical);
 
+    /// <summary><c>Plstm2DChunkwise.Output(inputs, chunkSide)</c> (default chunk side), then <c>Y.sum().backward()</c>.</summary>
+    [Benchmark(Description = "parallel (chunkwise)")]
+    public double Chunkwise() => Current.ForwardBackward(Form.Chunkwise);
+
     /// <summary><c>Plstm2DNaive.Forward(inputs)</c>, then <c>Y.sum().backward()</c>.</summary>
     [Benchmark(Description = "naive")]
     public double Naive() => Current.ForwardBackward(Form.Naive);

@@ -5,9 +5,10 @@ using TorchSharp;
 namespace Plstm.Bench;
 
 /// <summary>
-/// Entry point. <c>--quick [--runs N] [--forward-only]</c> runs the Stopwatch comparison; anything else goes to BenchmarkDotNet
-/// (e.g. <c>--filter '*'</c>). Both first check that the hierarchical form equals the naive one on every benchmarked
-/// grid and exit with code 1 if not.
+/// Entry point. <c>--quick [--runs N] [--forward-only] [--grids 8,16,32] [--chunk P] [--no-naive]</c> runs the Stopwatch
+/// comparison of the naive, hierarchical and chunkwise forms (<c>--no-naive</c> leaves the slow naive form out of the
+/// timing); anything else goes to BenchmarkDotNet (e.g. <c>--filter '*'</c>). Both first check that the parallel forms
+/// equal the naive one on every benchmarked grid and exit with code 1 if not.
 /// </summary>
 public static class Program
 {
@@ -28,18 +29,25 @@ public static class Program
         {
             ConfigureTorch();
             if (args.Contains("--graph")) return GraphBench.Run(args);
-            workloads = Grids.Select(g => new Workload(g)).ToArray();
+            int chunkSide = ReadInt(args, "--chunk", 0);                // 0: the automatic choice per grid
+            var grids = ReadGrids(args);
+            workloads = grids.Select(g => chunkSide > 0 ? new Workload(g) { ChunkSide = chunkSide } : new Workload(g)).ToArray();
             foreach (var workload in workloads)
-                Console.WriteLine($"parity ok, {ParityCheck.Verify(workload)}");
+                foreach (var parallel in new[] { Form.Hierarchical, Form.Chunkwise })
+                    Console.WriteLine($"parity ok, {ParityCheck.Verify(workload, parallel)}");
 
             if (args.Contains("--quick"))
             {
-                int runs = ReadRuns(args);
+                int runs = ReadInt(args, "--runs", 5);
                 bool forwardOnly = args.Contains("--forward-only");
+                Form[] forms = args.Contains("--no-naive")
+                    ? [Form.Hierarchical, Form.Chunkwise]
+                    : [Form.Naive, Form.Hierarchical, Form.Chunkwise];
                 Console.WriteLine($"quick mode: {(forwardOnly ? "forward only (no_grad)" : "forward + backward")}, "
-                    + $"{runs} timed runs after one warm-up, torch threads = {torch.get_num_threads()}");
+                    + $"{runs} timed runs after one warm-up, torch threads = {torch.get_num_threads()}, "
+                    + $"chunk sides {string.Join(", ", workloads.Select(w => $"{w.Grid}: {w.ChunkSide}"))}");
                 Console.WriteLine();
-                Console.Write(QuickBench.Run(workloads, runs, forwardOnly, Console.WriteLine));
+                Console.Write(QuickBench.Run(workloads, forms, runs, forwardOnly, Console.WriteLine));
                 return 0;
             }
 
@@ -58,13 +66,30 @@ public static class Program
         }
     }
 
-    private static int ReadRuns(string[] args)
+    private static int ReadInt(string[] args, string name, int fallback)
     {
-        int at = Array.IndexOf(args, "--runs");
+        int at = Array.IndexOf(args, name);
         if (at < 0)
-            return 5;
-        if (at + 1 >= args.Length || !int.TryParse(args[at + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int runs) || runs < 1)
-            throw new ArgumentException("--runs needs a positive integer");
-        return runs;
+            return fallback;
+        if (at + 1 >= args.Length || !int.TryParse(args[at + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int value) || value < 1)
+            throw new ArgumentException($"{name} needs a positive integer");
+        return value;
+    }
+
+    private static int[] ReadGrids(string[] args)
+    {
+        int at = Array.IndexOf(args, "--grids");
+        if (at < 0)
+            return Grids;
+        if (at + 1 >= args.Length)
+            throw new ArgumentException("--grids needs a comma-separated list of grid sides, e.g. 8,16,32");
+        var grids = new List<int>();
+        foreach (var part in args[at + 1].Split(','))
+        {
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int side) || side < 1)
+                throw new ArgumentException($"--grids: '{part}' is not a positive integer");
+            grids.Add(side);
+        }
+        return grids.ToArray();
     }
 }

@@ -6,24 +6,33 @@ namespace Plstm.Bench;
 
 /// <summary>
 /// The fast alternative to BenchmarkDotNet. Per grid: one untimed warm-up run of each form, then <c>runs</c> rounds,
-/// each timing one naive and one parallel run with a <see cref="Stopwatch"/> (interleaved, so that background load
-/// hits both forms alike). Prints a markdown table of mean, median and minimum wall-clock times and the naive / parallel
-/// ratios, then one of the process CPU time per run (user + system, all threads), which other processes on the
-/// machine disturb much less than wall-clock time.
+/// each timing one run of every form with a <see cref="Stopwatch"/> (interleaved, so that background load hits all forms
+/// alike). Prints a markdown table of median and minimum wall-clock times per form and the ratios of every form to the
+/// last one (the chunkwise form by default), then one of the process CPU time per run (user + system, all threads),
+/// which other processes on the machine disturb much less than wall-clock time.
 /// Times forward + backward, or the forward alone (without autograd) when <c>forwardOnly</c> is set.
 /// </summary>
 public static class QuickBench
 {
-    /// <summary>Times both forms on each grid and returns the markdown table.</summary>
-    public static string Run(IReadOnlyList<Workload> workloads, int runs, bool forwardOnly, Action<string> log)
+    /// <summary>Times every form in <paramref name="forms"/> on each grid and returns the markdown tables; ratios are
+    /// relative to the last form.</summary>
+    public static string Run(IReadOnlyList<Workload> workloads, IReadOnlyList<Form> forms, int runs, bool forwardOnly,
+        Action<string> log)
     {
+        var baseline = forms[^1];
+        var others = forms.Take(forms.Count - 1).ToList();
         var wallTable = new StringBuilder()
-            .AppendLine("| grid | B·H | naive mean | naive median | naive min | parallel mean | parallel median | parallel min "
-                + "| naive / parallel (median) | naive / parallel (min) |")
-            .AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+            .Append("| grid | B·H | ").Append(string.Join(" | ", forms.Select(f => $"{f} median | {f} min")))
+            .Append(others.Count > 0 ? " | " + string.Join(" | ", others.Select(f => $"{f} / {baseline} (median)")) : "")
+            .AppendLine(" |")
+            .Append("|---|---|").Append(string.Concat(Enumerable.Repeat("---:|", 2 * forms.Count + others.Count)))
+            .AppendLine();
         var cpuTable = new StringBuilder()
-            .AppendLine("| grid | naive CPU time (median) | parallel CPU time (median) | naive / parallel (CPU time) |")
-            .AppendLine("|---|---:|---:|---:|");
+            .Append("| grid | ").Append(string.Join(" | ", forms.Select(f => $"{f} CPU time (median)")))
+            .Append(others.Count > 0 ? " | " + string.Join(" | ", others.Select(f => $"{f} / {baseline} (CPU time)")) : "")
+            .AppendLine(" |")
+            .Append("|---|").Append(string.Concat(Enumerable.Repeat("---:|", forms.Count + others.Count)))
+            .AppendLine();
         foreach (var workload in workloads)
         {
             (double Wall, double Cpu) Once(Form form)
@@ -37,33 +46,33 @@ public static class QuickBench
                 return (wall, (process.TotalProcessorTime - cpu).TotalMilliseconds);
             }
 
-            Once(Form.Naive);          // warm-up: JIT, libtorch kernel selection, allocator
-            Once(Form.Hierarchical);
-            var naive = new double[runs];
-            var fast = new double[runs];
-            var naiveCpu = new double[runs];
-            var fastCpu = new double[runs];
+            foreach (var form in forms)
+                Once(form);                // warm-up: JIT, libtorch kernel selection, allocator
+            var wall = forms.ToDictionary(f => f, _ => new double[runs]);
+            var cpuTime = forms.ToDictionary(f => f, _ => new double[runs]);
             for (int i = 0; i < runs; i++)
-            {
-                (naive[i], naiveCpu[i]) = Once(Form.Naive);
-                (fast[i], fastCpu[i]) = Once(Form.Hierarchical);
-            }
+                foreach (var form in forms)
+                    (wall[form][i], cpuTime[form][i]) = Once(form);
 
-            log($"{workload.Grid}x{workload.Grid} naive (ms):    {List(naive)}");
-            log($"{workload.Grid}x{workload.Grid} parallel (ms): {List(fast)}");
-            wallTable.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {workload.Grid}×{workload.Grid} | {Workload.Batch} | {Ms(naive.Average())} | {Ms(Median(naive))} | "
-                + $"{Ms(naive.Min())} | {Ms(fast.Average())} | {Ms(Median(fast))} | {Ms(fast.Min())} | "
-                + $"{Median(naive) / Median(fast):F1}× | {naive.Min() / fast.Min():F1}× |"));
-            cpuTable.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {workload.Grid}×{workload.Grid} | {Ms(Median(naiveCpu))} | {Ms(Median(fastCpu))} | "
-                + $"{Median(naiveCpu) / Median(fastCpu):F1}× |"));
+            string grid = $"{workload.Grid}×{workload.Grid}";
+            foreach (var form in forms)
+                log($"{grid} {form} (ms): {List(wall[form])}");
+            wallTable.Append(CultureInfo.InvariantCulture, $"| {grid} | {Workload.Batch} | ")
+                .Append(string.Join(" | ", forms.Select(f => $"{Ms(Median(wall[f]))} | {Ms(wall[f].Min())}")))
+                .Append(string.Concat(others.Select(f => " | " + Ratio(Median(wall[f]), Median(wall[baseline])))))
+                .AppendLine(" |");
+            cpuTable.Append(CultureInfo.InvariantCulture, $"| {grid} | ")
+                .Append(string.Join(" | ", forms.Select(f => Ms(Median(cpuTime[f])))))
+                .Append(string.Concat(others.Select(f => " | " + Ratio(Median(cpuTime[f]), Median(cpuTime[baseline])))))
+                .AppendLine(" |");
         }
         return $"Wall-clock time per operation:{Environment.NewLine}{Environment.NewLine}{wallTable}{Environment.NewLine}"
             + $"Process CPU time per operation:{Environment.NewLine}{Environment.NewLine}{cpuTable}";
     }
 
     private static string Ms(double milliseconds) => milliseconds.ToString("F1", CultureInfo.InvariantCulture) + " ms";
+
+    private static string Ratio(double a, double b) => (a / b).ToString("F1", CultureInfo.InvariantCulture) + "×";
 
     private static string List(double[] times) =>
         string.Join(", ", times.Select(t => t.ToString("F1", CultureInfo.InvariantCulture)));

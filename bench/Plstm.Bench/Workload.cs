@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace Plstm.Bench;
 
-/// <summary>The two 2D forms being compared.</summary>
+/// <summary>The 2D forms being compared.</summary>
 public enum Form
 {
     /// <summary><see cref="Plstm2DNaive"/>: cell-by-cell recurrence.</summary>
@@ -12,6 +12,10 @@ public enum Form
 
     /// <summary><see cref="Plstm2DHierarchical"/>: log-depth meta-cell merge plus chunk wavefront.</summary>
     Hierarchical,
+
+    /// <summary><see cref="Plstm2DChunkwise"/>: anti-diagonal path-sum wavefront per chunk, masked attention, chunk
+    /// wavefront.</summary>
+    Chunkwise,
 }
 
 /// <summary>
@@ -36,6 +40,16 @@ public sealed class Workload : IDisposable
     /// chunk is slower: its in-chunk gate grows as P⁴). The result does not depend on it.
     /// </summary>
     public int Levels => Grid <= 16 ? 4 : 3;
+
+    /// <summary>Chunk side of the chunkwise form (default: <see cref="Plstm2DAutoForm.ChunkSide"/> on the CPU, one chunk
+    /// up to 16×16, chunks of 8 beyond). The result does not depend on it.</summary>
+    public int ChunkSide
+    {
+        get => _chunkSide ?? Plstm2DAutoForm.ChunkSide(Grid, Grid, DeviceType.CPU);
+        init => _chunkSide = value;
+    }
+
+    private readonly int? _chunkSide;
 
     private readonly Tensor[] _leaves;
 
@@ -91,12 +105,13 @@ public sealed class Workload : IDisposable
         return new Plstm2DInputs(l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7], l[8], l[9], l[10], l[11]);
     }
 
-    /// <summary>Runs the given form's forward on <paramref name="inputs"/> and returns the output Y (both forms compute
-    /// only what Y needs: the naive recurrence has no other way; the hierarchical form skips unread border work).</summary>
+    /// <summary>Runs the given form's forward on <paramref name="inputs"/> and returns the output Y (every form computes
+    /// only what Y needs: the naive recurrence has no other way; the parallel forms skip unread border work).</summary>
     public Tensor Forward(Form form, Plstm2DInputs inputs) => form switch
     {
         Form.Naive => Plstm2DNaive.Forward(inputs).Y,
         Form.Hierarchical => Plstm2DHierarchical.Output(inputs, Levels),
+        Form.Chunkwise => Plstm2DChunkwise.Output(inputs, ChunkSide),
         _ => throw new ArgumentOutOfRangeException(nameof(form), form, null),
     };
 

@@ -64,6 +64,7 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         Config = config;
+        Form = config.Form;
         int d = config.InputDim, h = config.NumHeads, n = config.GateHeads;
         bool dep = config.InputDependentGates;
 
@@ -99,9 +100,10 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
     /// <summary>The (validated) configuration.</summary>
     public Plstm2DLayerConfig Config { get; }
 
-    /// <summary>Which exact form of the operator runs the scans: <see cref="Plstm2DForm.Hierarchical"/> (default) or
-    /// <see cref="Plstm2DForm.Naive"/> (cell-by-cell oracle, for tests). Both give the same result.</summary>
-    public Plstm2DForm Form { get; set; } = Plstm2DForm.Hierarchical;
+    /// <summary>Which exact form of the operator runs the scans; starts as <see cref="Plstm2DLayerConfig.Form"/>
+    /// (<see cref="Plstm2DForm.Auto"/> unless configured). <see cref="Plstm2DForm.Naive"/> is the cell-by-cell oracle, for
+    /// tests. Every form gives the same result up to rounding.</summary>
+    public Plstm2DForm Form { get; set; }
 
     /// <summary>Re-initialises every parameter as the vision configs do (see the sub-layers; orientation bias
     /// linspace over heads, orientation weight 0, out-projection SmallInit).</summary>
@@ -192,7 +194,8 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
             GatesToBatch(tRl, H), GatesToBatch(tDu, H),
             tDl is null ? null : GatesToBatch(tDl, H), tRu is null ? null : GatesToBatch(tRu, H),
             GatesToBatch(mL, H), GatesToBatch(mU, H), HeadsToBatch(d, H));
-        var scanned = Plstm2DFused.Forward(inputs, cfg.Levels, 1.0 / Math.Sqrt(cfg.DK), Form); // [B·H, X, Y, DV, 1]
+        var scanned = Plstm2DFused.Forward(inputs, cfg.Levels, 1.0 / Math.Sqrt(cfg.DK), Form,
+            cfg.ChunkSide, cfg.RecomputeChunkGates);                                                                  // [B·H, X, Y, DV, 1]
 
         var perHead = scanned.reshape(B, H, X, Y, cfg.DV).permute(0, 2, 3, 1, 4);           // [B, X, Y, H, DV]
         var normed = mhnorm.forward(perHead).reshape(B, X, Y, H * cfg.DV);                   // [B, X, Y, H·DV], head-major

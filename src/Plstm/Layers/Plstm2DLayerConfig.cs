@@ -1,3 +1,5 @@
+using Plstm.Ops.TwoD;
+
 namespace Plstm.Layers;
 
 /// <summary>
@@ -29,6 +31,19 @@ public sealed record Plstm2DLayerConfig(int InputDim, int NumHeads, Plstm2DMode 
     /// <summary>Requested hierarchy depth of the operator (chunk side 2^levels; 0..16). The operator caps it at
     /// ⌈log2⌉ of the grid sides; the result does not depend on it. Reference default 6.</summary>
     public int Levels { get; init; } = 6;
+
+    /// <summary>Which exact form of the 2D operator runs the scans (<see cref="Plstm2DForm"/>). Default
+    /// <see cref="Plstm2DForm.Auto"/>: <see cref="Plstm2DAutoForm.Choose"/> picks per grid and device. Every form gives the
+    /// same result up to rounding; <see cref="Plstm2DForm.Naive"/> is the slow oracle.</summary>
+    public Plstm2DForm Form { get; init; } = Plstm2DForm.Auto;
+
+    /// <summary>Chunk side of the chunkwise form (at least 1), or null (default) for
+    /// <see cref="Plstm2DAutoForm.ChunkSide"/> of the device. The result does not depend on it.</summary>
+    public int? ChunkSide { get; init; }
+
+    /// <summary>Chunkwise form only: keep just the gates for backward and recompute the in-chunk path sums there
+    /// (checkpointing: less activation memory, one more in-chunk program per backward; same result). Default false.</summary>
+    public bool RecomputeChunkGates { get; init; }
 
     /// <summary>True (default): S, T and M are affine in the input (bias plus grouped weight). False: the
     /// "conststm" ablation, bias-only S/T/M (the source/mark sub-layers then have no <c>weight</c>; the transition keeps
@@ -103,6 +118,10 @@ public sealed record Plstm2DLayerConfig(int InputDim, int NumHeads, Plstm2DMode 
             throw Bad(nameof(DModeChirality), $"must be \"L\" or \"R\", got \"{DModeChirality}\"");
         if (Levels is < 0 or > 16)
             throw Bad(nameof(Levels), $"must be in 0..16, got {Levels}");
+        if (!Enum.IsDefined(Form))
+            throw Bad(nameof(Form), $"must be a {nameof(Plstm2DForm)} value, got {(int)Form}");
+        if (ChunkSide is < 1)
+            throw Bad(nameof(ChunkSide), $"must be at least 1 (or null for the automatic choice), got {ChunkSide}");
         CheckFinite(nameof(SourceBiasInit), SourceBiasInit);
         CheckFinite(nameof(MarkBiasInit), MarkBiasInit);
         CheckFinite(nameof(TransitionBiasInit), TransitionBiasInit);

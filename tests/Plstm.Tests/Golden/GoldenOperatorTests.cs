@@ -245,6 +245,9 @@ public sealed class GoldenOperatorTests
             static IReadOnlyDictionary<string, Tensor> Out(Plstm2DOutput o) =>
                 new Dictionary<string, Tensor> { ["Y"] = o.Y, ["C_last_right"] = o.FinalRight, ["C_last_bottom"] = o.FinalBottom };
             yield return new($"Plstm2DHierarchical levels={levels}", t => Out(Plstm2DHierarchical.Forward(In(t), levels, scale)));
+            // Chunkwise with the file's chunk side and with side 3 (ragged chunks and padding on every power-of-two grid).
+            foreach (int side in new[] { 1 << levels, 3 })
+                yield return new($"Plstm2DChunkwise chunk={side}", t => Out(Plstm2DChunkwise.Forward(In(t), side, scale)));
             yield return new("Plstm2DNaive", t => Out(Plstm2DNaive.Forward(In(t), scale)));
         }
 
@@ -256,9 +259,15 @@ public sealed class GoldenOperatorTests
                 new(Req(t, "Q"), Req(t, "K"), Req(t, "V"), Req(t, "S0_r"), Req(t, "S0_d"),
                     Req(t, "T0_rl"), Req(t, "T0_du"), Opt(t, "T0_dl"), Opt(t, "T0_ru"),
                     Req(t, "M0_l"), Req(t, "M0_u"), Req(t, "D0"));
-            foreach (var form in new[] { Plstm2DForm.Hierarchical, Plstm2DForm.Naive })
+            foreach (var form in new[] { Plstm2DForm.Hierarchical, Plstm2DForm.Naive, Plstm2DForm.Auto })
                 yield return new($"Plstm2DFused {form} levels={levels}",
                     t => new Dictionary<string, Tensor> { ["Y"] = Plstm2DFused.Forward(In(t), levels, scale: scale, form: form) });
+            // Chunkwise: one chunk (one summed gate), exactly tiling chunks of 2, ragged chunks of 3 (per orientation).
+            foreach (int side in new[] { 16, 2, 3 })
+                yield return new($"Plstm2DFused Chunkwise chunk={side}", t => new Dictionary<string, Tensor>
+                {
+                    ["Y"] = Plstm2DFused.Forward(In(t), levels, scale: scale, form: Plstm2DForm.Chunkwise, chunkSide: side),
+                });
         }
 
         private static IEnumerable<OperatorForm> FormsGraph(GoldenCase golden)

@@ -43,6 +43,14 @@ public sealed class LayerGoldenTests
     [MemberData(nameof(Cases))]
     public void Float64_naive_operator(string id) => Run(id, ScalarType.Float64, Plstm2DForm.Naive);
 
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Float64_chunkwise_operator(string id) => Run(id, ScalarType.Float64, Plstm2DForm.Chunkwise);
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Float32_automatic_operator(string id) => Run(id, ScalarType.Float32, Plstm2DForm.Auto);
+
     [Fact]
     public void Module_parameters_are_exactly_the_reference_state_dict()
     {

@@ -7,7 +7,8 @@ namespace Plstm.Ops.TwoD;
 /// <summary>
 /// The fused four-orientation 2D operator (README §"Four orientations"): Y = Σ_o flip_o(scan(flip_o(Q, K, V),
 /// flip_o(gates of o), D = 0)) + the direct term once. flip_0 = none, flip_1 = reverse x, flip_2 = reverse y,
-/// flip_3 = both. The four scans run as one call with the orientations stacked on the batch axis.
+/// flip_3 = both. The four scans run as one call with the orientations stacked on the batch axis; the chunkwise form
+/// on a grid its chunks tile exactly also sums the four flipped-back in-chunk gates into one masked attention.
 /// Any grid size (the reference's fused kernel needs one square chunk; this one does not, clarification 3).
 /// </summary>
 public static class Plstm2DFused
@@ -22,16 +23,29 @@ public static class Plstm2DFused
         _ => throw new ArgumentOutOfRangeException(nameof(orientation), orientation, "orientation must be 0..3"),
     };
 
-    /// <summary>Runs the fused operator. <paramref name="scale"/> defaults to DK^(-1/2); <paramref name="levels"/> only
-    /// matters for <see cref="Plstm2DForm.Hierarchical"/> and does not change the result.</summary>
+    /// <summary>
+    /// Runs the fused operator. <paramref name="scale"/> defaults to DK^(-1/2). <paramref name="form"/> picks the exact
+    /// form (<see cref="Plstm2DForm.Auto"/>: <see cref="Plstm2DAutoForm.Choose"/>); <paramref name="levels"/> only matters
+    /// for <see cref="Plstm2DForm.Hierarchical"/> and <paramref name="chunkSide"/> (default
+    /// <see cref="Plstm2DAutoForm.ChunkSide"/>) and <paramref name="recomputeInBackward"/> (see
+    /// <see cref="Plstm2DChunkwise.Forward"/>) only for <see cref="Plstm2DForm.Chunkwise"/>; none changes the result.
+    /// </summary>
+    /// <exception cref="ArgumentException">Malformed inputs, levels outside 0..16, or a chunk side &lt; 1.</exception>
     public static Tensor Forward(Plstm2DFusedInputs inputs, int levels = 6, double? scale = null,
-        Plstm2DForm form = Plstm2DForm.Hierarchical)
+        Plstm2DForm form = Plstm2DForm.Auto, int? chunkSide = null, bool recomputeInBackward = false)
     {
+        ArgumentNullException.ThrowIfNull(inputs);
         OperatorMath.CheckLevels(levels);
         var dims = inputs.Validate();
         using var scope = NewDisposeScope();
         double c = scale ?? OperatorMath.DefaultScale(dims["DK"]);
-        long B = dims["B"];
+        long B = dims["B"], X = dims["X"], Y = dims["Y"];
+        bool scalarGates = dims["JT"] == 1 && dims["JK"] == 1 && dims["JV"] == 1 && dims["JQ"] == 1 && dims["JO"] == 1;
+        var device = inputs.Q.device.type;
+        var resolved = Plstm2DAutoForm.Resolve(form, scalarGates, X, Y, device);
+        int side = chunkSide ?? Plstm2DAutoForm.ChunkSide(X, Y, device);
+        if (resolved == Plstm2DForm.Chunkwise && side < 1)
+            throw new ArgumentOutOfRangeException(nameof(chunkSide), side, "the chunk side must be at least 1");
 
         Tensor Shared(Tensor t) => cat(Enumerable.Range(0, 4).Select(o => Flip(t, o)).ToArray(), 0);
         Tensor PerOrientation(Tensor t) => cat(Enumerable.Range(0, 4).Select(o => Flip(t.select(1, o), o)).ToArray(), 0);
@@ -44,16 +58,58 @@ public static class Plstm2DFused
             PerOrientationOpt(inputs.T0dl), PerOrientationOpt(inputs.T0ru),
             PerOrientation(inputs.M0l), PerOrientation(inputs.M0u),
             zeros(new[] { 4 * B }.Concat(inputs.D0.shape.Skip(1)).ToArray(), dtype: inputs.D0.dtype, device: inputs.D0.device));
-        var scanned = form switch
+
+        if (resolved == Plstm2DForm.Chunkwise && scalarGates && ChunkPartition.Of(X, Y, side) is { IsExact: true } part)
+            return ChunkwiseOneAttention(inputs, scanInputs, part, c, recomputeInBackward).MoveToOuterDisposeScope();
+
+        var scanned = resolved switch
         {
             Plstm2DForm.Naive => Plstm2DNaive.Forward(scanInputs, c).Y,
             Plstm2DForm.Hierarchical => Plstm2DHierarchical.Output(scanInputs, levels, c),
+            Plstm2DForm.Chunkwise => Plstm2DChunkwise.Output(scanInputs, side, c, recomputeInBackward),
             _ => throw new ArgumentOutOfRangeException(nameof(form), form, "unknown form"),
         };                                                                                   // [4B, X, Y, DV, JO]
         var y = DirectTerm(inputs.Q, inputs.K, inputs.V, inputs.D0, c);                     // [B, X, Y, DV, JO]
         for (int o = 0; o < 4; o++)
             y = y + Flip(scanned.narrow(0, o * B, B), o);
         return y.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Chunkwise fused form when the chunks tile the grid exactly (no padding), so that flipping the grid maps chunks onto
+    /// chunks: each orientation's in-chunk gate 𝒢 is flipped back (chunk index, target and source offsets) and the four are
+    /// summed with D0 on the diagonal into ONE gate, so one masked attention serves all orientations (operators §3.6). The
+    /// reads of entering border states (several chunks) stay per orientation, flipped back and summed.
+    /// </summary>
+    private static Tensor ChunkwiseOneAttention(Plstm2DFusedInputs inputs, Plstm2DInputs scanInputs, ChunkPartition part,
+        double scale, bool recompute)
+    {
+        using var scope = NewDisposeScope();
+        long B = inputs.Q.shape[0], cells = part.Cells, N = B * part.Chunks;
+        var parts = Plstm2DChunkwise.Scan(scanInputs, part, finalStates: false, recompute);
+        var gates = parts.Gate.view(4, B, part.NX, part.NY, part.Px, part.Py, part.Px, part.Py);
+        Tensor? gate = null;                                                                 // [B, NX, NY, Px, Py, Px, Py]
+        for (int o = 0; o < 4; o++)
+        {
+            // Flipping x reverses the chunk column, the target's and the source's x-offsets (axes 1, 3, 5); y likewise.
+            var axes = FlipAxes(o).SelectMany(a => a == 1 ? new long[] { 1, 3, 5 } : new long[] { 2, 4, 6 }).ToArray();
+            var back = axes.Length == 0 ? gates[o] : gates[o].flip(axes);
+            gate = gate is null ? back : gate + back;
+        }
+
+        Tensor Chunked(Tensor t, long width) => ChunkwiseParts.ToChunks(t, part).reshape(N, cells, width);
+        long DK = inputs.Q.shape[3], DV = inputs.V.shape[3];
+        var direct = Chunked(Plstm2DChunkwise.ScalarGrid(inputs.D0).unsqueeze(-1), 1).squeeze(-1);        // [N, cells]
+        var y = ChunkwiseParts.Attention(Chunked(inputs.Q.squeeze(-1), DK), Chunked(inputs.K.squeeze(-1), DK),
+            Chunked(inputs.V.squeeze(-1), DV), gate!.reshape(N, cells, cells), direct);                    // [N, cells, DV]
+        var grid = ChunkwiseParts.FromChunks(y, part, B);                                                  // [B, X, Y, DV]
+        if (parts.BorderRead is not null)
+        {
+            var reads = ChunkwiseParts.FromChunks(parts.BorderRead, part, 4 * B);                          // [4B, X, Y, DV]
+            for (int o = 0; o < 4; o++)
+                grid = grid + Flip(reads.narrow(0, o * B, B), o);
+        }
+        return (grid * scale).unsqueeze(-1).MoveToOuterDisposeScope();                                    // [B, X, Y, DV, 1]
     }
 
     /// <summary>scale · Q D0 K V at every cell: the node's own contribution, <c>[B, X, Y, DV, JO]</c>.</summary>

@@ -91,4 +91,9 @@ public enum Plstm2DForm
     Naive,
     /// <summary>Log-depth meta-cell merge plus inter-chunk wavefront (<see cref="Plstm2DHierarchical"/>).</summary>
     Hierarchical,
+    /// <summary>Anti-diagonal wavefront path sums per chunk, masked attention, inter-chunk wavefront
+    /// (<see cref="Plstm2DChunkwise"/>); scalar gates only, J &gt; 1 falls back to <see cref="Hierarchical"/>.</summary>
+    Chunkwise,
+    /// <summary>Whichever exact form <see cref="Plstm2DAutoForm.Choose"/> picks for the grid, gates and device.</summary>
+    Auto,
 }

@@ -1,0 +1,60 @@
+using TorchSharp;
+
+namespace Plstm.Ops.TwoD;
+
+/// <summary>
+/// The automatic choice behind <see cref="Plstm2DForm.Auto"/>: which exact form and which chunk side run a 2D scan.
+/// Every threshold lives here, so retuning for a machine is an edit of this file only. All forms give the same result
+/// (to rounding); the choice is about speed.
+/// </summary>
+/// <remarks>
+/// CPU values were measured (README §"Chunkwise form", table "CPU measurements"): float32, B·H = 8, DK = DV = 32,
+/// P-mode gates, forward + backward, grids 8² … 32², on a 2-core machine shared with several other jobs (load average
+/// 10–17), so differences below ~30 % are noise. There the chunkwise form was never clearly slower than the
+/// hierarchical form at its best chunk side and clearly faster at 8², 12² and against the layer's default levels at 32²;
+/// one chunk was best up to 16², chunks of 8 beyond. CUDA values are placeholders (not measured yet).
+/// </remarks>
+public static class Plstm2DAutoForm
+{
+    /// <summary>CPU: grids whose longer side is at most this run as one chunk.</summary>
+    public const int CpuSingleChunkMaxSide = 16;
+
+    /// <summary>CPU: chunk side of larger grids (the work per cell grows as P², the op count as 2P + NX + NY).</summary>
+    public const int CpuChunkSide = 8;
+
+    /// <summary>CPU: grids with more cells than this use the hierarchical form (none measured so far).</summary>
+    public const long CpuMaxCellsForChunkwise = long.MaxValue;
+
+    /// <summary>CUDA (placeholder, not measured): grids whose longer side is at most this run as one chunk.</summary>
+    public const int CudaSingleChunkMaxSide = 16;
+
+    /// <summary>CUDA (placeholder, not measured): chunk side of larger grids. Larger chunks mean fewer sequential steps,
+    /// which pays where each op costs ~13 µs to launch; memory grows as P² per cell.</summary>
+    public const int CudaChunkSide = 16;
+
+    /// <summary>CUDA (placeholder, not measured): grids with more cells than this use the hierarchical form.</summary>
+    public const long CudaMaxCellsForChunkwise = long.MaxValue;
+
+    /// <summary>
+    /// The form for an X × Y scan: <see cref="Plstm2DForm.Chunkwise"/> for scalar gates (all J = 1) on grids of at most
+    /// the device's maximum cell count, <see cref="Plstm2DForm.Hierarchical"/> otherwise (J &gt; 1 always).
+    /// </summary>
+    public static Plstm2DForm Choose(bool scalarGates, long x, long y, DeviceType device)
+    {
+        long maxCells = device == DeviceType.CUDA ? CudaMaxCellsForChunkwise : CpuMaxCellsForChunkwise;
+        return scalarGates && x * y <= maxCells ? Plstm2DForm.Chunkwise : Plstm2DForm.Hierarchical;
+    }
+
+    /// <summary>The chunk side of the chunkwise form for an X × Y grid on <paramref name="device"/>: one chunk for grids
+    /// up to the device's single-chunk side, else the device's chunk side.</summary>
+    public static int ChunkSide(long x, long y, DeviceType device)
+    {
+        bool cuda = device == DeviceType.CUDA;
+        int single = cuda ? CudaSingleChunkMaxSide : CpuSingleChunkMaxSide;
+        return Math.Max(x, y) <= single ? single : cuda ? CudaChunkSide : CpuChunkSide;
+    }
+
+    /// <summary>Replaces <see cref="Plstm2DForm.Auto"/> by the chosen form; any other form is returned unchanged.</summary>
+    public static Plstm2DForm Resolve(Plstm2DForm form, bool scalarGates, long x, long y, DeviceType device) =>
+        form == Plstm2DForm.Auto ? Choose(scalarGates, x, y, device) : form;
+}

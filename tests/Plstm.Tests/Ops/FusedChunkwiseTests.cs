@@ -1,0 +1,84 @@
+using Plstm.Ops.TwoD;
+using Plstm.Tests.Support;
+
+namespace Plstm.Tests.Ops;
+
+/// <summary>
+/// The fused four-orientation operator with <see cref="Plstm2DForm.Chunkwise"/> against the naive and hierarchical fused
+/// forms: one chunk (the four flipped-back gates summed into one attention), chunks that tile the grid exactly (summed
+/// gates plus per-orientation border reads) and ragged chunks (per-orientation scans), outputs and every gradient.
+/// </summary>
+public class FusedChunkwiseTests
+{
+    private static readonly string[] InputNames = { "Q", "K", "V", "S0r", "S0d", "T0rl", "T0du", "T0dl", "T0ru", "M0l", "M0u", "D0" };
+
+    private static Tensor?[] ToArray(Plstm2DFusedInputs i) =>
+        new[] { i.Q, i.K, i.V, i.S0r, i.S0d, i.T0rl, i.T0du, i.T0dl, i.T0ru, i.M0l, i.M0u, i.D0 };
+
+    private static Plstm2DFusedInputs FromArray(Tensor?[] a) =>
+        new(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7], a[8], a[9]!, a[10]!, a[11]!);
+
+    private static Differentiate.Result Run(Plstm2DFusedInputs inputs, Plstm2DForm form, int? chunkSide = null) =>
+        Differentiate.Run(ToArray(inputs), a => new[] { Plstm2DFused.Forward(FromArray(a), 2, form: form, chunkSide: chunkSide) });
+
+    [Theory]
+    [InlineData(1, 1, 16, "all")]
+    [InlineData(4, 4, 16, "all")]
+    [InlineData(5, 3, 16, "DL")]
+    [InlineData(16, 16, 16, "DR")]
+    [InlineData(8, 8, 4, "all")]
+    [InlineData(6, 9, 3, "DL")]
+    [InlineData(5, 7, 4, "all")]
+    [InlineData(2, 13, 4, "DR")]
+    [InlineData(9, 1, 2, "straight")]
+    public void Chunkwise_equals_naive_outputs_and_gradients(int x, int y, int chunkSide, string wiring)
+    {
+        using var scope = NewDisposeScope();
+        var inputs = RandomInputs.Fused(seed: 60 + 7 * x + y, B: 2, X: x, Y: y, DK: 3, DV: 2, JDims.Scalar,
+            withDl: wiring is "all" or "DR", withRu: wiring is "all" or "DL");
+        FormComparison.AssertSame(Run(inputs, Plstm2DForm.Chunkwise, chunkSide), Run(inputs, Plstm2DForm.Naive),
+            new[] { "Y" }, InputNames);
+    }
+
+    [Theory]
+    [InlineData(14, 14, 16)]
+    [InlineData(12, 12, 4)]
+    [InlineData(11, 6, 4)]
+    public void Chunkwise_equals_hierarchical_outputs_and_gradients(int x, int y, int chunkSide)
+    {
+        using var scope = NewDisposeScope();
+        var inputs = RandomInputs.Fused(seed: 70 + x + y, B: 2, X: x, Y: y, DK: 4, DV: 3, JDims.Scalar, withDl: x % 2 == 0);
+        FormComparison.AssertSame(Run(inputs, Plstm2DForm.Chunkwise, chunkSide), Run(inputs, Plstm2DForm.Hierarchical),
+            new[] { "Y" }, InputNames);
+    }
+
+    [Fact]
+    public void Chunkwise_float32_matches_float64_naive()
+    {
+        using var scope = NewDisposeScope();
+        var inputs64 = RandomInputs.Fused(seed: 80, B: 2, X: 8, Y: 8, DK: 4, DV: 3, JDims.Scalar);
+        var inputs32 = FromArray(ToArray(inputs64).Select(t => t?.to(float32)).ToArray());
+        FormComparison.AssertSame(Run(inputs32, Plstm2DForm.Chunkwise, 8), Run(inputs64, Plstm2DForm.Naive),
+            new[] { "Y" }, InputNames, float32: true);
+    }
+
+    [Fact]
+    public void Chunkwise_with_mixed_J_falls_back_to_an_exact_form()
+    {
+        using var scope = NewDisposeScope();
+        var inputs = RandomInputs.Fused(seed: 90, B: 1, X: 4, Y: 5, DK: 2, DV: 3, JDims.Mixed);
+        FormComparison.AssertSame(Run(inputs, Plstm2DForm.Chunkwise, 4), Run(inputs, Plstm2DForm.Naive),
+            new[] { "Y" }, InputNames);
+    }
+
+    [Fact]
+    public void Auto_picks_chunkwise_for_scalar_gates_and_hierarchical_otherwise()
+    {
+        Assert.Equal(Plstm2DForm.Chunkwise, Plstm2DAutoForm.Choose(true, 16, 16, DeviceType.CPU));
+        Assert.Equal(Plstm2DForm.Hierarchical, Plstm2DAutoForm.Choose(false, 16, 16, DeviceType.CPU));
+        Assert.Equal(Plstm2DForm.Naive, Plstm2DAutoForm.Resolve(Plstm2DForm.Naive, true, 16, 16, DeviceType.CPU));
+        // One chunk up to the single-chunk side, smaller chunks beyond.
+        Assert.Equal(Plstm2DAutoForm.CpuSingleChunkMaxSide, Plstm2DAutoForm.ChunkSide(14, 3, DeviceType.CPU));
+        Assert.Equal(Plstm2DAutoForm.CpuChunkSide, Plstm2DAutoForm.ChunkSide(32, 32, DeviceType.CPU));
+    }
+}
