@@ -12,7 +12,12 @@ namespace Plstm.Ops.TwoD;
 /// P-mode gates, forward + backward, grids 8² … 32², on a 2-core machine shared with several other jobs (load average
 /// 10–17), so differences below ~30 % are noise. There the chunkwise form was never clearly slower than the
 /// hierarchical form at its best chunk side and clearly faster at 8², 12² and against the layer's default levels at 32²;
-/// one chunk was best up to 16², chunks of 8 beyond. CUDA values are placeholders (not measured yet).
+/// one chunk was best up to 16², chunks of 8 beyond.
+/// CUDA values were measured on an H200 (bench/results/gpu-h200-2026-11-29.md, `plstm bench op`, float32, B·H = 384,
+/// DK = DV = 64, fused four orientations, forward + backward): at 14² the chunkwise form (one chunk) took 21.9 ms against
+/// 48.8 ms hierarchical; at 32² chunkwise with chunks of 16 took 339 ms and 112 GB against 178 ms and 68 GB
+/// hierarchical. So on CUDA the chunkwise form runs grids up to 16 × 16 (one chunk) and the hierarchical form larger
+/// ones; other chunk sides were not measured there.
 /// </remarks>
 public static class Plstm2DAutoForm
 {
@@ -25,15 +30,17 @@ public static class Plstm2DAutoForm
     /// <summary>CPU: grids with more cells than this use the hierarchical form (none measured so far).</summary>
     public const long CpuMaxCellsForChunkwise = long.MaxValue;
 
-    /// <summary>CUDA (placeholder, not measured): grids whose longer side is at most this run as one chunk.</summary>
+    /// <summary>CUDA: grids whose longer side is at most this run as one chunk (measured at 14²).</summary>
     public const int CudaSingleChunkMaxSide = 16;
 
-    /// <summary>CUDA (placeholder, not measured): chunk side of larger grids. Larger chunks mean fewer sequential steps,
+    /// <summary>CUDA: chunk side of larger grids when the chunkwise form is asked for explicitly (Auto picks the
+    /// hierarchical form there, see <see cref="CudaMaxCellsForChunkwise"/>). Larger chunks mean fewer sequential steps,
     /// which pays where each op costs ~13 µs to launch; memory grows as P² per cell.</summary>
     public const int CudaChunkSide = 16;
 
-    /// <summary>CUDA (placeholder, not measured): grids with more cells than this use the hierarchical form.</summary>
-    public const long CudaMaxCellsForChunkwise = long.MaxValue;
+    /// <summary>CUDA: grids with more cells than this use the hierarchical form (measured: chunkwise 1.9× slower and
+    /// 1.6× the memory at 32², chunks of 16).</summary>
+    public const long CudaMaxCellsForChunkwise = 16 * 16;
 
     /// <summary>
     /// The form for an X × Y scan: <see cref="Plstm2DForm.Chunkwise"/> for scalar gates (all J = 1) on grids of at most
