@@ -24,6 +24,16 @@ internal static class OptionChecks
             if (!isValid(value!)) result.AddError(message);
         });
 
+    /// <summary>Throws the usage error "--<paramref name="option"/> must be <paramref name="rule"/> (got value)" unless
+    /// <paramref name="ok"/>: the one wording of every settings check made after parsing (config files included).</summary>
+    /// <exception cref="CliUsageException"><paramref name="ok"/> is false.</exception>
+    public static void Require(bool ok, string option, object? value, string rule)
+    {
+        if (!ok)
+            throw new CliUsageException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"--{option} must be {rule} (got {value})."));
+    }
+
     /// <summary>Checks a <c>--device</c> value.</summary>
     /// <exception cref="CliUsageException">Unknown device, or CUDA unavailable.</exception>
     public static void Device(string device)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using static Plstm.Cli.Commands.OptionChecks;
 using Plstm.Data.Text;
 using Plstm.Models.Language;
 using Plstm.Training;
@@ -193,13 +194,6 @@ public sealed record LanguageModelTrainPlan
 
     private static void CheckValues(LanguageModelTrainSettings s)
     {
-        static void Require(bool ok, string option, object? value, string rule)
-        {
-            if (!ok)
-                throw new CliUsageException(string.Create(CultureInfo.InvariantCulture,
-                    $"--{option} must be {rule} (got {value})."));
-        }
-
         if (s.Steps is long steps) Require(steps >= 1, "steps", steps, "≥ 1");
         if (s.BatchSize is int batch) Require(batch >= 1, "batch-size", batch, "≥ 1");
         if (s.Context is int context) Require(context >= 1, "context", context, "≥ 1");

@@ -1,4 +1,5 @@
 using System.Globalization;
+using static Plstm.Cli.Commands.OptionChecks;
 using Plstm.Experiments;
 using Plstm.Models;
 using Plstm.Training;
@@ -152,13 +153,6 @@ public static class TrainPlan
 
     private static void CheckValues(TrainSettings s)
     {
-        static void Require(bool ok, string option, object? value, string rule)
-        {
-            if (!ok)
-                throw new CliUsageException(string.Create(CultureInfo.InvariantCulture,
-                    $"--{option} must be {rule} (got {value})."));
-        }
-
         if (s.Steps is long steps) Require(steps >= 1, "steps", steps, "≥ 1");
         if (s.BatchSize is int batch) Require(batch >= 1, "batch-size", batch, "≥ 1");
         if (s.EvalBatchSize is int evalBatch) Require(evalBatch >= 1, "eval-batch-size", evalBatch, "≥ 1");
