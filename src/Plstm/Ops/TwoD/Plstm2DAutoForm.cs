@@ -16,8 +16,9 @@ namespace Plstm.Ops.TwoD;
 /// CUDA values were measured on an H200 (bench/results/gpu-h200-2026-11-29.md, `plstm bench op`, float32, B·H = 384,
 /// DK = DV = 64, fused four orientations, forward + backward): at 14² the chunkwise form (one chunk) took 21.9 ms against
 /// 48.8 ms hierarchical; at 32² chunkwise with chunks of 16 took 339 ms and 112 GB against 178 ms and 68 GB
-/// hierarchical. So on CUDA the chunkwise form runs grids up to 16 × 16 (one chunk) and the hierarchical form larger
-/// ones; other chunk sides were not measured there.
+/// hierarchical; at 12² 20.5 ms against 48.3 ms; at 24² (chunks of 12) 161.5 ms / 57 GB against 179.1 ms / 70 GB.
+/// So on CUDA the chunkwise form runs grids of up to 24 × 24 cells and the hierarchical form larger ones; other chunk
+/// sides were not measured there.
 /// </remarks>
 public static class Plstm2DAutoForm
 {
@@ -38,9 +39,9 @@ public static class Plstm2DAutoForm
     /// which pays where each op costs ~13 µs to launch; memory grows as P² per cell.</summary>
     public const int CudaChunkSide = 16;
 
-    /// <summary>CUDA: grids with more cells than this use the hierarchical form (measured: chunkwise 1.9× slower and
-    /// 1.6× the memory at 32², chunks of 16).</summary>
-    public const long CudaMaxCellsForChunkwise = 16 * 16;
+    /// <summary>CUDA: grids with more cells than this use the hierarchical form (measured: chunkwise faster at 12², 14²
+    /// and 24²; 1.9× slower with 1.6× the memory at 32², chunks of 16).</summary>
+    public const long CudaMaxCellsForChunkwise = 24 * 24;
 
     /// <summary>
     /// The form for an X × Y scan: <see cref="Plstm2DForm.Chunkwise"/> for scalar gates (all J = 1) on grids of at most
