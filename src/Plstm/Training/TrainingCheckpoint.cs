@@ -28,6 +28,19 @@ public static class TrainingCheckpoint
     /// <summary>File name of the best-validation checkpoint in an output folder.</summary>
     public const string BestFileName = "best.ckpt";
 
+    /// <summary>
+    /// The output folder of a training run (created when missing) and its <see cref="LastFileName"/> and
+    /// <see cref="BestFileName"/> paths, all full paths; all null when <paramref name="outputFolder"/> is null or blank
+    /// (a run that writes nothing). Shared by every trainer so they agree on where checkpoints live.
+    /// </summary>
+    public static (string? Folder, string? LastPath, string? BestPath) PrepareFolder(string? outputFolder)
+    {
+        if (string.IsNullOrWhiteSpace(outputFolder)) return (null, null, null);
+        string folder = Path.GetFullPath(outputFolder);
+        Directory.CreateDirectory(folder);
+        return (folder, Path.Combine(folder, LastFileName), Path.Combine(folder, BestFileName));
+    }
+
     /// <summary>Zip entry of the model state.</summary>
     public const string ModelEntry = "model.safetensors";
 

@@ -105,10 +105,7 @@ public sealed class LanguageModelTrainer
         using var optimizer = new AdamWOptimizer(ParameterGroups.Split(model), o.WeightDecay, o.Beta1, o.Beta2,
             o.Epsilon);
 
-        string? folder = string.IsNullOrWhiteSpace(o.OutputFolder) ? null : Path.GetFullPath(o.OutputFolder);
-        if (folder is not null) Directory.CreateDirectory(folder);
-        string? lastPath = folder is null ? null : Path.Combine(folder, TrainingCheckpoint.LastFileName);
-        string? bestPath = folder is null ? null : Path.Combine(folder, TrainingCheckpoint.BestFileName);
+        var (folder, lastPath, bestPath) = TrainingCheckpoint.PrepareFolder(o.OutputFolder);
 
         var run = new RunState();
         if (o.Resume && lastPath is not null && File.Exists(lastPath))
