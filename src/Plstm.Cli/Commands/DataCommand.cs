@@ -29,28 +29,28 @@ public sealed class DataCommand : IVerb
                 + "val-ext 100043, test 200042, test-ext 200043).",
             Required = true,
         };
-        AddCheck(seed, v => v >= 0, "--seed must be non-negative.");
+        OptionChecks.Add(seed, v => v >= 0, "--seed must be non-negative.");
 
         var size = new Option<int>("--size")
         {
             Description = "Image side in pixels at paper scale (192 for training, 384 for the extrapolation test).",
             Required = true,
         };
-        AddCheck(size, v => v >= 1, "--size must be at least 1.");
+        OptionChecks.Add(size, v => v >= 1, "--size must be at least 1.");
 
         var count = new Option<long>("--count")
         {
             Description = "Number of images (indices 0 … count − 1).",
             Required = true,
         };
-        AddCheck(count, v => v >= 1, "--count must be at least 1.");
+        OptionChecks.Add(count, v => v >= 1, "--count must be at least 1.");
 
         var output = new Option<string>("--out")
         {
             Description = "Output folder; must not exist or be empty. It appears only once complete.",
             Required = true,
         };
-        AddCheck(output, v => !string.IsNullOrWhiteSpace(v), "--out must name a folder.");
+        OptionChecks.Add(output, v => !string.IsNullOrWhiteSpace(v), "--out must name a folder.");
 
         var scale = new Option<double>("--scale")
         {
@@ -58,7 +58,7 @@ public sealed class DataCommand : IVerb
                 + "variant; width stays ≥ 1). Default 1 (paper scale).",
             DefaultValueFactory = _ => 1.0,
         };
-        AddCheck(scale, v => double.IsFinite(v) && v >= 1, "--scale must be a number ≥ 1.");
+        OptionChecks.Add(scale, v => double.IsFinite(v) && v >= 1, "--scale must be a number ≥ 1.");
 
         var arrows = new Command("arrows",
             "Write an arrow-pointing dataset: DIR/00000.png … (grayscale, 0/255) and DIR/labels.jsonl with "
@@ -83,23 +83,6 @@ public sealed class DataCommand : IVerb
         });
         return arrows;
     }
-
-    /// <summary>Adds a range check to <paramref name="option"/> that reports <paramref name="message"/> as a parse error.</summary>
-    private static void AddCheck<T>(Option<T> option, Func<T, bool> isValid, string message) =>
-        option.Validators.Add(result =>
-        {
-            T? value;
-            try
-            {
-                value = result.GetValueOrDefault<T>();
-            }
-            catch (InvalidOperationException)
-            {
-                // The token does not convert (e.g. "--seed x"): the parser reports that error itself.
-                return;
-            }
-            if (value is null || !isValid(value)) result.AddError(message);
-        });
 
     private static ArrowPointingSettings BuildSettings(int size, long seed, double scale)
     {
