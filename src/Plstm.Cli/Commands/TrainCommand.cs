@@ -35,6 +35,9 @@ public sealed class TrainCommand : IVerb
         var warmup = new Option<long?>("--warmup") { Description = "Warm-up steps (default: the experiment's warm-up share of the steps)." };
         var weightDecay = new Option<double?>("--weight-decay") { Description = "Decoupled weight decay." };
         var clip = new Option<double?>("--clip") { Description = "Global gradient-norm clip (0 = off)." };
+        var labelSmoothing = new Option<double?>("--label-smoothing") { Description = "Label smoothing ε in [0, 1) (fashion-mnist: 0.1)." };
+        var randomCrop = new Option<int?>("--random-crop") { Description = "Random crop of training images: pad each side by P pixels (black), crop back at a random offset; 0 = off (fashion-mnist: 2)." };
+        var hflip = new Option<double?>("--hflip") { Description = "Probability of mirroring a training image left-right; 0 = off (fashion-mnist: 0.5)." };
         var seed = new Option<long?>("--seed") { Description = "Run seed (initialisation, data order; arrows: also the training set's seed)." };
         var device = new Option<string?>("--device") { Description = "cpu (default), cuda or cuda:N." };
         var evalEvery = new Option<long?>("--eval-every") { Description = "Validate every N steps (0 = only at the end)." };
@@ -54,8 +57,8 @@ public sealed class TrainCommand : IVerb
             "Train an experiment (ape-small, ape, fashion-mnist) or one model preset on some data; evaluate, print the "
             + "results table, write results.json, results.md and curves.png.")
         {
-            experiment, preset, data, dataDir, steps, batchSize, evalBatchSize, lr, warmup, weightDecay, clip, seed,
-            device, evalEvery, checkpointEvery, logEvery, trainCount, evalCount, scale, patchSize, config, output,
+            experiment, preset, data, dataDir, steps, batchSize, evalBatchSize, lr, warmup, weightDecay, clip,
+            labelSmoothing, randomCrop, hflip, seed, device, evalEvery, checkpointEvery, logEvery, trainCount, evalCount, scale, patchSize, config, output,
             resume, noPlot, threads,
         };
         // Asynchronous (on a worker thread) so that Ctrl+C can cancel it: the trainer then saves last.ckpt and stops,
@@ -75,6 +78,9 @@ public sealed class TrainCommand : IVerb
                 Warmup = parseResult.GetValue(warmup),
                 WeightDecay = parseResult.GetValue(weightDecay),
                 Clip = parseResult.GetValue(clip),
+                LabelSmoothing = parseResult.GetValue(labelSmoothing),
+                RandomCrop = parseResult.GetValue(randomCrop),
+                HorizontalFlip = parseResult.GetValue(hflip),
                 Seed = parseResult.GetValue(seed),
                 Device = parseResult.GetValue(device),
                 EvalEvery = parseResult.GetValue(evalEvery),
@@ -115,7 +121,7 @@ public sealed class TrainCommand : IVerb
 
         var inv = CultureInfo.InvariantCulture;
         writer.WriteLine(string.Create(inv,
-            $"{preset.Name}: {preset.Models.Count} model(s) × {preset.Steps} steps of {preset.BatchSize} on {options.Device}; {preset.Data.Describe()}"));
+            $"{preset.Name}: {preset.Models.Count} model(s) × {preset.Steps} steps of {preset.BatchSize} on {options.Device}; {preset.Data.Describe()}{Regularisation(preset)}"));
         writer.WriteLine($"output: {Path.GetFullPath(options.OutputFolder)}{(options.Resume ? " (resuming)" : "")}");
         writer.Flush();
 
@@ -142,5 +148,18 @@ public sealed class TrainCommand : IVerb
         writer.WriteLine(string.Create(inv, $"total time: {ExperimentResult.FormatDuration(result.WallSeconds)}"));
         writer.Flush();
         return PlstmApp.Success;
+    }
+
+    /// <summary>"; random crop 2 px, flip 0.5, label smoothing 0.1" for the settings that are on, so the header shows
+    /// how the training images are altered; empty when none is.</summary>
+    private static string Regularisation(ExperimentPreset preset)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var parts = new List<string>();
+        if (preset.RandomCropPadding > 0) parts.Add(string.Create(inv, $"random crop {preset.RandomCropPadding} px"));
+        if (preset.HorizontalFlipProbability > 0)
+            parts.Add(string.Create(inv, $"flip {preset.HorizontalFlipProbability}"));
+        if (preset.LabelSmoothing > 0) parts.Add(string.Create(inv, $"label smoothing {preset.LabelSmoothing}"));
+        return parts.Count == 0 ? "" : "; " + string.Join(", ", parts);
     }
 }

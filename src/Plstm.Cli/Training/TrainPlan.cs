@@ -75,6 +75,9 @@ public static class TrainPlan
             EvalBatchSize = s.EvalBatchSize ?? preset.EvalBatchSize,
             WeightDecay = s.WeightDecay ?? preset.WeightDecay,
             GradientClip = s.Clip ?? preset.GradientClip,
+            LabelSmoothing = s.LabelSmoothing ?? preset.LabelSmoothing,
+            RandomCropPadding = s.RandomCrop ?? preset.RandomCropPadding,
+            HorizontalFlipProbability = s.HorizontalFlip ?? preset.HorizontalFlipProbability,
             Seed = s.Seed ?? preset.Seed,
             EvalEverySteps = s.EvalEvery ?? preset.EvalEverySteps,
             CheckpointEverySteps = s.CheckpointEvery ?? preset.CheckpointEverySteps,
@@ -160,6 +163,10 @@ public static class TrainPlan
         if (s.Warmup is long warmup) Require(warmup >= 0, "warmup", warmup, "≥ 0");
         if (s.WeightDecay is double wd) Require(wd >= 0 && double.IsFinite(wd), "weight-decay", wd, "≥ 0");
         if (s.Clip is double clip) Require(clip >= 0 && double.IsFinite(clip), "clip", clip, "≥ 0 (0 = off)");
+        if (s.LabelSmoothing is double smoothing)
+            Require(smoothing >= 0 && smoothing < 1, "label-smoothing", smoothing, "in [0, 1)");
+        if (s.RandomCrop is int crop) Require(crop >= 0, "random-crop", crop, "≥ 0 (0 = off)");
+        if (s.HorizontalFlip is double flip) Require(flip >= 0 && flip <= 1, "hflip", flip, "in [0, 1] (0 = off)");
         if (s.Seed is long seed) Require(seed >= 0, "seed", seed, "≥ 0");
         if (s.EvalEvery is long evalEvery) Require(evalEvery >= 0, "eval-every", evalEvery, "≥ 0 (0 = only at the end)");
         if (s.CheckpointEvery is long ckpt) Require(ckpt >= 0, "checkpoint-every", ckpt, "≥ 0 (0 = only at the end)");

@@ -46,6 +46,15 @@ public sealed class TrainSettings
     /// <summary>Gradient clipping norm (0 = off).</summary>
     public double? Clip { get; set; }
 
+    /// <summary>Label smoothing ε in [0, 1).</summary>
+    public double? LabelSmoothing { get; set; }
+
+    /// <summary>Random-crop padding in pixels (0 = off).</summary>
+    public int? RandomCrop { get; set; }
+
+    /// <summary>Horizontal-flip probability in [0, 1] (0 = off).</summary>
+    public double? HorizontalFlip { get; set; }
+
     /// <summary>Run seed.</summary>
     public long? Seed { get; set; }
 
@@ -100,6 +109,11 @@ public sealed class TrainSettings
         ["warmup"] = (s, v) => s.Warmup = v.Long(),
         ["weight_decay"] = (s, v) => s.WeightDecay = v.Double(),
         ["clip"] = (s, v) => s.Clip = v.Double(),
+        ["label_smoothing"] = (s, v) => s.LabelSmoothing = v.Double(),
+        ["random_crop"] = (s, v) => s.RandomCrop = v.Int(),
+        ["random_crop_padding"] = (s, v) => s.RandomCrop = v.Int(),
+        ["hflip"] = (s, v) => s.HorizontalFlip = v.Double(),
+        ["horizontal_flip_probability"] = (s, v) => s.HorizontalFlip = v.Double(),
         ["seed"] = (s, v) => s.Seed = v.Long(),
         ["device"] = (s, v) => s.Device = v.String(),
         ["eval_every"] = (s, v) => s.EvalEvery = v.Long(),

@@ -56,6 +56,17 @@ public sealed class NormalizationStats
     public float StdOf(int channel) => _std.Length == 1 ? _std[0] : _std[channel];
 
     /// <summary>
+    /// <c>(value − mean[c]) / std[c]</c> for each value of the statistics (one, or one per channel): what a pixel of
+    /// <paramref name="value"/> on the [0, 1] scale becomes after normalisation (e.g. black, 0, for padding).
+    /// </summary>
+    public float[] NormalizedValues(float value)
+    {
+        var result = new float[_mean.Length];
+        for (int c = 0; c < result.Length; c++) result[c] = (value - _mean[c]) / _std[c];
+        return result;
+    }
+
+    /// <summary>
     /// The normalised value of every byte 0 … 255 for each of <paramref name="channels"/> channels: row c holds
     /// <c>(b / 255f − mean[c]) / std[c]</c> computed in float32, in torchvision's order of operations.
     /// </summary>

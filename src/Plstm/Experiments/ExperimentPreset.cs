@@ -1,3 +1,4 @@
+using Plstm.Data;
 using Plstm.Models;
 using Plstm.Training;
 
@@ -76,6 +77,16 @@ public sealed record ExperimentPreset
     /// <summary>Global gradient-norm clip.</summary>
     public double GradientClip { get; init; } = 1.0;
 
+    /// <summary>Label smoothing ε in [0, 1).</summary>
+    public double LabelSmoothing { get; init; }
+
+    /// <summary>Random crop of training images: padding in pixels on every side, filled with black (pixel 0), then a
+    /// window of the original size at a random offset; 0 = off (<see cref="RandomCropFlip"/>).</summary>
+    public int RandomCropPadding { get; init; }
+
+    /// <summary>Probability that a training image is mirrored left–right; 0 = off.</summary>
+    public double HorizontalFlipProbability { get; init; }
+
     /// <summary>Validation every this many steps (0 = only at the end).</summary>
     public long EvalEverySteps { get; init; }
 
@@ -106,8 +117,15 @@ public sealed record ExperimentPreset
     }
 
     /// <summary>The trainer settings of <paramref name="model"/>.</summary>
+    /// <param name="model">One of <see cref="Models"/>.</param>
+    /// <param name="outputFolder">The trainer's output folder, or null.</param>
+    /// <param name="device"><c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</param>
+    /// <param name="resume">Continue from <c>last.ckpt</c>.</param>
+    /// <param name="runConfigJson">The checkpoints' <c>config.json</c>.</param>
+    /// <param name="normalization">The data's normalisation: random crops pad with black (pixel 0) in its units, as
+    /// torchvision's <c>RandomCrop</c> before <c>Normalize</c> does; null pads with 0, the normalised mean.</param>
     public TrainerOptions TrainerOptions(ExperimentModel model, string? outputFolder, string device, bool resume,
-        string? runConfigJson = null)
+        string? runConfigJson = null, NormalizationStats? normalization = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         return new TrainerOptions
@@ -119,6 +137,11 @@ public sealed record ExperimentPreset
             WarmupSteps = WarmupSteps,
             WeightDecay = WeightDecay,
             GradientClip = GradientClip,
+            LabelSmoothing = LabelSmoothing,
+            RandomCropPadding = RandomCropPadding,
+            // Only with a crop: a fill without padding would change nothing but the resume fingerprint.
+            RandomCropFill = RandomCropPadding > 0 ? normalization?.NormalizedValues(0f) : null,
+            HorizontalFlipProbability = HorizontalFlipProbability,
             EvalEverySteps = EvalEverySteps,
             CheckpointEverySteps = CheckpointEverySteps,
             LogEverySteps = LogEverySteps,

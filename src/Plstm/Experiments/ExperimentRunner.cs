@@ -130,8 +130,10 @@ public sealed class ExperimentRunner
         {
             var spec = model.Spec(data.ImageSize, data.Channels, data.NumClasses);
             string json = RunConfig.Create(Preset.Name, model, spec, data).ToJson();
-            var options = Preset.TrainerOptions(model, Path.Combine(output, model.Key), Options.Device, Options.Resume, json);
+            var options = Preset.TrainerOptions(model, Path.Combine(output, model.Key), Options.Device, Options.Resume,
+                json, data.Normalization);
             options.Validate();
+            options.ValidateForImages(data.Channels, data.Train.Height, data.Train.Width);
             long total = options.TotalSteps(data.Train.Count);
             if (options.WarmupSteps > total)
                 throw new ArgumentException($"Warm-up ({options.WarmupSteps} steps) exceeds the run's {total} steps.");

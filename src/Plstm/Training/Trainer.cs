@@ -9,15 +9,17 @@ namespace Plstm.Training;
 /// Trains an image classifier (<c>Module&lt;Tensor, Tensor&gt;</c>: images → logits <c>[B, classes]</c>) with the
 /// recipe of models.md §7: AdamW with decoupled weight decay on weights only (<see cref="ParameterGroups"/>), linear
 /// warm-up then cosine to <c>EndFactor·peak</c> stepped per optimiser step (<see cref="LrSchedule"/>), global-norm
-/// clipping, label smoothing, optional Mixup/CutMix, periodic evaluation, JSONL + TensorBoard metrics, atomic
+/// clipping, label smoothing, optional random crop and horizontal flip (<see cref="RandomCropFlip"/>, training batches
+/// only), optional Mixup/CutMix, periodic evaluation, JSONL + TensorBoard metrics, atomic
 /// <c>last.ckpt</c>/<c>best.ckpt</c> checkpoints and exact resume. Float32 throughout (TorchSharp has no autocast;
 /// none is imitated).
 /// </summary>
 /// <remarks>
 /// <para>Resume guarantee: with <see cref="TrainerOptions.Resume"/>, <c>Fit</c> restores model, optimiser moments and
 /// step counts, schedule step, data position, torch's CPU generator and the Mixup/CutMix generator from
-/// <c>last.ckpt</c>. On the CPU, N steps + stop + resume for M steps gives bit-identical per-step losses to N + M
-/// uninterrupted steps (same process or not, same libtorch build and thread count). On CUDA the same state is
+/// <c>last.ckpt</c>; crops and flips are a function of (seed, step) and need no state. On the CPU, N steps + stop +
+/// resume for M steps gives bit-identical per-step losses to N + M uninterrupted steps (same process or not, same
+/// libtorch build and thread count). On CUDA the same state is
 /// restored except torch's CUDA generator (TorchSharp 0.107 cannot read it), which is re-seeded from (seed, step); so
 /// CUDA runs with stochastic layers (dropout, drop path &gt; 0) continue with a different random stream, and CUDA
 /// kernels are not bitwise deterministic anyway.</para>
@@ -76,6 +78,7 @@ public sealed class Trainer
             throw new ArgumentException(
                 $"The validation set has {validation.NumClasses} classes, the training set {train.NumClasses}.",
                 nameof(validation));
+        o.ValidateForImages(train.Channels, train.Height, train.Width);
         var loader = new DataLoader(train, o.BatchSize, shuffle: true, o.Seed, o.DropLast, o.Prefetch);
         long total = o.TotalSteps(train.Count);
         if (o.WarmupSteps > total)
@@ -90,6 +93,9 @@ public sealed class Trainer
             o.Epsilon);
         var mixer = o.UsesMixing
             ? new MixupCutmix(o.MixupAlpha, o.CutmixAlpha, o.MixProbability, o.MixSwitchProbability, o.Seed)
+            : null;
+        var augmentation = o.UsesAugmentation
+            ? new RandomCropFlip(o.RandomCropPadding, o.HorizontalFlipProbability, o.RandomCropFill, o.Seed)
             : null;
 
         var (folder, lastPath, bestPath) = TrainingCheckpoint.PrepareFolder(o.OutputFolder);
@@ -129,7 +135,8 @@ public sealed class Trainer
                 batches!.MoveNext();
                 using var batch = batches.Current;
                 double lr = schedule.At(run.Step);
-                var (loss, accuracy, gradNorm) = TrainStep(model, optimizer, mixer, batch, lr, device, train.NumClasses);
+                var (loss, accuracy, gradNorm) = TrainStep(model, optimizer, augmentation, mixer, batch, run.Step, lr,
+                    device, train.NumClasses);
                 run.Step++;
                 run.Position = batch.Position.Next(loader.BatchesPerEpoch);
                 double seconds = Math.Max((clock.ElapsedTicks - stepStart) / (double)Stopwatch.Frequency, 1e-9);
@@ -183,9 +190,9 @@ public sealed class Trainer
     }
 
     /// <summary>
-    /// Mean cross-entropy (hard labels, no smoothing) and top-1 accuracy of <paramref name="model"/> on
-    /// <paramref name="dataset"/>, in eval mode without gradients (the model's mode is restored afterwards). The model
-    /// is moved to the configured device.
+    /// Mean cross-entropy (hard labels, no smoothing, no crops, flips or mixing) and top-1 accuracy of
+    /// <paramref name="model"/> on <paramref name="dataset"/>, in eval mode without gradients (the model's mode is
+    /// restored afterwards). The model is moved to the configured device.
     /// </summary>
     public EvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, IImageDataset dataset)
     {
@@ -243,11 +250,15 @@ public sealed class Trainer
     }
 
     private (double Loss, double Accuracy, double GradNorm) TrainStep(nn.Module<Tensor, Tensor> model,
-        AdamWOptimizer optimizer, MixupCutmix? mixer, Batch batch, double learningRate, Device device, int numClasses)
+        AdamWOptimizer optimizer, RandomCropFlip? augmentation, MixupCutmix? mixer, Batch batch, long step,
+        double learningRate, Device device, int numClasses)
     {
         using var scope = NewDisposeScope();
         var images = batch.Images.to(device);
         var labels = batch.Labels.to(device);
+        // Per-sample augmentation first, then batch mixing (timm's order). Keyed by the step: a resumed run draws the
+        // same crops and flips without any stored generator state.
+        if (augmentation is not null) images = augmentation.Augment(images, step);
         var targets = SoftTargets.Create(labels, numClasses, Options.LabelSmoothing);
         if (mixer is not null) (images, targets, _) = mixer.Mix(images, targets);
         var logits = Forward(model, images, numClasses);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Serialization;
 
 namespace Plstm.Training;
@@ -61,6 +62,20 @@ public sealed record TrainerOptions
     /// <summary>Probability of CutMix rather than Mixup when both are on.</summary>
     public double MixSwitchProbability { get; init; } = 0.5;
 
+    /// <summary>Random crop of training batches: pad every side by this many pixels with <see cref="RandomCropFill"/>,
+    /// then cut a window of the original size at a random offset (<see cref="RandomCropFlip"/>); 0 disables it. Must
+    /// be smaller than the images' sides (checked by <see cref="ValidateForImages"/>). Never applied in
+    /// evaluation.</summary>
+    public int RandomCropPadding { get; init; }
+
+    /// <summary>Padding value of <see cref="RandomCropPadding"/> in the images' normalised units: one value for every
+    /// channel or one per channel; null pads with 0 (the normalised mean). The experiments pass black (pixel 0).</summary>
+    public IReadOnlyList<float>? RandomCropFill { get; init; }
+
+    /// <summary>Probability in [0, 1] that a training image is mirrored left–right (<see cref="RandomCropFlip"/>); 0
+    /// disables it. Never applied in evaluation.</summary>
+    public double HorizontalFlipProbability { get; init; }
+
     /// <summary>Evaluate on the validation set every this many steps (0: only at the end).</summary>
     public long EvalEverySteps { get; init; }
 
@@ -105,6 +120,10 @@ public sealed record TrainerOptions
     [JsonIgnore]
     public bool UsesMixing => MixupAlpha > 0 || CutmixAlpha > 0;
 
+    /// <summary>Whether random crops or flips are on.</summary>
+    [JsonIgnore]
+    public bool UsesAugmentation => RandomCropPadding > 0 || HorizontalFlipProbability > 0;
+
     /// <summary>Total steps for a training set of <paramref name="trainCount"/> samples.</summary>
     public long TotalSteps(int trainCount) =>
         Steps ?? (long)Epochs!.Value * DataLoader.CountBatches(trainCount, BatchSize, DropLast);
@@ -140,6 +159,12 @@ public sealed record TrainerOptions
             throw Bad(nameof(MixProbability), $"must be in [0, 1] (got {MixProbability})");
         if (!(MixSwitchProbability >= 0 && MixSwitchProbability <= 1))
             throw Bad(nameof(MixSwitchProbability), $"must be in [0, 1] (got {MixSwitchProbability})");
+        if (RandomCropPadding < 0)
+            throw Bad(nameof(RandomCropPadding), $"must be ≥ 0, 0 disables random crops (got {RandomCropPadding})");
+        if (RandomCropFill is not null && RandomCropFill.Any(v => !float.IsFinite(v)))
+            throw Bad(nameof(RandomCropFill), $"must hold finite values (got {string.Join(", ", RandomCropFill)})");
+        if (!(HorizontalFlipProbability >= 0 && HorizontalFlipProbability <= 1))
+            throw Bad(nameof(HorizontalFlipProbability), $"must be in [0, 1] (got {HorizontalFlipProbability})");
         if (EvalEverySteps < 0) throw Bad(nameof(EvalEverySteps), $"must be ≥ 0 (got {EvalEverySteps})");
         if (CheckpointEverySteps < 0) throw Bad(nameof(CheckpointEverySteps), $"must be ≥ 0 (got {CheckpointEverySteps})");
         if (LogEverySteps <= 0) throw Bad(nameof(LogEverySteps), $"must be positive (got {LogEverySteps})");
@@ -147,6 +172,22 @@ public sealed record TrainerOptions
         if (Resume && string.IsNullOrWhiteSpace(OutputFolder))
             throw Bad(nameof(OutputFolder), "is required when Resume is set");
         TrainingDevice.Resolve(Device);
+    }
+
+    /// <summary>
+    /// Checks the options that depend on the training images: <see cref="RandomCropPadding"/> smaller than both sides
+    /// and <see cref="RandomCropFill"/> with one value or one per channel.
+    /// </summary>
+    /// <exception cref="ArgumentException">An option does not fit; <see cref="ArgumentException.ParamName"/> names it.</exception>
+    public void ValidateForImages(int channels, int height, int width)
+    {
+        // A padding as large as the image could crop a window that holds no pixel of it at all.
+        if (RandomCropPadding > 0 && (RandomCropPadding >= height || RandomCropPadding >= width))
+            throw Bad(nameof(RandomCropPadding),
+                $"must be smaller than the training images' sides (got {RandomCropPadding} for {height}×{width} images)");
+        if (RandomCropFill is { Count: > 0 } fill && fill.Count != 1 && fill.Count != channels)
+            throw Bad(nameof(RandomCropFill),
+                $"must hold one value or one per channel (got {fill.Count} for {channels}-channel images)");
     }
 
     /// <summary>
@@ -164,6 +205,9 @@ public sealed record TrainerOptions
         $"{nameof(CutmixAlpha)}={CutmixAlpha:R}", $"{nameof(MixProbability)}={MixProbability:R}",
         $"{nameof(MixSwitchProbability)}={MixSwitchProbability:R}", $"{nameof(Seed)}={Seed}",
         $"{nameof(DropLast)}={DropLast}", $"{nameof(ChannelsLast)}={ChannelsLast}",
+        $"{nameof(RandomCropPadding)}={RandomCropPadding}",
+        $"{nameof(RandomCropFill)}={FillText(RandomCropFill)}",
+        $"{nameof(HorizontalFlipProbability)}={HorizontalFlipProbability:R}",
     ];
 
     /// <summary>
@@ -187,6 +231,9 @@ public sealed record TrainerOptions
                 + "exact resume needs the same trajectory options.", option);
         }
     }
+
+    private static string FillText(IReadOnlyList<float>? fill) =>
+        fill is null ? "" : string.Join(";", fill.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
 
     private static ArgumentException Bad(string option, string problem) =>
         new($"Trainer option {option} {problem}.", option);

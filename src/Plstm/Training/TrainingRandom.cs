@@ -3,8 +3,8 @@ namespace Plstm.Training;
 /// <summary>
 /// The trainer's own random number generator: xoshiro256** seeded through SplitMix64. Its whole state is four 64-bit
 /// words (<see cref="GetState"/> / <see cref="SetState"/>), so a checkpoint can store it and a resumed run continues
-/// the exact same stream. Used for the per-epoch shuffle and for Mixup/CutMix; torch's generator is left to the
-/// model (dropout, drop path).
+/// the exact same stream. Used for the per-epoch shuffle, for Mixup/CutMix and for random crops and flips; torch's
+/// generator is left to the model (dropout, drop path).
 /// </summary>
 /// <remarks>
 /// A managed generator rather than torch's: its draws do not depend on the device, on libtorch's version or on other
@@ -17,6 +17,9 @@ public sealed class TrainingRandom
 
     /// <summary>Stream id of the Mixup/CutMix draws (see <see cref="ForStream"/>).</summary>
     public const ulong MixStream = 2;
+
+    /// <summary>Stream id of the random crop and flip draws (see <see cref="ForStream"/>; the counter is the step).</summary>
+    public const ulong AugmentStream = 3;
 
     private ulong _s0, _s1, _s2, _s3;
 

@@ -27,6 +27,9 @@ public sealed class BadInputCliTests
         string unknownKey = Write(temp.File("unknown.yaml"), "steps: 2\nstepz: 3\n");
         string wrongType = Write(temp.File("wrong.json"), "{\"steps\": \"many\"}");
         string badValue = Write(temp.File("zero.yml"), "batch_size: 0\n");
+        string badFlip = Write(temp.File("flip.yaml"), "hflip: 2\n");
+        string goodIdx = temp.File("idx-good");
+        WriteIdx(goodIdx, 8, 8);
 
         string[][] cases =
         [
@@ -60,12 +63,20 @@ public sealed class BadInputCliTests
             ["train", "ape-small", "--data-dir", temp.Path, "--out", output],
             ["train", "fashion-mnist", "--scale", "2", "--out", output],
             ["train", "ape-small", "--bogus-flag", "--out", output],
+            ["train", "fashion-mnist", "--random-crop", "-1", "--out", output],
+            ["train", "fashion-mnist", "--random-crop", "two", "--out", output],
+            ["train", "fashion-mnist", "--hflip", "1.5", "--out", output],
+            ["train", "fashion-mnist", "--hflip", "-0.1", "--out", output],
+            ["train", "fashion-mnist", "--hflip", "NaN", "--out", output],
+            ["train", "fashion-mnist", "--label-smoothing", "1", "--out", output],
+            ["train", "--preset", "plstm_vit_tiny", "--data", goodIdx, "--patch-size", "4", "--random-crop", "8", "--out", output],
             // bad config files
             ["train", "ape-small", "--config", temp.File("missing.yaml"), "--out", output],
             ["train", "ape-small", "--config", badYaml, "--out", output],
             ["train", "ape-small", "--config", unknownKey, "--out", output],
             ["train", "ape-small", "--config", wrongType, "--out", output],
             ["train", "ape-small", "--config", badValue, "--out", output],
+            ["train", "ape-small", "--config", badFlip, "--out", output],
         ];
         foreach (var args in cases)
         {
@@ -74,6 +85,31 @@ public sealed class BadInputCliTests
             CliAssert.FailedWithOneLine(run, what);
             Assert.True(run.Stdout.Length == 0, $"{what}: printed '{run.Stdout}'");
             Assert.False(Directory.Exists(output), $"{what}: created --out");
+        }
+    }
+
+    [Fact]
+    public void Augmentation_flags_name_the_flag_and_the_rule()
+    {
+        using var temp = new TempFolder();
+        string output = temp.File("never");
+        string idx = temp.File("idx");
+        WriteIdx(idx, 8, 8);
+        (string[] Args, string Message)[] cases =
+        [
+            (["train", "fashion-mnist", "--random-crop", "-1"], "--random-crop must be ≥ 0 (0 = off) (got -1)."),
+            (["train", "fashion-mnist", "--hflip", "1.5"], "--hflip must be in [0, 1] (0 = off) (got 1.5)."),
+            (["train", "fashion-mnist", "--label-smoothing", "1"], "--label-smoothing must be in [0, 1) (got 1)."),
+            // The image size is known only once the data is read: 8×8 IDX images cannot take a padding of 8.
+            (["train", "--preset", "plstm_vit_tiny", "--data", idx, "--patch-size", "4", "--random-crop", "8"],
+                "RandomCropPadding must be smaller than the training images' sides (got 8 for 8×8 images)"),
+        ];
+        foreach (var (args, message) in cases)
+        {
+            var run = CliRunner.Run([.. args, "--out", output]);
+            CliAssert.FailedWithOneLine(run, string.Join(' ', args));
+            Assert.Contains(message, run.Stderr);
+            Assert.False(Directory.Exists(output));
         }
     }
 

@@ -65,6 +65,34 @@ public sealed class TrainSettingsTests
     }
 
     [Fact]
+    public void Fashion_mnist_augments_by_default_and_the_flags_and_config_override_it()
+    {
+        var (preset, _) = TrainPlan.Build(new TrainSettings { Experiment = "fashion-mnist" });
+        Assert.Equal((2, 0.5, 0.1), (preset.RandomCropPadding, preset.HorizontalFlipProbability, preset.LabelSmoothing));
+        // A --preset run on fashion-mnist takes the experiment's recipe, augmentation included.
+        (preset, _) = TrainPlan.Build(new TrainSettings { Preset = "vit_tiny", Data = "fashion-mnist" });
+        Assert.Equal((2, 0.5, 0.1), (preset.RandomCropPadding, preset.HorizontalFlipProbability, preset.LabelSmoothing));
+
+        using var temp = new TempFolder();
+        string yaml = temp.File("aug.yaml");
+        File.WriteAllText(yaml, "experiment: fashion-mnist\nrandom_crop: 4\nhflip: 0.25\nlabel-smoothing: 0.05\n");
+        string json = temp.File("aug.json");
+        File.WriteAllText(json, "{\"experiment\": \"fashion-mnist\", \"random-crop-padding\": 4, \"horizontal_flip_probability\": 0.25, \"label_smoothing\": 0.05}");
+        foreach (string path in new[] { yaml, json })
+        {
+            (preset, _) = TrainPlan.Build(TrainSettings.Load(path));
+            Assert.Equal((4, 0.25, 0.05), (preset.RandomCropPadding, preset.HorizontalFlipProbability, preset.LabelSmoothing));
+        }
+
+        var off = TrainSettings.Load(yaml).Overlay(new TrainSettings { RandomCrop = 0, HorizontalFlip = 0, LabelSmoothing = 0 });
+        (preset, _) = TrainPlan.Build(off);
+        Assert.Equal((0, 0.0, 0.0), (preset.RandomCropPadding, preset.HorizontalFlipProbability, preset.LabelSmoothing));
+
+        (preset, _) = TrainPlan.Build(new TrainSettings { Experiment = "ape-small" });
+        Assert.Equal((0, 0.0, 0.0), (preset.RandomCropPadding, preset.HorizontalFlipProbability, preset.LabelSmoothing));
+    }
+
+    [Fact]
     public void Unknown_keys_and_wrong_types_are_usage_errors_naming_the_key()
     {
         using var temp = new TempFolder();

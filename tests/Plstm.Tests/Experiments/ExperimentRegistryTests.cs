@@ -1,3 +1,4 @@
+using Plstm.Data;
 using Plstm.Experiments;
 using Plstm.Models;
 
@@ -71,5 +72,25 @@ public sealed class ExperimentRegistryTests
         Assert.Equal(5_000, fashion.Data.ValidationCount);
         Assert.Equal(5 * 429, fashion.Steps);
         Assert.Throws<ArgumentException>(() => (model with { PatchSize = 8 }).Spec(28, 1, 10));
+    }
+
+    [Fact]
+    public void Fashion_mnist_trains_with_random_crops_flips_and_label_smoothing()
+    {
+        var fashion = ExperimentRegistry.Get("fashion-mnist");
+        var options = fashion.TrainerOptions(fashion.Models[0], null, "cpu", false, normalization: Normalization.FashionMnist);
+        Assert.Equal((2, 0.5, 0.1), (options.RandomCropPadding, options.HorizontalFlipProbability, options.LabelSmoothing));
+        // The padding is black, the background of Fashion-MNIST: pixel 0 after normalisation.
+        var fill = Assert.Single(options.RandomCropFill!);
+        Assert.Equal(-Normalization.FashionMnistMean / Normalization.FashionMnistStd, fill, 6);
+        options.ValidateForImages(1, 28, 28);
+
+        foreach (var other in ExperimentRegistry.All.Where(p => p.Name != "fashion-mnist"))
+        {
+            var o = other.TrainerOptions(other.Models[0], null, "cpu", false, normalization: Normalization.ImageNet);
+            Assert.False(o.UsesAugmentation, other.Name);
+            Assert.Null(o.RandomCropFill);
+            Assert.Equal(0, o.LabelSmoothing);
+        }
     }
 }

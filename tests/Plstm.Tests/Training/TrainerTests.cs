@@ -49,10 +49,33 @@ public class TrainerTests
     [Fact]
     public void Resume_reproduces_the_uninterrupted_loss_curve_bit_for_bit()
     {
+        // 8 batches per epoch; stopping at 11 splits an epoch, and the run spans three epochs.
+        AssertResumeIsExact(Recipe(steps: 24) with { EvalEverySteps = 5 });
+    }
+
+    [Fact]
+    public void Resume_with_random_crops_and_flips_is_bit_identical_too()
+    {
+        var options = Recipe(steps: 24) with
+        {
+            EvalEverySteps = 5, RandomCropPadding = 2, RandomCropFill = [-0.3f], HorizontalFlipProbability = 0.5,
+        };
+        var augmented = AssertResumeIsExact(options);
+
+        // And the augmentation is really on: the same run without it follows another trajectory.
+        var plain = new ProgressLog();
+        using var model = TinyConvNet.Create(seed: 7);
+        new Trainer(Recipe(steps: 24) with { EvalEverySteps = 5 }, plain).Fit(model, new SyntheticDataset(count: 64, seed: 1));
+        Assert.NotEqual(plain.Train.Select(r => r.Loss), augmented.Train.Select(r => r.Loss));
+    }
+
+    /// <summary>Runs <paramref name="options"/> uninterrupted, and again stopped after 11 steps and resumed in a new
+    /// trainer with a new model; asserts bit-identical losses, gradient norms, learning rates, validations and final
+    /// weights. Returns the uninterrupted run's log.</summary>
+    private static ProgressLog AssertResumeIsExact(TrainerOptions options)
+    {
         var train = new SyntheticDataset(count: 64, seed: 1);
         var validation = new SyntheticDataset(count: 16, seed: 2);
-        // 8 batches per epoch; stopping at 11 splits an epoch, and the run spans three epochs.
-        var options = Recipe(steps: 24) with { EvalEverySteps = 5 };
 
         var uninterrupted = new ProgressLog();
         using var modelA = TinyConvNet.Create(seed: 7);
@@ -89,6 +112,44 @@ public class TrainerTests
             firstPart.Validation.Concat(secondPart.Validation).Select(r => r.Loss));
         foreach (var (name, p) in modelA.named_parameters())
             Assert.True(p.eq(modelC.get_parameter(name)!).all().item<bool>(), name);
+        return uninterrupted;
+    }
+
+    [Fact]
+    public void Crops_and_flips_alter_training_batches_only()
+    {
+        // Every image carries a marker in its first column; flipping every training image moves it to the last.
+        var train = new MarkedDataset(count: 32);
+        var validation = new MarkedDataset(count: 8);
+        using var model = RecordingNet.Create(seed: 1);
+        var options = new TrainerOptions
+        {
+            Steps = 6, BatchSize = 8, PeakLearningRate = 1e-2, EvalEverySteps = 3, HorizontalFlipProbability = 1, Seed = 2,
+        };
+        var trainer = new Trainer(options);
+        trainer.Fit(model, train, validation);
+        trainer.Evaluate(model, validation);
+
+        var trainCalls = model.Calls.Where(c => c.Training).ToList();
+        var evalCalls = model.Calls.Where(c => !c.Training).ToList();
+        Assert.Equal(6, trainCalls.Count);
+        Assert.Equal(3, evalCalls.Count); // validations at steps 3 and 6, then Evaluate
+        Assert.All(trainCalls, c => Assert.Equal((0.0, MarkedDataset.Marker), (c.FirstColumn, c.LastColumn)));
+        Assert.All(evalCalls, c => Assert.Equal((MarkedDataset.Marker, 0.0), (c.FirstColumn, c.LastColumn)));
+    }
+
+    [Fact]
+    public void Crop_options_that_do_not_fit_the_images_name_the_option()
+    {
+        var train = new SyntheticDataset(count: 16, size: 8, seed: 1);
+        using var model = TinyConvNet.Create(seed: 1);
+        var tooWide = new TrainerOptions { Steps = 2, BatchSize = 8, RandomCropPadding = 8 };
+        var error = Assert.Throws<ArgumentException>(() => new Trainer(tooWide).Fit(model, train));
+        Assert.Equal("RandomCropPadding", error.ParamName);
+        Assert.Contains("smaller than the training images' sides", error.Message);
+        var threeValues = new TrainerOptions { Steps = 2, BatchSize = 8, RandomCropPadding = 2, RandomCropFill = [0f, 0f, 0f] };
+        error = Assert.Throws<ArgumentException>(() => new Trainer(threeValues).Fit(model, train));
+        Assert.Equal("RandomCropFill", error.ParamName);
     }
 
     [Fact]
@@ -171,6 +232,9 @@ public class TrainerTests
         var changed = Recipe(steps: 10) with { OutputFolder = folder.Path, Resume = true, PeakLearningRate = 5e-3 };
         var error = Assert.Throws<ArgumentException>(() => new Trainer(changed).Fit(model, train));
         Assert.Equal("PeakLearningRate", error.ParamName);
+        var flipped = Recipe(steps: 10) with { OutputFolder = folder.Path, Resume = true, HorizontalFlipProbability = 0.5 };
+        error = Assert.Throws<ArgumentException>(() => new Trainer(flipped).Fit(model, train));
+        Assert.Equal("HorizontalFlipProbability", error.ParamName);
     }
 
     [Fact]
@@ -208,6 +272,9 @@ public class TrainerTests
     [InlineData("WarmupSteps")]
     [InlineData("MixProbability")]
     [InlineData("OutputFolder")]
+    [InlineData("RandomCropPadding")]
+    [InlineData("HorizontalFlipProbability")]
+    [InlineData("RandomCropFill")]
     public void Bad_options_throw_naming_the_option(string option)
     {
         var good = new TrainerOptions { Steps = 10 };
@@ -221,6 +288,9 @@ public class TrainerTests
             "WarmupSteps" => good with { WarmupSteps = 11 },
             "MixProbability" => good with { MixProbability = 1.5 },
             "OutputFolder" => good with { Resume = true },
+            "RandomCropPadding" => good with { RandomCropPadding = -1 },
+            "HorizontalFlipProbability" => good with { HorizontalFlipProbability = 1.5 },
+            "RandomCropFill" => good with { RandomCropPadding = 2, RandomCropFill = [float.PositiveInfinity] },
             _ => throw new ArgumentOutOfRangeException(nameof(option)),
         };
         var error = Assert.Throws<ArgumentException>(() => new Trainer(bad));

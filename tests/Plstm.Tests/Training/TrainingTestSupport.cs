@@ -67,6 +67,62 @@ internal sealed class SyntheticDataset : IImageDataset
     }
 }
 
+/// <summary>
+/// 1×8×8 images that are 0 except for a marker column (column 0 = <see cref="Marker"/>) and one label pixel in the
+/// middle; 4 classes. Tells from a model's input whether the image was mirrored.
+/// </summary>
+internal sealed class MarkedDataset(int count) : IImageDataset
+{
+    public const float Marker = 5f;
+    private const int Size = 8;
+
+    public int Count => count;
+    public int NumClasses => 4;
+    public int Channels => 1;
+    public int Height => Size;
+    public int Width => Size;
+
+    public (Tensor Image, long Label) Get(int index)
+    {
+        var pixels = new float[Size * Size];
+        for (int row = 0; row < Size; row++) pixels[row * Size] = Marker;
+        long label = index % 4;
+        pixels[(int)label * Size + 3] = 1f;
+        return (tensor(pixels, [1, Size, Size], ScalarType.Float32), label);
+    }
+}
+
+/// <summary><see cref="TinyConvNet"/> without dropout that records, per forward call, its mode and the mean of the
+/// first and of the last image column of its input.</summary>
+internal sealed class RecordingNet : nn.Module<Tensor, Tensor>
+{
+    private readonly TinyConvNet inner;
+
+    private RecordingNet() : base(nameof(RecordingNet))
+    {
+        inner = new TinyConvNet(dropoutRate: 0);
+        RegisterComponents();
+    }
+
+    public List<(bool Training, double FirstColumn, double LastColumn)> Calls { get; } = [];
+
+    public override Tensor forward(Tensor input)
+    {
+        using (var scope = NewDisposeScope())
+        {
+            long width = input.shape[3];
+            Calls.Add((training, input.select(3, 0).mean().item<float>(), input.select(3, width - 1).mean().item<float>()));
+        }
+        return inner.forward(input);
+    }
+
+    public static RecordingNet Create(long seed)
+    {
+        torch.random.manual_seed(seed);
+        return new RecordingNet();
+    }
+}
+
 /// <summary>A small classifier: conv 3×3 → GELU → dropout → flatten → linear. Has weights, biases and a
 /// stochastic layer, so training touches both parameter groups and torch's generator.</summary>
 internal sealed class TinyConvNet : nn.Module<Tensor, Tensor>
