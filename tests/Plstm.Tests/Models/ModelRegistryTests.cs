@@ -9,7 +9,7 @@ public class ModelRegistryTests
     private static readonly string[] ExpectedNames =
     [
         "plstm_vit_t", "plstm_vit_s", "plstm_vit_b", "vit_t", "vit_s", "vit_b", "plstm_vit_ape", "vit_ape",
-        "plstm_vit_tiny", "vit_tiny", "plstm_vit_t_ponly", "plstm_vit_t_donly", "plstm_vit_t_conststm",
+        "plstm_vit_tiny", "vit_tiny", "plstm_vit_mini", "vit_mini", "plstm_vit_t_ponly", "plstm_vit_t_donly", "plstm_vit_t_conststm",
         "plstm_vit_t_noposemb",
     ];
 
