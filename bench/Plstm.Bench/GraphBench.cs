@@ -11,7 +11,7 @@ using static TorchSharp.torch;
 namespace Plstm.Bench;
 
 /// <summary>
-/// <c>--graph [--runs N] [--batch B] [--dataset NAME] [--data DIR] [--levels|--naive] [--threads T]</c>: Stopwatch timing of one training
+/// <c>--graph [--runs N] [--batch B] [--dataset NAME] [--data DIR] [--scan|--levels|--naive] [--threads T]</c>: Stopwatch timing of one training
 /// step's forward + backward of <see cref="PlstmGraphModel"/> (hidden 96, 4 heads, 2 blocks) on a batch of the first B
 /// graphs of a TU data set (default MUTAG, B = 64) on the CPU: model forward, cross-entropy, backward. Also times
 /// building the <see cref="GraphBatch"/> (union of the four preparations + tensors) and the forward alone (no_grad).
@@ -28,7 +28,11 @@ public static class GraphBench
         string dataset = StringArg(args, "--dataset") ?? "MUTAG";
         string? dataDir = StringArg(args, "--data");
         set_num_threads(IntArg(args, "--threads", get_num_threads()));
-        var form = args.Contains("--naive") ? GraphOperatorForm.Naive : args.Contains("--levels") ? GraphOperatorForm.Levels : GraphOperatorForm.Scan;
+        // Default: the model's default form (path gates); the flags pick the state forms or the oracle.
+        var form = args.Contains("--naive") ? GraphOperatorForm.Naive
+            : args.Contains("--levels") ? GraphOperatorForm.Levels
+            : args.Contains("--scan") ? GraphOperatorForm.Scan
+            : GraphOperatorForm.PathGates;
 
         var prepare = Stopwatch.StartNew();
         var data = TuDataset.Load(dataset, dataDir);

@@ -274,6 +274,7 @@ public sealed class GoldenOperatorTests
         {
             yield return new("PlstmGraphLevels", t => Out(PlstmGraphLevels.Forward(InGraph(t), GraphOf(t))));
             yield return new("PlstmGraphNaive", t => Out(PlstmGraphNaive.Forward(InGraph(t), GraphOf(t))));
+            yield return new("PlstmGraphPathGates", t => Out(PlstmGraphPathGates.Forward(InGraph(t), GraphOf(t))));
         }
 
         private static IEnumerable<OperatorForm> FormsNodewise(GoldenCase golden)
@@ -281,7 +282,7 @@ public sealed class GoldenOperatorTests
             // The files use the reference's gather maps (operators §5.2; golden README "graph_nodewise").
             static PlstmGraphNodewiseInputs In(IReadOnlyDictionary<string, Tensor> t) =>
                 new(Req(t, "q"), Req(t, "k"), Req(t, "v"), Req(t, "s"), Req(t, "t"), Req(t, "m"), Req(t, "d"));
-            foreach (var form in new[] { PlstmGraphForm.Levels, PlstmGraphForm.Naive })
+            foreach (var form in new[] { PlstmGraphForm.Levels, PlstmGraphForm.Naive, PlstmGraphForm.PathGates })
                 yield return new($"PlstmGraphNodewise Reference {form}",
                     t => Out(PlstmGraphNodewise.Forward(In(t), GraphOf(t), GraphGatherConvention.Reference, form)));
         }

@@ -11,11 +11,15 @@ public class GraphOperatorTests
 {
     private static readonly string[] OutputNames = ["out"];
 
-    private static void AssertLevelsEqualsNaive(PreparedGraph graph, long seed, long H = 2, long DK = 3, long DV = 2)
+    private static readonly PlstmGraphForm[] ParallelForms = [PlstmGraphForm.Levels, PlstmGraphForm.PathGates];
+
+    /// <summary>Both parallel forms (levels, path gates) against the naive oracle: outputs and all seven gradients.</summary>
+    private static void AssertParallelFormsEqualNaive(PreparedGraph graph, long seed, long H = 2, long DK = 3, long DV = 2)
     {
         var inputs = Inputs(seed, graph, H, DK, DV);
-        FormComparison.AssertSame(Run(inputs, graph, PlstmGraphForm.Levels), Run(inputs, graph, PlstmGraphForm.Naive),
-            OutputNames, InputNames);
+        var naive = Run(inputs, graph, PlstmGraphForm.Naive);
+        foreach (var form in ParallelForms)
+            FormComparison.AssertSame(Run(inputs, graph, form), naive, OutputNames, InputNames);
     }
 
     public static TheoryData<int, int, double, GraphMode> RandomCases()
@@ -33,25 +37,25 @@ public class GraphOperatorTests
 
     [Theory]
     [MemberData(nameof(RandomCases))]
-    public void Levels_equals_naive_on_random_dags_outputs_and_all_gradients(int seed, int nodes, double density, GraphMode mode)
+    public void Parallel_forms_equal_naive_on_random_dags_outputs_and_all_gradients(int seed, int nodes, double density, GraphMode mode)
     {
         using var scope = NewDisposeScope();
         var graph = GraphPreparation.FromUndirected(nodes, RandomUndirected(seed, nodes, density), mode);
         Assert.True(graph.LevelCount < graph.EdgeCount || graph.EdgeCount <= 1, "the levels form should batch edges");
-        AssertLevelsEqualsNaive(graph, seed: 100 + seed);
+        AssertParallelFormsEqualNaive(graph, seed: 100 + seed);
     }
 
     [Theory]
     [InlineData(GraphMode.P)]
     [InlineData(GraphMode.D)]
-    public void Levels_equals_naive_with_several_parents_disconnected_parts_and_isolated_nodes(GraphMode mode)
+    public void Parallel_forms_equal_naive_with_several_parents_disconnected_parts_and_isolated_nodes(GraphMode mode)
     {
         using var scope = NewDisposeScope();
         // Diamond 0→{1,2}→3→4 with an extra parent 5→3, a separate component 6→7→8, 6→8, and isolated nodes 9, 10.
         (int, int)[] edges = [(0, 1), (0, 2), (1, 3), (2, 3), (5, 3), (3, 4), (6, 7), (7, 8), (6, 8)];
         var graph = GraphPreparation.FromDag(11, edges, mode);
         Assert.Contains(graph.LineEdges, l => graph.IncomingLineEdges[l.Succ].Count >= 2);
-        AssertLevelsEqualsNaive(graph, seed: 5, H: 3, DK: 2, DV: 4);
+        AssertParallelFormsEqualNaive(graph, seed: 5, H: 3, DK: 2, DV: 4);
     }
 
     [Fact]
@@ -64,8 +68,9 @@ public class GraphOperatorTests
         var inputs = Inputs(3, graph, H: 2, DK: 3, DV: 2);
         var expected = inputs.D.unsqueeze(-1) * (inputs.Q * inputs.K).sum(-1, keepdim: true) * inputs.V;
         TensorAssert.AssertClose(PlstmGraphLevels.Forward(inputs, graph), expected, "levels", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        TensorAssert.AssertClose(PlstmGraphPathGates.Forward(inputs, graph), expected, "path gates", Tolerances.Float64Rtol, Tolerances.Float64Atol);
         TensorAssert.AssertClose(PlstmGraphNaive.Forward(inputs, graph), expected, "naive", Tolerances.Float64Rtol, Tolerances.Float64Atol);
-        AssertLevelsEqualsNaive(graph, seed: 3);
+        AssertParallelFormsEqualNaive(graph, seed: 3);
     }
 
     [Theory]
@@ -95,6 +100,7 @@ public class GraphOperatorTests
         var expected = Plstm1DNaive.Forward(oneD, scale: 1.0).Y.squeeze(-1);
         TensorAssert.AssertClose(PlstmGraphNaive.Forward(inputs, chain), expected, "naive vs 1D", Tolerances.Float64Rtol, Tolerances.Float64Atol);
         TensorAssert.AssertClose(PlstmGraphLevels.Forward(inputs, chain), expected, "levels vs 1D", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        TensorAssert.AssertClose(PlstmGraphPathGates.Forward(inputs, chain), expected, "path gates vs 1D", Tolerances.Float64Rtol, Tolerances.Float64Atol);
     }
 
     [Fact]
@@ -119,6 +125,8 @@ public class GraphOperatorTests
         var all = new PlstmGraphInputs(Cat(p => p.Q), Cat(p => p.K), Cat(p => p.V), Cat(p => p.S), Cat(p => p.T), Cat(p => p.M), Cat(p => p.D));
 
         var batched = Differentiate.Run(ToArray(all), a => [PlstmGraphLevels.Forward(FromArray(a), batch)]);
+        // The path-gate form runs on the plan concatenated from the graphs' own (cached) plans.
+        var batchedPathGates = Differentiate.Run(ToArray(all), a => [PlstmGraphPathGates.Forward(FromArray(a), batch)]);
         var oneByOne = Differentiate.Run(ToArray(all), a =>
         {
             var x = FromArray(a);
@@ -133,30 +141,33 @@ public class GraphOperatorTests
             return [cat(outs.ToArray(), 1)];
         });
         FormComparison.AssertSame(batched, oneByOne, OutputNames, InputNames);
+        FormComparison.AssertSame(batchedPathGates, oneByOne, OutputNames, InputNames);
     }
 
     [Fact]
-    public void Float32_levels_matches_float64_naive()
+    public void Float32_parallel_forms_match_float64_naive()
     {
         using var scope = NewDisposeScope();
         var graph = GraphPreparation.FromUndirected(10, RandomUndirected(21, 10, 0.5), GraphMode.P);
         var inputs64 = Inputs(21, graph, H: 2, DK: 4, DV: 3);
         var inputs32 = FromArray(ToArray(inputs64).Select(t => t!.to(ScalarType.Float32)).ToArray());
-        FormComparison.AssertSame(Run(inputs32, graph, PlstmGraphForm.Levels), Run(inputs64, graph, PlstmGraphForm.Naive),
-            OutputNames, InputNames, float32: true);
+        foreach (var form in ParallelForms)
+            FormComparison.AssertSame(Run(inputs32, graph, form), Run(inputs64, graph, PlstmGraphForm.Naive),
+                OutputNames, InputNames, float32: true);
     }
 
     [Theory]
     [InlineData(GraphGatherConvention.NodeLocal)]
     [InlineData(GraphGatherConvention.Reference)]
-    public void Nodewise_levels_equals_naive_outputs_and_gradients(GraphGatherConvention convention)
+    public void Nodewise_parallel_forms_equal_naive_outputs_and_gradients(GraphGatherConvention convention)
     {
         using var scope = NewDisposeScope();
         var graph = GraphPreparation.FromUndirected(9, RandomUndirected(31, 9, 0.5), GraphMode.P);
         var inputs = NodewiseInputs(31, graph, H: 2, DK: 3, DV: 2, slots: graph.MaxDegree);
         Differentiate.Result RunForm(PlstmGraphForm form) => Differentiate.Run(ToArray(inputs),
             a => [PlstmGraphNodewise.Forward(NodewiseFromArray(a), graph, convention, form)]);
-        FormComparison.AssertSame(RunForm(PlstmGraphForm.Levels), RunForm(PlstmGraphForm.Naive), OutputNames, InputNames);
+        var naive = RunForm(PlstmGraphForm.Naive);
+        foreach (var form in ParallelForms) FormComparison.AssertSame(RunForm(form), naive, OutputNames, InputNames);
     }
 
     [Theory]
@@ -223,6 +234,8 @@ public class GraphOperatorTests
         Assert.Contains("V: expected shape [H=2, N=7, DV]", ex.Message);
         var badDtype = ok with { D = zeros(2, 7, dtype: ScalarType.Float32) };
         Assert.ThrowsAny<ArgumentException>(() => PlstmGraphLevels.Forward(badDtype, graph));
+        ex = Assert.ThrowsAny<ArgumentException>(() => PlstmGraphPathGates.Forward(badS, graph));
+        Assert.Contains($"[H=2, E={graph.EdgeCount}]", ex.Message);
 
         var small = NodewiseInputs(1, graph, H: 2, DK: 3, DV: 2, slots: 1);
         ex = Assert.ThrowsAny<ArgumentException>(() => PlstmGraphNodewise.Forward(small, graph));

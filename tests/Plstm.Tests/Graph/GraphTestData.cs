@@ -61,8 +61,11 @@ public static class GraphTestData
     public static Differentiate.Result Run(PlstmGraphInputs inputs, PreparedGraph graph, PlstmGraphForm form) =>
         Differentiate.Run(ToArray(inputs), a =>
         [
-            form == PlstmGraphForm.Levels
-                ? PlstmGraphLevels.Forward(FromArray(a), graph)
-                : PlstmGraphNaive.Forward(FromArray(a), graph),
+            form switch
+            {
+                PlstmGraphForm.Levels => PlstmGraphLevels.Forward(FromArray(a), graph),
+                PlstmGraphForm.PathGates => PlstmGraphPathGates.Forward(FromArray(a), graph),
+                _ => PlstmGraphNaive.Forward(FromArray(a), graph),
+            },
         ]);
 }

@@ -21,7 +21,7 @@ public sealed class GraphLayerTests
         GraphPreparation.FromUndirected(nodes, GraphTestData.RandomUndirected(seed, nodes, density), mode);
 
     private static PlstmGraphEdgeLayer Layer(GraphMode mode, GraphTransitionInput input = GraphTransitionInput.SharedNode,
-        GraphPNormalization normalization = GraphPNormalization.PerIncomingEdge, GraphOperatorForm form = GraphOperatorForm.Scan,
+        GraphPNormalization normalization = GraphPNormalization.PerIncomingEdge, GraphOperatorForm form = GraphOperatorForm.PathGates,
         long seed = 5)
     {
         var layer = new PlstmGraphEdgeLayer("layer", new PlstmGraphEdgeLayerConfig(Dim, Heads, mode)
@@ -146,7 +146,7 @@ public sealed class GraphLayerTests
         {
             var graph = Prepare(seed, nodes, density, mode);
             var (x, ef) = Inputs(graph, (ulong)seed + 7);
-            var results = new[] { GraphOperatorForm.Naive, GraphOperatorForm.Levels, GraphOperatorForm.Scan }.Select(form =>
+            var results = new[] { GraphOperatorForm.Naive, GraphOperatorForm.Levels, GraphOperatorForm.Scan, GraphOperatorForm.PathGates }.Select(form =>
             {
                 using var layer = Layer(mode, form: form);
                 return OutputAndGradients(layer, x, ef, (xl, el) => layer.forward(xl, el, graph));
@@ -161,16 +161,20 @@ public sealed class GraphLayerTests
     }
 
     [Fact]
-    public void ScanOperatorEqualsTheNaiveOperatorOnABatch()
+    public void ScanAndPathGateOperatorsEqualTheNaiveOperatorOnABatch()
     {
         var graphs = Enumerable.Range(0, 5).Select(i => Prepare(20 + i, 4 + 2 * i, 0.4, i % 2 == 0 ? GraphMode.P : GraphMode.D)).ToArray();
         var union = new PreparedGraphBatch(graphs).Union;
         var inputs = GraphTestData.Inputs(11, union, 2, 3, 4);
         var naive = GraphTestData.Run(inputs, union, PlstmGraphForm.Naive);
         var scan = Ops.Differentiate.Run(GraphTestData.ToArray(inputs), a => [GraphLevelScan.Forward(GraphTestData.FromArray(a), union)]);
-        AssertClose(naive.Outputs[0], scan.Outputs[0], 1e-10, 1e-10, "output");
-        for (int i = 0; i < 7; i++)
-            AssertClose(naive.Gradients[i]!, scan.Gradients[i]!, 1e-10, 1e-10, GraphTestData.InputNames[i]);
+        var pathGates = GraphTestData.Run(inputs, union, PlstmGraphForm.PathGates);
+        foreach (var (name, other) in new[] { ("scan", scan), ("path gates", pathGates) })
+        {
+            AssertClose(naive.Outputs[0], other.Outputs[0], 1e-10, 1e-10, $"{name}: output");
+            for (int i = 0; i < 7; i++)
+                AssertClose(naive.Gradients[i]!, other.Gradients[i]!, 1e-10, 1e-10, $"{name}: {GraphTestData.InputNames[i]}");
+        }
     }
 
     [Fact]

@@ -90,6 +90,38 @@ public sealed class GraphModelBehaviourTests
     }
 
     [Fact]
+    public void EveryOperatorFormGivesTheSameModelOutputsAndGradients()
+    {
+        // The default (path gates) against the state forms, end to end: logits and every parameter gradient, float64.
+        var samples = Enumerable.Range(0, 6).Select(i => GraphModelTestSupport.RandomSample(50 + i, 4 + 3 * i, 0.35)).ToArray();
+        (Tensor Logits, Dictionary<string, Tensor> Gradients) Run(GraphOperatorForm form)
+        {
+            using var model = new PlstmGraphModel("model", new PlstmGraphModelConfig(3, 2) { HiddenDim = 16, NumHeads = 2, Form = form });
+            model.to(ScalarType.Float64);
+            // The same parameters for every form from a private generator (tests run in parallel and share torch's
+            // global one), with the gates' input weights switched on.
+            var generator = new Generator(7);
+            using (no_grad())
+                foreach (var (name, p) in model.named_parameters())
+                    if (name.EndsWith("scale", StringComparison.Ordinal)) p.uniform_(0.5, 1.5, generator: generator);
+                    else p.normal_(0, 0.3, generator: generator);
+            using var batch = GraphBatch.Create(samples, dtype: ScalarType.Float64);
+            var logits = model.forward(batch);
+            nn.functional.cross_entropy(logits, batch.Labels).backward();
+            return (logits.detach(), model.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!.clone()));
+        }
+        Assert.Equal(GraphOperatorForm.PathGates, new PlstmGraphModelConfig(3, 2).Form);
+        var pathGates = Run(GraphOperatorForm.PathGates);
+        foreach (var form in new[] { GraphOperatorForm.Scan, GraphOperatorForm.Levels })
+        {
+            var other = Run(form);
+            GraphModelTestSupport.AssertClose(other.Logits, pathGates.Logits, 1e-12, 1e-12, $"{form}: logits");
+            foreach (var (name, grad) in other.Gradients)
+                GraphModelTestSupport.AssertClose(grad, pathGates.Gradients[name], 1e-12, 1e-10, $"{form}: gradient of {name}");
+        }
+    }
+
+    [Fact]
     public void SamplesCarryDegreesAndAllFourPreparations()
     {
         // Triangle 0-1-2 plus a pendant 3 on node 2, edges listed both ways with a repeat and a self-loop.

@@ -105,6 +105,7 @@ public static class TensorAssert
 
     private static double[] ToDoubles(Tensor t)
     {
+        if (t.numel() == 0) return [];                   // data<T>() of an empty tensor throws in TorchSharp
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         return t.detach().to(ScalarType.Float64).cpu().contiguous().data<double>().ToArray();

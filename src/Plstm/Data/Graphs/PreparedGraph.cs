@@ -10,8 +10,10 @@ namespace Plstm.Data.Graphs;
 /// </summary>
 public sealed record PreparedGraph
 {
+    // validate: false only for structures valid by construction (a disjoint union of valid graphs), whose check would
+    // cost hash sets over every edge and line edge of every training batch.
     internal PreparedGraph(int nodeCount, GraphMode? mode, GraphEdge[] edges, LineEdge[] lineEdges, int[] edgeDagIndex,
-        int[] outPositions, int[] inPositions, int[] dagNodeOrder, GraphEdge[] dagEdges)
+        int[] outPositions, int[] inPositions, int[] dagNodeOrder, GraphEdge[] dagEdges, bool validate = true)
     {
         NodeCount = nodeCount;
         Mode = mode;
@@ -22,12 +24,10 @@ public sealed record PreparedGraph
         EdgeInPosition = inPositions;
         DagNodeOrder = dagNodeOrder;
         DagEdges = dagEdges;
-        Validate();
+        if (validate) Validate();
 
-        var incoming = new List<int>[edges.Length];
-        for (int e = 0; e < edges.Length; e++) incoming[e] = new List<int>();
-        for (int l = 0; l < lineEdges.Length; l++) incoming[lineEdges[l].Succ].Add(l);
-        IncomingLineEdges = incoming.Select(x => (IReadOnlyList<int>)x.ToArray()).ToArray();
+        var incoming = GroupBy(lineEdges.Length, edges.Length, l => lineEdges[l].Succ);
+        IncomingLineEdges = incoming;
 
         var level = new int[edges.Length];
         for (int e = 0; e < edges.Length; e++)                                   // preds come first (validated)
@@ -35,17 +35,8 @@ public sealed record PreparedGraph
                 level[e] = Math.Max(level[e], level[lineEdges[l].Pred] + 1);
         EdgeLevel = level;
         int levels = edges.Length == 0 ? 0 : level.Max() + 1;
-        var levelEdges = new List<int>[levels];
-        var levelLineEdges = new List<int>[levels];
-        for (int k = 0; k < levels; k++)
-        {
-            levelEdges[k] = new List<int>();
-            levelLineEdges[k] = new List<int>();
-        }
-        for (int e = 0; e < edges.Length; e++) levelEdges[level[e]].Add(e);
-        for (int l = 0; l < lineEdges.Length; l++) levelLineEdges[level[lineEdges[l].Succ]].Add(l);
-        LevelEdges = levelEdges.Select(x => (IReadOnlyList<int>)x.ToArray()).ToArray();
-        LevelLineEdges = levelLineEdges.Select(x => (IReadOnlyList<int>)x.ToArray()).ToArray();
+        LevelEdges = GroupBy(edges.Length, levels, e => level[e]);
+        LevelLineEdges = GroupBy(lineEdges.Length, levels, l => level[lineEdges[l].Succ]);
 
         var outDegree = new int[nodeCount];
         var inDegree = new int[nodeCount];
@@ -112,6 +103,11 @@ public sealed record PreparedGraph
     /// <summary>For each level: the line edges entering an edge of that level (ascending line-edge index).</summary>
     public IReadOnlyList<IReadOnlyList<int>> LevelLineEdges { get; }
 
+    /// <summary>For the union of a <see cref="PreparedGraphBatch"/>: the graphs it joins, in batch order; null for any
+    /// other graph. Operators cache index structures per graph and concatenate them for a batch instead of deriving them
+    /// from every new union again (the batches of a training run are new unions every epoch).</summary>
+    internal IReadOnlyList<PreparedGraph>? Parts { get; init; }
+
     /// <summary>
     /// An explicit structure: <paramref name="edges"/> already in processing order and <paramref name="lineEdges"/> as
     /// (pred, succ) indices into it (e.g. the arrays of a golden file). Adjacency positions default to the order of
@@ -166,6 +162,23 @@ public sealed record PreparedGraph
         foreach (var v in DagNodeOrder) dag.AddNode(v);
         foreach (var e in DagEdges) dag.AddEdge(e.Tail, e.Head);
         return GraphPreparation.Prepare(GraphPreparation.Reverse(dag), m);
+    }
+
+    /// <summary>Items <c>0 … count − 1</c> grouped by <paramref name="key"/> into <paramref name="groups"/> arrays, each
+    /// ascending (a counting sort: one pass to size the groups, one to fill them).</summary>
+    private static int[][] GroupBy(int count, int groups, Func<int, int> key)
+    {
+        var sizes = new int[groups];
+        for (int i = 0; i < count; i++) sizes[key(i)]++;
+        var result = new int[groups][];
+        for (int g = 0; g < groups; g++) result[g] = new int[sizes[g]];
+        Array.Clear(sizes);
+        for (int i = 0; i < count; i++)
+        {
+            int g = key(i);
+            result[g][sizes[g]++] = i;
+        }
+        return result;
     }
 
     private void Validate()

@@ -55,9 +55,11 @@ public sealed class PreparedGraphBatch
         }
         NodeGraphIndex = nodeGraph;
         var modes = list.Select(g => g.Mode).Distinct().ToArray();
+        // Valid by construction: every graph was validated, and shifting each graph's nodes and edges by its own offsets
+        // keeps ids in range, edges and slots distinct, and line edges joining consecutive, forward edges.
         Union = new PreparedGraph(nodeOffsets[^1], modes.Length == 1 ? modes[0] : null, edges.ToArray(),
             lineEdges.ToArray(), dagIndex.ToArray(), outPos.ToArray(), inPos.ToArray(), nodeOrder.ToArray(),
-            dagEdges.ToArray());
+            dagEdges.ToArray(), validate: false) { Parts = list };
     }
 
     /// <summary>The graphs, in batch order.</summary>

@@ -17,8 +17,7 @@ public enum GraphTransitionInput
 /// <summary>Which exact form of the edge-wise operator a graph layer runs (all give the same result).</summary>
 public enum GraphOperatorForm
 {
-    /// <summary><see cref="GraphLevelScan"/>: level-synchronous, per-level state tensors, cost linear in the edges
-    /// (default).</summary>
+    /// <summary><see cref="GraphLevelScan"/>: level-synchronous, per-level state tensors, cost linear in the edges.</summary>
     Scan,
 
     /// <summary><see cref="PlstmGraphLevels"/>: level-synchronous over one state buffer (autograd cost grows with levels ·
@@ -27,6 +26,11 @@ public enum GraphOperatorForm
 
     /// <summary><see cref="PlstmGraphNaive"/>: the plain loop over edges, the oracle.</summary>
     Naive,
+
+    /// <summary><see cref="PlstmGraphPathGates"/>: level-synchronous over scalar path gates per (edge, source node)
+    /// instead of DK×DV states, then a sparse read over the (target, source) pairs (default; on TU batches the fastest
+    /// by far).</summary>
+    PathGates,
 }
 
 /// <summary>
@@ -66,7 +70,7 @@ public sealed record PlstmGraphEdgeLayerConfig(int InputDim, int NumHeads, Graph
     public double NormEps { get; init; } = 1e-5;
 
     /// <summary>Which exact form of the operator runs.</summary>
-    public GraphOperatorForm Form { get; init; } = GraphOperatorForm.Scan;
+    public GraphOperatorForm Form { get; init; } = GraphOperatorForm.PathGates;
 
     /// <summary>Bias of the source, mark and direct gates at initialisation (their weights start at 0).</summary>
     public double GateBiasInit { get; init; } = -5.0;

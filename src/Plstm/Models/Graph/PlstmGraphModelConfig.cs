@@ -29,7 +29,7 @@ public sealed record PlstmGraphModelConfig(int InputFeatures, int NumClasses)
     public GraphPNormalization PNormalization { get; init; } = GraphPNormalization.PerIncomingEdge;
 
     /// <summary>Operator form of every graph layer.</summary>
-    public GraphOperatorForm Form { get; init; } = GraphOperatorForm.Scan;
+    public GraphOperatorForm Form { get; init; } = GraphOperatorForm.PathGates;
 
     /// <summary>Checks the fields; throws an <see cref="ArgumentException"/> naming the bad one.</summary>
     public void Validate()

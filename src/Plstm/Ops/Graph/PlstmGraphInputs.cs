@@ -73,6 +73,9 @@ public enum PlstmGraphForm
 
     /// <summary>The plain loop over edges in processing order (<see cref="PlstmGraphNaive"/>), the oracle.</summary>
     Naive,
+
+    /// <summary>Path gates per (edge, source node) instead of states (<see cref="PlstmGraphPathGates"/>).</summary>
+    PathGates,
 }
 
 /// <summary>

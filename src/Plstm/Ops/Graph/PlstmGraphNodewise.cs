@@ -23,6 +23,7 @@ public static class PlstmGraphNodewise
         {
             PlstmGraphForm.Levels => PlstmGraphLevels.Forward(edgewise, graph),
             PlstmGraphForm.Naive => PlstmGraphNaive.Forward(edgewise, graph),
+            PlstmGraphForm.PathGates => PlstmGraphPathGates.Forward(edgewise, graph),
             _ => throw new ArgumentOutOfRangeException(nameof(form), form, "unknown form"),
         };
         return y.MoveToOuterDisposeScope();

@@ -188,6 +188,29 @@ public class GraphPreparationTests
         Assert.Equal(batch.NodeOffsets, reversed.NodeOffsets);
     }
 
+    [Fact]
+    public void A_batch_union_passes_the_checks_it_skips_and_derives_the_same_structure()
+    {
+        // The union is built without validation (valid by construction); FromProcessingOrder validates the same arrays
+        // and derives incoming line edges, levels and degrees again.
+        var graphs = new[]
+        {
+            GraphPreparation.FromUndirected(7, GraphTestData.GoldenExample, GraphMode.P),
+            GraphPreparation.FromUndirected(1, [], GraphMode.P),
+            GraphPreparation.FromUndirected(10, GraphTestData.RandomUndirected(5, 10, 0.4), GraphMode.D),
+            GraphPreparation.FromUndirected(8, GraphTestData.RandomUndirected(6, 8, 0.5), GraphMode.P).Reverse(),
+        };
+        var u = new PreparedGraphBatch(graphs).Union;
+        var checkedUnion = PreparedGraph.FromProcessingOrder(u.NodeCount, u.Edges, u.LineEdges, u.EdgeOutPosition, u.EdgeInPosition);
+        Assert.Equal(checkedUnion.IncomingLineEdges, u.IncomingLineEdges);
+        Assert.Equal(checkedUnion.EdgeLevel, u.EdgeLevel);
+        Assert.Equal(checkedUnion.LevelEdges, u.LevelEdges);
+        Assert.Equal(checkedUnion.LevelLineEdges, u.LevelLineEdges);
+        Assert.Equal(checkedUnion.MaxDegree, u.MaxDegree);
+        Assert.Equal(graphs.Max(g => g.LevelCount), u.LevelCount);
+        AssertConsistent(u);
+    }
+
     /// <summary>Processing order topological, levels consistent, positions match adjacency.</summary>
     private static void AssertConsistent(PreparedGraph g)
     {
