@@ -17,8 +17,15 @@ namespace Plstm.Ops.TwoD;
 /// DK = DV = 64, fused four orientations, forward + backward): at 14² the chunkwise form (one chunk) took 21.9 ms against
 /// 48.8 ms hierarchical; at 32² chunkwise with chunks of 16 took 339 ms and 112 GB against 178 ms and 68 GB
 /// hierarchical; at 12² 20.5 ms against 48.3 ms; at 24² (chunks of 12) 161.5 ms / 57 GB against 179.1 ms / 70 GB.
-/// So on CUDA the chunkwise form runs grids of up to 24 × 24 cells and the hierarchical form larger ones; other chunk
-/// sides were not measured there.
+/// So on CUDA the chunkwise form ran grids of up to 24 × 24 cells and the hierarchical form larger ones.
+/// The row-scan form (2026-11-30, bench/results/gpu-h200-2026-11-30.md, same shapes) then beat both on CUDA up to 24²
+/// (12²: 10.3 against 15.5 ms chunkwise; 14²: 11.1–13.1 against 14.5–20.0; 16²: 20.3 against 23.1; 24²: 88 ms / 16 GB
+/// against 162 ms / 57 GB) and at 32² took 310 ms / 55 GB against 178 ms / 68 GB for the hierarchical form; in a
+/// pLSTM-ViT-T training step at 512 px (32², batch 32) only the row-scan form fits the H200 (the hierarchical form ran
+/// out of memory), so it is chosen up to 32 × 32 cells. On the 2-core CPU (B·H = 24, one thread) it was as fast as the
+/// chunkwise form at 14² (121 against 116 ms), faster at 8² (12 against 16), 16² (179 against 210), 24² (2.6 against
+/// 7.2 s) and 32² (12.1 against 15.8 s). Its memory grows as cells² per batch entry, so larger grids keep the forms that
+/// are linear in cells.
 /// </remarks>
 public static class Plstm2DAutoForm
 {
@@ -43,12 +50,19 @@ public static class Plstm2DAutoForm
     /// and 24²; 1.9× slower with 1.6× the memory at 32², chunks of 16).</summary>
     public const long CudaMaxCellsForChunkwise = 24 * 24;
 
+    /// <summary>Grids with at most this many cells use the row-scan form for scalar gates (CPU and CUDA; measured up to
+    /// 32², memory cells² per batch entry).</summary>
+    public const long MaxCellsForRowScan = 32 * 32;
+
     /// <summary>
-    /// The form for an X × Y scan: <see cref="Plstm2DForm.Chunkwise"/> for scalar gates (all J = 1) on grids of at most
-    /// the device's maximum cell count, <see cref="Plstm2DForm.Hierarchical"/> otherwise (J &gt; 1 always).
+    /// The form for an X × Y scan: for scalar gates (all J = 1) <see cref="Plstm2DForm.RowScan"/> up to
+    /// <see cref="MaxCellsForRowScan"/> cells, then <see cref="Plstm2DForm.Chunkwise"/> up to the device's maximum cell
+    /// count; <see cref="Plstm2DForm.Hierarchical"/> otherwise (J &gt; 1 always).
     /// </summary>
     public static Plstm2DForm Choose(bool scalarGates, long x, long y, DeviceType device)
     {
+        if (scalarGates && x * y <= MaxCellsForRowScan)
+            return Plstm2DForm.RowScan;
         long maxCells = device == DeviceType.CUDA ? CudaMaxCellsForChunkwise : CpuMaxCellsForChunkwise;
         return scalarGates && x * y <= maxCells ? Plstm2DForm.Chunkwise : Plstm2DForm.Hierarchical;
     }

@@ -47,6 +47,9 @@ public static class Plstm2DFused
         if (resolved == Plstm2DForm.Chunkwise && side < 1)
             throw new ArgumentOutOfRangeException(nameof(chunkSide), side, "the chunk side must be at least 1");
 
+        if (resolved == Plstm2DForm.RowScan && scalarGates)
+            return RowScanOneAttention(inputs, c).MoveToOuterDisposeScope();
+
         Tensor Shared(Tensor t) => cat(Enumerable.Range(0, 4).Select(o => Flip(t, o)).ToArray(), 0);
         Tensor PerOrientation(Tensor t) => cat(Enumerable.Range(0, 4).Select(o => Flip(t.select(1, o), o)).ToArray(), 0);
         Tensor? PerOrientationOpt(Tensor? t) => t is null ? null : PerOrientation(t);
@@ -67,6 +70,7 @@ public static class Plstm2DFused
             Plstm2DForm.Naive => Plstm2DNaive.Forward(scanInputs, c).Y,
             Plstm2DForm.Hierarchical => Plstm2DHierarchical.Output(scanInputs, levels, c),
             Plstm2DForm.Chunkwise => Plstm2DChunkwise.Output(scanInputs, side, c, recomputeInBackward),
+            Plstm2DForm.RowScan => Plstm2DRowScan.Output(scanInputs, c),
             _ => throw new ArgumentOutOfRangeException(nameof(form), form, "unknown form"),
         };                                                                                   // [4B, X, Y, DV, JO]
         var y = DirectTerm(inputs.Q, inputs.K, inputs.V, inputs.D0, c);                     // [B, X, Y, DV, JO]
@@ -110,6 +114,46 @@ public static class Plstm2DFused
                 grid = grid + Flip(reads.narrow(0, o * B, B), o);
         }
         return (grid * scale).unsqueeze(-1).MoveToOuterDisposeScope();                                    // [B, X, Y, DV, 1]
+    }
+
+    /// <summary>
+    /// Row-scan fused form: the four orientations' whole-grid gates from one row scan (orientations stacked on the batch),
+    /// each flipped back (target and source cells) and summed into ONE gate, then one masked attention for all
+    /// orientations (operators §3.6) plus the direct term. Only the scalar gates are flipped (stacked into one tensor
+    /// first, so the flips are four kernels, not four per gate); Q, K, V stay in place.
+    /// </summary>
+    private static Tensor RowScanOneAttention(Plstm2DFusedInputs inputs, double scale)
+    {
+        using var scope = NewDisposeScope();
+        long B = inputs.Q.shape[0], X = inputs.Q.shape[1], Y = inputs.Q.shape[2];
+        long DK = inputs.Q.shape[3], DV = inputs.V.shape[3], cells = X * Y;
+        var present = new[] { inputs.S0r, inputs.S0d, inputs.T0rl, inputs.T0du, inputs.T0dl, inputs.T0ru, inputs.M0l, inputs.M0u }
+            .Where(t => t is not null).Select(t => t!.reshape(B, 4, X, Y)).ToArray();
+        var stacked = stack(present, -1);                                                    // [B, 4, X, Y, gates]
+        var oriented = cat(Enumerable.Range(0, 4).Select(o => Flip(stacked.select(1, o), o)).ToArray(), 0)
+            .unbind(-1);                                                                     // gates × [4B, X, Y]
+        int i = 0;
+        Tensor Next() => oriented[i++];
+        var (sr, sd, trl, tdu) = (Next(), Next(), Next(), Next());
+        var tdl = inputs.T0dl is null ? null : Next();
+        var tru = inputs.T0ru is null ? null : Next();
+        var (ml, mu) = (Next(), Next());
+        var gates = RowScanGate.Compute(sr, sd, trl, tdu, tdl, tru, ml, mu).view(4, B, X, Y, X, Y);
+        Tensor? gate = null;                                                                 // [B, X, Y, X, Y]
+        for (int o = 0; o < 4; o++)
+        {
+            // Flipping x reverses the target's and the source's x (axes 1, 3 of [B, X, Y, X, Y]); y likewise (2, 4).
+            var axes = FlipAxes(o).SelectMany(a => a == 1 ? new long[] { 1, 3 } : new long[] { 2, 4 }).ToArray();
+            var back = axes.Length == 0 ? gates[o] : gates[o].flip(axes);
+            gate = gate is null ? back : gate + back;
+        }
+        var q = inputs.Q.reshape(B, cells, DK);
+        var k = inputs.K.reshape(B, cells, DK);
+        var v = inputs.V.reshape(B, cells, DV);
+        // The direct term d (q·k) v is added per cell instead of as a diagonal of the cells × cells mask.
+        var own = (q * k).sum(-1, keepdim: true) * inputs.D0.reshape(B, cells, 1);          // [B, cells, 1]
+        var y = (q.matmul(k.transpose(1, 2)) * gate!.reshape(B, cells, cells)).matmul(v) + own * v;
+        return (y * scale).view(B, X, Y, DV, 1).MoveToOuterDisposeScope();                  // [B, X, Y, DV, 1]
     }
 
     /// <summary>scale · Q D0 K V at every cell: the node's own contribution, <c>[B, X, Y, DV, JO]</c>.</summary>

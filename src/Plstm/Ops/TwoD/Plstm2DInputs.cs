@@ -96,4 +96,8 @@ public enum Plstm2DForm
     Chunkwise,
     /// <summary>Whichever exact form <see cref="Plstm2DAutoForm.Choose"/> picks for the grid, gates and device.</summary>
     Auto,
+    /// <summary>Whole-grid gating matrix from a scan over rows with P×P matrix steps, then one masked attention
+    /// (<see cref="Plstm2DRowScan"/>); scalar gates without entering states only (else <see cref="Chunkwise"/>), memory
+    /// cells² per batch entry.</summary>
+    RowScan,
 }
