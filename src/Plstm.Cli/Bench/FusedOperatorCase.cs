@@ -18,12 +18,14 @@ public sealed class FusedOperatorCase : IBenchCase
     private readonly Tensor[] _leaves;
     private readonly Plstm2DForm _form;
     private readonly int _levels;
+    private readonly bool _recompute;
 
     /// <summary>Creates the inputs on <paramref name="device"/> in <paramref name="dtype"/> (drawn in float32, then cast).</summary>
     public FusedOperatorCase(int batchHeads, (int X, int Y) grid, int dk, int dv, ScalarType dtype, Device device,
-        Plstm2DForm form, int levels, long seed)
+        Plstm2DForm form, int levels, long seed, bool recompute = false)
     {
         _form = form;
+        _recompute = recompute;
         _levels = levels;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -52,7 +54,7 @@ public sealed class FusedOperatorCase : IBenchCase
         using var scope = NewDisposeScope();
         var l = _leaves.Select(t => t.detach().requires_grad_(true)).ToArray();
         var inputs = new Plstm2DFusedInputs(l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7], l[8], l[9], l[10], l[11]);
-        Plstm2DFused.Forward(inputs, _levels, form: _form).sum().backward();
+        Plstm2DFused.Forward(inputs, _levels, form: _form, recomputeInBackward: _recompute).sum().backward();
     }
 
     /// <inheritdoc />

@@ -20,7 +20,8 @@ public static class OpBench
         var report = new BenchReport("plstm bench op", settings.CommandLine, MachineInfo.Collect(settings.Device),
         [
             ("B·H", plan.BatchHeads), ("sdpa heads", plan.Heads), ("DK", plan.Dk), ("DV", plan.Dv), ("J", 1),
-            ("levels", plan.Levels), ("warm-up", settings.Warmup), ("iterations", settings.Iterations),
+            ("levels", plan.Levels), ("recompute in backward", plan.Recompute ? "yes" : "no"),
+            ("warm-up", settings.Warmup), ("iterations", settings.Iterations),
             ("seed", settings.Seed), ("work", "forward + backward of Y.sum(), grads into every input"),
             ("gates", "P-mode as the vision layer: o=σ(ε), s=σ(ε−4), t=tanh(ε+5), m=σ(ε−4), D=σ(ε−4)"),
         ],
@@ -45,7 +46,7 @@ public static class OpBench
                     var row = new BenchRow { Name = target.Name, Dtype = dtypeName, Grid = grid, Batch = plan.BatchHeads };
                     session.Run(row, dtype, () => target.Form is { } form
                         ? new FusedOperatorCase(plan.BatchHeads, grid, plan.Dk, plan.Dv, dtype, settings.Device, form,
-                            plan.Levels, settings.Seed)
+                            plan.Levels, settings.Seed, plan.Recompute)
                         : new AttentionCase(plan.BatchHeads / plan.Heads, plan.Heads, (long)grid.X * grid.Y, plan.Dk,
                             plan.Dv, dtype, settings.Device, settings.Seed));
                 }

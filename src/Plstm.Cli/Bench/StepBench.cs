@@ -49,6 +49,7 @@ public static class StepBench
             ("presets", plan.Presets.Select(p => p.Name).ToArray()),
             ("pLSTM form", plan.Form?.ToString().ToLowerInvariant() ?? "layer default"),
             ("pLSTM levels", plan.Levels?.ToString(inv) ?? "preset default"),
+            ("pLSTM recompute in backward", plan.Recompute ? "yes" : "no"),
             ("warm-up", settings.Warmup), ("iterations", settings.Iterations), ("seed", settings.Seed),
             ("step", "forward, cross-entropy, backward, AdamW (wd 0.05); no clipping, no loss read-back"),
         ],
@@ -98,9 +99,11 @@ public static class StepBench
             VitConfig v => new VisionTransformer(v, preset.Name),
             _ => throw new InvalidOperationException($"Preset '{preset.Name}' has no configuration."),
         };
-        if (plan.Form is { } form)
-            foreach (var layer in model.modules().OfType<Plstm2DLayer>())
-                layer.Form = form;
+        foreach (var layer in model.modules().OfType<Plstm2DLayer>())
+        {
+            if (plan.Form is { } form) layer.Form = form;
+            if (plan.Recompute) layer.RecomputeInBackward = true;
+        }
         return model;
     }
 

@@ -35,6 +35,10 @@ public static class BenchOpCommand
             Description = "Hierarchy depth given to the operator, chunk side 2^levels capped by the grid (default 6, as the vision models).",
             DefaultValueFactory = _ => 6,
         };
+        var recompute = new Option<bool>("--recompute")
+        {
+            Description = "Recompute the path sums in backward (chunkwise and row-scan rows: less memory, one more program per backward).",
+        };
         OptionChecks.Add(batchHeads, v => v >= 1, "--bh must be ≥ 1.");
         OptionChecks.Add(heads, v => v is null or >= 1, "--heads must be ≥ 1.");
         OptionChecks.Add(dk, v => v >= 1, "--dk must be ≥ 1.");
@@ -46,7 +50,7 @@ public static class BenchOpCommand
             "Time forward + backward of the fused 2D pLSTM operator (each form) and of scaled_dot_product_attention on "
             + "the same tokens, per grid and dtype; median and spread, peak memory; OOM rows are reported and skipped.")
         {
-            forms, grids, batchHeads, heads, dk, dv, levels,
+            forms, grids, batchHeads, heads, dk, dv, levels, recompute,
         };
         common.AddTo(op);
         op.SetAction(parseResult =>
@@ -59,7 +63,7 @@ public static class BenchOpCommand
             var plan = new OpBenchPlan(
                 formsText is null ? OpTarget.Defaults : OpTarget.Parse("--forms", formsText),
                 BenchLists.Grids("--grids", parseResult.GetValue(grids)),
-                bh, h, k, parseResult.GetValue(dv) ?? k, parseResult.GetValue(levels));
+                bh, h, k, parseResult.GetValue(dv) ?? k, parseResult.GetValue(levels), parseResult.GetValue(recompute));
             return OpBench.Run(plan, settings, parseResult.InvocationConfiguration.Output);
         });
         return op;

@@ -35,13 +35,17 @@ public static class BenchStepCommand
         };
         var levels = new Option<int?>("--levels") { Description = "Hierarchy depth of every pLSTM layer (default: the preset's, 6)." };
         OptionChecks.Add(levels, v => v is null or (>= 0 and <= 16), "--levels must be in 0..16.");
+        var recompute = new Option<bool>("--recompute")
+        {
+            Description = "Recompute the path sums in backward in every pLSTM layer (chunkwise and row-scan forms: less memory, one more program per backward).",
+        };
         var common = new BenchCommonOptions();
 
         var step = new Command("step",
             "Time full training steps (forward, cross-entropy, backward, AdamW) of model presets at several image sizes "
             + "on random data: images/s and peak memory; OOM rows are reported and skipped.")
         {
-            presets, sizes, batchSizes, form, levels,
+            presets, sizes, batchSizes, form, levels, recompute,
         };
         common.AddTo(step);
         step.SetAction(parseResult =>
@@ -64,7 +68,7 @@ public static class BenchStepCommand
                     : throw new CliUsageException($"--form: '{formName}' is not one operator form.");
             }
             var plan = new StepBenchPlan(models, BenchLists.Integers("--sizes", parseResult.GetValue(sizes)).Distinct().ToArray(),
-                batches.All, batches.PerSize, layerForm, parseResult.GetValue(levels));
+                batches.All, batches.PerSize, layerForm, parseResult.GetValue(levels), parseResult.GetValue(recompute));
             return StepBench.Run(plan, settings, parseResult.InvocationConfiguration.Output);
         });
         return step;

@@ -65,6 +65,7 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
         config.Validate();
         Config = config;
         Form = config.Form;
+        RecomputeInBackward = config.RecomputeChunkGates;
         int d = config.InputDim, h = config.NumHeads, n = config.GateHeads;
         bool dep = config.InputDependentGates;
 
@@ -104,6 +105,10 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
     /// (<see cref="Plstm2DForm.Auto"/> unless configured). <see cref="Plstm2DForm.Naive"/> is the cell-by-cell oracle, for
     /// tests. Every form gives the same result up to rounding.</summary>
     public Plstm2DForm Form { get; set; }
+
+    /// <summary>Whether the chunkwise and row-scan forms recompute their path sums in backward instead of keeping them
+    /// (less memory, same result); starts as <see cref="Plstm2DLayerConfig.RecomputeChunkGates"/>.</summary>
+    public bool RecomputeInBackward { get; set; }
 
     /// <summary>Re-initialises every parameter as the vision configs do (see the sub-layers; orientation bias
     /// linspace over heads, orientation weight 0, out-projection SmallInit).</summary>
@@ -195,7 +200,7 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
             tDl is null ? null : GatesToBatch(tDl, H), tRu is null ? null : GatesToBatch(tRu, H),
             GatesToBatch(mL, H), GatesToBatch(mU, H), HeadsToBatch(d, H));
         var scanned = Plstm2DFused.Forward(inputs, cfg.Levels, 1.0 / Math.Sqrt(cfg.DK), Form,
-            cfg.ChunkSide, cfg.RecomputeChunkGates);                                                                  // [B·H, X, Y, DV, 1]
+            cfg.ChunkSide, RecomputeInBackward);                                                                  // [B·H, X, Y, DV, 1]
 
         var perHead = scanned.reshape(B, H, X, Y, cfg.DV).permute(0, 2, 3, 1, 4);           // [B, X, Y, H, DV]
         var normed = mhnorm.forward(perHead).reshape(B, X, Y, H * cfg.DV);                   // [B, X, Y, H·DV], head-major

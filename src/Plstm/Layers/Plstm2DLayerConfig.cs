@@ -41,8 +41,8 @@ public sealed record Plstm2DLayerConfig(int InputDim, int NumHeads, Plstm2DMode 
     /// <see cref="Plstm2DAutoForm.ChunkSide"/> of the device. The result does not depend on it.</summary>
     public int? ChunkSide { get; init; }
 
-    /// <summary>Chunkwise form only: keep just the gates for backward and recompute the in-chunk path sums there
-    /// (checkpointing: less activation memory, one more in-chunk program per backward; same result). Default false.</summary>
+    /// <summary>Chunkwise and row-scan forms: keep just the gates for backward and recompute the path sums there
+    /// (checkpointing: less activation memory, one more path-sum program per backward; same result). Default false.</summary>
     public bool RecomputeChunkGates { get; init; }
 
     /// <summary>True (default): S, T and M are affine in the input (bias plus grouped weight). False: the

@@ -54,13 +54,16 @@ public sealed class LayerFormTests
     }
 
     [Theory]
-    [InlineData("P", 5, 6, null)]
-    [InlineData("DL", 9, 6, 4)]
-    public void Recomputing_chunk_gates_in_backward_changes_nothing(string wiring, int gridX, int gridY, int? chunkSide)
+    [InlineData("P", 5, 6, null, Plstm2DForm.Chunkwise)]
+    [InlineData("DL", 9, 6, 4, Plstm2DForm.Chunkwise)]
+    [InlineData("P", 5, 6, null, Plstm2DForm.RowScan)]
+    [InlineData("DL", 4, 7, null, Plstm2DForm.RowScan)]
+    public void Recomputing_gates_in_backward_changes_nothing(string wiring, int gridX, int gridY, int? chunkSide,
+        Plstm2DForm form)
     {
         using var scope = NewDisposeScope();
         var mode = wiring == "P" ? Plstm2DMode.P : Plstm2DMode.D;
-        var config = LayerTestSupport.SmallConfig(mode) with { ChunkSide = chunkSide, Form = Plstm2DForm.Chunkwise };
+        var config = LayerTestSupport.SmallConfig(mode) with { ChunkSide = chunkSide, Form = form };
         using var storing = new Plstm2DLayer("layer", config);
         using var recomputing = new Plstm2DLayer("layer", config with { RecomputeChunkGates = true });
         storing.to(float64);

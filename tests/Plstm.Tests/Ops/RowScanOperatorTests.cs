@@ -90,6 +90,32 @@ public class RowScanOperatorTests
             new[] { "Y" }, FusedNames);
     }
 
+    /// <summary>Recomputing the gate in backward (checkpointing through <c>RecomputedGates</c>) must give the naive
+    /// output and gradients too, plain and fused, with and without turns.</summary>
+    [Theory]
+    [InlineData(5, 4, "P")]
+    [InlineData(3, 8, "D-R")]
+    public void RowScan_recomputed_in_backward_equals_naive(int x, int y, string kind)
+    {
+        using var scope = NewDisposeScope();
+        var inputs = ChunkwiseOperatorTests.ScalarInputs(seed: 5600 + x + y, x, y, kind, withInitial: false);
+        FormComparison.AssertSame(RunOutput(inputs, i => Plstm2DRowScan.Output(i, recomputeInBackward: true)),
+            RunOutput(inputs, i => Plstm2DNaive.Forward(i).Y), new[] { "Y" }, InputNames);
+    }
+
+    [Theory]
+    [InlineData(6, 5, "all")]
+    [InlineData(4, 7, "DL")]
+    public void Fused_rowscan_recomputed_in_backward_equals_naive(int x, int y, string wiring)
+    {
+        using var scope = NewDisposeScope();
+        var inputs = RandomInputs.Fused(seed: 5700 + x + y, B: 2, X: x, Y: y, DK: 3, DV: 2, JDims.Scalar,
+            withDl: wiring is "all" or "DR", withRu: wiring is "all" or "DL");
+        var recomputed = Differentiate.Run(ToArray(inputs),
+            a => new[] { Plstm2DFused.Forward(FromArray(a), form: Plstm2DForm.RowScan, recomputeInBackward: true) });
+        FormComparison.AssertSame(recomputed, RunFused(inputs, Plstm2DForm.Naive), new[] { "Y" }, FusedNames);
+    }
+
     [Fact]
     public void Fused_rowscan_float32_matches_float64_naive()
     {

@@ -22,10 +22,12 @@ namespace Plstm.Ops.TwoD;
 /// (12²: 10.3 against 15.5 ms chunkwise; 14²: 11.1–13.1 against 14.5–20.0; 16²: 20.3 against 23.1; 24²: 88 ms / 16 GB
 /// against 162 ms / 57 GB) and at 32² took 310 ms / 55 GB against 178 ms / 68 GB for the hierarchical form; in a
 /// pLSTM-ViT-T training step at 512 px (32², batch 32) only the row-scan form fits the H200 (the hierarchical form ran
-/// out of memory), so it is chosen up to 32 × 32 cells. On the 2-core CPU (B·H = 24, one thread) it was as fast as the
-/// chunkwise form at 14² (121 against 116 ms), faster at 8² (12 against 16), 16² (179 against 210), 24² (2.6 against
-/// 7.2 s) and 32² (12.1 against 15.8 s). Its memory grows as cells² per batch entry, so larger grids keep the forms that
-/// are linear in cells.
+/// out of memory), so on CUDA it is chosen up to 32 × 32 cells. On the 2-core CPU (one thread, DK = DV = 64,
+/// B·H = 24, after the in-place source blocks) it beat the chunkwise form everywhere: 8² 9.9 against 14.1 ms, 14² 85
+/// against 109, 16² 136 against 198, 24² 0.95 against 5.8 s, 32² 3.9 against 12.0 s; but with DK = DV = 16 (B·H = 8) the
+/// chunkwise form, whose border states are DK × DV, won at 24² (130 against 345 ms), so on the CPU the row-scan form is
+/// chosen up to 16 × 16 cells only. Its memory grows as cells² per batch entry, so larger grids keep the forms that are
+/// linear in cells.
 /// </remarks>
 public static class Plstm2DAutoForm
 {
@@ -50,20 +52,24 @@ public static class Plstm2DAutoForm
     /// and 24²; 1.9× slower with 1.6× the memory at 32², chunks of 16).</summary>
     public const long CudaMaxCellsForChunkwise = 24 * 24;
 
-    /// <summary>Grids with at most this many cells use the row-scan form for scalar gates (CPU and CUDA; measured up to
-    /// 32², memory cells² per batch entry).</summary>
-    public const long MaxCellsForRowScan = 32 * 32;
+    /// <summary>CPU: grids with at most this many cells use the row-scan form for scalar gates.</summary>
+    public const long CpuMaxCellsForRowScan = 16 * 16;
+
+    /// <summary>CUDA: grids with at most this many cells use the row-scan form for scalar gates (memory cells² per
+    /// batch entry).</summary>
+    public const long CudaMaxCellsForRowScan = 32 * 32;
 
     /// <summary>
-    /// The form for an X × Y scan: for scalar gates (all J = 1) <see cref="Plstm2DForm.RowScan"/> up to
-    /// <see cref="MaxCellsForRowScan"/> cells, then <see cref="Plstm2DForm.Chunkwise"/> up to the device's maximum cell
-    /// count; <see cref="Plstm2DForm.Hierarchical"/> otherwise (J &gt; 1 always).
+    /// The form for an X × Y scan: for scalar gates (all J = 1) <see cref="Plstm2DForm.RowScan"/> up to the device's
+    /// row-scan cell count, then <see cref="Plstm2DForm.Chunkwise"/> up to its chunkwise cell count;
+    /// <see cref="Plstm2DForm.Hierarchical"/> otherwise (J &gt; 1 always).
     /// </summary>
     public static Plstm2DForm Choose(bool scalarGates, long x, long y, DeviceType device)
     {
-        if (scalarGates && x * y <= MaxCellsForRowScan)
+        bool cuda = device == DeviceType.CUDA;
+        if (scalarGates && x * y <= (cuda ? CudaMaxCellsForRowScan : CpuMaxCellsForRowScan))
             return Plstm2DForm.RowScan;
-        long maxCells = device == DeviceType.CUDA ? CudaMaxCellsForChunkwise : CpuMaxCellsForChunkwise;
+        long maxCells = cuda ? CudaMaxCellsForChunkwise : CpuMaxCellsForChunkwise;
         return scalarGates && x * y <= maxCells ? Plstm2DForm.Chunkwise : Plstm2DForm.Hierarchical;
     }
 

@@ -105,7 +105,7 @@ public static class Plstm2DChunkwise
     /// <summary>
     /// Everything but the attention: the in-chunk path sums, chunk-major q/k/v and, when some entering state can be
     /// non-zero or final states are asked for, the border pass. Inputs must be validated and scalar.
-    /// <paramref name="recompute"/> runs the in-chunk program through <see cref="RecomputedChunkPathSums"/>.
+    /// <paramref name="recompute"/> runs the in-chunk program through <see cref="RecomputedGates"/>.
     /// </summary>
     internal static ChunkwiseParts Scan(Plstm2DInputs inputs, ChunkPartition part, bool finalStates, bool recompute)
     {
@@ -130,7 +130,7 @@ public static class Plstm2DChunkwise
         var (sr, sd, ml, mu) = (Gate(inputs.S0r), Gate(inputs.S0d), Gate(inputs.M0l), Gate(inputs.M0u));
         var (tdl, tru) = (OptionalGate(inputs.T0dl), OptionalGate(inputs.T0ru));
         var sums = recompute
-            ? RecomputedChunkPathSums.Compute(sr, sd, Chunked(trl), Chunked(tdu), tdl, tru, ml, mu, withPorts)
+            ? RecomputedGates.ChunkPathSums(sr, sd, Chunked(trl), Chunked(tdu), tdl, tru, ml, mu, withPorts)
             : ChunkPathSums.Compute(sr, sd, Chunked(trl), Chunked(tdu), tdl, tru, ml, mu, withPorts);
 
         var q = Chunked(Padded(inputs.Q.squeeze(-1))).reshape(N, cells, DK);                      // [N, cells, DK]

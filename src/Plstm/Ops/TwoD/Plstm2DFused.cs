@@ -27,8 +27,9 @@ public static class Plstm2DFused
     /// Runs the fused operator. <paramref name="scale"/> defaults to DK^(-1/2). <paramref name="form"/> picks the exact
     /// form (<see cref="Plstm2DForm.Auto"/>: <see cref="Plstm2DAutoForm.Choose"/>); <paramref name="levels"/> only matters
     /// for <see cref="Plstm2DForm.Hierarchical"/> and <paramref name="chunkSide"/> (default
-    /// <see cref="Plstm2DAutoForm.ChunkSide"/>) and <paramref name="recomputeInBackward"/> (see
-    /// <see cref="Plstm2DChunkwise.Forward"/>) only for <see cref="Plstm2DForm.Chunkwise"/>; none changes the result.
+    /// <see cref="Plstm2DAutoForm.ChunkSide"/>) only for <see cref="Plstm2DForm.Chunkwise"/>, and <paramref name="recomputeInBackward"/>
+    /// (see <see cref="Plstm2DChunkwise.Forward"/>) for <see cref="Plstm2DForm.Chunkwise"/> and
+    /// <see cref="Plstm2DForm.RowScan"/>; none changes the result.
     /// </summary>
     /// <exception cref="ArgumentException">Malformed inputs, levels outside 0..16, or a chunk side &lt; 1.</exception>
     public static Tensor Forward(Plstm2DFusedInputs inputs, int levels = 6, double? scale = null,
@@ -48,7 +49,7 @@ public static class Plstm2DFused
             throw new ArgumentOutOfRangeException(nameof(chunkSide), side, "the chunk side must be at least 1");
 
         if (resolved == Plstm2DForm.RowScan && scalarGates)
-            return RowScanOneAttention(inputs, c).MoveToOuterDisposeScope();
+            return RowScanOneAttention(inputs, c, recomputeInBackward).MoveToOuterDisposeScope();
 
         Tensor Shared(Tensor t) => cat(Enumerable.Range(0, 4).Select(o => Flip(t, o)).ToArray(), 0);
         Tensor PerOrientation(Tensor t) => cat(Enumerable.Range(0, 4).Select(o => Flip(t.select(1, o), o)).ToArray(), 0);
@@ -70,7 +71,7 @@ public static class Plstm2DFused
             Plstm2DForm.Naive => Plstm2DNaive.Forward(scanInputs, c).Y,
             Plstm2DForm.Hierarchical => Plstm2DHierarchical.Output(scanInputs, levels, c),
             Plstm2DForm.Chunkwise => Plstm2DChunkwise.Output(scanInputs, side, c, recomputeInBackward),
-            Plstm2DForm.RowScan => Plstm2DRowScan.Output(scanInputs, c),
+            Plstm2DForm.RowScan => Plstm2DRowScan.Output(scanInputs, c, recomputeInBackward),
             _ => throw new ArgumentOutOfRangeException(nameof(form), form, "unknown form"),
         };                                                                                   // [4B, X, Y, DV, JO]
         var y = DirectTerm(inputs.Q, inputs.K, inputs.V, inputs.D0, c);                     // [B, X, Y, DV, JO]
@@ -122,7 +123,7 @@ public static class Plstm2DFused
     /// orientations (operators §3.6) plus the direct term. Only the scalar gates are flipped (stacked into one tensor
     /// first, so the flips are four kernels, not four per gate); Q, K, V stay in place.
     /// </summary>
-    private static Tensor RowScanOneAttention(Plstm2DFusedInputs inputs, double scale)
+    private static Tensor RowScanOneAttention(Plstm2DFusedInputs inputs, double scale, bool recompute)
     {
         using var scope = NewDisposeScope();
         long B = inputs.Q.shape[0], X = inputs.Q.shape[1], Y = inputs.Q.shape[2];
@@ -138,7 +139,7 @@ public static class Plstm2DFused
         var tdl = inputs.T0dl is null ? null : Next();
         var tru = inputs.T0ru is null ? null : Next();
         var (ml, mu) = (Next(), Next());
-        var gates = RowScanGate.Compute(sr, sd, trl, tdu, tdl, tru, ml, mu).view(4, B, X, Y, X, Y);
+        var gates = Plstm2DRowScan.Gate(sr, sd, trl, tdu, tdl, tru, ml, mu, recompute).view(4, B, X, Y, X, Y);
         Tensor? gate = null;                                                                 // [B, X, Y, X, Y]
         for (int o = 0; o < 4; o++)
         {

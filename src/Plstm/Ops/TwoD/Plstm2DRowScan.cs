@@ -17,18 +17,21 @@ namespace Plstm.Ops.TwoD;
 /// </remarks>
 public static class Plstm2DRowScan
 {
-    /// <summary>Returns only the output <c>[B, X, Y, DV, JO]</c>. <paramref name="scale"/> defaults to DK^(-1/2).</summary>
+    /// <summary>Returns only the output <c>[B, X, Y, DV, JO]</c>. <paramref name="scale"/> defaults to DK^(-1/2).
+    /// <paramref name="recomputeInBackward"/> keeps only the gates for backward and re-runs the row scan there
+    /// (<see cref="RecomputedGates"/>: less memory, one more scan; same result and gradients).</summary>
     /// <exception cref="ArgumentException">Malformed inputs.</exception>
-    public static Tensor Output(Plstm2DInputs inputs, double? scale = null)
+    public static Tensor Output(Plstm2DInputs inputs, double? scale = null, bool recomputeInBackward = false)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         var dims = inputs.Validate();
         double c = scale ?? OperatorMath.DefaultScale(dims["DK"]);
         long X = dims["X"], Y = dims["Y"];
         if (!Supports(dims, inputs))
-            return Plstm2DChunkwise.Output(inputs, (int)Math.Min(int.MaxValue, Math.Max(X, Y)), c);
+            return Plstm2DChunkwise.Output(inputs, (int)Math.Min(int.MaxValue, Math.Max(X, Y)), c, recomputeInBackward);
         using var scope = NewDisposeScope();
-        var gate = Gate(inputs.S0r, inputs.S0d, inputs.T0rl, inputs.T0du, inputs.T0dl, inputs.T0ru, inputs.M0l, inputs.M0u);
+        var gate = Gate(inputs.S0r, inputs.S0d, inputs.T0rl, inputs.T0du, inputs.T0dl, inputs.T0ru, inputs.M0l, inputs.M0u,
+            recomputeInBackward);
         return Attend(inputs.Q, inputs.K, inputs.V, gate, inputs.D0, c).MoveToOuterDisposeScope();
     }
 
@@ -40,12 +43,15 @@ public static class Plstm2DRowScan
     }
 
     /// <summary>𝒢 without D0, <c>[B, cells, cells]</c> (x-major cells), from scalar gates shaped as the operator's
-    /// (<c>[B, X, Y, 1, …]</c>); absent turns are zero.</summary>
-    internal static Tensor Gate(Tensor sr, Tensor sd, Tensor trl, Tensor tdu, Tensor? tdl, Tensor? tru, Tensor ml, Tensor mu)
+    /// (<c>[B, X, Y, 1, …]</c> or <c>[B, X, Y]</c>); absent turns are zero. <paramref name="recompute"/>: through
+    /// <see cref="RecomputedGates"/>.</summary>
+    internal static Tensor Gate(Tensor sr, Tensor sd, Tensor trl, Tensor tdu, Tensor? tdl, Tensor? tru, Tensor ml, Tensor mu,
+        bool recompute)
     {
         static Tensor G(Tensor t) => Plstm2DChunkwise.ScalarGrid(t);
-        return RowScanGate.Compute(G(sr), G(sd), G(trl), G(tdu), tdl is null ? null : G(tdl), tru is null ? null : G(tru),
+        var (a, b, c, d, e, f, g, h) = (G(sr), G(sd), G(trl), G(tdu), tdl is null ? null : G(tdl), tru is null ? null : G(tru),
             G(ml), G(mu));
+        return recompute ? RecomputedGates.RowScanGate(a, b, c, d, e, f, g, h) : RowScanGate.Compute(a, b, c, d, e, f, g, h);
     }
 
     /// <summary>scale · (Q Kᵀ ⊙ (𝒢 + D0 on the diagonal)) V back on the grid: <c>[B, X, Y, DV, 1]</c>.</summary>

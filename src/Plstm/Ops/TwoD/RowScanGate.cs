@@ -22,7 +22,8 @@ internal static class RowScanGate
     /// 𝒢 without the D0 diagonal, <c>[N, cells (target), cells (source)]</c>, cells x-major (x · Y + y) as in
     /// <see cref="ChunkPathSums"/>. Every gate is <c>[N, X, Y]</c>; absent turns (<paramref name="tdl"/>,
     /// <paramref name="tru"/> null) are zero. The sequential axis is the shorter one (the grid is transposed when
-    /// Y &gt; X: x ↔ y swaps r ↔ d, l ↔ u, so T0rl ↔ T0du, T0ru ↔ T0dl, S0r ↔ S0d and M0l ↔ M0u).
+    /// X ≤ Y, so that the rows are the x-lines: x ↔ y swaps r ↔ d, l ↔ u, so T0rl ↔ T0du, T0ru ↔ T0dl, S0r ↔ S0d and
+    /// M0l ↔ M0u).
     /// </summary>
     public static Tensor Compute(Tensor sr, Tensor sd, Tensor trl, Tensor tdu, Tensor? tdl, Tensor? tru,
         Tensor ml, Tensor mu)
@@ -30,17 +31,18 @@ internal static class RowScanGate
         using var scope = NewDisposeScope();
         long N = sr.shape[0], X = sr.shape[1], Y = sr.shape[2];
         Tensor gate;                                                                           // [N, X, Y, X, Y]
-        if (Y <= X)
+        if (Y < X)
         {
-            // Rows are the y-lines (Y steps of X×X matrices); row-major results [N, Y, X, Y, X] → x-major.
+            // Rows are the y-lines (Y steps of X×X matrices); row-major results [N, Y, X, Y, X] → x-major (one copy,
+            // which the x-line scan below does not need: square grids take that one).
             static Tensor Rows(Tensor t) => t.transpose(1, 2);                                  // [N, Y, X]
             gate = ScanRows(Rows(sr), Rows(sd), Rows(trl), Rows(tdu), tdl is null ? null : Rows(tdl),
                 tru is null ? null : Rows(tru), Rows(ml), Rows(mu)).permute(0, 2, 1, 4, 3);
         }
         else
         {
-            // Transposed picture: the x-lines are its rows (X steps of Y×Y matrices), its "x" is our y; the row-major
-            // result [N, X, Y, X, Y] is already x-major.
+            // Transposed picture: the x-lines are its rows (X ≤ Y steps of Y×Y matrices), its "x" is our y; the
+            // row-major result [N, X, Y, X, Y] is already x-major.
             gate = ScanRows(sd, sr, tdu, trl, tru, tdl, mu, ml);
         }
         return gate.reshape(N, X * Y, X * Y).MoveToOuterDisposeScope();
@@ -81,18 +83,22 @@ internal static class RowScanGate
         if (tru is not null) C = C + Outer(ml, tru);
         var E = Outer(ml, sr);                                                                 // all [N, R, P, P]
 
-        // Row r's own sources sit in columns r·P … r·P + P − 1: [N, R, P, R·P] with the block on the row diagonal.
-        Tensor Placed(Tensor m) => diag_embed(m.permute(0, 2, 3, 1), 0, 1, 3).reshape(N, R, P, cells);
-        var sources = Placed(Bm);
-
-        // The scan: U_0 = 0, U_(r+1) = D_r = A_r U_r + B_r. Two kernels per row.
+        // The scan: U_0 = 0, U_(r+1) = D_r = A_r U_r + B_r δ_r, where δ_r places B_r in row r's own block of source
+        // columns (r·P … r·P + P − 1): added in place into that block of the fresh product, so no cells²-sized
+        // placed copy of B exists. Two or three kernels per row.
         var arriving = new Tensor[R];                                                          // U_r: [N, P, cells]
         arriving[0] = zeros(new[] { N, P, cells }, dtype: options.dtype, device: options.device);
-        if (R > 1) arriving[1] = sources.select(1, 0);                                        // U_0 = 0: no product
-        for (long r = 2; r < R; r++)
-            arriving[r] = A.select(1, r - 1).matmul(arriving[r - 1]) + sources.select(1, r - 1);
+        for (long r = 1; r < R; r++)
+        {
+            var next = r == 1 ? zeros_like(arriving[0]) : A.select(1, r - 1).bmm(arriving[r - 1]);
+            next.narrow(-1, (r - 1) * P, P).add_(Bm.select(1, r - 1));
+            arriving[r] = next;
+        }
         var U = stack(arriving, 1);                                                            // [N, R, P, cells]
-        var gate = C.matmul(U) + Placed(E);                                                    // [N, R, P, cells]
-        return gate.view(N, R, P, R, P).MoveToOuterDisposeScope();
+        // 𝒢_r = C_r U_r + E_r δ_r: one batched product for all rows, then E_r into each row's own block (the diagonal
+        // blocks of [N, R, P, R, P], a view), in place.
+        var gate = C.reshape(N * R, P, P).bmm(U.reshape(N * R, P, cells)).view(N, R, P, R, P);
+        gate.diagonal(0, 1, 3).add_(E.permute(0, 2, 3, 1));                                   // [N, P, P, R] blocks
+        return gate.MoveToOuterDisposeScope();
     }
 }
