@@ -29,6 +29,7 @@ public static class Program
         {
             ConfigureTorch();
             if (args.Contains("--graph")) return GraphBench.Run(args);
+            if (args.Contains("--ape-probe")) return ApeProbe.Run(args);
             int chunkSide = ReadInt(args, "--chunk", 0);                // 0: the automatic choice per grid
             var grids = ReadGrids(args);
             workloads = grids.Select(g => chunkSide > 0 ? new Workload(g) { ChunkSide = chunkSide } : new Workload(g)).ToArray();
