@@ -4,10 +4,7 @@
 # its own process (a CUDA OOM aborts the process in TorchSharp 0.107). Reports packed into $OUT/results.tgz.
 set -u
 OUT=${OUT:-/tmp/out}; R=/tmp/res; mkdir -p "$OUT" "$R"
-timeout 120 bash .gpu/run.sh bench op --device cuda --forms sdpa --grids 2 --bh 3 --dk 8 --warmup 0 --iters 1 | tail -1
-part() { local name=$1 cap=$2; shift 2; echo "=== $name ==="
-  timeout --kill-after=5 $((cap + 30)) bash .gpu/run.sh bench "$@" --device cuda --max-seconds "$cap" \
-    --out "$R/$name.md" --json "$R/$name.json" 2>&1 | grep -E "^\| [a-z]|rror" ; echo "$name exit ${PIPESTATUS[0]}"; }
+. bench/gpu/common.sh; probe
 part step-384 40 step --presets plstm_vit_t --sizes 384 --warmup 1 --iters 3
 part step-384-recompute 40 step --presets plstm_vit_t --sizes 384 --recompute --warmup 1 --iters 3
 part step-512 40 step --presets plstm_vit_t --sizes 512 --warmup 1 --iters 3

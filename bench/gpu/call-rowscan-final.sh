@@ -5,11 +5,7 @@
 # own process. All reports are packed into $OUT/results.tgz.
 set -u
 OUT=${OUT:-/tmp/out}; R=/tmp/res; mkdir -p "$OUT" "$R"
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
-timeout 120 bash .gpu/run.sh bench op --device cuda --forms sdpa --grids 2 --bh 3 --dk 8 --warmup 0 --iters 1 | tail -1
-part() { local name=$1 cap=$2; shift 2; echo "=== $name ==="
-  timeout --kill-after=5 $((cap + 30)) bash .gpu/run.sh bench "$@" --device cuda --max-seconds "$cap" \
-    --out "$R/$name.md" --json "$R/$name.json" 2>&1 | grep -E "^\| [a-z]|rror" ; echo "$name exit ${PIPESTATUS[0]}"; }
+. bench/gpu/common.sh; probe
 part op-small 50 op --grids 12,14,16,24 --forms rowscan,chunkwise,sdpa --warmup 2 --iters 5
 part op-small-recompute 40 op --grids 14,24 --forms rowscan,chunkwise --recompute --warmup 2 --iters 5
 part op-32 40 op --grids 32 --forms rowscan,sdpa --warmup 1 --iters 3

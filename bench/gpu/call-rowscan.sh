@@ -4,12 +4,8 @@
 # Rows that may run out of memory run in their own process (TorchSharp 0.107 aborts the process on a CUDA OOM).
 # Results: $OUT/*.md and *.json, one pair per part.
 set -u
-OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
-timeout 120 bash .gpu/run.sh bench op --device cuda --forms sdpa --grids 2 --bh 3 --dk 8 --warmup 0 --iters 1 | tail -1
-part() { local name=$1 cap=$2; shift 2; echo "=== $name ==="
-  timeout --kill-after=5 $((cap + 30)) bash .gpu/run.sh bench "$@" --device cuda --max-seconds "$cap" \
-    --out "$OUT/$name.md" --json "$OUT/$name.json" 2>&1 | grep -E "^\| [a-z]|rror" ; echo "$name exit ${PIPESTATUS[0]}"; }
+OUT=${OUT:-/tmp/out}; R=$OUT; mkdir -p "$OUT"
+. bench/gpu/common.sh; probe
 part op-small 60 op --grids 12,14,16,24 --forms rowscan,chunkwise,sdpa --warmup 2 --iters 5
 part op-32 40 op --grids 32 --forms rowscan,sdpa --warmup 1 --iters 3
 part step-rowscan 100 step --presets plstm_vit_t --sizes 192,224,384 --form rowscan --warmup 2 --iters 5

@@ -1,0 +1,11 @@
+# Shared by the device-call scripts in this folder (source it after setting OUT and R):
+#   probe   unpacks the bundle once and checks that CUDA answers (one tiny sdpa row);
+#   part NAME CAP ARGS…   runs `plstm bench ARGS --device cuda` in its own process with a time limit of CAP seconds,
+#           writes $R/NAME.md and $R/NAME.json and prints the table rows (a CUDA OOM aborts only that process).
+probe() {
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+  timeout 120 bash .gpu/run.sh bench op --device cuda --forms sdpa --grids 2 --bh 3 --dk 8 --warmup 0 --iters 1 | tail -1
+}
+part() { local name=$1 cap=$2; shift 2; echo "=== $name ==="
+  timeout --kill-after=5 $((cap + 30)) bash .gpu/run.sh bench "$@" --device cuda --max-seconds "$cap" \
+    --out "$R/$name.md" --json "$R/$name.json" 2>&1 | grep -E "^\| [a-z]|rror" ; echo "$name exit ${PIPESTATUS[0]}"; }
