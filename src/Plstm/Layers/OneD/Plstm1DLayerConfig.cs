@@ -19,6 +19,22 @@ public sealed record Plstm1DLayerConfig(int InputDim, int NumHeads = 1)
     private readonly int _dk;
     private readonly int _dv;
 
+    /// <summary>
+    /// The layer of a sequence model block (language model, state tracking): D and H, the J sizes, the operator's chunk
+    /// depth, a causal convolution of the given kernel size (none for 0) and the norm epsilon; everything else default.
+    /// </summary>
+    public static Plstm1DLayerConfig ForBlock(int dim, int heads, int jt, int jv, int jo, int levels,
+        int convolutionKernelSize, double normEps) => new(dim, heads)
+    {
+        JT = jt,
+        JV = jv,
+        JO = jo,
+        Levels = levels,
+        AdditionalConvolution = convolutionKernelSize > 0,
+        ConvolutionKernelSize = Math.Max(convolutionKernelSize, 1),
+        NormEps = normEps,
+    };
+
     /// <summary>Creates an unset configuration for object-initializer use; set <see cref="InputDim"/>.</summary>
     public Plstm1DLayerConfig() : this(0, 1)
     {

@@ -45,16 +45,8 @@ public sealed record PlstmLanguageModelConfig
     public double DropPathRate { get; init; }
 
     /// <summary>The layer configuration of every block.</summary>
-    public Plstm1DLayerConfig LayerConfig() => new(Dim, NumHeads)
-    {
-        JT = JT,
-        JV = JV,
-        JO = JO,
-        Levels = Levels,
-        AdditionalConvolution = ConvolutionKernelSize > 0,
-        ConvolutionKernelSize = Math.Max(ConvolutionKernelSize, 1),
-        NormEps = NormEps,
-    };
+    public Plstm1DLayerConfig LayerConfig() =>
+        Plstm1DLayerConfig.ForBlock(Dim, NumHeads, JT, JV, JO, Levels, ConvolutionKernelSize, NormEps);
 
     /// <summary>Checks every field.</summary>
     /// <exception cref="ArgumentException">An invalid field; <see cref="ArgumentException.ParamName"/> names it.</exception>

@@ -72,17 +72,11 @@ public sealed record StateTrackingModelConfig
     public double NormEps { get; init; } = 1e-5;
 
     /// <summary>The pLSTM layer configuration of every block.</summary>
-    public Plstm1DLayerConfig LayerConfig() => new(Dim, NumHeads)
-    {
-        JT = JT,
-        JV = JV,
-        JO = JO,
-        Levels = Levels,
-        AdditionalConvolution = ConvolutionKernelSize > 0,
-        ConvolutionKernelSize = Math.Max(ConvolutionKernelSize, 1),
-        ConvolutionInputs = TransitionFromConvolution ? "STMDQKstP" : "SMDQKstP",
-        NormEps = NormEps,
-    };
+    public Plstm1DLayerConfig LayerConfig() =>
+        Plstm1DLayerConfig.ForBlock(Dim, NumHeads, JT, JV, JO, Levels, ConvolutionKernelSize, NormEps) with
+        {
+            ConvolutionInputs = TransitionFromConvolution ? "STMDQKstP" : "SMDQKstP",
+        };
 
     /// <summary>Checks every field.</summary>
     /// <exception cref="ArgumentException">An invalid field; <see cref="ArgumentException.ParamName"/> names it.</exception>
