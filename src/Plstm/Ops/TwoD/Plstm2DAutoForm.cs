@@ -25,9 +25,10 @@ namespace Plstm.Ops.TwoD;
 /// out of memory), so on CUDA it is chosen up to 32 × 32 cells. On the 2-core CPU (one thread, DK = DV = 64,
 /// B·H = 24, after the in-place source blocks) it beat the chunkwise form everywhere: 8² 9.9 against 14.1 ms, 14² 85
 /// against 109, 16² 136 against 198, 24² 0.95 against 5.8 s, 32² 3.9 against 12.0 s; but with DK = DV = 16 (B·H = 8) the
-/// chunkwise form, whose border states are DK × DV, won at 24² (130 against 345 ms), so on the CPU the row-scan form is
-/// chosen up to 16 × 16 cells only. Its memory grows as cells² per batch entry, so larger grids keep the forms that are
-/// linear in cells.
+/// chunkwise form, whose border states are DK × DV, won at 24² (130 against 345 ms); with DK = DV = 32 (B·H = 8, two
+/// threads) the row-scan form won at 24² (190 against 309 ms) and tied at 32² (738 against 769). So on the CPU the
+/// row-scan form is chosen up to 16 × 16 cells, and up to 32 × 32 when DK · DV ≥ 32 · 32 (every vision preset: DK = DV =
+/// 32 or 64). Its memory grows as cells² per batch entry, so larger grids keep the forms that are linear in cells.
 /// </remarks>
 public static class Plstm2DAutoForm
 {
@@ -55,19 +56,29 @@ public static class Plstm2DAutoForm
     /// <summary>CPU: grids with at most this many cells use the row-scan form for scalar gates.</summary>
     public const long CpuMaxCellsForRowScan = 16 * 16;
 
+    /// <summary>CPU: with states of at least <see cref="CpuLargeStateSize"/> values (DK · DV) the row-scan form also runs
+    /// grids of up to this many cells (the chunkwise form's border states grow with DK · DV, the row-scan gate does not).</summary>
+    public const long CpuMaxCellsForRowScanLargeStates = 32 * 32;
+
+    /// <summary>CPU: DK · DV from which <see cref="CpuMaxCellsForRowScanLargeStates"/> applies.</summary>
+    public const long CpuLargeStateSize = 32 * 32;
+
     /// <summary>CUDA: grids with at most this many cells use the row-scan form for scalar gates (memory cells² per
     /// batch entry).</summary>
     public const long CudaMaxCellsForRowScan = 32 * 32;
 
     /// <summary>
     /// The form for an X × Y scan: for scalar gates (all J = 1) <see cref="Plstm2DForm.RowScan"/> up to the device's
-    /// row-scan cell count, then <see cref="Plstm2DForm.Chunkwise"/> up to its chunkwise cell count;
+    /// row-scan cell count (on the CPU larger for states of <paramref name="stateSize"/> = DK · DV ≥
+    /// <see cref="CpuLargeStateSize"/>), then <see cref="Plstm2DForm.Chunkwise"/> up to its chunkwise cell count;
     /// <see cref="Plstm2DForm.Hierarchical"/> otherwise (J &gt; 1 always).
     /// </summary>
-    public static Plstm2DForm Choose(bool scalarGates, long x, long y, DeviceType device)
+    public static Plstm2DForm Choose(bool scalarGates, long x, long y, DeviceType device, long stateSize = 0)
     {
         bool cuda = device == DeviceType.CUDA;
-        if (scalarGates && x * y <= (cuda ? CudaMaxCellsForRowScan : CpuMaxCellsForRowScan))
+        long rowScanCells = cuda ? CudaMaxCellsForRowScan
+            : stateSize >= CpuLargeStateSize ? CpuMaxCellsForRowScanLargeStates : CpuMaxCellsForRowScan;
+        if (scalarGates && x * y <= rowScanCells)
             return Plstm2DForm.RowScan;
         long maxCells = cuda ? CudaMaxCellsForChunkwise : CpuMaxCellsForChunkwise;
         return scalarGates && x * y <= maxCells ? Plstm2DForm.Chunkwise : Plstm2DForm.Hierarchical;
@@ -83,6 +94,7 @@ public static class Plstm2DAutoForm
     }
 
     /// <summary>Replaces <see cref="Plstm2DForm.Auto"/> by the chosen form; any other form is returned unchanged.</summary>
-    public static Plstm2DForm Resolve(Plstm2DForm form, bool scalarGates, long x, long y, DeviceType device) =>
-        form == Plstm2DForm.Auto ? Choose(scalarGates, x, y, device) : form;
+    public static Plstm2DForm Resolve(Plstm2DForm form, bool scalarGates, long x, long y, DeviceType device,
+        long stateSize = 0) =>
+        form == Plstm2DForm.Auto ? Choose(scalarGates, x, y, device, stateSize) : form;
 }

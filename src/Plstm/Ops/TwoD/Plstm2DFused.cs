@@ -43,7 +43,7 @@ public static class Plstm2DFused
         long B = dims["B"], X = dims["X"], Y = dims["Y"];
         bool scalarGates = dims["JT"] == 1 && dims["JK"] == 1 && dims["JV"] == 1 && dims["JQ"] == 1 && dims["JO"] == 1;
         var device = inputs.Q.device.type;
-        var resolved = Plstm2DAutoForm.Resolve(form, scalarGates, X, Y, device);
+        var resolved = Plstm2DAutoForm.Resolve(form, scalarGates, X, Y, device, dims["DK"] * dims["DV"]);
         int side = chunkSide ?? Plstm2DAutoForm.ChunkSide(X, Y, device);
         if (resolved == Plstm2DForm.Chunkwise && side < 1)
             throw new ArgumentOutOfRangeException(nameof(chunkSide), side, "the chunk side must be at least 1");
