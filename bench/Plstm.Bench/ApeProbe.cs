@@ -12,7 +12,7 @@ namespace Plstm.Bench;
 /// Diagnostic for the ape-small task (docs/experiments.md, "Why ape-small stays at chance"): trains one model on the
 /// ape-small training images (64 px, objects scaled by 3, seed 43, on demand) with a plain AdamW loop (lr 1e-3, no
 /// weight decay, batch 64) and prints the validation accuracy on 512 images (seed 100042) every 250 steps.
-/// <c>--ape-probe [--model cnn|vit_tiny|plstm_vit_tiny] [--stem] [--minutes M]</c>. <c>cnn</c> is a small
+/// <c>--ape-probe [--model cnn|vit_tiny|plstm_vit_tiny] [--stem] [--pooling corners|mean] [--minutes M]</c>. <c>cnn</c> is a small
 /// convolutional net (three conv–ReLU–max-pool stages, 32/64/64 channels, then 128 conv channels, flatten, MLP);
 /// <c>--stem</c> puts the same three conv stages in front of a vision preset (its input then is the 8 × 8 × 64 feature
 /// map with patch size 1) instead of the preset's linear patch embedding.
@@ -29,7 +29,8 @@ public static class ApeProbe
         var settings = ArrowPointingSettings.Paper(192, ExperimentRegistry.Get("ape-small").Seed).Scaled(ExperimentRegistry.ApeSmallScale);
         var train = new ArrowPointingDataset(settings, 100_000);
         var val = new ArrowPointingDataset(settings with { Seed = 100042 }, 512);
-        using var net = Build(model, stem);
+        var pooling = Value(args, "--pooling") is string p ? Enum.Parse<VisionPooling>(p, ignoreCase: true) : (VisionPooling?)null;
+        using var net = Build(model, stem, pooling);
         var optimizer = optim.AdamW(net.parameters(), 1e-3, weight_decay: 0.0);
         bool channelsLast = model != "cnn" && !stem;
         (Tensor X, Tensor Y) Batch(ArrowPointingDataset d, int start, int n)
@@ -39,7 +40,7 @@ public static class ApeProbe
             return (channelsLast ? x.permute(0, 2, 3, 1) : x, tensor(items.Select(s => s.Label).ToArray()));
         }
         var (vx, vy) = Batch(val, 0, val.Count);
-        Console.WriteLine($"ape probe: model {model}{(stem ? " with conv stem" : "")}, {net.parameters().Sum(p => p.numel())} parameters, "
+        Console.WriteLine($"ape probe: model {model}{(stem ? " with conv stem" : "")}{(pooling is { } pl ? $", pooling {pl}" : "")}, {net.parameters().Sum(p => p.numel())} parameters, "
             + $"torch threads {get_num_threads()}, up to {minutes} min");
         var clock = Stopwatch.StartNew();
         for (int step = 0; clock.Elapsed.TotalMinutes < minutes; step++)
@@ -60,7 +61,7 @@ public static class ApeProbe
         return 0;
     }
 
-    private static nn.Module<Tensor, Tensor> Build(string model, bool stem)
+    private static nn.Module<Tensor, Tensor> Build(string model, bool stem, VisionPooling? pooling)
     {
         nn.Module<Tensor, Tensor> Stages(int input) => nn.Sequential(
             nn.Conv2d(input, 32, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2),
@@ -73,7 +74,11 @@ public static class ApeProbe
         int size = stem ? 8 : 64, channels = stem ? 64 : 3;
         int? patch = stem ? 1 : null;
         VisionModel body = preset.Family == ModelFamily.Plstm
-            ? new PlstmVisionModel(preset.PlstmConfig! with { ImageSize = size, NumChannels = channels, NumClasses = 2, PatchSize = patch ?? preset.PatchSize }, model)
+            ? new PlstmVisionModel(preset.PlstmConfig! with
+            {
+                ImageSize = size, NumChannels = channels, NumClasses = 2, PatchSize = patch ?? preset.PatchSize,
+                Pooling = pooling ?? preset.PlstmConfig!.Pooling,
+            }, model)
             : new VisionTransformer(preset.VitConfig! with { ImageSize = size, NumChannels = channels, NumClasses = 2, PatchSize = patch ?? preset.PatchSize }, model);
         return stem ? nn.Sequential(("stem", Stages(3)), ("channels_last", new ChannelsLast()), ("body", body)) : body;
     }
