@@ -88,10 +88,12 @@ internal static class RowScanGate
         // placed copy of B exists. Two or three kernels per row.
         var arriving = new Tensor[R];                                                          // U_r: [N, P, cells]
         arriving[0] = zeros(new[] { N, P, cells }, dtype: options.dtype, device: options.device);
+        var rowA = A.unbind(1);                                                                // R × [N, P, P]: one op,
+        var rowB = Bm.unbind(1);                                                               // not one select per row
         for (long r = 1; r < R; r++)
         {
-            var next = r == 1 ? zeros_like(arriving[0]) : A.select(1, r - 1).bmm(arriving[r - 1]);
-            next.narrow(-1, (r - 1) * P, P).add_(Bm.select(1, r - 1));
+            var next = r == 1 ? zeros_like(arriving[0]) : rowA[r - 1].bmm(arriving[r - 1]);
+            next.narrow(-1, (r - 1) * P, P).add_(rowB[r - 1]);
             arriving[r] = next;
         }
         var U = stack(arriving, 1);                                                            // [N, R, P, cells]
