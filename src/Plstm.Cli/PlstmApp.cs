@@ -83,11 +83,15 @@ public static class PlstmApp
         catch (Exception ex)
         {
             WriteError(error, Describe(ex));
+            // For bug reports: the full exception (managed stack included) only when asked for.
+            if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("PLSTM_TRACE"))) error.WriteLine(ex.ToString());
             return ex is CliUsageException ? UsageError : Failure;
         }
         finally
         {
             CliContext.Interactive = previous;
+            if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("PLSTM_TRACE")))
+                error.WriteLine($"{Name}: garbage collections gen0 {GC.CollectionCount(0)}, gen1 {GC.CollectionCount(1)}, gen2 {GC.CollectionCount(2)}");
         }
     }
 
