@@ -104,8 +104,12 @@ public sealed record TrainerOptions
     /// <summary>Drop each epoch's incomplete last batch.</summary>
     public bool DropLast { get; init; } = true;
 
-    /// <summary>Build the next batch on a background task while the current one trains.</summary>
-    public bool Prefetch { get; init; } = true;
+    /// <summary>Build the next batch on a background task while the current one trains. Off by default: with
+    /// TorchSharp 0.107 a garbage collection started by that task while the main thread is inside libtorch can finalize
+    /// a temporary Scalar still in use there (random "Unknown scalar type" / "Expected false to be true" failures:
+    /// 5 of 18 short ape-small runs with prefetching, 0 of 16 without, 2026-11-30; Directory.Build.props). Turn it on
+    /// only where batches are slow to build and the risk is acceptable.</summary>
+    public bool Prefetch { get; init; }
 
     /// <summary>Feed the model channels-last <c>[B, H, W, C]</c> (the reference vision models' default input) instead
     /// of the loader's <c>[B, C, H, W]</c>.</summary>
