@@ -126,8 +126,7 @@ public static class Plstm2DFused
     private static Tensor RowScanOneAttention(Plstm2DFusedInputs inputs, double scale, bool recompute)
     {
         using var scope = NewDisposeScope();
-        long B = inputs.Q.shape[0], X = inputs.Q.shape[1], Y = inputs.Q.shape[2];
-        long DK = inputs.Q.shape[3], DV = inputs.V.shape[3], cells = X * Y;
+        long B = inputs.Q.shape[0], X = inputs.Q.shape[1], Y = inputs.Q.shape[2], cells = X * Y;
         var present = new[] { inputs.S0r, inputs.S0d, inputs.T0rl, inputs.T0du, inputs.T0dl, inputs.T0ru, inputs.M0l, inputs.M0u }
             .Where(t => t is not null).Select(t => t!.reshape(B, 4, X, Y)).ToArray();
         var stacked = stack(present, -1);                                                    // [B, 4, X, Y, gates]
@@ -148,13 +147,8 @@ public static class Plstm2DFused
             var back = axes.Length == 0 ? gates[o] : gates[o].flip(axes);
             gate = gate is null ? back : gate + back;
         }
-        var q = inputs.Q.reshape(B, cells, DK);
-        var k = inputs.K.reshape(B, cells, DK);
-        var v = inputs.V.reshape(B, cells, DV);
-        // The direct term d (q·k) v is added per cell instead of as a diagonal of the cells × cells mask.
-        var own = (q * k).sum(-1, keepdim: true) * inputs.D0.reshape(B, cells, 1);          // [B, cells, 1]
-        var y = (q.matmul(k.transpose(1, 2)) * gate!.reshape(B, cells, cells)).matmul(v) + own * v;
-        return (y * scale).view(B, X, Y, DV, 1).MoveToOuterDisposeScope();                  // [B, X, Y, DV, 1]
+        return Plstm2DRowScan.Attend(inputs.Q, inputs.K, inputs.V, gate!.reshape(B, cells, cells), inputs.D0, scale)
+            .MoveToOuterDisposeScope();                                                      // [B, X, Y, DV, 1]
     }
 
     /// <summary>scale · Q D0 K V at every cell: the node's own contribution, <c>[B, X, Y, DV, JO]</c>.</summary>

@@ -6,9 +6,10 @@ namespace Plstm.Ops.TwoD;
 
 /// <summary>
 /// Row-scan 2D form for scalar gates (README §"Row-scan form"): the whole grid's gating matrix 𝒢 from a scan over the
-/// rows of the shorter axis (<see cref="RowScanGate"/>: two batched matrix products per row), then one masked linear
-/// attention (Q Kᵀ ⊙ (𝒢 + D0)) V. A few dozen kernels for a 14 × 14 grid instead of the anti-diagonal wavefront's
-/// hundreds; memory grows as cells², so it is meant for grids of up to a few hundred cells.
+/// rows of the shorter axis (<see cref="RowScanGate"/>: a batched matrix product and an in-place addition per row), then
+/// one masked linear attention (Q Kᵀ ⊙ 𝒢) V plus the direct term D0 (q·k) v. A few dozen kernels for a 14 × 14 grid
+/// instead of the anti-diagonal wavefront's hundreds; memory grows as cells², so it is meant for grids of up to about a
+/// thousand cells.
 /// Must equal <see cref="Plstm2DNaive"/>: outputs and every gradient (autograd through this forward), tested.
 /// </summary>
 /// <remarks>
@@ -54,13 +55,18 @@ public static class Plstm2DRowScan
         return recompute ? RecomputedGates.RowScanGate(a, b, c, d, e, f, g, h) : RowScanGate.Compute(a, b, c, d, e, f, g, h);
     }
 
-    /// <summary>scale · (Q Kᵀ ⊙ (𝒢 + D0 on the diagonal)) V back on the grid: <c>[B, X, Y, DV, 1]</c>.</summary>
+    /// <summary>scale · ((Q Kᵀ ⊙ 𝒢) V + D0 (q·k) v) back on the grid: <c>[B, X, Y, DV, 1]</c>. The direct term is added
+    /// per cell rather than as a diagonal of the cells × cells mask (one cells²-sized tensor less, forward and
+    /// backward). Used by this form and by the fused four-orientation row scan.</summary>
     internal static Tensor Attend(Tensor Q, Tensor K, Tensor V, Tensor gate, Tensor D0, double scale)
     {
         using var scope = NewDisposeScope();
         long B = Q.shape[0], X = Q.shape[1], Y = Q.shape[2], DK = Q.shape[3], DV = V.shape[3], cells = X * Y;
-        var y = ChunkwiseParts.Attention(Q.reshape(B, cells, DK), K.reshape(B, cells, DK), V.reshape(B, cells, DV),
-            gate, Plstm2DChunkwise.ScalarGrid(D0).reshape(B, cells));                          // [B, cells, DV]
+        var q = Q.reshape(B, cells, DK);
+        var k = K.reshape(B, cells, DK);
+        var v = V.reshape(B, cells, DV);
+        var own = (q * k).sum(-1, keepdim: true) * D0.reshape(B, cells, 1);                    // [B, cells, 1]
+        var y = (q.matmul(k.transpose(1, 2)) * gate).matmul(v) + own * v;                      // [B, cells, DV]
         return (y * scale).view(B, X, Y, DV, 1).MoveToOuterDisposeScope();
     }
 }

@@ -8,7 +8,7 @@ namespace Plstm.Ops.TwoD;
 /// (S0r, S0d, T0rl, T0du, T0dl, T0ru, M0l, M0u; absent turns null) as a custom autograd function that keeps only those
 /// small inputs for the backward pass and re-runs the program there with autograd, instead of keeping the program's
 /// intermediate blocks alive from forward to backward (the anti-diagonal blocks of <see cref="ChunkPathSums"/>, ≈ 1.5·P⁴
-/// values per chunk; the per-row weights and placed source blocks of <see cref="RowScanGate"/>, ≈ 3 · cells² per batch
+/// values per chunk; the per-row weights of <see cref="RowScanGate"/> and their stacked copy, ≈ 2 · cells² per batch
 /// entry). Costs one extra run of the program in backward; same values and gradients (tested).
 /// </summary>
 internal sealed class RecomputedGates : autograd.MultiTensorFunction<RecomputedGates>
