@@ -10,8 +10,7 @@ namespace Plstm.Tests.Ops;
 /// </summary>
 public class ChunkwiseOperatorTests
 {
-    private static readonly string[] InputNames =
-        { "Q", "K", "V", "S0r", "S0d", "T0rl", "T0du", "T0dl", "T0ru", "M0l", "M0u", "D0", "InitialLeft", "InitialTop" };
+    private static readonly string[] InputNames = TwoDOperatorTests.InputNames;
     private static readonly string[] OutputNames = { "Y", "FinalRight", "FinalBottom" };
 
     private static Differentiate.Result Run(Plstm2DInputs inputs, Func<Plstm2DInputs, Plstm2DOutput> form) =>

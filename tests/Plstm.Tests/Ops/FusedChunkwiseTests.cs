@@ -10,16 +10,9 @@ namespace Plstm.Tests.Ops;
 /// </summary>
 public class FusedChunkwiseTests
 {
-    private static readonly string[] InputNames = { "Q", "K", "V", "S0r", "S0d", "T0rl", "T0du", "T0dl", "T0ru", "M0l", "M0u", "D0" };
-
-    private static Tensor?[] ToArray(Plstm2DFusedInputs i) =>
-        new[] { i.Q, i.K, i.V, i.S0r, i.S0d, i.T0rl, i.T0du, i.T0dl, i.T0ru, i.M0l, i.M0u, i.D0 };
-
-    private static Plstm2DFusedInputs FromArray(Tensor?[] a) =>
-        new(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7], a[8], a[9]!, a[10]!, a[11]!);
-
     private static Differentiate.Result Run(Plstm2DFusedInputs inputs, Plstm2DForm form, int? chunkSide = null) =>
-        Differentiate.Run(ToArray(inputs), a => new[] { Plstm2DFused.Forward(FromArray(a), 2, form: form, chunkSide: chunkSide) });
+        Differentiate.Run(FusedOperatorTests.ToArray(inputs),
+            a => new[] { Plstm2DFused.Forward(FusedOperatorTests.FromArray(a), 2, form: form, chunkSide: chunkSide) });
 
     [Theory]
     [InlineData(1, 1, 16, "all")]
@@ -37,7 +30,7 @@ public class FusedChunkwiseTests
         var inputs = RandomInputs.Fused(seed: 60 + 7 * x + y, B: 2, X: x, Y: y, DK: 3, DV: 2, JDims.Scalar,
             withDl: wiring is "all" or "DR", withRu: wiring is "all" or "DL");
         FormComparison.AssertSame(Run(inputs, Plstm2DForm.Chunkwise, chunkSide), Run(inputs, Plstm2DForm.Naive),
-            new[] { "Y" }, InputNames);
+            new[] { "Y" }, FusedOperatorTests.InputNames);
     }
 
     [Theory]
@@ -49,7 +42,7 @@ public class FusedChunkwiseTests
         using var scope = NewDisposeScope();
         var inputs = RandomInputs.Fused(seed: 70 + x + y, B: 2, X: x, Y: y, DK: 4, DV: 3, JDims.Scalar, withDl: x % 2 == 0);
         FormComparison.AssertSame(Run(inputs, Plstm2DForm.Chunkwise, chunkSide), Run(inputs, Plstm2DForm.Hierarchical),
-            new[] { "Y" }, InputNames);
+            new[] { "Y" }, FusedOperatorTests.InputNames);
     }
 
     [Fact]
@@ -57,9 +50,9 @@ public class FusedChunkwiseTests
     {
         using var scope = NewDisposeScope();
         var inputs64 = RandomInputs.Fused(seed: 80, B: 2, X: 8, Y: 8, DK: 4, DV: 3, JDims.Scalar);
-        var inputs32 = FromArray(ToArray(inputs64).Select(t => t?.to(float32)).ToArray());
+        var inputs32 = FusedOperatorTests.FromArray(FusedOperatorTests.ToArray(inputs64).Select(t => t?.to(float32)).ToArray());
         FormComparison.AssertSame(Run(inputs32, Plstm2DForm.Chunkwise, 8), Run(inputs64, Plstm2DForm.Naive),
-            new[] { "Y" }, InputNames, float32: true);
+            new[] { "Y" }, FusedOperatorTests.InputNames, float32: true);
     }
 
     [Fact]
@@ -68,7 +61,7 @@ public class FusedChunkwiseTests
         using var scope = NewDisposeScope();
         var inputs = RandomInputs.Fused(seed: 90, B: 1, X: 4, Y: 5, DK: 2, DV: 3, JDims.Mixed);
         FormComparison.AssertSame(Run(inputs, Plstm2DForm.Chunkwise, 4), Run(inputs, Plstm2DForm.Naive),
-            new[] { "Y" }, InputNames);
+            new[] { "Y" }, FusedOperatorTests.InputNames);
     }
 
     [Fact]

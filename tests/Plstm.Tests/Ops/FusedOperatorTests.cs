@@ -5,12 +5,12 @@ namespace Plstm.Tests.Ops;
 
 public class FusedOperatorTests
 {
-    private static readonly string[] InputNames = { "Q", "K", "V", "S0r", "S0d", "T0rl", "T0du", "T0dl", "T0ru", "M0l", "M0u", "D0" };
+    internal static readonly string[] InputNames = { "Q", "K", "V", "S0r", "S0d", "T0rl", "T0du", "T0dl", "T0ru", "M0l", "M0u", "D0" };
 
-    private static Tensor?[] ToArray(Plstm2DFusedInputs i) =>
+    internal static Tensor?[] ToArray(Plstm2DFusedInputs i) =>
         new[] { i.Q, i.K, i.V, i.S0r, i.S0d, i.T0rl, i.T0du, i.T0dl, i.T0ru, i.M0l, i.M0u, i.D0 };
 
-    private static Plstm2DFusedInputs FromArray(Tensor?[] a) =>
+    internal static Plstm2DFusedInputs FromArray(Tensor?[] a) =>
         new(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7], a[8], a[9]!, a[10]!, a[11]!);
 
     private static Differentiate.Result Run(Plstm2DFusedInputs inputs, Plstm2DForm form, int levels) =>

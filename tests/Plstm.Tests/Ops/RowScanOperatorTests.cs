@@ -11,21 +11,15 @@ namespace Plstm.Tests.Ops;
 /// </summary>
 public class RowScanOperatorTests
 {
-    private static readonly string[] InputNames =
-        { "Q", "K", "V", "S0r", "S0d", "T0rl", "T0du", "T0dl", "T0ru", "M0l", "M0u", "D0", "InitialLeft", "InitialTop" };
-    private static readonly string[] FusedNames = { "Q", "K", "V", "S0r", "S0d", "T0rl", "T0du", "T0dl", "T0ru", "M0l", "M0u", "D0" };
+    private static readonly string[] InputNames = TwoDOperatorTests.InputNames;
+    private static readonly string[] FusedNames = FusedOperatorTests.InputNames;
 
     private static Differentiate.Result RunOutput(Plstm2DInputs inputs, Func<Plstm2DInputs, Tensor> form) =>
         Differentiate.Run(TwoDOperatorTests.ToArray(inputs), a => new[] { form(TwoDOperatorTests.FromArray(a)) });
 
-    private static Tensor?[] ToArray(Plstm2DFusedInputs i) =>
-        new[] { i.Q, i.K, i.V, i.S0r, i.S0d, i.T0rl, i.T0du, i.T0dl, i.T0ru, i.M0l, i.M0u, i.D0 };
-
-    private static Plstm2DFusedInputs FromArray(Tensor?[] a) =>
-        new(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7], a[8], a[9]!, a[10]!, a[11]!);
-
     private static Differentiate.Result RunFused(Plstm2DFusedInputs inputs, Plstm2DForm form) =>
-        Differentiate.Run(ToArray(inputs), a => new[] { Plstm2DFused.Forward(FromArray(a), 2, form: form) });
+        Differentiate.Run(FusedOperatorTests.ToArray(inputs),
+            a => new[] { Plstm2DFused.Forward(FusedOperatorTests.FromArray(a), 2, form: form) });
 
     [Theory]
     [InlineData(1, 1, "random-all")]
@@ -111,8 +105,8 @@ public class RowScanOperatorTests
         using var scope = NewDisposeScope();
         var inputs = RandomInputs.Fused(seed: 5700 + x + y, B: 2, X: x, Y: y, DK: 3, DV: 2, JDims.Scalar,
             withDl: wiring is "all" or "DR", withRu: wiring is "all" or "DL");
-        var recomputed = Differentiate.Run(ToArray(inputs),
-            a => new[] { Plstm2DFused.Forward(FromArray(a), form: Plstm2DForm.RowScan, recomputeInBackward: true) });
+        var recomputed = Differentiate.Run(FusedOperatorTests.ToArray(inputs),
+            a => new[] { Plstm2DFused.Forward(FusedOperatorTests.FromArray(a), form: Plstm2DForm.RowScan, recomputeInBackward: true) });
         FormComparison.AssertSame(recomputed, RunFused(inputs, Plstm2DForm.Naive), new[] { "Y" }, FusedNames);
     }
 
@@ -121,7 +115,7 @@ public class RowScanOperatorTests
     {
         using var scope = NewDisposeScope();
         var inputs64 = RandomInputs.Fused(seed: 5400, B: 2, X: 9, Y: 6, DK: 4, DV: 3, JDims.Scalar);
-        var inputs32 = FromArray(ToArray(inputs64).Select(t => t?.to(float32)).ToArray());
+        var inputs32 = FusedOperatorTests.FromArray(FusedOperatorTests.ToArray(inputs64).Select(t => t?.to(float32)).ToArray());
         FormComparison.AssertSame(RunFused(inputs32, Plstm2DForm.RowScan), RunFused(inputs64, Plstm2DForm.Naive),
             new[] { "Y" }, FusedNames, float32: true);
     }

@@ -6,7 +6,7 @@ namespace Plstm.Tests.Ops;
 
 public class TwoDOperatorTests
 {
-    private static readonly string[] InputNames =
+    internal static readonly string[] InputNames =
         { "Q", "K", "V", "S0r", "S0d", "T0rl", "T0du", "T0dl", "T0ru", "M0l", "M0u", "D0", "InitialLeft", "InitialTop" };
     private static readonly string[] OutputNames = { "Y", "FinalRight", "FinalBottom" };
 
