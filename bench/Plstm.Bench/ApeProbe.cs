@@ -32,7 +32,7 @@ public static class ApeProbe
         var pooling = Value(args, "--pooling") is string p ? Enum.Parse<VisionPooling>(p, ignoreCase: true) : (VisionPooling?)null;
         using var net = Build(model, stem, pooling);
         var optimizer = optim.AdamW(net.parameters(), 1e-3, weight_decay: 0.0);
-        bool channelsLast = model != "cnn" && !stem;
+        bool channelsLast = !model.StartsWith("cnn", StringComparison.Ordinal) && !stem;
         (Tensor X, Tensor Y) Batch(ArrowPointingDataset d, int start, int n)
         {
             var items = Enumerable.Range(start, n).Select(i => d.Get(i % d.Count)).ToArray();
@@ -70,6 +70,9 @@ public static class ApeProbe
         if (model == "cnn")
             return nn.Sequential(Stages(3), nn.Conv2d(64, 128, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2),
                 nn.Flatten(), nn.Linear(128 * 16, 128), nn.ReLU(), nn.Linear(128, 2));
+        if (model == "cnn-gap")                                                                  // position-free read-out
+            return nn.Sequential(Stages(3), nn.Conv2d(64, 128, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2),
+                nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 2));
         var preset = ModelRegistry.Get(model);
         int size = stem ? 8 : 64, channels = stem ? 64 : 3;
         int? patch = stem ? 1 : null;

@@ -107,8 +107,19 @@ public sealed class PlainTrainingView(TextWriter output, ExperimentPreset preset
 
 /// <summary>Spectre.Console progress: one bar per model with loss, accuracy, learning rate, throughput, elapsed time
 /// and ETA; evaluation results are printed when the bars are done.</summary>
+/// <remarks>
+/// The bars are redrawn on the training thread, from the progress callback (at most every
+/// <see cref="RefreshInterval"/>, and at every change of stage), never by Spectre's own refresh thread. Why: a
+/// background thread that allocates while training runs can start a garbage collection during a libtorch call, and
+/// TorchSharp 0.107 passes temporary <c>Scalar</c>s (e.g. the alpha of <c>a + b</c>) to native code without keeping
+/// them alive, so such a collection may finalize a Scalar that libtorch is still reading ("Unknown scalar type",
+/// "Expected false to be true"). With only the training thread allocating, collections happen between native calls.
+/// </remarks>
 public sealed class SpectreTrainingView(TextWriter output) : TrainingView
 {
+    /// <summary>Shortest time between two redraws triggered by training steps.</summary>
+    public static readonly TimeSpan RefreshInterval = TimeSpan.FromMilliseconds(200);
+
     /// <inheritdoc />
     public override T Run<T>(Func<IProgress<ExperimentProgress>, T> body)
     {
@@ -123,6 +134,7 @@ public sealed class SpectreTrainingView(TextWriter output) : TrainingView
         T result = default!;
         console.Progress()
             .AutoClear(false)
+            .AutoRefresh(false)
             .HideCompleted(false)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(),
                 new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
@@ -130,7 +142,20 @@ public sealed class SpectreTrainingView(TextWriter output) : TrainingView
             {
                 var tasks = new Dictionary<string, (ProgressTask Task, Smoothed Stats)>(StringComparer.Ordinal);
                 var inv = CultureInfo.InvariantCulture;
+                var sinceRefresh = System.Diagnostics.Stopwatch.StartNew();
                 var progress = new SyncProgress<ExperimentProgress>(p =>
+                {
+                    Update(p);
+                    if (p.Stage != ExperimentStage.Training || sinceRefresh.Elapsed >= RefreshInterval)
+                    {
+                        context.Refresh();
+                        sinceRefresh.Restart();
+                    }
+                });
+                result = body(progress);
+                context.Refresh();
+
+                void Update(ExperimentProgress p)
                 {
                     switch (p.Stage)
                     {
@@ -176,8 +201,7 @@ public sealed class SpectreTrainingView(TextWriter output) : TrainingView
                             entry.Task.StopTask();
                             break;
                     }
-                });
-                result = body(progress);
+                }
             });
         foreach (string note in notes) output.WriteLine(note);
         output.Flush();

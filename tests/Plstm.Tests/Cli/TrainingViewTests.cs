@@ -45,4 +45,62 @@ public sealed class TrainingViewTests
             "[plstm] test-ext @128: loss 0.5000 acc 0.750 (1024 images)",
         ], lines);
     }
+
+    /// <summary>
+    /// The live bars must be drawn by the training thread only: another thread that allocates during training can
+    /// trigger a collection while libtorch reads one of TorchSharp's temporary Scalars (see SpectreTrainingView).
+    /// Spectre's default auto-refresh thread would write here within the pauses of 3 × 150 ms.
+    /// </summary>
+    [Fact]
+    public void Live_bars_are_drawn_only_by_the_thread_that_reports_progress()
+    {
+        using var writer = new ThreadRecordingWriter();
+        var view = new SpectreTrainingView(writer);
+        int bodyThread = -1;
+        view.Run(progress =>
+        {
+            bodyThread = Environment.CurrentManagedThreadId;
+            progress.Report(new ExperimentProgress(ExperimentStage.ModelStarting, "plstm", 0, 1, 3));
+            for (int step = 1; step <= 3; step++)
+            {
+                Thread.Sleep(150);
+                progress.Report(new ExperimentProgress(ExperimentStage.Training, "plstm", 0, 1, 3,
+                    new TrainingProgress(step, 3, 0, "train", 0.5, 0.5, 1e-3, 1, 20, TimeSpan.Zero)));
+            }
+            progress.Report(new ExperimentProgress(ExperimentStage.ModelFinished, "plstm", 0, 1, 3));
+            return 0;
+        });
+        Assert.NotEmpty(writer.Threads);
+        Assert.Equal([bodyThread], writer.Threads.Distinct().ToArray());
+        Assert.Contains("plstm: loss 0.5000", writer.ToString());
+    }
+
+    private sealed class ThreadRecordingWriter : StringWriter
+    {
+        private readonly object _gate = new();
+        public List<int> Threads { get; } = [];
+
+        public override void Write(char value)
+        {
+            Record();
+            base.Write(value);
+        }
+
+        public override void Write(string? value)
+        {
+            Record();
+            base.Write(value);
+        }
+
+        public override void Write(char[] buffer, int index, int count)
+        {
+            Record();
+            base.Write(buffer, index, count);
+        }
+
+        private void Record()
+        {
+            lock (_gate) Threads.Add(Environment.CurrentManagedThreadId);
+        }
+    }
 }
