@@ -20,9 +20,7 @@ internal static class OptimizerUpdate
         // exactly as after a resume, where no gradient exists yet.
         model.zero_grad(true);
         loss.backward();
-        double gradNorm = GradientClipping.ClipByGlobalNorm(optimizer.Parameters.Select(p => p.Parameter), clip);
         optimizer.SetLearningRate(learningRate);
-        optimizer.Step();
-        return gradNorm;
+        return optimizer.Step(clip);
     }
 }

@@ -371,7 +371,6 @@ public static class GraphCrossValidation
             long parameterCount = model.parameters().Sum(p => p.numel());
             var groups = ParameterGroups.Split(model, o.DecayAllParameters ? (_, _) => true : null);
             using var optimizer = new AdamWOptimizer(groups, o.WeightDecay);
-            var parameters = groups.All.Select(p => p.Parameter).ToArray();
             using var metrics = new MetricsWriter(folder, keepUpToStep: 0, tensorBoard: false);
             string config = JsonSerializer.Serialize(new { fold = fold.Fold, options = o }, Json);
 
@@ -394,7 +393,7 @@ public static class GraphCrossValidation
                     var chosen = order.Skip(s * o.BatchSize).Take(o.BatchSize).Select(i => train[i]).ToArray();
                     using var batch = GraphBatch.Create(chosen, device);
                     using var scope = NewDisposeScope();
-                    optimizer.Inner.zero_grad();
+                    optimizer.ZeroGradients();
                     var logits = model.forward(batch);
                     var loss = o.AccumulationLossScale
                         ? nn.functional.cross_entropy(logits, batch.Labels, reduction: nn.Reduction.Sum) / o.BatchSize
@@ -406,8 +405,7 @@ public static class GraphCrossValidation
                         throw new InvalidOperationException(
                             $"Fold {fold.Fold}, epoch {epoch}, step {s}: the loss is {lossValue}.");
                     loss.backward();
-                    gradNormSum += GradientClipping.ClipByGlobalNorm(parameters, o.GradientClip);
-                    optimizer.Step();
+                    gradNormSum += optimizer.Step(o.GradientClip);
                     step++;
                     lossSum += meanLoss * chosen.Length;
                     correct += logits.argmax(1).eq(batch.Labels).sum().item<long>();

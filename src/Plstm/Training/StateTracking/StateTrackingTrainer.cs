@@ -120,12 +120,7 @@ public static class StateTrackingTrainer
         var flatLogits = logits.reshape(-1, numClasses);
         var flatTargets = targets.reshape(-1);
         var loss = nn.functional.cross_entropy(flatLogits, flatTargets);
-        // Gradients set to none (not zeroed), as the image trainer does.
-        model.zero_grad(true);
-        loss.backward();
-        double gradNorm = GradientClipping.ClipByGlobalNorm(optimizer.Parameters.Select(p => p.Parameter), clip);
-        optimizer.SetLearningRate(learningRate);
-        optimizer.Step();
+        double gradNorm = OptimizerUpdate.Apply(model, optimizer, loss, learningRate, clip);
         double lossValue = loss.item<float>();
         double accuracy;
         using (no_grad()) accuracy = flatLogits.argmax(1).eq(flatTargets).to_type(ScalarType.Float64).mean().item<double>();

@@ -1,0 +1,255 @@
+using Plstm.Tests.Support;
+using Plstm.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+
+namespace Plstm.Tests.Training;
+
+/// <summary>
+/// The multi-tensor <see cref="AdamWOptimizer"/> against <see cref="AdamWReference"/> (plain loops, float64, the
+/// formulas of torch.optim.AdamW) and against TorchSharp's own AdamW: flat path, per-parameter path (a parameter
+/// without a gradient, different step counts), clipping, learning-rate changes, state save/restore.
+/// </summary>
+public class AdamWOptimizerTests
+{
+    /// <summary>Awkward shapes: a matrix, a vector, a scalar-like [1], a 3-D tensor; decayed and not decayed.</summary>
+    private sealed class Parts : nn.Module<Tensor, Tensor>
+    {
+        public Parts(ScalarType dtype, long seed) : base(nameof(Parts))
+        {
+            var g = new Generator((ulong)seed);
+            register_parameter("a_weight", new Parameter(randn([3, 4], dtype: dtype, generator: g)));
+            register_parameter("a_bias", new Parameter(randn([5], dtype: dtype, generator: g)));
+            register_parameter("norm_scale", new Parameter(randn([1], dtype: dtype, generator: g)));
+            register_parameter("b_kernel", new Parameter(randn([2, 3, 2], dtype: dtype, generator: g)));
+            register_parameter("c_weight", new Parameter(randn([7], dtype: dtype, generator: g)));
+        }
+
+        public override Tensor forward(Tensor input) => input;
+    }
+
+    private static Dictionary<string, Tensor> RandomGrads(Parts model, long seed, double scale)
+    {
+        var g = new Generator((ulong)seed);
+        return model.named_parameters().ToDictionary(p => p.name,
+            p => (randn(p.parameter.shape, dtype: p.parameter.dtype, generator: g) * scale).DetachFromDisposeScope());
+    }
+
+    private static void SetGrads(Parts model, Dictionary<string, Tensor> grads, ISet<string>? without = null)
+    {
+        foreach (var (name, p) in model.named_parameters())
+            p.grad = without?.Contains(name) == true ? null : grads[name].clone();
+    }
+
+    private static AdamWReference Oracle(AdamWOptimizer optimizer, double wd) =>
+        new(optimizer.Parameters.Select(p => (p.Name, ToArray(p.Parameter), ParameterGroups.IsDecayed(p.Name) ? wd : 0.0)));
+
+    private static double[] ToArray(Tensor t) => t.detach().to_type(ScalarType.Float64).cpu().contiguous().data<double>().ToArray();
+
+    private static void AssertMatches(AdamWOptimizer optimizer, AdamWReference oracle, double rtol, double atol, string when)
+    {
+        foreach (var (name, p) in optimizer.Parameters)
+        {
+            using var expected = tensor(oracle.Parameter(name), p.shape, ScalarType.Float64);
+            TensorAssert.AssertClose(p.detach().to_type(ScalarType.Float64), expected, $"{name} {when}", rtol, atol);
+        }
+    }
+
+    [Fact]
+    public void Flat_steps_with_clipping_and_changing_lr_match_the_oracle_in_float64()
+    {
+        using var model = new Parts(ScalarType.Float64, 1);
+        using var optimizer = new AdamWOptimizer(ParameterGroups.Split(model), weightDecay: 0.05);
+        var oracle = Oracle(optimizer, 0.05);
+        Assert.Equal(2, optimizer.BucketCount);
+        // Steps 1 and 3 clip (large gradients), 2 and 4 do not; the learning rate changes every step.
+        double[] scales = [10, 0.01, 5, 0.02];
+        double[] lrs = [1e-3, 3e-3, 2e-2, 1e-4];
+        for (int s = 0; s < scales.Length; s++)
+        {
+            var grads = RandomGrads(model, 100 + s, scales[s]);
+            SetGrads(model, grads);
+            optimizer.SetLearningRate(lrs[s]);
+            double norm = optimizer.Step(1.0);
+            double expectedNorm = oracle.Step(grads.ToDictionary(kv => kv.Key, kv => (double[]?)ToArray(kv.Value)), lrs[s], 1.0);
+            Assert.Equal(expectedNorm, norm, 12);
+            AssertMatches(optimizer, oracle, 1e-12, 1e-13, $"after step {s + 1}");
+            foreach (var t in grads.Values) t.Dispose();
+        }
+    }
+
+    [Fact]
+    public void A_parameter_without_gradient_is_skipped_and_later_steps_follow_its_own_count()
+    {
+        using var model = new Parts(ScalarType.Float64, 2);
+        using var optimizer = new AdamWOptimizer(ParameterGroups.Split(model), weightDecay: 0.1);
+        var oracle = Oracle(optimizer, 0.1);
+        var before = ToArray(model.named_parameters().First(p => p.name == "c_weight").parameter);
+        for (int s = 0; s < 4; s++)
+        {
+            // c_weight (decayed) has no gradient in the first two steps; then its count lags the others by two,
+            // so its bucket takes the per-parameter path.
+            var skip = s < 2 ? new HashSet<string> { "c_weight" } : null;
+            var grads = RandomGrads(model, 200 + s, 1.0);
+            SetGrads(model, grads, skip);
+            optimizer.SetLearningRate(1e-2);
+            optimizer.Step(0.5);
+            oracle.Step(grads.ToDictionary(kv => kv.Key, kv => skip?.Contains(kv.Key) == true ? null : (double[]?)ToArray(kv.Value)), 1e-2, 0.5);
+            AssertMatches(optimizer, oracle, 1e-12, 1e-13, $"after step {s + 1}");
+            if (s == 1) Assert.Equal(before, ToArray(model.named_parameters().First(p => p.name == "c_weight").parameter));
+            foreach (var t in grads.Values) t.Dispose();
+        }
+        var state = optimizer.StateDict();
+        Assert.Equal(2, state["c_weight.step"].item<long>());
+        Assert.Equal(4, state["a_weight.step"].item<long>());
+        foreach (var t in state.Values) t.Dispose();
+    }
+
+    [Fact]
+    public void Float32_steps_equal_torchsharps_adamw()
+    {
+        using var ours = new Parts(ScalarType.Float32, 3);
+        using var theirs = new Parts(ScalarType.Float32, 3);
+        var groups = ParameterGroups.Split(ours);
+        using var optimizer = new AdamWOptimizer(groups, weightDecay: 0.05);
+        var theirGroups = ParameterGroups.Split(theirs);
+        using var adamW = new AdamW(new List<AdamW.ParamGroup>
+        {
+            new(theirGroups.Decay.Select(p => p.Parameter).ToList(), lr: 0.0, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.05),
+            new(theirGroups.NoDecay.Select(p => p.Parameter).ToList(), lr: 0.0, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0),
+        }, lr: 0.0, beta1: 0.9, beta2: 0.999, eps: 1e-8);
+        for (int s = 0; s < 5; s++)
+        {
+            var grads = RandomGrads(ours, 300 + s, 1.0);
+            SetGrads(ours, grads);
+            SetGrads(theirs, grads);
+            double lr = 1e-3 * (s + 1);
+            optimizer.SetLearningRate(lr);
+            optimizer.Step();
+            foreach (var g in adamW.ParamGroups) g.LearningRate = lr;
+            adamW.step();
+            var theirParameters = theirs.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+            foreach (var (name, p) in ours.named_parameters())
+                TensorAssert.AssertCloseFloat32(p, theirParameters[name], $"{name} after step {s + 1}");
+            foreach (var t in grads.Values) t.Dispose();
+        }
+    }
+
+    [Fact]
+    public void Restored_state_continues_exactly_like_the_original()
+    {
+        using var model = new Parts(ScalarType.Float32, 4);
+        using var optimizer = new AdamWOptimizer(ParameterGroups.Split(model), weightDecay: 0.05);
+        for (int s = 0; s < 3; s++)
+        {
+            var grads = RandomGrads(model, 400 + s, 1.0);
+            SetGrads(model, grads, s == 0 ? new HashSet<string> { "a_bias" } : null);
+            optimizer.SetLearningRate(1e-2);
+            optimizer.Step(1.0);
+            foreach (var t in grads.Values) t.Dispose();
+        }
+        var state = optimizer.StateDict();
+        using var copy = new Parts(ScalarType.Float32, 99);
+        using (no_grad())
+            foreach (var ((_, a), (_, b)) in model.named_parameters().Zip(copy.named_parameters())) b.copy_(a);
+        using var restored = new AdamWOptimizer(ParameterGroups.Split(copy), weightDecay: 0.05);
+        restored.LoadStateDict(state);
+        for (int s = 3; s < 6; s++)
+        {
+            var grads = RandomGrads(model, 400 + s, 1.0);
+            SetGrads(model, grads);
+            SetGrads(copy, grads);
+            optimizer.SetLearningRate(1e-2);
+            restored.SetLearningRate(1e-2);
+            optimizer.Step(1.0);
+            restored.Step(1.0);
+            foreach (var t in grads.Values) t.Dispose();
+        }
+        foreach (var ((name, a), (_, b)) in model.named_parameters().Zip(copy.named_parameters()))
+            Assert.True(a.eq(b).all().item<bool>(), $"{name} differs after the restored run");
+        foreach (var t in state.Values) t.Dispose();
+    }
+
+    [Fact]
+    public void Clipping_leaves_the_parameters_gradients_alone_and_reports_the_norm()
+    {
+        using var model = new Parts(ScalarType.Float64, 5);
+        using var optimizer = new AdamWOptimizer(ParameterGroups.Split(model), weightDecay: 0.0);
+        var grads = RandomGrads(model, 500, 3.0);
+        SetGrads(model, grads);
+        optimizer.SetLearningRate(1e-3);
+        double norm = optimizer.Step(0.1);
+        double expected = Math.Sqrt(grads.Values.Sum(g => g.square().sum().item<double>()));
+        Assert.Equal(expected, norm, 12);
+        foreach (var (name, p) in model.named_parameters()) Assert.True(p.grad!.eq(grads[name]).all().item<bool>(), name);
+        foreach (var t in grads.Values) t.Dispose();
+
+        // No gradients at all: norm 0, nothing moves.
+        foreach (var p in model.parameters()) p.grad = null;
+        var values = model.parameters().Select(ToArray).ToArray();
+        Assert.Equal(0.0, optimizer.Step(1.0));
+        Assert.Equal(values, model.parameters().Select(ToArray).ToArray());
+    }
+
+    [Fact]
+    public void Bad_arguments_name_themselves()
+    {
+        using var model = new Parts(ScalarType.Float32, 6);
+        var groups = ParameterGroups.Split(model);
+        Assert.Equal("weightDecay", Assert.Throws<ArgumentOutOfRangeException>(() => new AdamWOptimizer(groups, -1)).ParamName);
+        Assert.Equal("beta2", Assert.Throws<ArgumentOutOfRangeException>(() => new AdamWOptimizer(groups, 0, beta2: 1.0)).ParamName);
+        using var optimizer = new AdamWOptimizer(groups, 0.05);
+        Assert.Equal("learningRate", Assert.Throws<ArgumentOutOfRangeException>(() => optimizer.SetLearningRate(double.NaN)).ParamName);
+        Assert.Equal("maxGradNorm", Assert.Throws<ArgumentOutOfRangeException>(() => optimizer.Step(-1)).ParamName);
+    }
+}
+
+/// <summary>
+/// AdamW as plain float64 loops (torch.optim.AdamW, decoupled decay, bias correction, per-parameter step counts, no
+/// update for a parameter without gradient) with global-norm clipping over all given gradients: the oracle of
+/// <see cref="AdamWOptimizer"/>.
+/// </summary>
+public sealed class AdamWReference(IEnumerable<(string Name, double[] Value, double WeightDecay)> parameters,
+    double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8)
+{
+    private readonly Dictionary<string, State> _states = parameters.ToDictionary(p => p.Name,
+        p => new State((double[])p.Value.Clone(), new double[p.Value.Length], new double[p.Value.Length], p.WeightDecay));
+
+    /// <summary>The current value of a parameter.</summary>
+    public double[] Parameter(string name) => _states[name].P;
+
+    /// <summary>One step; null gradients skip their parameter. Returns the global norm before clipping.</summary>
+    public double Step(IReadOnlyDictionary<string, double[]?> grads, double lr, double maxNorm)
+    {
+        double sum = 0;
+        foreach (var g in grads.Values)
+            if (g is not null)
+                foreach (double x in g) sum += x * x;
+        double norm = Math.Sqrt(sum);
+        double coefficient = maxNorm > 0 && maxNorm / (norm + 1e-6) < 1 ? maxNorm / (norm + 1e-6) : 1.0;
+        foreach (var (name, s) in _states)
+        {
+            if (grads[name] is not double[] g) continue;
+            s.Step++;
+            double bias1 = 1 - Math.Pow(beta1, s.Step), bias2 = 1 - Math.Pow(beta2, s.Step);
+            for (int i = 0; i < s.P.Length; i++)
+            {
+                double gi = g[i] * coefficient;
+                s.P[i] *= 1 - lr * s.WeightDecay;
+                s.M[i] = beta1 * s.M[i] + (1 - beta1) * gi;
+                s.V[i] = beta2 * s.V[i] + (1 - beta2) * gi * gi;
+                s.P[i] -= lr / bias1 * s.M[i] / (Math.Sqrt(s.V[i]) / Math.Sqrt(bias2) + eps);
+            }
+        }
+        return norm;
+    }
+
+    private sealed class State(double[] p, double[] m, double[] v, double weightDecay)
+    {
+        public double[] P { get; } = p;
+        public double[] M { get; } = m;
+        public double[] V { get; } = v;
+        public double WeightDecay { get; } = weightDecay;
+        public long Step { get; set; }
+    }
+}
