@@ -18,8 +18,8 @@ namespace Plstm.Training;
 /// <para><b>Multi-tensor form.</b> The moments of each group live in one flat buffer per device and dtype (a
 /// "bucket"); a step gathers the bucket's gradients and parameters with one <c>cat</c> each, runs the update as about
 /// ten element-wise ops over the whole bucket, and copies the parameters back (one copy per parameter). The
-/// per-parameter form issued about ten ops per parameter plus two for clipping — for pLSTM-ViT-T's 400-odd parameter
-/// tensors some 4,000 ops, each ≈ 13 µs of launch overhead on CUDA — and created five temporary TorchSharp
+/// per-parameter form issued about ten ops per parameter plus two for clipping — for pLSTM-ViT-T's 318 parameter
+/// tensors some 3,800 ops, each ≈ 13 µs of launch overhead on CUDA — and created five temporary TorchSharp
 /// <c>Scalar</c>s per parameter, objects with finalizers (every Scalar here is created and disposed explicitly).
 /// A bucket in which some parameter has no gradient, or whose parameters have different step counts (possible after
 /// such a skip), is updated parameter by parameter with the same formula on views of the flat moments.</para>
