@@ -59,6 +59,7 @@ public static class PlstmApp
     {
         bool previous = CliContext.Interactive;
         CliContext.Interactive = interactive;
+        using var gcTrace = string.IsNullOrEmpty(Environment.GetEnvironmentVariable("PLSTM_TRACE")) ? null : new Diagnostics.GcTrace();
         try
         {
             var parseResult = BuildRootCommand().Parse(args);
@@ -91,7 +92,10 @@ public static class PlstmApp
         {
             CliContext.Interactive = previous;
             if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("PLSTM_TRACE")))
+            {
                 error.WriteLine($"{Name}: garbage collections gen0 {GC.CollectionCount(0)}, gen1 {GC.CollectionCount(1)}, gen2 {GC.CollectionCount(2)}");
+                gcTrace?.Report(error);
+            }
         }
     }
 
