@@ -12,7 +12,7 @@ namespace Plstm.Bench;
 /// Diagnostic for the ape-small task (docs/experiments.md, "Why ape-small stays at chance"): trains one model on the
 /// ape-small training images (64 px, objects scaled by 3, seed 43, on demand) with a plain AdamW loop (lr 1e-3, no
 /// weight decay, batch 64) and prints the validation accuracy on 512 images (seed 100042) every 250 steps.
-/// <c>--ape-probe [--model cnn|vit_tiny|plstm_vit_tiny] [--stem] [--pooling corners|mean] [--minutes M]</c>. <c>cnn</c> is a small
+/// <c>--ape-probe [--model cnn|cnn-gap|vit_tiny|plstm_vit_tiny] [--stem] [--pooling corners|mean] [--minutes M] [--threads N]</c>. <c>cnn</c> is a small
 /// convolutional net (three conv–ReLU–max-pool stages, 32/64/64 channels, then 128 conv channels, flatten, MLP);
 /// <c>--stem</c> puts the same three conv stages in front of a vision preset (its input then is the 8 × 8 × 64 feature
 /// map with patch size 1) instead of the preset's linear patch embedding.
@@ -25,6 +25,7 @@ public static class ApeProbe
         string model = Value(args, "--model") ?? "cnn";
         double minutes = double.Parse(Value(args, "--minutes") ?? "8", CultureInfo.InvariantCulture);
         bool stem = args.Contains("--stem");
+        if (Value(args, "--threads") is string threads) set_num_threads(int.Parse(threads, CultureInfo.InvariantCulture));
         manual_seed(0);
         var settings = ArrowPointingSettings.Paper(192, ExperimentRegistry.Get("ape-small").Seed).Scaled(ExperimentRegistry.ApeSmallScale);
         var train = new ArrowPointingDataset(settings, 100_000);
