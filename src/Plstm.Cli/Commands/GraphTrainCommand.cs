@@ -41,7 +41,7 @@ public sealed class GraphTrainCommand : IVerb
         };
         var parallelFolds = new Option<int>("--parallel-folds")
         {
-            Description = "Folds trained at the same time, each on its own thread with --threads libtorch threads.",
+            Description = "Folds trained at the same time, each in its own process with --threads libtorch threads.",
             DefaultValueFactory = _ => defaults.ParallelFolds,
         };
         OptionChecks.Add(parallelFolds, v => v >= 1, "--parallel-folds must be ≥ 1.");
@@ -102,13 +102,15 @@ public sealed class GraphTrainCommand : IVerb
             Description = "Output folder (default runs/graph-<dataset>); with several data sets the folder that receives graph-<dataset>/ for each (default runs).",
         };
         var resume = new Option<bool>("--resume") { Description = "Skip folds whose result.json exists in --out (their results enter the summary)." };
+        // Set by a parent run with --parallel-folds > 1 for each fold it starts as a process (ProcessFoldRunner).
+        var foldWorker = new Option<bool>("--fold-worker") { Hidden = true };
 
         var command = new Command("graph",
             "Cross-validate the pLSTM graph classifier on a TU data set (MUTAG, PROTEINS, NCI1, PTC_FM): per fold the "
             + "best-validation checkpoint and result.json, then summary.json and summary.md (mean ± std test accuracy).")
         {
             dataset, data, folds, fold, parallelFolds, epochs, warmup, batchSize, lr, weightDecay, seed, layers, dim, heads,
-            transition, normalization, referenceVariants, meanLoss, device, threads, output, resume,
+            transition, normalization, referenceVariants, meanLoss, device, threads, output, resume, foldWorker,
         };
         // On a worker thread so that Ctrl+C can cancel it between epochs; finished folds stay, --resume continues.
         command.SetAction((parseResult, cancellationToken) => Task.Run(() =>
@@ -146,16 +148,20 @@ public sealed class GraphTrainCommand : IVerb
                 Device = parseResult.GetValue(device)!,
                 Threads = parseResult.GetValue(threads),
                 Resume = parseResult.GetValue(resume),
+                WriteSummary = !parseResult.GetValue(foldWorker),
             }).ToArray();
-            return Run(runs, parseResult.InvocationConfiguration.Output, cancellationToken);
+            return Run(runs, parseResult.InvocationConfiguration.Output, cancellationToken, parseResult.GetValue(foldWorker));
         }, CancellationToken.None));
         return command;
     }
 
     /// <summary>Runs the cross-validations of <paramref name="runs"/> (one per data set, sharing one worker pool),
-    /// printing progress to <paramref name="writer"/>; returns the exit code.</summary>
+    /// printing progress to <paramref name="writer"/>; returns the exit code. With more than one parallel fold each
+    /// fold is a child process (<see cref="ProcessFoldRunner"/>); <paramref name="worker"/> is such a child: progress
+    /// lines only, no summary.</summary>
     /// <exception cref="CliUsageException">An option, the data or an output folder is unusable (nothing written).</exception>
-    public static int Run(IReadOnlyList<GraphCvOptions> runs, TextWriter writer, CancellationToken cancellationToken)
+    public static int Run(IReadOnlyList<GraphCvOptions> runs, TextWriter writer, CancellationToken cancellationToken,
+        bool worker = false)
     {
         ArgumentNullException.ThrowIfNull(runs);
         ArgumentNullException.ThrowIfNull(writer);
@@ -164,6 +170,11 @@ public sealed class GraphTrainCommand : IVerb
             throw new CliUsageException("--dataset names a data set twice.");
         var loaded = runs.Select(r => (Options: r, Dataset: Check(r))).ToArray();
         var inv = CultureInfo.InvariantCulture;
+        if (worker)
+        {
+            GraphCrossValidation.RunMany(loaded, new LineProgress(writer, named: false), cancellationToken);
+            return PlstmApp.Success;
+        }
         foreach (var (options, dataset) in loaded)
         {
             var foldList = options.FoldIndices ?? Enumerable.Range(0, options.Folds).ToArray();
@@ -174,12 +185,14 @@ public sealed class GraphTrainCommand : IVerb
         }
         var first = runs[0];
         writer.WriteLine(string.Create(inv,
-            $"{first.ParallelFolds} fold(s) at a time × {first.Threads} libtorch thread(s) on {first.Device}"));
+            $"{first.ParallelFolds} fold(s) at a time{(first.ParallelFolds > 1 ? " (one process each)" : "")} × {first.Threads} libtorch thread(s) on {first.Device}"));
         writer.Flush();
         IReadOnlyList<GraphCvResult> results;
         try
         {
-            results = GraphCrossValidation.RunMany(loaded, new LineProgress(writer, runs.Count > 1), cancellationToken);
+            var runner = first.ParallelFolds > 1 ? new ProcessFoldRunner(writer, runs.Count > 1) : null;
+            results = GraphCrossValidation.RunMany(loaded, new LineProgress(writer, runs.Count > 1), cancellationToken,
+                runner is null ? null : runner.Run);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

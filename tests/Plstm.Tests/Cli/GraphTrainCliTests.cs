@@ -56,12 +56,21 @@ public sealed class GraphTrainCliTests
         string? root = GraphModelTestSupport.TuRoot;
         Skip.If(root is null, "MUTAG not found under ../shared/data/tu");
         using var temp = new TempFolder();
-        string[] common = ["train", "graph", "--dataset", "MUTAG", "--data", root!, "--epochs", "2", "--batch-size", "32"];
+        // Non-default values for every recipe option: parallel folds run as child processes, whose command lines
+        // must carry each of them, or their numbers would differ from the in-process sequential run.
+        string[] common = ["train", "graph", "--dataset", "MUTAG", "--data", root!, "--epochs", "2", "--batch-size", "32",
+            "--folds", "5", "--warmup-epochs", "1", "--lr", "0.002", "--weight-decay", "0.02", "--seed", "7", "--layers", "1",
+            "--dim", "48", "--heads", "2", "--transition-input", "reference", "--p-normalization", "per-target-edge",
+            "--mean-loss", "--threads", "1"];
         string sequential = temp.File("sequential"), alone = temp.File("alone"), parallel = temp.File("parallel");
         CliAssert.Succeeded(CliRunner.Run([.. common, "--fold", "0", "--fold", "1", "--out", sequential]), "sequential");
         CliAssert.Succeeded(CliRunner.Run([.. common, "--fold", "1", "--out", alone]), "--fold 1");
-        CliAssert.Succeeded(CliRunner.Run([.. common, "--fold", "0", "--fold", "1", "--parallel-folds", "2", "--out", parallel]),
-            "--parallel-folds 2");
+        var inParallel = CliRunner.Run([.. common, "--fold", "0", "--fold", "1", "--parallel-folds", "2", "--out", parallel]);
+        CliAssert.Succeeded(inParallel, "--parallel-folds 2");
+        // One process per fold; their progress lines are relayed.
+        Assert.Contains("(one process each)", inParallel.Stdout, StringComparison.Ordinal);
+        Assert.Contains("fold 0 epoch 2/2:", inParallel.Stdout, StringComparison.Ordinal);
+        Assert.Contains("fold 1 done: test acc", inParallel.Stdout, StringComparison.Ordinal);
         foreach (var (other, folds) in new[] { (alone, new[] { 1 }), (parallel, new[] { 0, 1 }) })
         {
             foreach (int f in folds)

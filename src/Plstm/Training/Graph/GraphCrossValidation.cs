@@ -89,8 +89,12 @@ public static class GraphCrossValidation
     /// <param name="cancellationToken">As for <c>Run</c>.</param>
     /// <returns>The summaries, in the order of <paramref name="runs"/>.</returns>
     /// <exception cref="ArgumentException">An option is invalid, or the runs disagree on the pool.</exception>
+    /// <param name="foldRunner">With more than one worker: trains a fold elsewhere (e.g. in a child process) instead of
+    /// on the worker thread; it must leave the fold's <c>result.json</c> in its folder and report its own progress. The
+    /// worker threads then only wait, so no two folds share this process's garbage collector.</param>
     public static IReadOnlyList<GraphCvResult> RunMany(IReadOnlyList<(GraphCvOptions Options, TuDataset Dataset)> runs,
-        IProgress<GraphCvProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<GraphCvProgress>? progress = null, CancellationToken cancellationToken = default,
+        GraphFoldRunner? foldRunner = null)
     {
         ArgumentNullException.ThrowIfNull(runs);
         if (runs.Count == 0) throw new ArgumentException("No run given.", nameof(runs));
@@ -110,7 +114,7 @@ public static class GraphCrossValidation
         if (first.Threads is int threads) set_num_threads(threads);
         try
         {
-            return RunFolds(runs, devices, progress, cancellationToken);
+            return RunFolds(runs, devices, progress, cancellationToken, foldRunner);
         }
         finally
         {
@@ -119,7 +123,7 @@ public static class GraphCrossValidation
     }
 
     private static IReadOnlyList<GraphCvResult> RunFolds(IReadOnlyList<(GraphCvOptions Options, TuDataset Dataset)> runs,
-        Device[] devices, IProgress<GraphCvProgress>? progress, CancellationToken cancellationToken)
+        Device[] devices, IProgress<GraphCvProgress>? progress, CancellationToken cancellationToken, GraphFoldRunner? foldRunner)
     {
         var watch = Stopwatch.StartNew();
         var plans = runs.Select(r => new RunPlan(r.Options, r.Dataset)).ToArray();
@@ -138,16 +142,27 @@ public static class GraphCrossValidation
         foreach (var plan in plans) Directory.CreateDirectory(plan.Options.OutputFolder);
         // Reports from parallel folds reach the caller one at a time.
         IProgress<GraphCvProgress>? serialProgress = progress is null ? null : new SerialProgress(progress, new Lock());
+        int workers = Math.Min(runs[0].Options.ParallelFolds, jobs.Count);
         void Train(int job, CancellationToken token)
         {
             var (r, i) = jobs[job];
             var plan = plans[r];
+            if (foldRunner is not null && workers > 1)
+            {
+                int fold = plan.Indices[i];
+                foldRunner(plan.Options, fold, token);
+                string path = Path.Combine(FoldFolder(plan.Options, fold), FoldResultFileName);
+                if (!File.Exists(path))
+                    throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                        $"The runner of fold {fold} ({plan.Options.Dataset}) finished without writing '{path}'."));
+                plan.Results[i] = ReadFoldResult(path, plan.Options, fold);
+                return;
+            }
             var (result, count) = RunFold(plan.Options, plan.Dataset, plan.Samples, plan.Folds[plan.Indices[i]], devices[r],
                 serialProgress, token);
             plan.Results[i] = result;
             Interlocked.Exchange(ref plan.Parameters, count);
         }
-        int workers = Math.Min(runs[0].Options.ParallelFolds, jobs.Count);
         try
         {
             if (workers <= 1)
@@ -168,7 +183,7 @@ public static class GraphCrossValidation
         catch (OperationCanceledException)
         {
             // A run stopped by a time limit still leaves the summary of the folds it finished (marked interrupted).
-            foreach (var plan in plans.Where(p => p.Results.Any(r => r is not null)))
+            foreach (var plan in plans.Where(p => p.Options.WriteSummary && p.Results.Any(r => r is not null)))
                 WriteSummary(plan, watch.Elapsed.TotalSeconds, interrupted: true);
             throw;
         }
@@ -184,6 +199,7 @@ public static class GraphCrossValidation
         }
         var summary = Summarize(plan.Options, plan.Dataset, plan.Samples.Count, plan.Parameters,
             plan.Results.Where(r => r is not null).Select(r => r!).ToArray(), seconds) with { Interrupted = interrupted };
+        if (!plan.Options.WriteSummary) return summary;
         WriteJson(Path.Combine(plan.Options.OutputFolder, SummaryFileName), summary);
         AtomicFile.WriteAllBytes(Path.Combine(plan.Options.OutputFolder, SummaryMarkdownFileName),
             System.Text.Encoding.UTF8.GetBytes(GraphCvReport.ToMarkdown(summary)));

@@ -92,8 +92,16 @@ public sealed record GraphCvOptions
     public int? Threads { get; init; } = 1;
 
     /// <summary>Folds trained at the same time, each on its own thread with <see cref="Threads"/> libtorch threads (1:
-    /// one after the other). A fold's numbers do not depend on it: every fold seeds its own model and data order.</summary>
+    /// one after the other), or each by a <see cref="GraphFoldRunner"/> passed to <c>RunMany</c> (the CLI starts one
+    /// process per fold). A fold's numbers do not depend on it: every fold seeds its own model and data order.</summary>
+    /// <remarks>In-process parallel folds share one .NET garbage collector: with TorchSharp 0.107 a collection started
+    /// by one fold's allocations can finalize a temporary <c>Scalar</c> that another fold's libtorch call is still
+    /// reading (a rare native crash, "Expected false to be true"). Separate processes do not share it.</remarks>
     public int ParallelFolds { get; init; } = 1;
+
+    /// <summary>Write <c>summary.json</c> / <c>summary.md</c> at the end (default). Off for a worker that trains one
+    /// fold of a run whose summary another process writes.</summary>
+    public bool WriteSummary { get; init; } = true;
 
     /// <summary>Skip folds whose <c>result.json</c> already exists (and read their result instead).</summary>
     public bool Resume { get; init; }

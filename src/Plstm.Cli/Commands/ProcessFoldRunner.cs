@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Globalization;
+using Plstm.Layers.Graph;
+using Plstm.Training.Graph;
+
+namespace Plstm.Cli.Commands;
+
+/// <summary>
+/// Trains one cross-validation fold in a child <c>plstm train graph --fold K --fold-worker</c> process (the same
+/// executable, options and output folder), relaying its progress lines. Why processes, not threads: TorchSharp 0.107
+/// hands temporary <c>Scalar</c>s to libtorch without keeping them alive, so in one process a garbage collection
+/// started by one fold's allocations can finalize a Scalar that another fold's native call is still reading; each
+/// process has its own collector. A failing fold also cannot take the others down.
+/// </summary>
+internal sealed class ProcessFoldRunner(TextWriter writer, bool named)
+{
+    private readonly Lock _writeLock = new();
+
+    /// <summary>The <see cref="GraphFoldRunner"/>: returns when the child exits 0; throws with the child's last error
+    /// line otherwise; kills the child when <paramref name="cancellationToken"/> is cancelled.</summary>
+    public void Run(GraphCvOptions options, int fold, CancellationToken cancellationToken)
+    {
+        var (fileName, prefix) = Host();
+        var start = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string a in prefix.Concat(Arguments(options, fold))) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)
+            ?? throw new InvalidOperationException($"Could not start '{fileName}' for fold {fold} of {options.Dataset}.");
+        string? lastError = null;
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (string.IsNullOrWhiteSpace(e.Data)) return;
+            lock (_writeLock)
+            {
+                writer.WriteLine(named ? options.Dataset + " " + e.Data : e.Data);
+                writer.Flush();
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (!string.IsNullOrWhiteSpace(e.Data)) lastError = e.Data;
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using (cancellationToken.Register(() =>
+        {
+            try
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+                // Already exited.
+            }
+        }))
+        {
+            process.WaitForExit();
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"fold {fold} of {options.Dataset} failed (worker process exit {process.ExitCode}): {lastError ?? "no message"}"));
+    }
+
+    /// <summary>The child's command line: every option of the run, for this one fold, into the same folder.</summary>
+    internal static IReadOnlyList<string> Arguments(GraphCvOptions o, int fold)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var args = new List<string>
+        {
+            "train", "graph", "--dataset", o.Dataset, "--folds", o.Folds.ToString(inv), "--fold", fold.ToString(inv),
+            "--epochs", o.Epochs.ToString(inv), "--batch-size", o.BatchSize.ToString(inv),
+            "--lr", o.LearningRate.ToString("R", inv), "--weight-decay", o.WeightDecay.ToString("R", inv),
+            "--seed", o.Seed.ToString(inv), "--layers", o.NumBlocks.ToString(inv), "--dim", o.HiddenDim.ToString(inv),
+            "--heads", o.NumHeads.ToString(inv),
+            "--transition-input", o.TransitionInput == GraphTransitionInput.Reference ? "reference" : "shared-node",
+            "--p-normalization", o.PNormalization == GraphPNormalization.PerTargetEdge ? "per-target-edge" : "per-incoming-edge",
+            "--device", o.Device, "--out", o.OutputFolder,
+            // The parent has checked the folder and skipped finished folds; the child shares the folder.
+            "--resume", "--parallel-folds", "1", "--fold-worker",
+        };
+        if (o.WarmupEpochs is int w) args.AddRange(["--warmup-epochs", w.ToString(inv)]);
+        if (!o.AccumulationLossScale) args.Add("--mean-loss");
+        if (o.Threads is int t) args.AddRange(["--threads", t.ToString(inv)]);
+        if (o.DataDir is { } d) args.AddRange(["--data", d]);
+        return args;
+    }
+
+    // This executable: through the dotnet muxer that runs this process when there is one, else its apphost, else
+    // `dotnet` from the PATH (a test host, for example).
+    private static (string FileName, string[] Prefix) Host()
+    {
+        string dll = typeof(ProcessFoldRunner).Assembly.Location;
+        string? self = Environment.ProcessPath;
+        string Name(string path) => Path.GetFileNameWithoutExtension(path);
+        if (self is not null && Name(self) == Name(dll)) return (self, []);
+        if (self is not null && Name(self) == "dotnet") return (self, [dll]);
+        string? muxer = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        return (string.IsNullOrEmpty(muxer) ? "dotnet" : muxer, [dll]);
+    }
+}
