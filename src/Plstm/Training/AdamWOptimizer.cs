@@ -21,8 +21,9 @@ namespace Plstm.Training;
 /// per-parameter form issued about ten ops per parameter plus two for clipping — for pLSTM-ViT-T's 318 parameter
 /// tensors some 3,800 ops, each ≈ 13 µs of launch overhead on CUDA — and created five temporary TorchSharp
 /// <c>Scalar</c>s per parameter, objects with finalizers (every Scalar here is created and disposed explicitly).
-/// A bucket in which some parameter has no gradient, or whose parameters have different step counts (possible after
-/// such a skip), is updated parameter by parameter with the same formula on views of the flat moments.</para>
+/// A parameter without a gradient takes part with a zero gradient and is then restored (with its moments), so it is
+/// skipped as in PyTorch; only a bucket whose parameters with gradients have different step counts (possible after
+/// such a skip) is updated parameter by parameter, with the same formula on views of the flat moments.</para>
 /// <para><b>Clipping</b> (<see cref="Step(double)"/>): the global L2 norm of all gradients is the norm of the
 /// buckets' flat gradient vectors (<c>torch.nn.utils.clip_grad_norm_</c> takes the norm of per-tensor norms: the same
 /// number up to float rounding); above the maximum, the gathered gradients are scaled by <c>max / (norm + 1e-6)</c>.
@@ -113,6 +114,9 @@ public sealed class AdamWOptimizer : IDisposable
     /// <summary>Number of flat moment buffers (one per parameter group, device and dtype).</summary>
     public int BucketCount => _buckets.Length;
 
+    /// <summary>Buckets the last step updated parameter by parameter (the slow path; 0 in normal training).</summary>
+    internal int PerParameterBuckets { get; private set; }
+
     /// <summary>Sets the learning rate of both groups.</summary>
     public void SetLearningRate(double learningRate)
     {
@@ -167,6 +171,7 @@ public sealed class AdamWOptimizer : IDisposable
             }
         }
         for (int b = 0; b < _buckets.Length; b++) Apply(_buckets[b], gathered[b]);
+        PerParameterBuckets = gathered.Count(g => g.Flat is null && g.Grads.Length > 0);
         return norm;
     }
 
@@ -250,28 +255,54 @@ public sealed class AdamWOptimizer : IDisposable
         }
     }
 
-    // One bucket's gradients: Flat when every parameter has one and all step counts agree (the multi-tensor path),
-    // else the per-parameter gradients (null where a parameter has none).
+    // One bucket's gradients. Flat (the multi-tensor path) when every parameter that has a gradient has the same step
+    // count: missing gradients are zeros in the flat vector and Mask (true where a gradient exists) keeps their
+    // parameters and moments unchanged. Otherwise (after a skip, counts differ) the per-parameter gradients.
     private Gathered Gather(Bucket bucket)
     {
         var grads = bucket.Members.Select(i => _ordered[i].Parameter.grad).ToArray();
-        bool flat = grads.All(g => g is not null)
-            && bucket.Members.All(i => _slots[i].Step == _slots[bucket.Members[0]].Step);
+        var present = Enumerable.Range(0, grads.Length).Where(j => grads[j] is not null).ToArray();
+        bool flat = present.Length > 0
+            && present.All(j => _slots[bucket.Members[j]].Step == _slots[bucket.Members[present[0]]].Step);
         // Copies either way: clipping scales them, not the parameters' .grad.
-        if (!flat) return new Gathered(null, grads.Where(g => g is not null).Select(g => g!.detach().clone()).ToArray(), grads);
-        var all = cat(grads.Select(g => g!.detach().reshape(-1)).ToArray());    // [N]
-        return new Gathered(all, [], grads);
+        if (!flat) return new Gathered(null, null, present.Select(j => grads[j]!.detach().clone()).ToArray(), grads);
+        var first = _ordered[bucket.Members[0]].Parameter;
+        var all = cat(grads.Select((g, j) => g is null
+            ? zeros(_slots[bucket.Members[j]].Count, dtype: first.dtype, device: first.device)
+            : g.detach().reshape(-1)).ToArray());                                             // [N]
+        Tensor? mask = null;
+        if (present.Length < grads.Length)
+        {
+            using var has = tensor(grads.Select(g => g is not null).ToArray(), device: first.device);
+            using var counts = tensor(bucket.Members.Select(i => _slots[i].Count).ToArray(), device: first.device);
+            mask = has.repeat_interleave(counts);                                              // [N] bool
+        }
+        return new Gathered(all, mask, [], grads);
     }
 
     private void Apply(Bucket bucket, Gathered gathered)
     {
         if (gathered.Flat is { } g)
         {
-            long step = _slots[bucket.Members[0]].Step + 1;
-            foreach (int i in bucket.Members) _slots[i].Step = step;
+            var present = Enumerable.Range(0, bucket.Members.Length).Where(j => gathered.Original[j] is not null)
+                .Select(j => bucket.Members[j]).ToArray();
+            long step = _slots[present[0]].Step + 1;
+            foreach (int i in present) _slots[i].Step = step;
             var p = cat(bucket.Members.Select(i => _ordered[i].Parameter.detach().reshape(-1)).ToArray());   // [N]
-            Update(p, g, bucket.ExpAvg, bucket.ExpAvgSq, step, bucket.WeightDecay);
-            foreach (int i in bucket.Members)
+            if (gathered.Mask is { } mask)
+            {
+                // Parameters without a gradient are skipped (PyTorch): their moments are restored afterwards, and
+                // only the parameters with gradients are copied back below.
+                var (m0, v0) = (bucket.ExpAvg.clone(), bucket.ExpAvgSq.clone());
+                Update(p, g, bucket.ExpAvg, bucket.ExpAvgSq, step, bucket.WeightDecay);
+                bucket.ExpAvg.copy_(where(mask, bucket.ExpAvg, m0));
+                bucket.ExpAvgSq.copy_(where(mask, bucket.ExpAvgSq, v0));
+            }
+            else
+            {
+                Update(p, g, bucket.ExpAvg, bucket.ExpAvgSq, step, bucket.WeightDecay);
+            }
+            foreach (int i in present)
                 _ordered[i].Parameter.detach().copy_(View(p, _slots[i]));
             return;
         }
@@ -326,5 +357,5 @@ public sealed class AdamWOptimizer : IDisposable
 
     private sealed record Bucket(int[] Members, double WeightDecay, Tensor ExpAvg, Tensor ExpAvgSq);
 
-    private sealed record Gathered(Tensor? Flat, Tensor[] Grads, Tensor?[] Original);
+    private sealed record Gathered(Tensor? Flat, Tensor? Mask, Tensor[] Grads, Tensor?[] Original);
 }

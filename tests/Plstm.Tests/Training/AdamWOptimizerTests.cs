@@ -94,6 +94,8 @@ public class AdamWOptimizerTests
             SetGrads(model, grads, skip);
             optimizer.SetLearningRate(1e-2);
             optimizer.Step(0.5);
+            // Steps 1–2: c_weight masked on the flat path; 3–4: its count lags, so its bucket goes parameter by parameter.
+            Assert.Equal(s < 2 ? 0 : 1, optimizer.PerParameterBuckets);
             oracle.Step(grads.ToDictionary(kv => kv.Key, kv => skip?.Contains(kv.Key) == true ? null : (double[]?)ToArray(kv.Value)), 1e-2, 0.5);
             AssertMatches(optimizer, oracle, 1e-12, 1e-13, $"after step {s + 1}");
             if (s == 1) Assert.Equal(before, ToArray(model.named_parameters().First(p => p.name == "c_weight").parameter));
@@ -102,6 +104,56 @@ public class AdamWOptimizerTests
         var state = optimizer.StateDict();
         Assert.Equal(2, state["c_weight.step"].item<long>());
         Assert.Equal(4, state["a_weight.step"].item<long>());
+        foreach (var t in state.Values) t.Dispose();
+    }
+
+    [Theory]
+    [InlineData("c_weight")]     // decay group
+    [InlineData("a_bias")]       // no-decay group
+    public void A_parameter_that_misses_gradients_midway_keeps_its_moments(string name)
+    {
+        using var model = new Parts(ScalarType.Float64, 8);
+        using var optimizer = new AdamWOptimizer(ParameterGroups.Split(model), weightDecay: 0.1);
+        var oracle = Oracle(optimizer, 0.1);
+        bool[] has = [true, false, false, true, true];
+        for (int s = 0; s < has.Length; s++)
+        {
+            var skip = has[s] ? null : new HashSet<string> { name };
+            var grads = RandomGrads(model, 800 + s, 1.0);
+            SetGrads(model, grads, skip);
+            optimizer.SetLearningRate(2e-2);
+            optimizer.Step(0.0);
+            oracle.Step(grads.ToDictionary(kv => kv.Key, kv => skip?.Contains(kv.Key) == true ? null : (double[]?)ToArray(kv.Value)), 2e-2, 0.0);
+            // Steps 2–3 mask it on the flat path (non-zero moments from step 1 must survive); later its count lags.
+            AssertMatches(optimizer, oracle, 1e-12, 1e-13, $"after step {s + 1}");
+            foreach (var t in grads.Values) t.Dispose();
+        }
+    }
+
+    [Fact]
+    public void A_never_used_parameter_keeps_the_flat_path_and_is_never_moved()
+    {
+        using var model = new Parts(ScalarType.Float64, 7);
+        using var optimizer = new AdamWOptimizer(ParameterGroups.Split(model), weightDecay: 0.1);
+        var oracle = Oracle(optimizer, 0.1);
+        var unused = new HashSet<string> { "b_kernel", "norm_scale" };                  // one per group
+        var before = model.named_parameters().Where(p => unused.Contains(p.name)).Select(p => ToArray(p.parameter)).ToArray();
+        for (int s = 0; s < 3; s++)
+        {
+            var grads = RandomGrads(model, 700 + s, 2.0);
+            SetGrads(model, grads, unused);
+            optimizer.SetLearningRate(1e-2);
+            optimizer.Step(1.0);
+            Assert.Equal(0, optimizer.PerParameterBuckets);
+            oracle.Step(grads.ToDictionary(kv => kv.Key, kv => unused.Contains(kv.Key) ? null : (double[]?)ToArray(kv.Value)), 1e-2, 1.0);
+            AssertMatches(optimizer, oracle, 1e-12, 1e-13, $"after step {s + 1}");
+            foreach (var t in grads.Values) t.Dispose();
+        }
+        Assert.Equal(before, model.named_parameters().Where(p => unused.Contains(p.name)).Select(p => ToArray(p.parameter)).ToArray());
+        var state = optimizer.StateDict();
+        Assert.Equal(0, state["b_kernel.step"].item<long>());
+        Assert.Equal(0.0, state["b_kernel.exp_avg_sq"].abs().sum().item<double>());
+        Assert.Equal(3, state["a_weight.step"].item<long>());
         foreach (var t in state.Values) t.Dispose();
     }
 
