@@ -19,6 +19,11 @@ public sealed class GraphTrainCommand : IVerb
     /// <summary>The data sets of the paper's graph table.</summary>
     public static IReadOnlyList<string> Datasets { get; } = ["MUTAG", "PROTEINS", "NCI1", "PTC_FM"];
 
+    /// <summary>The values of <c>--transition-input</c> and <c>--p-normalization</c> (also written by
+    /// <see cref="ProcessFoldRunner"/> for its workers).</summary>
+    internal const string SharedNodeInput = "shared-node", ReferenceInput = "reference",
+        PerIncomingEdge = "per-incoming-edge", PerTargetEdge = "per-target-edge";
+
     /// <inheritdoc />
     public Command Create()
     {
@@ -73,15 +78,15 @@ public sealed class GraphTrainCommand : IVerb
         var transition = new Option<string>("--transition-input")
         {
             Description = "Transition node input: shared-node (default, operators §5.1) or reference (the tail of the predecessor edge).",
-            DefaultValueFactory = _ => "shared-node",
+            DefaultValueFactory = _ => SharedNodeInput,
         };
-        transition.AcceptOnlyFromAmong("shared-node", "reference");
+        transition.AcceptOnlyFromAmong(SharedNodeInput, ReferenceInput);
         var normalization = new Option<string>("--p-normalization")
         {
             Description = "P-mode normalisation: per-incoming-edge (default, the paper's) or per-target-edge (the reference code's).",
-            DefaultValueFactory = _ => "per-incoming-edge",
+            DefaultValueFactory = _ => PerIncomingEdge,
         };
-        normalization.AcceptOnlyFromAmong("per-incoming-edge", "per-target-edge");
+        normalization.AcceptOnlyFromAmong(PerIncomingEdge, PerTargetEdge);
         var referenceVariants = new Option<bool>("--reference-variants")
         {
             Description = "Shorthand for --transition-input reference --p-normalization per-target-edge.",
@@ -140,9 +145,9 @@ public sealed class GraphTrainCommand : IVerb
                 NumBlocks = parseResult.GetValue(layers),
                 HiddenDim = parseResult.GetValue(dim),
                 NumHeads = parseResult.GetValue(heads),
-                TransitionInput = reference || parseResult.GetValue(transition) == "reference"
+                TransitionInput = reference || parseResult.GetValue(transition) == ReferenceInput
                     ? GraphTransitionInput.Reference : GraphTransitionInput.SharedNode,
-                PNormalization = reference || parseResult.GetValue(normalization) == "per-target-edge"
+                PNormalization = reference || parseResult.GetValue(normalization) == PerTargetEdge
                     ? GraphPNormalization.PerTargetEdge : GraphPNormalization.PerIncomingEdge,
                 AccumulationLossScale = !parseResult.GetValue(meanLoss),
                 Device = parseResult.GetValue(device)!,

@@ -77,8 +77,10 @@ internal sealed class ProcessFoldRunner(TextWriter writer, bool named)
             "--lr", o.LearningRate.ToString("R", inv), "--weight-decay", o.WeightDecay.ToString("R", inv),
             "--seed", o.Seed.ToString(inv), "--layers", o.NumBlocks.ToString(inv), "--dim", o.HiddenDim.ToString(inv),
             "--heads", o.NumHeads.ToString(inv),
-            "--transition-input", o.TransitionInput == GraphTransitionInput.Reference ? "reference" : "shared-node",
-            "--p-normalization", o.PNormalization == GraphPNormalization.PerTargetEdge ? "per-target-edge" : "per-incoming-edge",
+            "--transition-input", o.TransitionInput == GraphTransitionInput.Reference
+                ? GraphTrainCommand.ReferenceInput : GraphTrainCommand.SharedNodeInput,
+            "--p-normalization", o.PNormalization == GraphPNormalization.PerTargetEdge
+                ? GraphTrainCommand.PerTargetEdge : GraphTrainCommand.PerIncomingEdge,
             "--device", o.Device, "--out", o.OutputFolder,
             // The parent has checked the folder and skipped finished folds; the child shares the folder.
             "--resume", "--parallel-folds", "1", "--fold-worker",

@@ -144,34 +144,22 @@ public sealed class AdamWOptimizer : IDisposable
     /// </summary>
     public double Step(double maxGradNorm)
     {
-        if (double.IsNaN(maxGradNorm) || maxGradNorm < 0)
-            throw new ArgumentOutOfRangeException(nameof(maxGradNorm), maxGradNorm, "The maximum norm must be ≥ 0 (0: no clipping).");
+        GradientClipping.CheckMaxNorm(maxGradNorm, nameof(maxGradNorm));
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var gathered = _buckets.Select(Gather).ToArray();
-        var norms = new List<Tensor>();
-        foreach (var g in gathered)
+        // What clipping scales: each bucket's flat vector, or its per-parameter copies.
+        var scaled = gathered.SelectMany(g => g.Flat is { } f ? [f] : g.Grads.OfType<Tensor>()).ToArray();
+        if (scaled.Length == 0) return 0.0;
+        double norm = linalg.vector_norm(stack(scaled.Select(t => linalg.vector_norm(t)).ToArray()))
+            .to_type(ScalarType.Float64).item<double>();
+        if (GradientClipping.Coefficient(norm, maxGradNorm) is double coefficient)
         {
-            if (g.Flat is { } f) norms.Add(linalg.vector_norm(f));
-            else norms.AddRange(g.Grads.Select(x => linalg.vector_norm(x)));
-        }
-        if (norms.Count == 0) return 0.0;
-        double norm = linalg.vector_norm(stack(norms)).to_type(ScalarType.Float64).item<double>();
-        if (maxGradNorm > 0 && !double.IsPositiveInfinity(maxGradNorm) && double.IsFinite(norm))
-        {
-            double coefficient = maxGradNorm / (norm + 1e-6);
-            if (coefficient < 1.0)
-            {
-                using var c = coefficient.ToScalar();
-                foreach (var g in gathered)
-                {
-                    if (g.Flat is { } f) f.mul_(c);
-                    else foreach (var x in g.Grads) x.mul_(c);
-                }
-            }
+            using var c = coefficient.ToScalar();
+            foreach (var t in scaled) t.mul_(c);
         }
         for (int b = 0; b < _buckets.Length; b++) Apply(_buckets[b], gathered[b]);
-        PerParameterBuckets = gathered.Count(g => g.Flat is null && g.Grads.Length > 0);
+        PerParameterBuckets = gathered.Count(g => g.Flat is null && g.Grads.Any(x => x is not null));
         return norm;
     }
 
@@ -255,17 +243,17 @@ public sealed class AdamWOptimizer : IDisposable
         }
     }
 
-    // One bucket's gradients. Flat (the multi-tensor path) when every parameter that has a gradient has the same step
-    // count: missing gradients are zeros in the flat vector and Mask (true where a gradient exists) keeps their
-    // parameters and moments unchanged. Otherwise (after a skip, counts differ) the per-parameter gradients.
+    // One bucket's gradients, copied (clipping scales them, not the parameters' .grad). Flat (the multi-tensor path)
+    // when every parameter that has a gradient has the same step count: missing gradients are zeros in the flat vector
+    // and Mask (true where a gradient exists) keeps their moments unchanged. Otherwise (after a skip, counts differ)
+    // per-parameter copies. Grads is aligned with the bucket's members either way (null: no gradient).
     private Gathered Gather(Bucket bucket)
     {
         var grads = bucket.Members.Select(i => _ordered[i].Parameter.grad).ToArray();
         var present = Enumerable.Range(0, grads.Length).Where(j => grads[j] is not null).ToArray();
         bool flat = present.Length > 0
             && present.All(j => _slots[bucket.Members[j]].Step == _slots[bucket.Members[present[0]]].Step);
-        // Copies either way: clipping scales them, not the parameters' .grad.
-        if (!flat) return new Gathered(null, null, present.Select(j => grads[j]!.detach().clone()).ToArray(), grads);
+        if (!flat) return new Gathered(null, null, grads.Select(g => g?.detach().clone()).ToArray());
         var first = _ordered[bucket.Members[0]].Parameter;
         var all = cat(grads.Select((g, j) => g is null
             ? zeros(_slots[bucket.Members[j]].Count, dtype: first.dtype, device: first.device)
@@ -277,17 +265,16 @@ public sealed class AdamWOptimizer : IDisposable
             using var counts = tensor(bucket.Members.Select(i => _slots[i].Count).ToArray(), device: first.device);
             mask = has.repeat_interleave(counts);                                              // [N] bool
         }
-        return new Gathered(all, mask, [], grads);
+        return new Gathered(all, mask, grads);
     }
 
     private void Apply(Bucket bucket, Gathered gathered)
     {
+        var present = Enumerable.Range(0, bucket.Members.Length).Where(j => gathered.Grads[j] is not null).ToArray();
         if (gathered.Flat is { } g)
         {
-            var present = Enumerable.Range(0, bucket.Members.Length).Where(j => gathered.Original[j] is not null)
-                .Select(j => bucket.Members[j]).ToArray();
-            long step = _slots[present[0]].Step + 1;
-            foreach (int i in present) _slots[i].Step = step;
+            long step = _slots[bucket.Members[present[0]]].Step + 1;
+            foreach (int j in present) _slots[bucket.Members[j]].Step = step;
             var p = cat(bucket.Members.Select(i => _ordered[i].Parameter.detach().reshape(-1)).ToArray());   // [N]
             if (gathered.Mask is { } mask)
             {
@@ -302,19 +289,16 @@ public sealed class AdamWOptimizer : IDisposable
             {
                 Update(p, g, bucket.ExpAvg, bucket.ExpAvgSq, step, bucket.WeightDecay);
             }
-            foreach (int i in present)
-                _ordered[i].Parameter.detach().copy_(View(p, _slots[i]));
+            foreach (int j in present)
+                _ordered[bucket.Members[j]].Parameter.detach().copy_(View(p, _slots[bucket.Members[j]]));
             return;
         }
-        // Per parameter, scaled gradients in the order Gather listed them.
-        int k = 0;
-        for (int j = 0; j < bucket.Members.Length; j++)
+        foreach (int j in present)
         {
-            if (gathered.Original[j] is null) continue;
-            int i = bucket.Members[j];
-            _slots[i].Step++;
-            Update(_ordered[i].Parameter.detach(), gathered.Grads[k++], View(bucket.ExpAvg, _slots[i]),
-                View(bucket.ExpAvgSq, _slots[i]), _slots[i].Step, bucket.WeightDecay);
+            var slot = _slots[bucket.Members[j]];
+            slot.Step++;
+            Update(_ordered[bucket.Members[j]].Parameter.detach(), gathered.Grads[j]!, View(bucket.ExpAvg, slot),
+                View(bucket.ExpAvgSq, slot), slot.Step, bucket.WeightDecay);
         }
     }
 
@@ -357,5 +341,7 @@ public sealed class AdamWOptimizer : IDisposable
 
     private sealed record Bucket(int[] Members, double WeightDecay, Tensor ExpAvg, Tensor ExpAvgSq);
 
-    private sealed record Gathered(Tensor? Flat, Tensor? Mask, Tensor[] Grads, Tensor?[] Original);
+    // Flat: the bucket's gradients as one vector (null on the per-parameter path); Grads: per member, the gradient
+    // copy on the per-parameter path, the parameter's own .grad (only its presence is used) on the flat path.
+    private sealed record Gathered(Tensor? Flat, Tensor? Mask, Tensor?[] Grads);
 }

@@ -18,8 +18,7 @@ public static class GradientClipping
     public static double ClipByGlobalNorm(IEnumerable<Parameter> parameters, double maxNorm)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        if (double.IsNaN(maxNorm) || maxNorm < 0)
-            throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "The maximum norm must be ≥ 0 (0: no clipping).");
+        CheckMaxNorm(maxNorm, nameof(maxNorm));
         using var scope = NewDisposeScope();
         var grads = new List<Tensor>();
         foreach (var parameter in parameters)
@@ -33,15 +32,27 @@ public static class GradientClipping
         using var norms = stack(grads.Select(g => linalg.vector_norm(g, 2)).ToArray());
         using var total = linalg.vector_norm(norms, 2);
         double totalNorm = total.to_type(ScalarType.Float64).item<double>();
-        if (maxNorm > 0 && !double.IsPositiveInfinity(maxNorm) && double.IsFinite(totalNorm))
+        if (Coefficient(totalNorm, maxNorm) is double coefficient)
         {
-            double coefficient = maxNorm / (totalNorm + 1e-6);
-            if (coefficient < 1.0)
-            {
-                using var noGrad = no_grad();
-                foreach (var g in grads) g.mul_(coefficient);
-            }
+            using var noGrad = no_grad();
+            foreach (var g in grads) g.mul_(coefficient);
         }
         return totalNorm;
+    }
+
+    /// <summary>Throws unless <paramref name="maxNorm"/> is ≥ 0 (0 or +∞: no clipping).</summary>
+    internal static void CheckMaxNorm(double maxNorm, string paramName)
+    {
+        if (double.IsNaN(maxNorm) || maxNorm < 0)
+            throw new ArgumentOutOfRangeException(paramName, maxNorm, "The maximum norm must be ≥ 0 (0: no clipping).");
+    }
+
+    /// <summary>The factor <c>max / (norm + 1e-6)</c> by which gradients of global norm <paramref name="norm"/> are
+    /// scaled, or null when nothing is scaled (no clipping asked, the norm not finite, or already within the maximum).</summary>
+    internal static double? Coefficient(double norm, double maxNorm)
+    {
+        if (!(maxNorm > 0) || double.IsPositiveInfinity(maxNorm) || !double.IsFinite(norm)) return null;
+        double coefficient = maxNorm / (norm + 1e-6);
+        return coefficient < 1.0 ? coefficient : null;
     }
 }

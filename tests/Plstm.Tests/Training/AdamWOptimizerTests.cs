@@ -55,6 +55,22 @@ public class AdamWOptimizerTests
         }
     }
 
+    /// <summary>One step of both with the same random gradients (parameters in <paramref name="skip"/> get none), then
+    /// the parameters compared; returns (the optimiser's norm, the oracle's).</summary>
+    private static (double Norm, double Expected) StepBoth(Parts model, AdamWOptimizer optimizer, AdamWReference oracle,
+        long seed, double scale, double lr, double clip, ISet<string>? skip, string when)
+    {
+        var grads = RandomGrads(model, seed, scale);
+        SetGrads(model, grads, skip);
+        optimizer.SetLearningRate(lr);
+        double norm = optimizer.Step(clip);
+        double expected = oracle.Step(grads.ToDictionary(kv => kv.Key,
+            kv => skip?.Contains(kv.Key) == true ? null : (double[]?)ToArray(kv.Value)), lr, clip);
+        AssertMatches(optimizer, oracle, 1e-12, 1e-13, when);
+        foreach (var t in grads.Values) t.Dispose();
+        return (norm, expected);
+    }
+
     [Fact]
     public void Flat_steps_with_clipping_and_changing_lr_match_the_oracle_in_float64()
     {
@@ -67,14 +83,8 @@ public class AdamWOptimizerTests
         double[] lrs = [1e-3, 3e-3, 2e-2, 1e-4];
         for (int s = 0; s < scales.Length; s++)
         {
-            var grads = RandomGrads(model, 100 + s, scales[s]);
-            SetGrads(model, grads);
-            optimizer.SetLearningRate(lrs[s]);
-            double norm = optimizer.Step(1.0);
-            double expectedNorm = oracle.Step(grads.ToDictionary(kv => kv.Key, kv => (double[]?)ToArray(kv.Value)), lrs[s], 1.0);
+            var (norm, expectedNorm) = StepBoth(model, optimizer, oracle, 100 + s, scales[s], lrs[s], 1.0, null, $"after step {s + 1}");
             Assert.Equal(expectedNorm, norm, 12);
-            AssertMatches(optimizer, oracle, 1e-12, 1e-13, $"after step {s + 1}");
-            foreach (var t in grads.Values) t.Dispose();
         }
     }
 
@@ -90,16 +100,10 @@ public class AdamWOptimizerTests
             // c_weight (decayed) has no gradient in the first two steps; then its count lags the others by two,
             // so its bucket takes the per-parameter path.
             var skip = s < 2 ? new HashSet<string> { "c_weight" } : null;
-            var grads = RandomGrads(model, 200 + s, 1.0);
-            SetGrads(model, grads, skip);
-            optimizer.SetLearningRate(1e-2);
-            optimizer.Step(0.5);
+            StepBoth(model, optimizer, oracle, 200 + s, 1.0, 1e-2, 0.5, skip, $"after step {s + 1}");
             // Steps 1–2: c_weight masked on the flat path; 3–4: its count lags, so its bucket goes parameter by parameter.
             Assert.Equal(s < 2 ? 0 : 1, optimizer.PerParameterBuckets);
-            oracle.Step(grads.ToDictionary(kv => kv.Key, kv => skip?.Contains(kv.Key) == true ? null : (double[]?)ToArray(kv.Value)), 1e-2, 0.5);
-            AssertMatches(optimizer, oracle, 1e-12, 1e-13, $"after step {s + 1}");
             if (s == 1) Assert.Equal(before, ToArray(model.named_parameters().First(p => p.name == "c_weight").parameter));
-            foreach (var t in grads.Values) t.Dispose();
         }
         var state = optimizer.StateDict();
         Assert.Equal(2, state["c_weight.step"].item<long>());
@@ -118,15 +122,9 @@ public class AdamWOptimizerTests
         bool[] has = [true, false, false, true, true];
         for (int s = 0; s < has.Length; s++)
         {
-            var skip = has[s] ? null : new HashSet<string> { name };
-            var grads = RandomGrads(model, 800 + s, 1.0);
-            SetGrads(model, grads, skip);
-            optimizer.SetLearningRate(2e-2);
-            optimizer.Step(0.0);
-            oracle.Step(grads.ToDictionary(kv => kv.Key, kv => skip?.Contains(kv.Key) == true ? null : (double[]?)ToArray(kv.Value)), 2e-2, 0.0);
             // Steps 2–3 mask it on the flat path (non-zero moments from step 1 must survive); later its count lags.
-            AssertMatches(optimizer, oracle, 1e-12, 1e-13, $"after step {s + 1}");
-            foreach (var t in grads.Values) t.Dispose();
+            StepBoth(model, optimizer, oracle, 800 + s, 1.0, 2e-2, 0.0, has[s] ? null : new HashSet<string> { name },
+                $"after step {s + 1}");
         }
     }
 
@@ -140,14 +138,8 @@ public class AdamWOptimizerTests
         var before = model.named_parameters().Where(p => unused.Contains(p.name)).Select(p => ToArray(p.parameter)).ToArray();
         for (int s = 0; s < 3; s++)
         {
-            var grads = RandomGrads(model, 700 + s, 2.0);
-            SetGrads(model, grads, unused);
-            optimizer.SetLearningRate(1e-2);
-            optimizer.Step(1.0);
+            StepBoth(model, optimizer, oracle, 700 + s, 2.0, 1e-2, 1.0, unused, $"after step {s + 1}");
             Assert.Equal(0, optimizer.PerParameterBuckets);
-            oracle.Step(grads.ToDictionary(kv => kv.Key, kv => unused.Contains(kv.Key) ? null : (double[]?)ToArray(kv.Value)), 1e-2, 1.0);
-            AssertMatches(optimizer, oracle, 1e-12, 1e-13, $"after step {s + 1}");
-            foreach (var t in grads.Values) t.Dispose();
         }
         Assert.Equal(before, model.named_parameters().Where(p => unused.Contains(p.name)).Select(p => ToArray(p.parameter)).ToArray());
         var state = optimizer.StateDict();
