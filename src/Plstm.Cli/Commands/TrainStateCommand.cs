@@ -37,6 +37,7 @@ public sealed class TrainStateCommand : IVerb
         var heads = new Option<int>("--heads") { Description = $"Heads (default {model.NumHeads}).", DefaultValueFactory = _ => model.NumHeads };
         var conv = new Option<int>("--conv") { Description = $"pLSTM causal convolution kernel, 0 = none (default {model.ConvolutionKernelSize}).", DefaultValueFactory = _ => model.ConvolutionKernelSize };
         var delay = new Option<int>("--readout-delay") { Description = "1 (default): the logits of position t come from position t + 1 (one appended read token; the pLSTM output at t reads the state before t); 0: from t itself.", DefaultValueFactory = _ => model.ReadoutDelay };
+        var noStartToken = new Option<bool>("--no-start-token") { Description = "Do not prepend the start token (by default every sequence starts with one, whose output is dropped, so the model can tell the first position from the others)." };
         var referenceGates = new Option<bool>("--reference-gate-init") { Description = "pLSTM: start the source and mark gate biases at the reference's constant −5 instead of N(0, 1) draws." };
         var transitionInit = new Option<double>("--transition-init") { Description = "pLSTM JT > 1: std of random transition in/out projection weights at init (0 = the reference's zeros: every token starts with the same transition).", DefaultValueFactory = _ => model.TransitionInitStd };
         var levels = new Option<int>("--levels") { Description = $"pLSTM chunk depth: chunks of 2^levels positions; results do not depend on it, speed does (default {model.Levels}).", DefaultValueFactory = _ => model.Levels };
@@ -48,6 +49,8 @@ public sealed class TrainStateCommand : IVerb
         var clip = new Option<double>("--clip") { Description = $"Global gradient-norm clip, 0 = off (default {defaults.GradientClip}).", DefaultValueFactory = _ => defaults.GradientClip };
         var trainLength = new Option<int>("--train-length") { Description = $"Training sequence length (default {defaults.TrainLength}).", DefaultValueFactory = _ => defaults.TrainLength };
         var curriculum = new Option<long>("--curriculum") { Description = "Grow the training length linearly from --min-train-length to --train-length over this many steps (default 0 = off).", DefaultValueFactory = _ => 0 };
+        var curriculumThreshold = new Option<double>("--curriculum-threshold") { Description = "Adaptive curriculum: start at --min-train-length and lengthen the sequences by a quarter whenever the mean training accuracy of a window of steps at the current length reaches this value (0 = off; not with --curriculum).", DefaultValueFactory = _ => 0 };
+        var curriculumWindow = new Option<int>("--curriculum-window") { Description = $"Steps per window of the adaptive curriculum (default {defaults.CurriculumWindow}).", DefaultValueFactory = _ => defaults.CurriculumWindow };
         var minTrainLength = new Option<int>("--min-train-length") { Description = $"Curriculum start length (default {defaults.MinTrainLength}).", DefaultValueFactory = _ => defaults.MinTrainLength };
         var testLengths = new Option<string>("--test-lengths") { Description = "Comma-separated test lengths (default 64,128,256).", DefaultValueFactory = _ => "64,128,256" };
         var testCount = new Option<int>("--test-count") { Description = $"Sequences per test length (default {defaults.TestCount}).", DefaultValueFactory = _ => defaults.TestCount };
@@ -76,6 +79,8 @@ public sealed class TrainStateCommand : IVerb
         OptionChecks.Add(clip, v => v >= 0 && double.IsFinite(v), "--clip must be finite and ≥ 0.");
         OptionChecks.Add(trainLength, v => v >= 1, "--train-length must be ≥ 1.");
         OptionChecks.Add(curriculum, v => v >= 0, "--curriculum must be ≥ 0.");
+        OptionChecks.Add(curriculumThreshold, v => v >= 0 && v <= 1, "--curriculum-threshold must be in [0, 1] (0 = off).");
+        OptionChecks.Add(curriculumWindow, v => v >= 1, "--curriculum-window must be ≥ 1.");
         OptionChecks.Add(minTrainLength, v => v >= 1, "--min-train-length must be ≥ 1.");
         OptionChecks.Add(testLengths, v => ParseLengths(v) is not null,
             "--test-lengths must be a comma-separated list of distinct positive lengths, e.g. 64,128,256.");
@@ -89,8 +94,8 @@ public sealed class TrainStateCommand : IVerb
             + "report per-position and last-position accuracy at each test length; write metrics.jsonl, results.md "
             + "and results.json.")
         {
-            task, kind, jt, layers, dim, heads, conv, delay, referenceGates, transitionInit, levels, steps, batchSize, lr, warmup, weightDecay, clip, trainLength,
-            curriculum, minTrainLength, testLengths, testCount, evalEvery, logEvery, stopAtTarget, timeLimit, seed, device,
+            task, kind, jt, layers, dim, heads, conv, delay, noStartToken, referenceGates, transitionInit, levels, steps, batchSize, lr, warmup, weightDecay, clip, trainLength,
+            curriculum, curriculumThreshold, curriculumWindow, minTrainLength, testLengths, testCount, evalEvery, logEvery, stopAtTarget, timeLimit, seed, device,
             output, threads,
         };
         command.SetAction((parseResult, cancellationToken) => Task.Run(() =>
@@ -110,6 +115,7 @@ public sealed class TrainStateCommand : IVerb
                     ConvolutionKernelSize = parseResult.GetValue(conv),
                     Levels = parseResult.GetValue(levels),
                     ReadoutDelay = parseResult.GetValue(delay),
+                    StartToken = !parseResult.GetValue(noStartToken),
                     RandomGateInit = !parseResult.GetValue(referenceGates),
                     TransitionInitStd = parseResult.GetValue(transitionInit),
                 },
@@ -121,6 +127,8 @@ public sealed class TrainStateCommand : IVerb
                 GradientClip = parseResult.GetValue(clip),
                 TrainLength = parseResult.GetValue(trainLength),
                 CurriculumSteps = parseResult.GetValue(curriculum),
+                CurriculumThreshold = parseResult.GetValue(curriculumThreshold),
+                CurriculumWindow = parseResult.GetValue(curriculumWindow),
                 // The default start length follows a shorter --train-length; an explicit one is checked as given.
                 MinTrainLength = parseResult.GetResult(minTrainLength) is not { Implicit: false }
                     ? Math.Min(defaults.MinTrainLength, parseResult.GetValue(trainLength))
@@ -221,6 +229,7 @@ public sealed class TrainStateCommand : IVerb
             "DV" or "DK" => "--dim/--heads",
             nameof(StateTrackingModelConfig.JT) => "--jt",
             nameof(StateTrackingOptions.MinTrainLength) => "--min-train-length",
+            nameof(StateTrackingOptions.CurriculumThreshold) => "--curriculum-threshold",
             nameof(StateTrackingOptions.WarmupSteps) => "--warmup",
             nameof(StateTrackingOptions.TestLengths) => "--test-lengths",
             _ => null,

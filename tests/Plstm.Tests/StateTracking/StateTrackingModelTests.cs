@@ -10,11 +10,11 @@ namespace Plstm.Tests.StateTracking;
 /// transition parameterisation can express.</summary>
 public sealed class StateTrackingModelTests
 {
-    private static StateTrackingModel Small(SequenceModelKind kind, int jt, int vocab = 120, int delay = 1) =>
+    private static StateTrackingModel Small(SequenceModelKind kind, int jt, int vocab = 120, int delay = 1, bool start = false) =>
         StateTrackingModel.Create(new StateTrackingModelConfig
         {
             Kind = kind, JT = jt, Dim = 16, NumHeads = 2, NumBlocks = 2, VocabSize = vocab, NumClasses = vocab,
-            ReadoutDelay = delay,
+            ReadoutDelay = delay, StartToken = start,
         });
 
     public static TheoryData<SequenceModelKind, int> Models => new()
@@ -51,10 +51,12 @@ public sealed class StateTrackingModelTests
     [MemberData(nameof(Models))]
     public void Outputs_are_causal_up_to_the_delay_and_any_test_length_is_accepted(SequenceModelKind kind, int jt)
     {
-        // Delay 0: the logits of t depend on tokens 0 … t; delay 1: on tokens 0 … t + 1 (the read-out position).
+        // Delay 0: the logits of t depend on tokens 0 … t; delay 1: on tokens 0 … t + 1 (the read-out position); a start
+        // token shifts nothing.
+        foreach (bool start in new[] { false, true })
         foreach (int delay in new[] { 0, 1 })
         {
-            using var model = Small(kind, jt, delay: delay);
+            using var model = Small(kind, jt, delay: delay, start: start);
             model.eval();
             using var noGrad = no_grad();
             var tokens = randint(0, 120, new long[] { 2, 256 }, dtype: ScalarType.Int64);
@@ -64,8 +66,28 @@ public sealed class StateTrackingModelTests
             var b = model.forward(changed);
             Assert.Equal(new long[] { 2, 256, 120 }, a.shape);
             int first = 100 - delay;
-            TensorAssert.AssertClose(b[.., ..first], a[.., ..first], $"delay {delay}: logits before the change", 1e-4, 1e-4);
-            Assert.True((b[.., first] - a[.., first]).abs().max().item<float>() > 1e-5, $"delay {delay}: logits after the change unchanged");
+            TensorAssert.AssertClose(b[.., ..first], a[.., ..first], $"delay {delay}, start {start}: logits before the change", 1e-4, 1e-4);
+            Assert.True((b[.., first] - a[.., first]).abs().max().item<float>() > 1e-5, $"delay {delay}, start {start}: logits after the change unchanged");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void The_start_token_has_its_own_row_and_every_position_reads_it(SequenceModelKind kind, int jt)
+    {
+        foreach (int delay in new[] { 0, 1 })
+        {
+            using var model = Small(kind, jt, vocab: 5, delay: delay, start: true);
+            model.eval();
+            using var noGrad = no_grad();
+            var embedding = model.get_parameter("embedding.weight")!;
+            Assert.Equal(5 + delay + 1, embedding.shape[0]);
+            var tokens = randint(0, 5, new long[] { 2, 9 }, dtype: ScalarType.Int64);
+            var before = model.forward(tokens);
+            embedding[5 + delay].add_(1.0f);                                               // the start token's row
+            var after = model.forward(tokens);
+            var change = (after - before).abs().amax(new long[] { 0, 2 });               // [T]
+            Assert.True(change.gt(1e-5).all().item<bool>(), $"delay {delay}: a position does not read the start token");
         }
     }
 

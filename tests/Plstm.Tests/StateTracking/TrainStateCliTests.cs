@@ -50,6 +50,39 @@ public sealed class TrainStateCliTests
     }
 
     [Fact]
+    public void The_adaptive_curriculum_is_recorded_and_a_threshold_of_zero_accuracy_grows_the_length_every_window()
+    {
+        // Threshold 0.0001 is met by any window in which one position is right — not guaranteed at step 1, so the run
+        // asserts what the log and the JSON say about each other instead of a fixed schedule: every "curriculum" line
+        // moves from the current length to AdaptiveLengthCurriculum.Next of it, on a window boundary.
+        using var temp = new TempFolder();
+        string run = temp.File("run");
+        var result = CliRunner.Run("train", "state", "--task", "parity", "--jt", "1", "--dim", "16", "--heads", "2",
+            "--layers", "1", "--steps", "12", "--batch-size", "8", "--train-length", "5", "--min-train-length", "2",
+            "--curriculum-threshold", "0.0001", "--curriculum-window", "3", "--test-lengths", "5", "--test-count", "4",
+            "--eval-every", "0", "--log-every", "1", "--threads", "1", "--out", run);
+        CliAssert.Succeeded(result, "train state (adaptive curriculum)");
+        var moves = result.Stdout.Split('\n').Where(l => l.StartsWith("curriculum", StringComparison.Ordinal)).ToArray();
+        Assert.NotEmpty(moves);
+        int length = 2;
+        foreach (string line in moves)
+        {
+            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);   // curriculum step S length A → B
+            Assert.Equal(0, int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture) % 3);
+            Assert.Equal(length, int.Parse(parts[4], System.Globalization.CultureInfo.InvariantCulture));
+            length = Plstm.Training.StateTracking.AdaptiveLengthCurriculum.Next(length, 5);
+            Assert.Equal(length, int.Parse(parts[6], System.Globalization.CultureInfo.InvariantCulture));
+        }
+        // The training lines show the length in use: never above the curriculum's.
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "results.json")));
+        var root = json.RootElement;
+        Assert.Equal(0.0001, root.GetProperty("curriculum_threshold").GetDouble());
+        Assert.Equal(3, root.GetProperty("curriculum_window").GetInt32());
+        Assert.Equal(length, root.GetProperty("final_train_length").GetInt32());
+        Assert.Equal(length == 5, root.GetProperty("full_length_step").ValueKind == JsonValueKind.Number);
+    }
+
+    [Fact]
     public void Bad_input_gives_one_line_and_no_output_folder()
     {
         using var temp = new TempFolder();
@@ -71,6 +104,9 @@ public sealed class TrainStateCliTests
             ["train", "state", "--task", "s5", "--steps", "10", "--warmup", "11", "--out", output],
             ["train", "state", "--task", "s5", "--device", "gpu", "--out", output],
             ["train", "state", "--task", "s5", "--readout-delay", "2", "--out", output],
+            ["train", "state", "--task", "s5", "--curriculum-threshold", "1.5", "--out", output],
+            ["train", "state", "--task", "s5", "--curriculum-threshold", "0.9", "--curriculum", "100", "--out", output],
+            ["train", "state", "--task", "s5", "--curriculum-threshold", "0.9", "--curriculum-window", "0", "--out", output],
         ];
         foreach (var args in cases)
         {

@@ -43,7 +43,7 @@ public abstract class StateTrackingModel : nn.Module<Tensor, Tensor>
         IEnumerable<nn.Module<Tensor, Tensor>> blocks) : base(name)
     {
         Config = config;
-        _embedding = nn.Embedding(config.VocabSize + config.ReadoutDelay, config.Dim);
+        _embedding = nn.Embedding(config.EmbeddingRows, config.Dim);
         Initializers.SmallInit(_embedding.weight!, fan: config.Dim);
         _blockStack = new BlockStack("block_stack", blocks);
         _norm = new RmsNorm("norm", config.Dim, config.NormEps);
@@ -80,11 +80,17 @@ public abstract class StateTrackingModel : nn.Module<Tensor, Tensor>
         ValidateTokens(tokens);
         using var scope = NewDisposeScope();
         long length = tokens.shape[1];
-        var input = Config.ReadoutDelay == 0
-            ? tokens
-            : cat(new[] { tokens, full(tokens.shape[0], Config.ReadoutDelay, (long)Config.VocabSize, dtype: ScalarType.Int64, device: tokens.device) }, 1);
-        var h = AddPositions(_embedding.forward(input));                                 // [B, T + delay, D]
-        h = _blockStack.forward(h).narrow(1, Config.ReadoutDelay, length);               // [B, T, D]
+        long batch = tokens.shape[0];
+        int start = Config.StartToken ? 1 : 0;
+        var parts = new List<Tensor>(3);
+        if (start == 1)
+            parts.Add(full(batch, 1, (long)(Config.VocabSize + Config.ReadoutDelay), dtype: ScalarType.Int64, device: tokens.device));
+        parts.Add(tokens);
+        if (Config.ReadoutDelay > 0)
+            parts.Add(full(batch, Config.ReadoutDelay, (long)Config.VocabSize, dtype: ScalarType.Int64, device: tokens.device));
+        var input = parts.Count == 1 ? tokens : cat(parts, 1);                           // [B, start + T + delay]
+        var h = AddPositions(_embedding.forward(input));                                 // [B, start + T + delay, D]
+        h = _blockStack.forward(h).narrow(1, start + Config.ReadoutDelay, length);       // [B, T, D]
         return _head.forward(_norm.forward(h)).MoveToOuterDisposeScope();               // [B, T, C]
     }
 

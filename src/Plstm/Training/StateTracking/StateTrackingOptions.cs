@@ -43,6 +43,20 @@ public sealed record StateTrackingOptions
     /// <summary>Training length at step 0 of the curriculum.</summary>
     public int MinTrainLength { get; init; } = 8;
 
+    /// <summary>Adaptive length curriculum (<see cref="AdaptiveLengthCurriculum"/>): &gt; 0 starts at
+    /// <see cref="MinTrainLength"/> and lengthens the sequences whenever the mean training accuracy of
+    /// <see cref="CurriculumWindow"/> steps at the current length reaches this value; 0 = off. Not combined with
+    /// <see cref="CurriculumSteps"/>.</summary>
+    public double CurriculumThreshold { get; init; }
+
+    /// <summary>Steps per window of the adaptive curriculum.</summary>
+    public int CurriculumWindow { get; init; } = 50;
+
+    /// <summary>The adaptive curriculum of these options, or null when <see cref="CurriculumThreshold"/> is 0.</summary>
+    public AdaptiveLengthCurriculum? AdaptiveCurriculum() => CurriculumThreshold > 0
+        ? new AdaptiveLengthCurriculum(MinTrainLength, TrainLength, CurriculumThreshold, CurriculumWindow)
+        : null;
+
     /// <summary>The test lengths; each has its own fixed test set.</summary>
     public IReadOnlyList<int> TestLengths { get; init; } = [64, 128, 256];
 
@@ -127,6 +141,11 @@ public sealed record StateTrackingOptions
         if (CurriculumSteps < 0) throw Bad(nameof(CurriculumSteps), $"must be ≥ 0, got {CurriculumSteps}");
         if (MinTrainLength <= 0 || MinTrainLength > TrainLength)
             throw Bad(nameof(MinTrainLength), $"must be in 1 … TrainLength = {TrainLength}, got {MinTrainLength}");
+        if (!(CurriculumThreshold >= 0 && CurriculumThreshold <= 1))
+            throw Bad(nameof(CurriculumThreshold), $"must be in [0, 1] (0 = off), got {CurriculumThreshold}");
+        if (CurriculumThreshold > 0 && CurriculumSteps > 0)
+            throw Bad(nameof(CurriculumThreshold), $"cannot be combined with the step-scheduled curriculum (CurriculumSteps = {CurriculumSteps})");
+        if (CurriculumWindow <= 0) throw Bad(nameof(CurriculumWindow), $"must be positive, got {CurriculumWindow}");
         if (TestLengths is null || TestLengths.Count == 0) throw Bad(nameof(TestLengths), "must name at least one length");
         if (TestLengths.Any(l => l <= 0)) throw Bad(nameof(TestLengths), $"must all be positive, got {string.Join(",", TestLengths)}");
         if (TestLengths.Distinct().Count() != TestLengths.Count)

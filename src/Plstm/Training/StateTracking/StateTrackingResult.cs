@@ -24,6 +24,13 @@ public sealed record StateTrackingResult(StateTrackingOptions Options, long Para
     /// <summary>The file name of the result.</summary>
     public const string JsonFileName = "results.json";
 
+    /// <summary>With the adaptive curriculum: the training length at the end; otherwise null.</summary>
+    public int? FinalTrainLength { get; init; }
+
+    /// <summary>With the adaptive curriculum: the step at which it reached the full training length; null if it did not
+    /// (or without it).</summary>
+    public long? FullLengthStep { get; init; }
+
     /// <summary>A short model label: <c>plstm-jt4</c> or <c>transformer</c>.</summary>
     public string ModelLabel => Label(Options.Model);
 
@@ -50,6 +57,10 @@ public sealed record StateTrackingResult(StateTrackingOptions Options, long Para
         foreach (var l in Lengths)
             lines.Add(string.Create(inv, $"| {l.Length} | {l.Accuracy:P1} | {l.LastAccuracy:P1} |"));
         lines.Add("");
+        if (Options.CurriculumThreshold > 0)
+            lines.Add(FullLengthStep is long full
+                ? string.Create(inv, $"adaptive curriculum reached the training length {Options.TrainLength} at step {full}")
+                : string.Create(inv, $"adaptive curriculum stopped at length {FinalTrainLength} of {Options.TrainLength}"));
         lines.Add(TargetStep is long step
             ? string.Create(inv, $"reached {Options.TargetAccuracy:P0} per-position accuracy at length {Options.TestLengths[0]} after {step} steps ({TargetSeconds:F0} s)")
             : string.Create(inv, $"never reached {Options.TargetAccuracy:P0} per-position accuracy at length {Options.TestLengths[0]} in a periodic evaluation"));
@@ -78,6 +89,7 @@ public sealed record StateTrackingResult(StateTrackingOptions Options, long Para
         json.WriteNumber("heads", m.NumHeads);
         json.WriteNumber("layers", m.NumBlocks);
         json.WriteNumber("readout_delay", m.ReadoutDelay);
+        json.WriteBoolean("start_token", m.StartToken);
         if (m.Kind == SequenceModelKind.Plstm)
         {
             json.WriteNumber("jt", m.JT);
@@ -106,6 +118,14 @@ public sealed record StateTrackingResult(StateTrackingOptions Options, long Para
         json.WriteNumber("train_length", o.TrainLength);
         json.WriteNumber("curriculum_steps", o.CurriculumSteps);
         json.WriteNumber("min_train_length", o.MinTrainLength);
+        json.WriteNumber("curriculum_threshold", o.CurriculumThreshold);
+        if (o.CurriculumThreshold > 0)
+        {
+            json.WriteNumber("curriculum_window", o.CurriculumWindow);
+            if (FinalTrainLength is int final) json.WriteNumber("final_train_length", final);
+            if (FullLengthStep is long full) json.WriteNumber("full_length_step", full);
+            else json.WriteNull("full_length_step");
+        }
         json.WriteNumber("test_count", o.TestCount);
         json.WriteNumber("time_limit_seconds", o.TimeLimitSeconds);
         json.WriteNumber("seed", o.Seed);

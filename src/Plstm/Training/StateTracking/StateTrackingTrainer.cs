@@ -48,12 +48,14 @@ public static class StateTrackingTrainer
         long? targetStep = null;
         double? targetSeconds = null;
         double windowStart = 0;
+        var adaptive = options.AdaptiveCurriculum();
+        long? fullLengthStep = adaptive is null ? null : adaptive.Done ? 0 : null;
         model.train();
         bool TimeIsUp() => options.TimeLimitSeconds > 0 && clock.Elapsed.TotalSeconds >= options.TimeLimitSeconds;
         while (step < options.Steps && !cancellationToken.IsCancellationRequested && !TimeIsUp())
         {
             long progress = options.Progress(step, clock.Elapsed.TotalSeconds);
-            int length = options.TrainLengthAt(progress);
+            int length = adaptive?.Length ?? options.TrainLengthAt(progress);
             var batch = generator.Next(options.BatchSize, length);
             double learningRate = schedule.At(progress);
             var (loss, accuracy, gradNorm) = TrainStep(model, optimizer, batch, numClasses, learningRate,
@@ -64,6 +66,11 @@ public static class StateTrackingTrainer
             if (!double.IsFinite(loss))
                 throw new InvalidOperationException(string.Create(inv,
                     $"The training loss became {loss} at step {step} (learning rate {learningRate:G3}); lower the learning rate or clip the gradients."));
+            if (adaptive is not null && adaptive.Observe(accuracy))
+            {
+                log?.Invoke(string.Create(inv, $"curriculum  step {step,6}  length {length} → {adaptive.Length}"));
+                if (adaptive.Done) fullLengthStep = step;
+            }
             windowLoss += loss;
             windowAccuracy += accuracy;
             windowGradNorm += gradNorm;
@@ -105,7 +112,7 @@ public static class StateTrackingTrainer
             targetSeconds = trainSeconds;
         }
         return new StateTrackingResult(options, model.ParameterCount(), step, trainSeconds, lastLoss, targetStep,
-            targetSeconds, results);
+            targetSeconds, results) { FinalTrainLength = adaptive?.Length, FullLengthStep = fullLengthStep };
     }
 
     private static (double Loss, double Accuracy, double GradNorm) TrainStep(StateTrackingModel model,

@@ -1,0 +1,71 @@
+namespace Plstm.Training.StateTracking;
+
+/// <summary>
+/// A length curriculum driven by the model's own progress: training starts at a short length and moves on only once
+/// the training accuracy, averaged over a window of steps at the current length, reaches a threshold. Each move
+/// lengthens the sequences by a quarter (at least one position), up to the final length: from 2 to 64 that is
+/// 2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 18, 22, 27, 33, 41, 51, 63, 64.
+/// </summary>
+/// <remarks>
+/// Why not only the step-scheduled linear curriculum: how long a task needs at short lengths is not known in advance.
+/// On S5 a model learns the composition at lengths ≤ 6 after a few thousand steps and then extends to longer lengths
+/// quickly; a fixed schedule that reaches length 20 before the first composition is learned buries the learnable
+/// short-prefix signal under positions at chance. Every position is supervised, so a length-L batch trains all shorter
+/// prefixes too; the curriculum only decides how much of each step is spent on positions the model cannot yet reach.
+/// </remarks>
+public sealed class AdaptiveLengthCurriculum
+{
+    private double _accuracySum;
+    private int _stepsInWindow;
+
+    /// <summary>A curriculum from <paramref name="minLength"/> to <paramref name="maxLength"/> that moves on when the
+    /// mean training accuracy of <paramref name="window"/> consecutive steps at one length is at least
+    /// <paramref name="threshold"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A length, the window or the threshold is out of range.</exception>
+    public AdaptiveLengthCurriculum(int minLength, int maxLength, double threshold, int window)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(minLength);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, minLength);
+        if (!(threshold > 0 && threshold <= 1))
+            throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "Expected a threshold in (0, 1].");
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(window);
+        Length = minLength;
+        MaxLength = maxLength;
+        Threshold = threshold;
+        Window = window;
+    }
+
+    /// <summary>The current training length.</summary>
+    public int Length { get; private set; }
+
+    /// <summary>The final length.</summary>
+    public int MaxLength { get; }
+
+    /// <summary>Mean training accuracy a window must reach for the length to grow.</summary>
+    public double Threshold { get; }
+
+    /// <summary>Steps per window.</summary>
+    public int Window { get; }
+
+    /// <summary>Whether the final length has been reached.</summary>
+    public bool Done => Length >= MaxLength;
+
+    /// <summary>The length after <paramref name="length"/>: a quarter longer (at least one more), at most
+    /// <paramref name="maxLength"/>.</summary>
+    public static int Next(int length, int maxLength) => Math.Min(maxLength, length + Math.Max(1, length / 4));
+
+    /// <summary>Records the training accuracy of one step at the current length; returns true when this step completed
+    /// a window that reached the threshold, i.e. when <see cref="Length"/> has just grown.</summary>
+    public bool Observe(double accuracy)
+    {
+        if (Done) return false;
+        _accuracySum += accuracy;
+        _stepsInWindow++;
+        if (_stepsInWindow < Window) return false;
+        bool advance = _accuracySum / _stepsInWindow >= Threshold;
+        _accuracySum = 0;
+        _stepsInWindow = 0;
+        if (advance) Length = Next(Length, MaxLength);
+        return advance;
+    }
+}
