@@ -46,11 +46,30 @@ public sealed class AdaptiveLengthCurriculumTests
     }
 
     [Fact]
-    public void Options_refuse_both_curricula_at_once()
+    public void A_raise_moves_the_length_up_only_and_restarts_the_window()
+    {
+        var curriculum = new AdaptiveLengthCurriculum(2, 10, threshold: 0.5, window: 2);
+        Assert.False(curriculum.RaiseTo(2));
+        Assert.True(curriculum.Observe(1.0) is false);                                  // half a window
+        Assert.True(curriculum.RaiseTo(4));
+        Assert.Equal(4, curriculum.Length);
+        Assert.False(curriculum.Observe(1.0));                                           // the window restarted
+        Assert.True(curriculum.Observe(1.0));
+        Assert.Equal(5, curriculum.Length);
+        Assert.False(curriculum.RaiseTo(3));
+        Assert.True(curriculum.RaiseTo(99));
+        Assert.Equal(10, curriculum.Length);
+        Assert.True(curriculum.Done);
+    }
+
+    [Fact]
+    public void Options_build_the_curriculum_only_with_a_threshold()
     {
         var options = new StateTrackingOptions { CurriculumThreshold = 0.9, CurriculumSteps = 100 };
-        Assert.Equal(nameof(StateTrackingOptions.CurriculumThreshold), Assert.Throws<ArgumentException>(options.Validate).ParamName);
-        Assert.NotNull((options with { CurriculumSteps = 0 }).AdaptiveCurriculum());
+        options.Validate();
+        Assert.NotNull(options.AdaptiveCurriculum());
         Assert.Null(new StateTrackingOptions().AdaptiveCurriculum());
+        Assert.Equal(nameof(StateTrackingOptions.CurriculumThreshold),
+            Assert.Throws<ArgumentException>((options with { CurriculumThreshold = 1.5 }).Validate).ParamName);
     }
 }

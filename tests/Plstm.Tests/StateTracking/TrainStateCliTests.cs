@@ -105,7 +105,6 @@ public sealed class TrainStateCliTests
             ["train", "state", "--task", "s5", "--device", "gpu", "--out", output],
             ["train", "state", "--task", "s5", "--readout-delay", "2", "--out", output],
             ["train", "state", "--task", "s5", "--curriculum-threshold", "1.5", "--out", output],
-            ["train", "state", "--task", "s5", "--curriculum-threshold", "0.9", "--curriculum", "100", "--out", output],
             ["train", "state", "--task", "s5", "--curriculum-threshold", "0.9", "--curriculum-window", "0", "--out", output],
         ];
         foreach (var args in cases)

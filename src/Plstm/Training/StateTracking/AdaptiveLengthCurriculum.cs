@@ -54,6 +54,18 @@ public sealed class AdaptiveLengthCurriculum
     /// <paramref name="maxLength"/>.</summary>
     public static int Next(int length, int maxLength) => Math.Min(maxLength, length + Math.Max(1, length / 4));
 
+    /// <summary>Raises the length to at least <paramref name="length"/> (capped at <see cref="MaxLength"/>), e.g. to follow a
+    /// step-scheduled curriculum that runs ahead; a raise starts a new window. Returns true when the length changed.</summary>
+    public bool RaiseTo(int length)
+    {
+        int raised = Math.Min(MaxLength, length);
+        if (raised <= Length) return false;
+        Length = raised;
+        _accuracySum = 0;
+        _stepsInWindow = 0;
+        return true;
+    }
+
     /// <summary>Records the training accuracy of one step at the current length; returns true when this step completed
     /// a window that reached the threshold, i.e. when <see cref="Length"/> has just grown.</summary>
     public bool Observe(double accuracy)

@@ -45,8 +45,10 @@ public sealed record StateTrackingOptions
 
     /// <summary>Adaptive length curriculum (<see cref="AdaptiveLengthCurriculum"/>): &gt; 0 starts at
     /// <see cref="MinTrainLength"/> and lengthens the sequences whenever the mean training accuracy of
-    /// <see cref="CurriculumWindow"/> steps at the current length reaches this value; 0 = off. Not combined with
-    /// <see cref="CurriculumSteps"/>.</summary>
+    /// <see cref="CurriculumWindow"/> steps at the current length reaches this value; 0 = off. With
+    /// <see cref="CurriculumSteps"/> as well, the length is the larger of the two: the adaptive curriculum may run ahead
+    /// of the schedule, never behind it (so a model that never passes a short length still trains on the full length
+    /// by the schedule's end).</summary>
     public double CurriculumThreshold { get; init; }
 
     /// <summary>Steps per window of the adaptive curriculum.</summary>
@@ -143,8 +145,6 @@ public sealed record StateTrackingOptions
             throw Bad(nameof(MinTrainLength), $"must be in 1 … TrainLength = {TrainLength}, got {MinTrainLength}");
         if (!(CurriculumThreshold >= 0 && CurriculumThreshold <= 1))
             throw Bad(nameof(CurriculumThreshold), $"must be in [0, 1] (0 = off), got {CurriculumThreshold}");
-        if (CurriculumThreshold > 0 && CurriculumSteps > 0)
-            throw Bad(nameof(CurriculumThreshold), $"cannot be combined with the step-scheduled curriculum (CurriculumSteps = {CurriculumSteps})");
         if (CurriculumWindow <= 0) throw Bad(nameof(CurriculumWindow), $"must be positive, got {CurriculumWindow}");
         if (TestLengths is null || TestLengths.Count == 0) throw Bad(nameof(TestLengths), "must name at least one length");
         if (TestLengths.Any(l => l <= 0)) throw Bad(nameof(TestLengths), $"must all be positive, got {string.Join(",", TestLengths)}");

@@ -55,7 +55,13 @@ public static class StateTrackingTrainer
         while (step < options.Steps && !cancellationToken.IsCancellationRequested && !TimeIsUp())
         {
             long progress = options.Progress(step, clock.Elapsed.TotalSeconds);
-            int length = adaptive?.Length ?? options.TrainLengthAt(progress);
+            int scheduled = options.TrainLengthAt(progress);
+            if (adaptive is not null && options.CurriculumSteps > 0 && adaptive.RaiseTo(scheduled))
+            {
+                log?.Invoke(string.Create(inv, $"curriculum  step {step,6}  length raised by the schedule to {adaptive.Length}"));
+                if (adaptive.Done) fullLengthStep = step;
+            }
+            int length = adaptive?.Length ?? scheduled;
             var batch = generator.Next(options.BatchSize, length);
             double learningRate = schedule.At(progress);
             var (loss, accuracy, gradNorm) = TrainStep(model, optimizer, batch, numClasses, learningRate,
