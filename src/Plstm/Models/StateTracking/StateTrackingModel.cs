@@ -22,6 +22,9 @@ namespace Plstm.Models.StateTracking;
 /// image of the state. The logits for t then also see token t + 1, which is independent of targets 0 … t and so
 /// carries no information about them; every model of a comparison uses the same delay.</para>
 /// </remarks>
+/// <remarks>Start token (<see cref="StateTrackingModelConfig.StartToken"/>, default on): one token with its own embedding
+/// row is put before the sequence and its output dropped, so the model can mark the first position; see the config for
+/// why the pLSTM needs it on S5.</remarks>
 /// <remarks>Parameter names: <c>embedding.weight</c>, <c>block_stack.blocks.{i}.*</c> (the block's own names),
 /// <c>norm.scale</c>, <c>head.{weight,bias}</c>. Init as the language models: embedding and head weight SmallInit
 /// (fan D), head bias 0.</remarks>

@@ -49,7 +49,7 @@ public static class StateTrackingTrainer
         double? targetSeconds = null;
         double windowStart = 0;
         var adaptive = options.AdaptiveCurriculum();
-        long? fullLengthStep = adaptive is null ? null : adaptive.Done ? 0 : null;
+        long? fullLengthStep = adaptive?.Done == true ? 0 : null;
         model.train();
         bool TimeIsUp() => options.TimeLimitSeconds > 0 && clock.Elapsed.TotalSeconds >= options.TimeLimitSeconds;
         while (step < options.Steps && !cancellationToken.IsCancellationRequested && !TimeIsUp())
