@@ -30,6 +30,7 @@ public static class Program
             ConfigureTorch();
             if (args.Contains("--graph")) return GraphBench.Run(args);
             if (args.Contains("--ape-probe")) return ApeProbe.Run(args);
+            if (args.Contains("--transition-gate")) return TransitionGateBench.Run(args);
             int chunkSide = ReadInt(args, "--chunk", 0);                // 0: the automatic choice per grid
             var grids = ReadGrids(args);
             workloads = grids.Select(g => chunkSide > 0 ? new Workload(g) { ChunkSide = chunkSide } : new Workload(g)).ToArray();
@@ -67,7 +68,7 @@ public static class Program
         }
     }
 
-    private static int ReadInt(string[] args, string name, int fallback)
+    internal static int ReadInt(string[] args, string name, int fallback)
     {
         int at = Array.IndexOf(args, name);
         if (at < 0)

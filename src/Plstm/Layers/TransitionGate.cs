@@ -160,7 +160,8 @@ public sealed class TransitionGate : nn.Module<Tensor, Tensor>
     /// <summary>
     /// The reference's "exponential orthogonalisation" of square matrices <c>[…, J, J]</c> (models §3.2): the skew part
     /// <c>A = f·(M − Mᵀ)</c>, its size <c>n = max(√(Σ_ij (A_ij² + eps)), 1)</c>, and the truncated exponential series
-    /// <c>Σ_{k&lt;order} (n^k / k!)·(A/n)^k</c>. The normalisation only conditions the powers: mathematically the result is
+    /// <c>Σ_{k&lt;order} (n^k / k!)·(A/n)^k</c> (evaluated with about 2√order matrix products, see the body). The
+    /// normalisation only conditions the powers: mathematically the result is
     /// <c>Σ_{k&lt;order} A^k / k!</c>, the exponential of a skew matrix (orthogonal) up to the truncation error
     /// ‖A‖^order/order!, small while ‖A‖ is a few units (≈ 6e-8 at ‖A‖_F = 2.4 for order 16); for large ‖A‖ the
     /// truncated series is not orthogonal (as in the reference). Differentiable by autograd.
@@ -180,14 +181,35 @@ public sealed class TransitionGate : nn.Module<Tensor, Tensor>
         var skew = (m - m.transpose(-2, -1)) * factor;                                      // A
         var size = (skew.square() + eps).sum(new long[] { -2, -1 }, keepdim: true).sqrt();  // [..., 1, 1]
         var n = maximum(size, ones_like(size));
-        var normed = skew / n;                                                              // A / n
-        var term = eye(m.shape[^1], dtype: m.dtype, device: m.device).expand(m.shape).contiguous(); // k = 0
-        var sum = term;
-        for (int k = 1; k < order; k++)
+        var normed = skew / n;                                                              // X = A / n
+        // The polynomial Σ_{k<order} c_k X^k with c_k = n^k/k!, evaluated by Paterson–Stockmeyer: with s ≈ √order,
+        // the powers X … X^s, blocks B_j = Σ_{i<s} c_{js+i} X^i, and Horner in X^s over the blocks. The same polynomial
+        // as the term-by-term sum (it differs by rounding only), with (s − 1) + (⌈order/s⌉ − 1) matrix products instead
+        // of order − 1: 6 instead of 15 for order 16. The tiny batched products dominate the layer's cost on the CPU
+        // and add launches on a GPU.
+        int blockSize = (int)Math.Ceiling(Math.Sqrt(order));
+        int blocks = (order + blockSize - 1) / blockSize;
+        var powers = new Tensor[blockSize];                                                 // X^0 … X^(s−1)
+        powers[0] = eye(m.shape[^1], dtype: m.dtype, device: m.device).expand(m.shape);
+        for (int i = 1; i < blockSize; i++)
+            powers[i] = i == 1 ? normed : powers[i - 1].matmul(normed);
+        var step = blockSize == 1 ? normed : powers[blockSize - 1].matmul(normed);          // X^s
+        var coefficients = new Tensor[order];                                               // c_k, [..., 1, 1]
+        coefficients[0] = ones_like(n);
+        for (int k = 1; k < order; k++) coefficients[k] = coefficients[k - 1] * (n / k);
+        Tensor Block(int j)
         {
-            term = term.matmul(normed) * (n / k);                                           // (n^k/k!)·(A/n)^k
-            sum = sum + term;
+            Tensor? block = null;
+            for (int i = 0; i < blockSize && j * blockSize + i < order; i++)
+            {
+                var part = powers[i] * coefficients[j * blockSize + i];
+                block = block is null ? part : block + part;
+            }
+            return block!;
         }
+        var sum = Block(blocks - 1);
+        for (int j = blocks - 2; j >= 0; j--)
+            sum = Block(j) + step.matmul(sum);
         return sum.MoveToOuterDisposeScope();
     }
 }

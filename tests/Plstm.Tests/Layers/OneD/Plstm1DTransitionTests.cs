@@ -37,6 +37,47 @@ public sealed class Plstm1DTransitionTests
     }
 
     [Fact]
+    public void Exponential_orthogonalisation_is_the_truncated_series_term_by_term_for_every_order_with_gradients()
+    {
+        // The oracle is the series as written, one product per term: Σ_{k<order} (n^k/k!)·(A/n)^k. The fast form
+        // (Paterson–Stockmeyer) must equal it — outputs and gradients — also where truncation makes it differ from
+        // exp(A) (large norms), and for orders that are not squares.
+        var g = new Generator(14);
+        var m = 1.5 * randn(new long[] { 12, 4, 4 }, dtype: float64, generator: g);   // ‖A‖_F up to ≈ 10
+        var weights = randn(new long[] { 12, 4, 4 }, dtype: float64, generator: g);
+        foreach (int order in new[] { 1, 2, 3, 5, 7, 10, 16, 17 })
+        {
+            var fastLeaf = m.detach().requires_grad_(true);
+            var fast = TransitionGate.ExponentialOrthogonalize(fastLeaf, factor: 0.7, order: order, eps: 1e-3);
+            var oracleLeaf = m.detach().requires_grad_(true);
+            var oracle = TermByTerm(oracleLeaf, 0.7, order, 1e-3);
+            TensorAssert.AssertClose(fast, oracle, $"order {order}: value", 1e-12, 1e-12);
+            if (order == 1)
+            {
+                Assert.False(fast.requires_grad, "order 1 is the constant identity");
+                continue;
+            }
+            (fast * weights).sum().backward();
+            (oracle * weights).sum().backward();
+            TensorAssert.AssertClose(fastLeaf.grad!, oracleLeaf.grad!, $"order {order}: gradient", 1e-11, 1e-11);
+        }
+    }
+
+    private static Tensor TermByTerm(Tensor m, double factor, int order, double eps)
+    {
+        var skew = (m - m.transpose(-2, -1)) * factor;
+        var n = maximum((skew.square() + eps).sum(new long[] { -2, -1 }, keepdim: true).sqrt(), ones(1, dtype: m.dtype));
+        var term = eye(m.shape[^1], dtype: m.dtype).expand(m.shape);
+        var sum = term;
+        for (int k = 1; k < order; k++)
+        {
+            term = term.matmul(skew / n) * (n / k);
+            sum = sum + term;
+        }
+        return sum;
+    }
+
+    [Fact]
     public void Transition_matrices_have_eigenvalues_inside_the_unit_disk()
     {
         using var gate = new TransitionGate("transition", 3, 16, 1, 1.0, jt: 4);
