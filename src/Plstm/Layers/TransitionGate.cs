@@ -173,15 +173,9 @@ public sealed class TransitionGate : nn.Module<Tensor, Tensor>
     /// <exception cref="ArgumentException">m is not a batch of square matrices, or order &lt; 1.</exception>
     public static Tensor ExponentialOrthogonalize(Tensor m, double factor = 1.0, int order = 16, double eps = 1e-3)
     {
-        ArgumentNullException.ThrowIfNull(m);
-        if (m.dim() < 2 || m.shape[^1] != m.shape[^2])
-            throw new ArgumentException($"expected square matrices [..., J, J], got [{string.Join(", ", m.shape)}]", nameof(m));
-        if (order < 1) throw new ArgumentException($"must be at least 1, got {order}", nameof(order));
+        CheckSeriesArguments(m, order);
         using var scope = NewDisposeScope();
-        var skew = (m - m.transpose(-2, -1)) * factor;                                      // A
-        var size = (skew.square() + eps).sum(new long[] { -2, -1 }, keepdim: true).sqrt();  // [..., 1, 1]
-        var n = maximum(size, ones_like(size));
-        var normed = skew / n;                                                              // X = A / n
+        var (normed, n) = NormalisedSkew(m, factor, eps);                                   // X = A / n, n
         // The polynomial Σ_{k<order} c_k X^k with c_k = n^k/k!, evaluated by Paterson–Stockmeyer: with s ≈ √order,
         // the powers X … X^s, blocks B_j = Σ_{i<s} c_{js+i} X^i, and Horner in X^s over the blocks. The same polynomial
         // as the term-by-term sum (it differs by rounding only), with (s − 1) + (⌈order/s⌉ − 1) matrix products instead
@@ -193,7 +187,8 @@ public sealed class TransitionGate : nn.Module<Tensor, Tensor>
         powers[0] = eye(m.shape[^1], dtype: m.dtype, device: m.device).expand(m.shape);
         for (int i = 1; i < blockSize; i++)
             powers[i] = i == 1 ? normed : powers[i - 1].matmul(normed);
-        var step = blockSize == 1 ? normed : powers[blockSize - 1].matmul(normed);          // X^s
+        var step = blocks == 1 ? null                                                        // X^s (unused: one block)
+            : blockSize == 1 ? normed : powers[blockSize - 1].matmul(normed);
         var coefficients = new Tensor[order];                                               // c_k, [..., 1, 1]
         coefficients[0] = ones_like(n);
         for (int k = 1; k < order; k++) coefficients[k] = coefficients[k - 1] * (n / k);
@@ -209,7 +204,44 @@ public sealed class TransitionGate : nn.Module<Tensor, Tensor>
         }
         var sum = Block(blocks - 1);
         for (int j = blocks - 2; j >= 0; j--)
-            sum = Block(j) + step.matmul(sum);
+            sum = Block(j) + step!.matmul(sum);
         return sum.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The oracle of <see cref="ExponentialOrthogonalize"/>: the same truncated series summed term by term, one matrix
+    /// product per term (order − 1 in all), as the reference writes it. For tests and benchmarks.
+    /// </summary>
+    /// <exception cref="ArgumentException">m is not a batch of square matrices, or order &lt; 1.</exception>
+    public static Tensor ExponentialOrthogonalizeNaive(Tensor m, double factor = 1.0, int order = 16, double eps = 1e-3)
+    {
+        CheckSeriesArguments(m, order);
+        using var scope = NewDisposeScope();
+        var (normed, n) = NormalisedSkew(m, factor, eps);
+        var term = eye(m.shape[^1], dtype: m.dtype, device: m.device).expand(m.shape);      // k = 0
+        var sum = term;
+        for (int k = 1; k < order; k++)
+        {
+            term = term.matmul(normed) * (n / k);                                           // (n^k/k!)·(A/n)^k
+            sum = sum + term;
+        }
+        return sum.MoveToOuterDisposeScope();
+    }
+
+    private static void CheckSeriesArguments(Tensor m, int order)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        if (m.dim() < 2 || m.shape[^1] != m.shape[^2])
+            throw new ArgumentException($"expected square matrices [..., J, J], got [{string.Join(", ", m.shape)}]", nameof(m));
+        if (order < 1) throw new ArgumentException($"must be at least 1, got {order}", nameof(order));
+    }
+
+    // The skew part A = f·(M − Mᵀ) divided by its size n = max(√(Σ_ij (A_ij² + eps)), 1), and n ([..., 1, 1]).
+    private static (Tensor Normed, Tensor Size) NormalisedSkew(Tensor m, double factor, double eps)
+    {
+        var skew = (m - m.transpose(-2, -1)) * factor;
+        var size = (skew.square() + eps).sum(new long[] { -2, -1 }, keepdim: true).sqrt();
+        var n = maximum(size, ones_like(size));
+        return (skew / n, n);
     }
 }
