@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One device call (2026-11-30, sixth session): the state-tracking comparison of docs/state-tracking.md with the start
-# token and the adaptive curriculum (scheduled floor over 90 % of the time): parity and S5 × {pLSTM JT = 1, JT = 4,
+# token and the adaptive curriculum (CURRICULUM_PERCENT: the scheduled floor, default 0 = none; 90 was call 2 of
+# bench/results/state-tracking-h200-2026-11-30.md): parity and S5 × {pLSTM JT = 1, JT = 4,
 # transformer}, 1 layer, batch 128, lr 3e-3, plus S5 JT = 4 with seed 1; seven runs side by side on one H200.
 set -u
 OUT=${OUT:-/tmp/out}; R=/tmp/r-suite-${CURRICULUM_PERCENT:-0}; mkdir -p "$R"

@@ -159,7 +159,7 @@ public sealed class AdamWOptimizer : IDisposable
             foreach (var t in scaled) t.mul_(c);
         }
         for (int b = 0; b < _buckets.Length; b++) Apply(_buckets[b], gathered[b]);
-        PerParameterBuckets = gathered.Count(g => g.Flat is null && g.Grads.Any(x => x is not null));
+        PerParameterBuckets = gathered.Count(g => g.Flat is null && g.Present.Length > 0);
         return norm;
     }
 
@@ -246,14 +246,14 @@ public sealed class AdamWOptimizer : IDisposable
     // One bucket's gradients, copied (clipping scales them, not the parameters' .grad). Flat (the multi-tensor path)
     // when every parameter that has a gradient has the same step count: missing gradients are zeros in the flat vector
     // and Mask (true where a gradient exists) keeps their moments unchanged. Otherwise (after a skip, counts differ)
-    // per-parameter copies. Grads is aligned with the bucket's members either way (null: no gradient).
+    // per-parameter copies, aligned with the bucket's members (null: no gradient). Present: the members with a gradient.
     private Gathered Gather(Bucket bucket)
     {
         var grads = bucket.Members.Select(i => _ordered[i].Parameter.grad).ToArray();
         var present = Enumerable.Range(0, grads.Length).Where(j => grads[j] is not null).ToArray();
         bool flat = present.Length > 0
             && present.All(j => _slots[bucket.Members[j]].Step == _slots[bucket.Members[present[0]]].Step);
-        if (!flat) return new Gathered(null, null, grads.Select(g => g?.detach().clone()).ToArray());
+        if (!flat) return new Gathered(null, null, grads.Select(g => g?.detach().clone()).ToArray(), present);
         var first = _ordered[bucket.Members[0]].Parameter;
         var all = cat(grads.Select((g, j) => g is null
             ? zeros(_slots[bucket.Members[j]].Count, dtype: first.dtype, device: first.device)
@@ -265,12 +265,12 @@ public sealed class AdamWOptimizer : IDisposable
             using var counts = tensor(bucket.Members.Select(i => _slots[i].Count).ToArray(), device: first.device);
             mask = has.repeat_interleave(counts);                                              // [N] bool
         }
-        return new Gathered(all, mask, grads);
+        return new Gathered(all, mask, [], present);
     }
 
     private void Apply(Bucket bucket, Gathered gathered)
     {
-        var present = Enumerable.Range(0, bucket.Members.Length).Where(j => gathered.Grads[j] is not null).ToArray();
+        var present = gathered.Present;
         if (gathered.Flat is { } g)
         {
             long step = _slots[bucket.Members[present[0]]].Step + 1;
@@ -342,6 +342,6 @@ public sealed class AdamWOptimizer : IDisposable
     private sealed record Bucket(int[] Members, double WeightDecay, Tensor ExpAvg, Tensor ExpAvgSq);
 
     // Flat: the bucket's gradients as one vector (null on the per-parameter path); Grads: per member, the gradient
-    // copy on the per-parameter path, the parameter's own .grad (only its presence is used) on the flat path.
-    private sealed record Gathered(Tensor? Flat, Tensor? Mask, Tensor?[] Grads);
+    // copy on the per-parameter path (empty on the flat path); Present: indices into the members that have a gradient.
+    private sealed record Gathered(Tensor? Flat, Tensor? Mask, Tensor?[] Grads, int[] Present);
 }

@@ -87,10 +87,10 @@ public abstract class StateTrackingModel : nn.Module<Tensor, Tensor>
         int start = Config.StartToken ? 1 : 0;
         var parts = new List<Tensor>(3);
         if (start == 1)
-            parts.Add(full(batch, 1, (long)(Config.VocabSize + Config.ReadoutDelay), dtype: ScalarType.Int64, device: tokens.device));
+            parts.Add(full(batch, 1, (long)Config.StartTokenId, dtype: ScalarType.Int64, device: tokens.device));
         parts.Add(tokens);
         if (Config.ReadoutDelay > 0)
-            parts.Add(full(batch, Config.ReadoutDelay, (long)Config.VocabSize, dtype: ScalarType.Int64, device: tokens.device));
+            parts.Add(full(batch, Config.ReadoutDelay, (long)Config.ReadTokenId, dtype: ScalarType.Int64, device: tokens.device));
         var input = parts.Count == 1 ? tokens : cat(parts, 1);                           // [B, start + T + delay]
         var h = AddPositions(_embedding.forward(input));                                 // [B, start + T + delay, D]
         h = _blockStack.forward(h).narrow(1, start + Config.ReadoutDelay, length);       // [B, T, D]

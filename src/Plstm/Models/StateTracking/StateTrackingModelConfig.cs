@@ -25,7 +25,7 @@ public sealed record StateTrackingModelConfig
     /// t + 1 (see <see cref="StateTrackingModel"/> for why); 0 reads every position at itself.</summary>
     public int ReadoutDelay { get; init; } = 1;
 
-    /// <summary>Whether a start token (id VocabSize + ReadoutDelay, its own embedding row) is prepended to every sequence;
+    /// <summary>Whether a start token (<see cref="StartTokenId"/>, its own embedding row) is prepended to every sequence;
     /// its output is dropped. Why: without one, nothing but the causal convolution's zero padding tells position 0 from
     /// the others, so the pLSTM cannot learn to write its source only at the start, and the first target (s_0 = g_0)
     /// is read from the token itself, which teaches the transitions nothing. With a start token the source can open for
@@ -35,6 +35,12 @@ public sealed record StateTrackingModelConfig
 
     /// <summary>Number of embedding rows: the task's tokens, the read token (if any) and the start token (if any).</summary>
     public int EmbeddingRows => VocabSize + ReadoutDelay + (StartToken ? 1 : 0);
+
+    /// <summary>Embedding row of the read token (used when <see cref="ReadoutDelay"/> is 1).</summary>
+    public int ReadTokenId => VocabSize;
+
+    /// <summary>Embedding row of the start token (used when <see cref="StartToken"/> is set): after the read token's.</summary>
+    public int StartTokenId => VocabSize + ReadoutDelay;
 
     /// <summary>Model width D (pLSTM: divisible by JV·H; transformer: by H).</summary>
     public int Dim { get; init; } = 64;

@@ -51,16 +51,19 @@ public static class StateTrackingTrainer
         var adaptive = options.AdaptiveCurriculum();
         long? fullLengthStep = adaptive?.Done == true ? 0 : null;
         model.train();
+        // A length change of the adaptive curriculum: log it, and note the step at which the full length is reached.
+        void CurriculumMoved(string what)
+        {
+            log?.Invoke(string.Create(inv, $"curriculum  step {step,6}  {what}"));
+            if (adaptive!.Done) fullLengthStep = step;
+        }
         bool TimeIsUp() => options.TimeLimitSeconds > 0 && clock.Elapsed.TotalSeconds >= options.TimeLimitSeconds;
         while (step < options.Steps && !cancellationToken.IsCancellationRequested && !TimeIsUp())
         {
             long progress = options.Progress(step, clock.Elapsed.TotalSeconds);
             int scheduled = options.TrainLengthAt(progress);
             if (adaptive is not null && options.CurriculumSteps > 0 && adaptive.RaiseTo(scheduled))
-            {
-                log?.Invoke(string.Create(inv, $"curriculum  step {step,6}  length raised by the schedule to {adaptive.Length}"));
-                if (adaptive.Done) fullLengthStep = step;
-            }
+                CurriculumMoved(string.Create(inv, $"length raised by the schedule to {adaptive.Length}"));
             int length = adaptive?.Length ?? scheduled;
             var batch = generator.Next(options.BatchSize, length);
             double learningRate = schedule.At(progress);
@@ -73,10 +76,7 @@ public static class StateTrackingTrainer
                 throw new InvalidOperationException(string.Create(inv,
                     $"The training loss became {loss} at step {step} (learning rate {learningRate:G3}); lower the learning rate or clip the gradients."));
             if (adaptive is not null && adaptive.Observe(accuracy))
-            {
-                log?.Invoke(string.Create(inv, $"curriculum  step {step,6}  length {length} → {adaptive.Length}"));
-                if (adaptive.Done) fullLengthStep = step;
-            }
+                CurriculumMoved(string.Create(inv, $"length {length} → {adaptive.Length}"));
             windowLoss += loss;
             windowAccuracy += accuracy;
             windowGradNorm += gradNorm;
