@@ -22,7 +22,8 @@ public sealed class GraphTrainCommand : IVerb
     /// <summary>The values of <c>--transition-input</c> and <c>--p-normalization</c> (also written by
     /// <see cref="ProcessFoldRunner"/> for its workers).</summary>
     internal const string SharedNodeInput = "shared-node", ReferenceInput = "reference",
-        PerIncomingEdge = "per-incoming-edge", PerTargetEdge = "per-target-edge";
+        PerIncomingEdge = "per-incoming-edge", PerTargetEdge = "per-target-edge",
+        SelectAccuracy = "accuracy", SelectAccuracyThenLoss = "accuracy-then-loss";
 
     /// <inheritdoc />
     public Command Create()
@@ -95,6 +96,12 @@ public sealed class GraphTrainCommand : IVerb
         {
             Description = "Average the loss over each batch, also the epoch's last partial one (default: divide by --batch-size, as the reference's gradient accumulation).",
         };
+        var selection = new Option<string>("--select")
+        {
+            Description = "Checkpoint kept per fold: accuracy (default, the reference's: first epoch of the best validation accuracy) or accuracy-then-loss (ties broken by the lower validation loss).",
+            DefaultValueFactory = _ => SelectAccuracy,
+        };
+        selection.AcceptOnlyFromAmong(SelectAccuracy, SelectAccuracyThenLoss);
         var device = new Option<string>("--device") { Description = "cpu (default), cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
         var threads = new Option<int>("--threads")
         {
@@ -115,7 +122,7 @@ public sealed class GraphTrainCommand : IVerb
             + "best-validation checkpoint and result.json, then summary.json and summary.md (mean ± std test accuracy).")
         {
             dataset, data, folds, fold, parallelFolds, epochs, warmup, batchSize, lr, weightDecay, seed, layers, dim, heads,
-            transition, normalization, referenceVariants, meanLoss, device, threads, output, resume, foldWorker,
+            transition, normalization, referenceVariants, meanLoss, selection, device, threads, output, resume, foldWorker,
         };
         // On a worker thread so that Ctrl+C can cancel it between epochs; finished folds stay, --resume continues.
         command.SetAction((parseResult, cancellationToken) => Task.Run(() =>
@@ -150,6 +157,8 @@ public sealed class GraphTrainCommand : IVerb
                 PNormalization = reference || parseResult.GetValue(normalization) == PerTargetEdge
                     ? GraphPNormalization.PerTargetEdge : GraphPNormalization.PerIncomingEdge,
                 AccumulationLossScale = !parseResult.GetValue(meanLoss),
+                Selection = parseResult.GetValue(selection) == SelectAccuracyThenLoss
+                    ? GraphModelSelection.AccuracyThenLoss : GraphModelSelection.Accuracy,
                 Device = parseResult.GetValue(device)!,
                 Threads = parseResult.GetValue(threads),
                 Resume = parseResult.GetValue(resume),

@@ -87,6 +87,8 @@ internal sealed class ProcessFoldRunner(TextWriter writer, bool named)
         };
         if (o.WarmupEpochs is int w) args.AddRange(["--warmup-epochs", w.ToString(inv)]);
         if (!o.AccumulationLossScale) args.Add("--mean-loss");
+        if (o.Selection == GraphModelSelection.AccuracyThenLoss)
+            args.AddRange(["--select", GraphTrainCommand.SelectAccuracyThenLoss]);
         if (o.Threads is int t) args.AddRange(["--threads", t.ToString(inv)]);
         if (o.DataDir is { } d) args.AddRange(["--data", d]);
         return args;

@@ -61,7 +61,7 @@ public sealed class GraphTrainCliTests
         string[] common = ["train", "graph", "--dataset", "MUTAG", "--data", root!, "--epochs", "2", "--batch-size", "32",
             "--folds", "5", "--warmup-epochs", "1", "--lr", "0.002", "--weight-decay", "0.02", "--seed", "7", "--layers", "1",
             "--dim", "48", "--heads", "2", "--transition-input", "reference", "--p-normalization", "per-target-edge",
-            "--mean-loss", "--threads", "1"];
+            "--mean-loss", "--select", "accuracy-then-loss", "--threads", "1"];
         string sequential = temp.File("sequential"), alone = temp.File("alone"), parallel = temp.File("parallel");
         CliAssert.Succeeded(CliRunner.Run([.. common, "--fold", "0", "--fold", "1", "--out", sequential]), "sequential");
         CliAssert.Succeeded(CliRunner.Run([.. common, "--fold", "1", "--out", alone]), "--fold 1");
@@ -77,6 +77,8 @@ public sealed class GraphTrainCliTests
             {
                 Assert.Equal(Numbers(sequential, f), Numbers(other, f));
                 Assert.Equal(Curves(sequential, f), Curves(other, f));
+                // The child processes got the selection rule too (a default would differ only on ties).
+                Assert.Contains("\"selection\":\"AccuracyThenLoss\"", Numbers(other, f), StringComparison.Ordinal);
             }
         }
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(parallel, GraphCrossValidation.SummaryFileName)));

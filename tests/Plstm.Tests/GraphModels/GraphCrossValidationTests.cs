@@ -74,6 +74,22 @@ public sealed class GraphCrossValidationTests : IDisposable
     }
 
     [Fact]
+    public void SelectionRulesDifferOnlyOnValidationAccuracyTies()
+    {
+        var rules = new[] { GraphModelSelection.Accuracy, GraphModelSelection.AccuracyThenLoss };
+        foreach (var rule in rules)
+        {
+            Assert.True(rule.Replaces(0.5, 1.0, double.NegativeInfinity, double.PositiveInfinity));   // first epoch
+            Assert.True(rule.Replaces(0.9, 2.0, 0.8, 0.1));     // higher accuracy wins whatever its loss
+            Assert.False(rule.Replaces(0.7, 0.01, 0.8, 0.5));   // lower accuracy never does
+            Assert.False(rule.Replaces(0.8, 0.5, 0.8, 0.5));    // a full tie keeps the earlier epoch
+        }
+        Assert.False(GraphModelSelection.Accuracy.Replaces(0.8, 0.3, 0.8, 0.5));         // the reference keeps the first
+        Assert.True(GraphModelSelection.AccuracyThenLoss.Replaces(0.8, 0.3, 0.8, 0.5));  // the tie-break takes the lower loss
+        Assert.False(GraphModelSelection.AccuracyThenLoss.Replaces(0.8, 0.6, 0.8, 0.5));
+    }
+
+    [Fact]
     public void RocAucCountsTiesHalf()
     {
         Assert.Equal(0.75, ClassificationMetrics.BinaryRocAuc([0.1, 0.4, 0.35, 0.8], [false, false, true, true]));

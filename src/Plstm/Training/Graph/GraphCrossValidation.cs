@@ -271,6 +271,9 @@ public static class GraphCrossValidation
         if (result.Fold != fold || result.Epochs != options.Epochs)
             throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
                 $"'{path}' is fold {result.Fold} of a {result.Epochs}-epoch run, not fold {fold} of this {options.Epochs}-epoch run; use another output folder."));
+        if (result.Selection != options.Selection)
+            throw new InvalidDataException(
+                $"'{path}' was selected by {result.Selection}, not by this run's {options.Selection}; use another output folder.");
         return result;
     }
 
@@ -391,7 +394,7 @@ public static class GraphCrossValidation
             string config = JsonSerializer.Serialize(new { fold = fold.Fold, options = o }, Json);
 
             int steps = (train.Length + o.BatchSize - 1) / o.BatchSize;
-            double best = double.NegativeInfinity;
+            double best = double.NegativeInfinity, bestLoss = double.PositiveInfinity;
             int bestEpoch = -1;
             long step = 0;
             double lastTrainAccuracy = double.NaN;
@@ -433,9 +436,10 @@ public static class GraphCrossValidation
                 metrics.Write(new MetricRecord(step, epoch, "train", trainLoss, lastTrainAccuracy, lr, gradNormSum / steps,
                     train.Length / Math.Max(1e-9, watch.Elapsed.TotalSeconds), now));
                 metrics.Write(new MetricRecord(step, epoch, "val", valLoss, valAccuracy, lr, null, null, now));
-                if (valAccuracy > best)
+                if (o.Selection.Replaces(valAccuracy, valLoss, best, bestLoss))
                 {
                     best = valAccuracy;
+                    bestLoss = valLoss;
                     bestEpoch = epoch;
                     TrainingCheckpoint.Save(checkpoint, model, null, new CheckpointState
                     {
@@ -467,6 +471,8 @@ public static class GraphCrossValidation
                 Epochs = o.Epochs,
                 BestEpoch = bestEpoch,
                 BestValidationAccuracy = best,
+                BestValidationLoss = bestLoss,
+                Selection = o.Selection,
                 TestAccuracy = testAccuracy,
                 TestLoss = testLoss,
                 TestRocAuc = ClassificationMetrics.MacroRocAuc(probabilities, labels, dataset.ClassCount),

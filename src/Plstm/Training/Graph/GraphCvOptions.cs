@@ -76,6 +76,10 @@ public sealed record GraphCvOptions
     /// <summary>Graph blocks (2).</summary>
     public int NumBlocks { get; init; } = 2;
 
+    /// <summary>Which epoch each fold keeps for its test evaluation (default: the reference's, <see
+    /// cref="GraphModelSelection.Accuracy"/>).</summary>
+    public GraphModelSelection Selection { get; init; } = GraphModelSelection.Accuracy;
+
     /// <summary>Transition node input (default: shared node).</summary>
     public GraphTransitionInput TransitionInput { get; init; } = GraphTransitionInput.SharedNode;
 

@@ -23,11 +23,18 @@ public sealed record GraphFoldResult
     /// <summary>Epochs trained.</summary>
     [JsonPropertyName("epochs")] public int Epochs { get; init; }
 
-    /// <summary>Epoch (0-based) of the best validation accuracy (the first one reaching it).</summary>
+    /// <summary>Epoch (0-based) of the kept checkpoint, chosen by <see cref="Selection"/>.</summary>
     [JsonPropertyName("best_epoch")] public int BestEpoch { get; init; }
 
-    /// <summary>The best validation accuracy.</summary>
+    /// <summary>The kept checkpoint's validation accuracy (the best over the epochs).</summary>
     [JsonPropertyName("best_validation_accuracy")] public double BestValidationAccuracy { get; init; }
+
+    /// <summary>The kept checkpoint's validation loss (absent from results written before it was recorded).</summary>
+    [JsonPropertyName("best_validation_loss")] public double? BestValidationLoss { get; init; }
+
+    /// <summary>The model-selection rule that chose the checkpoint (absent, i.e. the reference's, in older results).</summary>
+    [JsonPropertyName("selection"), JsonConverter(typeof(JsonStringEnumConverter<GraphModelSelection>))]
+    public GraphModelSelection Selection { get; init; }
 
     /// <summary>Test accuracy of the best-validation checkpoint.</summary>
     [JsonPropertyName("test_accuracy")] public double TestAccuracy { get; init; }
