@@ -12,7 +12,7 @@ namespace Plstm.Bench;
 /// Diagnostic for the ape-small task (docs/experiments.md, "Why ape-small stays at chance"): trains one model on the
 /// ape-small training images (64 px, objects scaled by 3, seed 43, on demand) with a plain AdamW loop (lr 1e-3, no
 /// weight decay, batch 64) and prints the validation accuracy on 512 images (seed 100042) every 250 steps.
-/// <c>--ape-probe [--model cnn|cnn-gap|vit_tiny|plstm_vit_tiny] [--stem] [--pooling corners|mean] [--minutes M] [--threads N]</c>. <c>cnn</c> is a small
+/// <c>--ape-probe [--model cnn|cnn-gap|vit_tiny|plstm_vit_tiny] [--stem] [--pooling corners|mean] [--minutes M] [--threads N] [--ink] [--symmetry [--advance A]] [--lr LR] [--device cuda]</c>. <c>cnn</c> is a small
 /// convolutional net (three conv–ReLU–max-pool stages, 32/64/64 channels, then 128 conv channels, flatten, MLP);
 /// <c>--stem</c> puts the same three conv stages in front of a vision preset (its input then is the 8 × 8 × 64 feature
 /// map with patch size 1) instead of the preset's linear patch embedding.
@@ -28,27 +28,69 @@ public static class ApeProbe
         if (Value(args, "--threads") is string threads) set_num_threads(int.Parse(threads, CultureInfo.InvariantCulture));
         manual_seed(0);
         var settings = ArrowPointingSettings.Paper(192, ExperimentRegistry.Get("ape-small").Seed).Scaled(ExperimentRegistry.ApeSmallScale);
-        var train = new ArrowPointingDataset(settings, 100_000);
-        var val = new ArrowPointingDataset(settings with { Seed = 100042 }, 512);
+        // --ink: strokes 1, background 0 (pixel / 255 inverted, no ImageNet statistics) instead of the paper's input,
+        // where every background pixel is ≈ +2.2 after normalisation and only the few stroke pixels differ.
+        bool ink = args.Contains("--ink");
+        var normalization = ink ? Plstm.Data.Normalization.Identity : null;
+        var train = new ArrowPointingDataset(settings, 100_000, normalization);
+        var val = new ArrowPointingDataset(settings with { Seed = 100042 }, 512, normalization);
+        var device = Value(args, "--device") is string dev ? torch.device(dev) : CPU;
+        double lr = double.Parse(Value(args, "--lr") ?? "1e-3", CultureInfo.InvariantCulture);
         var pooling = Value(args, "--pooling") is string p ? Enum.Parse<VisionPooling>(p, ignoreCase: true) : (VisionPooling?)null;
         using var net = Build(model, stem, pooling);
-        var optimizer = optim.AdamW(net.parameters(), 1e-3, weight_decay: 0.0);
+        net.to(device);
+        var optimizer = optim.AdamW(net.parameters(), lr, weight_decay: 0.0);
         bool channelsLast = !model.StartsWith("cnn", StringComparison.Ordinal) && !stem;
-        (Tensor X, Tensor Y) Batch(ArrowPointingDataset d, int start, int n)
+        // Symmetry curriculum (--symmetry): stage 0 shows every training image turned (flips, transpose) so that the
+        // circle lies in the octant right of and below the arrow, 0 ≤ dy ≤ dx; then the arrow's direction alone predicts
+        // the label. Each later stage undoes one symmetry at random (transpose, then horizontal, then vertical flip);
+        // stage 4 is the raw data. A stage ends when the mean training accuracy of the last 100 steps reaches --advance.
+        bool symmetry = args.Contains("--symmetry");
+        double advance = double.Parse(Value(args, "--advance") ?? "0.9", CultureInfo.InvariantCulture);
+        int stage = symmetry ? 0 : 4;
+        var rng = new System.Random(1);
+        Tensor Turn(Tensor image, ArrowPointingSample s)
+        {
+            if (stage >= 4) return image;
+            double dx = s.Cx - s.Ax, dy = s.Cy - s.Ay;
+            if (dx < 0) { image = image.flip(2); dx = -dx; }
+            if (dy < 0) { image = image.flip(1); dy = -dy; }
+            if (dy > dx) image = image.transpose(1, 2);
+            if (stage >= 1 && rng.Next(2) == 1) image = image.transpose(1, 2);
+            if (stage >= 2 && rng.Next(2) == 1) image = image.flip(2);
+            if (stage >= 3 && rng.Next(2) == 1) image = image.flip(1);
+            return image;
+        }
+        (Tensor X, Tensor Y) Batch(ArrowPointingDataset d, int start, int n, bool training = false)
         {
             var items = Enumerable.Range(start, n).Select(i => d.Get(i % d.Count)).ToArray();
-            var x = stack(items.Select(s => s.Image).ToArray());                                   // [B, C, H, W]
-            return (channelsLast ? x.permute(0, 2, 3, 1) : x, tensor(items.Select(s => s.Label).ToArray()));
+            var images = items.Select(s => s.Image).ToArray();
+            if (training && stage < 4)
+                images = images.Select((im, i) => Turn(im, d.GetSample((start + i) % d.Count))).ToArray();
+            var x = stack(images);                                                                  // [B, C, H, W]
+            if (ink) x = 1 - x;
+            if (channelsLast) x = x.permute(0, 2, 3, 1);
+            return (x.to(device), tensor(items.Select(s => s.Label).ToArray()).to(device));
         }
+        var recent = new Queue<double>();
         var (vx, vy) = Batch(val, 0, val.Count);
-        Console.WriteLine($"ape probe: model {model}{(stem ? " with conv stem" : "")}{(pooling is { } pl ? $", pooling {pl}" : "")}, {net.parameters().Sum(p => p.numel())} parameters, "
+        Console.WriteLine($"ape probe: model {model}{(stem ? " with conv stem" : "")}{(ink ? ", ink input" : "")}{(symmetry ? $", symmetry curriculum (advance at {advance})" : "")}, lr {lr}, {device}{(pooling is { } pl ? $", pooling {pl}" : "")}, {net.parameters().Sum(p => p.numel())} parameters, "
             + $"torch threads {get_num_threads()}, up to {minutes} min");
         var clock = Stopwatch.StartNew();
         for (int step = 0; clock.Elapsed.TotalMinutes < minutes; step++)
         {
             using var scope = NewDisposeScope();
-            var (x, y) = Batch(train, step * 64, 64);
-            var loss = nn.functional.cross_entropy(net.forward(x), y);
+            var (x, y) = Batch(train, step * 64, 64, training: true);
+            var logits = net.forward(x);
+            var loss = nn.functional.cross_entropy(logits, y);
+            recent.Enqueue(logits.argmax(1).eq(y).to(float32).mean().item<float>());
+            if (recent.Count > 100) recent.Dequeue();
+            if (stage < 4 && recent.Count == 100 && recent.Average() >= advance)
+            {
+                stage++;
+                recent.Clear();
+                Console.WriteLine($"step {step,5}  stage {stage}  {clock.Elapsed.TotalSeconds:F0} s");
+            }
             optimizer.zero_grad();
             loss.backward();
             optimizer.step();
@@ -56,7 +98,7 @@ public static class ApeProbe
             {
                 using var noGrad = no_grad();
                 double acc = net.forward(vx).argmax(1).eq(vy).to(float32).mean().item<float>();
-                Console.WriteLine($"step {step,5}  train loss {loss.item<float>():F4}  val acc {acc:F3}  {clock.Elapsed.TotalSeconds:F0} s");
+                Console.WriteLine($"step {step,5}  stage {stage}  train loss {loss.item<float>():F4}  train acc(100) {(recent.Count > 0 ? recent.Average() : 0):F3}  val acc {acc:F3}  {clock.Elapsed.TotalSeconds:F0} s");
             }
         }
         return 0;

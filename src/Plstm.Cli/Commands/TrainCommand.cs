@@ -38,6 +38,10 @@ public sealed class TrainCommand : IVerb
         var labelSmoothing = new Option<double?>("--label-smoothing") { Description = "Label smoothing ε in [0, 1) (fashion-mnist: 0.1)." };
         var randomCrop = new Option<int?>("--random-crop") { Description = "Random crop of training images: pad each side by P pixels (black), crop back at a random offset; 0 = off (fashion-mnist: 2)." };
         var hflip = new Option<double?>("--hflip") { Description = "Probability of mirroring a training image left-right; 0 = off (fashion-mnist: 0.5)." };
+        var symmetryCurriculum = new Option<double?>("--symmetry-curriculum") { Description = "Arrows: symmetry curriculum threshold A in (0, 1] (train on canonically turned images, release one symmetry whenever a window's mean training accuracy reaches A); 0 = off (ape-small: 0.75)." };
+        var curriculumWindow = new Option<int?>("--curriculum-window") { Description = "Steps per window of the symmetry curriculum (ape-small: 100)." };
+        var arrowInput = new Option<string?>("--arrow-input") { Description = "Arrows: ink (background 0, strokes -1; ape-small) or imagenet (the paper's statistics; ape)." };
+        arrowInput.AcceptOnlyFromAmong("ink", "imagenet");
         var seed = new Option<long?>("--seed") { Description = "Run seed (initialisation, data order; arrows: also the training set's seed)." };
         var device = new Option<string?>("--device") { Description = "cpu (default), cuda or cuda:N." };
         var evalEvery = new Option<long?>("--eval-every") { Description = "Validate every N steps (0 = only at the end)." };
@@ -58,7 +62,7 @@ public sealed class TrainCommand : IVerb
             + "results table, write results.json, results.md and curves.png.")
         {
             experiment, preset, data, dataDir, steps, batchSize, evalBatchSize, lr, warmup, weightDecay, clip,
-            labelSmoothing, randomCrop, hflip, seed, device, evalEvery, checkpointEvery, logEvery, trainCount, evalCount, scale, patchSize, config, output,
+            labelSmoothing, randomCrop, hflip, symmetryCurriculum, curriculumWindow, arrowInput, seed, device, evalEvery, checkpointEvery, logEvery, trainCount, evalCount, scale, patchSize, config, output,
             resume, noPlot, threads,
         };
         // Asynchronous (on a worker thread) so that Ctrl+C can cancel it: the trainer then saves last.ckpt and stops,
@@ -81,6 +85,9 @@ public sealed class TrainCommand : IVerb
                 LabelSmoothing = parseResult.GetValue(labelSmoothing),
                 RandomCrop = parseResult.GetValue(randomCrop),
                 HorizontalFlip = parseResult.GetValue(hflip),
+                SymmetryCurriculum = parseResult.GetValue(symmetryCurriculum),
+                CurriculumWindow = parseResult.GetValue(curriculumWindow),
+                ArrowInput = parseResult.GetValue(arrowInput),
                 Seed = parseResult.GetValue(seed),
                 Device = parseResult.GetValue(device),
                 EvalEvery = parseResult.GetValue(evalEvery),
@@ -160,6 +167,9 @@ public sealed class TrainCommand : IVerb
         if (preset.HorizontalFlipProbability > 0)
             parts.Add(string.Create(inv, $"flip {preset.HorizontalFlipProbability}"));
         if (preset.LabelSmoothing > 0) parts.Add(string.Create(inv, $"label smoothing {preset.LabelSmoothing}"));
+        if (preset.SymmetryCurriculumThreshold > 0)
+            parts.Add(string.Create(inv,
+                $"symmetry curriculum (threshold {preset.SymmetryCurriculumThreshold}, window {preset.SymmetryCurriculumWindow})"));
         return parts.Count == 0 ? "" : "; " + string.Join(", ", parts);
     }
 }

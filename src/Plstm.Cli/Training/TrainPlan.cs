@@ -53,6 +53,14 @@ public static class TrainPlan
                 throw new CliUsageException("--scale applies to arrow-pointing data only.");
             data = data with { ArrowScale = scale };
         }
+        if (s.ArrowInput is string input)
+        {
+            if (data.Kind != ExperimentDataKind.Arrows)
+                throw new CliUsageException("--arrow-input applies to arrow-pointing data only.");
+            data = data with { ArrowInk = input == "ink" };
+        }
+        if (s.SymmetryCurriculum is > 0 && data.Kind != ExperimentDataKind.Arrows)
+            throw new CliUsageException("--symmetry-curriculum applies to arrow-pointing data only (it needs images whose label survives flips and transposes).");
         if (s.DataDir is not null)
         {
             if (data.Kind != ExperimentDataKind.FashionMnist)
@@ -78,6 +86,8 @@ public static class TrainPlan
             LabelSmoothing = s.LabelSmoothing ?? preset.LabelSmoothing,
             RandomCropPadding = s.RandomCrop ?? preset.RandomCropPadding,
             HorizontalFlipProbability = s.HorizontalFlip ?? preset.HorizontalFlipProbability,
+            SymmetryCurriculumThreshold = s.SymmetryCurriculum ?? preset.SymmetryCurriculumThreshold,
+            SymmetryCurriculumWindow = s.CurriculumWindow ?? preset.SymmetryCurriculumWindow,
             Seed = s.Seed ?? preset.Seed,
             EvalEverySteps = s.EvalEvery ?? preset.EvalEverySteps,
             CheckpointEverySteps = s.CheckpointEvery ?? preset.CheckpointEverySteps,
@@ -167,6 +177,10 @@ public static class TrainPlan
             Require(smoothing >= 0 && smoothing < 1, "label-smoothing", smoothing, "in [0, 1)");
         if (s.RandomCrop is int crop) Require(crop >= 0, "random-crop", crop, "≥ 0 (0 = off)");
         if (s.HorizontalFlip is double flip) Require(flip >= 0 && flip <= 1, "hflip", flip, "in [0, 1] (0 = off)");
+        if (s.SymmetryCurriculum is double sc)
+            Require(sc >= 0 && sc <= 1, "symmetry-curriculum", sc, "in [0, 1] (0 = off)");
+        if (s.CurriculumWindow is int cw) Require(cw >= 1, "curriculum-window", cw, "≥ 1");
+        if (s.ArrowInput is string ai) Require(ai is "ink" or "imagenet", "arrow-input", ai, "ink or imagenet");
         if (s.Seed is long seed) Require(seed >= 0, "seed", seed, "≥ 0");
         if (s.EvalEvery is long evalEvery) Require(evalEvery >= 0, "eval-every", evalEvery, "≥ 0 (0 = only at the end)");
         if (s.CheckpointEvery is long ckpt) Require(ckpt >= 0, "checkpoint-every", ckpt, "≥ 0 (0 = only at the end)");

@@ -55,6 +55,15 @@ public sealed class TrainSettings
     /// <summary>Horizontal-flip probability in [0, 1] (0 = off).</summary>
     public double? HorizontalFlip { get; set; }
 
+    /// <summary>Symmetry-curriculum threshold in [0, 1] (arrows; 0 = off).</summary>
+    public double? SymmetryCurriculum { get; set; }
+
+    /// <summary>Steps per window of the symmetry curriculum.</summary>
+    public int? CurriculumWindow { get; set; }
+
+    /// <summary>Arrow input: <c>ink</c> (background 0) or <c>imagenet</c> (the paper's statistics).</summary>
+    public string? ArrowInput { get; set; }
+
     /// <summary>Run seed.</summary>
     public long? Seed { get; set; }
 
@@ -114,6 +123,9 @@ public sealed class TrainSettings
         ["random_crop_padding"] = (s, v) => s.RandomCrop = v.Int(),
         ["hflip"] = (s, v) => s.HorizontalFlip = v.Double(),
         ["horizontal_flip_probability"] = (s, v) => s.HorizontalFlip = v.Double(),
+        ["symmetry_curriculum"] = (s, v) => s.SymmetryCurriculum = v.Double(),
+        ["curriculum_window"] = (s, v) => s.CurriculumWindow = v.Int(),
+        ["arrow_input"] = (s, v) => s.ArrowInput = v.String(),
         ["seed"] = (s, v) => s.Seed = v.Long(),
         ["device"] = (s, v) => s.Device = v.String(),
         ["eval_every"] = (s, v) => s.EvalEvery = v.Long(),

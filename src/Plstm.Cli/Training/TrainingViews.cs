@@ -1,5 +1,6 @@
 using System.Globalization;
 using Plstm.Experiments;
+using Plstm.Training;
 using Spectre.Console;
 
 namespace Plstm.Cli.Training;
@@ -24,6 +25,10 @@ public abstract class TrainingView
         if (mantissa >= 10) (mantissa, exponent) = (mantissa / 10, exponent + 1);
         return string.Create(CultureInfo.InvariantCulture, $"{mantissa:0.0}e{exponent}");
     }
+
+    /// <summary><c>" stage 2/4"</c> for a training step under the symmetry curriculum, else empty.</summary>
+    public static string Stage(TrainingProgress t) =>
+        t.CurriculumStage is int stage ? string.Create(CultureInfo.InvariantCulture, $" stage {stage}/{SymmetryCurriculum.FinalStage}") : "";
 
     /// <summary><c>1h02m</c>, <c>4m10s</c>, <c>12s</c>.</summary>
     public static string FormatEta(TimeSpan t) =>
@@ -79,7 +84,7 @@ public sealed class PlainTrainingView(TextWriter output, ExperimentPreset preset
                     double rate = state.Seconds > 0 ? state.Count * preset.BatchSize / state.Seconds : 0;
                     var eta = TimeSpan.FromSeconds(state.AllSeconds / state.AllSteps * (t.TotalSteps - t.Step));
                     output.WriteLine(string.Create(inv,
-                        $"{tag} step {t.Step}/{t.TotalSteps} loss {state.Loss / state.Count:0.0000} acc {state.Accuracy / state.Count:0.000} lr {FormatLearningRate(t.LearningRate ?? 0)} {rate:0.0} img/s eta {FormatEta(eta)}"));
+                        $"{tag} step {t.Step}/{t.TotalSteps} loss {state.Loss / state.Count:0.0000} acc {state.Accuracy / state.Count:0.000} lr {FormatLearningRate(t.LearningRate ?? 0)} {rate:0.0} img/s eta {FormatEta(eta)}{Stage(t)}"));
                     state.Loss = state.Accuracy = state.Seconds = 0;
                     state.Count = 0;
                 }
@@ -176,6 +181,7 @@ public sealed class SpectreTrainingView(TextWriter output) : TrainingView
                                 stats.Add(t.Loss, t.Accuracy, t.ImagesPerSecond);
                                 task.Value = t.Step;
                                 stats.Lr = t.LearningRate ?? 0;
+                                stats.Stage = Stage(t);
                             }
                             else
                             {
@@ -183,7 +189,7 @@ public sealed class SpectreTrainingView(TextWriter output) : TrainingView
                             }
                             task.Description = Markup.Escape(string.Create(inv,
                                 $"{p.ModelKey}: loss {stats.Loss:0.0000} acc {stats.Accuracy:0.000} lr {FormatLearningRate(stats.Lr)} {stats.Rate:0.0} img/s")
-                                + (stats.Val is double v ? string.Create(inv, $" val {v:0.000}") : ""));
+                                + (stats.Val is double v ? string.Create(inv, $" val {v:0.000}") : "") + stats.Stage);
                             break;
                         }
                         case ExperimentStage.Evaluating when tasks.TryGetValue(p.ModelKey, out var entry):
@@ -214,6 +220,7 @@ public sealed class SpectreTrainingView(TextWriter output) : TrainingView
         private const double Decay = 0.9;
         private bool _any;
         public double Loss, Accuracy, Rate, Lr;
+        public string Stage = "";
         public double? Val;
 
         public void Add(double loss, double accuracy, double rate)

@@ -145,6 +145,13 @@ public static class Normalization
     public static NormalizationStats Identity { get; } = new(0f, 1f);
 
     /// <summary>
+    /// "Ink" for black-on-white drawings: pixel / 255 − 1, so the white background is exactly 0 and black strokes −1.
+    /// With ImageNet statistics every background pixel of an arrow-pointing image is ≈ +2.2 and only the few stroke
+    /// pixels differ; patch models then did not leave chance on <c>ape-small</c> (<c>docs/experiments.md</c>).
+    /// </summary>
+    public static NormalizationStats Ink { get; } = new(1f, 1f);
+
+    /// <summary>
     /// <c>(image − mean[c]) / std[c]</c> for a float tensor <c>[C, H, W]</c> or <c>[B, C, H, W]</c> already scaled to
     /// [0, 1]; returns a new tensor of the same shape, dtype and device (the input is left unchanged).
     /// </summary>

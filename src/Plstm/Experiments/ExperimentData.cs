@@ -136,16 +136,17 @@ public sealed class ExperimentData
         if (Math.Abs(side - size) > 1e-9 * Math.Max(1, side))
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
                 $"The arrow scale {s} must divide the paper image size {spec.ArrowTrainSize} into a whole number of pixels."));
-        var train = Arrows(size, s, spec.TrainSeed, trainCount);
+        var ink = spec.ArrowInk ? Data.Normalization.Ink : null;
+        var train = Arrows(size, s, spec.TrainSeed, trainCount, ink);
         var normalization = train.Normalization;
         int valCount = spec.ValidationCount ?? 0, testCount = spec.TestCount ?? 0;
-        IImageDataset? validation = valCount > 0 ? Arrows(size, s, ArrowValidationSeed, valCount) : null;
+        IImageDataset? validation = valCount > 0 ? Arrows(size, s, ArrowValidationSeed, valCount, ink) : null;
         var tests = new List<EvaluationSet>();
         if (testCount > 0)
         {
-            tests.Add(new EvaluationSet("test", Arrows(size, s, ArrowTestSeed, testCount)));
+            tests.Add(new EvaluationSet("test", Arrows(size, s, ArrowTestSeed, testCount, ink)));
             if (spec.Extrapolation)
-                tests.Add(new EvaluationSet("test-ext", Arrows(2 * size, s, ArrowTestExtSeed, testCount)));
+                tests.Add(new EvaluationSet("test-ext", Arrows(2 * size, s, ArrowTestExtSeed, testCount, ink)));
         }
         return new ExperimentData(spec, train, validation, tests, ArrowClassNames, normalization);
     }

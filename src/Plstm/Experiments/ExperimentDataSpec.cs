@@ -59,6 +59,10 @@ public sealed record ExperimentDataSpec
     /// </summary>
     public int? TestCount { get; init; }
 
+    /// <summary>Arrows: normalise as "ink" (<see cref="Data.Normalization.Ink"/>: background 0, strokes −1) instead of
+    /// the paper's ImageNet statistics.</summary>
+    public bool ArrowInk { get; init; }
+
     /// <summary>Arrows: also test at twice the image side (same object sizes), the extrapolation test.</summary>
     public bool Extrapolation { get; init; }
 
@@ -83,7 +87,7 @@ public sealed record ExperimentDataSpec
     public string Describe() => Kind switch
     {
         ExperimentDataKind.Arrows => string.Create(CultureInfo.InvariantCulture,
-            $"arrow pointing at {ArrowImageSize} px (paper {ArrowTrainSize} px / {ArrowScale}), train {TrainCount} (seed {TrainSeed}), "
+            $"arrow pointing at {ArrowImageSize} px (paper {ArrowTrainSize} px / {ArrowScale}{(ArrowInk ? ", ink input" : "")}), train {TrainCount} (seed {TrainSeed}), "
             + $"val {ValidationCount ?? 0}, test {TestCount ?? 0}{(Extrapolation ? $" at {ArrowImageSize} and {2 * ArrowImageSize} px" : "")}"),
         ExperimentDataKind.FashionMnist => string.Create(CultureInfo.InvariantCulture,
             $"Fashion-MNIST 28 px, train {(TrainCount is int t ? t.ToString(CultureInfo.InvariantCulture) : "all")} "

@@ -87,6 +87,13 @@ public sealed record ExperimentPreset
     /// <summary>Probability that a training image is mirrored left–right; 0 = off.</summary>
     public double HorizontalFlipProbability { get; init; }
 
+    /// <summary>Symmetry curriculum threshold (<see cref="Training.SymmetryCurriculum"/>; arrows only): the mean
+    /// training accuracy of a window that releases the next symmetry; 0 = off.</summary>
+    public double SymmetryCurriculumThreshold { get; init; }
+
+    /// <summary>Steps per window of the symmetry curriculum.</summary>
+    public int SymmetryCurriculumWindow { get; init; } = 100;
+
     /// <summary>Validation every this many steps (0 = only at the end).</summary>
     public long EvalEverySteps { get; init; }
 
@@ -142,6 +149,8 @@ public sealed record ExperimentPreset
             // Only with a crop: a fill without padding would change nothing but the resume fingerprint.
             RandomCropFill = RandomCropPadding > 0 ? normalization?.NormalizedValues(0f) : null,
             HorizontalFlipProbability = HorizontalFlipProbability,
+            SymmetryCurriculumThreshold = SymmetryCurriculumThreshold,
+            SymmetryCurriculumWindow = SymmetryCurriculumWindow,
             EvalEverySteps = EvalEverySteps,
             CheckpointEverySteps = CheckpointEverySteps,
             LogEverySteps = LogEverySteps,

@@ -26,9 +26,12 @@ public sealed record NamedEvaluation(string Name, int ImageSize, double Loss, do
 /// <param name="BestStep">Step of the best validation accuracy.</param>
 /// <param name="FinalValidationAccuracy">Validation accuracy at the last step, or null.</param>
 /// <param name="Evaluations">The final evaluations (of the last weights).</param>
+/// <param name="CurriculumStageSteps">With the symmetry curriculum: the step at which each stage after 0 began
+/// (its length is the final stage, 4 = raw images); null without it.</param>
 public sealed record ModelResult(string Key, string Preset, long Parameters, double LearningRate, long Steps,
     double TrainSeconds, double? SecondsPerStep, double? BestValidationAccuracy, long? BestStep,
-    double? FinalValidationAccuracy, IReadOnlyList<NamedEvaluation> Evaluations);
+    double? FinalValidationAccuracy, IReadOnlyList<NamedEvaluation> Evaluations,
+    IReadOnlyList<long>? CurriculumStageSteps = null);
 
 /// <summary>
 /// The outcome of an experiment: <c>results.json</c> (<see cref="ToJson"/>) and <c>results.md</c>
@@ -103,6 +106,13 @@ public sealed record ExperimentResult(string Experiment, string Data, long Steps
                 text.Append(' ').Append(e is null ? "–" : e.Accuracy.ToString("0.000", inv)).Append(" |");
             }
             text.Append('\n');
+        }
+        foreach (var m in Models.Where(m => m.CurriculumStageSteps is not null))
+        {
+            var stages = m.CurriculumStageSteps!;
+            text.Append(inv, $"\n{m.Key}: symmetry curriculum at stage {stages.Count} of 4 at the end");
+            if (stages.Count > 0) text.Append(inv, $" (stages 1–{stages.Count} began at steps {string.Join(", ", stages)})");
+            text.Append(".\n");
         }
         return text.ToString();
     }

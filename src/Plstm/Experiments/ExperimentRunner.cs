@@ -229,7 +229,7 @@ public sealed class ExperimentRunner
         }
         var result = new ModelResult(model.Key, model.Preset, parameters, model.LearningRate, fit.Step, trainSeconds,
             stepsRun > 0 ? stepSeconds / stepsRun : null, fit.BestValidationAccuracy, fit.BestStep,
-            fit.LastValidation?.Accuracy, evaluations);
+            fit.LastValidation?.Accuracy, evaluations, fit.SymmetryCurriculum?.StageSteps);
         AtomicFile.WriteAllBytes(evaluationPath, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(result, EvaluationJson)));
         return result;
     }

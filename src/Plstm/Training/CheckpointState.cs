@@ -88,6 +88,11 @@ public sealed record CheckpointState
     [JsonPropertyName("trajectory")]
     public IReadOnlyDictionary<string, string>? Trajectory { get; init; }
 
+    /// <summary>The symmetry curriculum's stage and open window (<see cref="Training.SymmetryCurriculum"/>); null when
+    /// the run has none.</summary>
+    [JsonPropertyName("symmetry_curriculum")]
+    public SymmetryCurriculumState? SymmetryCurriculum { get; init; }
+
     /// <summary>The trainer options of the run.</summary>
     [JsonPropertyName("options")]
     public TrainerOptions? Options { get; init; }

@@ -10,14 +10,15 @@ namespace Plstm.Training;
 /// recipe of models.md §7: AdamW with decoupled weight decay on weights only (<see cref="ParameterGroups"/>), linear
 /// warm-up then cosine to <c>EndFactor·peak</c> stepped per optimiser step (<see cref="LrSchedule"/>), global-norm
 /// clipping, label smoothing, optional random crop and horizontal flip (<see cref="RandomCropFlip"/>, training batches
-/// only), optional Mixup/CutMix, periodic evaluation, JSONL + TensorBoard metrics, atomic
+/// only), optional symmetry curriculum (<see cref="SymmetryCurriculum"/>), optional Mixup/CutMix, periodic evaluation, JSONL + TensorBoard metrics, atomic
 /// <c>last.ckpt</c>/<c>best.ckpt</c> checkpoints and exact resume. Float32 throughout (TorchSharp has no autocast;
 /// none is imitated).
 /// </summary>
 /// <remarks>
 /// <para>Resume guarantee: with <see cref="TrainerOptions.Resume"/>, <c>Fit</c> restores model, optimiser moments and
 /// step counts, schedule step, data position, torch's CPU generator and the Mixup/CutMix generator from
-/// <c>last.ckpt</c>; crops and flips are a function of (seed, step) and need no state. On the CPU, N steps + stop +
+/// <c>last.ckpt</c>; crops and flips are a function of (seed, step) and need no state, and so are the symmetry
+/// curriculum's turns (<see cref="SymmetryCurriculum"/>), whose stage and open window the checkpoint stores. On the CPU, N steps + stop +
 /// resume for M steps gives bit-identical per-step losses to N + M uninterrupted steps (same process or not, same
 /// libtorch build and thread count). On CUDA the same state is
 /// restored except torch's CUDA generator (TorchSharp 0.107 cannot read it), which is re-seeded from (seed, step); so
@@ -98,6 +99,21 @@ public sealed class Trainer
             ? new RandomCropFlip(o.RandomCropPadding, o.HorizontalFlipProbability, o.RandomCropFill, o.Seed)
             : null;
 
+        SymmetryCurriculum? curriculum = null;
+        ICanonicalOrientation? oriented = null;
+        if (o.UsesSymmetryCurriculum)
+        {
+            oriented = train as ICanonicalOrientation ?? throw new ArgumentException(
+                $"Trainer option {nameof(o.SymmetryCurriculumThreshold)} needs a training set with canonical orientations "
+                + $"({nameof(ICanonicalOrientation)}, e.g. arrow pointing); {train.GetType().Name} has none.",
+                nameof(o.SymmetryCurriculumThreshold));
+            if (train.Height != train.Width)
+                throw new ArgumentException(
+                    $"Trainer option {nameof(o.SymmetryCurriculumThreshold)} needs square images (got {train.Height}×{train.Width}).",
+                    nameof(o.SymmetryCurriculumThreshold));
+            curriculum = new SymmetryCurriculum(o.SymmetryCurriculumThreshold, o.SymmetryCurriculumWindow, o.Seed);
+        }
+
         var (folder, lastPath, bestPath) = TrainingCheckpoint.PrepareFolder(o.OutputFolder);
 
         var run = new RunState();
@@ -111,6 +127,9 @@ public sealed class Trainer
             run.BestStep = saved.BestStep;
             run.ResumedFrom = saved.Step;
             RestoreRandomState(saved, mixer, device);
+            if (curriculum is not null)
+                curriculum.SetState(saved.SymmetryCurriculum
+                    ?? throw new InvalidDataException("The checkpoint has no symmetry-curriculum state."));
         }
         else
         {
@@ -135,14 +154,15 @@ public sealed class Trainer
                 batches!.MoveNext();
                 using var batch = batches.Current;
                 double lr = schedule.At(run.Step);
-                var (loss, accuracy, gradNorm) = TrainStep(model, optimizer, augmentation, mixer, batch, run.Step, lr,
-                    device, train.NumClasses);
+                var (loss, accuracy, gradNorm) = TrainStep(model, optimizer, augmentation, mixer, curriculum, oriented,
+                    batch, run.Step, lr, device, train.NumClasses);
                 run.Step++;
                 run.Position = batch.Position.Next(loader.BatchesPerEpoch);
+                curriculum?.Observe(accuracy, run.Step);
                 double seconds = Math.Max((clock.ElapsedTicks - stepStart) / (double)Stopwatch.Frequency, 1e-9);
                 lastTrainLoss = loss;
                 _progress?.Report(new TrainingProgress(run.Step, total, batch.Position.Epoch, "train", loss, accuracy, lr,
-                    gradNorm, batch.Size / seconds, clock.Elapsed));
+                    gradNorm, batch.Size / seconds, clock.Elapsed, curriculum?.Stage));
                 if (!double.IsFinite(loss))
                     throw new InvalidOperationException(
                         $"The training loss became {loss} at step {run.Step}; stopping (last.ckpt holds the last good state).");
@@ -162,20 +182,20 @@ public sealed class Trainer
                         run.BestStep = run.Step;
                         if (bestPath is not null)
                             TrainingCheckpoint.Save(bestPath, model, null,
-                                MakeState(run, total, train, mixer, lastValidation.Accuracy), o.RunConfigJson);
+                                MakeState(run, total, train, mixer, curriculum, lastValidation.Accuracy), o.RunConfigJson);
                     }
                 }
 
                 if (lastPath is not null && o.CheckpointEverySteps > 0 && run.Step % o.CheckpointEverySteps == 0)
                 {
-                    TrainingCheckpoint.Save(lastPath, model, optimizer, MakeState(run, total, train, mixer, null),
+                    TrainingCheckpoint.Save(lastPath, model, optimizer, MakeState(run, total, train, mixer, curriculum, null),
                         o.RunConfigJson);
                     lastSaved = run.Step;
                 }
             }
             window.Flush(metrics, run.Step, run.Position.Epoch, optimizer.LearningRate);
             if (lastPath is not null && lastSaved != run.Step)
-                TrainingCheckpoint.Save(lastPath, model, optimizer, MakeState(run, total, train, mixer, null),
+                TrainingCheckpoint.Save(lastPath, model, optimizer, MakeState(run, total, train, mixer, curriculum, null),
                     o.RunConfigJson);
         }
         finally
@@ -186,7 +206,7 @@ public sealed class Trainer
             model.train(wasTraining);
         }
         return new TrainingResult(run.Step, total, run.Step == total, run.ResumedFrom, lastTrainLoss, lastValidation,
-            run.Best, run.BestStep);
+            run.Best, run.BestStep, curriculum?.GetState());
     }
 
     /// <summary>
@@ -250,11 +270,14 @@ public sealed class Trainer
     }
 
     private (double Loss, double Accuracy, double GradNorm) TrainStep(nn.Module<Tensor, Tensor> model,
-        AdamWOptimizer optimizer, RandomCropFlip? augmentation, MixupCutmix? mixer, Batch batch, long step,
-        double learningRate, Device device, int numClasses)
+        AdamWOptimizer optimizer, RandomCropFlip? augmentation, MixupCutmix? mixer, SymmetryCurriculum? curriculum,
+        ICanonicalOrientation? oriented, Batch batch, long step, double learningRate, Device device, int numClasses)
     {
         using var scope = NewDisposeScope();
-        var images = batch.Images.to(device);
+        // The curriculum turns whole images first: crops, flips and mixing (none in the arrow presets) act on what the
+        // stage shows.
+        var images = (curriculum is null ? batch.Images : curriculum.Turn(batch.Images, batch.Indices, oriented!, step))
+            .to(device);
         var labels = batch.Labels.to(device);
         // Per-sample augmentation first, then batch mixing (timm's order). Keyed by the step: a resumed run draws the
         // same crops and flips without any stored generator state.
@@ -282,8 +305,9 @@ public sealed class Trainer
     }
 
     private CheckpointState MakeState(RunState run, long total, IImageDataset train, MixupCutmix? mixer,
-        double? validationAccuracy) => new()
+        SymmetryCurriculum? curriculum, double? validationAccuracy) => new()
     {
+        SymmetryCurriculum = curriculum?.GetState(),
         Step = run.Step,
         TotalSteps = total,
         Epoch = run.Position.Epoch,

@@ -76,6 +76,15 @@ public sealed record TrainerOptions
     /// disables it. Never applied in evaluation.</summary>
     public double HorizontalFlipProbability { get; init; }
 
+    /// <summary>Symmetry curriculum (<see cref="SymmetryCurriculum"/>): &gt; 0 starts on canonically turned training
+    /// images and releases one symmetry whenever a window of <see cref="SymmetryCurriculumWindow"/> steps reaches this
+    /// mean training accuracy; needs a training set that implements <see cref="Data.ICanonicalOrientation"/> (arrow
+    /// pointing). 0 disables it. Never applied in evaluation.</summary>
+    public double SymmetryCurriculumThreshold { get; init; }
+
+    /// <summary>Steps per window of the symmetry curriculum.</summary>
+    public int SymmetryCurriculumWindow { get; init; } = 100;
+
     /// <summary>Evaluate on the validation set every this many steps (0: only at the end).</summary>
     public long EvalEverySteps { get; init; }
 
@@ -128,6 +137,10 @@ public sealed record TrainerOptions
     [JsonIgnore]
     public bool UsesAugmentation => RandomCropPadding > 0 || HorizontalFlipProbability > 0;
 
+    /// <summary>Whether the symmetry curriculum is on.</summary>
+    [JsonIgnore]
+    public bool UsesSymmetryCurriculum => SymmetryCurriculumThreshold > 0;
+
     /// <summary>Total steps for a training set of <paramref name="trainCount"/> samples.</summary>
     public long TotalSteps(int trainCount) =>
         Steps ?? (long)Epochs!.Value * DataLoader.CountBatches(trainCount, BatchSize, DropLast);
@@ -169,6 +182,10 @@ public sealed record TrainerOptions
             throw Bad(nameof(RandomCropFill), $"must hold finite values (got {string.Join(", ", RandomCropFill)})");
         if (!(HorizontalFlipProbability >= 0 && HorizontalFlipProbability <= 1))
             throw Bad(nameof(HorizontalFlipProbability), $"must be in [0, 1] (got {HorizontalFlipProbability})");
+        if (!(SymmetryCurriculumThreshold >= 0 && SymmetryCurriculumThreshold <= 1))
+            throw Bad(nameof(SymmetryCurriculumThreshold), $"must be in [0, 1], 0 disables the curriculum (got {SymmetryCurriculumThreshold})");
+        if (SymmetryCurriculumWindow <= 0)
+            throw Bad(nameof(SymmetryCurriculumWindow), $"must be positive (got {SymmetryCurriculumWindow})");
         if (EvalEverySteps < 0) throw Bad(nameof(EvalEverySteps), $"must be ≥ 0 (got {EvalEverySteps})");
         if (CheckpointEverySteps < 0) throw Bad(nameof(CheckpointEverySteps), $"must be ≥ 0 (got {CheckpointEverySteps})");
         if (LogEverySteps <= 0) throw Bad(nameof(LogEverySteps), $"must be positive (got {LogEverySteps})");
@@ -212,6 +229,8 @@ public sealed record TrainerOptions
         $"{nameof(RandomCropPadding)}={RandomCropPadding}",
         $"{nameof(RandomCropFill)}={FillText(RandomCropFill)}",
         $"{nameof(HorizontalFlipProbability)}={HorizontalFlipProbability:R}",
+        $"{nameof(SymmetryCurriculumThreshold)}={SymmetryCurriculumThreshold:R}",
+        $"{nameof(SymmetryCurriculumWindow)}={(UsesSymmetryCurriculum ? SymmetryCurriculumWindow : 0)}",
     ];
 
     /// <summary>

@@ -14,5 +14,6 @@ namespace Plstm.Training;
 /// <param name="GradNorm">Global gradient norm before clipping (train only).</param>
 /// <param name="ImagesPerSecond">Throughput of the step or of the evaluation.</param>
 /// <param name="Elapsed">Time since this <c>Fit</c> call started.</param>
+/// <param name="CurriculumStage">Train, with the symmetry curriculum on: its stage after the step; else null.</param>
 public sealed record TrainingProgress(long Step, long TotalSteps, int Epoch, string Split, double Loss, double Accuracy,
-    double? LearningRate, double? GradNorm, double ImagesPerSecond, TimeSpan Elapsed);
+    double? LearningRate, double? GradNorm, double ImagesPerSecond, TimeSpan Elapsed, int? CurriculumStage = null);

@@ -10,5 +10,8 @@ namespace Plstm.Training;
 /// <param name="LastValidation">The last validation result of this call, or null.</param>
 /// <param name="BestValidationAccuracy">Best validation accuracy of the run so far, or null.</param>
 /// <param name="BestStep">Step of <see cref="BestValidationAccuracy"/>.</param>
+/// <param name="SymmetryCurriculum">The symmetry curriculum's final state (stage, steps at which stages began), or
+/// null when the run has none.</param>
 public sealed record TrainingResult(long Step, long TotalSteps, bool Completed, long? ResumedFromStep,
-    double? LastTrainLoss, EvaluationResult? LastValidation, double? BestValidationAccuracy, long? BestStep);
+    double? LastTrainLoss, EvaluationResult? LastValidation, double? BestValidationAccuracy, long? BestStep,
+    SymmetryCurriculumState? SymmetryCurriculum = null);

@@ -69,6 +69,8 @@ public sealed class BadInputCliTests
             ["train", "fashion-mnist", "--hflip", "-0.1", "--out", output],
             ["train", "fashion-mnist", "--hflip", "NaN", "--out", output],
             ["train", "fashion-mnist", "--label-smoothing", "1", "--out", output],
+            ["train", "ape-small", "--arrow-input", "grey", "--out", output],
+            ["train", "ape-small", "--symmetry-curriculum", "-0.1", "--out", output],
             ["train", "--preset", "plstm_vit_tiny", "--data", goodIdx, "--patch-size", "4", "--random-crop", "8", "--out", output],
             // bad config files
             ["train", "ape-small", "--config", temp.File("missing.yaml"), "--out", output],
@@ -100,6 +102,10 @@ public sealed class BadInputCliTests
             (["train", "fashion-mnist", "--random-crop", "-1"], "--random-crop must be ≥ 0 (0 = off) (got -1)."),
             (["train", "fashion-mnist", "--hflip", "1.5"], "--hflip must be in [0, 1] (0 = off) (got 1.5)."),
             (["train", "fashion-mnist", "--label-smoothing", "1"], "--label-smoothing must be in [0, 1) (got 1)."),
+            (["train", "ape-small", "--symmetry-curriculum", "1.5"], "--symmetry-curriculum must be in [0, 1] (0 = off) (got 1.5)."),
+            (["train", "ape-small", "--curriculum-window", "0"], "--curriculum-window must be ≥ 1 (got 0)."),
+            (["train", "fashion-mnist", "--symmetry-curriculum", "0.5"], "--symmetry-curriculum applies to arrow-pointing data only"),
+            (["train", "fashion-mnist", "--arrow-input", "ink"], "--arrow-input applies to arrow-pointing data only."),
             // The image size is known only once the data is read: 8×8 IDX images cannot take a padding of 8.
             (["train", "--preset", "plstm_vit_tiny", "--data", idx, "--patch-size", "4", "--random-crop", "8"],
                 "RandomCropPadding must be smaller than the training images' sides (got 8 for 8×8 images)"),

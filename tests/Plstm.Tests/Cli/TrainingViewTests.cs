@@ -27,7 +27,8 @@ public sealed class TrainingViewTests
             progress.Report(new ExperimentProgress(ExperimentStage.ModelStarting, "plstm", 0, 2, 4));
             for (int step = 1; step <= 4; step++)
                 progress.Report(new ExperimentProgress(ExperimentStage.Training, "plstm", 0, 2, 4,
-                    new TrainingProgress(step, 4, 0, "train", step, 0.5, 1e-3, 1, 20, TimeSpan.Zero)));
+                    new TrainingProgress(step, 4, 0, "train", step, 0.5, 1e-3, 1, 20, TimeSpan.Zero,
+                        CurriculumStage: step < 4 ? 1 : 2)));
             progress.Report(new ExperimentProgress(ExperimentStage.Training, "plstm", 0, 2, 4,
                 new TrainingProgress(4, 4, 0, "val", 0.25, 0.875, null, null, 100, TimeSpan.Zero)));
             progress.Report(new ExperimentProgress(ExperimentStage.Evaluated, "plstm", 0, 2, 4,
@@ -37,10 +38,10 @@ public sealed class TrainingViewTests
         string[] lines = writer.ToString().TrimEnd().Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
         Assert.Equal(
         [
-            "[plstm] training plstm_vit_tiny (1/2): 4 steps, batch 10, lr 1.0e-3",
-            "[plstm] step 1/4 loss 1.0000 acc 0.500 lr 1.0e-3 20.0 img/s eta 2s",
-            "[plstm] step 2/4 loss 2.0000 acc 0.500 lr 1.0e-3 20.0 img/s eta 1s",
-            "[plstm] step 4/4 loss 3.5000 acc 0.500 lr 1.0e-3 20.0 img/s eta 0s",
+            "[plstm] training plstm_vit_tiny (1/2): 4 steps, batch 10, lr 5.0e-4",
+            "[plstm] step 1/4 loss 1.0000 acc 0.500 lr 1.0e-3 20.0 img/s eta 2s stage 1/4",
+            "[plstm] step 2/4 loss 2.0000 acc 0.500 lr 1.0e-3 20.0 img/s eta 1s stage 1/4",
+            "[plstm] step 4/4 loss 3.5000 acc 0.500 lr 1.0e-3 20.0 img/s eta 0s stage 2/4",
             "[plstm] val step 4/4 loss 0.2500 acc 0.875 100.0 img/s",
             "[plstm] test-ext @128: loss 0.5000 acc 0.750 (1024 images)",
         ], lines);

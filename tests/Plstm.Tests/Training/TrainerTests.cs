@@ -1,5 +1,6 @@
 using Plstm.Tests.Support;
 using System.Text.Json;
+using Plstm.Data;
 using Plstm.Training;
 
 namespace Plstm.Tests.Training;
@@ -69,12 +70,43 @@ public class TrainerTests
         Assert.NotEqual(plain.Train.Select(r => r.Loss), augmented.Train.Select(r => r.Loss));
     }
 
+    [Fact]
+    public void Resume_in_the_middle_of_a_symmetry_curriculum_window_is_bit_identical_too()
+    {
+        // Windows of 3 steps at a threshold every window reaches: stages begin at steps 3, 6, 9 and 12, so the stop
+        // at step 11 falls inside stage 3 with two steps of its window done.
+        var options = Recipe(steps: 24) with { EvalEverySteps = 5, SymmetryCurriculumThreshold = 1e-9, SymmetryCurriculumWindow = 3 };
+        var train = new OrientedDataset(new SyntheticDataset(count: 64, seed: 1));
+        var log = AssertResumeIsExact(options, train);
+        Assert.Equal([0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4], log.Train.Take(12).Select(r => r.CurriculumStage!.Value));
+        using var model = TinyConvNet.Create(seed: 7);
+        var result = new Trainer(options).Fit(model, train);
+        Assert.Equal([3L, 6, 9, 12], result.SymmetryCurriculum!.StageSteps);
+
+        // The curriculum really turns the images: without it the same run follows another trajectory.
+        var plain = new ProgressLog();
+        using var other = TinyConvNet.Create(seed: 7);
+        new Trainer(Recipe(steps: 24) with { EvalEverySteps = 5 }, plain).Fit(other, train);
+        Assert.NotEqual(plain.Train.Select(r => r.Loss), log.Train.Select(r => r.Loss));
+    }
+
+    [Fact]
+    public void Symmetry_curriculum_needs_a_dataset_with_canonical_orientations()
+    {
+        using var model = TinyConvNet.Create(seed: 1);
+        var options = Recipe(steps: 4) with { SymmetryCurriculumThreshold = 0.5 };
+        var error = Assert.Throws<ArgumentException>(() =>
+            new Trainer(options).Fit(model, new SyntheticDataset(count: 16, seed: 1)));
+        Assert.Equal(nameof(TrainerOptions.SymmetryCurriculumThreshold), error.ParamName);
+        Assert.Contains(nameof(ICanonicalOrientation), error.Message);
+    }
+
     /// <summary>Runs <paramref name="options"/> uninterrupted, and again stopped after 11 steps and resumed in a new
     /// trainer with a new model; asserts bit-identical losses, gradient norms, learning rates, validations and final
     /// weights. Returns the uninterrupted run's log.</summary>
-    private static ProgressLog AssertResumeIsExact(TrainerOptions options)
+    private static ProgressLog AssertResumeIsExact(TrainerOptions options, IImageDataset? trainSet = null)
     {
-        var train = new SyntheticDataset(count: 64, seed: 1);
+        var train = trainSet ?? new SyntheticDataset(count: 64, seed: 1);
         var validation = new SyntheticDataset(count: 16, seed: 2);
 
         var uninterrupted = new ProgressLog();
@@ -108,6 +140,7 @@ public class TrainerTests
         Assert.Equal(expected.Select(r => r.GradNorm), actual.Select(r => r.GradNorm));
         Assert.Equal(expected.Select(r => r.LearningRate), actual.Select(r => r.LearningRate));
         Assert.Equal(expected.Select(r => r.Accuracy), actual.Select(r => r.Accuracy));
+        Assert.Equal(expected.Select(r => r.CurriculumStage), actual.Select(r => r.CurriculumStage));
         Assert.Equal(uninterrupted.Validation.Select(r => r.Loss),
             firstPart.Validation.Concat(secondPart.Validation).Select(r => r.Loss));
         foreach (var (name, p) in modelA.named_parameters())
@@ -275,6 +308,8 @@ public class TrainerTests
     [InlineData("RandomCropPadding")]
     [InlineData("HorizontalFlipProbability")]
     [InlineData("RandomCropFill")]
+    [InlineData("SymmetryCurriculumThreshold")]
+    [InlineData("SymmetryCurriculumWindow")]
     public void Bad_options_throw_naming_the_option(string option)
     {
         var good = new TrainerOptions { Steps = 10 };
@@ -291,6 +326,8 @@ public class TrainerTests
             "RandomCropPadding" => good with { RandomCropPadding = -1 },
             "HorizontalFlipProbability" => good with { HorizontalFlipProbability = 1.5 },
             "RandomCropFill" => good with { RandomCropPadding = 2, RandomCropFill = [float.PositiveInfinity] },
+            "SymmetryCurriculumThreshold" => good with { SymmetryCurriculumThreshold = 1.5 },
+            "SymmetryCurriculumWindow" => good with { SymmetryCurriculumThreshold = 0.5, SymmetryCurriculumWindow = 0 },
             _ => throw new ArgumentOutOfRangeException(nameof(option)),
         };
         var error = Assert.Throws<ArgumentException>(() => new Trainer(bad));

@@ -174,3 +174,19 @@ internal sealed class ProgressLog : IProgress<TrainingProgress>
         _onReport?.Invoke(value);
     }
 }
+
+/// <summary>A dataset whose sample i claims the canonical turn number i mod 8 (all eight symmetries of the square),
+/// for the symmetry curriculum's tests; the images are those of the wrapped dataset.</summary>
+internal sealed class OrientedDataset(IImageDataset inner) : IImageDataset, ICanonicalOrientation
+{
+    public int Count => inner.Count;
+    public int NumClasses => inner.NumClasses;
+    public int Channels => inner.Channels;
+    public int Height => inner.Height;
+    public int Width => inner.Width;
+    public (TorchSharp.torch.Tensor Image, long Label) Get(int index) => inner.Get(index);
+
+    public DihedralTurn CanonicalTurn(int index) => Turn(index % 8);
+
+    public static DihedralTurn Turn(int code) => new(FlipX: (code & 1) != 0, FlipY: (code & 2) != 0, Transpose: (code & 4) != 0);
+}

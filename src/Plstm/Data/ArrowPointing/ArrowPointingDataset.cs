@@ -9,7 +9,7 @@ namespace Plstm.Data.ArrowPointing;
 /// normalised with <see cref="Normalization"/> — by default the ImageNet mean and standard deviation, as the paper's
 /// trainer does (<c>imagenet1k_norm</c>).
 /// </summary>
-public sealed class ArrowPointingDataset : IImageDataset
+public sealed class ArrowPointingDataset : IImageDataset, ICanonicalOrientation
 {
     /// <summary>Number of image channels of every sample (the reference draws on an RGB canvas).</summary>
     public const int ImageChannels = 3;
@@ -66,6 +66,20 @@ public sealed class ArrowPointingDataset : IImageDataset
 
     /// <summary>The label of sample <paramref name="index"/> (cheap: no rendering).</summary>
     public int GetLabel(int index) => GetSample(index).Label;
+
+    /// <summary>
+    /// The turn that puts the circle to the right of and below the arrow's centre, closer to the horizontal than to the
+    /// vertical (0 ≤ dy ≤ dx in image coordinates, y down): mirror x when the circle is to the left, mirror y when it
+    /// is above, then transpose when it is more below than to the right. Whether the arrow points at the circle is a
+    /// geometric relation, unchanged by any turn; in the canonical orientation the direction to the circle lies
+    /// within 45° of "right", so the arrow's own direction alone nearly decides the label.
+    /// </summary>
+    public DihedralTurn CanonicalTurn(int index)
+    {
+        var sample = GetSample(index);
+        double dx = sample.Cx - sample.Ax, dy = sample.Cy - sample.Ay;
+        return new DihedralTurn(FlipX: dx < 0, FlipY: dy < 0, Transpose: Math.Abs(dy) > Math.Abs(dx));
+    }
 
     /// <inheritdoc />
     public (Tensor Image, long Label) Get(int index)
