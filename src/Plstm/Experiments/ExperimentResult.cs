@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Plstm.Training;
 
 namespace Plstm.Experiments;
 
@@ -110,7 +111,7 @@ public sealed record ExperimentResult(string Experiment, string Data, long Steps
         foreach (var m in Models.Where(m => m.CurriculumStageSteps is not null))
         {
             var stages = m.CurriculumStageSteps!;
-            text.Append(inv, $"\n{m.Key}: symmetry curriculum at stage {stages.Count} of 4 at the end");
+            text.Append(inv, $"\n{m.Key}: symmetry curriculum at stage {stages.Count} of {SymmetryCurriculum.FinalStage} at the end");
             if (stages.Count > 0) text.Append(inv, $" (stages 1–{stages.Count} began at steps {string.Join(", ", stages)})");
             text.Append(".\n");
         }

@@ -30,27 +30,22 @@ public sealed class SymmetryCurriculum
     public const ulong TurnStream = 4;
 
     private readonly List<long> _stageSteps = [];
-    private double _accuracySum;
-    private int _stepsInWindow;
+    private readonly AccuracyWindow _window;
 
     /// <summary>A curriculum that moves on when <paramref name="window"/> consecutive steps reach a mean training
     /// accuracy of <paramref name="threshold"/>; draws keyed by <paramref name="seed"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The threshold is not in (0, 1] or the window is not ≥ 1.</exception>
     public SymmetryCurriculum(double threshold, int window, long seed)
     {
-        if (!(threshold > 0 && threshold <= 1))
-            throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "Expected a threshold in (0, 1].");
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(window);
-        Threshold = threshold;
-        Window = window;
+        _window = new AccuracyWindow(threshold, window);
         Seed = seed;
     }
 
     /// <summary>Mean training accuracy a window must reach for the next stage.</summary>
-    public double Threshold { get; }
+    public double Threshold => _window.Threshold;
 
     /// <summary>Steps per window.</summary>
-    public int Window { get; }
+    public int Window => _window.Size;
 
     /// <summary>Seed of the per-image draws.</summary>
     public long Seed { get; }
@@ -65,19 +60,10 @@ public sealed class SymmetryCurriculum
     /// returns true when it closed a window that reached the threshold, i.e. when <see cref="Stage"/> has just grown.</summary>
     public bool Observe(double accuracy, long step)
     {
-        if (Stage >= FinalStage) return false;
-        _accuracySum += accuracy;
-        _stepsInWindow++;
-        if (_stepsInWindow < Window) return false;
-        bool advance = _accuracySum / _stepsInWindow >= Threshold;
-        _accuracySum = 0;
-        _stepsInWindow = 0;
-        if (advance)
-        {
-            Stage++;
-            _stageSteps.Add(step);
-        }
-        return advance;
+        if (Stage >= FinalStage || !_window.Add(accuracy)) return false;
+        Stage++;
+        _stageSteps.Add(step);
+        return true;
     }
 
     /// <summary>
@@ -113,20 +99,18 @@ public sealed class SymmetryCurriculum
     }
 
     /// <summary>The curriculum's state, for checkpoints.</summary>
-    public SymmetryCurriculumState GetState() => new(Stage, _accuracySum, _stepsInWindow, [.. _stageSteps]);
+    public SymmetryCurriculumState GetState() => new(Stage, _window.Sum, _window.Count, [.. _stageSteps]);
 
     /// <summary>Restores a state from <see cref="GetState"/>.</summary>
     /// <exception cref="InvalidDataException">The state is out of range.</exception>
     public void SetState(SymmetryCurriculumState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        if (state.Stage is < 0 or > FinalStage || state.StepsInWindow < 0 || state.StepsInWindow >= Window
-            || state.StageSteps is null || state.StageSteps.Count != state.Stage)
+        if (state.Stage is < 0 or > FinalStage || state.StageSteps is null || state.StageSteps.Count != state.Stage)
             throw new InvalidDataException(
-                $"The checkpoint's symmetry-curriculum state (stage {state.Stage}, {state.StepsInWindow} steps in the window) does not fit a window of {Window}.");
+                $"The checkpoint's symmetry-curriculum state (stage {state.Stage}, {state.StageSteps?.Count} stage steps) is inconsistent.");
+        _window.Restore(state.AccuracySum, state.StepsInWindow);
         Stage = state.Stage;
-        _accuracySum = state.AccuracySum;
-        _stepsInWindow = state.StepsInWindow;
         _stageSteps.Clear();
         _stageSteps.AddRange(state.StageSteps);
     }

@@ -10,16 +10,16 @@ namespace Plstm.Training;
 /// recipe of models.md §7: AdamW with decoupled weight decay on weights only (<see cref="ParameterGroups"/>), linear
 /// warm-up then cosine to <c>EndFactor·peak</c> stepped per optimiser step (<see cref="LrSchedule"/>), global-norm
 /// clipping, label smoothing, optional random crop and horizontal flip (<see cref="RandomCropFlip"/>, training batches
-/// only), optional symmetry curriculum (<see cref="SymmetryCurriculum"/>), optional Mixup/CutMix, periodic evaluation, JSONL + TensorBoard metrics, atomic
-/// <c>last.ckpt</c>/<c>best.ckpt</c> checkpoints and exact resume. Float32 throughout (TorchSharp has no autocast;
+/// only), optional symmetry curriculum (<see cref="SymmetryCurriculum"/>), optional Mixup/CutMix, periodic
+/// evaluation, JSONL + TensorBoard metrics, atomic <c>last.ckpt</c>/<c>best.ckpt</c> checkpoints and exact resume. Float32 throughout (TorchSharp has no autocast;
 /// none is imitated).
 /// </summary>
 /// <remarks>
 /// <para>Resume guarantee: with <see cref="TrainerOptions.Resume"/>, <c>Fit</c> restores model, optimiser moments and
 /// step counts, schedule step, data position, torch's CPU generator and the Mixup/CutMix generator from
 /// <c>last.ckpt</c>; crops and flips are a function of (seed, step) and need no state, and so are the symmetry
-/// curriculum's turns (<see cref="SymmetryCurriculum"/>), whose stage and open window the checkpoint stores. On the CPU, N steps + stop +
-/// resume for M steps gives bit-identical per-step losses to N + M uninterrupted steps (same process or not, same
+/// curriculum's turns (<see cref="SymmetryCurriculum"/>), whose stage and open window the checkpoint stores. On the
+/// CPU, N steps + stop + resume for M steps gives bit-identical per-step losses to N + M uninterrupted steps (same process or not, same
 /// libtorch build and thread count). On CUDA the same state is
 /// restored except torch's CUDA generator (TorchSharp 0.107 cannot read it), which is re-seeded from (seed, step); so
 /// CUDA runs with stochastic layers (dropout, drop path &gt; 0) continue with a different random stream, and CUDA

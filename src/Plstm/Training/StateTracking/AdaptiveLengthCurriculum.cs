@@ -15,8 +15,7 @@ namespace Plstm.Training.StateTracking;
 /// </remarks>
 public sealed class AdaptiveLengthCurriculum
 {
-    private double _accuracySum;
-    private int _stepsInWindow;
+    private readonly AccuracyWindow _window;
 
     /// <summary>A curriculum from <paramref name="minLength"/> to <paramref name="maxLength"/> that moves on when the
     /// mean training accuracy of <paramref name="window"/> consecutive steps at one length is at least
@@ -26,13 +25,9 @@ public sealed class AdaptiveLengthCurriculum
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(minLength);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, minLength);
-        if (!(threshold > 0 && threshold <= 1))
-            throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "Expected a threshold in (0, 1].");
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(window);
+        _window = new AccuracyWindow(threshold, window);
         Length = minLength;
         MaxLength = maxLength;
-        Threshold = threshold;
-        Window = window;
     }
 
     /// <summary>The current training length.</summary>
@@ -42,10 +37,10 @@ public sealed class AdaptiveLengthCurriculum
     public int MaxLength { get; }
 
     /// <summary>Mean training accuracy a window must reach for the length to grow.</summary>
-    public double Threshold { get; }
+    public double Threshold => _window.Threshold;
 
     /// <summary>Steps per window.</summary>
-    public int Window { get; }
+    public int Window => _window.Size;
 
     /// <summary>Whether the final length has been reached.</summary>
     public bool Done => Length >= MaxLength;
@@ -61,8 +56,7 @@ public sealed class AdaptiveLengthCurriculum
         int raised = Math.Min(MaxLength, length);
         if (raised <= Length) return false;
         Length = raised;
-        _accuracySum = 0;
-        _stepsInWindow = 0;
+        _window.Clear();
         return true;
     }
 
@@ -70,14 +64,8 @@ public sealed class AdaptiveLengthCurriculum
     /// a window that reached the threshold, i.e. when <see cref="Length"/> has just grown.</summary>
     public bool Observe(double accuracy)
     {
-        if (Done) return false;
-        _accuracySum += accuracy;
-        _stepsInWindow++;
-        if (_stepsInWindow < Window) return false;
-        bool advance = _accuracySum / _stepsInWindow >= Threshold;
-        _accuracySum = 0;
-        _stepsInWindow = 0;
-        if (advance) Length = Next(Length, MaxLength);
-        return advance;
+        if (Done || !_window.Add(accuracy)) return false;
+        Length = Next(Length, MaxLength);
+        return true;
     }
 }
