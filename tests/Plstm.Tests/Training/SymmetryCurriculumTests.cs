@@ -164,3 +164,27 @@ internal static class SymmetryCurriculumTestExtensions
         return c;
     }
 }
+
+public class AccuracyWindowTests
+{
+    [Fact]
+    public void Windows_are_consecutive_and_close_whether_or_not_they_reach_the_threshold()
+    {
+        var w = new AccuracyWindow(threshold: 0.5, window: 2);
+        Assert.False(w.Add(0.4));
+        Assert.False(w.Add(0.5));          // mean 0.45: closed, not reached
+        Assert.Equal(0, w.Count);
+        Assert.False(w.Add(1.0));
+        Assert.True(w.Add(0.0));           // mean 0.5: reached
+        Assert.False(w.Add(1.0));
+        w.Clear();
+        Assert.False(w.Add(0.0));          // the cleared 1.0 no longer counts
+        Assert.False(w.Add(0.9));          // mean 0.45
+        w.Restore(0.6, 1);
+        Assert.True(w.Add(0.4));
+        Assert.Throws<InvalidDataException>(() => w.Restore(1.0, 2));
+        Assert.Throws<InvalidDataException>(() => w.Restore(double.NaN, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new AccuracyWindow(1.5, 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new AccuracyWindow(0.5, 0));
+    }
+}
