@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Plstm.Data;
 using Plstm.Data.ArrowPointing;
 using Plstm.Experiments;
 using Plstm.Models;
@@ -49,24 +50,24 @@ public static class ApeProbe
         double advance = double.Parse(Value(args, "--advance") ?? "0.9", CultureInfo.InvariantCulture);
         int stage = symmetry ? 0 : 4;
         var rng = new System.Random(1);
-        Tensor Turn(Tensor image, ArrowPointingSample s)
+        // The canonical turn is the dataset's (the rule SymmetryCurriculum uses); the released symmetries are drawn from
+        // a System.Random only for the stages that have them, as in the runs recorded in bench/results.
+        Tensor Turn(Tensor image, ArrowPointingDataset d, int index)
         {
             if (stage >= 4) return image;
-            double dx = s.Cx - s.Ax, dy = s.Cy - s.Ay;
-            if (dx < 0) { image = image.flip(2); dx = -dx; }
-            if (dy < 0) { image = image.flip(1); dy = -dy; }
-            if (dy > dx) image = image.transpose(1, 2);
-            if (stage >= 1 && rng.Next(2) == 1) image = image.transpose(1, 2);
-            if (stage >= 2 && rng.Next(2) == 1) image = image.flip(2);
-            if (stage >= 3 && rng.Next(2) == 1) image = image.flip(1);
-            return image;
+            image = d.CanonicalTurn(index).Apply(image);
+            bool transpose = stage >= 1 && rng.Next(2) == 1;
+            bool flipX = stage >= 2 && rng.Next(2) == 1;
+            bool flipY = stage >= 3 && rng.Next(2) == 1;
+            image = new DihedralTurn(FlipX: false, FlipY: false, Transpose: transpose).Apply(image);
+            return new DihedralTurn(FlipX: flipX, FlipY: flipY, Transpose: false).Apply(image);
         }
         (Tensor X, Tensor Y) Batch(ArrowPointingDataset d, int start, int n, bool training = false)
         {
             var items = Enumerable.Range(start, n).Select(i => d.Get(i % d.Count)).ToArray();
             var images = items.Select(s => s.Image).ToArray();
             if (training && stage < 4)
-                images = images.Select((im, i) => Turn(im, d.GetSample((start + i) % d.Count))).ToArray();
+                images = images.Select((im, i) => Turn(im, d, (start + i) % d.Count)).ToArray();
             var x = stack(images);                                                                  // [B, C, H, W]
             if (ink) x = 1 - x;
             if (channelsLast) x = x.permute(0, 2, 3, 1);
