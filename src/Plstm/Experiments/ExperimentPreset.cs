@@ -12,7 +12,10 @@ namespace Plstm.Experiments;
 /// <param name="Preset">Model registry name (e.g. <c>plstm_vit_tiny</c>).</param>
 /// <param name="LearningRate">Peak learning rate of the run.</param>
 /// <param name="PatchSize">Patch side override, or null for the preset's.</param>
-public sealed record ExperimentModel(string Key, string Preset, double LearningRate, int? PatchSize = null)
+/// <param name="ConvStemWidth">Width of a convolutional stem (<see cref="ConvStem"/>; 0 = none), or null for the
+/// preset's.</param>
+public sealed record ExperimentModel(string Key, string Preset, double LearningRate, int? PatchSize = null,
+    int? ConvStemWidth = null)
 {
     /// <summary>
     /// The model description for the given data: the preset's configuration at <paramref name="imageSize"/> with
@@ -32,10 +35,12 @@ public sealed record ExperimentModel(string Key, string Preset, double LearningR
             ? ModelSpec.ForPlstm(Preset, preset.PlstmConfig! with
             {
                 ImageSize = imageSize, NumChannels = channels, NumClasses = numClasses, PatchSize = patch,
+                ConvStemWidth = ConvStemWidth ?? preset.PlstmConfig!.ConvStemWidth,
             })
             : ModelSpec.ForVit(Preset, preset.VitConfig! with
             {
                 ImageSize = imageSize, NumChannels = channels, NumClasses = numClasses, PatchSize = patch,
+                ConvStemWidth = ConvStemWidth ?? preset.VitConfig!.ConvStemWidth,
             });
     }
 }

@@ -10,7 +10,9 @@ namespace Plstm.Models;
 /// Non-overlapping patch embedding (the reference's <c>VitPatchEmbed</c>, models §6.3 step 1): a Conv2d with
 /// kernel = stride = patch size and a bias, mapping images to a channels-last patch grid <c>[B, X, Y, D]</c>
 /// with X = H/patch (image height axis) and Y = W/patch. Reference names: <c>proj.weight</c> <c>[D, C, p, p]</c>,
-/// <c>proj.bias</c> <c>[D]</c>.
+/// <c>proj.bias</c> <c>[D]</c>. Optionally (not in the reference) a <see cref="ConvStem"/> first reduces every patch to
+/// one cell of a feature map, and <c>proj</c> is then a 1×1 convolution (<c>stem.…</c>, <c>proj.weight</c>
+/// <c>[D, 2w, 1, 1]</c>).
 /// </summary>
 /// <remarks>
 /// Init: weight SmallInit with fan = C·p·p (= 768 for RGB and p = 16, std 0.0228): the fan of a patch projection is
@@ -24,6 +26,8 @@ public sealed class PatchEmbedding : nn.Module<Tensor, Tensor>
     // it a second time under the C# field name and the state_dict keys would change.
     [ComponentName(Name = "proj")]
     private readonly Conv2d _proj;
+    [ComponentName(Name = "stem")]
+    private readonly nn.Module<Tensor, Tensor>? _stem;
 
     /// <summary>Creates the embedding for <paramref name="channels"/> input channels.</summary>
     /// <param name="name">Module name.</param>
@@ -31,17 +35,35 @@ public sealed class PatchEmbedding : nn.Module<Tensor, Tensor>
     /// <param name="dim">Output width D.</param>
     /// <param name="patchSize">Kernel side and stride p.</param>
     /// <param name="channelsFirst">False: inputs are <c>[B, H, W, C]</c>; true: <c>[B, C, H, W]</c>.</param>
-    public PatchEmbedding(string name, int channels, int dim, int patchSize, bool channelsFirst) : base(name)
+    /// <param name="convStemWidth">0 (default, the reference): linear p×p projection. w &gt; 0: a <see cref="ConvStem"/>
+    /// of width w reduces each patch to one cell, and <c>proj</c> is a 1×1 convolution from its channels to D.</param>
+    public PatchEmbedding(string name, int channels, int dim, int patchSize, bool channelsFirst, int convStemWidth = 0)
+        : base(name)
     {
         Channels = channels;
         Dim = dim;
         PatchSize = patchSize;
         ChannelsFirst = channelsFirst;
-        _proj = nn.Conv2d(channels, dim, kernel_size: patchSize, stride: patchSize, bias: true);
-        Initializers.SmallInit(_proj.weight!, fan: (long)channels * patchSize * patchSize);
+        ConvStemWidth = convStemWidth;
+        if (convStemWidth > 0)
+        {
+            _stem = ConvStem.Create(channels, convStemWidth, patchSize);
+            int stemChannels = ConvStem.OutputChannels(convStemWidth, patchSize);
+            _proj = nn.Conv2d(stemChannels, dim, kernel_size: 1, stride: 1, bias: true);
+            Initializers.SmallInit(_proj.weight!, fan: stemChannels);
+        }
+        else
+        {
+            _proj = nn.Conv2d(channels, dim, kernel_size: patchSize, stride: patchSize, bias: true);
+            Initializers.SmallInit(_proj.weight!, fan: (long)channels * patchSize * patchSize);
+        }
         Initializers.Zeros(_proj.bias!);
         register_module("proj", _proj);
+        if (_stem is not null) register_module("stem", _stem);
     }
+
+    /// <summary>Width of the convolutional stem, or 0 when the projection is the reference's linear one.</summary>
+    public int ConvStemWidth { get; }
 
     /// <summary>Input channels C.</summary>
     public int Channels { get; }
@@ -63,7 +85,8 @@ public sealed class PatchEmbedding : nn.Module<Tensor, Tensor>
         // The model computes in its parameters' dtype: other float images (e.g. float64 pixels) are converted.
         var typed = images.dtype == _proj.weight!.dtype ? images : images.to_type(_proj.weight!.dtype);
         var nchw = ChannelsFirst ? typed : typed.permute(0, 3, 1, 2);                   // [B, C, H, W]
-        var grid = _proj.forward(nchw);                                                 // [B, D, X, Y]
+        var features = _stem is null ? nchw : _stem.forward(nchw);                     // [B, 2w, X, Y] with a stem
+        var grid = _proj.forward(features);                                             // [B, D, X, Y]
         return grid.permute(0, 2, 3, 1).contiguous().MoveToOuterDisposeScope();         // [B, X, Y, D]
     }
 }

@@ -72,6 +72,13 @@ public sealed record PlstmVisionConfig
     /// </summary>
     public bool ChannelsFirst { get; init; }
 
+    /// <summary>
+    /// Width w of an optional convolutional stem before the patch projection (<see cref="ConvStem"/>; not in the
+    /// reference). 0 (default): the reference's linear p×p patch projection. With w &gt; 0 the patch size must be a power
+    /// of two ≥ 2.
+    /// </summary>
+    public int ConvStemWidth { get; init; }
+
     /// <summary>Patches per side at <see cref="ImageSize"/>.</summary>
     public int GridSize => PatchSize > 0 ? ImageSize / PatchSize : 0;
 
@@ -80,7 +87,7 @@ public sealed record PlstmVisionConfig
     public void Validate()
     {
         VisionConfigChecks.Common(nameof(PlstmVisionConfig), Dim, NumHeads, NumBlocks, PatchSize, ImageSize, NumChannels,
-            NumClasses, DropPathRate, NormEps);
+            NumClasses, DropPathRate, NormEps, ConvStemWidth);
         if (Dim % (4 * NumHeads) != 0)
             throw new ArgumentException(
                 $"{nameof(PlstmVisionConfig)}.{nameof(Dim)} must be divisible by 4·{nameof(NumHeads)} = {4 * NumHeads} "

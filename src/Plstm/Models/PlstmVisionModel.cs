@@ -52,7 +52,8 @@ public sealed class PlstmVisionModel : VisionModel
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         return new VisionModelLayout(config.Dim, config.PatchSize, config.ImageSize, config.NumChannels,
-            config.NumClasses, config.Pooling, config.UsePositionEmbedding, config.ChannelsFirst, config.NormEps);
+            config.NumClasses, config.Pooling, config.UsePositionEmbedding, config.ChannelsFirst, config.NormEps,
+            config.ConvStemWidth);
     }
 
     private static IEnumerable<nn.Module<Tensor, Tensor>> CreateBlocks(PlstmVisionConfig config,

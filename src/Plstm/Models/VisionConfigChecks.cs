@@ -5,7 +5,7 @@ internal static class VisionConfigChecks
 {
     /// <summary>Checks the fields both configs have; messages name <c>Record.Field</c>.</summary>
     public static void Common(string record, int dim, int numHeads, int numBlocks, int patchSize, int imageSize,
-        int numChannels, int numClasses, double dropPathRate, double normEps)
+        int numChannels, int numClasses, double dropPathRate, double normEps, int convStemWidth)
     {
         Positive(record, "Dim", dim);
         Positive(record, "NumHeads", numHeads);
@@ -17,6 +17,13 @@ internal static class VisionConfigChecks
         if (imageSize % patchSize != 0)
             throw new ArgumentException(
                 $"{record}.ImageSize must be a multiple of PatchSize = {patchSize}, got {imageSize}.", "ImageSize");
+        if (convStemWidth < 0)
+            throw new ArgumentException($"{record}.ConvStemWidth must be ≥ 0 (0 = no stem), got {convStemWidth}.",
+                "ConvStemWidth");
+        if (convStemWidth > 0 && !ConvStem.Supports(patchSize))
+            throw new ArgumentException(
+                $"{record}.PatchSize must be a power of two ≥ 2 with a convolutional stem (ConvStemWidth = {convStemWidth}), got {patchSize}.",
+                "PatchSize");
         if (!(dropPathRate >= 0 && dropPathRate < 1))
             throw new ArgumentException($"{record}.DropPathRate must be in [0, 1), got {dropPathRate}.", "DropPathRate");
         if (!(normEps > 0) || double.IsInfinity(normEps))

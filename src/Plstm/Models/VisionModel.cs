@@ -18,7 +18,8 @@ namespace Plstm.Models;
 /// resized). Any float dtype is accepted and converted to the parameters' dtype, in which the model computes.
 /// Normalisation of pixel values (ImageNet mean/std) is the data pipeline's job. Output: logits <c>[B, classes]</c>.
 /// </para>
-/// <para>Reference parameter names: <c>patch_embed.proj.{weight,bias}</c>, <c>pos_embed.embed</c>,
+/// <para>Reference parameter names (plus <c>patch_embed.stem.…</c> with the optional <see cref="ConvStem"/>, which the
+/// reference does not have): <c>patch_embed.proj.{weight,bias}</c>, <c>pos_embed.embed</c>,
 /// <c>cls_token</c> (Cls pooling only, shape <c>[D, 1]</c>), <c>block_stack.blocks.{i}.…</c>, <c>norm.scale</c>,
 /// <c>head.{weight,bias}</c>.</para>
 /// <para>Head init: truncated normal with std 2e-5 and bias 0 (torch reference, following MAE).</para>
@@ -52,7 +53,7 @@ public abstract class VisionModel : nn.Module<Tensor, Tensor>
             register_parameter("cls_token", cls);
         }
         _patchEmbed = new PatchEmbedding("patch_embed", layout.NumChannels, layout.Dim, layout.PatchSize,
-            layout.ChannelsFirst);
+            layout.ChannelsFirst, layout.ConvStemWidth);
         register_module("patch_embed", _patchEmbed);
         if (layout.UsePositionEmbedding)
         {
@@ -206,8 +207,9 @@ public abstract class VisionModel : nn.Module<Tensor, Tensor>
 /// <param name="UsePositionEmbedding">Whether the positional embedding exists.</param>
 /// <param name="ChannelsFirst">Input layout: false <c>[B, H, W, C]</c>, true <c>[B, C, H, W]</c>.</param>
 /// <param name="NormEps">Epsilon of the final RMS norm.</param>
+/// <param name="ConvStemWidth">Width of the <see cref="ConvStem"/> before the patch projection, 0 for none.</param>
 public sealed record VisionModelLayout(int Dim, int PatchSize, int ImageSize, int NumChannels, int NumClasses,
-    VisionPooling Pooling, bool UsePositionEmbedding, bool ChannelsFirst, double NormEps)
+    VisionPooling Pooling, bool UsePositionEmbedding, bool ChannelsFirst, double NormEps, int ConvStemWidth = 0)
 {
     /// <summary>Patches per side at <see cref="ImageSize"/>.</summary>
     public int GridSize => ImageSize / PatchSize;

@@ -49,6 +49,13 @@ public sealed record VitConfig
     /// <summary>Input layout: false (default, as the reference) <c>[B, H, W, C]</c>; true <c>[B, C, H, W]</c>.</summary>
     public bool ChannelsFirst { get; init; }
 
+    /// <summary>
+    /// Width w of an optional convolutional stem before the patch projection (<see cref="ConvStem"/>; not in the
+    /// reference). 0 (default): the reference's linear p×p patch projection. With w &gt; 0 the patch size must be a power
+    /// of two ≥ 2.
+    /// </summary>
+    public int ConvStemWidth { get; init; }
+
     /// <summary>Patches per side at <see cref="ImageSize"/>.</summary>
     public int GridSize => PatchSize > 0 ? ImageSize / PatchSize : 0;
 
@@ -57,7 +64,7 @@ public sealed record VitConfig
     public void Validate()
     {
         VisionConfigChecks.Common(nameof(VitConfig), Dim, NumHeads, NumBlocks, PatchSize, ImageSize, NumChannels,
-            NumClasses, DropPathRate, NormEps);
+            NumClasses, DropPathRate, NormEps, ConvStemWidth);
         if (Dim % NumHeads != 0)
             throw new ArgumentException(
                 $"{nameof(VitConfig)}.{nameof(Dim)} must be divisible by {nameof(NumHeads)} = {NumHeads}, got {Dim}.",
