@@ -71,6 +71,7 @@ public static class TrainPlan
         {
             LearningRate = s.Lr ?? m.LearningRate,
             PatchSize = s.PatchSize ?? m.PatchSize,
+            ConvStemWidth = s.ConvStem ?? m.ConvStemWidth,
         }).ToArray();
 
         preset = preset with
@@ -160,7 +161,7 @@ public static class TrainPlan
         {
             Name = $"{model.Name}-{kind}",
             Description = $"{model.Name} on {(kind == "folder" ? data : kind)}",
-            Models = [new ExperimentModel(model.Name, model.Name, like.LearningRate, like.PatchSize)],
+            Models = [new ExperimentModel(model.Name, model.Name, like.LearningRate, like.PatchSize, like.ConvStemWidth)],
         };
     }
 
@@ -189,6 +190,7 @@ public static class TrainPlan
         if (s.EvalCount is int eval) Require(eval >= 0, "eval-count", eval, "≥ 0");
         if (s.Scale is double scale) Require(scale >= 1 && double.IsFinite(scale), "scale", scale, "a number ≥ 1");
         if (s.PatchSize is int patch) Require(patch >= 1, "patch-size", patch, "≥ 1");
+        if (s.ConvStem is int stem) Require(stem >= 0, "conv-stem", stem, "≥ 0 (0 = the linear patch projection)");
         if (s.Threads is int threads) Require(threads >= 1, "threads", threads, "≥ 1");
         if (s.Experiment is not null) Require(!string.IsNullOrWhiteSpace(s.Experiment), "experiment", "''", "a name");
         if (s.Device is not null) Require(!string.IsNullOrWhiteSpace(s.Device), "device", "''", "cpu, cuda or cuda:N");

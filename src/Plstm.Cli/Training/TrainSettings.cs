@@ -91,6 +91,9 @@ public sealed class TrainSettings
     /// <summary>Patch size of every model.</summary>
     public int? PatchSize { get; set; }
 
+    /// <summary>Convolutional stem width of every model (0 = the linear patch projection).</summary>
+    public int? ConvStem { get; set; }
+
     /// <summary>Output folder.</summary>
     public string? Out { get; set; }
 
@@ -135,6 +138,7 @@ public sealed class TrainSettings
         ["eval_count"] = (s, v) => s.EvalCount = v.Int(),
         ["scale"] = (s, v) => s.Scale = v.Double(),
         ["patch_size"] = (s, v) => s.PatchSize = v.Int(),
+        ["conv_stem"] = (s, v) => s.ConvStem = v.Int(),
         ["out"] = (s, v) => s.Out = v.String(),
         ["threads"] = (s, v) => s.Threads = v.Int(),
         ["resume"] = (s, v) => s.Resume = v.Bool(),

@@ -106,6 +106,9 @@ public sealed class BadInputCliTests
             (["train", "ape-small", "--curriculum-window", "0"], "--curriculum-window must be ≥ 1 (got 0)."),
             (["train", "fashion-mnist", "--symmetry-curriculum", "0.5"], "--symmetry-curriculum applies to arrow-pointing data only"),
             (["train", "fashion-mnist", "--arrow-input", "ink"], "--arrow-input applies to arrow-pointing data only."),
+            (["train", "ape-small", "--conv-stem", "-1"], "--conv-stem must be ≥ 0 (0 = the linear patch projection) (got -1)."),
+            // ape-small's models have a stem, whose max-pools reach only power-of-two patches (48 px images, patch 6).
+            (["train", "ape-small", "--scale", "4", "--patch-size", "6"], "must be a power of two ≥ 2 with a convolutional stem"),
             // The image size is known only once the data is read: 8×8 IDX images cannot take a padding of 8.
             (["train", "--preset", "plstm_vit_tiny", "--data", idx, "--patch-size", "4", "--random-crop", "8"],
                 "RandomCropPadding must be smaller than the training images' sides (got 8 for 8×8 images)"),

@@ -62,6 +62,21 @@ public sealed class TrainSettingsTests
         Assert.Equal(basis.Data, preset.Data);
         Assert.Equal(basis.Steps, preset.Steps);
         Assert.Equal("vit_tiny-arrows", preset.Name);
+        Assert.Equal(ExperimentRegistry.ApeSmallConvStem, model.ConvStemWidth);   // the recipe's stem too
+    }
+
+    [Fact]
+    public void Conv_stem_comes_from_the_flag_or_the_config_and_reaches_every_model()
+    {
+        using var temp = new TempFolder();
+        string yaml = temp.File("stem.yaml");
+        File.WriteAllText(yaml, "experiment: ape-small\nconv_stem: 16\n");
+        var (fromConfig, _) = TrainPlan.Build(TrainSettings.Load(yaml));
+        Assert.All(fromConfig.Models, m => Assert.Equal(16, m.Spec(64, 3, 2).Plstm?.ConvStemWidth ?? m.Spec(64, 3, 2).Vit!.ConvStemWidth));
+        var (off, _) = TrainPlan.Build(TrainSettings.Load(yaml).Overlay(new TrainSettings { ConvStem = 0 }));
+        Assert.All(off.Models, m => Assert.Equal(0, m.ConvStemWidth));
+        var (fashion, _) = TrainPlan.Build(new TrainSettings { Experiment = "fashion-mnist", ConvStem = 8 });
+        Assert.Equal(8, Assert.Single(fashion.Models).Spec(28, 1, 10).Plstm!.ConvStemWidth);
     }
 
     [Fact]

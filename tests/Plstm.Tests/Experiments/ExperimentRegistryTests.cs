@@ -51,6 +51,9 @@ public sealed class ExperimentRegistryTests
         var specs = small.Models.Select(m => m.Spec(64, 3, 2)).ToArray();
         Assert.Equal([ModelFamily.Plstm, ModelFamily.Vit], specs.Select(s => s.Family));
         Assert.All(specs, s => Assert.Equal((8, 64, 3, 2), (s.PatchSize, s.ImageSize, s.NumChannels, s.NumClasses)));
+        // Both behind the same convolutional stem (the linear 8×8 projection left the pLSTM near 0.8).
+        Assert.Equal(24, ExperimentRegistry.ApeSmallConvStem);
+        Assert.Equal([24, 24], new[] { specs[0].Plstm!.ConvStemWidth, specs[1].Vit!.ConvStemWidth });
         Assert.Equal(64, specs[0].Plstm!.Dim);
         Assert.Equal(64, specs[1].Vit!.Dim);
         using var plstm = specs[0].Create();
