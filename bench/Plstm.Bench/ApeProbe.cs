@@ -13,10 +13,10 @@ namespace Plstm.Bench;
 /// Diagnostic for the ape-small task (docs/experiments.md, "Why ape-small stays at chance"): trains one model on the
 /// ape-small training images (64 px, objects scaled by 3, seed 43, on demand) with a plain AdamW loop (lr 1e-3, no
 /// weight decay, batch 64) and prints the validation accuracy on 512 images (seed 100042) every 250 steps.
-/// <c>--ape-probe [--model cnn|cnn-gap|vit_tiny|plstm_vit_tiny] [--stem] [--pooling corners|mean] [--minutes M] [--threads N] [--ink] [--symmetry [--advance A]] [--lr LR] [--device cuda]</c>. <c>cnn</c> is a small
+/// <c>--ape-probe [--model cnn|cnn-gap|vit_tiny|plstm_vit_tiny] [--stem] [--pooling corners|mean] [--minutes M] [--threads N] [--ink] [--symmetry [--advance A]] [--lr LR] [--weight-decay WD] [--patch P] [--dim D] [--heads H] [--blocks N] [--stem-width W] [--device cuda]</c>. <c>cnn</c> is a small
 /// convolutional net (three conv–ReLU–max-pool stages, 32/64/64 channels, then 128 conv channels, flatten, MLP);
-/// <c>--stem</c> puts the same three conv stages in front of a vision preset (its input then is the 8 × 8 × 64 feature
-/// map with patch size 1) instead of the preset's linear patch embedding.
+/// <c>--stem</c> puts the library's <see cref="ConvStem"/> (width <c>--stem-width</c>, default 32: the same three conv
+/// stages) in front of a vision preset's patch projection.
 /// </summary>
 public static class ApeProbe
 {
@@ -38,15 +38,17 @@ public static class ApeProbe
         var device = Value(args, "--device") is string dev ? torch.device(dev) : CPU;
         double lr = double.Parse(Value(args, "--lr") ?? "1e-3", CultureInfo.InvariantCulture);
         var pooling = Value(args, "--pooling") is string p ? Enum.Parse<VisionPooling>(p, ignoreCase: true) : (VisionPooling?)null;
-        using var net = Build(model, stem, pooling);
+        var shape = new Shape(Int(args, "--patch"), Int(args, "--dim"), Int(args, "--heads"), Int(args, "--blocks"), Int(args, "--stem-width"));
+        double weightDecay = double.Parse(Value(args, "--weight-decay") ?? "0", CultureInfo.InvariantCulture);
+        using var net = Build(model, stem, pooling, shape);
         net.to(device);
-        var optimizer = optim.AdamW(net.parameters(), lr, weight_decay: 0.0);
-        bool channelsLast = !model.StartsWith("cnn", StringComparison.Ordinal) && !stem;
+        var optimizer = optim.AdamW(net.parameters(), lr, weight_decay: weightDecay);
+        bool channelsLast = !model.StartsWith("cnn", StringComparison.Ordinal);
         // Symmetry curriculum (--symmetry): stage 0 shows every training image turned (flips, transpose) so that the
         // circle lies in the octant right of and below the arrow, 0 ≤ dy ≤ dx; then the arrow's direction alone predicts
         // the label. Each later stage undoes one symmetry at random (transpose, then horizontal, then vertical flip);
         // stage 4 is the raw data. A stage ends when the mean training accuracy of the last 100 steps reaches --advance.
-        bool symmetry = args.Contains("--symmetry");
+        bool symmetry = args.Contains("--symmetry") && !args.Contains("--no-symmetry");
         double advance = double.Parse(Value(args, "--advance") ?? "0.9", CultureInfo.InvariantCulture);
         int stage = symmetry ? 0 : 4;
         var rng = new System.Random(1);
@@ -75,7 +77,7 @@ public static class ApeProbe
         }
         var recent = new Queue<double>();
         var (vx, vy) = Batch(val, 0, val.Count);
-        Console.WriteLine($"ape probe: model {model}{(stem ? " with conv stem" : "")}{(ink ? ", ink input" : "")}{(symmetry ? $", symmetry curriculum (advance at {advance})" : "")}, lr {lr}, {device}{(pooling is { } pl ? $", pooling {pl}" : "")}, {net.parameters().Sum(p => p.numel())} parameters, "
+        Console.WriteLine($"ape probe: model {model}{(stem ? " with conv stem" : "")}{(ink ? ", ink input" : "")}{(symmetry ? $", symmetry curriculum (advance at {advance})" : "")}, lr {lr}, {device}{(pooling is { } pl ? $", pooling {pl}" : "")}{shape}, {net.parameters().Sum(p => p.numel())} parameters, "
             + $"torch threads {get_num_threads()}, up to {minutes} min");
         var clock = Stopwatch.StartNew();
         for (int step = 0; clock.Elapsed.TotalMinutes < minutes; step++)
@@ -105,39 +107,54 @@ public static class ApeProbe
         return 0;
     }
 
-    private static nn.Module<Tensor, Tensor> Build(string model, bool stem, VisionPooling? pooling)
+    /// <summary>Overrides of the preset's shape (<c>--patch</c>, <c>--dim</c>, <c>--heads</c>, <c>--blocks</c>); null keeps the preset's.</summary>
+    private sealed record Shape(int? Patch, int? Dim, int? Heads, int? Blocks, int? StemWidth)
     {
+        public override string ToString() =>
+            (Patch is { } p ? $", patch {p}" : "") + (Dim is { } d ? $", dim {d}" : "") + (Heads is { } h ? $", heads {h}" : "") + (Blocks is { } b ? $", blocks {b}" : "") + (StemWidth is { } sw ? $", stem width {sw}" : "");
+    }
+
+    private static int? Int(string[] args, string name) =>
+        Value(args, name) is string v ? int.Parse(v, CultureInfo.InvariantCulture) : null;
+
+    private static nn.Module<Tensor, Tensor> Build(string model, bool stem, VisionPooling? pooling, Shape shape)
+    {
+        int w = shape.StemWidth ?? 32;
         nn.Module<Tensor, Tensor> Stages(int input) => nn.Sequential(
-            nn.Conv2d(input, 32, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(64, 64, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2));                  // [B, 64, 8, 8]
+            nn.Conv2d(input, w, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(w, 2 * w, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(2 * w, 2 * w, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2));          // [B, 2w, 8, 8]
         if (model == "cnn")
             return nn.Sequential(Stages(3), nn.Conv2d(64, 128, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2),
                 nn.Flatten(), nn.Linear(128 * 16, 128), nn.ReLU(), nn.Linear(128, 2));
         if (model == "cnn-gap")                                                                  // position-free read-out
             return nn.Sequential(Stages(3), nn.Conv2d(64, 128, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2),
                 nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 2));
+        // --stem: the library's ConvStem (width --stem-width, default 32) before the 1×1 patch projection. The runs of
+        // bench/results/ape-small-stem-h200-2026-11-30.md built the same network by hand (these conv stages, then the
+        // preset at patch 1 on the 8×8 feature map); the library form draws its initial weights in another order.
         var preset = ModelRegistry.Get(model);
-        int size = stem ? 8 : 64, channels = stem ? 64 : 3;
-        int? patch = stem ? 1 : null;
+        int stemWidth = stem ? w : 0;
         VisionModel body = preset.Family == ModelFamily.Plstm
             ? new PlstmVisionModel(preset.PlstmConfig! with
             {
-                ImageSize = size, NumChannels = channels, NumClasses = 2, PatchSize = patch ?? preset.PatchSize,
+                ImageSize = 64, NumClasses = 2, PatchSize = shape.Patch ?? preset.PatchSize, ConvStemWidth = stemWidth,
                 Pooling = pooling ?? preset.PlstmConfig!.Pooling,
+                Dim = shape.Dim ?? preset.PlstmConfig!.Dim, NumHeads = shape.Heads ?? preset.PlstmConfig!.NumHeads,
+                NumBlocks = shape.Blocks ?? preset.PlstmConfig!.NumBlocks,
             }, model)
-            : new VisionTransformer(preset.VitConfig! with { ImageSize = size, NumChannels = channels, NumClasses = 2, PatchSize = patch ?? preset.PatchSize }, model);
-        return stem ? nn.Sequential(("stem", Stages(3)), ("channels_last", new ChannelsLast()), ("body", body)) : body;
+            : new VisionTransformer(preset.VitConfig! with
+            {
+                ImageSize = 64, NumClasses = 2, PatchSize = shape.Patch ?? preset.PatchSize, ConvStemWidth = stemWidth,
+                Dim = shape.Dim ?? preset.VitConfig!.Dim, NumHeads = shape.Heads ?? preset.VitConfig!.NumHeads,
+                NumBlocks = shape.Blocks ?? preset.VitConfig!.NumBlocks,
+            }, model);
+        return body;
     }
 
     private static string? Value(string[] args, string name)
     {
         int at = Array.IndexOf(args, name);
         return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
-    }
-
-    private sealed class ChannelsLast() : nn.Module<Tensor, Tensor>("channels_last")
-    {
-        public override Tensor forward(Tensor x) => x.permute(0, 2, 3, 1);
     }
 }

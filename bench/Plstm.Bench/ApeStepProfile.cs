@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Globalization;
+using Plstm.Data.ArrowPointing;
+using Plstm.Experiments;
+using Plstm.Models;
+using static TorchSharp.torch;
+
+namespace Plstm.Bench;
+
+/// <summary>
+/// Where an <c>ape-small</c> CPU training step spends its time: rendering a batch of 64 arrows, the convolutional stem
+/// alone (forward + backward), and whole steps (forward, cross-entropy, backward, AdamW) of both models with and without
+/// the stem. <c>--ape-step-profile [--steps N] [--stem W]</c>; medians over N timed repetitions after two warm-ups.
+/// </summary>
+public static class ApeStepProfile
+{
+    /// <summary>Runs the profile; returns the process exit code.</summary>
+    public static int Run(string[] args)
+    {
+        int steps = args.Contains("--steps") ? int.Parse(args[Array.IndexOf(args, "--steps") + 1], CultureInfo.InvariantCulture) : 10;
+        int width = args.Contains("--stem") ? int.Parse(args[Array.IndexOf(args, "--stem") + 1], CultureInfo.InvariantCulture) : 32;
+        Training.HostAllocator.TuneForTraining();
+        if (args.Contains("--threads")) set_num_threads(int.Parse(args[Array.IndexOf(args, "--threads") + 1], CultureInfo.InvariantCulture));
+        Console.WriteLine($"torch threads {get_num_threads()}");
+        var settings = ArrowPointingSettings.Paper(192, 43).Scaled(ExperimentRegistry.ApeSmallScale);
+        var data = new ArrowPointingDataset(settings, 100_000);
+        int next = 0;
+        Report("render 64 images (GetBatch)", steps, () =>
+        {
+            var (x, y) = data.GetBatch(Enumerable.Range(next, 64).ToArray());
+            next += 64;
+            x.Dispose(); y.Dispose();
+        });
+        manual_seed(0);
+        using (var stem = ConvStem.Create(3, width, 8))
+        {
+            var x = randn(64, 3, 64, 64);
+            Report($"stem w {width} forward + backward", steps, () =>
+            {
+                using var scope = NewDisposeScope();
+                stem.zero_grad();
+                stem.forward(x).sum().backward();
+            });
+        }
+        using (var reluFirst = nn.Sequential(
+            nn.Conv2d(3, width, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(width, 2 * width, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(2 * width, 2 * width, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2)))
+        {
+            var x = randn(64, 3, 64, 64);
+            Report($"stem w {width}, ReLU before pool", steps, () =>
+            {
+                using var scope = NewDisposeScope();
+                reluFirst.zero_grad();
+                reluFirst.forward(x).sum().backward();
+            });
+        }
+        foreach (var form in new[] { Ops.TwoD.Plstm2DForm.RowScan, Ops.TwoD.Plstm2DForm.Chunkwise, Ops.TwoD.Plstm2DForm.Hierarchical })
+        {
+            using var model = new ExperimentModel("m", "plstm_vit_tiny", 5e-4, ConvStemWidth: 0).Spec(64, 3, 2).Create();
+            foreach (var layer in model.modules().OfType<Layers.Plstm2DLayer>()) layer.Form = form;
+            var optimizer = optim.AdamW(model.parameters(), 5e-4);
+            var x = randn(64, 64, 64, 3);
+            var y = randint(0, 2, [64], dtype: ScalarType.Int64);
+            Report($"plstm_vit_tiny stem 0, {form}: step", steps, () =>
+            {
+                using var scope = NewDisposeScope();
+                optimizer.zero_grad();
+                nn.functional.cross_entropy(model.forward(x), y).backward();
+                optimizer.step();
+            });
+        }
+        foreach (string preset in new[] { "plstm_vit_tiny", "vit_tiny" })
+            foreach (int w in new[] { 0, width })
+            {
+                using var model = new ExperimentModel("m", preset, 5e-4, ConvStemWidth: w).Spec(64, 3, 2).Create();
+                var optimizer = optim.AdamW(model.parameters(), 5e-4);
+                var x = randn(64, 64, 64, 3);
+                var y = randint(0, 2, [64], dtype: ScalarType.Int64);
+                Report($"{preset} stem {w}: step", steps, () =>
+                {
+                    using var scope = NewDisposeScope();
+                    optimizer.zero_grad();
+                    nn.functional.cross_entropy(model.forward(x), y).backward();
+                    optimizer.step();
+                });
+            }
+        return 0;
+    }
+
+    private static void Report(string what, int steps, Action action)
+    {
+        action();
+        action();
+        var times = new double[steps];
+        for (int i = 0; i < steps; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            action();
+            times[i] = clock.Elapsed.TotalMilliseconds;
+        }
+        Array.Sort(times);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{what,-40} median {times[steps / 2],8:F1} ms"));
+    }
+}
