@@ -59,33 +59,30 @@ public static class ApeStepProfile
         {
             using var model = new ExperimentModel("m", "plstm_vit_tiny", 5e-4, ConvStemWidth: 0).Spec(64, 3, 2).Create();
             foreach (var layer in model.modules().OfType<Layers.Plstm2DLayer>()) layer.Form = form;
-            var optimizer = optim.AdamW(model.parameters(), 5e-4);
-            var x = randn(64, 64, 64, 3);
-            var y = randint(0, 2, [64], dtype: ScalarType.Int64);
-            Report($"plstm_vit_tiny stem 0, {form}: step", steps, () =>
-            {
-                using var scope = NewDisposeScope();
-                optimizer.zero_grad();
-                nn.functional.cross_entropy(model.forward(x), y).backward();
-                optimizer.step();
-            });
+            ReportSteps($"plstm_vit_tiny stem 0, {form}: step", steps, model);
         }
         foreach (string preset in new[] { "plstm_vit_tiny", "vit_tiny" })
             foreach (int w in new[] { 0, width })
             {
                 using var model = new ExperimentModel("m", preset, 5e-4, ConvStemWidth: w).Spec(64, 3, 2).Create();
-                var optimizer = optim.AdamW(model.parameters(), 5e-4);
-                var x = randn(64, 64, 64, 3);
-                var y = randint(0, 2, [64], dtype: ScalarType.Int64);
-                Report($"{preset} stem {w}: step", steps, () =>
-                {
-                    using var scope = NewDisposeScope();
-                    optimizer.zero_grad();
-                    nn.functional.cross_entropy(model.forward(x), y).backward();
-                    optimizer.step();
-                });
+                ReportSteps($"{preset} stem {w}: step", steps, model);
             }
         return 0;
+    }
+
+    /// <summary>Times training steps (forward, cross-entropy, backward, AdamW) on one random batch of 64 at 64 px.</summary>
+    private static void ReportSteps(string what, int steps, VisionModel model)
+    {
+        var optimizer = optim.AdamW(model.parameters(), 5e-4);
+        var x = randn(64, 64, 64, 3);
+        var y = randint(0, 2, [64], dtype: ScalarType.Int64);
+        Report(what, steps, () =>
+        {
+            using var scope = NewDisposeScope();
+            optimizer.zero_grad();
+            nn.functional.cross_entropy(model.forward(x), y).backward();
+            optimizer.step();
+        });
     }
 
     private static void Report(string what, int steps, Action action)
