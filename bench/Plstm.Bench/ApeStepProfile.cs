@@ -9,7 +9,7 @@ namespace Plstm.Bench;
 
 /// <summary>
 /// Where an <c>ape-small</c> CPU training step spends its time: rendering a batch of 64 arrows, the convolutional stem
-/// alone (forward + backward), and whole steps (forward, cross-entropy, backward, AdamW) of both models with and without
+/// alone (forward + backward), one P- and one D-mode pLSTM layer at the model's shapes, and whole steps (forward, cross-entropy, backward, AdamW) of both models with and without
 /// the stem. <c>--ape-step-profile [--steps N] [--stem W]</c>; medians over N timed repetitions after two warm-ups.
 /// </summary>
 public static class ApeStepProfile
@@ -53,6 +53,23 @@ public static class ApeStepProfile
                 using var scope = NewDisposeScope();
                 reluFirst.zero_grad();
                 reluFirst.forward(x).sum().backward();
+            });
+        }
+        foreach (var mode in new[] { Layers.Plstm2DMode.P, Layers.Plstm2DMode.D })
+        {
+            using var layer = new Layers.Plstm2DLayer("layer", new Layers.Plstm2DLayerConfig(64, 2, mode));
+            var x = randn(64, 8, 8, 64, requires_grad: true);
+            Report($"one {mode}-mode layer (B 64, 8×8, D 64) fwd+bwd", steps, () =>
+            {
+                using var scope = NewDisposeScope();
+                layer.zero_grad();
+                layer.forward(x).sum().backward();
+            });
+            Report($"one {mode}-mode layer forward only", steps, () =>
+            {
+                using var scope = NewDisposeScope();
+                using var noGrad = no_grad();
+                layer.forward(x);
             });
         }
         foreach (var form in new[] { Ops.TwoD.Plstm2DForm.RowScan, Ops.TwoD.Plstm2DForm.Chunkwise, Ops.TwoD.Plstm2DForm.Hierarchical })
