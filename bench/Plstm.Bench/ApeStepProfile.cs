@@ -72,6 +72,26 @@ public static class ApeStepProfile
                 layer.forward(x);
             });
         }
+        {
+            // Seven D-mode gate projections (sub-head block-diagonal, 8 sub-heads of 8 channels each) one by one
+            // against one einsum over all seven: the cost of a fused gate projection.
+            var x = randn(64, 8, 8, 64, requires_grad: true);
+            var weights = Enumerable.Range(0, 7).Select(_ => randn(1, 8, 1, 8, requires_grad: true)).ToArray();
+            var all = randn(7, 8, 1, 8, requires_grad: true);
+            Report("7 gate projections one by one fwd+bwd", steps, () =>
+            {
+                using var scope = NewDisposeScope();
+                var grouped = x.reshape(64, 8, 8, 8, 8);
+                var sum = weights.Select(w => sigmoid(einsum("asjc,...sc->...asj", w, grouped))).Aggregate((a, b) => a + b);
+                sum.sum().backward();
+            });
+            Report("7 gate projections as one einsum fwd+bwd", steps, () =>
+            {
+                using var scope = NewDisposeScope();
+                var grouped = x.reshape(64, 8, 8, 8, 8);
+                sigmoid(einsum("asjc,...sc->...asj", all, grouped)).sum().backward();
+            });
+        }
         foreach (var form in new[] { Ops.TwoD.Plstm2DForm.RowScan, Ops.TwoD.Plstm2DForm.Chunkwise, Ops.TwoD.Plstm2DForm.Hierarchical })
         {
             using var model = new ExperimentModel("m", "plstm_vit_tiny", 5e-4, ConvStemWidth: 0).Spec(64, 3, 2).Create();
