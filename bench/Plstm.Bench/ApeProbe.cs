@@ -120,15 +120,12 @@ public static class ApeProbe
     private static nn.Module<Tensor, Tensor> Build(string model, bool stem, VisionPooling? pooling, Shape shape)
     {
         int w = shape.StemWidth ?? 32;
-        nn.Module<Tensor, Tensor> Stages(int input) => nn.Sequential(
-            nn.Conv2d(input, w, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(w, 2 * w, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(2 * w, 2 * w, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2));          // [B, 2w, 8, 8]
+        // The CNN baselines start with the same three conv stages as the library's stem: [B, 2w, 8, 8].
         if (model == "cnn")
-            return nn.Sequential(Stages(3), nn.Conv2d(64, 128, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2),
+            return nn.Sequential(ConvStem.Create(3, w, 8), nn.Conv2d(2 * w, 128, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2),
                 nn.Flatten(), nn.Linear(128 * 16, 128), nn.ReLU(), nn.Linear(128, 2));
         if (model == "cnn-gap")                                                                  // position-free read-out
-            return nn.Sequential(Stages(3), nn.Conv2d(64, 128, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2),
+            return nn.Sequential(ConvStem.Create(3, w, 8), nn.Conv2d(2 * w, 128, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2),
                 nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 2));
         // --stem: the library's ConvStem (width --stem-width, default 32) before the 1×1 patch projection. The runs of
         // bench/results/ape-small-stem-h200-2026-11-30.md built the same network by hand (these conv stages, then the

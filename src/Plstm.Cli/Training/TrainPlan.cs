@@ -161,7 +161,8 @@ public static class TrainPlan
         {
             Name = $"{model.Name}-{kind}",
             Description = $"{model.Name} on {(kind == "folder" ? data : kind)}",
-            Models = [new ExperimentModel(model.Name, model.Name, like.LearningRate, like.PatchSize, like.ConvStemWidth)],
+            // The recipe's model settings (learning rate, patch, stem), under this preset's name.
+            Models = [like with { Key = model.Name, Preset = model.Name }],
         };
     }
 

@@ -5,9 +5,9 @@ namespace Plstm.Models;
 
 /// <summary>
 /// An optional convolutional stem in front of the patch projection (a "hybrid" ViT, Dosovitskiy et al. 2021 §3.1; not
-/// in the pLSTM reference): log₂(p) stages of 3×3 convolution (padding 1) → ReLU → 2×2 max-pool (computed as max-pool → ReLU, the same function), with w channels in the
-/// first stage and 2w after, so that a p-pixel patch becomes one cell of a <c>[B, 2w, H/p, W/p]</c> feature map. The
-/// patch projection is then a 1×1 convolution to D.
+/// in the pLSTM reference): log₂(p) stages of 3×3 convolution (padding 1) → ReLU → 2×2 max-pool (computed as max-pool
+/// → ReLU, the same function), with w channels in the first stage and 2w after, so that a p-pixel patch becomes one cell
+/// of a <c>[B, 2w, H/p, W/p]</c> feature map. The patch projection is then a 1×1 convolution to D.
 /// </summary>
 /// <remarks>
 /// Why: a linear p×p patch projection sees a thin stroke only as a few pixels of one patch. On <c>ape-small</c>
