@@ -40,6 +40,7 @@ public sealed class TrainCommand : IVerb
         var hflip = new Option<double?>("--hflip") { Description = "Probability of mirroring a training image left-right; 0 = off (fashion-mnist: 0.5)." };
         var symmetryCurriculum = new Option<double?>("--symmetry-curriculum") { Description = "Arrows: symmetry curriculum threshold A in (0, 1] (train on canonically turned images, release one symmetry whenever a window's mean training accuracy reaches A); 0 = off (ape-small: 0.75)." };
         var curriculumWindow = new Option<int?>("--curriculum-window") { Description = "Steps per window of the symmetry curriculum (ape-small: 100)." };
+        var emaDecay = new Option<double?>("--ema-decay") { Description = "Validate, save and test an exponential moving average of the weights with this decay in [0, 1), e.g. 0.998; 0 = off." };
         var arrowInput = new Option<string?>("--arrow-input") { Description = "Arrows: ink (background 0, strokes -1; ape-small) or imagenet (the paper's statistics; ape)." };
         arrowInput.AcceptOnlyFromAmong("ink", "imagenet");
         var seed = new Option<long?>("--seed") { Description = "Run seed (initialisation, data order; arrows: also the training set's seed)." };
@@ -63,7 +64,7 @@ public sealed class TrainCommand : IVerb
             + "results table, write results.json, results.md and curves.png.")
         {
             experiment, preset, data, dataDir, steps, batchSize, evalBatchSize, lr, warmup, weightDecay, clip,
-            labelSmoothing, randomCrop, hflip, symmetryCurriculum, curriculumWindow, arrowInput, seed, device, evalEvery, checkpointEvery, logEvery, trainCount, evalCount, scale, patchSize, convStem, config, output,
+            labelSmoothing, randomCrop, hflip, symmetryCurriculum, curriculumWindow, emaDecay, arrowInput, seed, device, evalEvery, checkpointEvery, logEvery, trainCount, evalCount, scale, patchSize, convStem, config, output,
             resume, noPlot, threads,
         };
         // Asynchronous (on a worker thread) so that Ctrl+C can cancel it: the trainer then saves last.ckpt and stops,
@@ -88,6 +89,7 @@ public sealed class TrainCommand : IVerb
                 HorizontalFlip = parseResult.GetValue(hflip),
                 SymmetryCurriculum = parseResult.GetValue(symmetryCurriculum),
                 CurriculumWindow = parseResult.GetValue(curriculumWindow),
+                EmaDecay = parseResult.GetValue(emaDecay),
                 ArrowInput = parseResult.GetValue(arrowInput),
                 Seed = parseResult.GetValue(seed),
                 Device = parseResult.GetValue(device),
@@ -172,6 +174,7 @@ public sealed class TrainCommand : IVerb
         if (preset.SymmetryCurriculumThreshold > 0)
             parts.Add(string.Create(inv,
                 $"symmetry curriculum (threshold {preset.SymmetryCurriculumThreshold}, window {preset.SymmetryCurriculumWindow})"));
+        if (preset.EmaDecay > 0) parts.Add(string.Create(inv, $"weight average (EMA) {preset.EmaDecay}"));
         return parts.Count == 0 ? "" : "; " + string.Join(", ", parts);
     }
 }

@@ -55,6 +55,9 @@ public sealed class TrainSettings
     /// <summary>Horizontal-flip probability in [0, 1] (0 = off).</summary>
     public double? HorizontalFlip { get; set; }
 
+    /// <summary>Decay of the weight average in [0, 1) (0 = off).</summary>
+    public double? EmaDecay { get; set; }
+
     /// <summary>Symmetry-curriculum threshold in [0, 1] (arrows; 0 = off).</summary>
     public double? SymmetryCurriculum { get; set; }
 
@@ -128,6 +131,7 @@ public sealed class TrainSettings
         ["horizontal_flip_probability"] = (s, v) => s.HorizontalFlip = v.Double(),
         ["symmetry_curriculum"] = (s, v) => s.SymmetryCurriculum = v.Double(),
         ["curriculum_window"] = (s, v) => s.CurriculumWindow = v.Int(),
+        ["ema_decay"] = (s, v) => s.EmaDecay = v.Double(),
         ["arrow_input"] = (s, v) => s.ArrowInput = v.String(),
         ["seed"] = (s, v) => s.Seed = v.Long(),
         ["device"] = (s, v) => s.Device = v.String(),

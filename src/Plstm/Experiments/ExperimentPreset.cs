@@ -99,6 +99,10 @@ public sealed record ExperimentPreset
     /// <summary>Steps per window of the symmetry curriculum.</summary>
     public int SymmetryCurriculumWindow { get; init; } = 100;
 
+    /// <summary>Decay of the weight average (<see cref="Training.ModelEma"/>) validated, saved and tested instead of the
+    /// optimiser's own weights; 0 = off.</summary>
+    public double EmaDecay { get; init; }
+
     /// <summary>Validation every this many steps (0 = only at the end).</summary>
     public long EvalEverySteps { get; init; }
 
@@ -156,6 +160,7 @@ public sealed record ExperimentPreset
             HorizontalFlipProbability = HorizontalFlipProbability,
             SymmetryCurriculumThreshold = SymmetryCurriculumThreshold,
             SymmetryCurriculumWindow = SymmetryCurriculumWindow,
+            EmaDecay = EmaDecay,
             EvalEverySteps = EvalEverySteps,
             CheckpointEverySteps = CheckpointEverySteps,
             LogEverySteps = LogEverySteps,

@@ -11,7 +11,8 @@ namespace Plstm.Training;
 /// warm-up then cosine to <c>EndFactor·peak</c> stepped per optimiser step (<see cref="LrSchedule"/>), global-norm
 /// clipping, label smoothing, optional random crop and horizontal flip (<see cref="RandomCropFlip"/>, training batches
 /// only), optional symmetry curriculum (<see cref="SymmetryCurriculum"/>), optional Mixup/CutMix, periodic
-/// evaluation, JSONL + TensorBoard metrics, atomic <c>last.ckpt</c>/<c>best.ckpt</c> checkpoints and exact resume. Float32 throughout (TorchSharp has no autocast;
+/// evaluation, optional weight average (<see cref="ModelEma"/>), JSONL + TensorBoard metrics, atomic
+/// <c>last.ckpt</c>/<c>best.ckpt</c> checkpoints and exact resume. Float32 throughout (TorchSharp has no autocast;
 /// none is imitated).
 /// </summary>
 /// <remarks>
@@ -24,6 +25,10 @@ namespace Plstm.Training;
 /// restored except torch's CUDA generator (TorchSharp 0.107 cannot read it), which is re-seeded from (seed, step); so
 /// CUDA runs with stochastic layers (dropout, drop path &gt; 0) continue with a different random stream, and CUDA
 /// kernels are not bitwise deterministic anyway.</para>
+/// <para>Weight average: with <see cref="TrainerOptions.EmaDecay"/> &gt; 0 the average is updated after every
+/// optimiser step; validation, <c>best.ckpt</c> and the model entry of <c>last.ckpt</c> use the averaged weights (so
+/// <c>plstm eval</c> of either checkpoint evaluates them), <c>last.ckpt</c> keeps the optimiser's own weights beside
+/// them for an exact resume, and <c>Fit</c> returns with the averaged weights in the model.</para>
 /// <para>Tensor lifetime: every training step and every evaluation batch runs in its own dispose scope, so the number
 /// of live tensors stays flat over a run.</para>
 /// </remarks>
@@ -92,6 +97,7 @@ public sealed class Trainer
         model.to(device);
         using var optimizer = new AdamWOptimizer(ParameterGroups.Split(model), o.WeightDecay, o.Beta1, o.Beta2,
             o.Epsilon);
+        using var ema = o.UsesEma ? new ModelEma(model, o.EmaDecay) : null;
         var mixer = o.UsesMixing
             ? new MixupCutmix(o.MixupAlpha, o.CutmixAlpha, o.MixProbability, o.MixSwitchProbability, o.Seed)
             : null;
@@ -121,6 +127,12 @@ public sealed class Trainer
         {
             var saved = TrainingCheckpoint.Load(lastPath, model, optimizer);
             CheckResumable(saved, train, total);
+            if (ema is not null)
+            {
+                // The model entry holds the average; the optimiser's own weights are stored beside it.
+                ema.CopyFrom(model);
+                TrainingCheckpoint.LoadOnlineWeights(lastPath, model);
+            }
             run.Step = saved.Step;
             run.Position = saved.Position;
             run.Best = saved.BestValidationAccuracy;
@@ -156,6 +168,7 @@ public sealed class Trainer
                 double lr = schedule.At(run.Step);
                 var (loss, accuracy, gradNorm) = TrainStep(model, optimizer, augmentation, mixer, curriculum, oriented,
                     batch, run.Step, lr, device, train.NumClasses);
+                ema?.Update(model, run.Step);
                 run.Step++;
                 run.Position = batch.Position.Next(loader.BatchesPerEpoch);
                 curriculum?.Observe(accuracy, run.Step);
@@ -174,29 +187,38 @@ public sealed class Trainer
                 if (validation is not null
                     && ((o.EvalEverySteps > 0 && run.Step % o.EvalEverySteps == 0) || run.Step == total))
                 {
-                    lastValidation = EvaluateDuringFit(model, validation, device, run, total, batch.Position.Epoch,
-                        clock, metrics);
-                    if (run.Best is null || lastValidation.Accuracy > run.Best)
+                    // With a weight average, the average is what is validated and kept as the best model.
+                    ema?.Swap(model);
+                    try
                     {
-                        run.Best = lastValidation.Accuracy;
-                        run.BestStep = run.Step;
-                        if (bestPath is not null)
-                            TrainingCheckpoint.Save(bestPath, model, null,
-                                MakeState(run, total, train, mixer, curriculum, lastValidation.Accuracy), o.RunConfigJson);
+                        lastValidation = EvaluateDuringFit(model, validation, device, run, total, batch.Position.Epoch,
+                            clock, metrics);
+                        if (run.Best is null || lastValidation.Accuracy > run.Best)
+                        {
+                            run.Best = lastValidation.Accuracy;
+                            run.BestStep = run.Step;
+                            if (bestPath is not null)
+                                TrainingCheckpoint.Save(bestPath, model, null,
+                                    MakeState(run, total, train, mixer, curriculum, lastValidation.Accuracy), o.RunConfigJson);
+                        }
+                    }
+                    finally
+                    {
+                        ema?.Swap(model);
                     }
                 }
 
                 if (lastPath is not null && o.CheckpointEverySteps > 0 && run.Step % o.CheckpointEverySteps == 0)
                 {
-                    TrainingCheckpoint.Save(lastPath, model, optimizer, MakeState(run, total, train, mixer, curriculum, null),
-                        o.RunConfigJson);
+                    SaveLast(lastPath, model, optimizer, ema, MakeState(run, total, train, mixer, curriculum, null));
                     lastSaved = run.Step;
                 }
             }
             window.Flush(metrics, run.Step, run.Position.Epoch, optimizer.LearningRate);
             if (lastPath is not null && lastSaved != run.Step)
-                TrainingCheckpoint.Save(lastPath, model, optimizer, MakeState(run, total, train, mixer, curriculum, null),
-                    o.RunConfigJson);
+                SaveLast(lastPath, model, optimizer, ema, MakeState(run, total, train, mixer, curriculum, null));
+            // The run's result is the averaged model (what was validated and saved).
+            ema?.Swap(model);
         }
         finally
         {
@@ -302,6 +324,27 @@ public sealed class Trainer
                 $"The model returned [{string.Join(", ", logits.shape)}] for {images.shape[0]} images; expected "
                 + $"[{images.shape[0]}, {numClasses}] logits.");
         return logits;
+    }
+
+    /// <summary>Writes <c>last.ckpt</c>: with a weight average the model entry holds the average and the optimiser's
+    /// own weights go beside it (<see cref="TrainingCheckpoint.OnlineEntry"/>).</summary>
+    private void SaveLast(string path, nn.Module<Tensor, Tensor> model, AdamWOptimizer optimizer, ModelEma? ema,
+        CheckpointState state)
+    {
+        if (ema is null)
+        {
+            TrainingCheckpoint.Save(path, model, optimizer, state, Options.RunConfigJson);
+            return;
+        }
+        ema.Swap(model);
+        try
+        {
+            TrainingCheckpoint.Save(path, model, optimizer, state, Options.RunConfigJson, onlineWeights: ema.Average);
+        }
+        finally
+        {
+            ema.Swap(model);
+        }
     }
 
     private CheckpointState MakeState(RunState run, long total, IImageDataset train, MixupCutmix? mixer,

@@ -85,6 +85,11 @@ public sealed record TrainerOptions
     /// <summary>Steps per window of the symmetry curriculum.</summary>
     public int SymmetryCurriculumWindow { get; init; } = 100;
 
+    /// <summary>Exponential moving average of the weights (<see cref="ModelEma"/>) with this long-run decay in [0, 1);
+    /// 0 disables it. When on, validation, <c>best.ckpt</c>, the model of every checkpoint and the model <c>Fit</c>
+    /// returns are the averaged weights; <c>last.ckpt</c> also stores the optimiser's own weights for resuming.</summary>
+    public double EmaDecay { get; init; }
+
     /// <summary>Evaluate on the validation set every this many steps (0: only at the end).</summary>
     public long EvalEverySteps { get; init; }
 
@@ -137,6 +142,10 @@ public sealed record TrainerOptions
     [JsonIgnore]
     public bool UsesAugmentation => RandomCropPadding > 0 || HorizontalFlipProbability > 0;
 
+    /// <summary>Whether the weight average (EMA) is on.</summary>
+    [JsonIgnore]
+    public bool UsesEma => EmaDecay > 0;
+
     /// <summary>Whether the symmetry curriculum is on.</summary>
     [JsonIgnore]
     public bool UsesSymmetryCurriculum => SymmetryCurriculumThreshold > 0;
@@ -186,6 +195,8 @@ public sealed record TrainerOptions
             throw Bad(nameof(SymmetryCurriculumThreshold), $"must be in [0, 1], 0 disables the curriculum (got {SymmetryCurriculumThreshold})");
         if (SymmetryCurriculumWindow <= 0)
             throw Bad(nameof(SymmetryCurriculumWindow), $"must be positive (got {SymmetryCurriculumWindow})");
+        if (!(EmaDecay >= 0 && EmaDecay < 1))
+            throw Bad(nameof(EmaDecay), $"must be in [0, 1), 0 disables the weight average (got {EmaDecay})");
         if (EvalEverySteps < 0) throw Bad(nameof(EvalEverySteps), $"must be ≥ 0 (got {EvalEverySteps})");
         if (CheckpointEverySteps < 0) throw Bad(nameof(CheckpointEverySteps), $"must be ≥ 0 (got {CheckpointEverySteps})");
         if (LogEverySteps <= 0) throw Bad(nameof(LogEverySteps), $"must be positive (got {LogEverySteps})");
@@ -231,6 +242,8 @@ public sealed record TrainerOptions
         $"{nameof(HorizontalFlipProbability)}={HorizontalFlipProbability:R}",
         $"{nameof(SymmetryCurriculumThreshold)}={SymmetryCurriculumThreshold:R}",
         $"{nameof(SymmetryCurriculumWindow)}={(UsesSymmetryCurriculum ? SymmetryCurriculumWindow : 0)}",
+        // Not the optimiser's path, but the averaged weights it yields, checkpoints and best-model selection.
+        $"{nameof(EmaDecay)}={EmaDecay:R}",
     ];
 
     /// <summary>

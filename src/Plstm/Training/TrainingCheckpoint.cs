@@ -9,8 +9,10 @@ namespace Plstm.Training;
 /// <summary>
 /// A training checkpoint: one file (a zip container, entries stored uncompressed) holding <c>model.safetensors</c>
 /// (the model's <c>state_dict</c>), <c>optimizer.safetensors</c> (AdamW moments and step counts by parameter name;
-/// absent in <c>best.ckpt</c>), <c>state.json</c> (<see cref="CheckpointState"/>) and, when given, <c>config.json</c>
-/// (the caller's run configuration, verbatim).
+/// absent in <c>best.ckpt</c>), <c>state.json</c> (<see cref="CheckpointState"/>), when given <c>config.json</c>
+/// (the caller's run configuration, verbatim) and, in <c>last.ckpt</c> of a run with a weight average
+/// (<see cref="ModelEma"/>), <c>online.safetensors</c>: the optimiser's own weights, while <c>model.safetensors</c>
+/// holds the averaged ones — the weights to evaluate and deploy are always the model entry.
 /// </summary>
 /// <remarks>
 /// <para>Atomic: the container is written to <c>&lt;path&gt;.tmp</c>, flushed to disk, and renamed over
@@ -47,6 +49,9 @@ public static class TrainingCheckpoint
     /// <summary>Zip entry of the optimiser state.</summary>
     public const string OptimizerEntry = "optimizer.safetensors";
 
+    /// <summary>Zip entry of the optimiser's own weights when the model entry holds their average (EMA).</summary>
+    public const string OnlineEntry = "online.safetensors";
+
     /// <summary>Zip entry of the trainer state.</summary>
     public const string StateEntry = "state.json";
 
@@ -65,13 +70,17 @@ public static class TrainingCheckpoint
     /// <param name="optimizer">The optimiser, or null for a weights-only checkpoint.</param>
     /// <param name="state">Trainer state.</param>
     /// <param name="configJson">Optional run configuration (JSON text) stored as <c>config.json</c>.</param>
+    /// <param name="onlineWeights">With a weight average: the optimiser's own weights by <c>state_dict</c> name
+    /// (<paramref name="model"/> then holds the average), stored as <see cref="OnlineEntry"/>; null for none.</param>
     public static void Save(string path, nn.Module model, AdamWOptimizer? optimizer, CheckpointState state,
-        string? configJson = null) => Save(path, model, optimizer, state, configJson, beforeCommit: null);
+        string? configJson = null, IReadOnlyDictionary<string, Tensor>? onlineWeights = null) =>
+        Save(path, model, optimizer, state, configJson, beforeCommit: null, onlineWeights);
 
-    /// <summary>As <see cref="Save(string, nn.Module, AdamWOptimizer?, CheckpointState, string?)"/>, with a hook that
-    /// runs after the temporary file is complete and before it is renamed (tests use it to simulate a crash).</summary>
+    /// <summary>As <see cref="Save(string, nn.Module, AdamWOptimizer?, CheckpointState, string?, IReadOnlyDictionary{string, Tensor}?)"/>,
+    /// with a hook that runs after the temporary file is complete and before it is renamed (tests use it to simulate a
+    /// crash).</summary>
     internal static void Save(string path, nn.Module model, AdamWOptimizer? optimizer, CheckpointState state,
-        string? configJson, Action<string>? beforeCommit)
+        string? configJson, Action<string>? beforeCommit, IReadOnlyDictionary<string, Tensor>? onlineWeights = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(model);
@@ -90,6 +99,14 @@ public static class TrainingCheckpoint
             var modelState = new Dictionary<string, Tensor>(StringComparer.Ordinal);
             foreach (var (key, value) in model.state_dict())
                 modelState[key] = value.detach().cpu().contiguous();
+            Dictionary<string, Tensor>? online = null;
+            if (onlineWeights is not null)
+            {
+                if (onlineWeights.Count != modelState.Count || onlineWeights.Keys.Any(k => !modelState.ContainsKey(k)))
+                    throw new ArgumentException("The online weights must have the model's state_dict entries.",
+                        nameof(onlineWeights));
+                online = onlineWeights.ToDictionary(e => e.Key, e => e.Value.detach().cpu().contiguous(), StringComparer.Ordinal);
+            }
             var optimizerState = optimizer?.StateDict();
             try
             {
@@ -104,6 +121,8 @@ public static class TrainingCheckpoint
                         WriteEntry(zip, ModelEntry, s => Safetensors.SaveStateDict(s, modelState, leaveOpen: true));
                         if (optimizerState is not null)
                             WriteEntry(zip, OptimizerEntry, s => Safetensors.SaveStateDict(s, optimizerState, leaveOpen: true));
+                        if (online is not null)
+                            WriteEntry(zip, OnlineEntry, s => Safetensors.SaveStateDict(s, online, leaveOpen: true));
                     }
                     // Data on disk before the rename publishes it.
                     file.Flush(flushToDisk: true);
@@ -174,6 +193,35 @@ public static class TrainingCheckpoint
             foreach (var t in modelState.Values) t.Dispose();
         }
         return state;
+    }
+
+    /// <summary>Whether the checkpoint holds the optimiser's own weights beside averaged model weights
+    /// (<see cref="OnlineEntry"/>).</summary>
+    public static bool HasOnlineWeights(string path)
+    {
+        using var zip = Open(path);
+        return zip.GetEntry(OnlineEntry) is not null;
+    }
+
+    /// <summary>Loads the optimiser's own weights (<see cref="OnlineEntry"/>) into <paramref name="model"/> (strict, as
+    /// <see cref="Load"/>): used when resuming a run with a weight average, after the average was read from the model
+    /// entry.</summary>
+    /// <exception cref="InvalidDataException">The checkpoint has no such entry, or it does not match the model.</exception>
+    public static void LoadOnlineWeights(string path, nn.Module model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        using var zip = Open(path);
+        var online = ReadTensors(zip, OnlineEntry, path);
+        try
+        {
+            var plan = PlanModelCopy(model, online, path);
+            using var noGrad = no_grad();
+            foreach (var (destination, source) in plan) destination.copy_(source);
+        }
+        finally
+        {
+            foreach (var t in online.Values) t.Dispose();
+        }
     }
 
     private static ZipArchive Open(string path)

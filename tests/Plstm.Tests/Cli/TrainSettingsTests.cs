@@ -70,10 +70,13 @@ public sealed class TrainSettingsTests
     {
         using var temp = new TempFolder();
         string yaml = temp.File("stem.yaml");
-        File.WriteAllText(yaml, "experiment: ape-small\nconv_stem: 16\n");
+        File.WriteAllText(yaml, "experiment: ape-small\nconv_stem: 16\nema_decay: 0.995\n");
         var (fromConfig, _) = TrainPlan.Build(TrainSettings.Load(yaml));
         Assert.All(fromConfig.Models, m => Assert.Equal(16, m.Spec(64, 3, 2).Plstm?.ConvStemWidth ?? m.Spec(64, 3, 2).Vit!.ConvStemWidth));
-        var (off, _) = TrainPlan.Build(TrainSettings.Load(yaml).Overlay(new TrainSettings { ConvStem = 0 }));
+        Assert.Equal(0.995, fromConfig.EmaDecay);
+        Assert.Equal(0.995, fromConfig.TrainerOptions(fromConfig.Models[0], null, "cpu", false).EmaDecay);
+        var (off, _) = TrainPlan.Build(TrainSettings.Load(yaml).Overlay(new TrainSettings { ConvStem = 0, EmaDecay = 0 }));
+        Assert.Equal(0, off.EmaDecay);
         Assert.All(off.Models, m => Assert.Equal(0, m.ConvStemWidth));
         var (fashion, _) = TrainPlan.Build(new TrainSettings { Experiment = "fashion-mnist", ConvStem = 8 });
         Assert.Equal(8, Assert.Single(fashion.Models).Spec(28, 1, 10).Plstm!.ConvStemWidth);

@@ -91,6 +91,68 @@ public class TrainerTests
     }
 
     [Fact]
+    public void Resume_with_a_weight_average_is_bit_identical_in_losses_validations_and_averaged_weights()
+    {
+        // The validations run on the averaged weights, and the final weights compared are the average: both need the
+        // average (and not only the optimiser's weights) restored exactly.
+        AssertResumeIsExact(Recipe(steps: 24) with { EvalEverySteps = 5, EmaDecay = 0.9 });
+    }
+
+    [Fact]
+    public void Weight_average_is_what_is_validated_saved_and_returned()
+    {
+        var train = new SyntheticDataset(count: 64, seed: 1);
+        var validation = new SyntheticDataset(count: 16, seed: 2);
+        const double decay = 0.8;
+        var options = Recipe(steps: 12) with { EvalEverySteps = 4, Prefetch = false };
+
+        // The plain run, with an independent float64 average of its weights kept after every step.
+        using var plainModel = TinyConvNet.Create(seed: 7);
+        var average = plainModel.state_dict().ToDictionary(e => e.Key, e => e.Value.to_type(ScalarType.Float64).clone());
+        var plainLog = new ProgressLog(r =>
+        {
+            if (r.Split != "train") return;
+            double d = Math.Min(decay, r.Step / (9.0 + r.Step));    // (1 + n) / (10 + n) after step n = r.Step − 1
+            using var noGrad = no_grad();
+            foreach (var (key, value) in plainModel.state_dict())
+                average[key].mul_(d).add_(value.to_type(ScalarType.Float64) * (1 - d));
+        });
+        new Trainer(options, plainLog).Fit(plainModel, train, validation);
+
+        using var folder = new TempFolder();
+        using var model = TinyConvNet.Create(seed: 7);
+        var log = new ProgressLog();
+        var result = new Trainer(options with { EmaDecay = decay, OutputFolder = folder.Path }, log)
+            .Fit(model, train, validation);
+
+        // Averaging does not alter the optimiser's path ...
+        Assert.Equal(plainLog.Train.Select(r => r.Loss), log.Train.Select(r => r.Loss));
+        // ... the model returned is the average ...
+        foreach (var (key, value) in model.state_dict())
+            Assert.True(value.to_type(ScalarType.Float64).allclose(average[key], rtol: 1e-5, atol: 1e-6), key);
+        Assert.False(model.state_dict().All(e => e.Value.eq(plainModel.state_dict()[e.Key]).all().item<bool>()),
+            "the average should differ from the last weights");
+        // ... it is what was validated ...
+        var trainer = new Trainer(options);
+        Assert.Equal(result.LastValidation, trainer.Evaluate(model, validation));
+        Assert.NotEqual(plainLog.Validation.Last().Loss, log.Validation.Last().Loss);
+        // ... and what the checkpoints hold as their model; last.ckpt keeps the optimiser's weights beside it.
+        string last = Path.Combine(folder.Path, TrainingCheckpoint.LastFileName);
+        Assert.True(TrainingCheckpoint.HasOnlineWeights(last));
+        using var fromLast = TinyConvNet.Create(seed: 99);
+        TrainingCheckpoint.Load(last, fromLast);
+        Assert.Equal(result.LastValidation, trainer.Evaluate(fromLast, validation));
+        TrainingCheckpoint.LoadOnlineWeights(last, fromLast);
+        foreach (var (key, value) in fromLast.state_dict())
+            Assert.True(value.eq(plainModel.state_dict()[key]).all().item<bool>(), key);
+        string best = Path.Combine(folder.Path, TrainingCheckpoint.BestFileName);
+        Assert.False(TrainingCheckpoint.HasOnlineWeights(best));
+        using var fromBest = TinyConvNet.Create(seed: 99);
+        TrainingCheckpoint.Load(best, fromBest);
+        Assert.Equal(result.BestValidationAccuracy, trainer.Evaluate(fromBest, validation).Accuracy);
+    }
+
+    [Fact]
     public void Symmetry_curriculum_needs_a_dataset_with_canonical_orientations()
     {
         using var model = TinyConvNet.Create(seed: 1);
@@ -268,6 +330,9 @@ public class TrainerTests
         var flipped = Recipe(steps: 10) with { OutputFolder = folder.Path, Resume = true, HorizontalFlipProbability = 0.5 };
         error = Assert.Throws<ArgumentException>(() => new Trainer(flipped).Fit(model, train));
         Assert.Equal("HorizontalFlipProbability", error.ParamName);
+        var averaged = Recipe(steps: 10) with { OutputFolder = folder.Path, Resume = true, EmaDecay = 0.9 };
+        error = Assert.Throws<ArgumentException>(() => new Trainer(averaged).Fit(model, train));
+        Assert.Equal("EmaDecay", error.ParamName);
     }
 
     [Fact]
@@ -310,6 +375,7 @@ public class TrainerTests
     [InlineData("RandomCropFill")]
     [InlineData("SymmetryCurriculumThreshold")]
     [InlineData("SymmetryCurriculumWindow")]
+    [InlineData("EmaDecay")]
     public void Bad_options_throw_naming_the_option(string option)
     {
         var good = new TrainerOptions { Steps = 10 };
@@ -328,6 +394,7 @@ public class TrainerTests
             "RandomCropFill" => good with { RandomCropPadding = 2, RandomCropFill = [float.PositiveInfinity] },
             "SymmetryCurriculumThreshold" => good with { SymmetryCurriculumThreshold = 1.5 },
             "SymmetryCurriculumWindow" => good with { SymmetryCurriculumThreshold = 0.5, SymmetryCurriculumWindow = 0 },
+            "EmaDecay" => good with { EmaDecay = 1.0 },
             _ => throw new ArgumentOutOfRangeException(nameof(option)),
         };
         var error = Assert.Throws<ArgumentException>(() => new Trainer(bad));
