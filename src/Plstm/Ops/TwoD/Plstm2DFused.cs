@@ -139,12 +139,14 @@ public static class Plstm2DFused
         var tru = inputs.T0ru is null ? null : Next();
         var (ml, mu) = (Next(), Next());
         var gates = Plstm2DRowScan.Gate(sr, sd, trl, tdu, tdl, tru, ml, mu, recompute).view(4, B, X, Y, X, Y);
+        var perOrientation = RowScanGate.UseOld ? null : gates.unbind(0);
         Tensor? gate = null;                                                                 // [B, X, Y, X, Y]
         for (int o = 0; o < 4; o++)
         {
             // Flipping x reverses the target's and the source's x (axes 1, 3 of [B, X, Y, X, Y]); y likewise (2, 4).
             var axes = FlipAxes(o).SelectMany(a => a == 1 ? new long[] { 1, 3 } : new long[] { 2, 4 }).ToArray();
-            var back = axes.Length == 0 ? gates[o] : gates[o].flip(axes);
+            var one = perOrientation is null ? gates[o] : perOrientation[o];
+            var back = axes.Length == 0 ? one : one.flip(axes);
             gate = gate is null ? back : gate + back;
         }
         return Plstm2DRowScan.Attend(inputs.Q, inputs.K, inputs.V, gate!.reshape(B, cells, cells), inputs.D0, scale)

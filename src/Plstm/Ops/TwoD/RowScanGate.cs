@@ -84,6 +84,8 @@ internal static class RowScanGate
         if (tru is not null) C = C + Outer(ml, tru);
         var E = Outer(ml, sr);                                                                 // all [N, R, P, P]
 
+        if (UseOld)
+        {
         // The scan: U_0 = 0, U_(r+1) = D_r = A_r U_r + B_r δ_r, where δ_r places B_r in row r's own block of source
         // columns (r·P … r·P + P − 1): added in place into that block of the fresh product, so no cells²-sized
         // placed copy of B exists. Two or three kernels per row.
@@ -102,6 +104,26 @@ internal static class RowScanGate
         // blocks of [N, R, P, R, P], a view), in place.
         var gate = C.reshape(N * R, P, P).bmm(U.reshape(N * R, P, cells)).view(N, R, P, R, P);
         gate.diagonal(0, 1, 3).add_(E.permute(0, 2, 3, 1));                                   // [N, P, P, R] blocks
-        return gate.MoveToOuterDisposeScope();
+            return gate.MoveToOuterDisposeScope();
+        }
+        // The scan, one row per step on [U_r ; δ_r]: [A_r B_r ; C_r E_r] maps U_r (only the r·P columns of the sources in
+        // rows above are nonzero, so only those are kept) and the row's own sources to [U_(r+1) ; 𝒢_r], the latter
+        // restricted to the sources in rows ≤ r. One batched product and one concatenation per row; 𝒢's rows are then
+        // zero-padded to all source columns and stacked (no cells²-sized product, no in-place block additions).
+        var rowAC = cat(new[] { A, C }, -2).unbind(1);                                         // R × [N, 2P, P]
+        var rowBE = cat(new[] { Bm, E }, -2).unbind(1);                                        // R × [N, 2P, P]
+        var rows = new Tensor[R];                                                              // 𝒢_r: [N, P, cells]
+        Tensor? above = null;                                                                  // U_r: [N, P, r·P]
+        for (int r = 0; r < R; r++)
+        {
+            var both = above is null ? rowBE[r] : cat(new[] { rowAC[r].bmm(above), rowBE[r] }, -1); // [N, 2P, (r+1)·P]
+            var own = both.narrow(1, P, P);
+            rows[r] = r == R - 1 ? own : nn.functional.pad(own, new long[] { 0, (R - 1 - r) * P });
+            above = both.narrow(1, 0, P);
+        }
+        return stack(rows, 1).view(N, R, P, R, P).MoveToOuterDisposeScope();
     }
+
+    /// <summary>Exploration switch: the previous scan (A/B timing in the bench).</summary>
+    internal static bool UseOld;
 }
