@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace Plstm.Bench;
 
 /// <summary>
-/// Exploration: old vs new row-scan code path (<see cref="RowScanGate.UseOld"/>), interleaved in one process, at the
+/// Exploration: old vs new row-scan code path (<see cref="Plstm2DFused.RowScanOverride"/> set to <see cref="LegacyRowScan"/>), interleaved in one process, at the
 /// <c>ape-small</c> shapes: the fused operator (B·H = 128, 8 × 8, DK = DV = 32), one P- and one D-mode layer
 /// (B 64, D 64, H 2) and the stemless <c>plstm_vit_tiny</c> step, all forward + backward. <c>--layer-ab [--steps N]</c>.
 /// </summary>
@@ -58,7 +58,7 @@ public static class LayerPieces
             for (int rep = 0; rep < steps + 2; rep++)
                 for (int variant = 0; variant < 2; variant++)
                 {
-                    RowScanGate.UseOld = variant == 0;
+                    Plstm2DFused.RowScanOverride = variant == 0 ? LegacyRowScan.RowScanOneAttention : null;
                     using var scope = NewDisposeScope();
                     var clock = Stopwatch.StartNew();
                     action();

@@ -125,6 +125,7 @@ public static class Plstm2DFused
     /// </summary>
     private static Tensor RowScanOneAttention(Plstm2DFusedInputs inputs, double scale, bool recompute)
     {
+        if (RowScanOverride is { } other) return other(inputs, scale, recompute);
         using var scope = NewDisposeScope();
         long B = inputs.Q.shape[0], X = inputs.Q.shape[1], Y = inputs.Q.shape[2], cells = X * Y;
         var present = new[] { inputs.S0r, inputs.S0d, inputs.T0rl, inputs.T0du, inputs.T0dl, inputs.T0ru, inputs.M0l, inputs.M0u }
@@ -139,19 +140,23 @@ public static class Plstm2DFused
         var tru = inputs.T0ru is null ? null : Next();
         var (ml, mu) = (Next(), Next());
         var gates = Plstm2DRowScan.Gate(sr, sd, trl, tdu, tdl, tru, ml, mu, recompute).view(4, B, X, Y, X, Y);
-        var perOrientation = RowScanGate.UseOld ? null : gates.unbind(0);
+        // unbind, not gates[o]: the backward of one unbind is one stack, that of four selects four zero-filled
+        // gate-sized tensors summed.
+        var perOrientation = gates.unbind(0);
         Tensor? gate = null;                                                                 // [B, X, Y, X, Y]
         for (int o = 0; o < 4; o++)
         {
             // Flipping x reverses the target's and the source's x (axes 1, 3 of [B, X, Y, X, Y]); y likewise (2, 4).
             var axes = FlipAxes(o).SelectMany(a => a == 1 ? new long[] { 1, 3 } : new long[] { 2, 4 }).ToArray();
-            var one = perOrientation is null ? gates[o] : perOrientation[o];
-            var back = axes.Length == 0 ? one : one.flip(axes);
+            var back = axes.Length == 0 ? perOrientation[o] : perOrientation[o].flip(axes);
             gate = gate is null ? back : gate + back;
         }
         return Plstm2DRowScan.Attend(inputs.Q, inputs.K, inputs.V, gate!.reshape(B, cells, cells), inputs.D0, scale)
             .MoveToOuterDisposeScope();                                                      // [B, X, Y, DV, 1]
     }
+
+    /// <summary>Bench seam: replaces <see cref="RowScanOneAttention"/> (old and new timed side by side in one process).</summary>
+    internal static Func<Plstm2DFusedInputs, double, bool, Tensor>? RowScanOverride;
 
     /// <summary>scale · Q D0 K V at every cell: the node's own contribution, <c>[B, X, Y, DV, JO]</c>.</summary>
     public static Tensor DirectTerm(Tensor Q, Tensor K, Tensor V, Tensor D0, double scale)

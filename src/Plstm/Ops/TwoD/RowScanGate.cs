@@ -57,8 +57,7 @@ internal static class RowScanGate
         Tensor ml, Tensor mu)
     {
         using var scope = NewDisposeScope();
-        long N = sr.shape[0], R = sr.shape[1], P = sr.shape[2], cells = R * P;
-        var options = (sr.dtype, sr.device);
+        long N = sr.shape[0], R = sr.shape[1], P = sr.shape[2];
 
         // K[x, x′] = Π_{x′<k<x} T0rl(k) for x′ < x, else 0: the weight with which the r-edge leaving x′ arrives at x
         // (along the row). cumprod over x of W[x, x′] = T0rl(x − 1) where x − 1 > x′, else 1, then the strict mask.
@@ -75,43 +74,19 @@ internal static class RowScanGate
         //   D_r(x)   = T0du(x) U(x) + T0dl(x) left-in(x) + S0d(x)[source]
         //   𝒢 row    = M0l(x) left-in(x) + M0u(x) U(x)
         // so D_r = A U + B [row sources], 𝒢_r = C U + E [row sources] with the P×P matrices below.
-        Tensor Outer(Tensor rows, Tensor columns) => rows.unsqueeze(-1) * K * columns.unsqueeze(-2);
-        var A = diag_embed(tdu);
-        if (tdl is not null && tru is not null) A = A + Outer(tdl, tru);
-        var Bm = diag_embed(sd);
-        if (tdl is not null) Bm = Bm + Outer(tdl, sr);
-        var C = diag_embed(mu);
-        if (tru is not null) C = C + Outer(ml, tru);
-        var E = Outer(ml, sr);                                                                 // all [N, R, P, P]
+        // Built stacked as [A ; C] and [B ; E] ([N, R, 2, P, P]): the left factors T0dl K and M0l K are shared, an absent
+        // T0dl is a zero row, an absent T0ru drops the products with it.
+        var left = stack(new[] { tdl ?? zeros_like(ml), ml }, 2).unsqueeze(-1) * K.unsqueeze(2);   // [N, R, 2, P, P]
+        var AC = diag_embed(stack(new[] { tdu, mu }, 2));
+        if (tru is not null) AC = AC + left * tru.unsqueeze(-2).unsqueeze(2);
+        var BE = left * sr.unsqueeze(-2).unsqueeze(2) + diag_embed(stack(new[] { sd, zeros_like(sd) }, 2));
 
-        if (UseOld)
-        {
-        // The scan: U_0 = 0, U_(r+1) = D_r = A_r U_r + B_r δ_r, where δ_r places B_r in row r's own block of source
-        // columns (r·P … r·P + P − 1): added in place into that block of the fresh product, so no cells²-sized
-        // placed copy of B exists. Two or three kernels per row.
-        var arriving = new Tensor[R];                                                          // U_r: [N, P, cells]
-        arriving[0] = zeros(new[] { N, P, cells }, dtype: options.dtype, device: options.device);
-        var rowA = A.unbind(1);                                                                // R × [N, P, P]: one op,
-        var rowB = Bm.unbind(1);                                                               // not one select per row
-        for (long r = 1; r < R; r++)
-        {
-            var next = r == 1 ? zeros_like(arriving[0]) : rowA[r - 1].bmm(arriving[r - 1]);
-            next.narrow(-1, (r - 1) * P, P).add_(rowB[r - 1]);
-            arriving[r] = next;
-        }
-        var U = stack(arriving, 1);                                                            // [N, R, P, cells]
-        // 𝒢_r = C_r U_r + E_r δ_r: one batched product for all rows, then E_r into each row's own block (the diagonal
-        // blocks of [N, R, P, R, P], a view), in place.
-        var gate = C.reshape(N * R, P, P).bmm(U.reshape(N * R, P, cells)).view(N, R, P, R, P);
-        gate.diagonal(0, 1, 3).add_(E.permute(0, 2, 3, 1));                                   // [N, P, P, R] blocks
-            return gate.MoveToOuterDisposeScope();
-        }
         // The scan, one row per step on [U_r ; δ_r]: [A_r B_r ; C_r E_r] maps U_r (only the r·P columns of the sources in
         // rows above are nonzero, so only those are kept) and the row's own sources to [U_(r+1) ; 𝒢_r], the latter
         // restricted to the sources in rows ≤ r. One batched product and one concatenation per row; 𝒢's rows are then
         // zero-padded to all source columns and stacked (no cells²-sized product, no in-place block additions).
-        var rowAC = cat(new[] { A, C }, -2).unbind(1);                                         // R × [N, 2P, P]
-        var rowBE = cat(new[] { Bm, E }, -2).unbind(1);                                        // R × [N, 2P, P]
+        var rowAC = AC.view(N, R, 2 * P, P).unbind(1);                                         // R × [N, 2P, P]
+        var rowBE = BE.view(N, R, 2 * P, P).unbind(1);                                         // R × [N, 2P, P]
         var rows = new Tensor[R];                                                              // 𝒢_r: [N, P, cells]
         Tensor? above = null;                                                                  // U_r: [N, P, r·P]
         for (int r = 0; r < R; r++)
@@ -124,6 +99,4 @@ internal static class RowScanGate
         return stack(rows, 1).view(N, R, P, R, P).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Exploration switch: the previous scan (A/B timing in the bench).</summary>
-    internal static bool UseOld;
 }
