@@ -9,11 +9,11 @@ namespace Plstm.Ops.TwoD;
 /// crosses the row — the weights on the d-edges leaving it, for every source — is one <c>[P, sources]</c> matrix, and one
 /// row step is <c>D_r = A_r·D_(r−1) + B_r</c>: the within-row recurrence along the r-edges is solved in closed form by the
 /// strictly lower-triangular matrix of transition products <c>K_r[x, x′] = Π_(x′&lt;k&lt;x) T0rl(k)</c>, so the
-/// sequential depth is the number of rows (two or three kernels per row), not the number of anti-diagonals or cells.
+/// sequential depth is the number of rows (a product and a concatenation per row), not the number of anti-diagonals or cells.
 /// </summary>
 /// <remarks>
-/// Memory is a few tensors of cells² per batch entry (the gate itself and the per-row d-weights kept for backward; the
-/// source blocks are added in place): made for grids of up to about a thousand cells (every vision preset up to 512 px),
+/// Memory is a few tensors of cells² per batch entry (the gate itself and the per-row d-weights kept for backward, the
+/// latter only in their nonzero columns): made for grids of up to about a thousand cells (every vision preset up to 512 px),
 /// where the other exact forms are bound by the number of kernel launches or by their per-chunk storage. Must equal
 /// <see cref="Plstm2DNaive"/> (tests).
 /// </remarks>
