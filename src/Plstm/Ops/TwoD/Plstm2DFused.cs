@@ -125,7 +125,6 @@ public static class Plstm2DFused
     /// </summary>
     private static Tensor RowScanOneAttention(Plstm2DFusedInputs inputs, double scale, bool recompute)
     {
-        if (RowScanOverride is { } other) return other(inputs, scale, recompute);
         using var scope = NewDisposeScope();
         long B = inputs.Q.shape[0], X = inputs.Q.shape[1], Y = inputs.Q.shape[2], cells = X * Y;
         var present = new[] { inputs.S0r, inputs.S0d, inputs.T0rl, inputs.T0du, inputs.T0dl, inputs.T0ru, inputs.M0l, inputs.M0u }
@@ -154,9 +153,6 @@ public static class Plstm2DFused
         return Plstm2DRowScan.Attend(inputs.Q, inputs.K, inputs.V, gate!.reshape(B, cells, cells), inputs.D0, scale)
             .MoveToOuterDisposeScope();                                                      // [B, X, Y, DV, 1]
     }
-
-    /// <summary>Bench seam: replaces <see cref="RowScanOneAttention"/> (old and new timed side by side in one process).</summary>
-    internal static Func<Plstm2DFusedInputs, double, bool, Tensor>? RowScanOverride;
 
     /// <summary>scale · Q D0 K V at every cell: the node's own contribution, <c>[B, X, Y, DV, JO]</c>.</summary>
     public static Tensor DirectTerm(Tensor Q, Tensor K, Tensor V, Tensor D0, double scale)
