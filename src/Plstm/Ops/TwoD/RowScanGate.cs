@@ -98,5 +98,4 @@ internal static class RowScanGate
         }
         return stack(rows, 1).view(N, R, P, R, P).MoveToOuterDisposeScope();
     }
-
 }
