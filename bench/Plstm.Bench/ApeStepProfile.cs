@@ -42,6 +42,16 @@ public static class ApeStepProfile
                 stem.forward(x).sum().backward();
             });
         }
+        using (var strided = ConvStem.Create(3, width, 8, ConvStemKind.Strided))
+        {
+            var x = randn(64, 3, 64, 64);
+            Report($"stem w {width}, strided, forward + backward", steps, () =>
+            {
+                using var scope = NewDisposeScope();
+                strided.zero_grad();
+                strided.forward(x).sum().backward();
+            });
+        }
         using (var reluFirst = nn.Sequential(
             nn.Conv2d(3, width, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(width, 2 * width, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2),

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Device call (2026-11-30, ninth session): does a weight average (--ema-decay) lift the ape-small pLSTM? The ape-small
+# Device call (2026-11-30, ninth session): does a weight average (--ema-decay), label smoothing, weight decay, a wider
+# or strided stem, or more steps lift the ape-small pLSTM (SET=1..5)? The ape-small
 # recipe (ink input, symmetry curriculum 0.75, lr 5e-4, 2,000 steps of 64, conv stem) in eight runs sharing one H200;
 # the same runs without EMA are in bench/results/ape-small-stem-h200-2026-11-30.md.
 # Bundle: ../shared/tools/gpu/bundle.sh src/Plstm.Cli/Plstm.Cli.csproj; run: OUT=$OUT bash bench/gpu/call-ape-ema.sh
@@ -48,6 +49,15 @@ t p-s24-4000-seed43 --preset plstm_vit_tiny --conv-stem 24 --steps 4000 &
 t p-s24-4000-seed44 --preset plstm_vit_tiny --conv-stem 24 --steps 4000 --seed 44 &
 t p-s24-3000-seed43 --preset plstm_vit_tiny --conv-stem 24 --steps 3000 &
 t p-s24-3000-seed44 --preset plstm_vit_tiny --conv-stem 24 --steps 3000 --seed 44 &
+elif [ "${SET}" = 5 ]; then   # SET=5: the strided stem (3×3 stride-2 convolutions instead of conv + max-pool)
+t p-st24-seed43 --preset plstm_vit_tiny --conv-stem 24 --conv-stem-kind strided &
+t p-st24-seed44 --preset plstm_vit_tiny --conv-stem 24 --conv-stem-kind strided --seed 44 &
+t p-st24-seed45 --preset plstm_vit_tiny --conv-stem 24 --conv-stem-kind strided --seed 45 &
+t p-st32-seed43 --preset plstm_vit_tiny --conv-stem 32 --conv-stem-kind strided &
+t p-st32-seed44 --preset plstm_vit_tiny --conv-stem 32 --conv-stem-kind strided --seed 44 &
+t p-st48-seed43 --preset plstm_vit_tiny --conv-stem 48 --conv-stem-kind strided &
+t p-st48-seed44 --preset plstm_vit_tiny --conv-stem 48 --conv-stem-kind strided --seed 44 &
+t v-st24-seed43 --preset vit_tiny --conv-stem 24 --conv-stem-kind strided &
 fi
 wait
 # One summary file: the per-run logs are long and the call keeps few output files.

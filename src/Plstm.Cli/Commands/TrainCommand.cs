@@ -53,6 +53,7 @@ public sealed class TrainCommand : IVerb
         var scale = new Option<double?>("--scale") { Description = "Arrow pointing: divide the paper's sizes by this factor (ape-small: 3)." };
         var patchSize = new Option<int?>("--patch-size") { Description = "Patch size of every model." };
         var convStem = new Option<int?>("--conv-stem") { Description = "Width of a convolutional stem before every model's patch projection (0 = the reference's linear projection; needs a power-of-two patch size)." };
+        var convStemKind = new Option<string?>("--conv-stem-kind") { Description = "How the convolutional stem halves the resolution: maxpool (3×3 conv, 2×2 max-pool) or strided (3×3 conv with stride 2)." };
         var config = new Option<string?>("--config") { Description = "Settings file (JSON or YAML) with keys named like these options, e.g. steps, batch_size, lr; options given here win." };
         var output = new Option<string?>("--out") { Description = "Output folder (default runs/<experiment>); must not exist or be empty unless --resume." };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoints." };
@@ -64,7 +65,7 @@ public sealed class TrainCommand : IVerb
             + "results table, write results.json, results.md and curves.png.")
         {
             experiment, preset, data, dataDir, steps, batchSize, evalBatchSize, lr, warmup, weightDecay, clip,
-            labelSmoothing, randomCrop, hflip, symmetryCurriculum, curriculumWindow, emaDecay, arrowInput, seed, device, evalEvery, checkpointEvery, logEvery, trainCount, evalCount, scale, patchSize, convStem, config, output,
+            labelSmoothing, randomCrop, hflip, symmetryCurriculum, curriculumWindow, emaDecay, arrowInput, seed, device, evalEvery, checkpointEvery, logEvery, trainCount, evalCount, scale, patchSize, convStem, convStemKind, config, output,
             resume, noPlot, threads,
         };
         // Asynchronous (on a worker thread) so that Ctrl+C can cancel it: the trainer then saves last.ckpt and stops,
@@ -101,6 +102,7 @@ public sealed class TrainCommand : IVerb
                 Scale = parseResult.GetValue(scale),
                 PatchSize = parseResult.GetValue(patchSize),
                 ConvStem = parseResult.GetValue(convStem),
+                ConvStemKind = parseResult.GetValue(convStemKind),
                 Out = parseResult.GetValue(output),
                 Resume = parseResult.GetValue(resume) ? true : null,
                 Plot = parseResult.GetValue(noPlot) ? false : null,

@@ -72,6 +72,7 @@ public static class TrainPlan
             LearningRate = s.Lr ?? m.LearningRate,
             PatchSize = s.PatchSize ?? m.PatchSize,
             ConvStemWidth = s.ConvStem ?? m.ConvStemWidth,
+            ConvStemKind = s.ConvStemKind is string kind ? ParseStemKind(kind.Trim().ToLowerInvariant()) : m.ConvStemKind,
         }).ToArray();
 
         preset = preset with
@@ -166,6 +167,13 @@ public static class TrainPlan
             Models = [like with { Key = model.Name, Preset = model.Name }],
         };
     }
+
+    private static ConvStemKind ParseStemKind(string kind) => kind switch
+    {
+        "maxpool" => ConvStemKind.MaxPool,
+        "strided" => ConvStemKind.Strided,
+        _ => throw new CliUsageException($"--conv-stem-kind must be maxpool or strided (got {kind})."),
+    };
 
     private static void CheckValues(TrainSettings s)
     {

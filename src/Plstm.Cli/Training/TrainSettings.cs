@@ -97,6 +97,9 @@ public sealed class TrainSettings
     /// <summary>Convolutional stem width of every model (0 = the linear patch projection).</summary>
     public int? ConvStem { get; set; }
 
+    /// <summary>Convolutional stem kind: maxpool or strided.</summary>
+    public string? ConvStemKind { get; set; }
+
     /// <summary>Output folder.</summary>
     public string? Out { get; set; }
 
@@ -143,6 +146,7 @@ public sealed class TrainSettings
         ["scale"] = (s, v) => s.Scale = v.Double(),
         ["patch_size"] = (s, v) => s.PatchSize = v.Int(),
         ["conv_stem"] = (s, v) => s.ConvStem = v.Int(),
+        ["conv_stem_kind"] = (s, v) => s.ConvStemKind = v.String(),
         ["out"] = (s, v) => s.Out = v.String(),
         ["threads"] = (s, v) => s.Threads = v.Int(),
         ["resume"] = (s, v) => s.Resume = v.Bool(),

@@ -14,8 +14,9 @@ namespace Plstm.Experiments;
 /// <param name="PatchSize">Patch side override, or null for the preset's.</param>
 /// <param name="ConvStemWidth">Width of a convolutional stem (<see cref="ConvStem"/>; 0 = none), or null for the
 /// preset's.</param>
+/// <param name="ConvStemKind">How the stem's stages halve the resolution, or null for the preset's.</param>
 public sealed record ExperimentModel(string Key, string Preset, double LearningRate, int? PatchSize = null,
-    int? ConvStemWidth = null)
+    int? ConvStemWidth = null, ConvStemKind? ConvStemKind = null)
 {
     /// <summary>
     /// The model description for the given data: the preset's configuration at <paramref name="imageSize"/> with
@@ -36,11 +37,13 @@ public sealed record ExperimentModel(string Key, string Preset, double LearningR
             {
                 ImageSize = imageSize, NumChannels = channels, NumClasses = numClasses, PatchSize = patch,
                 ConvStemWidth = ConvStemWidth ?? preset.PlstmConfig!.ConvStemWidth,
+                ConvStemKind = ConvStemKind ?? preset.PlstmConfig!.ConvStemKind,
             })
             : ModelSpec.ForVit(Preset, preset.VitConfig! with
             {
                 ImageSize = imageSize, NumChannels = channels, NumClasses = numClasses, PatchSize = patch,
                 ConvStemWidth = ConvStemWidth ?? preset.VitConfig!.ConvStemWidth,
+                ConvStemKind = ConvStemKind ?? preset.VitConfig!.ConvStemKind,
             });
     }
 }

@@ -37,7 +37,9 @@ public sealed class PatchEmbedding : nn.Module<Tensor, Tensor>
     /// <param name="channelsFirst">False: inputs are <c>[B, H, W, C]</c>; true: <c>[B, C, H, W]</c>.</param>
     /// <param name="convStemWidth">0 (default, the reference): linear p×p projection. w &gt; 0: a <see cref="ConvStem"/>
     /// of width w reduces each patch to one cell, and <c>proj</c> is a 1×1 convolution from its channels to D.</param>
-    public PatchEmbedding(string name, int channels, int dim, int patchSize, bool channelsFirst, int convStemWidth = 0)
+    /// <param name="convStemKind">How the stem's stages halve the resolution (ignored without a stem).</param>
+    public PatchEmbedding(string name, int channels, int dim, int patchSize, bool channelsFirst, int convStemWidth = 0,
+        ConvStemKind convStemKind = ConvStemKind.MaxPool)
         : base(name)
     {
         Channels = channels;
@@ -45,9 +47,10 @@ public sealed class PatchEmbedding : nn.Module<Tensor, Tensor>
         PatchSize = patchSize;
         ChannelsFirst = channelsFirst;
         ConvStemWidth = convStemWidth;
+        ConvStemKind = convStemKind;
         if (convStemWidth > 0)
         {
-            _stem = ConvStem.Create(channels, convStemWidth, patchSize);
+            _stem = ConvStem.Create(channels, convStemWidth, patchSize, convStemKind);
             int stemChannels = ConvStem.OutputChannels(convStemWidth, patchSize);
             _proj = nn.Conv2d(stemChannels, dim, kernel_size: 1, stride: 1, bias: true);
             Initializers.SmallInit(_proj.weight!, fan: stemChannels);
@@ -64,6 +67,9 @@ public sealed class PatchEmbedding : nn.Module<Tensor, Tensor>
 
     /// <summary>Width of the convolutional stem, or 0 when the projection is the reference's linear one.</summary>
     public int ConvStemWidth { get; }
+
+    /// <summary>How the stem's stages halve the resolution (meaningful only with a stem).</summary>
+    public ConvStemKind ConvStemKind { get; }
 
     /// <summary>Input channels C.</summary>
     public int Channels { get; }

@@ -79,6 +79,10 @@ public sealed record PlstmVisionConfig
     /// </summary>
     public int ConvStemWidth { get; init; }
 
+    /// <summary>How the stages of the convolutional stem halve the resolution (<see cref="Models.ConvStemKind"/>);
+    /// ignored without a stem. Default <see cref="ConvStemKind.MaxPool"/>.</summary>
+    public ConvStemKind ConvStemKind { get; init; }
+
     /// <summary>Patches per side at <see cref="ImageSize"/>.</summary>
     public int GridSize => PatchSize > 0 ? ImageSize / PatchSize : 0;
 
@@ -87,7 +91,7 @@ public sealed record PlstmVisionConfig
     public void Validate()
     {
         VisionConfigChecks.Common(nameof(PlstmVisionConfig), Dim, NumHeads, NumBlocks, PatchSize, ImageSize, NumChannels,
-            NumClasses, DropPathRate, NormEps, ConvStemWidth);
+            NumClasses, DropPathRate, NormEps, ConvStemWidth, ConvStemKind);
         if (Dim % (4 * NumHeads) != 0)
             throw new ArgumentException(
                 $"{nameof(PlstmVisionConfig)}.{nameof(Dim)} must be divisible by 4·{nameof(NumHeads)} = {4 * NumHeads} "

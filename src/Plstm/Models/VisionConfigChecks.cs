@@ -5,7 +5,8 @@ internal static class VisionConfigChecks
 {
     /// <summary>Checks the fields both configs have; messages name <c>Record.Field</c>.</summary>
     public static void Common(string record, int dim, int numHeads, int numBlocks, int patchSize, int imageSize,
-        int numChannels, int numClasses, double dropPathRate, double normEps, int convStemWidth)
+        int numChannels, int numClasses, double dropPathRate, double normEps, int convStemWidth,
+        ConvStemKind convStemKind = ConvStemKind.MaxPool)
     {
         Positive(record, "Dim", dim);
         Positive(record, "NumHeads", numHeads);
@@ -20,6 +21,8 @@ internal static class VisionConfigChecks
         if (convStemWidth < 0)
             throw new ArgumentException($"{record}.ConvStemWidth must be ≥ 0 (0 = no stem), got {convStemWidth}.",
                 "ConvStemWidth");
+        if (!Enum.IsDefined(convStemKind))
+            throw new ArgumentException($"{record}.ConvStemKind is not a stem kind (got {convStemKind}).", "ConvStemKind");
         if (convStemWidth > 0 && !ConvStem.Supports(patchSize))
             throw new ArgumentException(
                 $"{record}.PatchSize must be a power of two ≥ 2 with a convolutional stem (ConvStemWidth = {convStemWidth}), got {patchSize}.",

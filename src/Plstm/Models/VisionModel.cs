@@ -53,7 +53,7 @@ public abstract class VisionModel : nn.Module<Tensor, Tensor>
             register_parameter("cls_token", cls);
         }
         _patchEmbed = new PatchEmbedding("patch_embed", layout.NumChannels, layout.Dim, layout.PatchSize,
-            layout.ChannelsFirst, layout.ConvStemWidth);
+            layout.ChannelsFirst, layout.ConvStemWidth, layout.ConvStemKind);
         register_module("patch_embed", _patchEmbed);
         if (layout.UsePositionEmbedding)
         {
@@ -208,8 +208,10 @@ public abstract class VisionModel : nn.Module<Tensor, Tensor>
 /// <param name="ChannelsFirst">Input layout: false <c>[B, H, W, C]</c>, true <c>[B, C, H, W]</c>.</param>
 /// <param name="NormEps">Epsilon of the final RMS norm.</param>
 /// <param name="ConvStemWidth">Width of the <see cref="ConvStem"/> before the patch projection, 0 for none.</param>
+/// <param name="ConvStemKind">How the stem's stages halve the resolution.</param>
 public sealed record VisionModelLayout(int Dim, int PatchSize, int ImageSize, int NumChannels, int NumClasses,
-    VisionPooling Pooling, bool UsePositionEmbedding, bool ChannelsFirst, double NormEps, int ConvStemWidth = 0)
+    VisionPooling Pooling, bool UsePositionEmbedding, bool ChannelsFirst, double NormEps, int ConvStemWidth = 0,
+    ConvStemKind ConvStemKind = ConvStemKind.MaxPool)
 {
     /// <summary>Patches per side at <see cref="ImageSize"/>.</summary>
     public int GridSize => ImageSize / PatchSize;

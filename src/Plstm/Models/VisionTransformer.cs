@@ -28,7 +28,7 @@ public sealed class VisionTransformer : VisionModel
         config.Validate();
         return new VisionModelLayout(config.Dim, config.PatchSize, config.ImageSize, config.NumChannels,
             config.NumClasses, config.Pooling, config.UsePositionEmbedding, config.ChannelsFirst, config.NormEps,
-            config.ConvStemWidth);
+            config.ConvStemWidth, config.ConvStemKind);
     }
 
     private static IEnumerable<nn.Module<Tensor, Tensor>> CreateBlocks(VitConfig config)

@@ -56,6 +56,10 @@ public sealed record VitConfig
     /// </summary>
     public int ConvStemWidth { get; init; }
 
+    /// <summary>How the stages of the convolutional stem halve the resolution (<see cref="Models.ConvStemKind"/>);
+    /// ignored without a stem. Default <see cref="ConvStemKind.MaxPool"/>.</summary>
+    public ConvStemKind ConvStemKind { get; init; }
+
     /// <summary>Patches per side at <see cref="ImageSize"/>.</summary>
     public int GridSize => PatchSize > 0 ? ImageSize / PatchSize : 0;
 
@@ -64,7 +68,7 @@ public sealed record VitConfig
     public void Validate()
     {
         VisionConfigChecks.Common(nameof(VitConfig), Dim, NumHeads, NumBlocks, PatchSize, ImageSize, NumChannels,
-            NumClasses, DropPathRate, NormEps, ConvStemWidth);
+            NumClasses, DropPathRate, NormEps, ConvStemWidth, ConvStemKind);
         if (Dim % NumHeads != 0)
             throw new ArgumentException(
                 $"{nameof(VitConfig)}.{nameof(Dim)} must be divisible by {nameof(NumHeads)} = {NumHeads}, got {Dim}.",

@@ -2,6 +2,7 @@ using Plstm.Tests.Support;
 using Plstm.Cli;
 using Plstm.Cli.Training;
 using Plstm.Experiments;
+using Plstm.Models;
 
 namespace Plstm.Tests.Cli;
 
@@ -74,6 +75,9 @@ public sealed class TrainSettingsTests
         var (fromConfig, _) = TrainPlan.Build(TrainSettings.Load(yaml));
         Assert.All(fromConfig.Models, m => Assert.Equal(16, m.Spec(64, 3, 2).Plstm?.ConvStemWidth ?? m.Spec(64, 3, 2).Vit!.ConvStemWidth));
         Assert.Equal(0.995, fromConfig.EmaDecay);
+        Assert.All(fromConfig.Models, m => Assert.Null(m.ConvStemKind));            // the preset's (max-pool)
+        var (strided, _) = TrainPlan.Build(TrainSettings.Load(yaml).Overlay(new TrainSettings { ConvStemKind = "Strided" }));
+        Assert.All(strided.Models, m => Assert.Equal(ConvStemKind.Strided, m.Spec(64, 3, 2).Plstm?.ConvStemKind ?? m.Spec(64, 3, 2).Vit!.ConvStemKind));
         Assert.Equal(0.995, fromConfig.TrainerOptions(fromConfig.Models[0], null, "cpu", false).EmaDecay);
         var (off, _) = TrainPlan.Build(TrainSettings.Load(yaml).Overlay(new TrainSettings { ConvStem = 0, EmaDecay = 0 }));
         Assert.Equal(0, off.EmaDecay);

@@ -38,6 +38,42 @@ public sealed class ConvStemTests
         TensorAssert.AssertClose(stem.forward(x), expected, "stem", 1e-12, 1e-12);
     }
 
+    [Theory]
+    [InlineData(2, 5)]
+    [InlineData(4, 10)]
+    [InlineData(16, 10)]
+    public void Strided_stem_turns_each_patch_into_one_cell(int patch, int channels)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(1);
+        using var stem = ConvStem.Create(3, 5, patch, ConvStemKind.Strided);
+        var output = stem.forward(randn(2, 3, 3 * patch, 2 * patch));                  // a non-square 3×2 patch grid
+        Assert.Equal(new long[] { 2, channels, 3, 2 }, output.shape);
+    }
+
+    [Fact]
+    public void Strided_stem_is_stride_2_conv_relu_per_stage()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(2);
+        using var stem = ConvStem.Create(2, 3, 8, ConvStemKind.Strided);
+        stem.to(float64);
+        var x = randn(2, 2, 24, 16, dtype: float64);
+        var expected = x;
+        var parameters = stem.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        Assert.Equal(["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"], parameters.Keys);
+        foreach (int conv in new[] { 0, 2, 4 })
+            expected = nn.functional.relu(nn.functional.conv2d(expected, parameters[$"{conv}.weight"],
+                parameters[$"{conv}.bias"], strides: [2, 2], padding: [1, 1]));
+        TensorAssert.AssertClose(stem.forward(x), expected, "stem", 1e-12, 1e-12);
+        Assert.Equal(new long[] { 2, 6, 3, 2 }, expected.shape);
+        // The max-pool kind is a different function of the same input.
+        using var pooled = ConvStem.Create(2, 3, 8);
+        Assert.Equal(["0.weight", "0.bias", "3.weight", "3.bias", "6.weight", "6.bias"],
+            pooled.named_parameters().Select(p => p.name));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ConvStem.Create(2, 3, 8, (ConvStemKind)7));
+    }
+
     [Fact]
     public void Embedding_with_a_stem_has_named_parameters_and_trains_all_of_them()
     {
@@ -83,6 +119,13 @@ public sealed class ConvStemTests
             : new VisionTransformer(preset.VitConfig! with { ImageSize = 64, NumClasses = 2, ConvStemWidth = 4 });
         model.eval();
         Assert.Contains(model.named_parameters(), p => p.name == "patch_embed.stem.0.weight");
+        using VisionModel strided = preset.Family == ModelFamily.Plstm
+            ? new PlstmVisionModel(preset.PlstmConfig! with { ImageSize = 64, NumClasses = 2, ConvStemWidth = 4, ConvStemKind = ConvStemKind.Strided })
+            : new VisionTransformer(preset.VitConfig! with { ImageSize = 64, NumClasses = 2, ConvStemWidth = 4, ConvStemKind = ConvStemKind.Strided });
+        strided.eval();
+        Assert.Contains(strided.named_parameters(), p => p.name == "patch_embed.stem.4.weight");
+        using (no_grad())
+            Assert.Equal(new long[] { 1, 2 }, strided.forward(randn(1, 128, 96, 3)).shape);
         using (no_grad())
         {
             Assert.Equal(new long[] { 2, 2 }, model.forward(randn(2, 64, 64, 3)).shape);
@@ -125,5 +168,23 @@ public sealed class ConvStemTests
         string old = System.Text.RegularExpressions.Regex.Replace(json, ",\\s*\"conv_stem_width\": 16", "");
         Assert.DoesNotContain("conv_stem_width", old);
         Assert.Equal(0, System.Text.Json.JsonSerializer.Deserialize<ModelSpec>(old, ModelSpec.JsonOptions)!.Plstm!.ConvStemWidth);
+    }
+
+    [Fact]
+    public void Stem_kind_survives_the_checkpoint_config_and_old_configs_read_as_max_pool()
+    {
+        var spec = new ExperimentModel("m", "vit_tiny", 1e-3, PatchSize: 8, ConvStemWidth: 16,
+            ConvStemKind: ConvStemKind.Strided).Spec(64, 3, 2);
+        Assert.Equal(ConvStemKind.Strided, spec.Vit!.ConvStemKind);
+        string json = System.Text.Json.JsonSerializer.Serialize(spec, ModelSpec.JsonOptions);
+        Assert.Contains("\"conv_stem_kind\": \"strided\"", json);
+        Assert.Equal(spec.Vit, System.Text.Json.JsonSerializer.Deserialize<ModelSpec>(json, ModelSpec.JsonOptions)!.Vit);
+        string old = System.Text.RegularExpressions.Regex.Replace(json, ",\\s*\"conv_stem_kind\": \"strided\"", "");
+        Assert.DoesNotContain("conv_stem_kind", old);
+        Assert.Equal(ConvStemKind.MaxPool,
+            System.Text.Json.JsonSerializer.Deserialize<ModelSpec>(old, ModelSpec.JsonOptions)!.Vit!.ConvStemKind);
+        var vit = ModelRegistry.Get("vit_tiny").VitConfig!;
+        Assert.Equal("ConvStemKind",
+            Assert.Throws<ArgumentException>(() => (vit with { ConvStemKind = (ConvStemKind)7 }).Validate()).ParamName);
     }
 }
