@@ -10,7 +10,8 @@ namespace Plstm.Bench;
 /// <summary>
 /// Where an <c>ape-small</c> CPU training step spends its time: rendering a batch of 64 arrows, the convolutional stem
 /// alone (forward + backward), one P- and one D-mode pLSTM layer at the model's shapes, and whole steps (forward, cross-entropy, backward, AdamW) of both models with and without
-/// the stem. <c>--ape-step-profile [--steps N] [--stem W]</c>; medians over N timed repetitions after two warm-ups.
+/// the stem. <c>--ape-step-profile [--steps N] [--stem W] [--layers]</c>; medians over N timed repetitions after two
+/// warm-ups. <c>--layers</c>: only the two layers and the stemless <c>plstm_vit_tiny</c> step.
 /// </summary>
 public static class ApeStepProfile
 {
@@ -22,6 +23,13 @@ public static class ApeStepProfile
         Training.HostAllocator.TuneForTraining();
         if (args.Contains("--threads")) set_num_threads(int.Parse(args[Array.IndexOf(args, "--threads") + 1], CultureInfo.InvariantCulture));
         Console.WriteLine($"torch threads {get_num_threads()}");
+        if (args.Contains("--layers"))
+        {
+            TimeLayers(steps);
+            using var model = new ExperimentModel("m", "plstm_vit_tiny", 5e-4, ConvStemWidth: 0).Spec(64, 3, 2).Create();
+            ReportSteps("plstm_vit_tiny stem 0: step", steps, model);
+            return 0;
+        }
         var settings = ArrowPointingSettings.Paper(192, 43).Scaled(ExperimentRegistry.ApeSmallScale);
         var data = new ArrowPointingDataset(settings, 100_000);
         int next = 0;
@@ -65,23 +73,7 @@ public static class ApeStepProfile
                 reluFirst.forward(x).sum().backward();
             });
         }
-        foreach (var mode in new[] { Layers.Plstm2DMode.P, Layers.Plstm2DMode.D })
-        {
-            using var layer = new Layers.Plstm2DLayer("layer", new Layers.Plstm2DLayerConfig(64, 2, mode));
-            var x = randn(64, 8, 8, 64, requires_grad: true);
-            Report($"one {mode}-mode layer (B 64, 8×8, D 64) fwd+bwd", steps, () =>
-            {
-                using var scope = NewDisposeScope();
-                layer.zero_grad();
-                layer.forward(x).sum().backward();
-            });
-            Report($"one {mode}-mode layer forward only", steps, () =>
-            {
-                using var scope = NewDisposeScope();
-                using var noGrad = no_grad();
-                layer.forward(x);
-            });
-        }
+        TimeLayers(steps);
         {
             // Seven D-mode gate projections (sub-head block-diagonal, 8 sub-heads of 8 channels each) one by one
             // against one einsum over all seven: the cost of a fused gate projection.
@@ -115,6 +107,28 @@ public static class ApeStepProfile
                 ReportSteps($"{preset} stem {w}: step", steps, model);
             }
         return 0;
+    }
+
+    /// <summary>Times one P- and one D-mode layer at the model's shapes (B 64, 8×8, D 64, H 2).</summary>
+    private static void TimeLayers(int steps)
+    {
+        foreach (var mode in new[] { Layers.Plstm2DMode.P, Layers.Plstm2DMode.D })
+        {
+            using var layer = new Layers.Plstm2DLayer("layer", new Layers.Plstm2DLayerConfig(64, 2, mode));
+            var x = randn(64, 8, 8, 64, requires_grad: true);
+            Report($"one {mode}-mode layer (B 64, 8×8, D 64) fwd+bwd", steps, () =>
+            {
+                using var scope = NewDisposeScope();
+                layer.zero_grad();
+                layer.forward(x).sum().backward();
+            });
+            Report($"one {mode}-mode layer forward only", steps, () =>
+            {
+                using var scope = NewDisposeScope();
+                using var noGrad = no_grad();
+                layer.forward(x);
+            });
+        }
     }
 
     /// <summary>Times training steps (forward, cross-entropy, backward, AdamW) on one random batch of 64 at 64 px.</summary>

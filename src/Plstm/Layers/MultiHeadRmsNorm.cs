@@ -47,6 +47,22 @@ public sealed class MultiHeadRmsNorm : nn.Module<Tensor, Tensor>
         nn.init.ones_(scale);
     }
 
+    /// <summary><c>x · (mean_i x_i² + eps)^−½</c> per head of <c>[…, H, DV]</c>, times the scale when
+    /// <paramref name="withScale"/> (the 2D layer folds the scale into its out-projection instead).</summary>
+    internal Tensor Normalize(Tensor x, bool withScale)
+    {
+        using var scope = NewDisposeScope();
+        // Low-precision sums of squares lose too much; the reference normalises in float32 there.
+        var computeType = x.dtype is ScalarType.Float16 or ScalarType.BFloat16 ? ScalarType.Float32 : x.dtype;
+        var xc = x.dtype == computeType ? x : x.to_type(computeType);
+        // The mean, + eps and rsqrt in place on the fresh [..., H, 1] sum: fewer temporaries and autograd nodes than
+        // mean(…) + eps (none of these ops keeps its input for backward; rsqrt keeps its result).
+        var inv = xc.square().sum([-1], keepdim: true).div_(_headDim).add_(_eps).rsqrt_();    // [..., H, 1]
+        var y = xc * inv;                                                                    // [..., H, DV]
+        if (withScale) y = y * (scale.dtype == computeType ? scale : scale.to_type(computeType));
+        return (y.dtype == x.dtype ? y : y.to_type(x.dtype)).MoveToOuterDisposeScope();
+    }
+
     /// <summary>Normalises <c>[…, H, DV]</c> per head.</summary>
     public override Tensor forward(Tensor x)
     {
@@ -54,12 +70,6 @@ public sealed class MultiHeadRmsNorm : nn.Module<Tensor, Tensor>
             throw new ArgumentException(
                 $"{nameof(MultiHeadRmsNorm)}: expected x of shape [..., H={_numHeads}, DV={_headDim}], got [{string.Join(", ", x.shape)}].",
                 nameof(x));
-        using var scope = NewDisposeScope();
-        // Low-precision sums of squares lose too much; the reference normalises in float32 there.
-        var computeType = x.dtype is ScalarType.Float16 or ScalarType.BFloat16 ? ScalarType.Float32 : x.dtype;
-        var xc = x.to_type(computeType);
-        var inv = rsqrt(xc.square().mean([-1], keepdim: true) + _eps);                       // [..., H, 1]
-        var y = xc * inv * scale.to_type(computeType);                                       // [..., H, DV]
-        return y.to_type(x.dtype).MoveToOuterDisposeScope();
+        return Normalize(x, withScale: true);
     }
 }

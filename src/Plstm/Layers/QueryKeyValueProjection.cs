@@ -88,6 +88,20 @@ public sealed class QueryKeyValueProjection : nn.Module<Tensor, Tensor>
         return outT.MoveToOuterDisposeScope();
     }
 
+    /// <summary>The map as a dense matrix <c>[H·DK·J, D]</c>, rows in output order (h, i, j) (zero outside a row's
+    /// sub-head group), for fusing it with other projections of the same input.</summary>
+    internal Tensor DenseWeight()
+    {
+        // Output row (h', s, k', j) reads group s: the einsum's order "…hskj".
+        var grouped = weight.permute(0, 3, 1, 2, 4)
+            .reshape(weight.shape[0], _subHeads, weight.shape[1] * _j, _inputDim / _subHeads); // [H', S, DK'·J, D/S]
+        return SubHeadAffine.Dense(grouped);
+    }
+
+    /// <summary>The bias flattened to <c>[H·DK·J]</c> (zeros without bias), matching <see cref="DenseWeight"/>.</summary>
+    internal Tensor DenseBias() =>
+        bias?.reshape(-1) ?? zeros((long)_numHeads * _headDim * _j, dtype: weight.dtype, device: weight.device);
+
     /// <summary>Null when the sub-head count S fits D, H and the head size (reference shape rules), else why not.</summary>
     public static string? CheckSubHeads(int inputDim, int numHeads, int headDim, int subHeads)
     {

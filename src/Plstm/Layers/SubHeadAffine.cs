@@ -30,6 +30,16 @@ internal static class SubHeadAffine
         return (z + b).MoveToOuterDisposeScope();
     }
 
+    /// <summary>The dense matrix of a grouped weight <c>[A, S, R, D/S]</c> whose row (a, s, r) reads input group s:
+    /// <c>[A·S·R, D]</c>, zero outside each row's group (block-diagonal over s), rows in (a, s, r) order.</summary>
+    public static Tensor Dense(Tensor grouped)
+    {
+        long a = grouped.shape[0], s = grouped.shape[1], r = grouped.shape[2], c = grouped.shape[3];
+        if (s == 1) return grouped.reshape(a * r, c);
+        var blocks = eye(s, dtype: grouped.dtype, device: grouped.device).reshape(1, s, 1, s, 1);
+        return (grouped.unsqueeze(3) * blocks).reshape(a * s * r, s * c);                  // [A, S, R, S, D/S]
+    }
+
     /// <summary>Null when N gates can be split into <paramref name="subHeads"/> groups of a D-channel input, else why not.</summary>
     public static string? Check(int numGates, int subHeads, int inputDim)
     {

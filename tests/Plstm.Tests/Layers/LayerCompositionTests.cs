@@ -24,7 +24,13 @@ public sealed class LayerCompositionTests
     [InlineData("DR", 3, 4, 6)]
     [InlineData("DR", 5, 6, 1)]
     [InlineData("DR", 1, 7, 6)]
-    public void Layer_equals_independent_composition(string wiring, int gridX, int gridY, int levels)
+    // Non-vision settings the layer also supports: q/k/v sub-heads (S = H and S > H), no q/k/v bias, bias-only S/T/M.
+    [InlineData("P", 3, 4, 6, 2, false, false)]
+    [InlineData("DL", 3, 4, 6, 4, true, false)]
+    [InlineData("DR", 3, 4, 6, 4, false, true)]
+    [InlineData("P", 2, 3, 6, 8, true, true)]
+    public void Layer_equals_independent_composition(string wiring, int gridX, int gridY, int levels,
+        int qkvSubHeads = 1, bool qkvBias = true, bool inputDependentGates = true)
     {
         using var scope = NewDisposeScope();
         var config = wiring switch
@@ -32,7 +38,7 @@ public sealed class LayerCompositionTests
             "P" => LayerTestSupport.SmallConfig(Plstm2DMode.P, levels: levels),
             "DL" => LayerTestSupport.SmallConfig(Plstm2DMode.D, "L", levels),
             _ => LayerTestSupport.SmallConfig(Plstm2DMode.D, "R", levels),
-        };
+        } with { QkvSubHeads = qkvSubHeads, QkvBias = qkvBias, InputDependentGates = inputDependentGates };
         using var layer = new Plstm2DLayer("layer", config);
         layer.to(float64);
         LayerTestSupport.Randomize(layer, seed: 1000 + 10 * gridX + gridY + wiring.Length);
@@ -66,18 +72,25 @@ public sealed class LayerCompositionTests
         int D = cfg.InputDim, H = cfg.NumHeads, DK = D / H, DV = D / H, N = 4 * H, G = D / N;
         double c = 1.0 / Math.Sqrt(DK);
 
-        // q/k/v: weight [H, DK, 1, 1, D] (last axis = input channel), bias [H, DK, 1].
-        Tensor Project(string name) =>
-            einsum("hic,bxyc->bxyhi", p[name + ".weight"].select(3, 0).select(2, 0), x)
-            + p[name + ".bias"].select(2, 0);                                              // [B, X, Y, H, DK]
+        // q/k/v: weight [H', DK', 1, S, D/S] (H' = max(1, H/S), DK' = DK/max(1, S/H)), output channel
+        // (h', s, k') = head-major h·DK + i; bias [H, DK, 1] when present.
+        int S = cfg.QkvSubHeads;
+        Tensor Project(string name)
+        {
+            var w = p[name + ".weight"].select(2, 0);                                      // [H', DK', S, D/S]
+            var z = einsum("hksc,bxysc->bxyhsk", w, x.reshape(B, X, Y, S, D / S)).reshape(B, X, Y, H, DK);
+            return cfg.QkvBias ? z + p[name + ".bias"].select(2, 0) : z;                   // [B, X, Y, H, DK]
+        }
         var q = Project("query");
         var k = Project("key");
         var v = Project("value_");
 
         // Gate n reads input channels n·G … n·G+G−1.
         var xg = x.reshape(B, X, Y, N, G);
-        Tensor Raw(string name, string biasName, string weightName) =>
-            (xg * p[name + "." + weightName].reshape(N, G)).sum(-1) + p[name + "." + biasName].reshape(N);  // [B, X, Y, N]
+        // Bias-only gates (InputDependentGates false) ignore x; the transitions' weights then go unused.
+        Tensor Raw(string name, string biasName, string weightName) => cfg.InputDependentGates
+            ? (xg * p[name + "." + weightName].reshape(N, G)).sum(-1) + p[name + "." + biasName].reshape(N)  // [B, X, Y, N]
+            : p[name + "." + biasName].reshape(N).expand(B, X, Y, N);
         Tensor Sig(string name) => sigmoid(Raw(name, "bias", "weight"));
         Tensor Tanh(string name) => tanh(Raw(name, "eigenvalues_bias", "eigenvalues_weight") * 5.0);
 
