@@ -50,6 +50,18 @@ public static class ApeStepProfile
                 stem.forward(x).sum().backward();
             });
         }
+        using (var stem = ConvStem.Create(3, width, 8))
+        {
+            // What the models feed it: [B, H, W, C] images viewed as [B, C, H, W], i.e. channels-last strides, which
+            // libtorch's convolutions carry through the stem.
+            var x = randn(64, 64, 64, 3).permute(0, 3, 1, 2);
+            Report($"stem w {width}, channels-last input, fwd + bwd", steps, () =>
+            {
+                using var scope = NewDisposeScope();
+                stem.zero_grad();
+                stem.forward(x).sum().backward();
+            });
+        }
         using (var strided = ConvStem.Create(3, width, 8, ConvStemKind.Strided))
         {
             var x = randn(64, 3, 64, 64);

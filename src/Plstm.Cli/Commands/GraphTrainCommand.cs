@@ -23,7 +23,7 @@ public sealed class GraphTrainCommand : IVerb
     /// <see cref="ProcessFoldRunner"/> for its workers).</summary>
     internal const string SharedNodeInput = "shared-node", ReferenceInput = "reference",
         PerIncomingEdge = "per-incoming-edge", PerTargetEdge = "per-target-edge",
-        SelectAccuracy = "accuracy", SelectAccuracyThenLoss = "accuracy-then-loss";
+        SelectAccuracy = "accuracy", SelectAccuracyThenLoss = "accuracy-then-loss", SelectLoss = "loss";
 
     /// <inheritdoc />
     public Command Create()
@@ -98,10 +98,10 @@ public sealed class GraphTrainCommand : IVerb
         };
         var selection = new Option<string>("--select")
         {
-            Description = "Checkpoint kept per fold: accuracy (default, the reference's: first epoch of the best validation accuracy) or accuracy-then-loss (ties broken by the lower validation loss).",
+            Description = "Checkpoint kept per fold: accuracy (default, the reference's: first epoch of the best validation accuracy) accuracy-then-loss (ties broken by the lower validation loss) or loss (the lowest validation loss).",
             DefaultValueFactory = _ => SelectAccuracy,
         };
-        selection.AcceptOnlyFromAmong(SelectAccuracy, SelectAccuracyThenLoss);
+        selection.AcceptOnlyFromAmong(SelectAccuracy, SelectAccuracyThenLoss, SelectLoss);
         var device = new Option<string>("--device") { Description = "cpu (default), cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
         var threads = new Option<int>("--threads")
         {
@@ -157,8 +157,12 @@ public sealed class GraphTrainCommand : IVerb
                 PNormalization = reference || parseResult.GetValue(normalization) == PerTargetEdge
                     ? GraphPNormalization.PerTargetEdge : GraphPNormalization.PerIncomingEdge,
                 AccumulationLossScale = !parseResult.GetValue(meanLoss),
-                Selection = parseResult.GetValue(selection) == SelectAccuracyThenLoss
-                    ? GraphModelSelection.AccuracyThenLoss : GraphModelSelection.Accuracy,
+                Selection = parseResult.GetValue(selection) switch
+                {
+                    SelectAccuracyThenLoss => GraphModelSelection.AccuracyThenLoss,
+                    SelectLoss => GraphModelSelection.Loss,
+                    _ => GraphModelSelection.Accuracy,
+                },
                 Device = parseResult.GetValue(device)!,
                 Threads = parseResult.GetValue(threads),
                 Resume = parseResult.GetValue(resume),

@@ -89,6 +89,8 @@ internal sealed class ProcessFoldRunner(TextWriter writer, bool named)
         if (!o.AccumulationLossScale) args.Add("--mean-loss");
         if (o.Selection == GraphModelSelection.AccuracyThenLoss)
             args.AddRange(["--select", GraphTrainCommand.SelectAccuracyThenLoss]);
+        else if (o.Selection == GraphModelSelection.Loss)
+            args.AddRange(["--select", GraphTrainCommand.SelectLoss]);
         if (o.Threads is int t) args.AddRange(["--threads", t.ToString(inv)]);
         if (o.DataDir is { } d) args.AddRange(["--data", d]);
         return args;

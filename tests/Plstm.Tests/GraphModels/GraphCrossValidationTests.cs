@@ -87,6 +87,9 @@ public sealed class GraphCrossValidationTests : IDisposable
         Assert.False(GraphModelSelection.Accuracy.Replaces(0.8, 0.3, 0.8, 0.5));         // the reference keeps the first
         Assert.True(GraphModelSelection.AccuracyThenLoss.Replaces(0.8, 0.3, 0.8, 0.5));  // the tie-break takes the lower loss
         Assert.False(GraphModelSelection.AccuracyThenLoss.Replaces(0.8, 0.6, 0.8, 0.5));
+        Assert.True(GraphModelSelection.Loss.Replaces(0.7, 0.3, 0.8, 0.5));              // lower loss, lower accuracy
+        Assert.False(GraphModelSelection.Loss.Replaces(0.9, 0.5, 0.8, 0.5));             // equal loss keeps the first
+        Assert.True(GraphModelSelection.Loss.Replaces(0.0, 1.0, double.NegativeInfinity, double.PositiveInfinity));
     }
 
     [Fact]

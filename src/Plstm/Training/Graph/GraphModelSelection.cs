@@ -2,7 +2,7 @@ namespace Plstm.Training.Graph;
 
 /// <summary>
 /// Which epoch's weights a cross-validation fold keeps (its <c>best.ckpt</c>, the one evaluated on the test fold).
-/// Both rules look at the validation split only, never at the test fold.
+/// Every rule looks at the validation split only, never at the test fold.
 /// </summary>
 public enum GraphModelSelection
 {
@@ -19,6 +19,13 @@ public enum GraphModelSelection
     /// classify the same few validation graphs correctly but with different confidence.
     /// </summary>
     AccuracyThenLoss,
+
+    /// <summary>
+    /// The lowest validation loss (cross-entropy), whatever the accuracy: the first epoch whose loss is strictly lower
+    /// than every earlier one. A continuous criterion that does not saturate on small validation splits, at the price of
+    /// preferring confident epochs to correct ones.
+    /// </summary>
+    Loss,
 }
 
 /// <summary>The comparison behind <see cref="GraphModelSelection"/>.</summary>
@@ -28,7 +35,10 @@ public static class GraphModelSelectionRule
     /// replaces the kept one (<paramref name="bestAccuracy"/>, <paramref name="bestLoss"/>; −∞ and +∞ before the first
     /// epoch) under <paramref name="rule"/>.</summary>
     public static bool Replaces(this GraphModelSelection rule, double accuracy, double loss, double bestAccuracy,
-        double bestLoss) =>
-        accuracy > bestAccuracy
-        || (rule == GraphModelSelection.AccuracyThenLoss && accuracy == bestAccuracy && loss < bestLoss);
+        double bestLoss) => rule switch
+    {
+        GraphModelSelection.Loss => loss < bestLoss,
+        GraphModelSelection.AccuracyThenLoss => accuracy > bestAccuracy || (accuracy == bestAccuracy && loss < bestLoss),
+        _ => accuracy > bestAccuracy,
+    };
 }
