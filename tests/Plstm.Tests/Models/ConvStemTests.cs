@@ -8,15 +8,18 @@ namespace Plstm.Tests.Models;
 public sealed class ConvStemTests
 {
     [Theory]
-    [InlineData(2, 5)]
-    [InlineData(4, 10)]
-    [InlineData(8, 10)]
-    [InlineData(16, 10)]
-    public void Stem_turns_each_patch_into_one_cell(int patch, int channels)
+    [InlineData(2, 5, ConvStemKind.MaxPool)]
+    [InlineData(4, 10, ConvStemKind.MaxPool)]
+    [InlineData(8, 10, ConvStemKind.MaxPool)]
+    [InlineData(16, 10, ConvStemKind.MaxPool)]
+    [InlineData(2, 5, ConvStemKind.Strided)]
+    [InlineData(4, 10, ConvStemKind.Strided)]
+    [InlineData(16, 10, ConvStemKind.Strided)]
+    public void Stem_turns_each_patch_into_one_cell(int patch, int channels, ConvStemKind kind)
     {
         using var scope = NewDisposeScope();
         manual_seed(1);
-        using var stem = ConvStem.Create(3, 5, patch);
+        using var stem = ConvStem.Create(3, 5, patch, kind);
         Assert.Equal(channels, ConvStem.OutputChannels(5, patch));
         var output = stem.forward(randn(2, 3, 3 * patch, 2 * patch));                  // a non-square 3×2 patch grid
         Assert.Equal(new long[] { 2, channels, 3, 2 }, output.shape);
@@ -36,19 +39,6 @@ public sealed class ConvStemTests
             expected = nn.functional.max_pool2d(nn.functional.relu(nn.functional.conv2d(expected,
                 parameters[$"{conv}.weight"], parameters[$"{conv}.bias"], padding: [1, 1])), 2);
         TensorAssert.AssertClose(stem.forward(x), expected, "stem", 1e-12, 1e-12);
-    }
-
-    [Theory]
-    [InlineData(2, 5)]
-    [InlineData(4, 10)]
-    [InlineData(16, 10)]
-    public void Strided_stem_turns_each_patch_into_one_cell(int patch, int channels)
-    {
-        using var scope = NewDisposeScope();
-        manual_seed(1);
-        using var stem = ConvStem.Create(3, 5, patch, ConvStemKind.Strided);
-        var output = stem.forward(randn(2, 3, 3 * patch, 2 * patch));                  // a non-square 3×2 patch grid
-        Assert.Equal(new long[] { 2, channels, 3, 2 }, output.shape);
     }
 
     [Fact]
