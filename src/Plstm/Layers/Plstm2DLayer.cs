@@ -176,7 +176,8 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
         var gates = parts[1].reshape(B, X, Y, kinds, H, 4).permute(3, 0, 4, 5, 1, 2)
             .reshape(kinds, B * H, 4, X, Y);                                                 // [K, B·H, 4, X, Y]
         var sig = sigmoid(gates.narrow(0, 0, sigmoidKinds)).unbind(0);                      // [B·H, 4, X, Y] each
-        var tr = (gates.narrow(0, sigmoidKinds, transitions.Length) * cfg.TransitionFactor).tanh_().unbind(0);
+        // Every transition gate of the layer has the configured factor, so the first one's activation serves all.
+        var tr = transitions[0].Eigenvalues(gates.narrow(0, sigmoidKinds, transitions.Length)).unbind(0);
         Tensor Gate(Tensor t) => t.view(B * H, 4, X, Y, 1, 1, 1);                            // [B·H, 4, X, Y, J, J, J]
         Tensor Transition(Tensor t) => t.view(B * H, 4, X, Y, 1, 1);                         // [B·H, 4, X, Y, JT, JT]
 

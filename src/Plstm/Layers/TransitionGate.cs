@@ -138,13 +138,17 @@ public sealed class TransitionGate : nn.Module<Tensor, Tensor>
             if (weight is not null) nn.init.zeros_(weight);
     }
 
+    /// <summary>The eigenvalues λ = tanh(f·z) from the affine pre-activations z (any shape): the gate's activation,
+    /// also applied by <see cref="Plstm2DLayer"/> to the pre-activations it computes for several gates in one product.</summary>
+    internal Tensor Eigenvalues(Tensor z) => (z * _factor).tanh_();   // in place on the fresh product
+
     /// <summary><c>[…, D]</c> → the transitions <c>[…, N, JT, JT]</c> ([out, in]).</summary>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
         var z = SubHeadAffine.Apply(x, eigenvalues_bias, _inputDependent ? eigenvalues_weight : null, _subHeads, _inputDim,
             nameof(TransitionGate));                                                         // [..., N, JT]
-        var lambda = tanh(z * _factor);
+        var lambda = Eigenvalues(z);
         if (_jt == 1)
             return lambda.unsqueeze(-1).MoveToOuterDisposeScope();                           // [..., N, 1, 1]
         var inMat = ExponentialOrthogonalize(SubHeadAffine.Apply(x, inproj_bias!, _inputDependent ? inproj_weight : null,

@@ -53,14 +53,15 @@ public static class ConvStem
             {
                 // Padding 1 and stride 2: output side ⌈H/2⌉ = H/2 for the even sides a power-of-two patch implies.
                 layers.Add(nn.Conv2d(input, output, kernel_size: 3, stride: 2, padding: 1));
-                layers.Add(nn.ReLU(inplace: true));
-                input = output;
-                continue;
             }
-            layers.Add(nn.Conv2d(input, output, kernel_size: 3, padding: 1));
-            // Pool before ReLU: the same function (ReLU is monotone, so it commutes with max) on a quarter of the
-            // elements; in place, since the pool's output is fresh.
-            layers.Add(nn.MaxPool2d(2));
+            else
+            {
+                // Pool before ReLU: the same function (ReLU is monotone, so it commutes with max) on a quarter of the
+                // elements.
+                layers.Add(nn.Conv2d(input, output, kernel_size: 3, padding: 1));
+                layers.Add(nn.MaxPool2d(2));
+            }
+            // In place: the convolution's or the pool's output is fresh.
             layers.Add(nn.ReLU(inplace: true));
             input = output;
         }

@@ -96,16 +96,14 @@ public static class TrainingCheckpoint
 
         using (var scope = NewDisposeScope())
         {
-            var modelState = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-            foreach (var (key, value) in model.state_dict())
-                modelState[key] = value.detach().cpu().contiguous();
+            var modelState = CpuCopies(model.state_dict());
             Dictionary<string, Tensor>? online = null;
             if (onlineWeights is not null)
             {
                 if (onlineWeights.Count != modelState.Count || onlineWeights.Keys.Any(k => !modelState.ContainsKey(k)))
                     throw new ArgumentException("The online weights must have the model's state_dict entries.",
                         nameof(onlineWeights));
-                online = onlineWeights.ToDictionary(e => e.Key, e => e.Value.detach().cpu().contiguous(), StringComparer.Ordinal);
+                online = CpuCopies(onlineWeights);
             }
             var optimizerState = optimizer?.StateDict();
             try
@@ -132,8 +130,7 @@ public static class TrainingCheckpoint
             }
             finally
             {
-                if (optimizerState is not null)
-                    foreach (var t in optimizerState.Values) t.Dispose();
+                if (optimizerState is not null) DisposeAll(optimizerState);
             }
         }
     }
@@ -179,18 +176,16 @@ public static class TrainingCheckpoint
                 // Validate both parts before changing either, so a mismatch leaves model and optimiser as they were.
                 var plan = PlanModelCopy(model, modelState, path);
                 optimizer?.LoadStateDict(optimizerState!);
-                using var noGrad = no_grad();
-                foreach (var (destination, source) in plan) destination.copy_(source);
+                CopyAll(plan);
             }
             finally
             {
-                if (optimizerState is not null)
-                    foreach (var t in optimizerState.Values) t.Dispose();
+                if (optimizerState is not null) DisposeAll(optimizerState);
             }
         }
         finally
         {
-            foreach (var t in modelState.Values) t.Dispose();
+            DisposeAll(modelState);
         }
         return state;
     }
@@ -214,14 +209,28 @@ public static class TrainingCheckpoint
         var online = ReadTensors(zip, OnlineEntry, path);
         try
         {
-            var plan = PlanModelCopy(model, online, path);
-            using var noGrad = no_grad();
-            foreach (var (destination, source) in plan) destination.copy_(source);
+            CopyAll(PlanModelCopy(model, online, path));
         }
         finally
         {
-            foreach (var t in online.Values) t.Dispose();
+            DisposeAll(online);
         }
+    }
+
+    /// <summary>Detached, contiguous CPU copies by name (what safetensors stores).</summary>
+    private static Dictionary<string, Tensor> CpuCopies(IEnumerable<KeyValuePair<string, Tensor>> tensors) =>
+        tensors.ToDictionary(e => e.Key, e => e.Value.detach().cpu().contiguous(), StringComparer.Ordinal);
+
+    /// <summary>Runs a copy plan of <see cref="PlanModelCopy"/> (already validated) without recording gradients.</summary>
+    private static void CopyAll(List<(Tensor Destination, Tensor Source)> plan)
+    {
+        using var noGrad = no_grad();
+        foreach (var (destination, source) in plan) destination.copy_(source);
+    }
+
+    private static void DisposeAll(Dictionary<string, Tensor> tensors)
+    {
+        foreach (var t in tensors.Values) t.Dispose();
     }
 
     private static ZipArchive Open(string path)
