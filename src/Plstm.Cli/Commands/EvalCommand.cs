@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Plstm.Experiments;
+using Plstm.Training;
 
 namespace Plstm.Cli.Commands;
 
@@ -37,12 +38,13 @@ public sealed class EvalCommand : IVerb
         var batchSize = new Option<int>("--batch-size") { Description = "Evaluation batch size.", DefaultValueFactory = _ => 128 };
         OptionChecks.Add(batchSize, v => v >= 1, "--batch-size must be ≥ 1.");
         var device = new Option<string>("--device") { Description = "cpu (default), cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var tta = OptionChecks.TtaOption();
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a line." };
         var threads = OptionChecks.ThreadsOption();
 
         var eval = new Command("eval", "Evaluate a trained checkpoint (optionally at another resolution).")
         {
-            checkpoint, data, dataDir, split, imageSize, count, batchSize, device, json, threads,
+            checkpoint, data, dataDir, split, imageSize, count, batchSize, device, tta, json, threads,
         };
         eval.SetAction(parseResult =>
         {
@@ -61,7 +63,8 @@ public sealed class EvalCommand : IVerb
 
             using var model = OptionChecks.Usage(() => TrainedModel.Load(path));
             var set = OptionChecks.Usage(() => EvaluationData.Create(model.Config, request));
-            var result = model.Evaluate(set.Dataset, deviceName, parseResult.GetValue(batchSize));
+            var augmentation = TestTimeAugmentationNames.Parse(parseResult.GetValue(tta)!);
+            var result = OptionChecks.Usage(() => model.Evaluate(set.Dataset, deviceName, parseResult.GetValue(batchSize), augmentation));
 
             var writer = parseResult.InvocationConfiguration.Output;
             string source = EvaluationData.Describe(model.Config, request);
@@ -77,6 +80,7 @@ public sealed class EvalCommand : IVerb
                     w.WriteString("data", source);
                     w.WriteString("split", set.Name);
                     w.WriteNumber("image_size", set.ImageSize);
+                    w.WriteString("tta", augmentation.ToName());
                     w.WriteNumber("count", result.Count);
                     w.WriteNumber("loss", result.Loss);
                     w.WriteNumber("acc", result.Accuracy);
@@ -87,7 +91,7 @@ public sealed class EvalCommand : IVerb
             else
             {
                 writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{model.Config.Model.Preset} (step {model.Step}) on {source} {set.Name} @{set.ImageSize}: loss {result.Loss:0.0000} acc {result.Accuracy:0.0000} ({result.Count} images)"));
+                    $"{model.Config.Model.Preset} (step {model.Step}) on {source} {set.Name} @{set.ImageSize}{(augmentation == TestTimeAugmentation.None ? "" : " " + augmentation.ToName())}: loss {result.Loss:0.0000} acc {result.Accuracy:0.0000} ({result.Count} images)"));
             }
             writer.Flush();
             return PlstmApp.Success;

@@ -60,6 +60,20 @@ internal static class OptionChecks
         return threads;
     }
 
+    /// <summary><c>--tta none|flips|d4</c> (default none): average the class probabilities over symmetric views of each
+    /// image (<see cref="Plstm.Training.SymmetryAveraging"/>).</summary>
+    public static Option<string> TtaOption()
+    {
+        var tta = new Option<string>("--tta")
+        {
+            Description = "Average the class probabilities over symmetric views of each image: none (default), flips "
+                + "(4 views) or d4 (the square's 8 symmetries). Only for data whose label survives them (arrows).",
+            DefaultValueFactory = _ => "none",
+        };
+        tta.AcceptOnlyFromAmong("none", "flips", "d4");
+        return tta;
+    }
+
     /// <summary>Sets libtorch's intra-op thread count when <paramref name="threads"/> is given.</summary>
     public static void ApplyThreads(int? threads)
     {

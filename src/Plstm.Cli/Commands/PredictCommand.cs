@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Plstm.Experiments;
+using Plstm.Training;
 
 namespace Plstm.Cli.Commands;
 
@@ -27,11 +28,12 @@ public sealed class PredictCommand : IVerb
         var imageSize = new Option<int?>("--image-size") { Description = "Resize the images to this side (default: the training size)." };
         OptionChecks.Add(imageSize, v => v is null or >= 1, "--image-size must be ≥ 1.");
         var device = new Option<string>("--device") { Description = "cpu (default), cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var tta = OptionChecks.TtaOption();
         var threads = OptionChecks.ThreadsOption();
 
         var predict = new Command("predict", "Classify image files with a trained checkpoint: prints 'file: class (probability)'.")
         {
-            checkpoint, files, imageSize, device, threads,
+            checkpoint, files, imageSize, device, tta, threads,
         };
         predict.SetAction(parseResult =>
         {
@@ -40,7 +42,8 @@ public sealed class PredictCommand : IVerb
             OptionChecks.ApplyThreads(parseResult.GetValue(threads));
             using var model = OptionChecks.Usage(() => TrainedModel.Load(parseResult.GetValue(checkpoint)!));
             var images = parseResult.GetValue(files)!;
-            var predictions = OptionChecks.Usage(() => model.Predict(images, parseResult.GetValue(imageSize), deviceName));
+            var predictions = OptionChecks.Usage(() => model.Predict(images, parseResult.GetValue(imageSize), deviceName,
+                augmentation: TestTimeAugmentationNames.Parse(parseResult.GetValue(tta)!)));
             var writer = parseResult.InvocationConfiguration.Output;
             foreach (var p in predictions)
                 writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{p.Path}: {p.ClassName} ({p.Probability:0.000})"));

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Plstm.Cli.Training;
 using Plstm.Experiments;
+using Plstm.Training;
 
 namespace Plstm.Cli.Commands;
 
@@ -41,6 +42,8 @@ public sealed class TrainCommand : IVerb
         var symmetryCurriculum = new Option<double?>("--symmetry-curriculum") { Description = "Arrows: symmetry curriculum threshold A in (0, 1] (train on canonically turned images, release one symmetry whenever a window's mean training accuracy reaches A); 0 = off (ape-small: 0.75)." };
         var curriculumWindow = new Option<int?>("--curriculum-window") { Description = "Steps per window of the symmetry curriculum (ape-small: 100)." };
         var emaDecay = new Option<double?>("--ema-decay") { Description = "Validate, save and test an exponential moving average of the weights with this decay in [0, 1), e.g. 0.998; 0 = off." };
+        var tta = new Option<string?>("--tta") { Description = "Also score every test split with class probabilities averaged over symmetric views: none, flips (4 views) or d4 (the square's 8 symmetries; ape presets). Both numbers are reported." };
+        tta.AcceptOnlyFromAmong("none", "flips", "d4");
         var arrowInput = new Option<string?>("--arrow-input") { Description = "Arrows: ink (background 0, strokes -1; ape-small) or imagenet (the paper's statistics; ape)." };
         arrowInput.AcceptOnlyFromAmong("ink", "imagenet");
         var seed = new Option<long?>("--seed") { Description = "Run seed (initialisation, data order; arrows: also the training set's seed)." };
@@ -65,7 +68,7 @@ public sealed class TrainCommand : IVerb
             + "results table, write results.json, results.md and curves.png.")
         {
             experiment, preset, data, dataDir, steps, batchSize, evalBatchSize, lr, warmup, weightDecay, clip,
-            labelSmoothing, randomCrop, hflip, symmetryCurriculum, curriculumWindow, emaDecay, arrowInput, seed, device, evalEvery, checkpointEvery, logEvery, trainCount, evalCount, scale, patchSize, convStem, convStemKind, config, output,
+            labelSmoothing, randomCrop, hflip, symmetryCurriculum, curriculumWindow, emaDecay, tta, arrowInput, seed, device, evalEvery, checkpointEvery, logEvery, trainCount, evalCount, scale, patchSize, convStem, convStemKind, config, output,
             resume, noPlot, threads,
         };
         // Asynchronous (on a worker thread) so that Ctrl+C can cancel it: the trainer then saves last.ckpt and stops,
@@ -91,6 +94,7 @@ public sealed class TrainCommand : IVerb
                 SymmetryCurriculum = parseResult.GetValue(symmetryCurriculum),
                 CurriculumWindow = parseResult.GetValue(curriculumWindow),
                 EmaDecay = parseResult.GetValue(emaDecay),
+                Tta = parseResult.GetValue(tta),
                 ArrowInput = parseResult.GetValue(arrowInput),
                 Seed = parseResult.GetValue(seed),
                 Device = parseResult.GetValue(device),
@@ -177,6 +181,8 @@ public sealed class TrainCommand : IVerb
             parts.Add(string.Create(inv,
                 $"symmetry curriculum (threshold {preset.SymmetryCurriculumThreshold}, window {preset.SymmetryCurriculumWindow})"));
         if (preset.EmaDecay > 0) parts.Add(string.Create(inv, $"weight average (EMA) {preset.EmaDecay}"));
+        if (preset.TestTimeAugmentation != TestTimeAugmentation.None)
+            parts.Add($"tests also with {preset.TestTimeAugmentation.ToName()} view averaging");
         return parts.Count == 0 ? "" : "; " + string.Join(", ", parts);
     }
 }

@@ -58,6 +58,9 @@ public sealed class TrainSettings
     /// <summary>Decay of the weight average in [0, 1) (0 = off).</summary>
     public double? EmaDecay { get; set; }
 
+    /// <summary>Test-time augmentation of a second set of tests: none, flips or d4.</summary>
+    public string? Tta { get; set; }
+
     /// <summary>Symmetry-curriculum threshold in [0, 1] (arrows; 0 = off).</summary>
     public double? SymmetryCurriculum { get; set; }
 
@@ -135,6 +138,7 @@ public sealed class TrainSettings
         ["symmetry_curriculum"] = (s, v) => s.SymmetryCurriculum = v.Double(),
         ["curriculum_window"] = (s, v) => s.CurriculumWindow = v.Int(),
         ["ema_decay"] = (s, v) => s.EmaDecay = v.Double(),
+        ["tta"] = (s, v) => s.Tta = v.String(),
         ["arrow_input"] = (s, v) => s.ArrowInput = v.String(),
         ["seed"] = (s, v) => s.Seed = v.Long(),
         ["device"] = (s, v) => s.Device = v.String(),

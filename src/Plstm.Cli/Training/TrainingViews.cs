@@ -92,7 +92,7 @@ public sealed class PlainTrainingView(TextWriter output, ExperimentPreset preset
             }
             case ExperimentStage.Evaluated when p.Evaluation is { } e:
                 output.WriteLine(string.Create(inv,
-                    $"{tag} {e.Name} @{e.ImageSize}: loss {e.Loss:0.0000} acc {e.Accuracy:0.000} ({e.Count} images)"));
+                    $"{tag} {e.Describe()}: loss {e.Loss:0.0000} acc {e.Accuracy:0.000} ({e.Count} images)"));
                 break;
             case ExperimentStage.ModelFinished when p.Model is { } m:
                 output.WriteLine(string.Create(inv,
@@ -197,7 +197,7 @@ public sealed class SpectreTrainingView(TextWriter output) : TrainingView
                             break;
                         case ExperimentStage.Evaluated when p.Evaluation is { } e:
                             notes.Add(string.Create(inv,
-                                $"[{p.ModelKey}] {e.Name} @{e.ImageSize}: loss {e.Loss:0.0000} acc {e.Accuracy:0.000} ({e.Count} images)"));
+                                $"[{p.ModelKey}] {e.Describe()}: loss {e.Loss:0.0000} acc {e.Accuracy:0.000} ({e.Count} images)"));
                             break;
                         case ExperimentStage.ModelFinished when p.Model is { } m && tasks.TryGetValue(p.ModelKey, out var entry):
                             entry.Task.Value = entry.Task.MaxValue;

@@ -106,6 +106,19 @@ public sealed record ExperimentPreset
     /// optimiser's own weights; 0 = off.</summary>
     public double EmaDecay { get; init; }
 
+    /// <summary>Symmetric views averaged in a second set of final tests (<see cref="SymmetryAveraging"/>): every test
+    /// split is then scored twice, on the images as given and with the views' averaged class probabilities. None = once.
+    /// Validation (and with it the best checkpoint) always uses the images as given.</summary>
+    public TestTimeAugmentation TestTimeAugmentation { get; init; }
+
+    /// <summary>The test splits (<c>test</c>, <c>test-ext</c>) scored a second time with
+    /// <see cref="TestTimeAugmentation"/>; null = every test split.</summary>
+    public IReadOnlyList<string>? TestTimeAugmentationSplits { get; init; }
+
+    /// <summary>Whether the test split <paramref name="split"/> is also scored with <see cref="TestTimeAugmentation"/>.</summary>
+    public bool AugmentsTest(string split) => TestTimeAugmentation != TestTimeAugmentation.None
+        && (TestTimeAugmentationSplits is null || TestTimeAugmentationSplits.Contains(split));
+
     /// <summary>Validation every this many steps (0 = only at the end).</summary>
     public long EvalEverySteps { get; init; }
 

@@ -12,7 +12,14 @@ namespace Plstm.Experiments;
 /// <param name="Loss">Mean cross-entropy.</param>
 /// <param name="Accuracy">Top-1 accuracy in [0, 1].</param>
 /// <param name="Count">Images evaluated.</param>
-public sealed record NamedEvaluation(string Name, int ImageSize, double Loss, double Accuracy, int Count);
+/// <param name="Augmentation">Null for the images as given; else the test-time augmentation whose averaged class
+/// probabilities were scored (<see cref="TestTimeAugmentationNames.ToName"/>: <c>flips</c>, <c>d4</c>).</param>
+public sealed record NamedEvaluation(string Name, int ImageSize, double Loss, double Accuracy, int Count,
+    string? Augmentation = null)
+{
+    /// <summary><c>test @64</c>, or <c>test @64 d4</c> with an augmentation.</summary>
+    public string Describe() => Augmentation is null ? $"{Name} @{ImageSize}" : $"{Name} @{ImageSize} {Augmentation}";
+}
 
 /// <summary>What one model of an experiment achieved.</summary>
 /// <param name="Key">Model key (output subfolder).</param>
@@ -86,12 +93,14 @@ public sealed record ExperimentResult(string Experiment, string Data, long Steps
     /// <summary>The results table (markdown), one row per model, one accuracy column per evaluation.</summary>
     public string ToMarkdown()
     {
-        var columns = Models.SelectMany(m => m.Evaluations).Select(e => (e.Name, e.ImageSize)).Distinct().ToList();
+        var columns = Models.SelectMany(m => m.Evaluations).Select(e => (e.Name, e.ImageSize, e.Augmentation)).Distinct()
+            .ToList();
         var text = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
         text.Append(inv, $"# {Experiment}\n\n{Data}; {Steps} steps of {BatchSize}, seed {Seed}, {Device}.\n\n");
         text.Append("| model | preset | params | lr | steps | s/step | train time | best val acc |");
-        foreach (var (name, size) in columns) text.Append(inv, $" {name} acc @{size} |");
+        foreach (var (name, size, augmentation) in columns)
+            text.Append(inv, $" {name} acc @{size}{(augmentation is null ? "" : " " + augmentation)} |");
         text.Append("\n|---|---|---:|---:|---:|---:|---:|---:|");
         foreach (var _ in columns) text.Append("---:|");
         text.Append('\n');
@@ -101,9 +110,10 @@ public sealed record ExperimentResult(string Experiment, string Data, long Steps
             text.Append(m.SecondsPerStep is double s ? s.ToString("0.000", inv) : "–");
             text.Append(" | ").Append(FormatDuration(m.TrainSeconds)).Append(" | ");
             text.Append(m.BestValidationAccuracy is double v ? v.ToString("0.000", inv) : "–").Append(" |");
-            foreach (var (name, size) in columns)
+            foreach (var (name, size, augmentation) in columns)
             {
-                var e = m.Evaluations.FirstOrDefault(x => x.Name == name && x.ImageSize == size);
+                var e = m.Evaluations.FirstOrDefault(x => x.Name == name && x.ImageSize == size
+                    && x.Augmentation == augmentation);
                 text.Append(' ').Append(e is null ? "–" : e.Accuracy.ToString("0.000", inv)).Append(" |");
             }
             text.Append('\n');

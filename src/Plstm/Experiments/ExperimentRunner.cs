@@ -221,11 +221,17 @@ public sealed class ExperimentRunner
             cancellationToken.ThrowIfCancellationRequested();
             _progress?.Report(new ExperimentProgress(ExperimentStage.Evaluating, model.Key, index, count, total,
                 EvaluationName: set.Name, ImageSize: set.ImageSize));
-            var r = trainer.Evaluate(network, set.Dataset);
-            var named = new NamedEvaluation(set.Name, set.ImageSize, r.Loss, r.Accuracy, r.Count);
-            evaluations.Add(named);
-            _progress?.Report(new ExperimentProgress(ExperimentStage.Evaluated, model.Key, index, count, total,
-                EvaluationName: set.Name, ImageSize: set.ImageSize, Evaluation: named));
+            foreach (var augmentation in Preset.AugmentsTest(set.Name)
+                         ? new[] { TestTimeAugmentation.None, Preset.TestTimeAugmentation }
+                         : [TestTimeAugmentation.None])
+            {
+                var r = trainer.Evaluate(network, set.Dataset, augmentation);
+                var named = new NamedEvaluation(set.Name, set.ImageSize, r.Loss, r.Accuracy, r.Count,
+                    augmentation == TestTimeAugmentation.None ? null : augmentation.ToName());
+                evaluations.Add(named);
+                _progress?.Report(new ExperimentProgress(ExperimentStage.Evaluated, model.Key, index, count, total,
+                    EvaluationName: set.Name, ImageSize: set.ImageSize, Evaluation: named));
+            }
         }
         var result = new ModelResult(model.Key, model.Preset, parameters, model.LearningRate, fit.Step, trainSeconds,
             stepsRun > 0 ? stepSeconds / stepsRun : null, fit.BestValidationAccuracy, fit.BestStep,

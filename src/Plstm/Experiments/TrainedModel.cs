@@ -75,8 +75,10 @@ public sealed class TrainedModel : IDisposable
         }
     }
 
-    /// <summary>Mean cross-entropy and accuracy on <paramref name="dataset"/>.</summary>
-    public EvaluationResult Evaluate(IImageDataset dataset, string device = "cpu", int batchSize = 128)
+    /// <summary>Mean cross-entropy and accuracy on <paramref name="dataset"/>; with <paramref name="augmentation"/> of
+    /// the class probabilities averaged over symmetric views of each image (<see cref="SymmetryAveraging"/>).</summary>
+    public EvaluationResult Evaluate(IImageDataset dataset, string device = "cpu", int batchSize = 128,
+        TestTimeAugmentation augmentation = TestTimeAugmentation.None)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         var trainer = new Trainer(new TrainerOptions
@@ -86,19 +88,20 @@ public sealed class TrainedModel : IDisposable
             Device = device,
             ChannelsLast = Config.ChannelsLast,
         });
-        return trainer.Evaluate(Model, dataset);
+        return trainer.Evaluate(Model, dataset, augmentation);
     }
 
     /// <summary>
     /// Reads every image file first (so that a bad file fails before anything is predicted), brings it to
     /// <paramref name="imageSize"/> (default: the training size; bilinear, antialiased when shrinking), normalises it
-    /// as in training and returns the most probable class of each.
+    /// as in training and returns the most probable class of each (with <paramref name="augmentation"/>: of the class
+    /// probabilities averaged over its symmetric views, <see cref="SymmetryAveraging"/>).
     /// </summary>
     /// <exception cref="FileNotFoundException">A file is missing.</exception>
     /// <exception cref="InvalidDataException">A file is not a readable PNG/JPEG.</exception>
     /// <exception cref="ArgumentException">A size that is not a multiple of the patch size.</exception>
     public IReadOnlyList<Prediction> Predict(IReadOnlyList<string> files, int? imageSize = null, string device = "cpu",
-        int batchSize = 64)
+        int batchSize = 64, TestTimeAugmentation augmentation = TestTimeAugmentation.None)
     {
         ArgumentNullException.ThrowIfNull(files);
         int size = imageSize ?? Config.Data.ImageSize;
@@ -127,8 +130,9 @@ public sealed class TrainedModel : IDisposable
                 var flat = new float[(long)n * channels * size * size];
                 for (int i = 0; i < n; i++) images[start + i].CopyTo(flat, (long)i * channels * size * size);
                 var batch = tensor(flat, [n, channels, size, size], ScalarType.Float32).to(target);
-                if (Config.ChannelsLast) batch = batch.permute(0, 2, 3, 1);
-                var probabilities = nn.functional.softmax(Model.forward(batch), 1).cpu();
+                var logits = SymmetryAveraging.Logits(
+                    x => Model.forward(Config.ChannelsLast ? x.permute(0, 2, 3, 1) : x), batch, augmentation);
+                var probabilities = nn.functional.softmax(logits, 1).cpu();
                 var (best, labels) = probabilities.max(1);
                 var p = best.data<float>().ToArray();
                 var l = labels.data<long>().ToArray();

@@ -236,16 +236,24 @@ public sealed class Trainer
     /// <paramref name="model"/> on <paramref name="dataset"/>, in eval mode without gradients (the model's mode is
     /// restored afterwards). The model is moved to the configured device.
     /// </summary>
-    public EvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, IImageDataset dataset)
+    /// <param name="model">The classifier.</param>
+    /// <param name="dataset">The images.</param>
+    /// <param name="augmentation">Symmetric views whose class probabilities are averaged per image
+    /// (<see cref="SymmetryAveraging"/>); the loss is then the cross-entropy of the averaged probabilities.</param>
+    public EvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, IImageDataset dataset,
+        TestTimeAugmentation augmentation = TestTimeAugmentation.None)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(dataset);
         var device = TrainingDevice.Resolve(Options.Device);
         model.to(device);
-        return EvaluateCore(model, dataset, device);
+        return EvaluateCore(model, dataset, device, augmentation);
     }
 
-    private EvaluationResult EvaluateCore(nn.Module<Tensor, Tensor> model, IImageDataset dataset, Device device)
+    // Validation during training (best checkpoint, curriculum-free model selection) always sees the plain images: it
+    // runs every few hundred steps, and eight views would multiply its cost.
+    private EvaluationResult EvaluateCore(nn.Module<Tensor, Tensor> model, IImageDataset dataset, Device device,
+        TestTimeAugmentation augmentation = TestTimeAugmentation.None)
     {
         var loader = new DataLoader(dataset, Options.EvalBatchSize ?? Options.BatchSize, shuffle: false, seed: 0,
             dropLast: false, prefetch: Options.Prefetch);
@@ -262,7 +270,8 @@ public sealed class Trainer
                 using var owned = batch;
                 using var scope = NewDisposeScope();
                 var labels = batch.Labels.to(device);
-                var logits = Forward(model, batch.Images.to(device), dataset.NumClasses);
+                var logits = SymmetryAveraging.Logits(x => Forward(model, x, dataset.NumClasses),
+                    batch.Images.to(device), augmentation);
                 // Sum per batch, averaged once at the end, so a smaller last batch is weighted correctly.
                 lossSum += nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum)
                     .to_type(ScalarType.Float64).item<double>();

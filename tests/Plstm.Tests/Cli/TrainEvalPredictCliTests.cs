@@ -36,7 +36,10 @@ public sealed class TrainEvalPredictCliTests
         var results = ExperimentResult.FromJson(File.ReadAllText(Path.Combine(run, ExperimentResult.JsonFileName)));
         var modelResult = Assert.Single(results.Models);
         Assert.Equal(3, modelResult.Steps);
-        Assert.Equal(["test@32", "test-ext@64"], modelResult.Evaluations.Select(e => $"{e.Name}@{e.ImageSize}"));
+        // Arrow data brings ape-small's settings, among them the second scoring of the test at the training size with
+        // the eight views averaged.
+        Assert.Equal(["test@32", "test@32 d4", "test-ext@64"],
+            modelResult.Evaluations.Select(e => $"{e.Name}@{e.ImageSize}{(e.Augmentation is null ? "" : " " + e.Augmentation)}"));
         Assert.All(modelResult.Evaluations, e => Assert.Equal(16, e.Count));
 
         // eval at the training size reproduces the run's own test evaluation (same seed, count and weights) …
@@ -56,6 +59,16 @@ public sealed class TrainEvalPredictCliTests
         CliAssert.Succeeded(eval, "eval --image-size 64");
         Assert.Contains("on arrows test-ext @64: loss ", eval.Stdout);
         Assert.Contains("(16 images)", eval.Stdout);
+        // … and with the eight views averaged it is the run's averaged test.
+        eval = CliRunner.Run("eval", "--checkpoint", last, "--count", "16", "--tta", "d4", "--json");
+        CliAssert.Succeeded(eval, "eval --tta d4");
+        using (var json = JsonDocument.Parse(eval.Stdout))
+        {
+            Assert.Equal("d4", json.RootElement.GetProperty("tta").GetString());
+            Assert.Equal(modelResult.Evaluations[1].Accuracy, json.RootElement.GetProperty("acc").GetDouble(), 12);
+            Assert.Equal(modelResult.Evaluations[1].Loss, json.RootElement.GetProperty("loss").GetDouble(), 5);
+        }
+        CliAssert.FailedWithOneLine(CliRunner.Run("eval", "--checkpoint", last, "--tta", "rot"), "eval --tta rot");
 
         // predict on PNG files exported by 'plstm data arrows' at the same scale.
         string pngs = temp.File("pngs");
@@ -69,6 +82,10 @@ public sealed class TrainEvalPredictCliTests
         for (int i = 0; i < files.Length; i++)
             Assert.Matches($"^{System.Text.RegularExpressions.Regex.Escape(files[i])}: (not-pointing|pointing) \\((0\\.[5-9]\\d\\d|1\\.000)\\)$",
                 lines[i].TrimEnd('\r'));
+        var averaged = CliRunner.Run(["predict", "--checkpoint", Path.Combine(model, TrainingCheckpoint.BestFileName),
+            "--tta", "d4", .. files]);
+        CliAssert.Succeeded(averaged, "predict --tta d4");
+        Assert.Equal(files.Length, averaged.Stdout.TrimEnd().Split('\n').Length);
     }
 
     [Fact]
@@ -85,7 +102,21 @@ public sealed class TrainEvalPredictCliTests
         Assert.Contains("[vit] training vit_tiny (2/2)", first.Stdout);
         var results = ExperimentResult.FromJson(File.ReadAllText(Path.Combine(run, ExperimentResult.JsonFileName)));
         Assert.Equal(["plstm", "vit"], results.Models.Select(m => m.Key));
-        Assert.All(results.Models, m => Assert.Equal(["test", "test-ext"], m.Evaluations.Select(e => e.Name)));
+        // ape-small scores the test at the training size twice: as given and with the eight symmetric views averaged.
+        Assert.All(results.Models, m => Assert.Equal(["test", "test d4", "test-ext"],
+            m.Evaluations.Select(e => e.Augmentation is null ? e.Name : $"{e.Name} {e.Augmentation}")));
+        Assert.Contains("test acc @32 d4", File.ReadAllText(Path.Combine(run, ExperimentResult.MarkdownFileName)));
+        Assert.Contains("[plstm] test @32 d4: loss ", first.Stdout);
+        // The run's averaged score is what 'plstm eval --tta d4' gives for the same weights and images.
+        var evalD4 = CliRunner.Run("eval", "--checkpoint", Path.Combine(run, "plstm", TrainingCheckpoint.LastFileName),
+            "--count", "8", "--tta", "d4", "--json");
+        CliAssert.Succeeded(evalD4, "eval --tta d4");
+        using (var json = JsonDocument.Parse(evalD4.Stdout))
+        {
+            var d4 = results.Models[0].Evaluations[1];
+            Assert.Equal(d4.Accuracy, json.RootElement.GetProperty("acc").GetDouble(), 12);
+            Assert.Equal(d4.Loss, json.RootElement.GetProperty("loss").GetDouble(), 4);
+        }
         // Same-size pair: parameter counts within 5 %.
         Assert.InRange(results.Models[0].Parameters / (double)results.Models[1].Parameters, 0.95, 1.05);
 

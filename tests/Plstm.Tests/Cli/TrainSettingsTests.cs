@@ -1,3 +1,4 @@
+using Plstm.Training;
 using Plstm.Tests.Support;
 using Plstm.Cli;
 using Plstm.Cli.Training;
@@ -84,6 +85,25 @@ public sealed class TrainSettingsTests
         Assert.All(off.Models, m => Assert.Equal(0, m.ConvStemWidth));
         var (fashion, _) = TrainPlan.Build(new TrainSettings { Experiment = "fashion-mnist", ConvStem = 8 });
         Assert.Equal(8, Assert.Single(fashion.Models).Spec(28, 1, 10).Plstm!.ConvStemWidth);
+    }
+
+    [Fact]
+    public void Test_time_augmentation_comes_from_the_preset_and_the_config_or_flag_override_it()
+    {
+        var (ape, _) = TrainPlan.Build(new TrainSettings { Experiment = "ape-small" });
+        Assert.Equal(TestTimeAugmentation.Dihedral, ape.TestTimeAugmentation);
+        Assert.True(ape.AugmentsTest("test"));
+        Assert.False(ape.AugmentsTest("test-ext"));
+        var (fashion, _) = TrainPlan.Build(new TrainSettings { Experiment = "fashion-mnist" });
+        Assert.False(fashion.AugmentsTest("test"));
+
+        using var temp = new TempFolder();
+        string yaml = temp.File("tta.yaml");
+        File.WriteAllText(yaml, "experiment: ape-small\ntta: flips\n");
+        var (flips, _) = TrainPlan.Build(TrainSettings.Load(yaml));
+        Assert.Equal(TestTimeAugmentation.Flips, flips.TestTimeAugmentation);
+        var (none, _) = TrainPlan.Build(TrainSettings.Load(yaml).Overlay(new TrainSettings { Tta = "none" }));
+        Assert.False(none.AugmentsTest("test"));
     }
 
     [Fact]

@@ -48,11 +48,13 @@ public sealed class ExperimentRunnerTests
         string Stage(ExperimentProgress p) => p.Stage switch
         {
             ExperimentStage.Training => $"{p.ModelKey}:{p.Training!.Split}{p.Training.Step}",
-            ExperimentStage.Evaluating or ExperimentStage.Evaluated => $"{p.ModelKey}:{p.Stage}:{p.EvaluationName}@{p.ImageSize}",
+            ExperimentStage.Evaluating => $"{p.ModelKey}:{p.Stage}:{p.EvaluationName}@{p.ImageSize}",
+            ExperimentStage.Evaluated => $"{p.ModelKey}:{p.Stage}:{p.Evaluation!.Describe()}",
             _ => $"{p.ModelKey}:{p.Stage}",
         };
-        string[] expected = ["ModelStarting", "train1", "train2", "val2", "Evaluating:test@32", "Evaluated:test@32",
-            "Evaluating:test-ext@64", "Evaluated:test-ext@64", "ModelFinished"];
+        // ape-small's test at the training size is scored a second time with the eight symmetric views averaged.
+        string[] expected = ["ModelStarting", "train1", "train2", "val2", "Evaluating:test@32", "Evaluated:test @32",
+            "Evaluated:test @32 d4", "Evaluating:test-ext@64", "Evaluated:test-ext @64", "ModelFinished"];
         Assert.Equal(expected.Select(s => "plstm:" + s).Concat(expected.Select(s => "vit:" + s)), reports.Select(Stage));
         Assert.True(File.Exists(Path.Combine(temp.Path, "out", ExperimentResult.JsonFileName)));
         Assert.False(File.Exists(Path.Combine(temp.Path, "out", ExperimentResult.CurvesFileName)));

@@ -24,6 +24,33 @@ public class TrainerTests
     };
 
     [Fact]
+    public void Evaluate_with_view_averaging_scores_the_mean_probabilities_of_the_eight_symmetric_views()
+    {
+        var data = new SyntheticDataset(count: 20, seed: 5);
+        using var model = TinyConvNet.Create(seed: 6, dropoutRate: 0);
+        var trainer = new Trainer(new TrainerOptions { Steps = 1, BatchSize = 8 });
+        var plain = trainer.Evaluate(model, data);
+        var averaged = trainer.Evaluate(model, data, TestTimeAugmentation.Dihedral);
+
+        // Oracle: all images at once, the eight views as quarter turns of the image and of its mirror image.
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        model.eval();
+        var items = Enumerable.Range(0, data.Count).Select(data.Get).ToList();
+        var images = stack(items.Select(i => i.Image).ToArray());
+        var labels = tensor(items.Select(i => i.Label).ToArray());
+        var views = new[] { images, images.flip(3) }.SelectMany(x => Enumerable.Range(0, 4).Select(k => rot90(x, k, (2, 3))));
+        var probabilities = stack(views.Select(v => softmax(model.forward(v), 1)).ToArray()).mean([0]);
+        double loss = nn.functional.nll_loss(probabilities.log(), labels).item<float>();
+        double accuracy = probabilities.argmax(1).eq(labels).to_type(ScalarType.Float64).mean().item<double>();
+
+        Assert.Equal(data.Count, averaged.Count);
+        Assert.Equal(accuracy, averaged.Accuracy, 12);
+        Assert.Equal(loss, averaged.Loss, 5);
+        Assert.True(Math.Abs(plain.Loss - averaged.Loss) > 1e-3, "the views should change the loss of this model");
+    }
+
+    [Fact]
     public void Loss_falls_on_a_learnable_task()
     {
         var train = new SyntheticDataset(count: 64, seed: 1);
