@@ -90,8 +90,9 @@ public sealed class EvalCommand : IVerb
             }
             else
             {
+                string views = augmentation == TestTimeAugmentation.None ? "" : " " + augmentation.ToName();
                 writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{model.Config.Model.Preset} (step {model.Step}) on {source} {set.Name} @{set.ImageSize}{(augmentation == TestTimeAugmentation.None ? "" : " " + augmentation.ToName())}: loss {result.Loss:0.0000} acc {result.Accuracy:0.0000} ({result.Count} images)"));
+                    $"{model.Config.Model.Preset} (step {model.Step}) on {source} {set.Name} @{set.ImageSize}{views}: loss {result.Loss:0.0000} acc {result.Accuracy:0.0000} ({result.Count} images)"));
             }
             writer.Flush();
             return PlstmApp.Success;
