@@ -32,6 +32,7 @@ public static class Program
             if (args.Contains("--ape-probe")) return ApeProbe.Run(args);
             if (args.Contains("--ape-step-profile")) return ApeStepProfile.Run(args);
             if (args.Contains("--ape-ambiguity")) return ApeAmbiguity.Run(args);
+            if (args.Contains("--graph-views")) return GraphViewProbe.Run(args);
             if (args.Contains("--transition-gate")) return TransitionGateBench.Run(args);
             int chunkSide = ReadInt(args, "--chunk", 0);                // 0: the automatic choice per grid
             var grids = ReadGrids(args);
