@@ -110,6 +110,39 @@ public class RowScanOperatorTests
         FormComparison.AssertSame(recomputed, RunFused(inputs, Plstm2DForm.Naive), new[] { "Y" }, FusedNames);
     }
 
+    /// <summary>The row loop's own backward (<c>RowScanRecurrence</c>, the default on CUDA) against autograd through the
+    /// plain loop (the CPU default, checked against the naive form above): the gate and the gradients of all eight gate
+    /// inputs, on single rows and columns, both scan axes and with and without turns, alone and inside the recomputing
+    /// checkpoint. Forced on here, on the CPU.</summary>
+    [Theory]
+    [InlineData(1, 1, true)]
+    [InlineData(1, 6, true)]
+    [InlineData(6, 1, false)]
+    [InlineData(3, 5, true)]
+    [InlineData(5, 3, true)]
+    [InlineData(7, 7, false)]
+    [InlineData(2, 13, true)]
+    [InlineData(12, 9, true)]
+    public void Row_loop_backward_equals_autograd_through_the_loop(int x, int y, bool turns)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator((ulong)(5800 + 17 * x + y));
+        Tensor Gate() => torch.rand(new long[] { 3, x, y }, float64, generator: generator).mul_(2).sub_(1);
+        var gates = new[] { Gate(), Gate(), Gate(), Gate(), turns ? Gate() : null, turns ? Gate() : null, Gate(), Gate() };
+        Differentiate.Result Run(bool custom) => Differentiate.Run(gates, a => new[]
+        {
+            RowScanGate.Compute(a[0]!, a[1]!, a[2]!, a[3]!, a[4], a[5], a[6]!, a[7]!, customBackward: custom),
+        });
+        FormComparison.AssertSame(Run(true), Run(false), new[] { "gate" }, GateNames);
+        // Also inside the recomputing checkpoint, whose backward re-runs the loop (and its own backward) under autograd.
+        FormComparison.AssertSame(Differentiate.Run(gates, a => new[]
+        {
+            RecomputedGates.RowScanGate(a[0]!, a[1]!, a[2]!, a[3]!, a[4], a[5], a[6]!, a[7]!, customBackward: true),
+        }), Run(false), new[] { "gate" }, GateNames);
+    }
+
+    private static readonly string[] GateNames = ["S0r", "S0d", "T0rl", "T0du", "T0dl", "T0ru", "M0l", "M0u"];
+
     [Fact]
     public void Fused_rowscan_float32_matches_float64_naive()
     {

@@ -37,12 +37,13 @@ internal sealed class RecomputedGates : autograd.MultiTensorFunction<RecomputedG
             : new TwoD.ChunkPathSums(outputs[0], null, null, null);
     }
 
-    /// <summary>The whole-grid gate of <see cref="RowScanGate.Compute"/>, recomputed in backward.</summary>
+    /// <summary>The whole-grid gate of <see cref="RowScanGate.Compute"/>, recomputed in backward (its row loop's
+    /// backward chosen by <paramref name="customBackward"/>, null = by device).</summary>
     public static Tensor RowScanGate(Tensor sr, Tensor sd, Tensor trl, Tensor tdu, Tensor? tdl, Tensor? tru,
-        Tensor ml, Tensor mu)
+        Tensor ml, Tensor mu, bool? customBackward = null)
     {
         Func<Tensor?[], List<Tensor>> program = g =>
-            new List<Tensor> { TwoD.RowScanGate.Compute(g[0]!, g[1]!, g[2]!, g[3]!, g[4], g[5], g[6]!, g[7]!) };
+            new List<Tensor> { TwoD.RowScanGate.Compute(g[0]!, g[1]!, g[2]!, g[3]!, g[4], g[5], g[6]!, g[7]!, customBackward) };
         return apply(sr, sd, trl, tdu, tdl!, tru!, ml, mu, program)[0];
     }
 

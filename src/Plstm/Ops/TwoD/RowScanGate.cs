@@ -24,10 +24,11 @@ internal static class RowScanGate
     /// <see cref="ChunkPathSums"/>. Every gate is <c>[N, X, Y]</c>; absent turns (<paramref name="tdl"/>,
     /// <paramref name="tru"/> null) are zero. The sequential axis is the shorter one (the grid is transposed when
     /// X ≤ Y, so that the rows are the x-lines: x ↔ y swaps r ↔ d, l ↔ u, so T0rl ↔ T0du, T0ru ↔ T0dl, S0r ↔ S0d and
-    /// M0l ↔ M0u).
+    /// M0l ↔ M0u). <paramref name="customBackward"/>: the row loop's backward, see <see cref="RowScanRecurrence.Gate"/>
+    /// (null: by device).
     /// </summary>
     public static Tensor Compute(Tensor sr, Tensor sd, Tensor trl, Tensor tdu, Tensor? tdl, Tensor? tru,
-        Tensor ml, Tensor mu)
+        Tensor ml, Tensor mu, bool? customBackward = null)
     {
         using var scope = NewDisposeScope();
         long N = sr.shape[0], X = sr.shape[1], Y = sr.shape[2];
@@ -38,13 +39,13 @@ internal static class RowScanGate
             // which the x-line scan below does not need: square grids take that one).
             static Tensor Rows(Tensor t) => t.transpose(1, 2);                                  // [N, Y, X]
             gate = ScanRows(Rows(sr), Rows(sd), Rows(trl), Rows(tdu), tdl is null ? null : Rows(tdl),
-                tru is null ? null : Rows(tru), Rows(ml), Rows(mu)).permute(0, 2, 1, 4, 3);
+                tru is null ? null : Rows(tru), Rows(ml), Rows(mu), customBackward).permute(0, 2, 1, 4, 3);
         }
         else
         {
             // Transposed picture: the x-lines are its rows (X ≤ Y steps of Y×Y matrices), its "x" is our y; the
             // row-major result [N, X, Y, X, Y] is already x-major.
-            gate = ScanRows(sd, sr, tdu, trl, tru, tdl, mu, ml);
+            gate = ScanRows(sd, sr, tdu, trl, tru, tdl, mu, ml, customBackward);
         }
         return gate.reshape(N, X * Y, X * Y).MoveToOuterDisposeScope();
     }
@@ -54,7 +55,7 @@ internal static class RowScanGate
     /// row). Returns 𝒢 as <c>[N, R, P, R, P]</c> (target row, target position, source row, source position).
     /// </summary>
     private static Tensor ScanRows(Tensor sr, Tensor sd, Tensor trl, Tensor tdu, Tensor? tdl, Tensor? tru,
-        Tensor ml, Tensor mu)
+        Tensor ml, Tensor mu, bool? customBackward)
     {
         using var scope = NewDisposeScope();
         long N = sr.shape[0], R = sr.shape[1], P = sr.shape[2];
@@ -84,18 +85,9 @@ internal static class RowScanGate
         // The scan, one row per step on [U_r ; δ_r]: [A_r B_r ; C_r E_r] maps U_r (only the r·P columns of the sources in
         // rows above are nonzero, so only those are kept) and the row's own sources to [U_(r+1) ; 𝒢_r], the latter
         // restricted to the sources in rows ≤ r. One batched product and one concatenation per row; 𝒢's rows are then
-        // zero-padded to all source columns and stacked (no cells²-sized product, no in-place block additions).
-        var rowAC = AC.view(N, R, 2 * P, P).unbind(1);                                         // R × [N, 2P, P]
-        var rowBE = BE.view(N, R, 2 * P, P).unbind(1);                                         // R × [N, 2P, P]
-        var rows = new Tensor[R];                                                              // 𝒢_r: [N, P, cells]
-        Tensor? above = null;                                                                  // U_r: [N, P, r·P]
-        for (int r = 0; r < R; r++)
-        {
-            var both = above is null ? rowBE[r] : cat(new[] { rowAC[r].bmm(above), rowBE[r] }, -1); // [N, 2P, (r+1)·P]
-            var own = both.narrow(1, P, P);
-            rows[r] = r == R - 1 ? own : nn.functional.pad(own, new long[] { 0, (R - 1 - r) * P });
-            above = both.narrow(1, 0, P);
-        }
-        return stack(rows, 1).view(N, R, P, R, P).MoveToOuterDisposeScope();
+        // zero-padded to all source columns and stacked (no cells²-sized product, no in-place block additions). One
+        // autograd node with its own backward on CUDA (RowScanRecurrence): half the kernels of autograd's.
+        var rows = RowScanRecurrence.Gate(AC.view(N, R, 2 * P, P), BE.view(N, R, 2 * P, P), customBackward); // [N, R, P, R·P]
+        return rows.view(N, R, P, R, P).MoveToOuterDisposeScope();
     }
 }
