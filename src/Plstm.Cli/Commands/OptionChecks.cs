@@ -70,7 +70,7 @@ internal static class OptionChecks
                 + "(4 views) or d4 (the square's 8 symmetries). Only for data whose label survives them (arrows).",
             DefaultValueFactory = _ => "none",
         };
-        tta.AcceptOnlyFromAmong("none", "flips", "d4");
+        tta.AcceptOnlyFromAmong([.. Plstm.Training.TestTimeAugmentationNames.All]);
         return tta;
     }
 

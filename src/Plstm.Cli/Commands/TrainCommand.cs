@@ -43,7 +43,7 @@ public sealed class TrainCommand : IVerb
         var curriculumWindow = new Option<int?>("--curriculum-window") { Description = "Steps per window of the symmetry curriculum (ape-small: 100)." };
         var emaDecay = new Option<double?>("--ema-decay") { Description = "Validate, save and test an exponential moving average of the weights with this decay in [0, 1), e.g. 0.998; 0 = off." };
         var tta = new Option<string?>("--tta") { Description = "Also score every test split with class probabilities averaged over symmetric views: none, flips (4 views) or d4 (the square's 8 symmetries; ape presets). Both numbers are reported." };
-        tta.AcceptOnlyFromAmong("none", "flips", "d4");
+        tta.AcceptOnlyFromAmong([.. TestTimeAugmentationNames.All]);
         var arrowInput = new Option<string?>("--arrow-input") { Description = "Arrows: ink (background 0, strokes -1; ape-small) or imagenet (the paper's statistics; ape)." };
         arrowInput.AcceptOnlyFromAmong("ink", "imagenet");
         var seed = new Option<long?>("--seed") { Description = "Run seed (initialisation, data order; arrows: also the training set's seed)." };

@@ -194,7 +194,7 @@ public static class TrainPlan
         if (s.CurriculumWindow is int cw) Require(cw >= 1, "curriculum-window", cw, "≥ 1");
         if (s.EmaDecay is double ema) Require(ema >= 0 && ema < 1, "ema-decay", ema, "in [0, 1) (0 = off)");
         if (s.Tta is string tta)
-            Require(tta.Trim().ToLowerInvariant() is "none" or "flips" or "d4", "tta", tta, "none, flips or d4");
+            Require(TestTimeAugmentationNames.TryParse(tta, out _), "tta", tta, "none, flips or d4");
         if (s.ArrowInput is string ai) Require(ai is "ink" or "imagenet", "arrow-input", ai, "ink or imagenet");
         if (s.Seed is long seed) Require(seed >= 0, "seed", seed, "≥ 0");
         if (s.EvalEvery is long evalEvery) Require(evalEvery >= 0, "eval-every", evalEvery, "≥ 0 (0 = only at the end)");

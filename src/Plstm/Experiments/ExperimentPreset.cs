@@ -107,7 +107,8 @@ public sealed record ExperimentPreset
     public double EmaDecay { get; init; }
 
     /// <summary>Symmetric views averaged in a second set of final tests (<see cref="SymmetryAveraging"/>): every test
-    /// split is then scored twice, on the images as given and with the views' averaged class probabilities. None = once.
+    /// split of <see cref="TestTimeAugmentationSplits"/> is then scored twice, on the images as given and with the views'
+    /// averaged class probabilities. None = once.
     /// Validation (and with it the best checkpoint) always uses the images as given.</summary>
     public TestTimeAugmentation TestTimeAugmentation { get; init; }
 

@@ -30,17 +30,27 @@ public static class TestTimeAugmentationNames
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown test-time augmentation."),
     };
 
-    /// <summary>Parses <see cref="ToName"/>'s names (case and surrounding blanks ignored).</summary>
-    /// <exception cref="ArgumentException">Another name; the message lists the valid ones.</exception>
-    public static TestTimeAugmentation Parse(string name)
+    /// <summary>Every name, in the enum's order: <c>none</c>, <c>flips</c>, <c>d4</c>.</summary>
+    public static IReadOnlyList<string> All { get; } = Enum.GetValues<TestTimeAugmentation>().Select(ToName).ToArray();
+
+    /// <summary>Parses <see cref="ToName"/>'s names (case and surrounding blanks ignored); false for any other.</summary>
+    public static bool TryParse(string name, out TestTimeAugmentation kind)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return name.Trim().ToLowerInvariant() switch
+        string key = name.Trim().ToLowerInvariant();
+        foreach (var candidate in Enum.GetValues<TestTimeAugmentation>())
         {
-            "none" => TestTimeAugmentation.None,
-            "flips" => TestTimeAugmentation.Flips,
-            "d4" => TestTimeAugmentation.Dihedral,
-            _ => throw new ArgumentException($"Unknown test-time augmentation '{name}': use none, flips or d4.", nameof(name)),
-        };
+            if (candidate.ToName() != key) continue;
+            kind = candidate;
+            return true;
+        }
+        kind = TestTimeAugmentation.None;
+        return false;
     }
+
+    /// <summary>Parses <see cref="ToName"/>'s names (case and surrounding blanks ignored).</summary>
+    /// <exception cref="ArgumentException">Another name; the message lists the valid ones.</exception>
+    public static TestTimeAugmentation Parse(string name) => TryParse(name, out var kind)
+        ? kind
+        : throw new ArgumentException($"Unknown test-time augmentation '{name}': use none, flips or d4.", nameof(name));
 }
