@@ -9,6 +9,6 @@ public static class Verbs
     public static IReadOnlyList<IVerb> All { get; } =
     [
         new TrainCommand(), new EvalCommand(), new PredictCommand(), new DataCommand(), new ModelsCommand(),
-        new PlotCommand(), new GenerateCommand(), new BenchCommand(),
+        new PlotCommand(), new GenerateCommand(), new BenchCommand(), new SelfCheckCommand(),
     ];
 }

@@ -161,4 +161,19 @@ public sealed class BenchCliTests : IDisposable
             Assert.False(Directory.Exists(Path.GetDirectoryName(output)), $"{what}: created the output folder");
         }
     }
+
+    /// <summary><c>plstm selfcheck</c> checks the CUDA kernel: without a CUDA device (this machine), or asked for the CPU,
+    /// it refuses with one line and the usage exit code instead of passing vacuously.</summary>
+    [Fact]
+    public void Selfcheck_without_a_gpu_refuses_with_one_line()
+    {
+        foreach (string[] args in new[] { new[] { "selfcheck" }, new[] { "selfcheck", "--device", "cpu" } })
+        {
+            string what = string.Join(' ', args);
+            var run = CliRunner.Run(args);
+            CliAssert.FailedWithOneLine(run, what);
+            Assert.Equal(2, run.ExitCode);
+            Assert.Contains("--device", run.Stderr, StringComparison.Ordinal);
+        }
+    }
 }

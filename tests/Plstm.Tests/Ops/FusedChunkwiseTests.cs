@@ -65,10 +65,11 @@ public class FusedChunkwiseTests
     }
 
     [Fact]
-    public void Auto_picks_rowscan_then_chunkwise_for_scalar_gates_and_hierarchical_otherwise()
+    public void Auto_picks_kernel_or_rowscan_then_chunkwise_for_scalar_gates_and_hierarchical_otherwise()
     {
         Assert.Equal(Plstm2DForm.RowScan, Plstm2DAutoForm.Choose(true, 16, 16, DeviceType.CPU));
-        Assert.Equal(Plstm2DForm.RowScan, Plstm2DAutoForm.Choose(true, 32, 32, DeviceType.CUDA));
+        Assert.Equal(Plstm2DForm.Kernel, Plstm2DAutoForm.Choose(true, 32, 32, DeviceType.CUDA));
+        Assert.Equal(Plstm2DForm.Kernel, Plstm2DAutoForm.Choose(true, 14, 14, DeviceType.CUDA));
         Assert.Equal(Plstm2DForm.Chunkwise, Plstm2DAutoForm.Choose(true, 17, 16, DeviceType.CPU));
         Assert.Equal(Plstm2DForm.Chunkwise, Plstm2DAutoForm.Choose(true, 32, 32, DeviceType.CPU));
         Assert.Equal(Plstm2DForm.Chunkwise, Plstm2DAutoForm.Choose(true, 24, 24, DeviceType.CPU, stateSize: 16 * 16));

@@ -1,3 +1,5 @@
+using Plstm.Ops.Common;
+
 namespace Plstm.Tests.Support;
 
 /// <summary>
@@ -7,10 +9,10 @@ namespace Plstm.Tests.Support;
 public static class Tolerances
 {
     /// <summary>Relative tolerance of float64 comparisons (property tests; default of golden files).</summary>
-    public const double Float64Rtol = 1e-9;
+    public const double Float64Rtol = NumericTolerances.Float64Rtol;
 
     /// <summary>Absolute tolerance of float64 comparisons (property tests; default of golden files).</summary>
-    public const double Float64Atol = 1e-10;
+    public const double Float64Atol = NumericTolerances.Float64Atol;
 
     /// <summary>Golden files carry their own <c>tolerance</c>; this is used only when a file has none.</summary>
     public const double GoldenDefaultRtol = Float64Rtol;
@@ -19,10 +21,10 @@ public static class Tolerances
     public const double GoldenDefaultAtol = Float64Atol;
 
     /// <summary>float32 rule, absolute part: <c>2e-5 · max(1, max|expected|)</c> (max over the whole array).</summary>
-    public const double Float32AbsScale = 2e-5;
+    public const double Float32AbsScale = NumericTolerances.Float32AbsScale;
 
     /// <summary>float32 rule, relative part: <c>1e-4 · |expected|</c>.</summary>
-    public const double Float32Rtol = 1e-4;
+    public const double Float32Rtol = NumericTolerances.Float32Rtol;
 
     /// <summary>Human-readable form of the float32 rule, for failure messages.</summary>
     public const string Float32Rule = "|a−e| ≤ 2e-5·max(1, max|e|) + 1e-4·|e|";

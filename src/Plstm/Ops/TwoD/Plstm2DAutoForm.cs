@@ -29,6 +29,11 @@ namespace Plstm.Ops.TwoD;
 /// threads) the row-scan form won at 24² (190 against 309 ms) and tied at 32² (738 against 769). So on the CPU the
 /// row-scan form is chosen up to 16 × 16 cells, and up to 32 × 32 when DK · DV ≥ 32 · 32 (every vision preset: DK = DV =
 /// 32 or 64). Its memory grows as cells² per batch entry, so larger grids keep the forms that are linear in cells.
+/// The CUDA kernel form (2026-11-30, bench/results/gpu-h200-kernel-2026-11-30.md: the same 𝒢 from a runtime-compiled
+/// kernel, two launches instead of hundreds) then beat the row scan at every CUDA shape up to its 1,024-cell limit
+/// (operator 12²: 2.0 against 5.9 ms; 14²: 2.3 against 6.0; 24²: 10.2 against 26.0; 32²: 26.1 against 70.7, with a
+/// quarter of the memory; training steps 1.9× faster at 224 px and 2.0× at 512 px), so on CUDA it replaces the row scan
+/// where it can run (float32/float64 and a CUDA driver with NVRTC; elsewhere the kernel form runs the row scan).
 /// </remarks>
 public static class Plstm2DAutoForm
 {
@@ -68,7 +73,8 @@ public static class Plstm2DAutoForm
     public const long CudaMaxCellsForRowScan = 32 * 32;
 
     /// <summary>
-    /// The form for an X × Y scan: for scalar gates (all J = 1) <see cref="Plstm2DForm.RowScan"/> up to the device's
+    /// The form for an X × Y scan: for scalar gates (all J = 1) <see cref="Plstm2DForm.RowScan"/> (on CUDA
+    /// <see cref="Plstm2DForm.Kernel"/>, which runs the row scan where the kernel cannot run) up to the device's
     /// row-scan cell count (on the CPU larger for states of <paramref name="stateSize"/> = DK · DV ≥
     /// <see cref="CpuLargeStateSize"/>), then <see cref="Plstm2DForm.Chunkwise"/> up to its chunkwise cell count;
     /// <see cref="Plstm2DForm.Hierarchical"/> otherwise (J &gt; 1 always).
@@ -79,7 +85,7 @@ public static class Plstm2DAutoForm
         long rowScanCells = cuda ? CudaMaxCellsForRowScan
             : stateSize >= CpuLargeStateSize ? CpuMaxCellsForRowScanLargeStates : CpuMaxCellsForRowScan;
         if (scalarGates && x * y <= rowScanCells)
-            return Plstm2DForm.RowScan;
+            return cuda && x * y <= FusedGateKernel.MaxCells ? Plstm2DForm.Kernel : Plstm2DForm.RowScan;
         long maxCells = cuda ? CudaMaxCellsForChunkwise : CpuMaxCellsForChunkwise;
         return scalarGates && x * y <= maxCells ? Plstm2DForm.Chunkwise : Plstm2DForm.Hierarchical;
     }

@@ -48,8 +48,9 @@ public static class Plstm2DFused
         if (resolved == Plstm2DForm.Chunkwise && side < 1)
             throw new ArgumentOutOfRangeException(nameof(chunkSide), side, "the chunk side must be at least 1");
 
-        if (resolved == Plstm2DForm.RowScan && scalarGates)
-            return RowScanOneAttention(inputs, c, recomputeInBackward).MoveToOuterDisposeScope();
+        if ((resolved is Plstm2DForm.RowScan or Plstm2DForm.Kernel) && scalarGates)
+            return RowScanOneAttention(inputs, c, recomputeInBackward, kernel: resolved == Plstm2DForm.Kernel)
+                .MoveToOuterDisposeScope();
 
         Tensor Shared(Tensor t) => cat(Enumerable.Range(0, 4).Select(o => Flip(t, o)).ToArray(), 0);
         Tensor PerOrientation(Tensor t) => cat(Enumerable.Range(0, 4).Select(o => Flip(t.select(1, o), o)).ToArray(), 0);
@@ -71,7 +72,7 @@ public static class Plstm2DFused
             Plstm2DForm.Naive => Plstm2DNaive.Forward(scanInputs, c).Y,
             Plstm2DForm.Hierarchical => Plstm2DHierarchical.Output(scanInputs, levels, c),
             Plstm2DForm.Chunkwise => Plstm2DChunkwise.Output(scanInputs, side, c, recomputeInBackward),
-            Plstm2DForm.RowScan => Plstm2DRowScan.Output(scanInputs, c, recomputeInBackward),
+            Plstm2DForm.RowScan or Plstm2DForm.Kernel => Plstm2DRowScan.Output(scanInputs, c, recomputeInBackward),
             _ => throw new ArgumentOutOfRangeException(nameof(form), form, "unknown form"),
         };                                                                                   // [4B, X, Y, DV, JO]
         var y = DirectTerm(inputs.Q, inputs.K, inputs.V, inputs.D0, c);                     // [B, X, Y, DV, JO]
@@ -121,27 +122,57 @@ public static class Plstm2DFused
     /// Row-scan fused form: the four orientations' whole-grid gates from one row scan (orientations stacked on the batch),
     /// each flipped back (target and source cells) and summed into ONE gate, then one masked attention for all
     /// orientations (operators §3.6) plus the direct term. Only the scalar gates are flipped (stacked into one tensor
-    /// first, so the flips are four kernels, not four per gate); Q, K, V stay in place.
+    /// first, so the flips are four kernels, not four per gate); Q, K, V stay in place. With <paramref name="kernel"/>
+    /// and where <see cref="FusedGateKernel.CanRun"/>, the summed gate comes from the CUDA kernel instead (no flips: it
+    /// walks each orientation's scan order on the original grid).
     /// </summary>
-    private static Tensor RowScanOneAttention(Plstm2DFusedInputs inputs, double scale, bool recompute)
+    private static Tensor RowScanOneAttention(Plstm2DFusedInputs inputs, double scale, bool recompute, bool kernel)
     {
         using var scope = NewDisposeScope();
-        long B = inputs.Q.shape[0], X = inputs.Q.shape[1], Y = inputs.Q.shape[2], cells = X * Y;
-        var present = new[] { inputs.S0r, inputs.S0d, inputs.T0rl, inputs.T0du, inputs.T0dl, inputs.T0ru, inputs.M0l, inputs.M0u }
-            .Where(t => t is not null).Select(t => t!.reshape(B, 4, X, Y)).ToArray();
+        long B = inputs.Q.shape[0], X = inputs.Q.shape[1], Y = inputs.Q.shape[2];
+        var all = new[] { inputs.S0r, inputs.S0d, inputs.T0rl, inputs.T0du, inputs.T0dl, inputs.T0ru, inputs.M0l, inputs.M0u };
+        if (kernel && inputs.S0r.device_type == DeviceType.CUDA)
+        {
+            var reference = inputs.S0r.reshape(B, 4, X, Y);
+            var stackedGates = stack(all.Select(t => t is null ? zeros_like(reference) : t.reshape(B, 4, X, Y)).ToArray(), 2);
+            // The kernel computes in float32 or float64; half-precision gates are walked in float32 and the gate rounded
+            // back (the walk's sums over hundreds of paths are where half precision loses most).
+            var dtype = stackedGates.dtype;
+            bool half = dtype is ScalarType.BFloat16 or ScalarType.Float16;
+            var walked = half ? stackedGates.to(ScalarType.Float32) : stackedGates;            // [B, 4, 8, X, Y]
+            if (FusedGateKernel.CanRun(walked))
+            {
+                var kernelGate = FusedGateKernel.Gate(walked);                                  // [B, cells, cells]
+                return Plstm2DRowScan.Attend(inputs.Q, inputs.K, inputs.V, half ? kernelGate.to(dtype) : kernelGate,
+                    inputs.D0, scale).MoveToOuterDisposeScope();
+            }
+        }
+        var gate = SummedRowScanGate(all, B, X, Y, recompute);
+        return Plstm2DRowScan.Attend(inputs.Q, inputs.K, inputs.V, gate, inputs.D0, scale)
+            .MoveToOuterDisposeScope();                                                      // [B, X, Y, DV, 1]
+    }
+
+    /// <summary>Σ_o of the orientations' row-scan gates flipped back, <c>[B, cells, cells]</c> without D0, from the gates
+    /// S0r, S0d, T0rl, T0du, T0dl, T0ru, M0l, M0u (each <c>[B, 4, X, Y, …]</c> with every J = 1; T0dl and T0ru may be
+    /// null). The quantity <see cref="FusedGateKernel"/> computes directly.</summary>
+    internal static Tensor SummedRowScanGate(Tensor?[] gates, long B, long X, long Y, bool recompute)
+    {
+        using var scope = NewDisposeScope();
+        long cells = X * Y;
+        var present = gates.Where(t => t is not null).Select(t => t!.reshape(B, 4, X, Y)).ToArray();
         var stacked = stack(present, -1);                                                    // [B, 4, X, Y, gates]
         var oriented = cat(Enumerable.Range(0, 4).Select(o => Flip(stacked.select(1, o), o)).ToArray(), 0)
             .unbind(-1);                                                                     // gates × [4B, X, Y]
         int i = 0;
         Tensor Next() => oriented[i++];
         var (sr, sd, trl, tdu) = (Next(), Next(), Next(), Next());
-        var tdl = inputs.T0dl is null ? null : Next();
-        var tru = inputs.T0ru is null ? null : Next();
+        var tdl = gates[4] is null ? null : Next();
+        var tru = gates[5] is null ? null : Next();
         var (ml, mu) = (Next(), Next());
-        var gates = Plstm2DRowScan.Gate(sr, sd, trl, tdu, tdl, tru, ml, mu, recompute).view(4, B, X, Y, X, Y);
-        // unbind, not gates[o]: the backward of one unbind is one stack, that of four selects four zero-filled
+        var all = Plstm2DRowScan.Gate(sr, sd, trl, tdu, tdl, tru, ml, mu, recompute).view(4, B, X, Y, X, Y);
+        // unbind, not all[o]: the backward of one unbind is one stack, that of four selects four zero-filled
         // gate-sized tensors summed.
-        var perOrientation = gates.unbind(0);
+        var perOrientation = all.unbind(0);
         Tensor? gate = null;                                                                 // [B, X, Y, X, Y]
         for (int o = 0; o < 4; o++)
         {
@@ -150,8 +181,7 @@ public static class Plstm2DFused
             var back = axes.Length == 0 ? perOrientation[o] : perOrientation[o].flip(axes);
             gate = gate is null ? back : gate + back;
         }
-        return Plstm2DRowScan.Attend(inputs.Q, inputs.K, inputs.V, gate!.reshape(B, cells, cells), inputs.D0, scale)
-            .MoveToOuterDisposeScope();                                                      // [B, X, Y, DV, 1]
+        return gate!.reshape(B, cells, cells).MoveToOuterDisposeScope();
     }
 
     /// <summary>scale · Q D0 K V at every cell: the node's own contribution, <c>[B, X, Y, DV, JO]</c>.</summary>

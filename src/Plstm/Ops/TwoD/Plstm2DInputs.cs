@@ -100,4 +100,9 @@ public enum Plstm2DForm
     /// (<see cref="Plstm2DRowScan"/>); scalar gates without entering states only (else <see cref="Chunkwise"/>), memory
     /// cells² per batch entry.</summary>
     RowScan,
+    /// <summary>The row-scan picture with 𝒢 (all orientations summed) from a runtime-compiled CUDA kernel
+    /// (<see cref="FusedGateKernel"/>): two kernel launches instead of the row scan's hundreds. CUDA, float32/float64,
+    /// scalar gates, at most <see cref="FusedGateKernel.MaxCells"/> cells, CUDA driver and NVRTC present; anything else
+    /// runs as <see cref="RowScan"/>.</summary>
+    Kernel,
 }

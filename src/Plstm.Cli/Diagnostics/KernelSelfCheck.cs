@@ -1,0 +1,128 @@
+using Plstm.Ops.Common;
+using Plstm.Ops.TwoD;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Plstm.Cli.Diagnostics;
+
+/// <summary>
+/// Checks on this machine's device that the fused 2D operator with <see cref="Plstm2DForm.Kernel"/> (the
+/// runtime-compiled CUDA kernel, <see cref="FusedGateKernel"/>) equals the row-scan form: the output and the gradient of
+/// every input (Q, K, V, S0r, S0d, T0rl, T0du, T0dl, T0ru, M0l, M0u, D0) of a random weighted sum, on awkward grids
+/// (1 × 1, single rows and columns, long thin grids, non-square, up to the kernel's 1,024 cells) with every transition
+/// wiring, in float64 (rule <see cref="NumericTolerances.Float64Rtol"/>) and float32 (the float32 rule). The row-scan
+/// form itself is tested against the cell-by-cell oracle in the test suite; this is the GPU side of that chain, where
+/// the test suite cannot run.
+/// </summary>
+public static class KernelSelfCheck
+{
+    private static readonly string[] InputNames = { "Q", "K", "V", "S0r", "S0d", "T0rl", "T0du", "T0dl", "T0ru", "M0l", "M0u", "D0" };
+
+    /// <summary>Grids checked: 1 × 1, single rows and columns, thin and non-square grids, the vision grids 14² and 32²,
+    /// and 31 × 33 (1,023 cells, the last below the kernel's limit).</summary>
+    public static readonly (int X, int Y)[] Grids =
+    {
+        (1, 1), (1, 7), (7, 1), (2, 2), (3, 5), (5, 3), (2, 17), (17, 2), (9, 4), (14, 14), (16, 16), (31, 33), (32, 32),
+    };
+
+    /// <summary>Transition wirings: all four transitions, D-mode "L" (no T0dl), D-mode "R" (no T0ru), straight only.</summary>
+    public static readonly string[] Wirings = { "all", "DL", "DR", "straight" };
+
+    /// <summary>Runs every case on <paramref name="device"/>, writes one line per case and a summary, and returns the
+    /// number of failed cases (−1 when the kernel cannot run here: it would silently fall back to the row scan).</summary>
+    public static int Run(Device device, TextWriter output, long seed = 1)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        if (device.type != DeviceType.CUDA || FusedGateKernel.UnavailableReason is { } reason)
+        {
+            output.WriteLine($"kernel unavailable on {device}: {(device.type != DeviceType.CUDA ? "not a CUDA device" : FusedGateKernel.UnavailableReason)}");
+            return -1;
+        }
+        int failed = 0, cases = 0;
+        foreach (var dtype in new[] { ScalarType.Float64, ScalarType.Float32 })
+            foreach (var (x, y) in Grids)
+                foreach (var wiring in Wirings)
+                {
+                    cases++;
+                    var (worst, what) = Compare(device, dtype, x, y, wiring, seed + 1000 * x + y);
+                    bool ok = worst <= 1.0;
+                    if (!ok) failed++;
+                    output.WriteLine($"{(ok ? "ok  " : "FAIL")} {DtypeName(dtype),-7} {x,2}x{y,-2} {wiring,-8} worst {what}: "
+                        + $"{worst:0.000} of the tolerance");
+                }
+        output.WriteLine($"{cases - failed} of {cases} cases agree (kernel vs row-scan form, output and 12 gradients)");
+        return failed;
+    }
+
+    private static string DtypeName(ScalarType t) => t == ScalarType.Float64 ? "float64" : "float32";
+
+    /// <summary>The largest ratio error / tolerance over the output and every gradient, and which tensor it was.</summary>
+    private static (double Worst, string What) Compare(Device device, ScalarType dtype, int x, int y, string wiring, long seed)
+    {
+        using var scope = NewDisposeScope();
+        var leaves = RandomInputs(device, dtype, x, y, wiring, seed);
+        var weights = randn(new long[] { 3, x, y, 4, 1 }, generator: null, dtype: dtype, device: device);
+        var (kernelOut, kernelGrads) = Run(leaves, weights, Plstm2DForm.Kernel);
+        var (rowOut, rowGrads) = Run(leaves, weights, Plstm2DForm.RowScan);
+        double worst = Ratio(kernelOut, rowOut, dtype);
+        string what = "Y";
+        for (int i = 0; i < InputNames.Length; i++)
+        {
+            if (rowGrads[i] is null) continue;
+            double r = Ratio(kernelGrads[i]!, rowGrads[i]!, dtype);
+            if (r > worst) (worst, what) = (r, "d" + InputNames[i]);
+        }
+        return (worst, what);
+    }
+
+    private static (Tensor Output, Tensor?[] Gradients) Run(Tensor?[] leaves, Tensor weights, Plstm2DForm form)
+    {
+        var l = leaves.Select(t => t?.detach().requires_grad_(true)).ToArray();
+        var inputs = new Plstm2DFusedInputs(l[0]!, l[1]!, l[2]!, l[3]!, l[4]!, l[5]!, l[6]!, l[7], l[8], l[9]!, l[10]!, l[11]!);
+        var y = Plstm2DFused.Forward(inputs, form: form);
+        (y * weights).sum().backward();
+        return (y.detach(), l.Select(t => t?.grad?.detach()).ToArray());
+    }
+
+    /// <summary>max over elements of |a − e| / (atol + rtol·|e|) under the dtype's rule.</summary>
+    private static double Ratio(Tensor actual, Tensor expected, ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        var a = actual.to(ScalarType.Float64);
+        var e = expected.to(ScalarType.Float64);
+        double maxAbs = e.numel() == 0 ? 0 : e.abs().max().item<double>();
+        var (atol, rtol) = dtype == ScalarType.Float64
+            ? (NumericTolerances.Float64Atol, NumericTolerances.Float64Rtol)
+            : (NumericTolerances.Float32Atol(maxAbs), NumericTolerances.Float32Rtol);
+        return e.numel() == 0 ? 0 : ((a - e).abs() / (e.abs() * rtol + atol)).max().item<double>();
+    }
+
+    /// <summary>Random inputs with bounded path sums (P-mode-like transitions: what enters a cell leaves it with total
+    /// weight at most 1, with random signs) so that float32 stays meaningful on 32 × 32 grids; sources, marks and D0
+    /// uniform in (−1, 1); B = 3, DK = 5, DV = 4.</summary>
+    private static Tensor?[] RandomInputs(Device device, ScalarType dtype, int x, int y, string wiring, long seed)
+    {
+        manual_seed(seed);
+        const long B = 3, DK = 5, DV = 4;
+        Tensor Uniform(params long[] shape) => rand(shape, dtype: ScalarType.Float64) * 2 - 1;
+        Tensor Sign(params long[] shape) => rand(shape, dtype: ScalarType.Float64).gt(0.5).to(ScalarType.Float64) * 2 - 1;
+        var gate = new long[] { B, 4, x, y, 1, 1 };
+        var split = rand(gate, dtype: ScalarType.Float64);                 // share of the left edge that turns down
+        var turn = rand(gate, dtype: ScalarType.Float64);                  // share of the upper edge that turns right
+        bool dl = wiring is "all" or "DR", ru = wiring is "all" or "DL";
+        var tensors = new Tensor?[]
+        {
+            randn(new long[] { B, x, y, DK, 1 }, dtype: ScalarType.Float64),
+            randn(new long[] { B, x, y, DK, 1 }, dtype: ScalarType.Float64),
+            randn(new long[] { B, x, y, DV, 1 }, dtype: ScalarType.Float64),
+            Uniform(B, 4, x, y, 1, 1, 1), Uniform(B, 4, x, y, 1, 1, 1),
+            (dl ? 1 - split : Uniform(gate) * 0.9) * Sign(gate),           // T0rl
+            (ru ? 1 - turn : Uniform(gate) * 0.9) * Sign(gate),            // T0du
+            dl ? split * Sign(gate) : null,                                // T0dl
+            ru ? turn * Sign(gate) : null,                                 // T0ru
+            Uniform(B, 4, x, y, 1, 1, 1), Uniform(B, 4, x, y, 1, 1, 1),
+            Uniform(B, x, y, 1, 1, 1, 1),
+        };
+        return tensors.Select(t => t?.to(dtype).to(device)).ToArray();
+    }
+}

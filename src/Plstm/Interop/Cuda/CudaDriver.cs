@@ -1,0 +1,141 @@
+using System.Runtime.InteropServices;
+
+namespace Plstm.Interop.Cuda;
+
+/// <summary>
+/// The few entry points of the CUDA driver API (<c>libcuda.so.1</c>) that running a runtime-compiled kernel on
+/// libtorch's tensors needs: the device's primary context (the one libtorch's runtime API uses), module loading and
+/// kernel launch. Looked up once; <see cref="Available"/> is false where there is no driver (every CPU-only machine).
+/// </summary>
+/// <remarks>
+/// Launches go to the legacy default stream (stream 0), the stream libtorch uses unless a caller switches streams
+/// (TorchSharp 0.107 has no stream API), so a kernel is ordered after the libtorch work that produced its inputs and
+/// before the work that reads its outputs, and the caching allocator's stream-ordered reuse stays safe. Before each
+/// launch the primary context is made current on the calling thread: autograd runs CUDA backward functions on its own
+/// worker thread.
+/// </remarks>
+internal static unsafe class CudaDriver
+{
+    private const int ComputeCapabilityMajor = 75;   // CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR
+    private const int ComputeCapabilityMinor = 76;   // CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR
+
+    private sealed class Api
+    {
+        public delegate* unmanaged<uint, int> Init;
+        public delegate* unmanaged<int*, int, int> DeviceGet;
+        public delegate* unmanaged<int*, int, int, int> DeviceGetAttribute;
+        public delegate* unmanaged<IntPtr*, int, int> DevicePrimaryCtxRetain;
+        public delegate* unmanaged<IntPtr, int> CtxSetCurrent;
+        public delegate* unmanaged<IntPtr*, byte*, int> ModuleLoadData;
+        public delegate* unmanaged<IntPtr*, IntPtr, byte*, int> ModuleGetFunction;
+        public delegate* unmanaged<IntPtr, uint, uint, uint, uint, uint, uint, uint, IntPtr, void**, void**, int> LaunchKernel;
+        public delegate* unmanaged<int, byte**, int> GetErrorName;
+    }
+
+    private static readonly Lazy<Api?> Functions = new(Load);
+    private static readonly Dictionary<int, IntPtr> Contexts = new();
+
+    /// <summary>True when the CUDA driver library loaded and initialised.</summary>
+    public static bool Available => Functions.Value is not null;
+
+    private static Api? Load()
+    {
+        var library = NativeLibraryProbe.Load("PLSTM_LIBCUDA", new[] { "libcuda.so.1", "libcuda.so" }, "libcuda.so");
+        if (library == IntPtr.Zero) return null;
+        IntPtr Export(string name) => NativeLibrary.TryGetExport(library, name, out var p) ? p : IntPtr.Zero;
+        var names = new[] { "cuInit", "cuDeviceGet", "cuDeviceGetAttribute", "cuDevicePrimaryCtxRetain", "cuCtxSetCurrent",
+            "cuModuleLoadData", "cuModuleGetFunction", "cuLaunchKernel", "cuGetErrorName" };
+        var pointers = names.Select(Export).ToArray();
+        if (pointers.Any(p => p == IntPtr.Zero)) return null;
+        var api = new Api
+        {
+            Init = (delegate* unmanaged<uint, int>)pointers[0],
+            DeviceGet = (delegate* unmanaged<int*, int, int>)pointers[1],
+            DeviceGetAttribute = (delegate* unmanaged<int*, int, int, int>)pointers[2],
+            DevicePrimaryCtxRetain = (delegate* unmanaged<IntPtr*, int, int>)pointers[3],
+            CtxSetCurrent = (delegate* unmanaged<IntPtr, int>)pointers[4],
+            ModuleLoadData = (delegate* unmanaged<IntPtr*, byte*, int>)pointers[5],
+            ModuleGetFunction = (delegate* unmanaged<IntPtr*, IntPtr, byte*, int>)pointers[6],
+            LaunchKernel = (delegate* unmanaged<IntPtr, uint, uint, uint, uint, uint, uint, uint, IntPtr, void**, void**, int>)pointers[7],
+            GetErrorName = (delegate* unmanaged<int, byte**, int>)pointers[8],
+        };
+        return api.Init(0) == 0 ? api : null;
+    }
+
+    private static Api Require() =>
+        Functions.Value ?? throw new InvalidOperationException("the CUDA driver (libcuda.so.1) is not available on this machine");
+
+    private static void Check(int result, string call)
+    {
+        if (result == 0) return;
+        string name = $"error {result}";
+        var api = Functions.Value;
+        if (api is not null)
+        {
+            byte* text = null;
+            if (api.GetErrorName(result, &text) == 0 && text != null)
+                name = Marshal.PtrToStringAnsi((IntPtr)text) ?? name;
+        }
+        throw new InvalidOperationException($"CUDA driver call {call} failed: {name}");
+    }
+
+    /// <summary>Makes device <paramref name="device"/>'s primary context current on this thread (retained once per
+    /// device and kept for the process).</summary>
+    public static void MakeCurrent(int device)
+    {
+        var api = Require();
+        IntPtr context;
+        lock (Contexts)
+        {
+            if (!Contexts.TryGetValue(device, out context))
+            {
+                int handle;
+                Check(api.DeviceGet(&handle, device), "cuDeviceGet");
+                Check(api.DevicePrimaryCtxRetain(&context, handle), "cuDevicePrimaryCtxRetain");
+                Contexts[device] = context;
+            }
+        }
+        Check(api.CtxSetCurrent(context), "cuCtxSetCurrent");
+    }
+
+    /// <summary>The compute capability (major, minor) of device <paramref name="device"/>.</summary>
+    public static (int Major, int Minor) ComputeCapability(int device)
+    {
+        var api = Require();
+        int handle, major, minor;
+        Check(api.DeviceGet(&handle, device), "cuDeviceGet");
+        Check(api.DeviceGetAttribute(&major, ComputeCapabilityMajor, handle), "cuDeviceGetAttribute");
+        Check(api.DeviceGetAttribute(&minor, ComputeCapabilityMinor, handle), "cuDeviceGetAttribute");
+        return (major, minor);
+    }
+
+    /// <summary>Loads a CUBIN or PTX image into the current context and returns the named kernels.</summary>
+    public static IntPtr[] LoadKernels(byte[] image, IReadOnlyList<string> names)
+    {
+        var api = Require();
+        IntPtr module;
+        // PTX must be NUL-terminated; a CUBIN is read by its header, the extra byte is harmless.
+        var terminated = new byte[image.Length + 1];
+        image.CopyTo(terminated, 0);
+        fixed (byte* data = terminated)
+            Check(api.ModuleLoadData(&module, data), "cuModuleLoadData");
+        var result = new IntPtr[names.Count];
+        for (int i = 0; i < names.Count; i++)
+        {
+            var name = System.Text.Encoding.ASCII.GetBytes(names[i] + "\0");
+            IntPtr function;
+            fixed (byte* n = name)
+                Check(api.ModuleGetFunction(&function, module, n), $"cuModuleGetFunction({names[i]})");
+            result[i] = function;
+        }
+        return result;
+    }
+
+    /// <summary>Launches <paramref name="kernel"/> on the legacy default stream with the given grid, block and argument
+    /// pointers (each pointing at the argument's value).</summary>
+    public static void Launch(IntPtr kernel, (uint X, uint Y, uint Z) grid, uint block, void** arguments)
+    {
+        var api = Require();
+        Check(api.LaunchKernel(kernel, grid.X, grid.Y, grid.Z, block, 1, 1, 0, IntPtr.Zero, arguments, null), "cuLaunchKernel");
+    }
+}

@@ -1,0 +1,181 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using Plstm.Interop.Cuda;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Plstm.Ops.TwoD;
+
+/// <summary>
+/// The gating matrix 𝒢 of the 2D operator with scalar gates, summed over orientations, from one runtime-compiled CUDA
+/// kernel per direction (README §"Native kernel", source <c>Kernels/fused_gate.cu</c>): one thread per source cell walks
+/// the grid once per orientation, so forward and backward are two launches instead of the row scan's few hundred
+/// (each ~13 µs of host time through TorchSharp). Same values as <see cref="RowScanGate"/> flipped back and summed
+/// (`plstm selfcheck` on the GPU; the kernel's loops are mirrored in C# and checked against autograd in the tests).
+/// </summary>
+/// <remarks>
+/// Runs on CUDA tensors of float32 or float64 for grids of up to <see cref="MaxCells"/> cells, where the CUDA driver and
+/// NVRTC are installed (<see cref="CanRun"/>); callers fall back to the row scan elsewhere. Kernels are compiled once per
+/// (device, dtype, grid) and cached for the process. The float32 gradient sums use atomic additions, so their last bits
+/// can differ between runs.
+/// </remarks>
+public sealed class FusedGateKernel : autograd.MultiTensorFunction<FusedGateKernel>
+{
+    /// <summary>Largest grid (cells) the kernel takes: its backward keeps 6 · cells sums in shared memory (48 KiB in
+    /// float64) and one thread per source in a block row.</summary>
+    public const long MaxCells = 1024;
+
+    /// <summary>Number of gates per orientation in the stacked layout: S0r, S0d, T0rl, T0du, T0dl, T0ru, M0l, M0u.</summary>
+    public const int GatesPerOrientation = 8;
+
+    private const int Block = 128;
+
+    /// <summary>Orientations walked by one block of the backward kernel (1: each orientation its own block row, four times
+    /// the warps in flight; 4: one block row loops over them). Read once from <c>PLSTM_KERNEL_BACKWARD_SPLIT</c> for
+    /// measurements; the default is the measured faster one.</summary>
+    private static readonly int OrientationsPerBackwardBlock =
+        int.TryParse(Environment.GetEnvironmentVariable("PLSTM_KERNEL_BACKWARD_SPLIT"), out var split) && split >= 1 ? split : 1;
+    private const string ForwardName = "plstm_fused_gate_forward";
+    private const string BackwardName = "plstm_fused_gate_backward";
+
+    private static readonly Lazy<string?> Source = new(ReadSource);
+    private static readonly Lazy<string?> Unavailable = new(Probe);
+    private static readonly ConcurrentDictionary<(int Device, ScalarType Type, long X, long Y), IntPtr[]> Kernels = new();
+
+    /// <inheritdoc />
+    public override string Name => nameof(FusedGateKernel);
+
+    /// <summary>Why the kernel cannot run on this machine (no CUDA driver, no NVRTC), or null when it can.</summary>
+    public static string? UnavailableReason => Unavailable.Value;
+
+    /// <summary>Whether the kernel runs for stacked gates like <paramref name="gates"/> (<c>[N, O, 8, X, Y]</c>): CUDA,
+    /// float32/float64, at most <see cref="MaxCells"/> cells, and a driver and NVRTC on this machine.</summary>
+    public static bool CanRun(Tensor gates)
+    {
+        ArgumentNullException.ThrowIfNull(gates);
+        return gates.device_type == DeviceType.CUDA && (gates.dtype == ScalarType.Float32 || gates.dtype == ScalarType.Float64)
+            && gates.dim() == 5 && gates.shape[2] == GatesPerOrientation && gates.shape[3] * gates.shape[4] <= MaxCells
+            && UnavailableReason is null;
+    }
+
+    /// <summary>Σ_o 𝒢_o without D0, <c>[N, cells, cells]</c> (x-major cells), from stacked gates <c>[N, O, 8, X, Y]</c>
+    /// in original cell coordinates (orientation o reverses x when o &amp; 1, y when o &amp; 2), absent turns as zeros.
+    /// Differentiable with respect to the gates.</summary>
+    /// <exception cref="ArgumentException">Gates the kernel cannot take (see <see cref="CanRun"/>).</exception>
+    public static Tensor Gate(Tensor gates)
+    {
+        if (!CanRun(gates))
+            throw new ArgumentException("gates must be a CUDA float32/float64 tensor [N, O, 8, X, Y] with X·Y ≤ "
+                + $"{MaxCells}, on a machine with the CUDA driver and NVRTC ({UnavailableReason ?? "available"})", nameof(gates));
+        return gates.requires_grad && is_grad_enabled() ? apply(gates)[0] : RunForward(gates);
+    }
+
+    private static Tensor RunForward(Tensor gates)
+    {
+        using var input = gates.contiguous();
+        long N = input.shape[0], O = input.shape[1], X = input.shape[3], Y = input.shape[4], cells = X * Y;
+        var output = zeros(new[] { N, cells, cells }, input.dtype, input.device);   // the kernel adds into it
+        Launch(input, ForwardIndex: 0, output, null, (int)O);
+        return output;
+    }
+
+    /// <inheritdoc />
+    public override List<Tensor> forward(autograd.AutogradContext ctx, params object[] vars)
+    {
+        ArgumentNullException.ThrowIfNull(ctx);
+        var gates = ((Tensor)vars[0]).contiguous();
+        var output = RunForward(gates);
+        ctx.save_for_backward([gates]);
+        ctx.set_materialize_grads(false);
+        return [output];
+    }
+
+    /// <inheritdoc />
+    public override List<Tensor> backward(autograd.AutogradContext ctx, List<Tensor> grad_outputs)
+    {
+        ArgumentNullException.ThrowIfNull(ctx);
+        var saved = ctx.get_saved_variables();
+        var gates = saved[0];
+        var dOutput = grad_outputs[0];
+        Tensor dGates;
+        if (dOutput is null || dOutput.IsInvalid)
+            dGates = zeros_like(gates);
+        else
+        {
+            using var incoming = dOutput.contiguous();
+            dGates = zeros_like(gates);
+            Launch(gates, ForwardIndex: 1, incoming, dGates, (int)gates.shape[1]);
+            dOutput.Dispose();
+        }
+        // The saved tensor arrives as a fresh handle outside any dispose scope (see RecomputedGates).
+        foreach (var t in saved) t.Dispose();
+        return [dGates];
+    }
+
+    /// <summary>Launches the forward (<paramref name="ForwardIndex"/> 0: gates → second) or the backward (1: gates, dOut
+    /// = second → third).</summary>
+    private static unsafe void Launch(Tensor gates, int ForwardIndex, Tensor second, Tensor? third, int orientations)
+    {
+        int device = gates.device.index < 0 ? 0 : gates.device.index;
+        long X = gates.shape[3], Y = gates.shape[4], N = gates.shape[0];
+        CudaDriver.MakeCurrent(device);
+        var kernels = Kernels.GetOrAdd((device, gates.dtype, X, Y), key => Compile(key.Device, key.Type, key.X, key.Y));
+        IntPtr g = DataPointer(gates), s = DataPointer(second), t = third is null ? IntPtr.Zero : DataPointer(third);
+        int o = orientations;
+        uint batch = checked((uint)N), sourceBlocks = (uint)((X * Y + Block - 1) / Block);
+        if (ForwardIndex == 0)
+        {
+            void** args = stackalloc void*[] { &g, &s, &o };
+            CudaDriver.Launch(kernels[0], (batch, sourceBlocks, 1), Block, args);
+        }
+        else
+        {
+            // The backward may spread the orientations over a third grid axis (OrientationsPerBackwardBlock).
+            int perBlock = Math.Clamp(OrientationsPerBackwardBlock, 1, orientations);
+            void** args = stackalloc void*[] { &g, &s, &t, &o, &perBlock };
+            CudaDriver.Launch(kernels[1], (batch, sourceBlocks, (uint)((orientations + perBlock - 1) / perBlock)), Block, args);
+        }
+    }
+
+    private static IntPtr[] Compile(int device, ScalarType type, long x, long y)
+    {
+        var source = Source.Value ?? throw new InvalidOperationException("the kernel source is missing from the assembly");
+        var definitions = new Dictionary<string, string>
+        {
+            ["REAL"] = type == ScalarType.Float64 ? "double" : "float",
+            ["GX"] = x.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["GY"] = y.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["BLOCK"] = Block.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        var image = NvrtcCompiler.Compile(source, "fused_gate.cu", CudaDriver.ComputeCapability(device), definitions);
+        return CudaDriver.LoadKernels(image, new[] { ForwardName, BackwardName });
+    }
+
+    private static string? Probe()
+    {
+        if (!CudaDriver.Available) return "no CUDA driver (libcuda.so.1)";
+        if (!NvrtcCompiler.Available) return "no NVRTC (libnvrtc.so; set PLSTM_NVRTC to its path)";
+        return Source.Value is null ? "kernel source missing" : null;
+    }
+
+    private static string? ReadSource()
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("Plstm.Kernels.fused_gate.cu");
+        if (stream is null) return null;
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    [DllImport("LibTorchSharp")]
+    private static extern IntPtr THSTensor_data(IntPtr tensor);
+
+    /// <summary>The address of a contiguous tensor's first element (device memory for CUDA tensors).</summary>
+    private static IntPtr DataPointer(Tensor tensor)
+    {
+        var pointer = THSTensor_data(tensor.Handle);
+        if (pointer == IntPtr.Zero)
+            throw new InvalidOperationException("could not read a tensor's data pointer");
+        return pointer;
+    }
+}

@@ -1,0 +1,96 @@
+using Plstm.Ops.TwoD;
+using Plstm.Tests.Support;
+
+namespace Plstm.Tests.Ops;
+
+/// <summary>
+/// The CUDA kernel's algorithm (<see cref="FusedGateKernelMirror"/>, its loops in C#) against the row-scan form's summed
+/// four-orientation gate (<c>Plstm2DFused.SummedRowScanGate</c>, tested against the naive oracle elsewhere): the gate,
+/// and the gradient of every gate input through the kernel's hand-written adjoint walk against autograd, in float64 on
+/// awkward grids with every transition wiring and one or four orientations. Plus the kernel's refusal of what it cannot
+/// take, which on this CPU-only machine is everything (the fused operator then runs the row scan: same result).
+/// </summary>
+public class FusedGateKernelTests
+{
+    private static readonly string[] GateNames = { "S0r", "S0d", "T0rl", "T0du", "T0dl", "T0ru", "M0l", "M0u" };
+
+    [Theory]
+    [InlineData(1, 1, "all")]
+    [InlineData(1, 6, "all")]
+    [InlineData(5, 1, "DL")]
+    [InlineData(3, 5, "all")]
+    [InlineData(5, 3, "DR")]
+    [InlineData(2, 9, "straight")]
+    [InlineData(6, 6, "all")]
+    [InlineData(7, 4, "DL")]
+    public void Kernel_loops_equal_the_row_scan_gate_and_its_gradients(int x, int y, string wiring)
+    {
+        using var scope = NewDisposeScope();
+        const int N = 2;
+        // A generator of its own: torch's global one is shared with tests running in parallel.
+        using var generator = new Generator((ulong)(9000 + 31 * x + y));
+        bool dl = wiring is "all" or "DR", ru = wiring is "all" or "DL";
+        var gates = Enumerable.Range(0, 8)
+            .Select(i => (i == 4 && !dl) || (i == 5 && !ru) ? null
+                : (rand(new long[] { N, 4, x, y }, generator: generator, dtype: float64) * 1.6 - 0.8).requires_grad_(true))
+            .ToArray();
+        var reference = Plstm2DFused.SummedRowScanGate(gates, N, x, y, recompute: false);    // [N, cells, cells]
+        var weights = randn(reference.shape, generator: generator, dtype: float64);
+        (reference * weights).sum().backward();
+
+        // The kernel's layout: [N, O, 8, cells], absent turns as zeros.
+        var stacked = stack(gates.Select(g => g is null ? zeros(N, 4, x, y, dtype: float64) : g.detach()).ToArray(), 2);
+        var flat = stacked.contiguous().data<double>().ToArray();
+        var gate = FusedGateKernelMirror.Forward(flat, N, 4, x, y);
+        TensorAssert.AssertClose(tensor(gate, reference.shape, dtype: float64), reference.detach(), "gate",
+            Tolerances.Float64Rtol, Tolerances.Float64Atol);
+
+        var dGates = tensor(FusedGateKernelMirror.Backward(flat, weights.contiguous().data<double>().ToArray(), N, 4, x, y),
+            stacked.shape, dtype: float64);
+        for (int i = 0; i < 8; i++)
+        {
+            if (gates[i] is null) continue;
+            TensorAssert.AssertClose(dGates.select(2, i), gates[i]!.grad!, "d" + GateNames[i],
+                Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        }
+    }
+
+    /// <summary>One orientation (the layout's O = 1): the plain row-scan gate of orientation 0.</summary>
+    [Fact]
+    public void One_orientation_is_the_plain_row_scan_gate()
+    {
+        using var scope = NewDisposeScope();
+        const int N = 2, x = 4, y = 6;
+        using var generator = new Generator(9100);
+        var gates = Enumerable.Range(0, 8)
+            .Select(_ => rand(new long[] { N, x, y }, generator: generator, dtype: float64) * 1.6 - 0.8).ToArray();
+        var reference = RowScanGate.Compute(gates[0], gates[1], gates[2], gates[3], gates[4], gates[5], gates[6], gates[7]);
+        var flat = stack(gates, 1).contiguous().data<double>().ToArray();                  // [N, 8, X, Y] = [N, 1, 8, cells]
+        var gate = FusedGateKernelMirror.Forward(flat, N, 1, x, y);
+        TensorAssert.AssertClose(tensor(gate, reference.shape, dtype: float64), reference, "gate",
+            Tolerances.Float64Rtol, Tolerances.Float64Atol);
+    }
+
+    [Fact]
+    public void Kernel_refuses_cpu_tensors_and_large_grids_with_a_clear_error()
+    {
+        using var scope = NewDisposeScope();
+        Assert.False(FusedGateKernel.CanRun(zeros(new long[] { 1, 4, 8, 3, 3 })));
+        var error = Assert.Throws<ArgumentException>(() => FusedGateKernel.Gate(zeros(new long[] { 1, 4, 8, 3, 3 })));
+        Assert.Equal("gates", error.ParamName);
+        Assert.Contains("CUDA", error.Message, StringComparison.Ordinal);
+        Assert.False(FusedGateKernel.CanRun(zeros(new long[] { 1, 4, 8, 33, 32 })));
+    }
+
+    /// <summary>Asked for on the CPU, the kernel form runs the row scan: the naive result, gradients included.</summary>
+    [Fact]
+    public void Kernel_form_on_the_cpu_equals_naive()
+    {
+        using var scope = NewDisposeScope();
+        var inputs = RandomInputs.Fused(seed: 9200, B: 2, X: 4, Y: 5, DK: 3, DV: 2, JDims.Scalar, withDl: true, withRu: true);
+        Differentiate.Result Run(Plstm2DForm form) => Differentiate.Run(FusedOperatorTests.ToArray(inputs),
+            a => new[] { Plstm2DFused.Forward(FusedOperatorTests.FromArray(a), form: form) });
+        FormComparison.AssertSame(Run(Plstm2DForm.Kernel), Run(Plstm2DForm.Naive), new[] { "Y" },
+            FusedOperatorTests.InputNames);
+    }
+}
