@@ -16,7 +16,8 @@ namespace Plstm.Ops.TwoD;
 /// </summary>
 /// <remarks>
 /// Runs on CUDA tensors of float32 or float64 for grids of up to <see cref="MaxCells"/> cells, where the CUDA driver and
-/// NVRTC are installed (<see cref="CanRun"/>); callers fall back to the row scan elsewhere. Kernels are compiled once per
+/// NVRTC are installed (<see cref="CanRun"/>; the fused operator walks half-precision gates through it in float32);
+/// callers fall back to the row scan elsewhere. Kernels are compiled once per
 /// (device, dtype, grid) and cached for the process. The float32 gradient sums use atomic additions, so their last bits
 /// can differ between runs.
 /// </remarks>

@@ -33,7 +33,8 @@ namespace Plstm.Ops.TwoD;
 /// kernel, two launches instead of hundreds) then beat the row scan at every CUDA shape up to its 1,024-cell limit
 /// (operator 12²: 2.0 against 5.9 ms; 14²: 2.3 against 6.0; 24²: 10.2 against 26.0; 32²: 26.1 against 70.7, with a
 /// quarter of the memory; training steps 1.9× faster at 224 px and 2.0× at 512 px), so on CUDA it replaces the row scan
-/// where it can run (float32/float64 and a CUDA driver with NVRTC; elsewhere the kernel form runs the row scan).
+/// where it can run (a CUDA driver with NVRTC; half-precision gates walked in float32; elsewhere the kernel form runs
+/// the row scan).
 /// </remarks>
 public static class Plstm2DAutoForm
 {

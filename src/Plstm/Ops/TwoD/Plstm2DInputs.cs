@@ -101,8 +101,8 @@ public enum Plstm2DForm
     /// cells² per batch entry.</summary>
     RowScan,
     /// <summary>The row-scan picture with 𝒢 (all orientations summed) from a runtime-compiled CUDA kernel
-    /// (<see cref="FusedGateKernel"/>): two kernel launches instead of the row scan's hundreds. CUDA, float32/float64,
-    /// scalar gates, at most <see cref="FusedGateKernel.MaxCells"/> cells, CUDA driver and NVRTC present; anything else
-    /// runs as <see cref="RowScan"/>.</summary>
+    /// (<see cref="FusedGateKernel"/>): two kernel launches instead of the row scan's hundreds. CUDA, scalar gates, at
+    /// most <see cref="FusedGateKernel.MaxCells"/> cells, CUDA driver and NVRTC present (half-precision gates are walked in
+    /// float32); anything else runs as <see cref="RowScan"/>.</summary>
     Kernel,
 }
