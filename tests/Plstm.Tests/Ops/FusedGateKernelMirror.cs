@@ -17,6 +17,14 @@ public static class FusedGateKernelMirror
         return x * gy + y;
     }
 
+    /// <summary>advance: one cell of the forward walk (the weights leaving on its r- and d-edge).</summary>
+    private static (double Wr, double Wd) Advance(double[] gates, int g, int cells, int c, int m, double L, double U)
+    {
+        double src = c == m ? 1 : 0;
+        return (gates[g + 2 * cells + c] * L + gates[g + 5 * cells + c] * U + src * gates[g + c],
+            gates[g + 4 * cells + c] * L + gates[g + 3 * cells + c] * U + src * gates[g + cells + c]);
+    }
+
     /// <summary>plstm_fused_gate_forward for every (batch entry, source).</summary>
     public static double[] Forward(double[] gates, int n, int orientations, int gx, int gy)
     {
@@ -34,12 +42,9 @@ public static class FusedGateKernelMirror
                         for (int yi = 0; yi < gy; yi++)
                         {
                             int c = CellOf(o, xi, yi, gx, gy);
-                            double L = wr[yi], U = wd, src = c == m ? 1 : 0;
-                            double mark = gates[g + 6 * cells + c] * L + gates[g + 7 * cells + c] * U;
-                            wr[yi] = gates[g + 2 * cells + c] * L + gates[g + 5 * cells + c] * U + src * gates[g + c];
-                            wd = gates[g + 4 * cells + c] * L + gates[g + 3 * cells + c] * U + src * gates[g + cells + c];
-                            long p = ((long)b * cells + c) * cells + m;
-                            output[p] = o == 0 ? mark : output[p] + mark;
+                            double L = wr[yi], U = wd;
+                            output[((long)b * cells + c) * cells + m] += gates[g + 6 * cells + c] * L + gates[g + 7 * cells + c] * U;
+                            (wr[yi], wd) = Advance(gates, g, cells, c, m, L, U);
                         }
                     }
                 }
@@ -67,11 +72,10 @@ public static class FusedGateKernelMirror
                         for (int yi = 0; yi < gy; yi++)
                         {
                             int c = CellOf(o, xi, yi, gx, gy);
-                            double L = wr[yi], U = wd, src = c == m ? 1 : 0;
+                            double L = wr[yi], U = wd;
                             Ls[xi * gy + yi] = L;
                             Us[xi * gy + yi] = U;
-                            wr[yi] = gates[g + 2 * cells + c] * L + gates[g + 5 * cells + c] * U + src * gates[g + c];
-                            wd = gates[g + 4 * cells + c] * L + gates[g + 3 * cells + c] * U + src * gates[g + cells + c];
+                            (wr[yi], wd) = Advance(gates, g, cells, c, m, L, U);
                         }
                     }
                     var ar = new double[gy];

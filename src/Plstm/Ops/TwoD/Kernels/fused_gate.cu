@@ -34,6 +34,15 @@ __device__ __forceinline__ int cell_of(int o, int xi, int yi)
     return x * GY + y;
 }
 
+// One cell of the forward walk: from the weights arriving from the left (L) and from above (U), the weights leaving on
+// the cell's r-edge (wr) and d-edge (wd), the source's own S0r/S0d entering at n = m.
+__device__ __forceinline__ void advance(const REAL* __restrict__ g, int n, int m, REAL L, REAL U, REAL& wr, REAL& wd)
+{
+    const REAL src = n == m ? (REAL)1 : (REAL)0;
+    wr = g[2 * CELLS + n] * L + g[5 * CELLS + n] * U + src * g[n];
+    wd = g[4 * CELLS + n] * L + g[3 * CELLS + n] * U + src * g[CELLS + n];
+}
+
 // The first scan line (xi) of orientation o that holds a source of this warp: sources m0 … m0 + 31 (the valid ones) lie
 // on the x-lines m0 / GY … m_last / GY; reversing x reverses the order.
 __device__ __forceinline__ int first_line(int o, int m0)
@@ -65,11 +74,8 @@ plstm_fused_gate_forward(const REAL* __restrict__ gates, REAL* __restrict__ out,
             {
                 const int n = cell_of(o, xi, yi);
                 const REAL L = wr[yi], U = wd;
-                const REAL src = n == m ? (REAL)1 : (REAL)0;
-                const REAL mark = g[6 * CELLS + n] * L + g[7 * CELLS + n] * U;
-                wr[yi] = g[2 * CELLS + n] * L + g[5 * CELLS + n] * U + src * g[n];
-                wd = g[4 * CELLS + n] * L + g[3 * CELLS + n] * U + src * g[CELLS + n];
-                column[(size_t)n * CELLS] += mark;
+                column[(size_t)n * CELLS] += g[6 * CELLS + n] * L + g[7 * CELLS + n] * U;
+                advance(g, n, m, L, U, wr[yi], wd);
             }
         }
     }
@@ -140,9 +146,7 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
                         const REAL L = wr[yi], U = wd;
                         Ls[xi * GY + yi] = L;
                         Us[xi * GY + yi] = U;
-                        const REAL src = n == m ? (REAL)1 : (REAL)0;
-                        wr[yi] = g[2 * CELLS + n] * L + g[5 * CELLS + n] * U + src * g[n];
-                        wd = g[4 * CELLS + n] * L + g[3 * CELLS + n] * U + src * g[CELLS + n];
+                        advance(g, n, m, L, U, wr[yi], wd);
                     }
                 }
             }
