@@ -91,8 +91,16 @@ public sealed class PatchEmbedding : nn.Module<Tensor, Tensor>
         // The model computes in its parameters' dtype: other float images (e.g. float64 pixels) are converted.
         var typed = images.dtype == _proj.weight!.dtype ? images : images.to_type(_proj.weight!.dtype);
         var nchw = ChannelsFirst ? typed : typed.permute(0, 3, 1, 2);                   // [B, C, H, W]
-        var features = _stem is null ? nchw : _stem.forward(nchw);                     // [B, 2w, X, Y] with a stem
-        var grid = _proj.forward(features);                                             // [B, D, X, Y]
-        return grid.permute(0, 2, 3, 1).contiguous().MoveToOuterDisposeScope();         // [B, X, Y, D]
+        var features = _stem is null ? nchw : _stem.forward(nchw);                     // [B, C', H', W']
+        // The projection's kernel equals its stride (p × p without a stem, 1 × 1 after it), so it is a linear map of
+        // non-overlapping patches: computed as one matrix product of the patch rows (the conv's own weight, so names
+        // and checkpoints are unchanged) instead of a convolution — same sums, no oneDNN convolution (which runs on AVX2
+        // kernels on AVX-512 machines, OneDnnIsaGuard) and no final permute of the output.
+        long B = features.shape[0], C = features.shape[1], k = _proj.kernel_size[0];
+        long X = features.shape[2] / k, Y = features.shape[3] / k;
+        var patches = features.reshape(B, C, X, k, Y, k).permute(0, 2, 4, 1, 3, 5)
+            .reshape(B, X, Y, C * k * k);                                               // [B, X, Y, C·k·k]
+        var weight = _proj.weight!.reshape(_proj.weight!.shape[0], C * k * k);          // [D, C·k·k]
+        return nn.functional.linear(patches, weight, _proj.bias).MoveToOuterDisposeScope(); // [B, X, Y, D]
     }
 }
