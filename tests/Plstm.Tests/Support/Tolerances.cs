@@ -30,7 +30,7 @@ public static class Tolerances
     public const string Float32Rule = "|a−e| ≤ 2e-5·max(1, max|e|) + 1e-4·|e|";
 
     /// <summary>The absolute part of the float32 rule for an array whose largest magnitude is <paramref name="maxAbsExpected"/>.</summary>
-    public static double Float32Atol(double maxAbsExpected) => Float32AbsScale * Math.Max(1.0, maxAbsExpected);
+    public static double Float32Atol(double maxAbsExpected) => NumericTolerances.Float32Atol(maxAbsExpected);
 
     /// <summary>The absolute part of the float32 rule for <paramref name="expected"/> (max over the whole array).</summary>
     public static double Float32Atol(Tensor expected)

@@ -77,7 +77,7 @@ public sealed class FusedGateKernel : autograd.MultiTensorFunction<FusedGateKern
         using var input = gates.contiguous();
         long N = input.shape[0], O = input.shape[1], X = input.shape[3], Y = input.shape[4], cells = X * Y;
         var output = zeros(new[] { N, cells, cells }, input.dtype, input.device);   // the kernel adds into it
-        Launch(input, ForwardIndex: 0, output, null, (int)O);
+        Launch(input, output, null, (int)O);
         return output;
     }
 
@@ -99,14 +99,11 @@ public sealed class FusedGateKernel : autograd.MultiTensorFunction<FusedGateKern
         var saved = ctx.get_saved_variables();
         var gates = saved[0];
         var dOutput = grad_outputs[0];
-        Tensor dGates;
-        if (dOutput is null || dOutput.IsInvalid)
-            dGates = zeros_like(gates);
-        else
+        var dGates = zeros_like(gates);                                                       // the kernel adds into it
+        if (dOutput is not null && !dOutput.IsInvalid)
         {
             using var incoming = dOutput.contiguous();
-            dGates = zeros_like(gates);
-            Launch(gates, ForwardIndex: 1, incoming, dGates, (int)gates.shape[1]);
+            Launch(gates, incoming, dGates, (int)gates.shape[1]);
             dOutput.Dispose();
         }
         // The saved tensor arrives as a fresh handle outside any dispose scope (see RecomputedGates).
@@ -114,18 +111,18 @@ public sealed class FusedGateKernel : autograd.MultiTensorFunction<FusedGateKern
         return [dGates];
     }
 
-    /// <summary>Launches the forward (<paramref name="ForwardIndex"/> 0: gates → second) or the backward (1: gates, dOut
-    /// = second → third).</summary>
-    private static unsafe void Launch(Tensor gates, int ForwardIndex, Tensor second, Tensor? third, int orientations)
+    /// <summary>Launches the forward (gates → <paramref name="second"/> = 𝒢) or, when <paramref name="dGates"/> is given,
+    /// the backward (gates, <paramref name="second"/> = d𝒢 → <paramref name="dGates"/>).</summary>
+    private static unsafe void Launch(Tensor gates, Tensor second, Tensor? dGates, int orientations)
     {
         int device = gates.device.index < 0 ? 0 : gates.device.index;
         long X = gates.shape[3], Y = gates.shape[4], N = gates.shape[0];
         CudaDriver.MakeCurrent(device);
         var kernels = Kernels.GetOrAdd((device, gates.dtype, X, Y), key => Compile(key.Device, key.Type, key.X, key.Y));
-        IntPtr g = DataPointer(gates), s = DataPointer(second), t = third is null ? IntPtr.Zero : DataPointer(third);
+        IntPtr g = DataPointer(gates), s = DataPointer(second), t = dGates is null ? IntPtr.Zero : DataPointer(dGates);
         int o = orientations;
         uint batch = checked((uint)N), sourceBlocks = (uint)((X * Y + Block - 1) / Block);
-        if (ForwardIndex == 0)
+        if (dGates is null)
         {
             void** args = stackalloc void*[] { &g, &s, &o };
             CudaDriver.Launch(kernels[0], (batch, sourceBlocks, 1), Block, args);
