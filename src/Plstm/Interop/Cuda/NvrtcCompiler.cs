@@ -81,7 +81,9 @@ internal static unsafe class NvrtcCompiler
         // this NVRTC may know (PTX runs on newer devices).
         var attempts = new List<(string Option, bool Cubin)> { ($"--gpu-architecture=sm_{arch}", true),
             ($"--gpu-architecture=compute_{arch}", false) };
-        attempts.AddRange(new[] { "90", "80", "75" }.Where(a => string.CompareOrdinal(a, arch) < 0)
+        // Compared as numbers (capability 10.0 is "100", which sorts before "90" as text).
+        int own = capability.Major * 10 + capability.Minor;
+        attempts.AddRange(new[] { 90, 80, 75 }.Where(a => a < own)
             .Select(a => ($"--gpu-architecture=compute_{a}", false)));
         foreach (var (option, cubin) in attempts)
         {
