@@ -23,6 +23,12 @@ public static class ApeStepProfile
         Training.HostAllocator.TuneForTraining();
         if (args.Contains("--threads")) set_num_threads(int.Parse(args[Array.IndexOf(args, "--threads") + 1], CultureInfo.InvariantCulture));
         Console.WriteLine($"torch threads {get_num_threads()}");
+        if (args.Contains("--checkpoint"))
+        {
+            foreach (string path in args.Where((a, i) => i > 0 && args[i - 1] == "--checkpoint"))
+                TimeCheckpoint(path, steps);
+            return 0;
+        }
         if (args.Contains("--layers"))
         {
             TimeLayers(steps);
@@ -119,6 +125,47 @@ public static class ApeStepProfile
                 ReportSteps($"{preset} stem {w}: step", steps, model);
             }
         return 0;
+    }
+
+    /// <summary>
+    /// Times training steps of a <c>plstm train</c> checkpoint's model at its trained weights on real <c>ape-small</c>
+    /// training images, with a fresh AdamW state and with the checkpoint's (lr 1e-7): whether a step costs more late in training than early (e.g.
+    /// through subnormal floats) shows as a difference between an early and a late checkpoint of the same run.
+    /// </summary>
+    private static void TimeCheckpoint(string path, int steps)
+    {
+        using var trained = TrainedModel.Load(path);
+        var data = ExperimentData.Load(ExperimentRegistry.Get("ape-small").Data with { TrainCount = 64 * (steps + 2) });
+        var model = trained.Model;
+        model.train();
+        foreach (bool restored in new[] { false, true })
+        {
+            // The trainer's optimizer, fresh or with the checkpoint's moments (their magnitudes late in training).
+            using var optimizer = new Training.AdamWOptimizer(Training.ParameterGroups.Split(model), 0.05);
+            if (restored) Training.TrainingCheckpoint.Load(path, model, optimizer);
+            optimizer.SetLearningRate(1e-7);
+            int next = 0;
+            string name = $"{Path.GetFileName(Path.GetDirectoryName(path))}/{Path.GetFileName(path)} (step {trained.Step}{(restored ? ", its AdamW state" : ", fresh AdamW")})";
+            var batches = Enumerable.Range(0, steps + 2).Select(b =>
+            {
+                var samples = Enumerable.Range(64 * b, 64).Select(i => data.Train.Get(i % data.Train.Count)).ToArray();
+                var x = stack(samples.Select(s => s.Image).ToArray()).permute(0, 2, 3, 1).contiguous();
+                foreach (var sample in samples) sample.Image.Dispose();
+                return (x, tensor(samples.Select(s => s.Label).ToArray()));
+            }).ToArray();
+            Report(name + ": fwd+bwd", steps, () =>
+            {
+                using var scope = NewDisposeScope();
+                var (x, y) = batches[next++ % batches.Length];
+                optimizer.ZeroGradients();
+                nn.functional.cross_entropy(model.forward(x), y).backward();
+            });
+            Report(name + ": AdamW step", steps, () =>
+            {
+                using var scope = NewDisposeScope();
+                optimizer.Step(1.0);
+            });
+        }
     }
 
     /// <summary>Times one P- and one D-mode layer at the model's shapes (B 64, 8×8, D 64, H 2).</summary>

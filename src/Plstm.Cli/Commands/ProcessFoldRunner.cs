@@ -20,16 +20,9 @@ internal sealed class ProcessFoldRunner(TextWriter writer, bool named)
     /// line otherwise; kills the child when <paramref name="cancellationToken"/> is cancelled.</summary>
     public void Run(GraphCvOptions options, int fold, CancellationToken cancellationToken)
     {
-        var (fileName, prefix) = Host();
-        var start = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string a in prefix.Concat(Arguments(options, fold))) start.ArgumentList.Add(a);
+        var start = SelfProcess.StartInfo(Arguments(options, fold));
         using var process = Process.Start(start)
-            ?? throw new InvalidOperationException($"Could not start '{fileName}' for fold {fold} of {options.Dataset}.");
+            ?? throw new InvalidOperationException($"Could not start '{start.FileName}' for fold {fold} of {options.Dataset}.");
         string? lastError = null;
         process.OutputDataReceived += (_, e) =>
         {
@@ -94,18 +87,5 @@ internal sealed class ProcessFoldRunner(TextWriter writer, bool named)
         if (o.Threads is int t) args.AddRange(["--threads", t.ToString(inv)]);
         if (o.DataDir is { } d) args.AddRange(["--data", d]);
         return args;
-    }
-
-    // This executable: through the dotnet muxer that runs this process when there is one, else its apphost, else
-    // `dotnet` from the PATH (a test host, for example).
-    private static (string FileName, string[] Prefix) Host()
-    {
-        string dll = typeof(ProcessFoldRunner).Assembly.Location;
-        string? self = Environment.ProcessPath;
-        string Name(string path) => Path.GetFileNameWithoutExtension(path);
-        if (self is not null && Name(self) == Name(dll)) return (self, []);
-        if (self is not null && Name(self) == "dotnet") return (self, [dll]);
-        string? muxer = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        return (string.IsNullOrEmpty(muxer) ? "dotnet" : muxer, [dll]);
     }
 }

@@ -62,6 +62,14 @@ public sealed class TrainCommand : IVerb
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoints." };
         var noPlot = new Option<bool>("--no-plot") { Description = "Do not write curves.png." };
         var threads = OptionChecks.ThreadsOption();
+        var parallelModels = new Option<int?>("--parallel-models")
+        {
+            Description = "Train this many of the experiment's models at once, each in a process of its own with its "
+                + "share of the cores (default: on the CPU one per core, up to every model; on CUDA 1). 1 = one after "
+                + "the other in this process.",
+        };
+        // A worker for one model of a parallel run: settings as JSON on standard input, progress as JSON lines.
+        var modelWorker = new Option<string?>(ProcessModelWorker.WorkerOption) { Hidden = true };
 
         var train = new Command("train",
             "Train an experiment (ape-small, ape, fashion-mnist) or one model preset on some data; evaluate, print the "
@@ -69,12 +77,14 @@ public sealed class TrainCommand : IVerb
         {
             experiment, preset, data, dataDir, steps, batchSize, evalBatchSize, lr, warmup, weightDecay, clip,
             labelSmoothing, randomCrop, hflip, symmetryCurriculum, curriculumWindow, emaDecay, tta, arrowInput, seed, device, evalEvery, checkpointEvery, logEvery, trainCount, evalCount, scale, patchSize, convStem, convStemKind, config, output,
-            resume, noPlot, threads,
+            resume, noPlot, threads, parallelModels, modelWorker,
         };
         // Asynchronous (on a worker thread) so that Ctrl+C can cancel it: the trainer then saves last.ckpt and stops,
         // and the run can be resumed (PlstmApp gives it time to finish).
         train.SetAction((parseResult, cancellationToken) => Task.Run(() =>
         {
+            if (parseResult.GetValue(modelWorker) is { } workerKey)
+                return RunWorker(workerKey, Console.In.ReadToEnd(), parseResult.InvocationConfiguration.Output, cancellationToken);
             var flags = new TrainSettings
             {
                 Experiment = parseResult.GetValue(experiment),
@@ -111,6 +121,7 @@ public sealed class TrainCommand : IVerb
                 Resume = parseResult.GetValue(resume) ? true : null,
                 Plot = parseResult.GetValue(noPlot) ? false : null,
                 Threads = parseResult.GetValue(threads),
+                ParallelModels = parseResult.GetValue(parallelModels),
             };
             string? configPath = parseResult.GetValue(config);
             var settings = configPath is null ? flags : TrainSettings.Load(configPath).Overlay(flags);
@@ -124,7 +135,26 @@ public sealed class TrainCommand : IVerb
     public static int Run(TrainSettings settings, TextWriter writer, CancellationToken cancellationToken)
     {
         var (preset, options) = TrainPlan.Build(settings);
-        OptionChecks.ApplyThreads(settings.Threads);
+        int parallel = ParallelModels(settings, preset, options.Device);
+        string workers = "";
+        if (parallel > 1)
+        {
+            // The parent only waits, relays progress and writes the summary; each model trains in its own process with
+            // a fixed share of the cores, so its numbers do not depend on when the other models finish.
+            int threadsEach = settings.Threads ?? Math.Max(1, Environment.ProcessorCount / parallel);
+            var workerSettings = new TrainSettings().Overlay(settings);
+            workerSettings.Out = Path.GetFullPath(options.OutputFolder);
+            workerSettings.Threads = threadsEach;
+            workerSettings.ParallelModels = null;
+            workerSettings.Resume = null;
+            options = options with { ModelWorker = new ProcessModelWorker(workerSettings), ParallelModels = parallel };
+            workers = string.Create(CultureInfo.InvariantCulture,
+                $"; {parallel} models at a time, one process each with {threadsEach} thread(s)");
+        }
+        else
+        {
+            OptionChecks.ApplyThreads(settings.Threads);
+        }
         Action<ExperimentProgress>? sink = null;
         var runner = new ExperimentRunner(preset, options, new SyncProgress<ExperimentProgress>(p => sink?.Invoke(p)));
         try
@@ -138,7 +168,7 @@ public sealed class TrainCommand : IVerb
 
         var inv = CultureInfo.InvariantCulture;
         writer.WriteLine(string.Create(inv,
-            $"{preset.Name}: {preset.Models.Count} model(s) × {preset.Steps} steps of {preset.BatchSize} on {options.Device}; {preset.Data.Describe()}{Regularisation(preset)}"));
+            $"{preset.Name}: {preset.Models.Count} model(s) × {preset.Steps} steps of {preset.BatchSize} on {options.Device}{workers}; {preset.Data.Describe()}{Regularisation(preset)}"));
         writer.WriteLine($"output: {Path.GetFullPath(options.OutputFolder)}{(options.Resume ? " (resuming)" : "")}");
         writer.Flush();
 
@@ -165,6 +195,42 @@ public sealed class TrainCommand : IVerb
         writer.WriteLine(string.Create(inv, $"total time: {ExperimentResult.FormatDuration(result.WallSeconds)}"));
         writer.Flush();
         return PlstmApp.Success;
+    }
+
+    /// <summary>
+    /// Runs one model of a parallel run (<see cref="ProcessModelWorker"/>): the parent's settings from
+    /// <paramref name="settingsJson"/>, the model's checkpoints resumed when present, progress as JSON lines on
+    /// <paramref name="writer"/>; returns the exit code (<see cref="Interrupted"/> when cancelled).
+    /// </summary>
+    public static int RunWorker(string modelKey, string settingsJson, TextWriter writer, CancellationToken cancellationToken)
+    {
+        var settings = TrainSettings.FromJson(settingsJson, "worker settings");
+        var (preset, options) = TrainPlan.Build(settings);
+        OptionChecks.ApplyThreads(settings.Threads);
+        var runner = new ExperimentRunner(preset, options with { OnlyModel = modelKey, Resume = true },
+            new SyncProgress<ExperimentProgress>(p =>
+            {
+                writer.WriteLine(ExperimentProgressJson.ToLine(p));
+                writer.Flush();
+            }));
+        try
+        {
+            runner.Prepare();
+        }
+        catch (Exception ex) when (ex is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            throw new CliUsageException(ex.Message, ex);
+        }
+        return runner.Run(cancellationToken) is null ? Interrupted : PlstmApp.Success;
+    }
+
+    /// <summary>How many models train at once: <c>--parallel-models</c> (at most every model), else on the CPU one per
+    /// core up to every model, on CUDA one (its kernels already fill the device).</summary>
+    internal static int ParallelModels(TrainSettings settings, ExperimentPreset preset, string device)
+    {
+        if (settings.ParallelModels is int n) return Math.Min(n, preset.Models.Count);
+        if (TrainingDevice.Resolve(device).type != TorchSharp.DeviceType.CPU) return 1;
+        return Math.Clamp(Environment.ProcessorCount, 1, preset.Models.Count);
     }
 
     /// <summary>"; random crop 2 px, flip 0.5, label smoothing 0.1" for the settings that are on, so the header shows

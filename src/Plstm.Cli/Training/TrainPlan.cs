@@ -206,6 +206,7 @@ public static class TrainPlan
         if (s.PatchSize is int patch) Require(patch >= 1, "patch-size", patch, "≥ 1");
         if (s.ConvStem is int stem) Require(stem >= 0, "conv-stem", stem, "≥ 0 (0 = the linear patch projection)");
         if (s.Threads is int threads) Require(threads >= 1, "threads", threads, "≥ 1");
+        if (s.ParallelModels is int parallel) Require(parallel >= 1, "parallel-models", parallel, "≥ 1");
         if (s.Experiment is not null) Require(!string.IsNullOrWhiteSpace(s.Experiment), "experiment", "''", "a name");
         if (s.Device is not null) Require(!string.IsNullOrWhiteSpace(s.Device), "device", "''", "cpu, cuda or cuda:N");
     }

@@ -106,8 +106,13 @@ public sealed class TrainSettings
     /// <summary>Output folder.</summary>
     public string? Out { get; set; }
 
-    /// <summary>libtorch intra-op threads (null: libtorch's default, one per core).</summary>
+    /// <summary>libtorch intra-op threads (null: libtorch's default, one per core; with models in parallel, the cores
+    /// shared out between them).</summary>
     public int? Threads { get; set; }
+
+    /// <summary>How many of an experiment's models train at once, each in a process of its own (null: on the CPU as
+    /// many as there are cores, at most every model; on CUDA one).</summary>
+    public int? ParallelModels { get; set; }
 
     /// <summary>Resume.</summary>
     public bool? Resume { get; set; }
@@ -153,6 +158,7 @@ public sealed class TrainSettings
         ["conv_stem_kind"] = (s, v) => s.ConvStemKind = v.String(),
         ["out"] = (s, v) => s.Out = v.String(),
         ["threads"] = (s, v) => s.Threads = v.Int(),
+        ["parallel_models"] = (s, v) => s.ParallelModels = v.Int(),
         ["resume"] = (s, v) => s.Resume = v.Bool(),
         ["plot"] = (s, v) => s.Plot = v.Bool(),
     };
@@ -189,7 +195,42 @@ public sealed class TrainSettings
         string text = File.ReadAllText(path);
         string ext = Path.GetExtension(path).ToLowerInvariant();
         bool json = ext == ".json" || (ext is not (".yaml" or ".yml") && text.TrimStart().StartsWith('{'));
-        var entries = json ? ReadJson(path, text) : ReadYaml(path, text);
+        return FromEntries(path, json ? ReadJson(path, text) : ReadYaml(path, text));
+    }
+
+    /// <summary>Parses settings written by <see cref="ToJson"/> (or any JSON config); <paramref name="source"/> names
+    /// where they came from in error messages.</summary>
+    /// <exception cref="CliUsageException">As <see cref="Load"/>.</exception>
+    public static TrainSettings FromJson(string text, string source) => FromEntries(source, ReadJson(source, text));
+
+    /// <summary>
+    /// Every setting that is set, as a JSON object with the config keys (what a model's worker process is given, so
+    /// it trains with exactly the parent's settings).
+    /// </summary>
+    public string ToJson()
+    {
+        var obj = new JsonObject();
+        foreach (var property in typeof(TrainSettings).GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance))
+        {
+            object? value = property.GetValue(this);
+            if (value is null) continue;
+            string key = property.Name == nameof(HorizontalFlip) ? "hflip" : JsonNamingPolicy.SnakeCaseLower.ConvertName(property.Name);
+            obj[key] = value switch
+            {
+                string v => JsonValue.Create(v),
+                bool v => JsonValue.Create(v),
+                int v => JsonValue.Create(v),
+                long v => JsonValue.Create(v),
+                // Written as the shortest text that parses back to the same double: the worker gets the very same value.
+                double v => JsonValue.Create(v),
+                _ => throw new InvalidOperationException($"TrainSettings.{property.Name} has an unsupported type."),
+            };
+        }
+        return obj.ToJsonString();
+    }
+
+    private static TrainSettings FromEntries(string path, List<(string Key, Value Value)> entries)
+    {
         var settings = new TrainSettings();
         foreach (var (rawKey, value) in entries)
         {

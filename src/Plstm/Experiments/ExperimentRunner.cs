@@ -22,6 +22,23 @@ public sealed record ExperimentRunOptions
 
     /// <summary>Write <c>curves.png</c>.</summary>
     public bool Plot { get; init; } = true;
+
+    /// <summary>
+    /// Train and evaluate only the model with this key (into <c>OUT/&lt;key&gt;/</c>, with its
+    /// <see cref="ExperimentRunner.EvaluationFileName"/>); the experiment's summary files are not written. What a
+    /// <see cref="IExperimentModelWorker"/> process runs. Null: every model.
+    /// </summary>
+    public string? OnlyModel { get; init; }
+
+    /// <summary>
+    /// Run the models through this worker (e.g. one process each), <see cref="ParallelModels"/> at a time, instead of
+    /// one after the other on the calling thread; the runner then only waits, relays progress and writes the summary.
+    /// Null: in-process, in order.
+    /// </summary>
+    public IExperimentModelWorker? ModelWorker { get; init; }
+
+    /// <summary>How many models the <see cref="ModelWorker"/> runs at once (at least 1).</summary>
+    public int ParallelModels { get; init; } = 1;
 }
 
 /// <summary>Where an experiment run is.</summary>
@@ -66,10 +83,14 @@ public sealed record ExperimentProgress(ExperimentStage Stage, string ModelKey, 
 /// marks a complete run. Prints nothing: progress goes to the <see cref="IProgress{T}"/>.
 /// </summary>
 /// <remarks>
-/// <see cref="Prepare"/> checks everything that can be checked without writing (experiment, options, device, data
+/// <para><see cref="Prepare"/> checks everything that can be checked without writing (experiment, options, device, data
 /// files, model configurations, output folder) and is called by <see cref="Run"/> first, so a bad input never leaves
 /// an output folder behind. A run that fails or is cancelled later leaves the models' checkpoints (resumable with
-/// <see cref="ExperimentRunOptions.Resume"/>) but no <c>results.json</c>.
+/// <see cref="ExperimentRunOptions.Resume"/>) but no <c>results.json</c>.</para>
+/// <para>Models train one after the other on the calling thread, or, with an
+/// <see cref="ExperimentRunOptions.ModelWorker"/>, several at once elsewhere (the <c>plstm</c> command: one process per
+/// model, each with a fixed share of the cores, so that two small CPU trainings keep two cores busy instead of sharing
+/// both through libtorch's threads); a worker runs a runner with <see cref="ExperimentRunOptions.OnlyModel"/>.</para>
 /// </remarks>
 public sealed class ExperimentRunner
 {
@@ -124,6 +145,14 @@ public sealed class ExperimentRunner
                 $"Output folder '{Options.OutputFolder}' already exists and is not empty; resume it or choose another folder.",
                 nameof(ExperimentRunOptions.OutputFolder));
 
+        if (Options.OnlyModel is { } only && Preset.Models.All(m => m.Key != only))
+            throw new ArgumentException(
+                $"Experiment '{Preset.Name}' has no model '{only}' (models: {string.Join(", ", Preset.Models.Select(m => m.Key))}).",
+                nameof(ExperimentRunOptions.OnlyModel));
+        if (Options.ParallelModels < 1)
+            throw new ArgumentException($"Parallel models must be at least 1, got {Options.ParallelModels}.",
+                nameof(ExperimentRunOptions.ParallelModels));
+
         var data = ExperimentData.Load(Preset.Data);
         var models = new List<(ExperimentModel Model, ModelSpec Spec, TrainerOptions Options)>();
         foreach (var model in Preset.Models)
@@ -156,18 +185,15 @@ public sealed class ExperimentRunner
         // with results.json holds completed models, which a resume does not train further.
         Directory.CreateDirectory(p.Output);
 
-        var results = new List<ModelResult>();
-        for (int i = 0; i < p.Models.Count; i++)
-        {
-            var result = RunModel(p, i, cancellationToken);
-            if (result is null) return null;
-            results.Add(result);
-            _progress?.Report(new ExperimentProgress(ExperimentStage.ModelFinished, result.Key, i, p.Models.Count,
-                result.Steps, Model: result));
-        }
+        var results = Options.ModelWorker is { } worker && Options.OnlyModel is null
+            ? RunThroughWorker(p, worker, cancellationToken)
+            : RunInProcess(p, cancellationToken);
+        if (results is null) return null;
 
         var experiment = new ExperimentResult(Preset.Name, Preset.Data.Describe(), Preset.Steps, Preset.BatchSize,
             Preset.Seed, Options.Device, clock.Elapsed.TotalSeconds, results);
+        // One model of a parallel run: its folder and evaluation are the output; the parent writes the summary.
+        if (Options.OnlyModel is not null) return experiment;
         AtomicFile.WriteAllBytes(Path.Combine(p.Output, ExperimentResult.MarkdownFileName),
             Encoding.UTF8.GetBytes(experiment.ToMarkdown()));
         if (Options.Plot)
@@ -180,6 +206,67 @@ public sealed class ExperimentRunner
         AtomicFile.WriteAllBytes(Path.Combine(p.Output, ExperimentResult.JsonFileName),
             Encoding.UTF8.GetBytes(experiment.ToJson()));
         return experiment;
+    }
+
+    // The models one after the other on this thread (all of them, or OnlyModel).
+    private List<ModelResult>? RunInProcess(Prepared p, CancellationToken cancellationToken)
+    {
+        var results = new List<ModelResult>();
+        for (int i = 0; i < p.Models.Count; i++)
+        {
+            if (Options.OnlyModel is { } only && p.Models[i].Model.Key != only) continue;
+            var result = RunModel(p, i, cancellationToken);
+            if (result is null) return null;
+            results.Add(result);
+            _progress?.Report(new ExperimentProgress(ExperimentStage.ModelFinished, result.Key, i, p.Models.Count,
+                result.Steps, Model: result));
+        }
+        return results;
+    }
+
+    // Every model through the worker, ParallelModels at a time; results in the experiment's order. The first failure
+    // cancels the other models (their checkpoints stay, so --resume continues them) and is rethrown once all stopped.
+    private List<ModelResult>? RunThroughWorker(Prepared p, IExperimentModelWorker worker, CancellationToken cancellationToken)
+    {
+        var results = new ModelResult?[p.Models.Count];
+        var reportLock = new Lock();
+        var relay = new SyncProgress<ExperimentProgress>(e =>
+        {
+            lock (reportLock) _progress?.Report(e);
+        });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var slots = new SemaphoreSlim(Math.Min(Options.ParallelModels, p.Models.Count));
+        Exception? failure = null;
+        // Dedicated threads, not the thread pool: each one only waits on its model for minutes.
+        var threads = Enumerable.Range(0, p.Models.Count).Select(i => new Thread(() =>
+        {
+            try
+            {
+                slots.Wait(stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            try
+            {
+                results[i] = worker.Run(p.Models[i].Model.Key, relay, stop.Token);
+            }
+            catch (Exception ex)
+            {
+                Interlocked.CompareExchange(ref failure, ex, null);
+                stop.Cancel();
+            }
+            finally
+            {
+                slots.Release();
+            }
+        }) { IsBackground = true, Name = $"experiment model {p.Models[i].Model.Key}" }).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        if (cancellationToken.IsCancellationRequested || results.Any(r => r is null)) return null;
+        return [.. results.Select(r => r!)];
     }
 
     private ModelResult? RunModel(Prepared p, int index, CancellationToken cancellationToken)

@@ -151,4 +151,36 @@ public sealed class TrainSettingsTests
         ex = Assert.Throws<CliUsageException>(() => TrainSettings.Load(path));
         Assert.Contains("single value", ex.Message);
     }
+
+    [Fact]
+    public void Every_setting_survives_the_json_a_model_worker_is_given()
+    {
+        // Each property set to a value of its type that differs from the others, so a key mix-up shows.
+        var settings = new TrainSettings();
+        int n = 0;
+        foreach (var property in typeof(TrainSettings).GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance))
+        {
+            n++;
+            object value = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType switch
+            {
+                var t when t == typeof(string) => (object)$"text {n} \"quoted\" ünï",
+                var t => throw new InvalidOperationException($"unexpected type {t}"),
+            };
+            value = value switch
+            {
+                Type t when t == typeof(int) => n,
+                Type t when t == typeof(long) => 10_000_000_000L + n,
+                Type t when t == typeof(double) => 0.1 * n + 1e-17,
+                Type t when t == typeof(bool) => n % 2 == 0,
+                Type t => throw new InvalidOperationException($"unexpected type {t}"),
+                _ => value,
+            };
+            property.SetValue(settings, value);
+        }
+        var back = TrainSettings.FromJson(settings.ToJson(), "test");
+        foreach (var property in typeof(TrainSettings).GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance))
+            Assert.Equal(property.GetValue(settings), property.GetValue(back));
+        // Unset settings stay unset (the worker must not invent values).
+        Assert.Equal("{}", new TrainSettings().ToJson());
+    }
 }
