@@ -123,6 +123,8 @@ public static class ApeStepProfile
             {
                 using var model = new ExperimentModel("m", preset, 5e-4, ConvStemWidth: w).Spec(64, 3, 2).Create();
                 ReportSteps($"{preset} stem {w}: step", steps, model);
+                // The trainer's input: a [B, H, W, C] view of the loader's [B, C, H, W] batch.
+                ReportSteps($"{preset} stem {w}, trainer's layout: step", steps, model, nchwBatch: true);
             }
         return 0;
     }
@@ -191,10 +193,10 @@ public static class ApeStepProfile
     }
 
     /// <summary>Times training steps (forward, cross-entropy, backward, AdamW) on one random batch of 64 at 64 px.</summary>
-    private static void ReportSteps(string what, int steps, VisionModel model)
+    private static void ReportSteps(string what, int steps, VisionModel model, bool nchwBatch = false)
     {
         var optimizer = optim.AdamW(model.parameters(), 5e-4);
-        var x = randn(64, 64, 64, 3);
+        var x = nchwBatch ? randn(64, 3, 64, 64).permute(0, 2, 3, 1) : randn(64, 64, 64, 3);
         var y = randint(0, 2, [64], dtype: ScalarType.Int64);
         Report(what, steps, () =>
         {

@@ -47,4 +47,26 @@ public class PatchEmbeddingTests
         foreach (var (name, p) in embed.named_parameters())
             TensorAssert.AssertClose(grads[name], p.grad!, "d " + name, Tolerances.Float64Rtol, Tolerances.Float64Atol);
     }
+
+    [Fact]
+    public void The_stem_gets_channels_last_memory_whatever_the_input_layout()
+    {
+        using var scope = NewDisposeScope();
+        var nchw = randn(2, 3, 4, 5, dtype: ScalarType.Float64);                       // [B, C, H, W] contiguous
+        long[] channelsLast = [60, 1, 15, 3];                                         // NHWC strides of [2, 3, 4, 5]
+        // The trainer's input: a [B, H, W, C] view of a [B, C, H, W] batch (was fed to the stem as NCHW memory).
+        var fromView = PatchEmbedding.StemInput(nchw.permute(0, 2, 3, 1), channelsFirst: false);
+        var fromFirst = PatchEmbedding.StemInput(nchw, channelsFirst: true);
+        var nhwc = nchw.permute(0, 2, 3, 1).contiguous();                               // [B, H, W, C] contiguous
+        var fromContiguous = PatchEmbedding.StemInput(nhwc, channelsFirst: false);
+        foreach (var t in new[] { fromView, fromFirst, fromContiguous })
+        {
+            Assert.Equal([2L, 3, 4, 5], t.shape);
+            Assert.Equal(channelsLast, t.stride());
+            Assert.True(t.allclose(nchw, rtol: 0, atol: 0));
+        }
+        // Already channels-last: no copy (a change of the input shows through).
+        nhwc.add_(1);
+        Assert.True(fromContiguous.allclose(nchw + 1, rtol: 0, atol: 0));
+    }
 }
