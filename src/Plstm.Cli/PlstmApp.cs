@@ -23,6 +23,9 @@ public static class PlstmApp
     /// <summary>The executable's name, used as the prefix of error lines.</summary>
     public const string Name = "plstm";
 
+    /// <summary>How every error line of the command starts (<c>plstm: error: </c>).</summary>
+    public const string ErrorPrefix = Name + ": error: ";
+
     /// <summary>
     /// Creates the root command with <c>--help</c> and <c>--version</c> options and every verb listed in
     /// <see cref="Verbs.All"/>.
@@ -113,7 +116,7 @@ public static class PlstmApp
     private static void WriteError(TextWriter error, string message)
     {
         var oneLine = string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        error.WriteLine($"{Name}: error: {oneLine}");
+        error.WriteLine(ErrorPrefix + oneLine);
         error.Flush();
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Plstm.Layers.Graph;
 using Plstm.Training.Graph;
@@ -7,10 +6,8 @@ namespace Plstm.Cli.Commands;
 
 /// <summary>
 /// Trains one cross-validation fold in a child <c>plstm train graph --fold K --fold-worker</c> process (the same
-/// executable, options and output folder), relaying its progress lines. Why processes, not threads: TorchSharp 0.107
-/// hands temporary <c>Scalar</c>s to libtorch without keeping them alive, so in one process a garbage collection
-/// started by one fold's allocations can finalize a Scalar that another fold's native call is still reading; each
-/// process has its own collector. A failing fold also cannot take the others down.
+/// executable, options and output folder), relaying its progress lines. Processes, not threads: see
+/// <see cref="SelfProcess"/>.
 /// </summary>
 internal sealed class ProcessFoldRunner(TextWriter writer, bool named)
 {
@@ -20,43 +17,19 @@ internal sealed class ProcessFoldRunner(TextWriter writer, bool named)
     /// line otherwise; kills the child when <paramref name="cancellationToken"/> is cancelled.</summary>
     public void Run(GraphCvOptions options, int fold, CancellationToken cancellationToken)
     {
-        var start = SelfProcess.StartInfo(Arguments(options, fold));
-        using var process = Process.Start(start)
-            ?? throw new InvalidOperationException($"Could not start '{start.FileName}' for fold {fold} of {options.Dataset}.");
-        string? lastError = null;
-        process.OutputDataReceived += (_, e) =>
+        var (exitCode, lastError) = SelfProcess.Run(Arguments(options, fold), input: null, line =>
         {
-            if (string.IsNullOrWhiteSpace(e.Data)) return;
+            if (string.IsNullOrWhiteSpace(line)) return;
             lock (_writeLock)
             {
-                writer.WriteLine(named ? options.Dataset + " " + e.Data : e.Data);
+                writer.WriteLine(named ? options.Dataset + " " + line : line);
                 writer.Flush();
             }
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (!string.IsNullOrWhiteSpace(e.Data)) lastError = e.Data;
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        using (cancellationToken.Register(() =>
-        {
-            try
-            {
-                process.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-                // Already exited.
-            }
-        }))
-        {
-            process.WaitForExit();
-        }
+        }, SelfProcess.KillTree, $"fold {fold} of {options.Dataset}", cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
-        if (process.ExitCode != 0)
+        if (exitCode != 0)
             throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                $"fold {fold} of {options.Dataset} failed (worker process exit {process.ExitCode}): {lastError ?? "no message"}"));
+                $"fold {fold} of {options.Dataset} failed (worker process exit {exitCode}): {lastError ?? "no message"}"));
     }
 
     /// <summary>The child's command line: every option of the run, for this one fold, into the same folder.</summary>

@@ -15,20 +15,50 @@ namespace Plstm.Cli.Commands;
 /// </remarks>
 internal static class SelfProcess
 {
-    /// <summary>A start description for <c>plstm ARGS</c> with standard output and error redirected (and standard
-    /// input when <paramref name="redirectInput"/>).</summary>
-    public static ProcessStartInfo StartInfo(IEnumerable<string> arguments, bool redirectInput = false)
+    /// <summary>Runs <c>plstm ARGS</c> to its end; returns its exit code and the last non-blank line of its standard
+    /// error.</summary>
+    /// <param name="arguments">ARGS.</param>
+    /// <param name="input">Written to its standard input, which is then closed; null: no standard input.</param>
+    /// <param name="onLine">Gets every line of its standard output (on a reader thread).</param>
+    /// <param name="stop">Called with the process when <paramref name="cancellationToken"/> is cancelled.</param>
+    /// <param name="what">What the child is for, in the error when it cannot be started (e.g. <c>model 'vit'</c>).</param>
+    /// <param name="cancellationToken">Stops the child through <paramref name="stop"/>.</param>
+    public static (int ExitCode, string? LastError) Run(IEnumerable<string> arguments, string? input,
+        Action<string> onLine, Action<Process> stop, string what, CancellationToken cancellationToken)
     {
         var (fileName, prefix) = Host();
         var start = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            RedirectStandardInput = redirectInput,
+            RedirectStandardInput = input is not null,
             UseShellExecute = false,
         };
         foreach (string a in prefix.Concat(arguments)) start.ArgumentList.Add(a);
-        return start;
+        using var process = Process.Start(start)
+            ?? throw new InvalidOperationException($"Could not start '{fileName}' for {what}.");
+        if (input is not null)
+        {
+            process.StandardInput.Write(input);
+            process.StandardInput.Close();
+        }
+        string? lastError = null;
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null) onLine(e.Data);
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (!string.IsNullOrWhiteSpace(e.Data)) lastError = e.Data;
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using (cancellationToken.Register(() => stop(process)))
+        {
+            // Without a timeout this also waits for the end of both output streams (every line handed on).
+            process.WaitForExit();
+        }
+        return (process.ExitCode, lastError);
     }
 
     /// <summary>
@@ -57,7 +87,8 @@ internal static class SelfProcess
         KillTree(process);
     }
 
-    private static void KillTree(Process process)
+    /// <summary>Kills <paramref name="process"/> and its children unless it has exited (or been disposed).</summary>
+    public static void KillTree(Process process)
     {
         try
         {

@@ -157,14 +157,7 @@ public sealed class TrainCommand : IVerb
         }
         Action<ExperimentProgress>? sink = null;
         var runner = new ExperimentRunner(preset, options, new SyncProgress<ExperimentProgress>(p => sink?.Invoke(p)));
-        try
-        {
-            runner.Prepare();
-        }
-        catch (Exception ex) when (ex is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException)
-        {
-            throw new CliUsageException(ex.Message, ex);
-        }
+        Prepare(runner);
 
         var inv = CultureInfo.InvariantCulture;
         writer.WriteLine(string.Create(inv,
@@ -213,6 +206,13 @@ public sealed class TrainCommand : IVerb
                 writer.WriteLine(ExperimentProgressJson.ToLine(p));
                 writer.Flush();
             }));
+        Prepare(runner);
+        return runner.Run(cancellationToken) is null ? Interrupted : PlstmApp.Success;
+    }
+
+    /// <summary>Checks the run before anything is written; bad input becomes a <see cref="CliUsageException"/>.</summary>
+    private static void Prepare(ExperimentRunner runner)
+    {
         try
         {
             runner.Prepare();
@@ -221,7 +221,6 @@ public sealed class TrainCommand : IVerb
         {
             throw new CliUsageException(ex.Message, ex);
         }
-        return runner.Run(cancellationToken) is null ? Interrupted : PlstmApp.Success;
     }
 
     /// <summary>How many models train at once: <c>--parallel-models</c> (at most every model), else on the CPU one per

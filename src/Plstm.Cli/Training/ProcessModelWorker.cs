@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Plstm.Cli.Commands;
 using Plstm.Experiments;
@@ -24,40 +23,23 @@ internal sealed class ProcessModelWorker(TrainSettings settings) : IExperimentMo
     /// <inheritdoc />
     public ModelResult? Run(string modelKey, IProgress<ExperimentProgress> progress, CancellationToken cancellationToken)
     {
-        var start = SelfProcess.StartInfo(["train", WorkerOption, modelKey], redirectInput: true);
-        using var process = Process.Start(start)
-            ?? throw new InvalidOperationException($"Could not start '{start.FileName}' for model '{modelKey}'.");
-        process.StandardInput.Write(settings.ToJson());
-        process.StandardInput.Close();
-
         ModelResult? result = null;
-        string? lastError = null;
-        process.OutputDataReceived += (_, e) =>
+        var (exitCode, lastError) = SelfProcess.Run(["train", WorkerOption, modelKey], settings.ToJson(), line =>
         {
-            if (e.Data is null || ExperimentProgressJson.TryParse(e.Data) is not { } report) return;
+            if (ExperimentProgressJson.TryParse(line) is not { } report) return;
             if (report.Stage == ExperimentStage.ModelFinished) result = report.Model;
             progress.Report(report);
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (!string.IsNullOrWhiteSpace(e.Data)) lastError = e.Data;
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        using (cancellationToken.Register(() => SelfProcess.Interrupt(process, StopGrace)))
-        {
-            process.WaitForExit();
-        }
-        if (process.ExitCode == TrainCommand.Interrupted || cancellationToken.IsCancellationRequested) return null;
-        if (process.ExitCode != 0 || result is null)
+        }, process => SelfProcess.Interrupt(process, StopGrace), $"model '{modelKey}'", cancellationToken);
+        if (exitCode == TrainCommand.Interrupted || cancellationToken.IsCancellationRequested) return null;
+        if (exitCode != 0 || result is null)
             throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                $"model '{modelKey}' failed (worker process exit {process.ExitCode}): {Strip(lastError) ?? "no message"}"));
+                $"model '{modelKey}' failed (worker process exit {exitCode}): {Strip(lastError) ?? "no message"}"));
         return result;
     }
 
     // The worker's error line is "plstm: error: …"; the parent prints its own prefix.
     private static string? Strip(string? line) =>
-        line is not null && line.StartsWith($"{PlstmApp.Name}: error: ", StringComparison.Ordinal)
-            ? line[$"{PlstmApp.Name}: error: ".Length..]
+        line is not null && line.StartsWith(PlstmApp.ErrorPrefix, StringComparison.Ordinal)
+            ? line[PlstmApp.ErrorPrefix.Length..]
             : line;
 }
