@@ -67,15 +67,13 @@ public class FusedChunkwiseTests
     [Fact]
     public void Auto_picks_kernel_or_rowscan_then_chunkwise_for_scalar_gates_and_hierarchical_otherwise()
     {
-        Assert.Equal(Plstm2DForm.RowScan, Plstm2DAutoForm.Choose(true, 16, 16, DeviceType.CPU));
+        Assert.Equal(Plstm2DForm.Kernel, Plstm2DAutoForm.Choose(true, 8, 8, DeviceType.CPU));
+        Assert.Equal(Plstm2DForm.Kernel, Plstm2DAutoForm.Choose(true, 16, 16, DeviceType.CPU));
         Assert.Equal(Plstm2DForm.Kernel, Plstm2DAutoForm.Choose(true, 32, 32, DeviceType.CUDA));
         Assert.Equal(Plstm2DForm.Kernel, Plstm2DAutoForm.Choose(true, 14, 14, DeviceType.CUDA));
-        Assert.Equal(Plstm2DForm.Chunkwise, Plstm2DAutoForm.Choose(true, 17, 16, DeviceType.CPU));
-        Assert.Equal(Plstm2DForm.Chunkwise, Plstm2DAutoForm.Choose(true, 32, 32, DeviceType.CPU));
-        Assert.Equal(Plstm2DForm.Chunkwise, Plstm2DAutoForm.Choose(true, 24, 24, DeviceType.CPU, stateSize: 16 * 16));
-        Assert.Equal(Plstm2DForm.RowScan, Plstm2DAutoForm.Choose(true, 24, 24, DeviceType.CPU, stateSize: 32 * 32));
-        Assert.Equal(Plstm2DForm.RowScan, Plstm2DAutoForm.Choose(true, 32, 32, DeviceType.CPU, stateSize: 64 * 64));
-        Assert.Equal(Plstm2DForm.Chunkwise, Plstm2DAutoForm.Choose(true, 33, 32, DeviceType.CPU, stateSize: 64 * 64));
+        Assert.Equal(Plstm2DForm.Kernel, Plstm2DAutoForm.Choose(true, 32, 32, DeviceType.CPU));
+        Assert.Equal(Plstm2DForm.Kernel, Plstm2DAutoForm.Choose(true, 64, 16, DeviceType.CPU));
+        Assert.Equal(Plstm2DForm.Chunkwise, Plstm2DAutoForm.Choose(true, 33, 32, DeviceType.CPU));
         Assert.Equal(Plstm2DForm.Hierarchical, Plstm2DAutoForm.Choose(true, 64, 64, DeviceType.CUDA));
         Assert.Equal(Plstm2DForm.Hierarchical, Plstm2DAutoForm.Choose(false, 16, 16, DeviceType.CPU));
         Assert.Equal(Plstm2DForm.Naive, Plstm2DAutoForm.Resolve(Plstm2DForm.Naive, true, 16, 16, DeviceType.CPU));

@@ -8,7 +8,8 @@ namespace Plstm.Tests.Ops;
 /// four-orientation gate (<c>Plstm2DFused.SummedRowScanGate</c>, tested against the naive oracle elsewhere): the gate,
 /// and the gradient of every gate input through the kernel's hand-written adjoint walk against autograd, in float64 on
 /// awkward grids with every transition wiring and one or four orientations. Plus the kernel's refusal of what it cannot
-/// take, which on this CPU-only machine is everything (the fused operator then runs the row scan: same result).
+/// take, which on this CPU-only machine is everything (the kernel form then runs the CPU walk, FusedGateCpuKernel: same
+/// result).
 /// </summary>
 public class FusedGateKernelTests
 {
@@ -82,15 +83,21 @@ public class FusedGateKernelTests
         Assert.False(FusedGateKernel.CanRun(zeros(new long[] { 1, 4, 8, 33, 32 })));
     }
 
-    /// <summary>Asked for on the CPU, the kernel form runs the row scan: the naive result, gradients included.</summary>
-    [Fact]
-    public void Kernel_form_on_the_cpu_equals_naive()
+    /// <summary>Asked for on the CPU, the kernel form runs the CPU walk (<see cref="FusedGateCpuKernel"/>): the naive
+    /// result, gradients included, in float64 and (another grid) float32.</summary>
+    [Theory]
+    [InlineData(4, 5, false)]
+    [InlineData(7, 3, true)]
+    public void Kernel_form_on_the_cpu_equals_naive(int x, int y, bool float32)
     {
         using var scope = NewDisposeScope();
-        var inputs = RandomInputs.Fused(seed: 9200, B: 2, X: 4, Y: 5, DK: 3, DV: 2, JDims.Scalar, withDl: true, withRu: true);
-        Differentiate.Result Run(Plstm2DForm form) => Differentiate.Run(FusedOperatorTests.ToArray(inputs),
-            a => new[] { Plstm2DFused.Forward(FusedOperatorTests.FromArray(a), form: form) });
-        FormComparison.AssertSame(Run(Plstm2DForm.Kernel), Run(Plstm2DForm.Naive), new[] { "Y" },
-            FusedOperatorTests.InputNames);
+        var inputs = RandomInputs.Fused(seed: 9200 + x, B: 2, X: x, Y: y, DK: 3, DV: 2, JDims.Scalar, withDl: true, withRu: true);
+        Differentiate.Result Run(Plstm2DFusedInputs given, Plstm2DForm form) => Differentiate.Run(
+            FusedOperatorTests.ToArray(given), a => new[] { Plstm2DFused.Forward(FusedOperatorTests.FromArray(a), form: form) });
+        var walked = float32
+            ? FusedOperatorTests.FromArray(FusedOperatorTests.ToArray(inputs).Select(t => t?.to(ScalarType.Float32)).ToArray())
+            : inputs;
+        FormComparison.AssertSame(Run(walked, Plstm2DForm.Kernel), Run(inputs, Plstm2DForm.Naive), new[] { "Y" },
+            FusedOperatorTests.InputNames, float32: float32);
     }
 }

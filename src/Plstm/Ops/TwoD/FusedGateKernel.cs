@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Reflection;
-using System.Runtime.InteropServices;
+using Plstm.Interop;
 using Plstm.Interop.Cuda;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -119,7 +119,7 @@ public sealed class FusedGateKernel : autograd.MultiTensorFunction<FusedGateKern
         long X = gates.shape[3], Y = gates.shape[4], N = gates.shape[0];
         CudaDriver.MakeCurrent(device);
         var kernels = Kernels.GetOrAdd((device, gates.dtype, X, Y), key => Compile(key.Device, key.Type, key.X, key.Y));
-        IntPtr g = DataPointer(gates), s = DataPointer(second), t = dGates is null ? IntPtr.Zero : DataPointer(dGates);
+        IntPtr g = TensorData.Pointer(gates), s = TensorData.Pointer(second), t = dGates is null ? IntPtr.Zero : TensorData.Pointer(dGates);
         int o = orientations;
         uint batch = checked((uint)N), sourceBlocks = (uint)((X * Y + Block - 1) / Block);
         if (dGates is null)
@@ -163,17 +163,5 @@ public sealed class FusedGateKernel : autograd.MultiTensorFunction<FusedGateKern
         if (stream is null) return null;
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
-    }
-
-    [DllImport("LibTorchSharp")]
-    private static extern IntPtr THSTensor_data(IntPtr tensor);
-
-    /// <summary>The address of a contiguous tensor's first element (device memory for CUDA tensors).</summary>
-    private static IntPtr DataPointer(Tensor tensor)
-    {
-        var pointer = THSTensor_data(tensor.Handle);
-        if (pointer == IntPtr.Zero)
-            throw new InvalidOperationException("could not read a tensor's data pointer");
-        return pointer;
     }
 }

@@ -35,6 +35,13 @@ namespace Plstm.Ops.TwoD;
 /// quarter of the memory; training steps 1.9× faster at 224 px and 2.0× at 512 px), so on CUDA it replaces the row scan
 /// where it can run (a CUDA driver with NVRTC; half-precision gates walked in float32; elsewhere the kernel form runs
 /// the row scan).
+/// The CPU gate walk (2026-12-01, <see cref="FusedGateCpuKernel"/>, bench/results/cpu-gate-walk-2026-12-01.md: the same
+/// walk in C# with SIMD lanes over the sources, one thread) then beat the row scan at every CPU shape measured, with
+/// half its memory: ape-small's layer shape (B·H = 128, DK = DV = 32, 8²) 9.5 against 28.4 ms; B·H = 24, DK = DV = 64:
+/// 8² 7.9 against 11.1, 14² 19.5 against 58.8, 16² 44 against 99, 24² 145 against 420, 32² 473 against 1,125 ms; and
+/// the chunkwise form with small states (B·H = 8, DK = DV = 16): 24² 26 against 108, 32² 79 against 198 ms (48², DK 32:
+/// 1.7 against 1.35 s, within noise, at 0.76× the memory). So on the CPU the walk runs every scalar-gate grid of up to
+/// 32 × 32 cells whatever the state size, the chunkwise form (memory linear in cells) larger ones.
 /// </remarks>
 public static class Plstm2DAutoForm
 {
@@ -59,34 +66,28 @@ public static class Plstm2DAutoForm
     /// and 24²; 1.9× slower with 1.6× the memory at 32², chunks of 16).</summary>
     public const long CudaMaxCellsForChunkwise = 24 * 24;
 
-    /// <summary>CPU: grids with at most this many cells use the row-scan form for scalar gates.</summary>
-    public const long CpuMaxCellsForRowScan = 16 * 16;
-
-    /// <summary>CPU: with states of at least <see cref="CpuLargeStateSize"/> values (DK · DV) the row-scan form also runs
-    /// grids of up to this many cells (the chunkwise form's border states grow with DK · DV, the row-scan gate does not).</summary>
-    public const long CpuMaxCellsForRowScanLargeStates = 32 * 32;
-
-    /// <summary>CPU: DK · DV from which <see cref="CpuMaxCellsForRowScanLargeStates"/> applies.</summary>
-    public const long CpuLargeStateSize = 32 * 32;
+    /// <summary>CPU: grids with at most this many cells use the gate walk (<see cref="Plstm2DForm.Kernel"/>, on the CPU
+    /// <see cref="FusedGateCpuKernel"/>) for scalar gates (memory cells² per batch entry).</summary>
+    public const long CpuMaxCellsForKernel = 32 * 32;
 
     /// <summary>CUDA: grids with at most this many cells use the row-scan form for scalar gates (memory cells² per
     /// batch entry).</summary>
     public const long CudaMaxCellsForRowScan = 32 * 32;
 
     /// <summary>
-    /// The form for an X × Y scan: for scalar gates (all J = 1) <see cref="Plstm2DForm.RowScan"/> (on CUDA
-    /// <see cref="Plstm2DForm.Kernel"/>, which runs the row scan where the kernel cannot run) up to the device's
-    /// row-scan cell count (on the CPU larger for states of <paramref name="stateSize"/> = DK · DV ≥
-    /// <see cref="CpuLargeStateSize"/>), then <see cref="Plstm2DForm.Chunkwise"/> up to its chunkwise cell count;
-    /// <see cref="Plstm2DForm.Hierarchical"/> otherwise (J &gt; 1 always).
+    /// The form for an X × Y scan: for scalar gates (all J = 1) <see cref="Plstm2DForm.Kernel"/> up to the device's cell
+    /// count (CUDA: the runtime-compiled kernel, which runs the row scan where it cannot run; CPU: the C# gate walk), then
+    /// <see cref="Plstm2DForm.Chunkwise"/> up to its chunkwise cell count; <see cref="Plstm2DForm.Hierarchical"/>
+    /// otherwise (J &gt; 1 always).
     /// </summary>
-    public static Plstm2DForm Choose(bool scalarGates, long x, long y, DeviceType device, long stateSize = 0)
+    public static Plstm2DForm Choose(bool scalarGates, long x, long y, DeviceType device)
     {
         bool cuda = device == DeviceType.CUDA;
-        long rowScanCells = cuda ? CudaMaxCellsForRowScan
-            : stateSize >= CpuLargeStateSize ? CpuMaxCellsForRowScanLargeStates : CpuMaxCellsForRowScan;
-        if (scalarGates && x * y <= rowScanCells)
-            return cuda && x * y <= FusedGateKernel.MaxCells ? Plstm2DForm.Kernel : Plstm2DForm.RowScan;
+        long kernelCells = cuda ? Math.Min(CudaMaxCellsForRowScan, FusedGateKernel.MaxCells) : CpuMaxCellsForKernel;
+        if (scalarGates && x * y <= kernelCells)
+            return Plstm2DForm.Kernel;
+        if (scalarGates && cuda && x * y <= CudaMaxCellsForRowScan)
+            return Plstm2DForm.RowScan;
         long maxCells = cuda ? CudaMaxCellsForChunkwise : CpuMaxCellsForChunkwise;
         return scalarGates && x * y <= maxCells ? Plstm2DForm.Chunkwise : Plstm2DForm.Hierarchical;
     }
@@ -101,7 +102,6 @@ public static class Plstm2DAutoForm
     }
 
     /// <summary>Replaces <see cref="Plstm2DForm.Auto"/> by the chosen form; any other form is returned unchanged.</summary>
-    public static Plstm2DForm Resolve(Plstm2DForm form, bool scalarGates, long x, long y, DeviceType device,
-        long stateSize = 0) =>
-        form == Plstm2DForm.Auto ? Choose(scalarGates, x, y, device, stateSize) : form;
+    public static Plstm2DForm Resolve(Plstm2DForm form, bool scalarGates, long x, long y, DeviceType device) =>
+        form == Plstm2DForm.Auto ? Choose(scalarGates, x, y, device) : form;
 }

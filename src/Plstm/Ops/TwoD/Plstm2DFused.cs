@@ -43,7 +43,7 @@ public static class Plstm2DFused
         long B = dims["B"], X = dims["X"], Y = dims["Y"];
         bool scalarGates = dims["JT"] == 1 && dims["JK"] == 1 && dims["JV"] == 1 && dims["JQ"] == 1 && dims["JO"] == 1;
         var device = inputs.Q.device.type;
-        var resolved = Plstm2DAutoForm.Resolve(form, scalarGates, X, Y, device, dims["DK"] * dims["DV"]);
+        var resolved = Plstm2DAutoForm.Resolve(form, scalarGates, X, Y, device);
         int side = chunkSide ?? Plstm2DAutoForm.ChunkSide(X, Y, device);
         if (resolved == Plstm2DForm.Chunkwise && side < 1)
             throw new ArgumentOutOfRangeException(nameof(chunkSide), side, "the chunk side must be at least 1");
@@ -123,15 +123,15 @@ public static class Plstm2DFused
     /// each flipped back (target and source cells) and summed into ONE gate, then one masked attention for all
     /// orientations (operators §3.6) plus the direct term. Only the scalar gates are flipped (stacked into one tensor
     /// first, so the flips are four kernels, not four per gate); Q, K, V stay in place. With <paramref name="kernel"/>
-    /// and where <see cref="FusedGateKernel.CanRun"/>, the summed gate comes from the CUDA kernel instead (no flips: it
-    /// walks each orientation's scan order on the original grid).
+    /// and where <see cref="FusedGateKernel.CanRun"/> (CUDA) or <see cref="FusedGateCpuKernel.CanRun"/> (CPU), the summed
+    /// gate comes from that walk instead (no flips: it walks each orientation's scan order on the original grid).
     /// </summary>
     private static Tensor RowScanOneAttention(Plstm2DFusedInputs inputs, double scale, bool recompute, bool kernel)
     {
         using var scope = NewDisposeScope();
         long B = inputs.Q.shape[0], X = inputs.Q.shape[1], Y = inputs.Q.shape[2];
         var all = new[] { inputs.S0r, inputs.S0d, inputs.T0rl, inputs.T0du, inputs.T0dl, inputs.T0ru, inputs.M0l, inputs.M0u };
-        if (kernel && inputs.S0r.device_type == DeviceType.CUDA)
+        if (kernel && inputs.S0r.device_type is DeviceType.CUDA or DeviceType.CPU)
         {
             var reference = inputs.S0r.reshape(B, 4, X, Y);
             var stackedGates = stack(all.Select(t => t is null ? zeros_like(reference) : t.reshape(B, 4, X, Y)).ToArray(), 2);
@@ -140,9 +140,10 @@ public static class Plstm2DFused
             var dtype = stackedGates.dtype;
             bool half = dtype is ScalarType.BFloat16 or ScalarType.Float16;
             var walked = half ? stackedGates.to(ScalarType.Float32) : stackedGates;            // [B, 4, 8, X, Y]
-            if (FusedGateKernel.CanRun(walked))
+            bool cuda = inputs.S0r.device_type == DeviceType.CUDA;
+            if (cuda ? FusedGateKernel.CanRun(walked) : FusedGateCpuKernel.CanRun(walked))
             {
-                var kernelGate = FusedGateKernel.Gate(walked);                                  // [B, cells, cells]
+                var kernelGate = cuda ? FusedGateKernel.Gate(walked) : FusedGateCpuKernel.Gate(walked); // [B, cells, cells]
                 return Plstm2DRowScan.Attend(inputs.Q, inputs.K, inputs.V, half ? kernelGate.to(dtype) : kernelGate,
                     inputs.D0, scale).MoveToOuterDisposeScope();
             }

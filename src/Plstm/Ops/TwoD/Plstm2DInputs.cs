@@ -100,9 +100,10 @@ public enum Plstm2DForm
     /// (<see cref="Plstm2DRowScan"/>); scalar gates without entering states only (else <see cref="Chunkwise"/>), memory
     /// cells² per batch entry.</summary>
     RowScan,
-    /// <summary>The row-scan picture with 𝒢 (all orientations summed) from a runtime-compiled CUDA kernel
-    /// (<see cref="FusedGateKernel"/>): two kernel launches instead of the row scan's hundreds. CUDA, scalar gates, at
-    /// most <see cref="FusedGateKernel.MaxCells"/> cells, CUDA driver and NVRTC present (half-precision gates are walked in
-    /// float32); anything else runs as <see cref="RowScan"/>.</summary>
+    /// <summary>The row-scan picture with 𝒢 (all orientations summed) from one walk per cell and orientation instead of
+    /// the row scan's hundreds of small operations: on CUDA a runtime-compiled kernel (<see cref="FusedGateKernel"/>;
+    /// at most <see cref="FusedGateKernel.MaxCells"/> cells, CUDA driver and NVRTC present), on the CPU the same walk in C#
+    /// (<see cref="FusedGateCpuKernel"/>; at most <see cref="FusedGateCpuKernel.MaxCells"/> cells). Scalar gates
+    /// (half-precision gates are walked in float32); anything else runs as <see cref="RowScan"/>.</summary>
     Kernel,
 }

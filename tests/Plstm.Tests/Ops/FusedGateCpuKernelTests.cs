@@ -1,0 +1,145 @@
+using Plstm.Ops.TwoD;
+using Plstm.Tests.Support;
+
+namespace Plstm.Tests.Ops;
+
+/// <summary>
+/// The CPU gate walk (<see cref="FusedGateCpuKernel"/>) against the row-scan form's summed four-orientation gate
+/// (<c>Plstm2DFused.SummedRowScanGate</c>, itself tested against the naive oracle): the gate and the gradient of every
+/// gate input (the walk's hand-written adjoint against autograd through the row scan), on awkward grids with every
+/// transition wiring, in float64 tight and float32 with the suite's float32 rule; the worker count does not change a bit;
+/// what it cannot take is refused naming the argument. The whole operator with the kernel form on the CPU is compared with
+/// the naive form in <see cref="FusedGateKernelTests"/>.
+/// </summary>
+public class FusedGateCpuKernelTests
+{
+    private static readonly string[] GateNames = { "S0r", "S0d", "T0rl", "T0du", "T0dl", "T0ru", "M0l", "M0u" };
+
+    /// <summary>Random gates in (−0.8, 0.8), <c>[N, O, X, Y]</c> each; T0dl / T0ru absent as the wiring says.</summary>
+    private static Tensor?[] RandomGates(int seed, int n, int orientations, int x, int y, string wiring, ScalarType dtype)
+    {
+        using var generator = new Generator((ulong)seed);
+        bool dl = wiring is "all" or "DR", ru = wiring is "all" or "DL";
+        return Enumerable.Range(0, 8)
+            .Select(i => (i == 4 && !dl) || (i == 5 && !ru) ? null
+                : (rand(new long[] { n, orientations, x, y }, generator: generator, dtype: float64) * 1.6 - 0.8).to(dtype)
+                    .requires_grad_(true))
+            .ToArray();
+    }
+
+    /// <summary>The walk's layout <c>[N, O, 8, X, Y]</c>, absent turns as zeros, as a new leaf.</summary>
+    private static Tensor Stacked(Tensor?[] gates, int n, int orientations, int x, int y, ScalarType dtype) =>
+        stack(gates.Select(g => g is null ? zeros(n, orientations, x, y, dtype: dtype) : g.detach()).ToArray(), 2)
+            .requires_grad_(true);
+
+    [Theory]
+    [InlineData(1, 1, "all")]
+    [InlineData(1, 6, "all")]
+    [InlineData(5, 1, "DL")]
+    [InlineData(3, 5, "all")]
+    [InlineData(5, 3, "DR")]
+    [InlineData(2, 9, "straight")]
+    [InlineData(6, 6, "all")]
+    [InlineData(7, 4, "DL")]
+    [InlineData(13, 3, "all")]
+    [InlineData(4, 11, "DR")]
+    public void Walk_equals_the_row_scan_gate_and_its_gradients_in_float64(int x, int y, string wiring)
+    {
+        using var scope = NewDisposeScope();
+        const int N = 3;
+        var gates = RandomGates(9300 + 31 * x + y, N, 4, x, y, wiring, float64);
+        var reference = Plstm2DFused.SummedRowScanGate(gates, N, x, y, recompute: false);    // [N, cells, cells]
+        using var generator = new Generator(9301);
+        var weights = randn(reference.shape, generator: generator, dtype: float64);
+        (reference * weights).sum().backward();
+
+        var stacked = Stacked(gates, N, 4, x, y, float64);
+        var gate = FusedGateCpuKernel.Gate(stacked);
+        TensorAssert.AssertClose(gate, reference.detach(), "gate", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        (gate * weights).sum().backward();
+        for (int i = 0; i < 8; i++)
+        {
+            if (gates[i] is null) continue;                       // an absent turn's slot is a zero input: not compared
+            TensorAssert.AssertClose(stacked.grad!.select(2, i), gates[i]!.grad!, "d" + GateNames[i],
+                Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        }
+    }
+
+    [Theory]
+    [InlineData(8, 8)]
+    [InlineData(3, 7)]
+    [InlineData(14, 14)]
+    public void Walk_in_float32_follows_the_float64_row_scan(int x, int y)
+    {
+        using var scope = NewDisposeScope();
+        const int N = 2;
+        var gates = RandomGates(9400 + x, N, 4, x, y, "all", float64);
+        var reference = Plstm2DFused.SummedRowScanGate(gates, N, x, y, recompute: false);
+        using var generator = new Generator(9401);
+        var weights = randn(reference.shape, generator: generator, dtype: float64);
+        (reference * weights).sum().backward();
+
+        var stacked = Stacked(gates, N, 4, x, y, float32);
+        var gate = FusedGateCpuKernel.Gate(stacked);
+        TensorAssert.AssertCloseFloat32(gate.to(float64), reference.detach(), "gate");
+        (gate * weights.to(float32)).sum().backward();
+        for (int i = 0; i < 8; i++)
+            TensorAssert.AssertCloseFloat32(stacked.grad!.select(2, i).to(float64), gates[i]!.grad!, "d" + GateNames[i]);
+    }
+
+    /// <summary>One orientation (O = 1): the plain row-scan gate of orientation 0.</summary>
+    [Fact]
+    public void One_orientation_is_the_plain_row_scan_gate()
+    {
+        using var scope = NewDisposeScope();
+        const int N = 2, x = 4, y = 6;
+        using var generator = new Generator(9500);
+        var gates = Enumerable.Range(0, 8)
+            .Select(_ => rand(new long[] { N, x, y }, generator: generator, dtype: float64) * 1.6 - 0.8).ToArray();
+        var reference = RowScanGate.Compute(gates[0], gates[1], gates[2], gates[3], gates[4], gates[5], gates[6], gates[7]);
+        var gate = FusedGateCpuKernel.Gate(stack(gates, 1).unsqueeze(1));                  // [N, 1, 8, X, Y]
+        TensorAssert.AssertClose(gate, reference, "gate", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+    }
+
+    /// <summary>Batch entries (forward) and (entry, orientation) pairs (backward) are independent walks with their own
+    /// sums, so spreading them over threads changes no bit.</summary>
+    [Fact]
+    public void Worker_count_does_not_change_a_bit()
+    {
+        using var scope = NewDisposeScope();
+        const int N = 5, x = 6, y = 7;
+        var gates = RandomGates(9600, N, 4, x, y, "all", float32);
+        using var generator = new Generator(9601);
+        var weights = randn(new long[] { N, x * y, x * y }, generator: generator);
+        (Tensor Gate, Tensor Grad) Run(int threads)
+        {
+            int before = get_num_threads();
+            set_num_threads(threads);
+            try
+            {
+                var stacked = Stacked(gates, N, 4, x, y, float32);
+                var gate = FusedGateCpuKernel.Gate(stacked);
+                (gate * weights).sum().backward();
+                return (gate.detach(), stacked.grad!);
+            }
+            finally { set_num_threads(before); }
+        }
+        var one = Run(1);
+        var three = Run(3);
+        Assert.True(one.Gate.allclose(three.Gate, rtol: 0, atol: 0), "the gate differs between 1 and 3 workers");
+        Assert.True(one.Grad.allclose(three.Grad, rtol: 0, atol: 0), "the gate gradients differ between 1 and 3 workers");
+    }
+
+    [Fact]
+    public void Refuses_what_it_cannot_take_naming_the_argument()
+    {
+        using var scope = NewDisposeScope();
+        Assert.True(FusedGateCpuKernel.CanRun(zeros(new long[] { 1, 4, 8, 3, 3 })));
+        Assert.False(FusedGateCpuKernel.CanRun(zeros(new long[] { 1, 4, 8, 3, 3 }, dtype: bfloat16)));
+        Assert.False(FusedGateCpuKernel.CanRun(zeros(new long[] { 1, 4, 7, 3, 3 })));
+        Assert.False(FusedGateCpuKernel.CanRun(zeros(new long[] { 1, 4, 8, 65, 64 })));
+        var error = Assert.Throws<ArgumentException>(() => FusedGateCpuKernel.Gate(zeros(new long[] { 4, 8, 3, 3 })));
+        Assert.Equal("gates", error.ParamName);
+        Assert.Contains("[4, 8, 3, 3]", error.Message, StringComparison.Ordinal);
+    }
+}
