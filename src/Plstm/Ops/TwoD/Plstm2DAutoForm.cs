@@ -35,7 +35,7 @@ namespace Plstm.Ops.TwoD;
 /// quarter of the memory; training steps 1.9× faster at 224 px and 2.0× at 512 px), so on CUDA it replaces the row scan
 /// where it can run (a CUDA driver with NVRTC; half-precision gates walked in float32; elsewhere the kernel form runs
 /// the row scan).
-/// The CPU gate walk (2026-12-01, <see cref="FusedGateCpuKernel"/>, bench/results/cpu-gate-walk-2026-12-01.md: the same
+/// The CPU gate walk (2026-11-30, thirteenth session, <see cref="FusedGateCpuKernel"/>, bench/results/cpu-gate-walk-2026-11-30.md: the same
 /// walk in C# with SIMD lanes over the sources, one thread) then beat the row scan at every CPU shape measured, with
 /// half its memory: ape-small's layer shape (B·H = 128, DK = DV = 32, 8²) 9.5 against 28.4 ms; B·H = 24, DK = DV = 64:
 /// 8² 7.9 against 11.1, 14² 19.5 against 58.8, 16² 44 against 99, 24² 145 against 420, 32² 473 against 1,125 ms; and
