@@ -7,7 +7,8 @@ namespace Plstm.Cli.Bench;
 
 /// <summary>
 /// The options every bench subcommand has (<c>--device</c>, <c>--dtype</c>, <c>--warmup</c>, <c>--iters</c>,
-/// <c>--out</c>, <c>--json</c>, <c>--max-seconds</c>, <c>--threads</c>, <c>--seed</c>) and their parsing into a
+/// <c>--out</c>, <c>--json</c>, <c>--max-seconds</c>, <c>--threads</c>, <c>--seed</c>, <c>--tf32</c>) and
+/// their parsing into a
 /// <see cref="BenchSettings"/>.
 /// </summary>
 public sealed class BenchCommonOptions
@@ -53,6 +54,12 @@ public sealed class BenchCommonOptions
 
     private readonly Option<int?> _threads = OptionChecks.ThreadsOption();
 
+    private readonly Option<bool> _tf32 = new("--tf32")
+    {
+        Description = "Let cuBLAS use TF32 tensor cores for float32 matrix products (PyTorch's "
+            + "set_float32_matmul_precision(\"high\")); every row of the run gets it. Default: true float32 products.",
+    };
+
     /// <summary>Creates the options with their range checks.</summary>
     public BenchCommonOptions()
     {
@@ -65,7 +72,8 @@ public sealed class BenchCommonOptions
     public void AddTo(Command command)
     {
         ArgumentNullException.ThrowIfNull(command);
-        foreach (Option option in new Option[] { _device, _dtype, _warmup, _iters, _out, _json, _maxSeconds, _seed, _threads })
+        foreach (Option option in new Option[] { _device, _dtype, _warmup, _iters, _out, _json, _maxSeconds, _seed, _threads,
+                     _tf32 })
             command.Options.Add(option);
     }
 
@@ -82,7 +90,7 @@ public sealed class BenchCommonOptions
             throw new CliUsageException("--out and --json must be different files.");
         return new BenchSettings(TrainingDevice.Resolve(device), dtypes, parseResult.GetValue(_warmup),
             parseResult.GetValue(_iters), markdown, json, parseResult.GetValue(_maxSeconds), parseResult.GetValue(_threads),
-            parseResult.GetValue(_seed), CommandLine(parseResult, verb));
+            parseResult.GetValue(_seed), CommandLine(parseResult, verb), parseResult.GetValue(_tf32));
     }
 
     /// <summary>An output file path: its folder is created if missing; a folder at the path itself is an error.</summary>

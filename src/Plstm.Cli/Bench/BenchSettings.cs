@@ -13,6 +13,19 @@ namespace Plstm.Cli.Bench;
 /// <param name="Threads">libtorch intra-op threads, or null for libtorch's default.</param>
 /// <param name="Seed">Seed of inputs and initialisation.</param>
 /// <param name="CommandLine">The command line, for the report.</param>
+/// <param name="Tf32">Whether cuBLAS may use TF32 tensor cores for float32 matrix products (PyTorch's
+/// <c>torch.backends.cuda.matmul.allow_tf32</c>, what <c>set_float32_matmul_precision("high")</c> sets).</param>
 public sealed record BenchSettings(
     torch.Device Device, IReadOnlyList<(torch.ScalarType Type, string Name)> Dtypes, int Warmup, int Iterations,
-    string? MarkdownPath, string? JsonPath, double? MaxSeconds, int? Threads, long Seed, string CommandLine);
+    string? MarkdownPath, string? JsonPath, double? MaxSeconds, int? Threads, long Seed, string CommandLine,
+    bool Tf32 = false)
+{
+    /// <summary>Applies the thread count and the TF32 setting to this process.</summary>
+    public void Apply()
+    {
+        Commands.OptionChecks.ApplyThreads(Threads);
+        // TorchSharp 0.107 does not implement set_float32_matmul_precision; this is the flag its "high" sets. cuDNN's
+        // own flag (convolutions) stays at libtorch's default, which already allows TF32.
+        torch.backends.cuda.matmul.allow_tf32 = Tf32;
+    }
+}

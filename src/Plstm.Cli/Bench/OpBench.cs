@@ -15,12 +15,13 @@ public static class OpBench
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(settings);
-        OptionChecks.ApplyThreads(settings.Threads);
+        settings.Apply();
         var inv = CultureInfo.InvariantCulture;
         var report = new BenchReport("plstm bench op", settings.CommandLine, MachineInfo.Collect(settings.Device),
         [
             ("B·H", plan.BatchHeads), ("sdpa heads", plan.Heads), ("DK", plan.Dk), ("DV", plan.Dv), ("J", 1),
             ("levels", plan.Levels), ("recompute in backward", plan.Recompute ? "yes" : "no"),
+            ("TF32 matrix products", settings.Tf32 ? "allowed (--tf32)" : "no"),
             ("warm-up", settings.Warmup), ("iterations", settings.Iterations),
             ("seed", settings.Seed), ("work", "forward + backward of Y.sum(), grads into every input"),
             ("gates", "P-mode as the vision layer: o=σ(ε), s=σ(ε−4), t=tanh(ε+5), m=σ(ε−4), D=σ(ε−4)"),

@@ -41,7 +41,7 @@ public static class StepBench
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(settings);
         Validate(plan);
-        OptionChecks.ApplyThreads(settings.Threads);
+        settings.Apply();
         var inv = CultureInfo.InvariantCulture;
         bool cuda = settings.Device.type == DeviceType.CUDA;
         var report = new BenchReport("plstm bench step", settings.CommandLine, MachineInfo.Collect(settings.Device),
@@ -50,6 +50,7 @@ public static class StepBench
             ("pLSTM form", plan.Form?.ToString().ToLowerInvariant() ?? "layer default"),
             ("pLSTM levels", plan.Levels?.ToString(inv) ?? "preset default"),
             ("pLSTM recompute in backward", plan.Recompute ? "yes" : "no"),
+            ("TF32 matrix products", settings.Tf32 ? "allowed (--tf32)" : "no"),
             ("warm-up", settings.Warmup), ("iterations", settings.Iterations), ("seed", settings.Seed),
             ("step", "forward, cross-entropy, backward, AdamW (wd 0.05); no clipping, no loss read-back"),
         ],

@@ -62,11 +62,13 @@ public sealed class BenchCliTests : IDisposable
         string json = temp.File("step.json");
 
         var run = CliRunner.Run("bench", "step", "--presets", "vit_tiny,plstm_vit_tiny", "--sizes", "16",
-            "--batch-sizes", "3@16", "--warmup", "1", "--iters", "1", "--json", json, "--threads", "1");
+            "--batch-sizes", "3@16", "--warmup", "1", "--iters", "1", "--json", json, "--threads", "1", "--tf32");
 
         CliAssert.Succeeded(run, "bench step");
         Assert.Contains("| model | image | grid | batch | params M | dtype | img/s |", run.Stdout);
         using var document = JsonDocument.Parse(File.ReadAllText(json));
+        // --tf32 is a CUDA setting (no effect on this CPU run); the report says it was asked for.
+        Assert.Equal("allowed (--tf32)", document.RootElement.GetProperty("settings").GetProperty("TF32 matrix products").GetString());
         var rows = document.RootElement.GetProperty("rows").EnumerateArray().ToArray();
         Assert.Equal(["vit_tiny", "plstm_vit_tiny"], rows.Select(r => r.GetProperty("name").GetString()));
         foreach (var row in rows)
