@@ -10,23 +10,5 @@ for grid in 32 14; do
     bash .gpu/run.sh bench op --device cuda --forms kernel --grids $grid --warmup 1 --iters 1 > "$R/op$grid.csv" 2> "$R/op$grid.err"
   echo "grid $grid ncu exit $? ($(wc -l < "$R/op$grid.csv") lines)"
 done
-python3 - "$R" <<'PY' | tee "$R/summary.txt"
-import csv, sys, collections, io, re
-root = sys.argv[1]
-for grid in ("32", "14"):
-    text = open(f"{root}/op{grid}.csv", errors="replace").read()
-    start = text.find('"ID"')
-    rows = list(csv.DictReader(io.StringIO(text[start:]))) if start >= 0 else []
-    per = collections.defaultdict(lambda: [0, 0.0])
-    for r in rows:
-        if r.get("Metric Name") != "gpu__time_duration.sum": continue
-        v = float(r["Metric Value"].replace(",", ""))
-        ns = v * {"nsecond": 1, "usecond": 1e3, "msecond": 1e6, "second": 1e9}.get(r.get("Metric Unit", ""), 1)
-        name = re.sub(r"\s+", " ", r["Kernel Name"])[:100]
-        per[name][0] += 1; per[name][1] += ns
-    total = sum(t for _, t in per.values())
-    print(f"== grid {grid}: {sum(c for c, _ in per.values())} kernels, {total/2e6:.2f} ms per iteration (warm-up + timed, halved)")
-    for name, (c, t) in sorted(per.items(), key=lambda kv: -kv[1][1])[:14]:
-        print(f"{t/2e6:8.3f} ms {c//2:4d}x  {name}")
-PY
+python3 bench/gpu/ncu_sum.py --halve --top 14 "grid 32=$R/op32.csv" "grid 14=$R/op14.csv" | tee "$R/summary.txt"
 cp "$R/summary.txt" "$OUT/"

@@ -10,25 +10,5 @@ for preset in plstm_vit_t vit_t; do
     bash .gpu/run.sh bench step --device cuda --presets $preset --sizes 224 --warmup 1 --iters 1 > "$R/$preset.csv" 2> "$R/$preset.err"
   echo "$preset ncu exit $? ($(wc -l < "$R/$preset.csv") lines)"
 done
-python3 - "$R" <<'PY' | tee "$R/summary.txt"
-import csv, sys, collections, io, re
-root = sys.argv[1]
-for preset in ("plstm_vit_t", "vit_t"):
-    text = open(f"{root}/{preset}.csv", errors="replace").read()
-    start = text.find('"ID"')
-    rows = list(csv.DictReader(io.StringIO(text[start:]))) if start >= 0 else []
-    per = collections.defaultdict(lambda: [0, 0.0])
-    for r in rows:
-        if r.get("Metric Name") != "gpu__time_duration.sum": continue
-        v = float(r["Metric Value"].replace(",", ""))
-        unit = r.get("Metric Unit", "")
-        ns = v * {"nsecond": 1, "usecond": 1e3, "msecond": 1e6, "second": 1e9}.get(unit, 1)
-        name = re.sub(r"\s+", " ", r["Kernel Name"])[:110]
-        per[name][0] += 1; per[name][1] += ns
-    total = sum(t for _, t in per.values()); count = sum(c for c, _ in per.values())
-    # Warm-up and timed step both ran under ncu: halve for one step.
-    print(f"== {preset}: {count} kernels, {total/1e6:.2f} ms summed over warm-up + timed step")
-    for name, (c, t) in sorted(per.items(), key=lambda kv: -kv[1][1])[:40]:
-        print(f"{t/1e6:9.3f} ms {c:6d}x  {name}")
-PY
+python3 bench/gpu/ncu_sum.py plstm_vit_t="$R/plstm_vit_t.csv" vit_t="$R/vit_t.csv" | tee "$R/summary.txt"
 (cd "$R" && tar czf "$OUT/results.tgz" summary.txt *.err)

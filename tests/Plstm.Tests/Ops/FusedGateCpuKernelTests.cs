@@ -13,54 +13,23 @@ namespace Plstm.Tests.Ops;
 /// </summary>
 public class FusedGateCpuKernelTests
 {
-    private static readonly string[] GateNames = { "S0r", "S0d", "T0rl", "T0du", "T0dl", "T0ru", "M0l", "M0u" };
-
-    /// <summary>Random gates in (−0.8, 0.8), <c>[N, O, X, Y]</c> each; T0dl / T0ru absent as the wiring says.</summary>
-    private static Tensor?[] RandomGates(int seed, int n, int orientations, int x, int y, string wiring, ScalarType dtype)
-    {
-        using var generator = new Generator((ulong)seed);
-        bool dl = wiring is "all" or "DR", ru = wiring is "all" or "DL";
-        return Enumerable.Range(0, 8)
-            .Select(i => (i == 4 && !dl) || (i == 5 && !ru) ? null
-                : (rand(new long[] { n, orientations, x, y }, generator: generator, dtype: float64) * 1.6 - 0.8).to(dtype)
-                    .requires_grad_(true))
-            .ToArray();
-    }
-
-    /// <summary>The walk's layout <c>[N, O, 8, X, Y]</c>, absent turns as zeros, as a new leaf.</summary>
-    private static Tensor Stacked(Tensor?[] gates, int n, int orientations, int x, int y, ScalarType dtype) =>
-        stack(gates.Select(g => g is null ? zeros(n, orientations, x, y, dtype: dtype) : g.detach()).ToArray(), 2)
-            .requires_grad_(true);
-
     [Theory]
-    [InlineData(1, 1, "all")]
-    [InlineData(1, 6, "all")]
-    [InlineData(5, 1, "DL")]
-    [InlineData(3, 5, "all")]
-    [InlineData(5, 3, "DR")]
-    [InlineData(2, 9, "straight")]
-    [InlineData(6, 6, "all")]
-    [InlineData(7, 4, "DL")]
-    [InlineData(13, 3, "all")]
-    [InlineData(4, 11, "DR")]
+    [MemberData(nameof(GateWalkCases.Grids), MemberType = typeof(GateWalkCases))]
     public void Walk_equals_the_row_scan_gate_and_its_gradients_in_float64(int x, int y, string wiring)
     {
         using var scope = NewDisposeScope();
         const int N = 3;
-        var gates = RandomGates(9300 + 31 * x + y, N, 4, x, y, wiring, float64);
-        var reference = Plstm2DFused.SummedRowScanGate(gates, N, x, y, recompute: false);    // [N, cells, cells]
-        using var generator = new Generator(9301);
-        var weights = randn(reference.shape, generator: generator, dtype: float64);
-        (reference * weights).sum().backward();
+        var gates = GateWalkCases.RandomGates(9300 + 31 * x + y, N, 4, x, y, wiring);
+        var (reference, weights) = GateWalkCases.RowScanReference(gates, N, x, y, 9301);
 
-        var stacked = Stacked(gates, N, 4, x, y, float64);
+        var stacked = GateWalkCases.Stacked(gates, N, 4, x, y);
         var gate = FusedGateCpuKernel.Gate(stacked);
-        TensorAssert.AssertClose(gate, reference.detach(), "gate", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        TensorAssert.AssertClose(gate, reference, "gate", Tolerances.Float64Rtol, Tolerances.Float64Atol);
         (gate * weights).sum().backward();
         for (int i = 0; i < 8; i++)
         {
             if (gates[i] is null) continue;                       // an absent turn's slot is a zero input: not compared
-            TensorAssert.AssertClose(stacked.grad!.select(2, i), gates[i]!.grad!, "d" + GateNames[i],
+            TensorAssert.AssertClose(stacked.grad!.select(2, i), gates[i]!.grad!, "d" + GateWalkCases.GateNames[i],
                 Tolerances.Float64Rtol, Tolerances.Float64Atol);
         }
     }
@@ -73,18 +42,15 @@ public class FusedGateCpuKernelTests
     {
         using var scope = NewDisposeScope();
         const int N = 2;
-        var gates = RandomGates(9400 + x, N, 4, x, y, "all", float64);
-        var reference = Plstm2DFused.SummedRowScanGate(gates, N, x, y, recompute: false);
-        using var generator = new Generator(9401);
-        var weights = randn(reference.shape, generator: generator, dtype: float64);
-        (reference * weights).sum().backward();
+        var gates = GateWalkCases.RandomGates(9400 + x, N, 4, x, y, "all");
+        var (reference, weights) = GateWalkCases.RowScanReference(gates, N, x, y, 9401);
 
-        var stacked = Stacked(gates, N, 4, x, y, float32);
+        var stacked = GateWalkCases.Stacked(gates, N, 4, x, y, float32);
         var gate = FusedGateCpuKernel.Gate(stacked);
-        TensorAssert.AssertCloseFloat32(gate.to(float64), reference.detach(), "gate");
+        TensorAssert.AssertCloseFloat32(gate.to(float64), reference, "gate");
         (gate * weights.to(float32)).sum().backward();
         for (int i = 0; i < 8; i++)
-            TensorAssert.AssertCloseFloat32(stacked.grad!.select(2, i).to(float64), gates[i]!.grad!, "d" + GateNames[i]);
+            TensorAssert.AssertCloseFloat32(stacked.grad!.select(2, i).to(float64), gates[i]!.grad!, "d" + GateWalkCases.GateNames[i]);
     }
 
     /// <summary>One orientation (O = 1): the plain row-scan gate of orientation 0.</summary>
@@ -108,7 +74,7 @@ public class FusedGateCpuKernelTests
     {
         using var scope = NewDisposeScope();
         const int N = 5, x = 6, y = 7;
-        var gates = RandomGates(9600, N, 4, x, y, "all", float32);
+        var gates = GateWalkCases.RandomGates(9600, N, 4, x, y, "all", float32);
         using var generator = new Generator(9601);
         var weights = randn(new long[] { N, x * y, x * y }, generator: generator);
         (Tensor Gate, Tensor Grad) Run(int threads)
@@ -117,7 +83,7 @@ public class FusedGateCpuKernelTests
             set_num_threads(threads);
             try
             {
-                var stacked = Stacked(gates, N, 4, x, y, float32);
+                var stacked = GateWalkCases.Stacked(gates, N, 4, x, y, float32);
                 var gate = FusedGateCpuKernel.Gate(stacked);
                 (gate * weights).sum().backward();
                 return (gate.detach(), stacked.grad!);

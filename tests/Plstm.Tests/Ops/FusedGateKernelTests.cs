@@ -13,37 +13,20 @@ namespace Plstm.Tests.Ops;
 /// </summary>
 public class FusedGateKernelTests
 {
-    private static readonly string[] GateNames = { "S0r", "S0d", "T0rl", "T0du", "T0dl", "T0ru", "M0l", "M0u" };
-
     [Theory]
-    [InlineData(1, 1, "all")]
-    [InlineData(1, 6, "all")]
-    [InlineData(5, 1, "DL")]
-    [InlineData(3, 5, "all")]
-    [InlineData(5, 3, "DR")]
-    [InlineData(2, 9, "straight")]
-    [InlineData(6, 6, "all")]
-    [InlineData(7, 4, "DL")]
+    [MemberData(nameof(GateWalkCases.Grids), MemberType = typeof(GateWalkCases))]
     public void Kernel_loops_equal_the_row_scan_gate_and_its_gradients(int x, int y, string wiring)
     {
         using var scope = NewDisposeScope();
         const int N = 2;
-        // A generator of its own: torch's global one is shared with tests running in parallel.
-        using var generator = new Generator((ulong)(9000 + 31 * x + y));
-        bool dl = wiring is "all" or "DR", ru = wiring is "all" or "DL";
-        var gates = Enumerable.Range(0, 8)
-            .Select(i => (i == 4 && !dl) || (i == 5 && !ru) ? null
-                : (rand(new long[] { N, 4, x, y }, generator: generator, dtype: float64) * 1.6 - 0.8).requires_grad_(true))
-            .ToArray();
-        var reference = Plstm2DFused.SummedRowScanGate(gates, N, x, y, recompute: false);    // [N, cells, cells]
-        var weights = randn(reference.shape, generator: generator, dtype: float64);
-        (reference * weights).sum().backward();
+        var gates = GateWalkCases.RandomGates(9000 + 31 * x + y, N, 4, x, y, wiring);
+        var (reference, weights) = GateWalkCases.RowScanReference(gates, N, x, y, 9001);
 
         // The kernel's layout: [N, O, 8, cells], absent turns as zeros.
-        var stacked = stack(gates.Select(g => g is null ? zeros(N, 4, x, y, dtype: float64) : g.detach()).ToArray(), 2);
+        var stacked = GateWalkCases.Stacked(gates, N, 4, x, y).detach();
         var flat = stacked.contiguous().data<double>().ToArray();
         var gate = FusedGateKernelMirror.Forward(flat, N, 4, x, y);
-        TensorAssert.AssertClose(tensor(gate, reference.shape, dtype: float64), reference.detach(), "gate",
+        TensorAssert.AssertClose(tensor(gate, reference.shape, dtype: float64), reference, "gate",
             Tolerances.Float64Rtol, Tolerances.Float64Atol);
 
         var dGates = tensor(FusedGateKernelMirror.Backward(flat, weights.contiguous().data<double>().ToArray(), N, 4, x, y),
@@ -51,7 +34,7 @@ public class FusedGateKernelTests
         for (int i = 0; i < 8; i++)
         {
             if (gates[i] is null) continue;
-            TensorAssert.AssertClose(dGates.select(2, i), gates[i]!.grad!, "d" + GateNames[i],
+            TensorAssert.AssertClose(dGates.select(2, i), gates[i]!.grad!, "d" + GateWalkCases.GateNames[i],
                 Tolerances.Float64Rtol, Tolerances.Float64Atol);
         }
     }

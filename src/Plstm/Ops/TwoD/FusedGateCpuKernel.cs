@@ -22,7 +22,7 @@ namespace Plstm.Ops.TwoD;
 /// arriving at every cell for one (entry, orientation) at a time: 2 · cells² values per worker.
 /// Must equal <see cref="Plstm2DFused.SummedRowScanGate"/> and its autograd gradients (tests).
 /// </remarks>
-public sealed class FusedGateCpuKernel : autograd.MultiTensorFunction<FusedGateCpuKernel>
+public sealed class FusedGateCpuKernel : GateWalkFunction<FusedGateCpuKernel>
 {
     /// <summary>Largest grid (cells) taken: the output alone is cells² per batch entry, and backward keeps 2 · cells²
     /// per worker thread.</summary>
@@ -63,41 +63,16 @@ public sealed class FusedGateCpuKernel : autograd.MultiTensorFunction<FusedGateC
     }
 
     /// <inheritdoc />
-    public override List<Tensor> forward(autograd.AutogradContext ctx, params object[] vars)
-    {
-        ArgumentNullException.ThrowIfNull(ctx);
-        using var noGrad = no_grad();
-        var gates = ((Tensor)vars[0]).contiguous();
-        var output = RunForward(gates);
-        ctx.save_for_backward([gates]);
-        ctx.set_materialize_grads(false);
-        return [output];
-    }
+    protected override Tensor Walk(Tensor gates) => RunForward(gates);
 
     /// <inheritdoc />
-    public override List<Tensor> backward(autograd.AutogradContext ctx, List<Tensor> grad_outputs)
+    protected override Tensor Adjoint(Tensor gates, Tensor dGate)
     {
-        ArgumentNullException.ThrowIfNull(ctx);
-        var saved = ctx.get_saved_variables();
-        var gates = saved[0];
-        var dOutput = grad_outputs[0];
-        Tensor dGates;
-        if (dOutput is null || dOutput.IsInvalid)
-            dGates = zeros_like(gates);
-        else
-        {
-            dGates = empty_like(gates);                                                       // every value is written
-            using (var incoming = dOutput.contiguous())
-            {
-                var shape = new Shape(gates);
-                if (gates.dtype == ScalarType.Float64) Walks<double>.Backward(gates, incoming, dGates, shape);
-                else Walks<float>.Backward(gates, incoming, dGates, shape);
-            }
-            dOutput.Dispose();
-        }
-        // The saved tensor arrives as a fresh handle outside any dispose scope (see RecomputedGates).
-        foreach (var t in saved) t.Dispose();
-        return [dGates];
+        var dGates = empty_like(gates);                                                       // every value is written
+        var shape = new Shape(gates);
+        if (gates.dtype == ScalarType.Float64) Walks<double>.Backward(gates, dGate, dGates, shape);
+        else Walks<float>.Backward(gates, dGate, dGates, shape);
+        return dGates;
     }
 
     /// <summary>Sizes of a stacked gate tensor.</summary>

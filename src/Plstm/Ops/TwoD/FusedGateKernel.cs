@@ -21,7 +21,7 @@ namespace Plstm.Ops.TwoD;
 /// (device, dtype, grid) and cached for the process. The float32 gradient sums use atomic additions, so their last bits
 /// can differ between runs.
 /// </remarks>
-public sealed class FusedGateKernel : autograd.MultiTensorFunction<FusedGateKernel>
+public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
 {
     /// <summary>Largest grid (cells) the kernel takes: its backward keeps 6 · cells sums in shared memory (48 KiB in
     /// float64) and one thread per source in a block row.</summary>
@@ -82,33 +82,14 @@ public sealed class FusedGateKernel : autograd.MultiTensorFunction<FusedGateKern
     }
 
     /// <inheritdoc />
-    public override List<Tensor> forward(autograd.AutogradContext ctx, params object[] vars)
-    {
-        ArgumentNullException.ThrowIfNull(ctx);
-        var gates = ((Tensor)vars[0]).contiguous();
-        var output = RunForward(gates);
-        ctx.save_for_backward([gates]);
-        ctx.set_materialize_grads(false);
-        return [output];
-    }
+    protected override Tensor Walk(Tensor gates) => RunForward(gates);
 
     /// <inheritdoc />
-    public override List<Tensor> backward(autograd.AutogradContext ctx, List<Tensor> grad_outputs)
+    protected override Tensor Adjoint(Tensor gates, Tensor dGate)
     {
-        ArgumentNullException.ThrowIfNull(ctx);
-        var saved = ctx.get_saved_variables();
-        var gates = saved[0];
-        var dOutput = grad_outputs[0];
         var dGates = zeros_like(gates);                                                       // the kernel adds into it
-        if (dOutput is not null && !dOutput.IsInvalid)
-        {
-            using var incoming = dOutput.contiguous();
-            Launch(gates, incoming, dGates, (int)gates.shape[1]);
-            dOutput.Dispose();
-        }
-        // The saved tensor arrives as a fresh handle outside any dispose scope (see RecomputedGates).
-        foreach (var t in saved) t.Dispose();
-        return [dGates];
+        Launch(gates, dGate, dGates, (int)gates.shape[1]);
+        return dGates;
     }
 
     /// <summary>Launches the forward (gates → <paramref name="second"/> = 𝒢) or, when <paramref name="dGates"/> is given,
