@@ -62,6 +62,11 @@ public sealed class TrainCommand : IVerb
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoints." };
         var noPlot = new Option<bool>("--no-plot") { Description = "Do not write curves.png." };
         var threads = OptionChecks.ThreadsOption();
+        var tf32 = new Option<bool>("--tf32")
+        {
+            Description = "On CUDA, let cuBLAS use TF32 tensor cores for float32 matrix products (PyTorch's "
+                + "set_float32_matmul_precision(\"high\"); faster, about 10 mantissa bits per product). No effect on the CPU.",
+        };
         var parallelModels = new Option<int?>("--parallel-models")
         {
             Description = "Train this many of the experiment's models at once, each in a process of its own with its "
@@ -77,7 +82,7 @@ public sealed class TrainCommand : IVerb
         {
             experiment, preset, data, dataDir, steps, batchSize, evalBatchSize, lr, warmup, weightDecay, clip,
             labelSmoothing, randomCrop, hflip, symmetryCurriculum, curriculumWindow, emaDecay, tta, arrowInput, seed, device, evalEvery, checkpointEvery, logEvery, trainCount, evalCount, scale, patchSize, convStem, convStemKind, config, output,
-            resume, noPlot, threads, parallelModels, modelWorker,
+            resume, noPlot, threads, tf32, parallelModels, modelWorker,
         };
         // Asynchronous (on a worker thread) so that Ctrl+C can cancel it: the trainer then saves last.ckpt and stops,
         // and the run can be resumed (PlstmApp gives it time to finish).
@@ -121,6 +126,7 @@ public sealed class TrainCommand : IVerb
                 Resume = parseResult.GetValue(resume) ? true : null,
                 Plot = parseResult.GetValue(noPlot) ? false : null,
                 Threads = parseResult.GetValue(threads),
+                Tf32 = parseResult.GetValue(tf32) ? true : null,
                 ParallelModels = parseResult.GetValue(parallelModels),
             };
             string? configPath = parseResult.GetValue(config);
@@ -154,6 +160,7 @@ public sealed class TrainCommand : IVerb
         else
         {
             OptionChecks.ApplyThreads(settings.Threads);
+            ApplyTf32(settings);
         }
         Action<ExperimentProgress>? sink = null;
         var runner = new ExperimentRunner(preset, options, new SyncProgress<ExperimentProgress>(p => sink?.Invoke(p)));
@@ -161,7 +168,7 @@ public sealed class TrainCommand : IVerb
 
         var inv = CultureInfo.InvariantCulture;
         writer.WriteLine(string.Create(inv,
-            $"{preset.Name}: {preset.Models.Count} model(s) × {preset.Steps} steps of {preset.BatchSize} on {options.Device}{workers}; {preset.Data.Describe()}{Regularisation(preset)}"));
+            $"{preset.Name}: {preset.Models.Count} model(s) × {preset.Steps} steps of {preset.BatchSize} on {options.Device}{(settings.Tf32 == true ? " (TF32 products)" : "")}{workers}; {preset.Data.Describe()}{Regularisation(preset)}"));
         writer.WriteLine($"output: {Path.GetFullPath(options.OutputFolder)}{(options.Resume ? " (resuming)" : "")}");
         writer.Flush();
 
@@ -190,6 +197,11 @@ public sealed class TrainCommand : IVerb
         return PlstmApp.Success;
     }
 
+    /// <summary>Sets cuBLAS's TF32 flag for this process as <see cref="TrainSettings.Tf32"/> asks (off unless set;
+    /// TorchSharp 0.107 has no <c>set_float32_matmul_precision</c>, this is the flag its "high" sets).</summary>
+    private static void ApplyTf32(TrainSettings settings) =>
+        TorchSharp.torch.backends.cuda.matmul.allow_tf32 = settings.Tf32 == true;
+
     /// <summary>
     /// Runs one model of a parallel run (<see cref="ProcessModelWorker"/>): the parent's settings from
     /// <paramref name="settingsJson"/>, the model's checkpoints resumed when present, progress as JSON lines on
@@ -200,6 +212,7 @@ public sealed class TrainCommand : IVerb
         var settings = TrainSettings.FromJson(settingsJson, "worker settings");
         var (preset, options) = TrainPlan.Build(settings);
         OptionChecks.ApplyThreads(settings.Threads);
+        ApplyTf32(settings);
         var runner = new ExperimentRunner(preset, options with { OnlyModel = modelKey, Resume = true },
             new SyncProgress<ExperimentProgress>(p =>
             {

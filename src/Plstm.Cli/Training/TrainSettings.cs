@@ -114,6 +114,10 @@ public sealed class TrainSettings
     /// many as there are cores, at most every model; on CUDA one).</summary>
     public int? ParallelModels { get; set; }
 
+    /// <summary>Let cuBLAS use TF32 tensor cores for float32 matrix products on CUDA (PyTorch's
+    /// <c>set_float32_matmul_precision("high")</c>); no effect on the CPU.</summary>
+    public bool? Tf32 { get; set; }
+
     /// <summary>Resume.</summary>
     public bool? Resume { get; set; }
 
@@ -159,6 +163,7 @@ public sealed class TrainSettings
         ["out"] = (s, v) => s.Out = v.String(),
         ["threads"] = (s, v) => s.Threads = v.Int(),
         ["parallel_models"] = (s, v) => s.ParallelModels = v.Int(),
+        ["tf32"] = (s, v) => s.Tf32 = v.Bool(),
         ["resume"] = (s, v) => s.Resume = v.Bool(),
         ["plot"] = (s, v) => s.Plot = v.Bool(),
     };
