@@ -8,7 +8,7 @@ namespace Plstm.Ops.TwoD;
 
 /// <summary>
 /// The CPU twin of <see cref="FusedGateKernel"/>: Σ_o 𝒢_o (without D0) of the 2D operator with scalar gates from the same
-/// walk (README §"Native kernel", "CPU kernel"), written in C# with SIMD vectors whose lanes are the source cells — the
+/// walk (README §"Native kernel", §"CPU walk"), written in C# with SIMD vectors whose lanes are the source cells — the
 /// CUDA kernel's threads. One walk per (batch entry, orientation) and a hand-written adjoint walk for backward, instead
 /// of the row scan's hundreds of small tensor operations (each ~2 µs of dispatch on the CPU, and most of a small grid's
 /// time).
