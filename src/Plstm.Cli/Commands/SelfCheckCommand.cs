@@ -5,9 +5,10 @@ using TorchSharp;
 namespace Plstm.Cli.Commands;
 
 /// <summary>
-/// <c>plstm selfcheck [--device cuda]</c>: checks on this machine's GPU that the runtime-compiled CUDA kernel of the 2D
-/// operator gives the row-scan form's output and gradients (<see cref="KernelSelfCheck"/>). Exits non-zero when a case
-/// disagrees or the kernel cannot run (no CUDA device, driver or NVRTC).
+/// <c>plstm selfcheck [--device cuda|cpu]</c>: checks on this machine's GPU that the runtime-compiled CUDA kernel of the
+/// 2D operator gives the row-scan form's output and gradients, or with <c>--device cpu</c> the same for its CPU walk
+/// (<see cref="KernelSelfCheck"/>). Exits non-zero when a case disagrees or the kernel cannot run (no CUDA device,
+/// driver or NVRTC).
 /// </summary>
 public sealed class SelfCheckCommand : IVerb
 {
@@ -16,26 +17,27 @@ public sealed class SelfCheckCommand : IVerb
     {
         var device = new Option<string>("--device")
         {
-            Description = "CUDA device to check (cuda, cuda:N).",
+            Description = "Device to check: cuda, cuda:N (the runtime-compiled kernel) or cpu (the C# walk).",
             DefaultValueFactory = _ => "cuda",
         };
         var command = new Command("selfcheck",
-            "Check that the CUDA kernel of the 2D operator equals the row-scan form (output and every gradient, float64 "
-            + "and float32, awkward grids) on this machine's GPU.")
+            "Check that the CUDA kernel of the 2D operator (or with --device cpu its CPU walk) equals the row-scan form "
+            + "(output and every gradient, float64 and float32, awkward grids) on this machine.")
         {
             device,
         };
         command.SetAction(parseResult =>
         {
             var text = parseResult.GetValue(device)!;
-            if (!text.StartsWith("cuda", StringComparison.Ordinal))
-                throw new CliUsageException($"--device must be cuda or cuda:N (got '{text}'): the kernel runs on CUDA only.");
-            if (!torch.cuda.is_available())
+            bool cpu = text == "cpu";
+            if (!cpu && !text.StartsWith("cuda", StringComparison.Ordinal))
+                throw new CliUsageException($"--device must be cuda, cuda:N or cpu (got '{text}').");
+            if (!cpu && !torch.cuda.is_available())
                 throw new CliUsageException("--device cuda: no CUDA device is available on this machine.");
             var output = parseResult.InvocationConfiguration.Output;
             int failed = KernelSelfCheck.Run(torch.device(text), output);
             output.Flush();
-            if (failed < 0) throw new InvalidOperationException("the CUDA kernel cannot run on this machine (see above)");
+            if (failed < 0) throw new InvalidOperationException("the kernel cannot run on this machine (see above)");
             if (failed > 0) throw new InvalidOperationException($"{failed} selfcheck case(s) disagree (see above)");
             return PlstmApp.Success;
         });

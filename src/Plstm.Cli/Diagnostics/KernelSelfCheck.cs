@@ -6,13 +6,14 @@ using static TorchSharp.torch;
 namespace Plstm.Cli.Diagnostics;
 
 /// <summary>
-/// Checks on this machine's device that the fused 2D operator with <see cref="Plstm2DForm.Kernel"/> (the
-/// runtime-compiled CUDA kernel, <see cref="FusedGateKernel"/>) equals the row-scan form: the output and the gradient of
+/// Checks on this machine's device that the fused 2D operator with <see cref="Plstm2DForm.Kernel"/> (on CUDA the
+/// runtime-compiled kernel, <see cref="FusedGateKernel"/>; on the CPU the C# walk, <see cref="FusedGateCpuKernel"/>,
+/// whose SIMD width depends on the processor) equals the row-scan form: the output and the gradient of
 /// every input (Q, K, V, S0r, S0d, T0rl, T0du, T0dl, T0ru, M0l, M0u, D0) of a random weighted sum, on awkward grids
 /// (1 × 1, single rows and columns, long thin grids, non-square, up to the kernel's 1,024 cells) with every transition
 /// wiring, in float64 (rule <see cref="NumericTolerances.Float64Rtol"/>) and float32 (the float32 rule). The row-scan
-/// form itself is tested against the cell-by-cell oracle in the test suite; this is the GPU side of that chain, where
-/// the test suite cannot run.
+/// form itself is tested against the cell-by-cell oracle in the test suite; this is the device side of that chain, on
+/// the GPU (where the test suite cannot run) or on this machine's CPU.
 /// </summary>
 public static class KernelSelfCheck
 {
@@ -33,11 +34,19 @@ public static class KernelSelfCheck
     public static int Run(Device device, TextWriter output, long seed = 1)
     {
         ArgumentNullException.ThrowIfNull(output);
-        if (device.type != DeviceType.CUDA || FusedGateKernel.UnavailableReason is { } reason)
+        ArgumentNullException.ThrowIfNull(device);
+        string? unavailable = device.type switch
         {
-            output.WriteLine($"kernel unavailable on {device}: {(device.type != DeviceType.CUDA ? "not a CUDA device" : FusedGateKernel.UnavailableReason)}");
+            DeviceType.CUDA => FusedGateKernel.UnavailableReason,
+            DeviceType.CPU => null,
+            _ => "neither a CUDA device nor the CPU",
+        };
+        if (unavailable is not null)
+        {
+            output.WriteLine($"kernel unavailable on {device}: {unavailable}");
             return -1;
         }
+        string walk = device.type == DeviceType.CUDA ? "CUDA kernel" : $"CPU walk, {System.Numerics.Vector<float>.Count} float lanes";
         int failed = 0, cases = 0;
         foreach (var dtype in new[] { ScalarType.Float64, ScalarType.Float32 })
             foreach (var (x, y) in Grids)
@@ -50,7 +59,7 @@ public static class KernelSelfCheck
                     output.WriteLine($"{(ok ? "ok  " : "FAIL")} {DtypeName(dtype),-7} {x,2}x{y,-2} {wiring,-8} worst {what}: "
                         + $"{worst:0.000} of the tolerance");
                 }
-        output.WriteLine($"{cases - failed} of {cases} cases agree (kernel vs row-scan form, output and 12 gradients)");
+        output.WriteLine($"{cases - failed} of {cases} cases agree ({walk} vs row-scan form, output and 12 gradients)");
         return failed;
     }
 

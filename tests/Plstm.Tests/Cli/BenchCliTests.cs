@@ -169,7 +169,7 @@ public sealed class BenchCliTests : IDisposable
     [Fact]
     public void Selfcheck_without_a_gpu_refuses_with_one_line()
     {
-        foreach (string[] args in new[] { new[] { "selfcheck" }, new[] { "selfcheck", "--device", "cpu" } })
+        foreach (string[] args in new[] { new[] { "selfcheck" }, new[] { "selfcheck", "--device", "tpu" } })
         {
             string what = string.Join(' ', args);
             var run = CliRunner.Run(args);
@@ -177,5 +177,17 @@ public sealed class BenchCliTests : IDisposable
             Assert.Equal(2, run.ExitCode);
             Assert.Contains("--device", run.Stderr, StringComparison.Ordinal);
         }
+    }
+
+    /// <summary>On the CPU the selfcheck compares the kernel form (the C# walk, at this processor's SIMD width) with the
+    /// row-scan form on every grid and wiring, float64 and float32.</summary>
+    [Fact]
+    public void Selfcheck_on_the_cpu_checks_the_walk_on_every_case()
+    {
+        var run = CliRunner.Run("selfcheck", "--device", "cpu");
+        CliAssert.Succeeded(run, "selfcheck --device cpu");
+        int cases = 2 * Plstm.Cli.Diagnostics.KernelSelfCheck.Grids.Length * Plstm.Cli.Diagnostics.KernelSelfCheck.Wirings.Length;
+        Assert.Contains($"{cases} of {cases} cases agree (CPU walk, ", run.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("FAIL", run.Stdout, StringComparison.Ordinal);
     }
 }
