@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Plstm.Interop;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -177,6 +178,9 @@ public sealed class FusedGateCpuKernel : GateWalkFunction<FusedGateCpuKernel>
         /// line (row GY). Adds M0l L + M0u U into <paramref name="outB"/> (when given) and keeps L, U per scan position
         /// in <paramref name="ls"/>, <paramref name="us"/> (when given).
         /// </summary>
+        // Fully optimised from the first call: tier-0 code of these SIMD loops is several times slower, and a short run
+        // (a benchmark's first iterations, a few training steps) would otherwise spend its time there.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Walk(T* g, T* outB, T* ls, T* us, T* w, int o, Shape shape)
         {
             int cells = shape.Cells, gx = shape.GX, gy = shape.GY;
@@ -230,6 +234,7 @@ public sealed class FusedGateCpuKernel : GateWalkFunction<FusedGateCpuKernel>
         /// adjoint of the r-edge weights (rows 0 … GY − 1) and of the d-edge weight (row GY). Writes all eight gate
         /// gradients of every cell: the transitions' and marks' as sums over the sources, the sources' as their own lane.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Adjoint(T* g, T* dOutB, T* dg, T* ls, T* us, T* a, int o, Shape shape)
         {
             int cells = shape.Cells, gx = shape.GX, gy = shape.GY;
