@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Plstm.Data;
+using Plstm.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -78,6 +79,7 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(train);
         var o = Options;
+        CheckInputLayout(model);
         var device = TrainingDevice.Resolve(o.Device);
         if (train.NumClasses <= 0) throw new ArgumentException("The training set declares no classes.", nameof(train));
         if (validation is not null && validation.NumClasses != train.NumClasses)
@@ -245,9 +247,24 @@ public sealed class Trainer
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(dataset);
+        CheckInputLayout(model);
         var device = TrainingDevice.Resolve(Options.Device);
         model.to(device);
         return EvaluateCore(model, dataset, device, augmentation);
+    }
+
+    /// <summary>The library's vision models declare their input layout; a mismatch with
+    /// <see cref="TrainerOptions.ChannelsLast"/> would otherwise fail inside the first forward pass with a shape error
+    /// that does not name the option.</summary>
+    /// <exception cref="ArgumentException">The layouts differ (names <c>ChannelsLast</c>).</exception>
+    private void CheckInputLayout(nn.Module<Tensor, Tensor> model)
+    {
+        if (model is not VisionModel vision || vision.Layout.ChannelsFirst != Options.ChannelsLast) return;
+        throw new ArgumentException(vision.Layout.ChannelsFirst
+            ? "Trainer option ChannelsLast is set, but the model reads channels-first [B, C, H, W] images (its config's "
+                + "ChannelsFirst): leave ChannelsLast off."
+            : "The model reads channels-last [B, H, W, C] images and the datasets give [C, H, W]: set the trainer option "
+                + "ChannelsLast.", nameof(TrainerOptions.ChannelsLast));
     }
 
     // Validation during training (best checkpoint, curriculum-free model selection) always sees the plain images: it

@@ -437,4 +437,20 @@ public class TrainerTests
         Assert.Equal("Device", error.ParamName);
         Assert.Contains("CUDA is not available", error.Message);
     }
+
+    /// <summary>The library's vision presets read channels-last images; the trainer feeds the loader's channels-first
+    /// batches unless told otherwise, and says so before the first step instead of failing inside the model.</summary>
+    [Fact]
+    public void A_vision_model_in_the_other_layout_is_refused_naming_ChannelsLast()
+    {
+        var data = new SyntheticDataset(count: 8, seed: 3);
+        using var model = Plstm.Models.ModelRegistry.Create("vit_tiny", imageSize: 8, numClasses: 4);
+        var trainer = new Trainer(new TrainerOptions { Steps = 1, BatchSize = 4 });
+        foreach (var call in new Action[] { () => trainer.Fit(model, data), () => trainer.Evaluate(model, data) })
+        {
+            var error = Assert.Throws<ArgumentException>(call);
+            Assert.Equal(nameof(TrainerOptions.ChannelsLast), error.ParamName);
+            Assert.Contains("set the trainer option ChannelsLast", error.Message, StringComparison.Ordinal);
+        }
+    }
 }
