@@ -73,7 +73,8 @@ public class FusedChunkwiseTests
         Assert.Equal(Plstm2DForm.Kernel, Plstm2DAutoForm.Choose(true, 14, 14, DeviceType.CUDA));
         Assert.Equal(Plstm2DForm.Kernel, Plstm2DAutoForm.Choose(true, 32, 32, DeviceType.CPU));
         Assert.Equal(Plstm2DForm.Kernel, Plstm2DAutoForm.Choose(true, 64, 16, DeviceType.CPU));
-        Assert.Equal(Plstm2DForm.Chunkwise, Plstm2DAutoForm.Choose(true, 33, 32, DeviceType.CPU));
+        Assert.Equal(Plstm2DForm.Kernel, Plstm2DAutoForm.Choose(true, 64, 64, DeviceType.CPU));
+        Assert.Equal(Plstm2DForm.Chunkwise, Plstm2DAutoForm.Choose(true, 65, 64, DeviceType.CPU));
         Assert.Equal(Plstm2DForm.Hierarchical, Plstm2DAutoForm.Choose(true, 64, 64, DeviceType.CUDA));
         Assert.Equal(Plstm2DForm.Hierarchical, Plstm2DAutoForm.Choose(false, 16, 16, DeviceType.CPU));
         Assert.Equal(Plstm2DForm.Naive, Plstm2DAutoForm.Resolve(Plstm2DForm.Naive, true, 16, 16, DeviceType.CPU));

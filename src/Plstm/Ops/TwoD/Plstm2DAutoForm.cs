@@ -40,8 +40,10 @@ namespace Plstm.Ops.TwoD;
 /// half its memory: ape-small's layer shape (B·H = 128, DK = DV = 32, 8²) 9.5 against 28.4 ms; B·H = 24, DK = DV = 64:
 /// 8² 7.9 against 11.1, 14² 19.5 against 58.8, 16² 44 against 99, 24² 145 against 420, 32² 473 against 1,125 ms; and
 /// the chunkwise form with small states (B·H = 8, DK = DV = 16): 24² 26 against 108, 32² 79 against 198 ms (48², DK 32:
-/// 1.7 against 1.35 s, within noise, at 0.76× the memory). So on the CPU the walk runs every scalar-gate grid of up to
-/// 32 × 32 cells whatever the state size, the chunkwise form (memory linear in cells) larger ones.
+/// 1.7 against 1.35 s, within noise, at 0.76× the memory). At B·H = 3, DK = DV = 64 (the 1024-px step's shape) it also
+/// beat the chunkwise form beyond 32² in time and memory: 48² 0.44 against 0.64 s (0.8 against 2.7 GiB), 64² 1.36
+/// against 1.67 s (2.2 against 3.8 GiB). So on the CPU the walk runs every scalar-gate grid it takes (up to 64 × 64
+/// cells, <see cref="FusedGateCpuKernel.MaxCells"/>) whatever the state size, the chunkwise form larger ones.
 /// </remarks>
 public static class Plstm2DAutoForm
 {
@@ -67,8 +69,8 @@ public static class Plstm2DAutoForm
     public const long CudaMaxCellsForChunkwise = 24 * 24;
 
     /// <summary>CPU: grids with at most this many cells use the gate walk (<see cref="Plstm2DForm.Kernel"/>, on the CPU
-    /// <see cref="FusedGateCpuKernel"/>) for scalar gates (memory cells² per batch entry).</summary>
-    public const long CpuMaxCellsForKernel = 32 * 32;
+    /// <see cref="FusedGateCpuKernel"/>) for scalar gates (memory cells² per batch entry; every grid the walk takes).</summary>
+    public const long CpuMaxCellsForKernel = FusedGateCpuKernel.MaxCells;
 
     /// <summary>CUDA: grids with at most this many cells use the row-scan form for scalar gates (memory cells² per
     /// batch entry).</summary>
