@@ -54,11 +54,7 @@ public sealed class BenchCommonOptions
 
     private readonly Option<int?> _threads = OptionChecks.ThreadsOption();
 
-    private readonly Option<bool> _tf32 = new("--tf32")
-    {
-        Description = "Let cuBLAS use TF32 tensor cores for float32 matrix products (PyTorch's "
-            + "set_float32_matmul_precision(\"high\")); every row of the run gets it. Default: true float32 products.",
-    };
+    private readonly Option<bool> _tf32 = OptionChecks.Tf32Option();
 
     /// <summary>Creates the options with their range checks.</summary>
     public BenchCommonOptions()

@@ -24,8 +24,6 @@ public sealed record BenchSettings(
     public void Apply()
     {
         Commands.OptionChecks.ApplyThreads(Threads);
-        // TorchSharp 0.107 does not implement set_float32_matmul_precision; this is the flag its "high" sets. cuDNN's
-        // own flag (convolutions) stays at libtorch's default, which already allows TF32.
-        torch.backends.cuda.matmul.allow_tf32 = Tf32;
+        Commands.OptionChecks.ApplyTf32(Tf32);
     }
 }

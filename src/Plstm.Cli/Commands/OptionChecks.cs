@@ -60,6 +60,17 @@ internal static class OptionChecks
         return threads;
     }
 
+    /// <summary>The <c>--tf32</c> flag of the verbs that train or time models on CUDA.</summary>
+    public static Option<bool> Tf32Option() => new("--tf32")
+    {
+        Description = "On CUDA, let cuBLAS use TF32 tensor cores for float32 matrix products (PyTorch's "
+            + "set_float32_matmul_precision(\"high\"): faster, about 10 mantissa bits per product). No effect on the CPU.",
+    };
+
+    /// <summary>Sets cuBLAS's TF32 flag for this process (TorchSharp 0.107 has no <c>set_float32_matmul_precision</c>;
+    /// this is the flag its "high" sets). cuDNN's own flag (convolutions) stays at libtorch's default.</summary>
+    public static void ApplyTf32(bool tf32) => TorchSharp.torch.backends.cuda.matmul.allow_tf32 = tf32;
+
     /// <summary><c>--tta none|flips|d4</c> (default none): average the class probabilities over symmetric views of each
     /// image (<see cref="Plstm.Training.SymmetryAveraging"/>).</summary>
     public static Option<string> TtaOption()

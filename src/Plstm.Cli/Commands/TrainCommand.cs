@@ -62,11 +62,7 @@ public sealed class TrainCommand : IVerb
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoints." };
         var noPlot = new Option<bool>("--no-plot") { Description = "Do not write curves.png." };
         var threads = OptionChecks.ThreadsOption();
-        var tf32 = new Option<bool>("--tf32")
-        {
-            Description = "On CUDA, let cuBLAS use TF32 tensor cores for float32 matrix products (PyTorch's "
-                + "set_float32_matmul_precision(\"high\"); faster, about 10 mantissa bits per product). No effect on the CPU.",
-        };
+        var tf32 = OptionChecks.Tf32Option();
         var parallelModels = new Option<int?>("--parallel-models")
         {
             Description = "Train this many of the experiment's models at once, each in a process of its own with its "
@@ -197,10 +193,8 @@ public sealed class TrainCommand : IVerb
         return PlstmApp.Success;
     }
 
-    /// <summary>Sets cuBLAS's TF32 flag for this process as <see cref="TrainSettings.Tf32"/> asks (off unless set;
-    /// TorchSharp 0.107 has no <c>set_float32_matmul_precision</c>, this is the flag its "high" sets).</summary>
-    private static void ApplyTf32(TrainSettings settings) =>
-        TorchSharp.torch.backends.cuda.matmul.allow_tf32 = settings.Tf32 == true;
+    /// <summary>Sets cuBLAS's TF32 flag for this process as <see cref="TrainSettings.Tf32"/> asks (off unless set).</summary>
+    private static void ApplyTf32(TrainSettings settings) => OptionChecks.ApplyTf32(settings.Tf32 == true);
 
     /// <summary>
     /// Runs one model of a parallel run (<see cref="ProcessModelWorker"/>): the parent's settings from

@@ -46,13 +46,14 @@ public sealed class TrainLmCommand : IVerb
         var output = new Option<string?>("--out") { Description = "Output folder (default runs/lm-<preset>); must not exist or be empty unless --resume." };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last.ckpt (same settings)." };
         var threads = OptionChecks.ThreadsOption();
+        var tf32 = OptionChecks.Tf32Option();
 
         var command = new Command("lm",
             "Train a byte-level language model (pLSTM or transformer preset) on a UTF-8 text: 90/10 split by position, "
             + "validation loss in nats and bits per byte, checkpoints, metrics and results.json.")
         {
             data, preset, steps, batchSize, context, lr, warmup, weightDecay, clip, seed, device, evalEvery, evalBatches,
-            checkpointEvery, logEvery, timeBudget, stopAfter, output, resume, threads,
+            checkpointEvery, logEvery, timeBudget, stopAfter, output, resume, threads, tf32,
         };
         // Asynchronous (on a worker thread) so that Ctrl+C can cancel it: the trainer then saves last.ckpt and stops.
         command.SetAction((parseResult, cancellationToken) => Task.Run(() =>
@@ -80,6 +81,7 @@ public sealed class TrainLmCommand : IVerb
                 Resume = parseResult.GetValue(resume),
                 Threads = parseResult.GetValue(threads),
             };
+            OptionChecks.ApplyTf32(parseResult.GetValue(tf32));
             return Run(settings, parseResult.InvocationConfiguration.Output, cancellationToken);
         }, CancellationToken.None));
         return command;

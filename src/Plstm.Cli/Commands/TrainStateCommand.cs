@@ -62,6 +62,7 @@ public sealed class TrainStateCommand : IVerb
         var device = new Option<string>("--device") { Description = "cpu (default), cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
         var output = new Option<string?>("--out") { Description = "Output folder (default runs/state/<task>-<model>); must not exist or be empty." };
         var threads = OptionChecks.ThreadsOption();
+        var tf32 = OptionChecks.Tf32Option();
 
         OptionChecks.Add(jt, v => v >= 1, "--jt must be ≥ 1 (1 = scalar transitions, > 1 = JT×JT matrices).");
         OptionChecks.Add(layers, v => v >= 1, "--layers must be ≥ 1.");
@@ -96,7 +97,7 @@ public sealed class TrainStateCommand : IVerb
         {
             task, kind, jt, layers, dim, heads, conv, delay, noStartToken, referenceGates, transitionInit, levels, steps, batchSize, lr, warmup, weightDecay, clip, trainLength,
             curriculum, curriculumThreshold, curriculumWindow, minTrainLength, testLengths, testCount, evalEvery, logEvery, stopAtTarget, timeLimit, seed, device,
-            output, threads,
+            output, threads, tf32,
         };
         command.SetAction((parseResult, cancellationToken) => Task.Run(() =>
         {
@@ -142,6 +143,7 @@ public sealed class TrainStateCommand : IVerb
                 Seed = parseResult.GetValue(seed),
                 Device = parseResult.GetValue(device)!,
             };
+            OptionChecks.ApplyTf32(parseResult.GetValue(tf32));
             return Run(options, parseResult.GetValue(output), parseResult.GetValue(threads),
                 parseResult.InvocationConfiguration.Output, cancellationToken);
         }, CancellationToken.None));

@@ -145,7 +145,8 @@ public sealed class LanguageModelCliTests
         string data = SmallText(temp);
         string run = temp.File("budget");
         var train = CliRunner.Run("train", "lm", "--data", data, "--time-budget", "1s", "--batch-size", "2", "--context", "16",
-            "--lr", "1e-3", "--warmup", "0", "--eval-every", "0", "--log-every", "1000", "--threads", "1", "--out", run);
+            "--lr", "1e-3", "--warmup", "0", "--eval-every", "0", "--log-every", "1000", "--threads", "1", "--out", run,
+            "--tf32");                                                   // a CUDA setting: accepted, no effect here
         CliAssert.Succeeded(train, "train lm --time-budget 1s");
         Assert.Contains("stopped by the time budget", train.Stdout);
         var results = LanguageModelRunResult.FromJson(File.ReadAllText(Path.Combine(run, LanguageModelRunResult.FileName)));

@@ -60,7 +60,7 @@ public sealed class TrainStateCliTests
         var result = CliRunner.Run("train", "state", "--task", "parity", "--jt", "1", "--dim", "16", "--heads", "2",
             "--layers", "1", "--steps", "12", "--batch-size", "8", "--train-length", "5", "--min-train-length", "2",
             "--curriculum-threshold", "0.0001", "--curriculum-window", "3", "--test-lengths", "5", "--test-count", "4",
-            "--eval-every", "0", "--log-every", "1", "--threads", "1", "--out", run);
+            "--eval-every", "0", "--log-every", "1", "--threads", "1", "--out", run, "--tf32");   // --tf32: CUDA only
         CliAssert.Succeeded(result, "train state (adaptive curriculum)");
         var moves = result.Stdout.Split('\n').Where(l => l.StartsWith("curriculum", StringComparison.Ordinal)).ToArray();
         Assert.NotEmpty(moves);
