@@ -109,6 +109,7 @@ public sealed class GraphTrainCommand : IVerb
             DefaultValueFactory = _ => 1,
         };
         OptionChecks.Add(threads, v => v >= 1, "--threads must be ≥ 1.");
+        var tf32 = OptionChecks.Tf32Option();
         var output = new Option<string?>("--out")
         {
             Description = "Output folder (default runs/graph-<dataset>); with several data sets the folder that receives graph-<dataset>/ for each (default runs).",
@@ -122,7 +123,7 @@ public sealed class GraphTrainCommand : IVerb
             + "best-validation checkpoint and result.json, then summary.json and summary.md (mean ± std test accuracy).")
         {
             dataset, data, folds, fold, parallelFolds, epochs, warmup, batchSize, lr, weightDecay, seed, layers, dim, heads,
-            transition, normalization, referenceVariants, meanLoss, selection, device, threads, output, resume, foldWorker,
+            transition, normalization, referenceVariants, meanLoss, selection, device, threads, tf32, output, resume, foldWorker,
         };
         // On a worker thread so that Ctrl+C can cancel it between epochs; finished folds stay, --resume continues.
         command.SetAction((parseResult, cancellationToken) => Task.Run(() =>
@@ -168,7 +169,9 @@ public sealed class GraphTrainCommand : IVerb
                 Resume = parseResult.GetValue(resume),
                 WriteSummary = !parseResult.GetValue(foldWorker),
             }).ToArray();
-            return Run(runs, parseResult.InvocationConfiguration.Output, cancellationToken, parseResult.GetValue(foldWorker));
+            OptionChecks.ApplyTf32(parseResult.GetValue(tf32));
+            return Run(runs, parseResult.InvocationConfiguration.Output, cancellationToken, parseResult.GetValue(foldWorker),
+                parseResult.GetValue(tf32));
         }, CancellationToken.None));
         return command;
     }
@@ -176,10 +179,10 @@ public sealed class GraphTrainCommand : IVerb
     /// <summary>Runs the cross-validations of <paramref name="runs"/> (one per data set, sharing one worker pool),
     /// printing progress to <paramref name="writer"/>; returns the exit code. With more than one parallel fold each
     /// fold is a child process (<see cref="ProcessFoldRunner"/>); <paramref name="worker"/> is such a child: progress
-    /// lines only, no summary.</summary>
+    /// lines only, no summary. <paramref name="tf32"/> is passed on to the fold processes (<c>--tf32</c>).</summary>
     /// <exception cref="CliUsageException">An option, the data or an output folder is unusable (nothing written).</exception>
     public static int Run(IReadOnlyList<GraphCvOptions> runs, TextWriter writer, CancellationToken cancellationToken,
-        bool worker = false)
+        bool worker = false, bool tf32 = false)
     {
         ArgumentNullException.ThrowIfNull(runs);
         ArgumentNullException.ThrowIfNull(writer);
@@ -208,7 +211,7 @@ public sealed class GraphTrainCommand : IVerb
         IReadOnlyList<GraphCvResult> results;
         try
         {
-            var runner = first.ParallelFolds > 1 ? new ProcessFoldRunner(writer, runs.Count > 1) : null;
+            var runner = first.ParallelFolds > 1 ? new ProcessFoldRunner(writer, runs.Count > 1, tf32) : null;
             results = GraphCrossValidation.RunMany(loaded, new LineProgress(writer, runs.Count > 1), cancellationToken,
                 runner is null ? null : runner.Run);
         }

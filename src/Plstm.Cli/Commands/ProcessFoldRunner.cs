@@ -7,9 +7,9 @@ namespace Plstm.Cli.Commands;
 /// <summary>
 /// Trains one cross-validation fold in a child <c>plstm train graph --fold K --fold-worker</c> process (the same
 /// executable, options and output folder), relaying its progress lines. Processes, not threads: see
-/// <see cref="SelfProcess"/>.
+/// <see cref="SelfProcess"/>. <c>tf32</c>: the parent's <c>--tf32</c>, passed on (the flag is per process).
 /// </summary>
-internal sealed class ProcessFoldRunner(TextWriter writer, bool named)
+internal sealed class ProcessFoldRunner(TextWriter writer, bool named, bool tf32 = false)
 {
     private readonly Lock _writeLock = new();
 
@@ -17,7 +17,7 @@ internal sealed class ProcessFoldRunner(TextWriter writer, bool named)
     /// line otherwise; kills the child when <paramref name="cancellationToken"/> is cancelled.</summary>
     public void Run(GraphCvOptions options, int fold, CancellationToken cancellationToken)
     {
-        var (exitCode, lastError) = SelfProcess.Run(Arguments(options, fold), input: null, line =>
+        var (exitCode, lastError) = SelfProcess.Run(Arguments(options, fold, tf32), input: null, line =>
         {
             if (string.IsNullOrWhiteSpace(line)) return;
             lock (_writeLock)
@@ -33,7 +33,7 @@ internal sealed class ProcessFoldRunner(TextWriter writer, bool named)
     }
 
     /// <summary>The child's command line: every option of the run, for this one fold, into the same folder.</summary>
-    internal static IReadOnlyList<string> Arguments(GraphCvOptions o, int fold)
+    internal static IReadOnlyList<string> Arguments(GraphCvOptions o, int fold, bool tf32 = false)
     {
         var inv = CultureInfo.InvariantCulture;
         var args = new List<string>
@@ -59,6 +59,7 @@ internal sealed class ProcessFoldRunner(TextWriter writer, bool named)
             args.AddRange(["--select", GraphTrainCommand.SelectLoss]);
         if (o.Threads is int t) args.AddRange(["--threads", t.ToString(inv)]);
         if (o.DataDir is { } d) args.AddRange(["--data", d]);
+        if (tf32) args.Add("--tf32");
         return args;
     }
 }

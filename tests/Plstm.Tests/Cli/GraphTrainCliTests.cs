@@ -61,7 +61,7 @@ public sealed class GraphTrainCliTests
         string[] common = ["train", "graph", "--dataset", "MUTAG", "--data", root!, "--epochs", "2", "--batch-size", "32",
             "--folds", "5", "--warmup-epochs", "1", "--lr", "0.002", "--weight-decay", "0.02", "--seed", "7", "--layers", "1",
             "--dim", "48", "--heads", "2", "--transition-input", "reference", "--p-normalization", "per-target-edge",
-            "--mean-loss", "--select", "accuracy-then-loss", "--threads", "1"];
+            "--mean-loss", "--select", "accuracy-then-loss", "--threads", "1", "--tf32"];   // --tf32: CUDA only, passed on
         string sequential = temp.File("sequential"), alone = temp.File("alone"), parallel = temp.File("parallel");
         CliAssert.Succeeded(CliRunner.Run([.. common, "--fold", "0", "--fold", "1", "--out", sequential]), "sequential");
         CliAssert.Succeeded(CliRunner.Run([.. common, "--fold", "1", "--out", alone]), "--fold 1");
@@ -81,6 +81,10 @@ public sealed class GraphTrainCliTests
                 Assert.Contains("\"selection\":\"AccuracyThenLoss\"", Numbers(other, f), StringComparison.Ordinal);
             }
         }
+        // The fold processes' command line carries --tf32 (a per-process flag) when the parent has it.
+        var workerOptions = new GraphCvOptions { Dataset = "MUTAG", OutputFolder = parallel };
+        Assert.Contains("--tf32", Plstm.Cli.Commands.ProcessFoldRunner.Arguments(workerOptions, 0, tf32: true));
+        Assert.DoesNotContain("--tf32", Plstm.Cli.Commands.ProcessFoldRunner.Arguments(workerOptions, 0));
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(parallel, GraphCrossValidation.SummaryFileName)));
         Assert.Equal([0, 1], summary.RootElement.GetProperty("folds").EnumerateArray().Select(f => f.GetProperty("fold").GetInt32()));
     }
