@@ -7,9 +7,8 @@ namespace Plstm.Cli.Bench;
 
 /// <summary>
 /// The options every bench subcommand has (<c>--device</c>, <c>--dtype</c>, <c>--warmup</c>, <c>--iters</c>,
-/// <c>--out</c>, <c>--json</c>, <c>--max-seconds</c>, <c>--threads</c>, <c>--seed</c>, <c>--tf32</c>) and
-/// their parsing into a
-/// <see cref="BenchSettings"/>.
+/// <c>--out</c>, <c>--json</c>, <c>--max-seconds</c>, <c>--threads</c>, <c>--seed</c>, <c>--tf32</c>) and their parsing
+/// into a <see cref="BenchSettings"/>.
 /// </summary>
 public sealed class BenchCommonOptions
 {

@@ -169,9 +169,10 @@ public sealed class GraphTrainCommand : IVerb
                 Resume = parseResult.GetValue(resume),
                 WriteSummary = !parseResult.GetValue(foldWorker),
             }).ToArray();
-            OptionChecks.ApplyTf32(parseResult.GetValue(tf32));
+            bool useTf32 = parseResult.GetValue(tf32);
+            OptionChecks.ApplyTf32(useTf32);
             return Run(runs, parseResult.InvocationConfiguration.Output, cancellationToken, parseResult.GetValue(foldWorker),
-                parseResult.GetValue(tf32));
+                useTf32);
         }, CancellationToken.None));
         return command;
     }

@@ -155,8 +155,7 @@ public sealed class TrainCommand : IVerb
         }
         else
         {
-            OptionChecks.ApplyThreads(settings.Threads);
-            ApplyTf32(settings);
+            ApplyProcessSettings(settings);
         }
         Action<ExperimentProgress>? sink = null;
         var runner = new ExperimentRunner(preset, options, new SyncProgress<ExperimentProgress>(p => sink?.Invoke(p)));
@@ -193,8 +192,13 @@ public sealed class TrainCommand : IVerb
         return PlstmApp.Success;
     }
 
-    /// <summary>Sets cuBLAS's TF32 flag for this process as <see cref="TrainSettings.Tf32"/> asks (off unless set).</summary>
-    private static void ApplyTf32(TrainSettings settings) => OptionChecks.ApplyTf32(settings.Tf32 == true);
+    /// <summary>The process-wide settings of the process that trains: libtorch's thread count and cuBLAS's TF32 flag
+    /// (off unless <see cref="TrainSettings.Tf32"/> is set).</summary>
+    private static void ApplyProcessSettings(TrainSettings settings)
+    {
+        OptionChecks.ApplyThreads(settings.Threads);
+        OptionChecks.ApplyTf32(settings.Tf32 == true);
+    }
 
     /// <summary>
     /// Runs one model of a parallel run (<see cref="ProcessModelWorker"/>): the parent's settings from
@@ -205,8 +209,7 @@ public sealed class TrainCommand : IVerb
     {
         var settings = TrainSettings.FromJson(settingsJson, "worker settings");
         var (preset, options) = TrainPlan.Build(settings);
-        OptionChecks.ApplyThreads(settings.Threads);
-        ApplyTf32(settings);
+        ApplyProcessSettings(settings);
         var runner = new ExperimentRunner(preset, options with { OnlyModel = modelKey, Resume = true },
             new SyncProgress<ExperimentProgress>(p =>
             {

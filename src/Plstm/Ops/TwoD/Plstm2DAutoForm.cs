@@ -85,11 +85,9 @@ public static class Plstm2DAutoForm
     public static Plstm2DForm Choose(bool scalarGates, long x, long y, DeviceType device)
     {
         bool cuda = device == DeviceType.CUDA;
-        long kernelCells = cuda ? Math.Min(CudaMaxCellsForRowScan, FusedGateKernel.MaxCells) : CpuMaxCellsForKernel;
+        long kernelCells = cuda ? CudaMaxCellsForRowScan : CpuMaxCellsForKernel;
         if (scalarGates && x * y <= kernelCells)
-            return Plstm2DForm.Kernel;
-        if (scalarGates && cuda && x * y <= CudaMaxCellsForRowScan)
-            return Plstm2DForm.RowScan;
+            return cuda && x * y > FusedGateKernel.MaxCells ? Plstm2DForm.RowScan : Plstm2DForm.Kernel;
         long maxCells = cuda ? CudaMaxCellsForChunkwise : CpuMaxCellsForChunkwise;
         return scalarGates && x * y <= maxCells ? Plstm2DForm.Chunkwise : Plstm2DForm.Hierarchical;
     }

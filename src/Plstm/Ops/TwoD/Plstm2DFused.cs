@@ -140,13 +140,12 @@ public static class Plstm2DFused
             var dtype = stackedGates.dtype;
             bool half = dtype is ScalarType.BFloat16 or ScalarType.Float16;
             var walked = half ? stackedGates.to(ScalarType.Float32) : stackedGates;            // [B, 4, 8, X, Y]
-            bool cuda = inputs.S0r.device_type == DeviceType.CUDA;
-            if (cuda ? FusedGateKernel.CanRun(walked) : FusedGateCpuKernel.CanRun(walked))
-            {
-                var kernelGate = cuda ? FusedGateKernel.Gate(walked) : FusedGateCpuKernel.Gate(walked); // [B, cells, cells]
+            // Each walk's CanRun checks its own device.
+            var kernelGate = FusedGateKernel.CanRun(walked) ? FusedGateKernel.Gate(walked)
+                : FusedGateCpuKernel.CanRun(walked) ? FusedGateCpuKernel.Gate(walked) : null;          // [B, cells, cells]
+            if (kernelGate is not null)
                 return Plstm2DRowScan.Attend(inputs.Q, inputs.K, inputs.V, half ? kernelGate.to(dtype) : kernelGate,
                     inputs.D0, scale).MoveToOuterDisposeScope();
-            }
         }
         var gate = SummedRowScanGate(all, B, X, Y, recompute);
         return Plstm2DRowScan.Attend(inputs.Q, inputs.K, inputs.V, gate, inputs.D0, scale)
