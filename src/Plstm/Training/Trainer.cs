@@ -79,7 +79,7 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(train);
         var o = Options;
-        CheckInputLayout(model);
+        _channelsLast = ResolveChannelsLast(model);
         var device = TrainingDevice.Resolve(o.Device);
         if (train.NumClasses <= 0) throw new ArgumentException("The training set declares no classes.", nameof(train));
         if (validation is not null && validation.NumClasses != train.NumClasses)
@@ -247,25 +247,36 @@ public sealed class Trainer
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(dataset);
-        CheckInputLayout(model);
+        _channelsLast = ResolveChannelsLast(model);
         var device = TrainingDevice.Resolve(Options.Device);
         model.to(device);
         return EvaluateCore(model, dataset, device, augmentation);
     }
 
-    /// <summary>The library's vision models declare their input layout; a mismatch with
-    /// <see cref="TrainerOptions.ChannelsLast"/> would otherwise fail inside the first forward pass with a shape error
-    /// that does not name the option.</summary>
-    /// <exception cref="ArgumentException">The layouts differ (names <c>ChannelsLast</c>).</exception>
-    private void CheckInputLayout(nn.Module<Tensor, Tensor> model)
+    /// <summary>Whether this call feeds the model <c>[B, H, W, C]</c>: the option when it is set, else the layout a
+    /// library vision model declares, else channels-first. An explicit value that contradicts a library model's layout
+    /// would otherwise fail inside the first forward pass with a shape error that does not name the option.</summary>
+    /// <exception cref="ArgumentException">The option contradicts the model's layout (names <c>ChannelsLast</c>).</exception>
+    private bool ResolveChannelsLast(nn.Module<Tensor, Tensor> model)
     {
-        if (model is not VisionModel vision || vision.Layout.ChannelsFirst != Options.ChannelsLast) return;
-        throw new ArgumentException(vision.Layout.ChannelsFirst
-            ? "Trainer option ChannelsLast is set, but the model reads channels-first [B, C, H, W] images (its config's "
-                + "ChannelsFirst): leave ChannelsLast off."
-            : "The model reads channels-last [B, H, W, C] images and the datasets give [C, H, W]: set the trainer option "
-                + "ChannelsLast.", nameof(TrainerOptions.ChannelsLast));
+        if (model is not VisionModel vision) return Options.ChannelsLast ?? false;
+        bool modelReadsLast = !vision.Layout.ChannelsFirst;
+        if (Options.ChannelsLast is bool asked && asked != modelReadsLast)
+            throw new ArgumentException(modelReadsLast
+                ? "Trainer option ChannelsLast is false, but the model reads channels-last [B, H, W, C] images: leave "
+                    + "ChannelsLast unset (the trainer then follows the model) or set it to true."
+                : "Trainer option ChannelsLast is true, but the model reads channels-first [B, C, H, W] images (its "
+                    + "config's ChannelsFirst): leave ChannelsLast unset or set it to false.",
+                nameof(TrainerOptions.ChannelsLast));
+        return modelReadsLast;
     }
+
+    // The layout resolved by the running Fit or Evaluate call (ResolveChannelsLast); a Trainer runs one call at a time.
+    private bool _channelsLast;
+
+    // The options as this call runs them (the layout resolved): what checkpoints record and resumes compare, so a run
+    // resumed with the option unset matches one saved with it set to the same layout.
+    private TrainerOptions Resolved => Options with { ChannelsLast = _channelsLast };
 
     // Validation during training (best checkpoint, curriculum-free model selection) always sees the plain images: it
     // runs every few hundred steps, and eight views would multiply its cost.
@@ -343,7 +354,7 @@ public sealed class Trainer
 
     private Tensor Forward(nn.Module<Tensor, Tensor> model, Tensor images, int numClasses)
     {
-        var input = Options.ChannelsLast ? images.permute(0, 2, 3, 1) : images;
+        var input = _channelsLast ? images.permute(0, 2, 3, 1) : images;
         var logits = model.forward(input);
         if (logits.ndim != 2 || logits.shape[0] != images.shape[0] || logits.shape[1] != numClasses)
             throw new InvalidOperationException(
@@ -388,13 +399,13 @@ public sealed class Trainer
         ValidationAccuracy = validationAccuracy,
         TrainCount = train.Count,
         NumClasses = train.NumClasses,
-        Options = Options,
+        Options = Resolved,
         SavedAt = DateTimeOffset.UtcNow,
     };
 
     private void CheckResumable(CheckpointState saved, IImageDataset train, long total)
     {
-        Options.EnsureSameTrajectory(saved.Options);
+        Resolved.EnsureSameTrajectory(saved.Options);
         if (saved.TrainCount != train.Count || saved.NumClasses != train.NumClasses)
             throw new ArgumentException(
                 $"The training set ({train.Count} samples, {train.NumClasses} classes) differs from the checkpoint's "

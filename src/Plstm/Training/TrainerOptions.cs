@@ -126,8 +126,11 @@ public sealed record TrainerOptions
     public bool Prefetch { get; init; }
 
     /// <summary>Feed the model channels-last <c>[B, H, W, C]</c> (the reference vision models' default input) instead
-    /// of the loader's <c>[B, C, H, W]</c>.</summary>
-    public bool ChannelsLast { get; init; }
+    /// of the loader's <c>[B, C, H, W]</c>. Null (the default): follow the model — the library's vision models
+    /// (<see cref="Models.VisionModel"/>) declare their layout, any other module gets <c>[B, C, H, W]</c>. Set it only
+    /// for a module of your own that reads channels-last; a value that contradicts a library model's layout is
+    /// refused.</summary>
+    public bool? ChannelsLast { get; init; }
 
     /// <summary>Optional run configuration (JSON text, e.g. the model preset) stored as <c>config.json</c> in every
     /// checkpoint; not interpreted by the trainer.</summary>

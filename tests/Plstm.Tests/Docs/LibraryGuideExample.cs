@@ -23,10 +23,10 @@ public static class ArrowsExample
         using var model = ModelRegistry.Create("plstm_vit_tiny", imageSize: 64, numClasses: 2);
 
         // AdamW, warm-up + cosine, clipping, metrics.jsonl, TensorBoard events and atomic checkpoints in the folder.
-        // The datasets give [C, H, W] images; the vision presets read [B, H, W, C]: ChannelsLast feeds them so.
+        // The datasets give [C, H, W] images; the trainer feeds them in the layout the model declares ([B, H, W, C]).
         var trainer = new Trainer(new TrainerOptions
         {
-            Steps = steps, BatchSize = 16, PeakLearningRate = 5e-4, WarmupSteps = steps / 10, ChannelsLast = true,
+            Steps = steps, BatchSize = 16, PeakLearningRate = 5e-4, WarmupSteps = steps / 10,
             EvalEverySteps = steps, Seed = 1, Device = "cpu", OutputFolder = outputFolder,
         });
         TrainingResult result = trainer.Fit(model, train, validation);

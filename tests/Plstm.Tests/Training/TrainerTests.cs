@@ -438,19 +438,74 @@ public class TrainerTests
         Assert.Contains("CUDA is not available", error.Message);
     }
 
-    /// <summary>The library's vision presets read channels-last images; the trainer feeds the loader's channels-first
-    /// batches unless told otherwise, and says so before the first step instead of failing inside the model.</summary>
+    /// <summary>The library's vision models declare their input layout and the trainer follows it when
+    /// <see cref="TrainerOptions.ChannelsLast"/> is left unset: the same training, step for step, as with the matching
+    /// value set explicitly, for a channels-last and a channels-first model.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void An_unset_ChannelsLast_follows_the_models_layout(bool channelsFirst)
+    {
+        var data = new SyntheticDataset(count: 16, seed: 3);
+        double? Loss(bool? channelsLast)
+        {
+            using var model = SmallVit(channelsFirst);
+            var trainer = new Trainer(new TrainerOptions
+            {
+                Steps = 3, BatchSize = 4, WarmupSteps = 1, Seed = 5, Device = "cpu", ChannelsLast = channelsLast,
+            });
+            var result = trainer.Fit(model, data);
+            Assert.Equal(3, result.Step);
+            return result.LastTrainLoss;
+        }
+        Assert.Equal(Loss(!channelsFirst), Loss(null));
+    }
+
+    /// <summary>Checkpoints record the layout the run used, not whether it was given: a run saved with the option
+    /// unset resumes with it set to the model's layout (and the reverse would too), and equals the uninterrupted run.</summary>
     [Fact]
-    public void A_vision_model_in_the_other_layout_is_refused_naming_ChannelsLast()
+    public void A_run_saved_with_ChannelsLast_unset_resumes_with_it_set_to_the_same_layout()
+    {
+        var data = new SyntheticDataset(count: 16, seed: 3);
+        var options = new TrainerOptions { Steps = 6, BatchSize = 4, WarmupSteps = 1, Seed = 5, Device = "cpu" };
+        double? whole;
+        using (var model = SmallVit(channelsFirst: false)) whole = new Trainer(options).Fit(model, data).LastTrainLoss;
+
+        using var folder = new TempFolder();
+        using var resumed = SmallVit(channelsFirst: false);
+        new Trainer(options with { OutputFolder = folder.Path, StopAfterSteps = 3 }).Fit(resumed, data);
+        var second = new Trainer(options with { OutputFolder = folder.Path, Resume = true, ChannelsLast = true })
+            .Fit(resumed, data);
+        Assert.Equal(3, second.ResumedFromStep);
+        Assert.Equal(whole, second.LastTrainLoss);
+    }
+
+    /// <summary>An explicit layout that contradicts a library model's is refused before the first step, naming the
+    /// option, by both Fit and Evaluate (it would otherwise fail inside the model with a shape error).</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_ChannelsLast_that_contradicts_the_model_is_refused_naming_it(bool channelsFirst)
     {
         var data = new SyntheticDataset(count: 8, seed: 3);
-        using var model = Plstm.Models.ModelRegistry.Create("vit_tiny", imageSize: 8, numClasses: 4);
-        var trainer = new Trainer(new TrainerOptions { Steps = 1, BatchSize = 4 });
+        using var model = SmallVit(channelsFirst);
+        var trainer = new Trainer(new TrainerOptions { Steps = 1, BatchSize = 4, ChannelsLast = channelsFirst });
         foreach (var call in new Action[] { () => trainer.Fit(model, data), () => trainer.Evaluate(model, data) })
         {
             var error = Assert.Throws<ArgumentException>(call);
             Assert.Equal(nameof(TrainerOptions.ChannelsLast), error.ParamName);
-            Assert.Contains("set the trainer option ChannelsLast", error.Message, StringComparison.Ordinal);
+            Assert.Contains(channelsFirst ? "reads channels-first" : "reads channels-last", error.Message,
+                StringComparison.Ordinal);
         }
+    }
+
+    // The same initial weights at every call (the global torch seed is set first).
+    private static Plstm.Models.VisionTransformer SmallVit(bool channelsFirst)
+    {
+        Trainer.SeedTorch(11);
+        return new(Plstm.Models.ModelRegistry.Get("vit_tiny").VitConfig! with
+        {
+            ImageSize = 8, NumChannels = 1, NumClasses = 4, ChannelsFirst = channelsFirst,
+        });
     }
 }

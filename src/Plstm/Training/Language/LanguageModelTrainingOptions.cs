@@ -49,7 +49,7 @@ public sealed record LanguageModelTrainingOptions
             throw Bad(nameof(TrainerOptions.Steps), "must be set: language-model runs count steps, not epochs");
         if (Trainer.LabelSmoothing != 0 || Trainer.UsesMixing)
             throw Bad(nameof(TrainerOptions.LabelSmoothing), "and Mixup/CutMix do not apply to language models");
-        if (Trainer.ChannelsLast) throw Bad(nameof(TrainerOptions.ChannelsLast), "does not apply to language models");
+        if (Trainer.ChannelsLast == true) throw Bad(nameof(TrainerOptions.ChannelsLast), "does not apply to language models");
         if (SequenceLength < 1) throw Bad(nameof(SequenceLength), $"must be ≥ 1 (got {SequenceLength})");
         if (EvalBatches is < 1) throw Bad(nameof(EvalBatches), $"must be ≥ 1 or null for all (got {EvalBatches})");
         if (TimeBudgetSeconds is double budget && !(budget > 0 && double.IsFinite(budget)))
