@@ -10,8 +10,9 @@ namespace Plstm.Bench;
 /// <summary>
 /// Where an <c>ape-small</c> CPU training step spends its time: rendering a batch of 64 arrows, the convolutional stem
 /// alone (forward + backward), one P- and one D-mode pLSTM layer at the model's shapes, and whole steps (forward, cross-entropy, backward, AdamW) of both models with and without
-/// the stem. <c>--ape-step-profile [--steps N] [--stem W] [--layers]</c>; medians over N timed repetitions after two
-/// warm-ups. <c>--layers</c>: only the two layers and the stemless <c>plstm_vit_tiny</c> step.
+/// the stem. <c>--ape-step-profile [--steps N] [--stem W] [--layers [--no-step]]</c>; medians over N timed repetitions
+/// after two warm-ups. <c>--layers</c>: only the two layers, the kernel form's two parts (gate walk, masked attention)
+/// and the stemless <c>plstm_vit_tiny</c> step; <c>--no-step</c> leaves out the step (for profiling the layers alone).
 /// </summary>
 public static class ApeStepProfile
 {
@@ -32,6 +33,7 @@ public static class ApeStepProfile
         if (args.Contains("--layers"))
         {
             TimeLayers(steps);
+            if (args.Contains("--no-step")) return 0;   // layers only (e.g. under perf)
             using var model = new ExperimentModel("m", "plstm_vit_tiny", 5e-4, ConvStemWidth: 0).Spec(64, 3, 2).Create();
             ReportSteps("plstm_vit_tiny stem 0: step", steps, model);
             return 0;
@@ -190,6 +192,23 @@ public static class ApeStepProfile
                 layer.forward(x);
             });
         }
+        // The kernel form's two parts at the layers' operator shape (B·H = 128, 8×8 cells, DK = DV = 32): the summed
+        // gate from the CPU walk, and the masked attention that uses it.
+        var gates = rand(new long[] { 128, 4, 8, 8, 8 }, requires_grad: true);
+        Report("gate walk [128, 4, 8, 8×8] fwd+bwd", steps, () =>
+        {
+            using var scope = NewDisposeScope();
+            gates.grad?.zero_();
+            Ops.TwoD.FusedGateCpuKernel.Gate(gates).sum().backward();
+        });
+        var (q, k, v) = (randn(128, 64, 32, requires_grad: true), randn(128, 64, 32, requires_grad: true),
+            randn(128, 64, 32, requires_grad: true));
+        var gate = rand(128, 64, 64, requires_grad: true);
+        Report("masked attention (Q Kᵀ ⊙ G) V fwd+bwd", steps, () =>
+        {
+            using var scope = NewDisposeScope();
+            q.matmul(k.transpose(1, 2)).mul(gate).matmul(v).sum().backward();
+        });
     }
 
     /// <summary>Times training steps (forward, cross-entropy, backward, AdamW) on one random batch of 64 at 64 px.</summary>
