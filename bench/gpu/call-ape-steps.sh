@@ -6,11 +6,9 @@
 # Bundle: ../shared/tools/gpu/bundle.sh src/Plstm.Cli/Plstm.Cli.csproj; run: OUT=$OUT bash bench/gpu/call-ape-steps.sh
 set -u
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
-[ -d .gpu/stage ] || tar -C .gpu -xJf .gpu/bundle.tar.xz   # unpack once, before the parallel runs
-t() { local name=$1; shift
-  timeout ${LIMIT:-560} bash .gpu/run.sh train --data arrows --device cuda --no-plot --log-every 500 --out "/tmp/r/$name" "$@" \
-    > "/tmp/r-$name.log" 2>&1; echo "$name exit $?"
-  cat "/tmp/r/$name/results.md" >> "/tmp/r-$name.log" 2>/dev/null; }
+OUT=${OUT:-/tmp/out}; . bench/gpu/common.sh
+unpack   # once, before the parallel runs
+t() { train_run "$@"; }
 mkdir -p /tmp/r
 rm -rf /tmp/r-*.log /tmp/r/*   # a warm machine keeps the last call's runs
 if [ "${SET:-1}" = 1 ]; then

@@ -9,3 +9,11 @@ probe() {
 part() { local name=$1 cap=$2; shift 2; echo "=== $name ==="
   timeout --kill-after=5 $((cap + 30)) bash .gpu/run.sh bench "$@" --device cuda --max-seconds "$cap" \
     --out "$R/$name.md" --json "$R/$name.json" 2>&1 | grep -E "^\| [a-z]|rror" ; echo "$name exit ${PIPESTATUS[0]}"; }
+#   unpack  unpacks the bundle once (before runs that start in parallel);
+#   train_run NAME ARGS…   runs `plstm train --data arrows --device cuda ARGS` with a time limit of $LIMIT seconds
+#           (default 560) into /tmp/r/NAME, its log in /tmp/r-NAME.log with the results table appended.
+unpack() { [ -d .gpu/stage ] || tar -C .gpu -xJf .gpu/bundle.tar.xz; }
+train_run() { local name=$1; shift
+  timeout ${LIMIT:-560} bash .gpu/run.sh train --data arrows --device cuda --no-plot --log-every 500 --out "/tmp/r/$name" "$@" \
+    > "/tmp/r-$name.log" 2>&1; echo "$name exit $?"
+  cat "/tmp/r/$name/results.md" >> "/tmp/r-$name.log" 2>/dev/null; }
