@@ -492,7 +492,8 @@ public static class GraphCrossValidation
         }
     }
 
-    private static GraphBatch[] Batches(GraphSample[] samples, int size, Device device) =>
+    /// <summary>Consecutive batches of <paramref name="size"/> graphs (the last may be smaller), in order.</summary>
+    internal static GraphBatch[] Batches(GraphSample[] samples, int size, Device device) =>
         Enumerable.Range(0, (samples.Length + size - 1) / size)
             .Select(i => GraphBatch.Create(samples.Skip(i * size).Take(size).ToArray(), device)).ToArray();
 
