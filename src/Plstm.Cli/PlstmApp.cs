@@ -106,7 +106,7 @@ public static class PlstmApp
     {
         // Wrappers such as TargetInvocationException or TypeInitializationException hide the useful message.
         var root = ex is CliUsageException ? ex : ex.GetBaseException();
-        var message = string.IsNullOrWhiteSpace(root.Message) ? root.GetType().Name : root.Message;
+        var message = string.IsNullOrWhiteSpace(root.Message) ? root.GetType().Name : OptionChecks.MessageOf(root);
         return root is CliUsageException or IOException or UnauthorizedAccessException or ArgumentException
             or InvalidOperationException or NotSupportedException or FormatException
             ? message

@@ -1,24 +1,71 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.Globalization;
+using Plstm.Data;
 using Plstm.Data.ArrowPointing;
+using Plstm.Data.Graphs;
 
 namespace Plstm.Cli.Commands;
 
 /// <summary>
-/// <c>plstm data …</c>: dataset generation. <c>plstm data arrows</c> writes an arrow-pointing (APE) dataset as
-/// <c>00000.png</c>, <c>00001.png</c>, … and <c>labels.jsonl</c> (see <see cref="ArrowPointingExport"/>).
+/// <c>plstm data …</c>: datasets. <c>plstm data arrows</c> writes an arrow-pointing (APE) dataset as
+/// <c>00000.png</c>, <c>00001.png</c>, … and <c>labels.jsonl</c> (see <see cref="ArrowPointingExport"/>);
+/// <c>plstm data tu NAME</c> downloads a TU graph data set (<see cref="TuDataset.DownloadAsync"/>: the only command that
+/// goes online, and only when asked).
 /// </summary>
 public sealed class DataCommand : IVerb
 {
     /// <inheritdoc />
     public Command Create()
     {
-        var data = new Command("data", "Generate datasets.");
+        var data = new Command("data", "Generate or download datasets.");
         data.Subcommands.Add(CreateArrows());
+        data.Subcommands.Add(CreateTu());
         // A group without a sub-verb has nothing to do: show its help, as the root command does.
         data.SetAction(parseResult => new HelpAction().Invoke(parseResult));
         return data;
+    }
+
+    private static Command CreateTu()
+    {
+        var name = new Argument<string>("NAME") { Description = "TU data set name as on the TU server (e.g. MUTAG, ENZYMES, IMDB-BINARY)." };
+        var dataRoot = new Option<string?>("--data")
+        {
+            Description = $"Data folder to download into (as DIR/tu/NAME/, where 'plstm train graph --data DIR' finds it); default ${DataPaths.EnvironmentVariable}, else ./data.",
+        };
+        var tu = new Command("tu",
+            $"Download a TU graph data set (the official zip from {TuDataset.DownloadUrl}), check every file and put it in place "
+            + "only when complete.")
+        {
+            name, dataRoot,
+        };
+        tu.SetAction(async (parseResult, cancellationToken) =>
+        {
+            string dataset = parseResult.GetValue(name)!;
+            string? env = Environment.GetEnvironmentVariable(DataPaths.EnvironmentVariable);
+            string root = parseResult.GetValue(dataRoot) ?? (string.IsNullOrWhiteSpace(env) ? "data" : env);
+            string folder;
+            try
+            {
+                folder = await TuDataset.DownloadAsync(dataset, root, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException ex)
+            {
+                throw new CliUsageException($"The download of {dataset} failed ({ex.Message}).", ex);
+            }
+            catch (Exception ex) when (ex is ArgumentException or IOException or InvalidDataException)
+            {
+                throw new CliUsageException(OptionChecks.MessageOf(ex), ex);
+            }
+            var loaded = TuDataset.LoadFrom(folder, dataset);
+            var writer = parseResult.InvocationConfiguration.Output;
+            writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{dataset}: {loaded.Graphs.Count} graphs, {loaded.ClassCount} classes, {loaded.NodeFeatureCount} node features → {folder}"));
+            writer.WriteLine($"train with: plstm train graph --dataset {dataset} --data {root}");
+            writer.Flush();
+            return PlstmApp.Success;
+        });
+        return tu;
     }
 
     private static Command CreateArrows()

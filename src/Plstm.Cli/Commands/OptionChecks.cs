@@ -100,7 +100,17 @@ internal static class OptionChecks
         }
         catch (Exception ex) when (ex is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException)
         {
-            throw new CliUsageException(ex.Message, ex);
+            throw new CliUsageException(MessageOf(ex), ex);
         }
+    }
+
+    /// <summary>The exception's message for a one-line error: without the " (Parameter 'x')" that .NET appends to an
+    /// <see cref="ArgumentException"/>'s message (the library's messages name the argument themselves).</summary>
+    public static string MessageOf(Exception ex)
+    {
+        ArgumentNullException.ThrowIfNull(ex);
+        return ex is ArgumentException { ParamName: { Length: > 0 } name }
+            ? ex.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal)
+            : ex.Message;
     }
 }

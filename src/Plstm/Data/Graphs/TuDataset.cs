@@ -192,7 +192,7 @@ public sealed class TuDataset
             $"The TU data set {name} ({name}_A.txt …) was not found. Searched:{Environment.NewLine}  " +
             string.Join(Environment.NewLine + "  ", candidates) +
             (string.IsNullOrWhiteSpace(dataDir)
-                ? $"{Environment.NewLine}Pass a data folder, set {DataPaths.EnvironmentVariable} to a folder with a '{RootFolder}/{name}' subfolder, or call {nameof(TuDataset)}.{nameof(DownloadAsync)}."
+                ? $"{Environment.NewLine}Pass a data folder, set {DataPaths.EnvironmentVariable} to a folder with a '{RootFolder}/{name}' subfolder, or download it (online): plstm data tu {name} --data DIR ({nameof(TuDataset)}.{nameof(DownloadAsync)})."
                 : ""));
     }
 
@@ -295,17 +295,31 @@ public sealed class TuDataset
     }
 
     /// <summary>
-    /// Opt-in download of the official TU zip <c><see cref="DownloadUrl"/>NAME.zip</c>, extracted into
-    /// <c>dataRoot/tu/</c> (the zip holds a folder <c>NAME/</c>). Returns the data set folder. Never called implicitly.
+    /// Opt-in download of the official TU zip <c><see cref="DownloadUrl"/>NAME.zip</c> into <c>dataRoot/tu/NAME/</c>
+    /// (the zip holds a folder <c>NAME/</c>). Returns the data set folder. Never called implicitly. Nothing is half
+    /// written: the zip is extracted into a hidden staging folder next to the target, read back with
+    /// <see cref="LoadFrom"/> (so a malformed file is reported by name and line), and only then moved into place; on any
+    /// failure the staging folder is removed.
     /// </summary>
+    /// <param name="name">Data set name as on the TU server (letters, digits, '_' and '-').</param>
+    /// <param name="dataRoot">The data folder (the one <c>--data</c> / <c>PLSTM_DATA</c> name); created if missing.</param>
+    /// <param name="http">Client to use (tests pass one with a local handler); default a new one.</param>
+    /// <param name="cancellationToken">Cancels the download.</param>
+    /// <exception cref="ArgumentException">Not a data set name (<c>ParamName</c> name).</exception>
+    /// <exception cref="IOException"><c>dataRoot/tu/NAME</c> already exists (remove it to download again).</exception>
     /// <exception cref="HttpRequestException">The download failed.</exception>
+    /// <exception cref="InvalidDataException">The zip is not a TU data set of that name.</exception>
     public static async Task<string> DownloadAsync(string name, string dataRoot, HttpClient? http = null,
         CancellationToken cancellationToken = default)
     {
         CheckName(name);
         ArgumentException.ThrowIfNullOrWhiteSpace(dataRoot);
         var target = Path.Combine(Path.GetFullPath(dataRoot), RootFolder);
+        var final = Path.Combine(target, name);
+        if (System.IO.Directory.Exists(final) || File.Exists(final))
+            throw new IOException($"'{final}' already exists; remove it to download {name} again.");
         System.IO.Directory.CreateDirectory(target);
+        var staging = Path.Combine(target, $".{name}.download-{Guid.NewGuid():N}");
         var own = http is null ? new HttpClient() : null;
         try
         {
@@ -316,14 +330,27 @@ public sealed class TuDataset
             using var buffer = new MemoryStream();
             await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
             buffer.Position = 0;
-            using var zip = new ZipArchive(buffer, ZipArchiveMode.Read);
-            zip.ExtractToDirectory(target, overwriteFiles: true);
+            try
+            {
+                using var zip = new ZipArchive(buffer, ZipArchiveMode.Read);
+                zip.ExtractToDirectory(staging);
+            }
+            catch (InvalidDataException ex)
+            {
+                throw new InvalidDataException($"The download of {name} is not a readable zip ({ex.Message}).", ex);
+            }
+            var extracted = Path.Combine(staging, name);
+            if (!System.IO.Directory.Exists(extracted))
+                throw new InvalidDataException($"The zip of {name} holds no folder '{name}/'.");
+            LoadFrom(extracted, name);                                                        // every file checked
+            System.IO.Directory.Move(extracted, final);
         }
         finally
         {
             own?.Dispose();
+            if (System.IO.Directory.Exists(staging)) System.IO.Directory.Delete(staging, recursive: true);
         }
-        return Path.Combine(target, name);
+        return final;
     }
 
     private static void CheckName(string name)
