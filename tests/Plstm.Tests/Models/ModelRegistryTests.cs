@@ -85,7 +85,29 @@ public class ModelRegistryTests
     {
         var (exitCode, stdout, stderr) = Plstm.Tests.Cli.CliRunner.Run("models", "--json");
         Assert.True(exitCode == 0, $"exit code {exitCode}: {stderr}");
-        AssertListingJson(stdout);
+        using var doc = JsonDocument.Parse(stdout);
+        var entries = doc.RootElement.EnumerateArray().ToList();
+        Assert.All(entries.Take(ModelRegistry.Names.Count), e => Assert.Equal("vision", e.GetProperty("family").GetString()));
+        AssertListingJson(ModelSummary.ToJson(entries.Take(ModelRegistry.Names.Count).Select(e => new ModelSummary(
+            e.GetProperty("name").GetString()!, e.GetProperty("params").GetInt64(), e.GetProperty("image_size").GetInt32(),
+            e.GetProperty("classes").GetInt32(), ""))));
+        // Then every language-model preset, with its registry count and context limit.
+        var language = entries.Skip(ModelRegistry.Names.Count).ToList();
+        Assert.Equal(Plstm.Models.Language.LanguageModelRegistry.Names, language.Select(e => e.GetProperty("name").GetString()));
+        foreach (var entry in language)
+        {
+            var preset = Plstm.Models.Language.LanguageModelRegistry.Get(entry.GetProperty("name").GetString()!);
+            Assert.Equal("language", entry.GetProperty("family").GetString());
+            Assert.Equal(preset.ParameterCount(), entry.GetProperty("params").GetInt64());
+            Assert.Equal(preset.MaxContext, entry.GetProperty("max_context").ValueKind == JsonValueKind.Null
+                ? null : entry.GetProperty("max_context").GetInt32());
+        }
+        Assert.Equal(800_288L, language.Single(e => e.GetProperty("name").GetString() == "lm_tiny").GetProperty("params").GetInt64());
+
+        var (textExit, text, _) = Plstm.Tests.Cli.CliRunner.Run("models");
+        Assert.Equal(0, textExit);
+        Assert.All(ModelRegistry.Names.Concat(Plstm.Models.Language.LanguageModelRegistry.Names),
+            name => Assert.Contains(name + " ", text, StringComparison.Ordinal));
     }
 
     private static void AssertListingJson(string json)
