@@ -42,25 +42,23 @@ public sealed class DataCommand : IVerb
         tu.SetAction(async (parseResult, cancellationToken) =>
         {
             string dataset = parseResult.GetValue(name)!;
-            string? env = Environment.GetEnvironmentVariable(DataPaths.EnvironmentVariable);
-            string root = parseResult.GetValue(dataRoot) ?? (string.IsNullOrWhiteSpace(env) ? "data" : env);
-            string folder;
+            string root = parseResult.GetValue(dataRoot) ?? DataPaths.EnvironmentDataDirectory ?? "data";
+            TuDataset loaded;
             try
             {
-                folder = await TuDataset.DownloadAsync(dataset, root, cancellationToken: cancellationToken).ConfigureAwait(false);
+                loaded = await TuDataset.DownloadAsync(dataset, root, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             catch (HttpRequestException ex)
             {
                 throw new CliUsageException($"The download of {dataset} failed ({ex.Message}).", ex);
             }
-            catch (Exception ex) when (ex is ArgumentException or IOException or InvalidDataException)
+            catch (Exception ex) when (OptionChecks.IsUsageError(ex))
             {
-                throw new CliUsageException(OptionChecks.MessageOf(ex), ex);
+                throw OptionChecks.AsUsage(ex);
             }
-            var loaded = TuDataset.LoadFrom(folder, dataset);
             var writer = parseResult.InvocationConfiguration.Output;
             writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{dataset}: {loaded.Graphs.Count} graphs, {loaded.ClassCount} classes, {loaded.NodeFeatureCount} node features → {folder}"));
+                $"{dataset}: {loaded.Graphs.Count} graphs, {loaded.ClassCount} classes, {loaded.NodeFeatureCount} node features → {loaded.Directory}"));
             writer.WriteLine($"train with: plstm train graph --dataset {dataset} --data {root}");
             writer.Flush();
             return PlstmApp.Success;

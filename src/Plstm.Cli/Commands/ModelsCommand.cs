@@ -68,16 +68,7 @@ public sealed class ModelsCommand : IVerb
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
         {
             w.WriteStartArray();
-            foreach (var s in vision)
-            {
-                w.WriteStartObject();
-                w.WriteString("name", s.Name);
-                w.WriteString("family", "vision");
-                w.WriteNumber("params", s.Params);
-                w.WriteNumber("image_size", s.ImageSize);
-                w.WriteNumber("classes", s.Classes);
-                w.WriteEndObject();
-            }
+            foreach (var s in vision) s.WriteJson(w);
             foreach (var preset in language)
             {
                 w.WriteStartObject();

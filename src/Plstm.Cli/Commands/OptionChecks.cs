@@ -98,11 +98,26 @@ internal static class OptionChecks
         {
             return load();
         }
-        catch (Exception ex) when (ex is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException)
+        catch (Exception ex) when (IsUsageError(ex))
         {
-            throw new CliUsageException(MessageOf(ex), ex);
+            throw AsUsage(ex);
         }
     }
+
+    /// <inheritdoc cref="Usage{T}(Func{T})"/>
+    public static void Usage(Action run) => Usage(() =>
+    {
+        run();
+        return true;
+    });
+
+    /// <summary>Whether <paramref name="ex"/> reports missing or bad input (a value, a file, a folder) rather than a
+    /// failure: what <see cref="Usage{T}"/> turns into a usage error.</summary>
+    public static bool IsUsageError(Exception ex) =>
+        ex is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException;
+
+    /// <summary><paramref name="ex"/> as a usage error with its one-line message (<see cref="MessageOf"/>).</summary>
+    public static CliUsageException AsUsage(Exception ex) => new(MessageOf(ex), ex);
 
     /// <summary>The exception's message for a one-line error: without the " (Parameter 'x')" that .NET appends to an
     /// <see cref="ArgumentException"/>'s message (the library's messages name the argument themselves).</summary>

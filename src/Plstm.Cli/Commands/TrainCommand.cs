@@ -159,7 +159,7 @@ public sealed class TrainCommand : IVerb
         }
         Action<ExperimentProgress>? sink = null;
         var runner = new ExperimentRunner(preset, options, new SyncProgress<ExperimentProgress>(p => sink?.Invoke(p)));
-        Prepare(runner);
+        OptionChecks.Usage(runner.Prepare);   // checks the run before anything is written
 
         var inv = CultureInfo.InvariantCulture;
         writer.WriteLine(string.Create(inv,
@@ -216,21 +216,8 @@ public sealed class TrainCommand : IVerb
                 writer.WriteLine(ExperimentProgressJson.ToLine(p));
                 writer.Flush();
             }));
-        Prepare(runner);
+        OptionChecks.Usage(runner.Prepare);   // checks the run before anything is written
         return runner.Run(cancellationToken) is null ? Interrupted : PlstmApp.Success;
-    }
-
-    /// <summary>Checks the run before anything is written; bad input becomes a <see cref="CliUsageException"/>.</summary>
-    private static void Prepare(ExperimentRunner runner)
-    {
-        try
-        {
-            runner.Prepare();
-        }
-        catch (Exception ex) when (ex is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException)
-        {
-            throw new CliUsageException(ex.Message, ex);
-        }
     }
 
     /// <summary>How many models train at once: <c>--parallel-models</c> (at most every model), else on the CPU one per

@@ -12,7 +12,8 @@ namespace Plstm.Models;
 public sealed record ModelSummary(string Name, long Params, int ImageSize, int Classes, string Description)
 {
     /// <summary>
-    /// JSON array <c>[{"name": …, "params": …, "image_size": …, "classes": …}, …]</c>, in the given order, indented.
+    /// JSON array <c>[{"name": …, "family": "vision", "params": …, "image_size": …, "classes": …}, …]</c>, in the given
+    /// order, indented (the vision part of <c>plstm models --json</c>).
     /// </summary>
     public static string ToJson(IEnumerable<ModelSummary> summaries)
     {
@@ -21,18 +22,23 @@ public sealed record ModelSummary(string Name, long Params, int ImageSize, int C
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
         {
             writer.WriteStartArray();
-            foreach (var s in summaries)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("name", s.Name);
-                writer.WriteNumber("params", s.Params);
-                writer.WriteNumber("image_size", s.ImageSize);
-                writer.WriteNumber("classes", s.Classes);
-                writer.WriteEndObject();
-            }
+            foreach (var s in summaries) s.WriteJson(writer);
             writer.WriteEndArray();
         }
         return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>Writes this entry as one JSON object (see <see cref="ToJson"/>).</summary>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStartObject();
+        writer.WriteString("name", Name);
+        writer.WriteString("family", "vision");
+        writer.WriteNumber("params", Params);
+        writer.WriteNumber("image_size", ImageSize);
+        writer.WriteNumber("classes", Classes);
+        writer.WriteEndObject();
     }
 
     /// <summary>One human-readable line: name, parameter count, image size, classes, description.</summary>

@@ -88,8 +88,8 @@ public sealed class TuDataset
     {
         Name = name;
         Directory = directory;
-        Graphs = graphs;
-        ClassLabels = classLabels;
+        _graphs = graphs;
+        _classLabels = classLabels;
         NodeLabelMin = nodeLabelMin;
         NodeLabelCount = nodeLabelCount;
         NodeAttributeCount = nodeAttributeCount;
@@ -103,11 +103,14 @@ public sealed class TuDataset
     /// <summary>The folder the files were read from.</summary>
     public string Directory { get; }
 
+    private readonly TuGraph[] _graphs;
+    private readonly int[] _classLabels;
+
     /// <summary>The graphs in file order.</summary>
-    public IReadOnlyList<TuGraph> Graphs { get; }
+    public IReadOnlyList<TuGraph> Graphs => _graphs;
 
     /// <summary>The distinct raw graph labels, ascending; class index i ↔ <c>ClassLabels[i]</c>.</summary>
-    public IReadOnlyList<int> ClassLabels { get; }
+    public IReadOnlyList<int> ClassLabels => _classLabels;
 
     /// <summary>Number of classes.</summary>
     public int ClassCount => ClassLabels.Count;
@@ -296,10 +299,10 @@ public sealed class TuDataset
 
     /// <summary>
     /// Opt-in download of the official TU zip <c><see cref="DownloadUrl"/>NAME.zip</c> into <c>dataRoot/tu/NAME/</c>
-    /// (the zip holds a folder <c>NAME/</c>). Returns the data set folder. Never called implicitly. Nothing is half
-    /// written: the zip is extracted into a hidden staging folder next to the target, read back with
-    /// <see cref="LoadFrom"/> (so a malformed file is reported by name and line), and only then moved into place; on any
-    /// failure the staging folder is removed.
+    /// (the zip holds a folder <c>NAME/</c>). Returns the data set as read there (its <see cref="Directory"/> the final
+    /// folder). Never called implicitly. Nothing is half written: the zip is extracted into a hidden staging folder next
+    /// to the target, read with <see cref="LoadFrom"/> (so a malformed file is reported by name and line), and only then
+    /// moved into place; on any failure the staging folder is removed.
     /// </summary>
     /// <param name="name">Data set name as on the TU server (letters, digits, '_' and '-').</param>
     /// <param name="dataRoot">The data folder (the one <c>--data</c> / <c>PLSTM_DATA</c> name); created if missing.</param>
@@ -309,7 +312,7 @@ public sealed class TuDataset
     /// <exception cref="IOException"><c>dataRoot/tu/NAME</c> already exists (remove it to download again).</exception>
     /// <exception cref="HttpRequestException">The download failed.</exception>
     /// <exception cref="InvalidDataException">The zip is not a TU data set of that name.</exception>
-    public static async Task<string> DownloadAsync(string name, string dataRoot, HttpClient? http = null,
+    public static async Task<TuDataset> DownloadAsync(string name, string dataRoot, HttpClient? http = null,
         CancellationToken cancellationToken = default)
     {
         CheckName(name);
@@ -342,16 +345,20 @@ public sealed class TuDataset
             var extracted = Path.Combine(staging, name);
             if (!System.IO.Directory.Exists(extracted))
                 throw new InvalidDataException($"The zip of {name} holds no folder '{name}/'.");
-            LoadFrom(extracted, name);                                                        // every file checked
+            var read = LoadFrom(extracted, name);                                             // every file checked
             System.IO.Directory.Move(extracted, final);
+            return read.Relocated(final);
         }
         finally
         {
             own?.Dispose();
             if (System.IO.Directory.Exists(staging)) System.IO.Directory.Delete(staging, recursive: true);
         }
-        return final;
     }
+
+    /// <summary>The same data set, read from <paramref name="directory"/> (its files were moved there unchanged).</summary>
+    private TuDataset Relocated(string directory) => new(Name, Path.GetFullPath(directory), _graphs, _classLabels,
+        NodeLabelMin, NodeLabelCount, NodeAttributeCount, EdgeLabelMin, EdgeLabelCount);
 
     private static void CheckName(string name)
     {

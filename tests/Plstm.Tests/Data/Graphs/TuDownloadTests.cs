@@ -59,11 +59,14 @@ public sealed class TuDownloadTests
         using var temp = new TempFolder();
         var server = new OneResponse(HttpStatusCode.OK, Zip("TOY", "TOY"));
         using var http = new HttpClient(server);
-        string folder = await TuDataset.DownloadAsync("TOY", temp.Path, http);
+        var downloaded = await TuDataset.DownloadAsync("TOY", temp.Path, http);
+        string folder = downloaded.Directory;
         Assert.Equal(new Uri(TuDataset.DownloadUrl + "TOY.zip"), Assert.Single(server.Requests));
         Assert.Equal(Path.Combine(temp.Path, TuDataset.RootFolder, "TOY"), folder);
         var data = TuDataset.Load("TOY", temp.Path);
         Assert.Equal([3, 2], data.Graphs.Select(g => g.NodeCount));
+        Assert.Equal(data.Graphs.Select(g => g.NodeCount), downloaded.Graphs.Select(g => g.NodeCount));
+        Assert.Equal(data.ClassLabels, downloaded.ClassLabels);
         AssertNothingBesides(temp.Path, "TOY");
 
         // A second download would overwrite it: refused before any request, naming the folder.
