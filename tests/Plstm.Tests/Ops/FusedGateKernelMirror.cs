@@ -4,7 +4,9 @@ namespace Plstm.Tests.Ops;
 /// The loops of the CUDA kernel <c>src/Plstm/Ops/TwoD/Kernels/fused_gate.cu</c> written again in C# over plain arrays,
 /// thread by thread (one source cell at a time), with the same layout ([N, O, 8, cells] gates, [N, cells, cells] gate)
 /// and the same order of operations; the per-warp sums are plain sums here, and every source walks the whole grid (the
-/// kernel starts each warp at the first scan line holding one of its sources: the lines before carry zero weight). The GPU cannot run in the test suite, so
+/// kernel starts each warp at the first scan line holding one of its sources: the lines before carry zero weight; its
+/// first orientation writes 𝒢 rather than adding to it, and it loads lines or chunks of cells before walking them,
+/// which changes no value). The GPU cannot run in the test suite, so
 /// this mirror is what checks the kernel's algorithm — above all its hand-derived adjoint walk — against autograd on
 /// the CPU (FusedGateKernelTests); `plstm selfcheck` checks the compiled kernel on a GPU. Keep the two in step.
 /// </summary>

@@ -76,7 +76,8 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
     {
         using var input = gates.contiguous();
         long N = input.shape[0], O = input.shape[1], X = input.shape[3], Y = input.shape[4], cells = X * Y;
-        var output = zeros(new[] { N, cells, cells }, input.dtype, input.device);   // the kernel adds into it
+        // The first orientation writes every entry (no zero fill needed), later ones add to it.
+        var output = empty(new[] { N, cells, cells }, input.dtype, input.device);
         Launch(input, output, null, (int)O);
         return output;
     }
@@ -138,8 +139,13 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
         return Source.Value is null ? "kernel source missing" : null;
     }
 
+    /// <summary>The kernel source: the embedded <c>Kernels/fused_gate.cu</c>, or, for measuring a variant without a
+    /// rebuild (e.g. in one device call), the file named by <c>PLSTM_FUSED_GATE_SOURCE</c>. A variant must keep the two
+    /// kernels' names, arguments and results.</summary>
     private static string? ReadSource()
     {
+        var variant = Environment.GetEnvironmentVariable("PLSTM_FUSED_GATE_SOURCE");
+        if (!string.IsNullOrEmpty(variant)) return File.ReadAllText(variant);
         using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("Plstm.Kernels.fused_gate.cu");
         if (stream is null) return null;
         using var reader = new StreamReader(stream);

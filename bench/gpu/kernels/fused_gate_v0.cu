@@ -1,0 +1,186 @@
+// The fused gating matrix 𝒢 of the 2D operator with scalar gates (README §"Native kernel"), compiled at run time by
+// NVRTC (Plstm.Interop.Cuda.NvrtcCompiler). The compiler options define
+//   REAL   float or double
+//   GX, GY the grid sides (cells n = x·GY + y, x-major, as everywhere in Ops/TwoD)
+//   BLOCK  threads per block
+// Layout: gates [N, O, 8, GX·GY], gate index 0 S0r, 1 S0d, 2 T0rl, 3 T0du, 4 T0dl, 5 T0ru, 6 M0l, 7 M0u (absent turns
+// are zeros); orientation o reverses x when o & 1 and y when o & 2 (Plstm2DFused.FlipAxes). The output
+// gate [N, cells (target), cells (source)] is the sum over the O orientations, without D0.
+//
+// One thread per (batch entry, source cell m); blockIdx.x = batch entry, blockIdx.y · BLOCK + threadIdx.x = m (the
+// backward may also spread the orientations over blockIdx.z). Every
+// thread walks all cells in the orientation's scan order in lockstep with its warp (so the writes of one step are one
+// row of 𝒢: coalesced), carrying the weights of its source on the r-edges of the previous line (wr[y]) and on the
+// d-edge of the previous cell (wd):
+//   L = w^r(left), U = w^d(up)
+//   𝒢[n, m] += M0l L + M0u U,   w^r(n) = T0rl L + T0ru U + S0r [n = m],   w^d(n) = T0dl L + T0du U + S0d [n = m]
+// The backward runs the same walk again keeping L and U of every cell, then the adjoint walk in reverse order:
+//   ā^r(n) = adjoint of w^r(n) (set by the right neighbour), ā^d(n) = adjoint of w^d(n) (set by the lower neighbour)
+//   dM0l += d𝒢 L, dM0u += d𝒢 U, dT0rl += ā^r L, dT0ru += ā^r U, dT0dl += ā^d L, dT0du += ā^d U, dS0r[m] = ā^r(m), dS0d[m] = ā^d(m)
+//   ā^r(left) = d𝒢 M0l + ā^r T0rl + ā^d T0dl,   ā^d(up) = d𝒢 M0u + ā^r T0ru + ā^d T0du
+// The sums over sources are reduced within each warp by shuffles (warp_sum8: eight sums in nine shuffles), within the
+// block in shared memory, and across blocks by one atomic addition per gate and cell.
+// Lines of the scan before the first line holding one of a warp's sources carry no weight of any of them (flow is
+// monotone), so each warp starts its walks at that line (first_line): about half the work, exactly the same sums. tests/Plstm.Tests/Ops/FusedGateKernelMirror.cs mirrors these
+// loops in C# (checked against autograd on the CPU); `plstm selfcheck` compares the kernel with the row-scan form on
+// the GPU.
+
+#define CELLS (GX * GY)
+
+__device__ __forceinline__ int cell_of(int o, int xi, int yi)
+{
+    const int x = (o & 1) ? GX - 1 - xi : xi;
+    const int y = (o & 2) ? GY - 1 - yi : yi;
+    return x * GY + y;
+}
+
+// One cell of the forward walk: from the weights arriving from the left (L) and from above (U), the weights leaving on
+// the cell's r-edge (wr) and d-edge (wd), the source's own S0r/S0d entering at n = m.
+__device__ __forceinline__ void advance(const REAL* __restrict__ g, int n, int m, REAL L, REAL U, REAL& wr, REAL& wd)
+{
+    const REAL src = n == m ? (REAL)1 : (REAL)0;
+    wr = g[2 * CELLS + n] * L + g[5 * CELLS + n] * U + src * g[n];
+    wd = g[4 * CELLS + n] * L + g[3 * CELLS + n] * U + src * g[CELLS + n];
+}
+
+// The first scan line (xi) of orientation o that holds a source of this warp: sources m0 … m0 + 31 (the valid ones) lie
+// on the x-lines m0 / GY … m_last / GY; reversing x reverses the order.
+__device__ __forceinline__ int first_line(int o, int m0)
+{
+    const int last = min(m0 + 31, CELLS - 1);
+    return (o & 1) ? GX - 1 - last / GY : m0 / GY;
+}
+
+// out must be zero on entry (the walks skip the lines before their warp's sources).
+extern "C" __global__ void __launch_bounds__(BLOCK)
+plstm_fused_gate_forward(const REAL* __restrict__ gates, REAL* __restrict__ out, int orientations)
+{
+    const int b = blockIdx.x;
+    const int m = blockIdx.y * BLOCK + threadIdx.x;
+    if (m >= CELLS) return;
+    const int m0 = blockIdx.y * BLOCK + (threadIdx.x & ~31);
+    REAL* column = out + (size_t)b * CELLS * CELLS + m;
+    for (int i = 0; i < CELLS; ++i) column[(size_t)i * CELLS] = (REAL)0;   // A/B only: the caller no longer zero-fills
+    for (int o = 0; o < orientations; ++o)
+    {
+        const REAL* g = gates + ((size_t)b * orientations + o) * 8 * CELLS;
+        REAL wr[GY];
+#pragma unroll
+        for (int i = 0; i < GY; ++i) wr[i] = 0;
+        for (int xi = first_line(o, m0); xi < GX; ++xi)
+        {
+            REAL wd = 0;
+#pragma unroll
+            for (int yi = 0; yi < GY; ++yi)
+            {
+                const int n = cell_of(o, xi, yi);
+                const REAL L = wr[yi], U = wd;
+                column[(size_t)n * CELLS] += g[6 * CELLS + n] * L + g[7 * CELLS + n] * U;
+                advance(g, n, m, L, U, wr[yi], wd);
+            }
+        }
+    }
+}
+
+// Sums eight values over the 32 lanes of a warp in nine shuffles (instead of 8 × 5): at each of the first three levels a
+// lane keeps half of its values and trades the other half with its partner, so the number of values halves while they
+// are summed; the last two levels are plain butterflies. Afterwards every lane holds the total of value
+// (lane >> 2) & 7.
+__device__ __forceinline__ REAL warp_sum8(REAL v0, REAL v1, REAL v2, REAL v3, REAL v4, REAL v5, REAL v6, REAL v7, int lane)
+{
+    const unsigned all = 0xffffffffu;
+    bool hi = lane & 16;
+    REAL a0 = (hi ? v4 : v0) + __shfl_xor_sync(all, hi ? v0 : v4, 16);
+    REAL a1 = (hi ? v5 : v1) + __shfl_xor_sync(all, hi ? v1 : v5, 16);
+    REAL a2 = (hi ? v6 : v2) + __shfl_xor_sync(all, hi ? v2 : v6, 16);
+    REAL a3 = (hi ? v7 : v3) + __shfl_xor_sync(all, hi ? v3 : v7, 16);
+    hi = lane & 8;
+    REAL b0 = (hi ? a2 : a0) + __shfl_xor_sync(all, hi ? a0 : a2, 8);
+    REAL b1 = (hi ? a3 : a1) + __shfl_xor_sync(all, hi ? a1 : a3, 8);
+    hi = lane & 4;
+    REAL c = (hi ? b1 : b0) + __shfl_xor_sync(all, hi ? b0 : b1, 4);
+    c += __shfl_xor_sync(all, c, 2);
+    c += __shfl_xor_sync(all, c, 1);
+    return c;
+}
+
+// dgates must be zero on entry (gate slots 2..7 are accumulated atomically; 0, 1 are written by their source's thread).
+// blockIdx.z · per_block … + per_block − 1 are the orientations of this block: the backward does three walks per source
+// and orientation, so it can spread the orientations over blocks (more warps in flight; the forward loops over them to
+// add into 𝒢 without atomics).
+// Keeping only L and recomputing U line by line (half the local memory traffic) measured 12 % slower at 32² (register
+// pressure), so both are kept.
+extern "C" __global__ void __launch_bounds__(BLOCK)
+plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict__ dout, REAL* __restrict__ dgates,
+                          int orientations, int per_block)
+{
+    __shared__ REAL acc[6 * CELLS];   // this block's sums over its sources, gate slots 2..7
+    const int b = blockIdx.x;
+    const int m = blockIdx.y * BLOCK + threadIdx.x;
+    const bool valid = m < CELLS;     // lanes past the last source still take part in the shuffles, with zeros
+    const int lane = threadIdx.x & 31;
+    const int slot = (lane >> 2) & 7;   // which of warp_sum8's totals this lane holds
+    const int m0 = blockIdx.y * BLOCK + (threadIdx.x & ~31);
+    const REAL* dcolumn = dout + (size_t)b * CELLS * CELLS + (valid ? m : 0);
+    for (int o = blockIdx.z * per_block; o < (blockIdx.z + 1) * per_block && o < orientations; ++o)
+    {
+        const REAL* g = gates + ((size_t)b * orientations + o) * 8 * CELLS;
+        REAL* dg = dgates + ((size_t)b * orientations + o) * 8 * CELLS;
+        for (int i = threadIdx.x; i < 6 * CELLS; i += BLOCK) acc[i] = 0;
+        __syncthreads();
+
+        if (m0 < CELLS)               // warps without any source only help with the block's shared sums
+        {
+            REAL Ls[CELLS], Us[CELLS];  // per scan step: the weights arriving from the left and from above
+            const int start = first_line(o, m0);
+            {
+                REAL wr[GY];
+#pragma unroll
+                for (int i = 0; i < GY; ++i) wr[i] = 0;
+                for (int xi = start; xi < GX; ++xi)
+                {
+                    REAL wd = 0;
+#pragma unroll
+                    for (int yi = 0; yi < GY; ++yi)
+                    {
+                        const int n = cell_of(o, xi, yi);
+                        const REAL L = wr[yi], U = wd;
+                        Ls[xi * GY + yi] = L;
+                        Us[xi * GY + yi] = U;
+                        advance(g, n, m, L, U, wr[yi], wd);
+                    }
+                }
+            }
+
+            REAL ar[GY];
+#pragma unroll
+            for (int i = 0; i < GY; ++i) ar[i] = 0;
+            for (int xi = GX - 1; xi >= start; --xi)
+            {
+                REAL ad = 0;
+#pragma unroll
+                for (int yi = GY - 1; yi >= 0; --yi)
+                {
+                    const int n = cell_of(o, xi, yi);
+                    const REAL L = Ls[xi * GY + yi], U = Us[xi * GY + yi];
+                    const REAL d = valid ? dcolumn[(size_t)n * CELLS] : (REAL)0;
+                    const REAL a_r = ar[yi], a_d = ad;
+                    // gate slots 2..7: T0rl, T0du, T0dl, T0ru, M0l, M0u (two unused zeros complete the eight)
+                    const REAL total = warp_sum8(a_r * L, a_d * U, a_d * L, a_r * U, d * L, d * U, (REAL)0, (REAL)0, lane);
+                    if ((lane & 3) == 0 && slot < 6) atomicAdd(&acc[slot * CELLS + n], total);
+                    if (n == m)
+                    {
+                        dg[n] = a_r;
+                        dg[CELLS + n] = a_d;
+                    }
+                    ar[yi] = d * g[6 * CELLS + n] + a_r * g[2 * CELLS + n] + a_d * g[4 * CELLS + n];
+                    ad = d * g[7 * CELLS + n] + a_r * g[5 * CELLS + n] + a_d * g[3 * CELLS + n];
+                }
+            }
+        }
+        __syncthreads();
+        for (int i = threadIdx.x; i < 6 * CELLS; i += BLOCK)
+            if (acc[i] != (REAL)0) atomicAdd(&dg[2 * CELLS + i], acc[i]);
+        __syncthreads();              // acc is cleared for this block's next orientation
+    }
+}
