@@ -1,3 +1,6 @@
+// The gate kernels as they were before the fifteenth session (2026-12-01), for A/B timings through
+// PLSTM_FUSED_GATE_SOURCE (bench/gpu/call-kernel-variants.sh, call-kernel-prefetch-ab.sh); brought up to the current
+// interface only: the forward zero-fills its column itself and both kernels take the scale argument.
 // The fused gating matrix 𝒢 of the 2D operator with scalar gates (README §"Native kernel"), compiled at run time by
 // NVRTC (Plstm.Interop.Cuda.NvrtcCompiler). The compiler options define
 //   REAL   float or double
@@ -53,7 +56,7 @@ __device__ __forceinline__ int first_line(int o, int m0)
 
 // out must be zero on entry (the walks skip the lines before their warp's sources).
 extern "C" __global__ void __launch_bounds__(BLOCK)
-plstm_fused_gate_forward(const REAL* __restrict__ gates, REAL* __restrict__ out, int orientations)
+plstm_fused_gate_forward(const REAL* __restrict__ gates, REAL* __restrict__ out, int orientations, REAL scale)
 {
     const int b = blockIdx.x;
     const int m = blockIdx.y * BLOCK + threadIdx.x;
@@ -75,7 +78,7 @@ plstm_fused_gate_forward(const REAL* __restrict__ gates, REAL* __restrict__ out,
             {
                 const int n = cell_of(o, xi, yi);
                 const REAL L = wr[yi], U = wd;
-                column[(size_t)n * CELLS] += g[6 * CELLS + n] * L + g[7 * CELLS + n] * U;
+                column[(size_t)n * CELLS] += scale * (g[6 * CELLS + n] * L + g[7 * CELLS + n] * U);
                 advance(g, n, m, L, U, wr[yi], wd);
             }
         }
@@ -112,7 +115,7 @@ __device__ __forceinline__ REAL warp_sum8(REAL v0, REAL v1, REAL v2, REAL v3, RE
 // pressure), so both are kept.
 extern "C" __global__ void __launch_bounds__(BLOCK)
 plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict__ dout, REAL* __restrict__ dgates,
-                          int orientations, int per_block)
+                          int orientations, int per_block, REAL scale)
 {
     __shared__ REAL acc[6 * CELLS];   // this block's sums over its sources, gate slots 2..7
     const int b = blockIdx.x;
@@ -163,7 +166,7 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
                 {
                     const int n = cell_of(o, xi, yi);
                     const REAL L = Ls[xi * GY + yi], U = Us[xi * GY + yi];
-                    const REAL d = valid ? dcolumn[(size_t)n * CELLS] : (REAL)0;
+                    const REAL d = valid ? scale * dcolumn[(size_t)n * CELLS] : (REAL)0;
                     const REAL a_r = ar[yi], a_d = ad;
                     // gate slots 2..7: T0rl, T0du, T0dl, T0ru, M0l, M0u (two unused zeros complete the eight)
                     const REAL total = warp_sum8(a_r * L, a_d * U, a_d * L, a_r * U, d * L, d * U, (REAL)0, (REAL)0, lane);

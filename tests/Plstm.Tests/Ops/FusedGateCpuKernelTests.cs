@@ -53,6 +53,49 @@ public class FusedGateCpuKernelTests
             TensorAssert.AssertCloseFloat32(stacked.grad!.select(2, i).to(float64), gates[i]!.grad!, "d" + GateWalkCases.GateNames[i]);
     }
 
+    /// <summary>With the direct gate and the scale (the form the operator uses): scale · (walk + diag(D0)), and the
+    /// gradients of the gates and of D0 as autograd gives them through that expression; the same without autograd.</summary>
+    [Theory]
+    [InlineData(1, 1, 0.5)]
+    [InlineData(4, 7, 0.125)]
+    [InlineData(9, 2, 1.0)]
+    public void Direct_gate_goes_on_the_diagonal_and_the_scale_multiplies_everything(int x, int y, double scale)
+    {
+        using var scope = NewDisposeScope();
+        const int N = 3;
+        var gates = GateWalkCases.RandomGates(9350 + x, N, 4, x, y, "all");
+        using var generator = new Generator(9351);
+        var direct = rand(new long[] { N, x * y }, generator: generator, dtype: float64);
+        var weights = randn(new long[] { N, x * y, x * y }, generator: generator, dtype: float64);
+
+        var stacked = GateWalkCases.Stacked(gates, N, 4, x, y);
+        var directLeaf = direct.clone().requires_grad_(true);
+        var gate = FusedGateCpuKernel.Gate(stacked, directLeaf, scale);
+        var stackedRef = GateWalkCases.Stacked(gates, N, 4, x, y);
+        var directRef = direct.clone().requires_grad_(true);
+        var expected = (FusedGateCpuKernel.Gate(stackedRef) + diag_embed(directRef)) * scale;
+        TensorAssert.AssertClose(gate, expected, "gate", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        using (no_grad())
+            TensorAssert.AssertClose(FusedGateCpuKernel.Gate(stacked, direct, scale), expected, "gate without autograd",
+                Tolerances.Float64Rtol, Tolerances.Float64Atol);
+
+        (gate * weights).sum().backward();
+        (expected * weights).sum().backward();
+        TensorAssert.AssertClose(stacked.grad!, stackedRef.grad!, "dgates", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        TensorAssert.AssertClose(directLeaf.grad!, directRef.grad!, "dD0", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+    }
+
+    [Fact]
+    public void Refuses_a_direct_gate_of_the_wrong_shape_naming_it()
+    {
+        using var scope = NewDisposeScope();
+        var gates = zeros(new long[] { 2, 4, 8, 3, 3 });
+        var error = Assert.Throws<ArgumentException>(() => FusedGateCpuKernel.Gate(gates, zeros(new long[] { 2, 8 }), 1.0));
+        Assert.Equal("direct", error.ParamName);
+        Assert.Contains("[2, 9]", error.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => FusedGateCpuKernel.Gate(gates, zeros(new long[] { 2, 9 }, dtype: float64), 1.0));
+    }
+
     /// <summary>One orientation (O = 1): the plain row-scan gate of orientation 0.</summary>
     [Fact]
     public void One_orientation_is_the_plain_row_scan_gate()

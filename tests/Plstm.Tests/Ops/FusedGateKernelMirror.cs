@@ -27,8 +27,8 @@ public static class FusedGateKernelMirror
             gates[g + 4 * cells + c] * L + gates[g + 3 * cells + c] * U + src * gates[g + cells + c]);
     }
 
-    /// <summary>plstm_fused_gate_forward for every (batch entry, source).</summary>
-    public static double[] Forward(double[] gates, int n, int orientations, int gx, int gy)
+    /// <summary>plstm_fused_gate_forward for every (batch entry, source): scale · Σ_o 𝒢_o.</summary>
+    public static double[] Forward(double[] gates, int n, int orientations, int gx, int gy, double scale = 1.0)
     {
         int cells = gx * gy;
         var output = new double[(long)n * cells * cells];
@@ -45,7 +45,7 @@ public static class FusedGateKernelMirror
                         {
                             int c = CellOf(o, xi, yi, gx, gy);
                             double L = wr[yi], U = wd;
-                            output[((long)b * cells + c) * cells + m] += gates[g + 6 * cells + c] * L + gates[g + 7 * cells + c] * U;
+                            output[((long)b * cells + c) * cells + m] += scale * (gates[g + 6 * cells + c] * L + gates[g + 7 * cells + c] * U);
                             (wr[yi], wd) = Advance(gates, g, cells, c, m, L, U);
                         }
                     }
@@ -53,8 +53,9 @@ public static class FusedGateKernelMirror
         return output;
     }
 
-    /// <summary>plstm_fused_gate_backward: the gradient of Σ dOut ⊙ gate with respect to the stacked gates.</summary>
-    public static double[] Backward(double[] gates, double[] dOut, int n, int orientations, int gx, int gy)
+    /// <summary>plstm_fused_gate_backward: the gradient of Σ dOut ⊙ gate (gate = scale · Σ_o 𝒢_o) with respect to the
+    /// stacked gates.</summary>
+    public static double[] Backward(double[] gates, double[] dOut, int n, int orientations, int gx, int gy, double scale = 1.0)
     {
         int cells = gx * gy;
         var dGates = new double[gates.Length];
@@ -88,7 +89,7 @@ public static class FusedGateKernelMirror
                         {
                             int c = CellOf(o, xi, yi, gx, gy);
                             double L = Ls[xi * gy + yi], U = Us[xi * gy + yi];
-                            double d = dOut[((long)b * cells + c) * cells + m];
+                            double d = scale * dOut[((long)b * cells + c) * cells + m];
                             double aR = ar[yi], aD = ad;
                             acc[0 * cells + c] += aR * L;
                             acc[1 * cells + c] += aD * U;

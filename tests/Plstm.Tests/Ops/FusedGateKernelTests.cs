@@ -39,6 +39,27 @@ public class FusedGateKernelTests
         }
     }
 
+    /// <summary>The operator's scale enters through the marks: the gate and every gate gradient scale with it.</summary>
+    [Fact]
+    public void Kernel_loops_fold_the_scale_into_the_marks()
+    {
+        using var scope = NewDisposeScope();
+        const int N = 2, x = 5, y = 3;
+        const double scale = 0.37;
+        var gates = GateWalkCases.RandomGates(9050, N, 4, x, y, "all");
+        var (reference, weights) = GateWalkCases.RowScanReference(gates, N, x, y, 9051);
+        var stacked = GateWalkCases.Stacked(gates, N, 4, x, y).detach();
+        var flat = stacked.contiguous().data<double>().ToArray();
+        var gate = FusedGateKernelMirror.Forward(flat, N, 4, x, y, scale);
+        TensorAssert.AssertClose(tensor(gate, reference.shape, dtype: float64), reference * scale, "gate",
+            Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        var dGates = tensor(FusedGateKernelMirror.Backward(flat, weights.contiguous().data<double>().ToArray(), N, 4, x, y, scale),
+            stacked.shape, dtype: float64);
+        for (int i = 0; i < 8; i++)
+            TensorAssert.AssertClose(dGates.select(2, i), gates[i]!.grad! * scale, "d" + GateWalkCases.GateNames[i],
+                Tolerances.Float64Rtol, Tolerances.Float64Atol);
+    }
+
     /// <summary>One orientation (the layout's O = 1): the plain row-scan gate of orientation 0.</summary>
     [Fact]
     public void One_orientation_is_the_plain_row_scan_gate()

@@ -45,34 +45,39 @@ public sealed class FusedGateCpuKernel : GateWalkFunction<FusedGateCpuKernel>
     /// <summary>Σ_o 𝒢_o without D0, <c>[N, cells, cells]</c> (x-major cells), from stacked gates <c>[N, O, 8, X, Y]</c>
     /// in original cell coordinates; differentiable with respect to the gates.</summary>
     /// <exception cref="ArgumentException">Gates the walk cannot take (see <see cref="CanRun"/>).</exception>
-    public static Tensor Gate(Tensor gates)
+    public static Tensor Gate(Tensor gates) => Gate(gates, null, 1.0);
+
+    /// <summary><c>scale · (Σ_o 𝒢_o + diag(direct))</c>, <c>[N, cells, cells]</c>: the gate of <see cref="Gate(Tensor)"/>
+    /// with the direct gate D0 (<c>[N, cells]</c>, or null) on its diagonal and the operator's scale folded in, so that
+    /// <c>(Q Kᵀ ⊙ gate) V</c> is the whole operator output. Differentiable with respect to the gates and the direct gate.</summary>
+    /// <exception cref="ArgumentException">Gates the walk cannot take (see <see cref="CanRun"/>), or a direct gate of
+    /// another shape, dtype or device.</exception>
+    public static Tensor Gate(Tensor gates, Tensor? direct, double scale)
     {
         if (!CanRun(gates))
             throw new ArgumentException("gates must be a CPU float32/float64 tensor [N, O, 8, X, Y] with X·Y ≤ "
                 + $"{MaxCells}, got {gates.device_type} {gates.dtype} [{string.Join(", ", gates.shape)}]", nameof(gates));
-        return gates.requires_grad && is_grad_enabled() ? apply(gates)[0] : RunForward(gates);
+        CheckDirect(gates, direct);
+        return Run(gates, direct, scale);
     }
 
-    private static Tensor RunForward(Tensor gates)
+    /// <inheritdoc />
+    protected override Tensor Walk(Tensor gates, double scale)
     {
-        using var input = gates.contiguous();
-        var shape = new Shape(input);
-        var output = zeros(new[] { shape.N, shape.Cells, shape.Cells }, input.dtype);       // the walk adds into it
-        if (input.dtype == ScalarType.Float64) Walks<double>.Forward(input, output, shape);
-        else Walks<float>.Forward(input, output, shape);
+        var shape = new Shape(gates);
+        var output = zeros(new[] { shape.N, shape.Cells, shape.Cells }, gates.dtype);       // the walk adds into it
+        if (gates.dtype == ScalarType.Float64) Walks<double>.Forward(gates, output, shape, scale);
+        else Walks<float>.Forward(gates, output, shape, scale);
         return output;
     }
 
     /// <inheritdoc />
-    protected override Tensor Walk(Tensor gates) => RunForward(gates);
-
-    /// <inheritdoc />
-    protected override Tensor Adjoint(Tensor gates, Tensor dGate)
+    protected override Tensor Adjoint(Tensor gates, Tensor dGate, double scale)
     {
         var dGates = empty_like(gates);                                                       // every value is written
         var shape = new Shape(gates);
-        if (gates.dtype == ScalarType.Float64) Walks<double>.Backward(gates, dGate, dGates, shape);
-        else Walks<float>.Backward(gates, dGate, dGates, shape);
+        if (gates.dtype == ScalarType.Float64) Walks<double>.Backward(gates, dGate, dGates, shape, scale);
+        else Walks<float>.Backward(gates, dGate, dGates, shape, scale);
         return dGates;
     }
 
@@ -130,9 +135,10 @@ public sealed class FusedGateCpuKernel : GateWalkFunction<FusedGateCpuKernel>
     {
         private static readonly int Width = Vector<T>.Count;
 
-        /// <summary>gate[b] = Σ_o walk of orientation o (output zero on entry).</summary>
-        public static void Forward(Tensor gates, Tensor output, Shape shape)
+        /// <summary>gate[b] = scale · Σ_o walk of orientation o (output zero on entry).</summary>
+        public static void Forward(Tensor gates, Tensor output, Shape shape, double scale)
         {
+            T s = T.CreateChecked(scale);
             T* g0 = (T*)TensorData.Pointer(gates);
             T* out0 = (T*)TensorData.Pointer(output);
             int cells = shape.Cells, gy = shape.GY;
@@ -142,14 +148,16 @@ public sealed class FusedGateCpuKernel : GateWalkFunction<FusedGateCpuKernel>
                 {
                     T* outB = out0 + b * cells * cells;
                     for (int o = 0; o < shape.O; o++)
-                        Walk(g0 + (b * shape.O + o) * 8 * cells, outB, null, null, w, o, shape);
+                        Walk(g0 + (b * shape.O + o) * 8 * cells, outB, null, null, w, o, shape, s);
                 }
             }, _ => { });
         }
 
-        /// <summary>dgates[b, o] from the adjoint walk of (b, o) (every value written).</summary>
-        public static void Backward(Tensor gates, Tensor dOutput, Tensor dGates, Shape shape)
+        /// <summary>dgates[b, o] from the adjoint walk of (b, o) (every value written); dOutput is the gradient of
+        /// scale · Σ_o 𝒢_o.</summary>
+        public static void Backward(Tensor gates, Tensor dOutput, Tensor dGates, Shape shape, double scale)
         {
+            T sc = T.CreateChecked(scale);
             T* g0 = (T*)TensorData.Pointer(gates);
             T* d0 = (T*)TensorData.Pointer(dOutput);
             T* dg0 = (T*)TensorData.Pointer(dGates);
@@ -166,8 +174,8 @@ public sealed class FusedGateCpuKernel : GateWalkFunction<FusedGateCpuKernel>
                 {
                     T* ls = s, us = s + (long)cells * cells, w = us + (long)cells * cells, a = w + (gy + 1) * cells;
                     T* g = g0 + pair * 8 * cells;
-                    Walk(g, null, ls, us, w, o, shape);
-                    Adjoint(g, d0 + b * cells * cells, dg0 + pair * 8 * cells, ls, us, a, o, shape);
+                    Walk(g, null, ls, us, w, o, shape, T.One);
+                    Adjoint(g, d0 + b * cells * cells, dg0 + pair * 8 * cells, ls, us, a, o, shape, sc);
                 }
             }, scratch => ArrayPool<T>.Shared.Return(scratch));
         }
@@ -175,13 +183,13 @@ public sealed class FusedGateCpuKernel : GateWalkFunction<FusedGateCpuKernel>
         /// <summary>
         /// The forward walk of one (entry, orientation): <c>w</c> holds, per scan column yi, the weights of every source
         /// on the r-edge leaving the previous line's cell (rows 0 … GY − 1) and on the d-edge of the previous cell of the
-        /// line (row GY). Adds M0l L + M0u U into <paramref name="outB"/> (when given) and keeps L, U per scan position
+        /// line (row GY). Adds scale · (M0l L + M0u U) into <paramref name="outB"/> (when given) and keeps L, U per scan position
         /// in <paramref name="ls"/>, <paramref name="us"/> (when given).
         /// </summary>
         // Fully optimised from the first call: tier-0 code of these SIMD loops is several times slower, and a short run
         // (a benchmark's first iterations, a few training steps) would otherwise spend its time there.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Walk(T* g, T* outB, T* ls, T* us, T* w, int o, Shape shape)
+        private static void Walk(T* g, T* outB, T* ls, T* us, T* w, int o, Shape shape, T scale)
         {
             int cells = shape.Cells, gx = shape.GX, gy = shape.GY;
             new Span<T>(w, (gy + 1) * cells).Clear();
@@ -195,7 +203,7 @@ public sealed class FusedGateCpuKernel : GateWalkFunction<FusedGateCpuKernel>
                     int n = shape.CellOf(o, xi, yi);
                     T* wr = w + yi * cells;
                     T sr = g[n], sd = g[cells + n], trl = g[2 * cells + n], tdu = g[3 * cells + n],
-                        tdl = g[4 * cells + n], tru = g[5 * cells + n], ml = g[6 * cells + n], mu = g[7 * cells + n];
+                        tdl = g[4 * cells + n], tru = g[5 * cells + n], ml = scale * g[6 * cells + n], mu = scale * g[7 * cells + n];
                     if (ls is not null)
                     {
                         long at = (long)(xi * gy + yi) * cells;
@@ -233,9 +241,10 @@ public sealed class FusedGateCpuKernel : GateWalkFunction<FusedGateCpuKernel>
         /// The adjoint walk of one (entry, orientation), in reverse scan order: <c>a</c> holds per scan column the
         /// adjoint of the r-edge weights (rows 0 … GY − 1) and of the d-edge weight (row GY). Writes all eight gate
         /// gradients of every cell: the transitions' and marks' as sums over the sources, the sources' as their own lane.
+        /// <paramref name="dOutB"/> is the gradient of scale · 𝒢: the walk reads it times scale (the mark's factor).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Adjoint(T* g, T* dOutB, T* dg, T* ls, T* us, T* a, int o, Shape shape)
+        private static void Adjoint(T* g, T* dOutB, T* dg, T* ls, T* us, T* a, int o, Shape shape, T scale)
         {
             int cells = shape.Cells, gx = shape.GX, gy = shape.GY;
             new Span<T>(a, (gy + 1) * cells).Clear();
@@ -257,13 +266,14 @@ public sealed class FusedGateCpuKernel : GateWalkFunction<FusedGateCpuKernel>
                     var vTrl = new Vector<T>(trl); var vTru = new Vector<T>(tru);
                     var vTdl = new Vector<T>(tdl); var vTdu = new Vector<T>(tdu);
                     var vMl = new Vector<T>(ml); var vMu = new Vector<T>(mu);
+                    var vScale = new Vector<T>(scale);
                     Vector<T> sRl = default, sDu = default, sDl = default, sRu = default, sMl = default, sMu = default;
                     int m = lo;
                     for (; m + Width <= hi; m += Width)
                     {
                         var L = Vector.Load(Ls + m);
                         var U = Vector.Load(Us + m);
-                        var D = Vector.Load(d + m);
+                        var D = Vector.Load(d + m) * vScale;
                         var Ar = Vector.Load(ar + m);
                         var Ad = Vector.Load(ad + m);
                         sRl += Ar * L; sDu += Ad * U; sDl += Ad * L; sRu += Ar * U; sMl += D * L; sMu += D * U;
@@ -274,7 +284,7 @@ public sealed class FusedGateCpuKernel : GateWalkFunction<FusedGateCpuKernel>
                         mlSum = Vector.Sum(sMl), muSum = Vector.Sum(sMu);
                     for (; m < hi; m++)
                     {
-                        T L = Ls[m], U = Us[m], D = d[m], Ar = ar[m], Ad = ad[m];
+                        T L = Ls[m], U = Us[m], D = scale * d[m], Ar = ar[m], Ad = ad[m];
                         rl += Ar * L; du += Ad * U; dl += Ad * L; ru += Ar * U; mlSum += D * L; muSum += D * U;
                         ar[m] = D * ml + Ar * trl + Ad * tdl;
                         ad[m] = D * mu + Ar * tru + Ad * tdu;

@@ -64,38 +64,43 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
     /// in original cell coordinates (orientation o reverses x when o &amp; 1, y when o &amp; 2), absent turns as zeros.
     /// Differentiable with respect to the gates.</summary>
     /// <exception cref="ArgumentException">Gates the kernel cannot take (see <see cref="CanRun"/>).</exception>
-    public static Tensor Gate(Tensor gates)
+    public static Tensor Gate(Tensor gates) => Gate(gates, null, 1.0);
+
+    /// <summary><c>scale · (Σ_o 𝒢_o + diag(direct))</c>, <c>[N, cells, cells]</c>: the gate of <see cref="Gate(Tensor)"/>
+    /// with the direct gate D0 (<c>[N, cells]</c>, or null) on its diagonal and the operator's scale folded in, so that
+    /// <c>(Q Kᵀ ⊙ gate) V</c> is the whole operator output. Differentiable with respect to the gates and the direct gate.</summary>
+    /// <exception cref="ArgumentException">Gates the kernel cannot take (see <see cref="CanRun"/>), or a direct gate of
+    /// another shape, dtype or device.</exception>
+    public static Tensor Gate(Tensor gates, Tensor? direct, double scale)
     {
         if (!CanRun(gates))
             throw new ArgumentException("gates must be a CUDA float32/float64 tensor [N, O, 8, X, Y] with X·Y ≤ "
                 + $"{MaxCells}, on a machine with the CUDA driver and NVRTC ({UnavailableReason ?? "available"})", nameof(gates));
-        return gates.requires_grad && is_grad_enabled() ? apply(gates)[0] : RunForward(gates);
+        CheckDirect(gates, direct);
+        return Run(gates, direct, scale);
     }
 
-    private static Tensor RunForward(Tensor gates)
+    /// <inheritdoc />
+    protected override Tensor Walk(Tensor gates, double scale)
     {
-        using var input = gates.contiguous();
-        long N = input.shape[0], O = input.shape[1], X = input.shape[3], Y = input.shape[4], cells = X * Y;
+        long N = gates.shape[0], X = gates.shape[3], Y = gates.shape[4], cells = X * Y;
         // The first orientation writes every entry (no zero fill needed), later ones add to it.
-        var output = empty(new[] { N, cells, cells }, input.dtype, input.device);
-        Launch(input, output, null, (int)O);
+        var output = empty(new[] { N, cells, cells }, gates.dtype, gates.device);
+        Launch(gates, output, null, (int)gates.shape[1], scale);
         return output;
     }
 
     /// <inheritdoc />
-    protected override Tensor Walk(Tensor gates) => RunForward(gates);
-
-    /// <inheritdoc />
-    protected override Tensor Adjoint(Tensor gates, Tensor dGate)
+    protected override Tensor Adjoint(Tensor gates, Tensor dGate, double scale)
     {
         var dGates = zeros_like(gates);                                                       // the kernel adds into it
-        Launch(gates, dGate, dGates, (int)gates.shape[1]);
+        Launch(gates, dGate, dGates, (int)gates.shape[1], scale);
         return dGates;
     }
 
     /// <summary>Launches the forward (gates → <paramref name="second"/> = 𝒢) or, when <paramref name="dGates"/> is given,
     /// the backward (gates, <paramref name="second"/> = d𝒢 → <paramref name="dGates"/>).</summary>
-    private static unsafe void Launch(Tensor gates, Tensor second, Tensor? dGates, int orientations)
+    private static unsafe void Launch(Tensor gates, Tensor second, Tensor? dGates, int orientations, double scale)
     {
         int device = gates.device.index < 0 ? 0 : gates.device.index;
         long X = gates.shape[3], Y = gates.shape[4], N = gates.shape[0];
@@ -103,17 +108,21 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
         var kernels = Kernels.GetOrAdd((device, gates.dtype, X, Y), key => Compile(key.Device, key.Type, key.X, key.Y));
         IntPtr g = TensorData.Pointer(gates), s = TensorData.Pointer(second), t = dGates is null ? IntPtr.Zero : TensorData.Pointer(dGates);
         int o = orientations;
+        // The kernels' REAL scale argument: float or double as the tensors.
+        float scale32 = (float)scale;
+        double scale64 = scale;
+        void* scaleArg = gates.dtype == ScalarType.Float64 ? &scale64 : &scale32;
         uint batch = checked((uint)N), sourceBlocks = (uint)((X * Y + Block - 1) / Block);
         if (dGates is null)
         {
-            void** args = stackalloc void*[] { &g, &s, &o };
+            void** args = stackalloc void*[] { &g, &s, &o, scaleArg };
             CudaDriver.Launch(kernels[0], (batch, sourceBlocks, 1), Block, args);
         }
         else
         {
             // The backward may spread the orientations over a third grid axis (OrientationsPerBackwardBlock).
             int perBlock = Math.Clamp(OrientationsPerBackwardBlock, 1, orientations);
-            void** args = stackalloc void*[] { &g, &s, &t, &o, &perBlock };
+            void** args = stackalloc void*[] { &g, &s, &t, &o, &perBlock, scaleArg };
             CudaDriver.Launch(kernels[1], (batch, sourceBlocks, (uint)((orientations + perBlock - 1) / perBlock)), Block, args);
         }
     }

@@ -5,20 +5,62 @@ namespace Plstm.Ops.TwoD;
 
 /// <summary>
 /// The autograd plumbing shared by the two implementations of the gate walk (README §"Native kernel", §"CPU walk"):
-/// <see cref="FusedGateKernel"/> (CUDA) and <see cref="FusedGateCpuKernel"/> (CPU). Forward keeps only the stacked gates
-/// <c>[N, O, 8, X, Y]</c> (the backward walks again from them), backward hands the gate's incoming gradient to the adjoint
-/// walk; an unused output gives zero gate gradients.
+/// <see cref="FusedGateKernel"/> (CUDA) and <see cref="FusedGateCpuKernel"/> (CPU). The function computes
+/// <c>scale · (Σ_o 𝒢_o + diag(D0))</c>: the walks sum the orientations with the scale folded into the marks, and the
+/// direct gate D0 goes on the diagonal (nothing of a source arrives at its own cell, so the walks leave it zero) — the
+/// masked attention <c>(Q Kᵀ ⊙ gate) V</c> then holds the operator's whole output, direct term and scale included, without
+/// the separate per-cell products (about fifteen kernels per layer forward and backward). Forward keeps only the stacked
+/// gates <c>[N, O, 8, X, Y]</c> (the backward walks again from them), backward hands the gate's incoming gradient to the
+/// adjoint walk and reads D0's off its diagonal; an unused output gives zero gradients.
 /// </summary>
 /// <typeparam name="TSelf">The implementing walk.</typeparam>
 public abstract class GateWalkFunction<TSelf> : autograd.MultiTensorFunction<TSelf>
     where TSelf : GateWalkFunction<TSelf>, new()
 {
-    /// <summary>Σ_o 𝒢_o, <c>[N, cells, cells]</c>, from contiguous stacked gates.</summary>
-    protected abstract Tensor Walk(Tensor gates);
+    private const string ScaleKey = "scale";
+    private const string DirectKey = "direct";
 
-    /// <summary>The gates' gradient (shaped as the gates) from contiguous gates and the gate's contiguous incoming
-    /// gradient.</summary>
-    protected abstract Tensor Adjoint(Tensor gates, Tensor dGate);
+    /// <summary>scale · Σ_o 𝒢_o, <c>[N, cells, cells]</c>, from contiguous stacked gates.</summary>
+    protected abstract Tensor Walk(Tensor gates, double scale);
+
+    /// <summary>The gates' gradient (shaped as the gates) from contiguous gates and the incoming gradient of
+    /// scale · Σ_o 𝒢_o (contiguous).</summary>
+    protected abstract Tensor Adjoint(Tensor gates, Tensor dGate, double scale);
+
+    /// <summary>scale · (Σ_o 𝒢_o + diag(direct)) without autograd: the walk, then the direct gate onto the diagonal.</summary>
+    protected Tensor Evaluate(Tensor gates, Tensor? direct, double scale)
+    {
+        var output = Walk(gates, scale);
+        if (direct is not null)
+            using (var diagonal = output.diagonal(0, 1, 2))
+                diagonal.add_(direct, alpha: scale);
+        return output;
+    }
+
+    /// <summary>Checks the optional direct gate against the stacked gates: <c>[N, X·Y]</c>, same dtype and device.</summary>
+    protected static void CheckDirect(Tensor gates, Tensor? direct)
+    {
+        if (direct is null) return;
+        long cells = gates.shape[3] * gates.shape[4];
+        if (direct.dim() != 2 || direct.shape[0] != gates.shape[0] || direct.shape[1] != cells
+            || direct.dtype != gates.dtype || direct.device_type != gates.device_type || direct.device_index != gates.device_index)
+            throw new ArgumentException($"direct must be a [{gates.shape[0]}, {cells}] {gates.dtype} tensor on {gates.device} "
+                + $"(one D0 per batch entry and cell), got {direct.dtype} [{string.Join(", ", direct.shape)}] on {direct.device}",
+                nameof(direct));
+    }
+
+    /// <summary>Runs the function: through autograd when a gradient is wanted, else directly.</summary>
+    protected static Tensor Run(Tensor gates, Tensor? direct, double scale)
+    {
+        bool wantsGrad = is_grad_enabled() && (gates.requires_grad || direct?.requires_grad == true);
+        return wantsGrad ? apply(gates, direct!, scale)[0] : new TSelf().EvaluateContiguous(gates, direct, scale);
+    }
+
+    private Tensor EvaluateContiguous(Tensor gates, Tensor? direct, double scale)
+    {
+        using var input = gates.contiguous();
+        return Evaluate(input, direct, scale);
+    }
 
     /// <inheritdoc />
     public override List<Tensor> forward(autograd.AutogradContext ctx, params object[] vars)
@@ -26,8 +68,12 @@ public abstract class GateWalkFunction<TSelf> : autograd.MultiTensorFunction<TSe
         ArgumentNullException.ThrowIfNull(ctx);
         using var noGrad = no_grad();
         var gates = ((Tensor)vars[0]).contiguous();
-        var output = Walk(gates);
+        var direct = vars[1] as Tensor;
+        var scale = (double)vars[2];
+        var output = Evaluate(gates, direct, scale);
         ctx.save_for_backward([gates]);
+        ctx.save_data(ScaleKey, scale);
+        ctx.save_data(DirectKey, direct?.requires_grad == true);
         // An unused output arrives in backward as an undefined gradient (handled there), see RecomputedGates.
         ctx.set_materialize_grads(false);
         return [output];
@@ -39,18 +85,30 @@ public abstract class GateWalkFunction<TSelf> : autograd.MultiTensorFunction<TSe
         ArgumentNullException.ThrowIfNull(ctx);
         var saved = ctx.get_saved_variables();
         var gates = saved[0];
+        var scale = (double)ctx.get_data(ScaleKey);
+        bool directGrad = (bool)ctx.get_data(DirectKey);
         var dOutput = grad_outputs[0];
         Tensor dGates;
+        Tensor? dDirect = null;
         if (dOutput is null || dOutput.IsInvalid)
+        {
             dGates = zeros_like(gates);
+            if (directGrad) dDirect = zeros(new[] { gates.shape[0], gates.shape[3] * gates.shape[4] }, gates.dtype, gates.device);
+        }
         else
         {
             using (var incoming = dOutput.contiguous())
-                dGates = Adjoint(gates, incoming);
+            {
+                dGates = Adjoint(gates, incoming, scale);
+                if (directGrad)
+                    using (var diagonal = incoming.diagonal(0, 1, 2))
+                        dDirect = diagonal.mul(scale);                                          // [N, cells]
+            }
             dOutput.Dispose();
         }
         // The saved tensor arrives as a fresh handle outside any dispose scope (see RecomputedGates).
         foreach (var t in saved) t.Dispose();
-        return [dGates];
+        // One entry per forward argument: the gates, the direct gate (null when absent or without gradient), the scale.
+        return [dGates, dDirect!, null!];
     }
 }

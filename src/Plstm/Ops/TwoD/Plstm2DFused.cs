@@ -140,12 +140,15 @@ public static class Plstm2DFused
             var dtype = stackedGates.dtype;
             bool half = dtype is ScalarType.BFloat16 or ScalarType.Float16;
             var walked = half ? stackedGates.to(ScalarType.Float32) : stackedGates;            // [B, 4, 8, X, Y]
+            // The walks put D0 on the gate's diagonal and fold the scale in, so the masked attention alone is the output
+            // (no per-cell direct term: about fifteen fewer kernels per layer, forward and backward).
+            var direct = Plstm2DChunkwise.ScalarGrid(inputs.D0).reshape(B, X * Y).to(walked.dtype);  // [B, cells]
             // Each walk's CanRun checks its own device.
-            var kernelGate = FusedGateKernel.CanRun(walked) ? FusedGateKernel.Gate(walked)
-                : FusedGateCpuKernel.CanRun(walked) ? FusedGateCpuKernel.Gate(walked) : null;          // [B, cells, cells]
+            var kernelGate = FusedGateKernel.CanRun(walked) ? FusedGateKernel.Gate(walked, direct, scale)
+                : FusedGateCpuKernel.CanRun(walked) ? FusedGateCpuKernel.Gate(walked, direct, scale) : null; // [B, cells, cells]
             if (kernelGate is not null)
-                return Plstm2DRowScan.Attend(inputs.Q, inputs.K, inputs.V, half ? kernelGate.to(dtype) : kernelGate,
-                    inputs.D0, scale).MoveToOuterDisposeScope();
+                return Plstm2DRowScan.AttendWithGate(inputs.Q, inputs.K, inputs.V, half ? kernelGate.to(dtype) : kernelGate)
+                    .MoveToOuterDisposeScope();
         }
         var gate = SummedRowScanGate(all, B, X, Y, recompute);
         return Plstm2DRowScan.Attend(inputs.Q, inputs.K, inputs.V, gate, inputs.D0, scale)

@@ -69,4 +69,18 @@ public static class Plstm2DRowScan
         var y = (q.matmul(k.transpose(1, 2)) * gate).matmul(v) + own * v;                      // [B, cells, DV]
         return (y * scale).view(B, X, Y, DV, 1).MoveToOuterDisposeScope();
     }
+
+    /// <summary>(Q Kᵀ ⊙ gate) V back on the grid, <c>[B, X, Y, DV, 1]</c>, for a gate that already holds the scale and D0
+    /// on its diagonal (the gate walks' <c>Gate(gates, direct, scale)</c>): the same output as <see cref="Attend"/>, in
+    /// four kernels forward.</summary>
+    internal static Tensor AttendWithGate(Tensor Q, Tensor K, Tensor V, Tensor gate)
+    {
+        using var scope = NewDisposeScope();
+        long B = Q.shape[0], X = Q.shape[1], Y = Q.shape[2], DK = Q.shape[3], DV = V.shape[3], cells = X * Y;
+        var q = Q.reshape(B, cells, DK);
+        var k = K.reshape(B, cells, DK);
+        var v = V.reshape(B, cells, DV);
+        var y = (q.matmul(k.transpose(1, 2)) * gate).matmul(v);                                 // [B, cells, DV]
+        return y.view(B, X, Y, DV, 1).MoveToOuterDisposeScope();
+    }
 }

@@ -5,7 +5,8 @@
 //   BLOCK  threads per block
 // Layout: gates [N, O, 8, GX·GY], gate index 0 S0r, 1 S0d, 2 T0rl, 3 T0du, 4 T0dl, 5 T0ru, 6 M0l, 7 M0u (absent turns
 // are zeros); orientation o reverses x when o & 1 and y when o & 2 (Plstm2DFused.FlipAxes). The output
-// gate [N, cells (target), cells (source)] is the sum over the O orientations, without D0.
+// gate [N, cells (target), cells (source)] is scale times the sum over the O orientations, without D0 (the scale folded
+// into the marks: the backward's d𝒢 is the incoming gradient times scale).
 //
 // One thread per (batch entry, source cell m); blockIdx.x = batch entry, blockIdx.y · BLOCK + threadIdx.x = m (the
 // backward may also spread the orientations over blockIdx.z). Every
@@ -64,7 +65,7 @@ __device__ __forceinline__ int first_line(int o, int m0)
 // before its warp's first line), later ones add to it. A line's earlier sums are read before the line is walked, so
 // the walk's chain never waits on a global load.
 extern "C" __global__ void __launch_bounds__(BLOCK)
-plstm_fused_gate_forward(const REAL* __restrict__ gates, REAL* __restrict__ out, int orientations)
+plstm_fused_gate_forward(const REAL* __restrict__ gates, REAL* __restrict__ out, int orientations, REAL scale)
 {
     const int b = blockIdx.x;
     const int m = blockIdx.y * BLOCK + threadIdx.x;
@@ -94,7 +95,7 @@ plstm_fused_gate_forward(const REAL* __restrict__ gates, REAL* __restrict__ out,
             {
                 const int n = cell_of(o, xi, yi);
                 const REAL L = wr[yi], U = wd;
-                column[(size_t)n * CELLS] = before[yi] + g[6 * CELLS + n] * L + g[7 * CELLS + n] * U;
+                column[(size_t)n * CELLS] = before[yi] + scale * (g[6 * CELLS + n] * L + g[7 * CELLS + n] * U);
                 advance(g, n, m, L, U, wr[yi], wd);
             }
         }
@@ -131,7 +132,7 @@ __device__ __forceinline__ REAL warp_sum8(REAL v0, REAL v1, REAL v2, REAL v3, RE
 // pressure), so both are kept.
 extern "C" __global__ void __launch_bounds__(BLOCK)
 plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict__ dout, REAL* __restrict__ dgates,
-                          int orientations, int per_block)
+                          int orientations, int per_block, REAL scale)
 {
     __shared__ REAL acc[6 * CELLS];   // this block's sums over its sources, gate slots 2..7
     const int b = blockIdx.x;
@@ -187,7 +188,7 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
                     {
                         const int yi = c - j;
                         if (yi < 0) break;
-                        dl[j] = valid ? dcolumn[(size_t)cell_of(o, xi, yi) * CELLS] : (REAL)0;
+                        dl[j] = valid ? scale * dcolumn[(size_t)cell_of(o, xi, yi) * CELLS] : (REAL)0;
                         Ll[j] = Ls[xi * GY + yi];
                         Ul[j] = Us[xi * GY + yi];
                     }
