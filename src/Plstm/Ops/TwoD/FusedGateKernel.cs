@@ -98,8 +98,8 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
         return dGates;
     }
 
-    /// <summary>Launches the forward (gates → <paramref name="second"/> = 𝒢) or, when <paramref name="dGates"/> is given,
-    /// the backward (gates, <paramref name="second"/> = d𝒢 → <paramref name="dGates"/>).</summary>
+    /// <summary>Launches the forward (gates → <paramref name="second"/> = scale · Σ_o 𝒢_o) or, when <paramref name="dGates"/>
+    /// is given, the backward (gates, <paramref name="second"/> = its incoming gradient → <paramref name="dGates"/>).</summary>
     private static unsafe void Launch(Tensor gates, Tensor second, Tensor? dGates, int orientations, double scale)
     {
         int device = gates.device.index < 0 ? 0 : gates.device.index;
