@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Device calls (2026-12-01, fifteenth session): A/B of gate-kernel variants, loaded through PLSTM_FUSED_GATE_SOURCE (no
 # rebuild): selfcheck against the row scan, the operator fwd+bwd (B·H 384, DK = DV 64) and Nsight Compute's per-kernel
-# times. A variant NAME is bench/gpu/kernels/fused_gate_NAME.cu (v0: the kernels before the fifteenth session), or pfK:
+# times. A variant NAME is bench/gpu/kernels/fused_gate_NAME.cu (v0: the kernels before the fifteenth session, written by
+# bench/gpu/kernels/make-v0.sh and carried with the call), or pfK:
 # the committed source with the adjoint walk's chunk PF set to K. Usage:
 #   VARIANTS="v0 pf4 pf8" [NCU_GRIDS="32 14"] [GRIDS=12,14,32] [SKIP_CHECK=1] OUT=$OUT bash bench/gpu/call-kernel-variants.sh
 set -u
