@@ -28,7 +28,7 @@ public abstract class GateWalkFunction<TSelf> : autograd.MultiTensorFunction<TSe
     protected abstract Tensor Adjoint(Tensor gates, Tensor dGate, double scale);
 
     /// <summary>scale · (Σ_o 𝒢_o + diag(direct)) without autograd: the walk, then the direct gate onto the diagonal.</summary>
-    protected Tensor Evaluate(Tensor gates, Tensor? direct, double scale)
+    private Tensor Evaluate(Tensor gates, Tensor? direct, double scale)
     {
         var output = Walk(gates, scale);
         if (direct is not null)
@@ -53,13 +53,9 @@ public abstract class GateWalkFunction<TSelf> : autograd.MultiTensorFunction<TSe
     protected static Tensor Run(Tensor gates, Tensor? direct, double scale)
     {
         bool wantsGrad = is_grad_enabled() && (gates.requires_grad || direct?.requires_grad == true);
-        return wantsGrad ? apply(gates, direct!, scale)[0] : new TSelf().EvaluateContiguous(gates, direct, scale);
-    }
-
-    private Tensor EvaluateContiguous(Tensor gates, Tensor? direct, double scale)
-    {
+        if (wantsGrad) return apply(gates, direct!, scale)[0];
         using var input = gates.contiguous();
-        return Evaluate(input, direct, scale);
+        return new TSelf().Evaluate(input, direct, scale);
     }
 
     /// <inheritdoc />

@@ -62,11 +62,9 @@ public static class Plstm2DRowScan
     {
         using var scope = NewDisposeScope();
         long B = Q.shape[0], X = Q.shape[1], Y = Q.shape[2], DK = Q.shape[3], DV = V.shape[3], cells = X * Y;
-        var q = Q.reshape(B, cells, DK);
-        var k = K.reshape(B, cells, DK);
-        var v = V.reshape(B, cells, DV);
-        var own = (q * k).sum(-1, keepdim: true) * D0.reshape(B, cells, 1);                    // [B, cells, 1]
-        var y = (q.matmul(k.transpose(1, 2)) * gate).matmul(v) + own * v;                      // [B, cells, DV]
+        var own = (Q.reshape(B, cells, DK) * K.reshape(B, cells, DK)).sum(-1, keepdim: true)
+            * D0.reshape(B, cells, 1);                                                           // [B, cells, 1]
+        var y = AttendWithGate(Q, K, V, gate).view(B, cells, DV) + own * V.reshape(B, cells, DV); // [B, cells, DV]
         return (y * scale).view(B, X, Y, DV, 1).MoveToOuterDisposeScope();
     }
 
