@@ -10,7 +10,7 @@ namespace Plstm.Cli.Diagnostics;
 /// runtime-compiled kernel, <see cref="FusedGateKernel"/>; on the CPU the C# walk, <see cref="FusedGateCpuKernel"/>,
 /// whose SIMD width depends on the processor) equals the row-scan form: the output and the gradient of
 /// every input (Q, K, V, S0r, S0d, T0rl, T0du, T0dl, T0ru, M0l, M0u, D0) of a random weighted sum, on awkward grids
-/// (1 × 1, single rows and columns, long thin grids, non-square, up to the kernel's 1,024 cells) with every transition
+/// (1 × 1, single rows and columns, long thin grids, non-square, up to the kernel's 64 × 64) with every transition
 /// wiring, in float64 (rule <see cref="NumericTolerances.Float64Rtol"/>) and float32 (the float32 rule). The row-scan
 /// form itself is tested against the cell-by-cell oracle in the test suite; this is the device side of that chain, on
 /// the GPU (where the test suite cannot run) or on this machine's CPU.
@@ -19,12 +19,20 @@ public static class KernelSelfCheck
 {
     private static readonly string[] InputNames = { "Q", "K", "V", "S0r", "S0d", "T0rl", "T0du", "T0dl", "T0ru", "M0l", "M0u", "D0" };
 
-    /// <summary>Grids checked: 1 × 1, single rows and columns, thin and non-square grids, the vision grids 14² and 32²,
-    /// and 31 × 33 (1,023 cells, the last below the kernel's limit).</summary>
+    /// <summary>Grids checked: 1 × 1, single rows and columns, thin and non-square grids, the vision grids 14², 32² and
+    /// 64², 31 × 33 (1,023 cells, the last with lines of any length), 40 × 50 and 65 × 63 (4,095 cells): grids above
+    /// 1,024 cells take the kernel's larger backward blocks and opted-in shared memory.</summary>
     public static readonly (int X, int Y)[] Grids =
     {
         (1, 1), (1, 7), (7, 1), (2, 2), (3, 5), (5, 3), (2, 17), (17, 2), (9, 4), (14, 14), (16, 16), (31, 33), (32, 32),
+        (40, 50), (65, 63), (64, 64),
     };
+
+    /// <summary>The grids checked on a device: all of <see cref="Grids"/> on CUDA; on the CPU those of up to 1,024 cells
+    /// (the row-scan reference needs cells² values per batch entry and orientation at every row, gigabytes at 64², and
+    /// the CPU walk has no large-grid variant to check).</summary>
+    public static IReadOnlyList<(int X, int Y)> GridsFor(DeviceType device) =>
+        device == DeviceType.CUDA ? Grids : Grids.Where(g => g.X * g.Y <= FusedGateKernel.MaxCellsAnyLine).ToArray();
 
     /// <summary>Transition wirings: all four transitions, D-mode "L" (no T0dl), D-mode "R" (no T0ru), straight only.</summary>
     public static readonly string[] Wirings = { "all", "DL", "DR", "straight" };
@@ -49,7 +57,7 @@ public static class KernelSelfCheck
         string walk = device.type == DeviceType.CUDA ? "CUDA kernel" : $"CPU walk, {System.Numerics.Vector<float>.Count} float lanes";
         int failed = 0, cases = 0;
         foreach (var dtype in new[] { ScalarType.Float64, ScalarType.Float32 })
-            foreach (var (x, y) in Grids)
+            foreach (var (x, y) in GridsFor(device.type))
                 foreach (var wiring in Wirings)
                 {
                     cases++;

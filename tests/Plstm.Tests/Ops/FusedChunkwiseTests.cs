@@ -65,6 +65,21 @@ public class FusedChunkwiseTests
     }
 
     [Fact]
+    public void The_cuda_kernel_takes_any_grid_up_to_1024_cells_and_grids_up_to_64x64_with_lines_of_at_most_64()
+    {
+        Assert.True(FusedGateKernel.TakesGrid(1, 1));
+        Assert.True(FusedGateKernel.TakesGrid(1, 1024));
+        Assert.True(FusedGateKernel.TakesGrid(32, 32));
+        Assert.True(FusedGateKernel.TakesGrid(64, 64));
+        Assert.True(FusedGateKernel.TakesGrid(65, 63));
+        Assert.True(FusedGateKernel.TakesGrid(4096, 1));
+        Assert.False(FusedGateKernel.TakesGrid(2, 1000));      // 2,000 cells on lines of 1,000
+        Assert.False(FusedGateKernel.TakesGrid(63, 65));
+        Assert.False(FusedGateKernel.TakesGrid(64, 65));
+        Assert.False(FusedGateKernel.TakesGrid(0, 5));
+    }
+
+    [Fact]
     public void Auto_picks_kernel_or_rowscan_then_chunkwise_for_scalar_gates_and_hierarchical_otherwise()
     {
         Assert.Equal(Plstm2DForm.Kernel, Plstm2DAutoForm.Choose(true, 8, 8, DeviceType.CPU));
@@ -75,8 +90,14 @@ public class FusedChunkwiseTests
         Assert.Equal(Plstm2DForm.Kernel, Plstm2DAutoForm.Choose(true, 64, 16, DeviceType.CPU));
         Assert.Equal(Plstm2DForm.Kernel, Plstm2DAutoForm.Choose(true, 64, 64, DeviceType.CPU));
         Assert.Equal(Plstm2DForm.Chunkwise, Plstm2DAutoForm.Choose(true, 65, 64, DeviceType.CPU));
-        Assert.Equal(Plstm2DForm.Hierarchical, Plstm2DAutoForm.Choose(true, 64, 64, DeviceType.CUDA));
+        // Above 1,024 cells CUDA takes the kernel only where it can run (a driver with NVRTC), else the hierarchical form.
+        var largeCuda = FusedGateKernel.UnavailableReason is null ? Plstm2DForm.Kernel : Plstm2DForm.Hierarchical;
+        Assert.Equal(largeCuda, Plstm2DAutoForm.Choose(true, 64, 64, DeviceType.CUDA));
+        Assert.Equal(largeCuda, Plstm2DAutoForm.Choose(true, 65, 63, DeviceType.CUDA));
+        Assert.Equal(Plstm2DForm.Hierarchical, Plstm2DAutoForm.Choose(true, 63, 65, DeviceType.CUDA));   // lines > 64
+        Assert.Equal(Plstm2DForm.Hierarchical, Plstm2DAutoForm.Choose(true, 65, 64, DeviceType.CUDA));   // > 4,096 cells
         Assert.Equal(Plstm2DForm.Hierarchical, Plstm2DAutoForm.Choose(false, 16, 16, DeviceType.CPU));
+        Assert.Equal(Plstm2DForm.Kernel, Plstm2DAutoForm.Choose(true, 1, 1024, DeviceType.CUDA));
         Assert.Equal(Plstm2DForm.Naive, Plstm2DAutoForm.Resolve(Plstm2DForm.Naive, true, 16, 16, DeviceType.CPU));
         // One chunk up to the single-chunk side, smaller chunks beyond.
         Assert.Equal(Plstm2DAutoForm.CpuSingleChunkMaxSide, Plstm2DAutoForm.ChunkSide(14, 3, DeviceType.CPU));

@@ -15,7 +15,7 @@ namespace Plstm.Ops.TwoD;
 /// (`plstm selfcheck` on the GPU; the kernel's loops are mirrored in C# and checked against autograd in the tests).
 /// </summary>
 /// <remarks>
-/// Runs on CUDA tensors of float32 or float64 for grids of up to <see cref="MaxCells"/> cells, where the CUDA driver and
+/// Runs on CUDA tensors of float32 or float64 for the grids of <see cref="TakesGrid"/> (up to 64 × 64), where the CUDA driver and
 /// NVRTC are installed (<see cref="CanRun"/>; the fused operator walks half-precision gates through it in float32);
 /// callers fall back to the row scan elsewhere. Kernels are compiled once per
 /// (device, dtype, grid) and cached for the process. The float32 gradient sums use atomic additions, so their last bits
@@ -23,14 +23,34 @@ namespace Plstm.Ops.TwoD;
 /// </remarks>
 public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
 {
-    /// <summary>Largest grid (cells) the kernel takes: its backward keeps 6 · cells sums in shared memory (48 KiB in
-    /// float64) and one thread per source in a block row.</summary>
-    public const long MaxCells = 1024;
+    /// <summary>Largest grid (cells) the kernel takes: 64 × 64. Its backward keeps 6 · cells sums in shared memory (96 KiB
+    /// in float32 at 4,096 cells, 192 KiB in float64: <see cref="CanRun"/> checks the device's limit) and, per source
+    /// thread, the weights arriving at every cell in local memory (32 KiB in float32 at 4,096 cells); each thread keeps
+    /// one line's weights (<c>GY</c> values) in registers, so grids above <see cref="MaxCellsAnyLine"/> cells must have
+    /// lines (Y) of at most <see cref="MaxLine"/> cells.</summary>
+    public const long MaxCells = 64 * 64;
+
+    /// <summary>Grids of up to this many cells run with lines (Y) of any length (the kernel's first limit).</summary>
+    public const long MaxCellsAnyLine = 1024;
+
+    /// <summary>Longest line (Y) of a grid with more than <see cref="MaxCellsAnyLine"/> cells.</summary>
+    public const long MaxLine = 64;
 
     /// <summary>Number of gates per orientation in the stacked layout: S0r, S0d, T0rl, T0du, T0dl, T0ru, M0l, M0u.</summary>
     public const int GatesPerOrientation = 8;
 
     private const int Block = 128;
+
+    /// <summary>Backward threads per block above <see cref="MaxCellsAnyLine"/> cells: there the block's shared sums (6 ·
+    /// cells values) allow only two blocks per multiprocessor, so larger blocks keep more warps in flight. Read once from
+    /// <c>PLSTM_KERNEL_LARGE_BACKWARD_BLOCK</c> (128, 256, 512 or 1024) for measurements; the default is the measured
+    /// faster one.</summary>
+    private static readonly int LargeGridBackwardBlock =
+        int.TryParse(Environment.GetEnvironmentVariable("PLSTM_KERNEL_LARGE_BACKWARD_BLOCK"), out var large)
+        && large is 128 or 256 or 512 or 1024 ? large : 256;
+
+    /// <summary>Dynamic shared memory a kernel may use without opting in.</summary>
+    private const int DefaultSharedLimit = 48 * 1024;
 
     /// <summary>Orientations walked by one block of the backward kernel (1: each orientation its own block row, four times
     /// the warps in flight; 4: one block row loops over them). Read once from <c>PLSTM_KERNEL_BACKWARD_SPLIT</c> for
@@ -43,6 +63,7 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
     private static readonly Lazy<string?> Source = new(ReadSource);
     private static readonly Lazy<string?> Unavailable = new(Probe);
     private static readonly ConcurrentDictionary<(int Device, ScalarType Type, long X, long Y), IntPtr[]> Kernels = new();
+    private static readonly ConcurrentDictionary<int, int> SharedLimits = new();
 
     /// <inheritdoc />
     public override string Name => nameof(FusedGateKernel);
@@ -51,14 +72,28 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
     public static string? UnavailableReason => Unavailable.Value;
 
     /// <summary>Whether the kernel runs for stacked gates like <paramref name="gates"/> (<c>[N, O, 8, X, Y]</c>): CUDA,
-    /// float32/float64, at most <see cref="MaxCells"/> cells, and a driver and NVRTC on this machine.</summary>
+    /// float32/float64, a grid the kernel takes (<see cref="TakesGrid"/>), a driver and NVRTC on this machine, and a
+    /// device whose blocks may hold the backward's shared sums.</summary>
     public static bool CanRun(Tensor gates)
     {
         ArgumentNullException.ThrowIfNull(gates);
-        return gates.device_type == DeviceType.CUDA && (gates.dtype == ScalarType.Float32 || gates.dtype == ScalarType.Float64)
-            && gates.dim() == 5 && gates.shape[2] == GatesPerOrientation && gates.shape[3] * gates.shape[4] <= MaxCells
-            && UnavailableReason is null;
+        if (gates.device_type != DeviceType.CUDA || (gates.dtype != ScalarType.Float32 && gates.dtype != ScalarType.Float64)
+            || gates.dim() != 5 || gates.shape[2] != GatesPerOrientation || !TakesGrid(gates.shape[3], gates.shape[4])
+            || UnavailableReason is not null)
+            return false;
+        int device = gates.device.index < 0 ? 0 : gates.device.index;
+        return SharedBytes(gates.shape[3] * gates.shape[4], gates.dtype) <= SharedLimits.GetOrAdd(device, CudaDriver.MaxSharedMemoryPerBlock);
     }
+
+    /// <summary>Whether an X × Y grid is one the kernel takes: at most <see cref="MaxCellsAnyLine"/> cells, or at most
+    /// <see cref="MaxCells"/> with lines (Y) of at most <see cref="MaxLine"/> cells.</summary>
+    public static bool TakesGrid(long x, long y) =>
+        x >= 1 && y >= 1 && (x * y <= MaxCellsAnyLine || (x * y <= MaxCells && y <= MaxLine));
+
+    /// <summary>The backward's dynamic shared memory: 6 · cells sums of the dtype.</summary>
+    private static int SharedBytes(long cells, ScalarType type) => checked((int)(6 * cells * (type == ScalarType.Float64 ? 8 : 4)));
+
+    private static int BackwardBlock(long cells) => cells > MaxCellsAnyLine ? LargeGridBackwardBlock : Block;
 
     /// <summary>Σ_o 𝒢_o without D0, <c>[N, cells, cells]</c> (x-major cells), from stacked gates <c>[N, O, 8, X, Y]</c>
     /// in original cell coordinates (orientation o reverses x when o &amp; 1, y when o &amp; 2), absent turns as zeros.
@@ -75,7 +110,8 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
     {
         if (!CanRun(gates))
             throw new ArgumentException("gates must be a CUDA float32/float64 tensor [N, O, 8, X, Y] with X·Y ≤ "
-                + $"{MaxCells}, on a machine with the CUDA driver and NVRTC ({UnavailableReason ?? "available"})", nameof(gates));
+                + $"{MaxCellsAnyLine}, or X·Y ≤ {MaxCells} and Y ≤ {MaxLine}, on a machine with the CUDA driver and NVRTC "
+                + $"({UnavailableReason ?? "available"}) and a device with enough shared memory per block", nameof(gates));
         CheckDirect(gates, direct);
         return Run(gates, direct, scale);
     }
@@ -112,18 +148,20 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
         float scale32 = (float)scale;
         double scale64 = scale;
         void* scaleArg = gates.dtype == ScalarType.Float64 ? &scale64 : &scale32;
-        uint batch = checked((uint)N), sourceBlocks = (uint)((X * Y + Block - 1) / Block);
+        uint batch = checked((uint)N);
         if (dGates is null)
         {
             void** args = stackalloc void*[] { &g, &s, &o, scaleArg };
-            CudaDriver.Launch(kernels[0], (batch, sourceBlocks, 1), Block, args);
+            CudaDriver.Launch(kernels[0], (batch, (uint)((X * Y + Block - 1) / Block), 1), Block, args);
         }
         else
         {
             // The backward may spread the orientations over a third grid axis (OrientationsPerBackwardBlock).
             int perBlock = Math.Clamp(OrientationsPerBackwardBlock, 1, orientations);
+            int block = BackwardBlock(X * Y);
             void** args = stackalloc void*[] { &g, &s, &t, &o, &perBlock, scaleArg };
-            CudaDriver.Launch(kernels[1], (batch, sourceBlocks, (uint)((orientations + perBlock - 1) / perBlock)), Block, args);
+            CudaDriver.Launch(kernels[1], (batch, (uint)((X * Y + block - 1) / block), (uint)((orientations + perBlock - 1) / perBlock)),
+                (uint)block, args, (uint)SharedBytes(X * Y, gates.dtype));
         }
     }
 
@@ -136,9 +174,13 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
             ["GX"] = x.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["GY"] = y.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["BLOCK"] = Block.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["BLOCK_BWD"] = BackwardBlock(x * y).ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         var image = NvrtcCompiler.Compile(source, "fused_gate.cu", CudaDriver.ComputeCapability(device), definitions);
-        return CudaDriver.LoadKernels(image, new[] { ForwardName, BackwardName });
+        var kernels = CudaDriver.LoadKernels(image, new[] { ForwardName, BackwardName });
+        int shared = SharedBytes(x * y, type);
+        if (shared > DefaultSharedLimit) CudaDriver.AllowSharedMemory(kernels[1], shared);
+        return kernels;
     }
 
     private static string? Probe()

@@ -34,7 +34,9 @@ namespace Plstm.Ops.TwoD;
 /// (operator 12²: 2.0 against 5.9 ms; 14²: 2.3 against 6.0; 24²: 10.2 against 26.0; 32²: 26.1 against 70.7, with a
 /// quarter of the memory; training steps 1.9× faster at 224 px and 2.0× at 512 px), so on CUDA it replaces the row scan
 /// where it can run (a CUDA driver with NVRTC; half-precision gates walked in float32; elsewhere the kernel form runs
-/// the row scan).
+/// the row scan). Extended to 64 × 64 cells (2026-12-01, sixteenth session, bench/results/gpu-h200-kernel-64-2026-12-01.md:
+/// the operator within 2.4–2.8× of sdpa at 48² and 64², the 1024-px step 21.1 img/s at batch 8 against the hierarchical
+/// form's 2.8 img/s at batch 2), the kernel runs every CUDA grid it takes; the hierarchical form the rest.
 /// The CPU gate walk (2026-11-30, thirteenth session, <see cref="FusedGateCpuKernel"/>, bench/results/cpu-gate-walk-2026-11-30.md: the same
 /// walk in C# with SIMD lanes over the sources, one thread) then beat the row scan at every CPU shape measured, with
 /// half its memory: ape-small's layer shape (B·H = 128, DK = DV = 32, 8²) 9.5 against 28.4 ms; B·H = 24, DK = DV = 64:
@@ -78,16 +80,20 @@ public static class Plstm2DAutoForm
 
     /// <summary>
     /// The form for an X × Y scan: for scalar gates (all J = 1) <see cref="Plstm2DForm.Kernel"/> up to the device's cell
-    /// count (CUDA: the runtime-compiled kernel, which runs the row scan where it cannot run; CPU: the C# gate walk), then
+    /// count (CUDA: the runtime-compiled kernel on the grids it takes, up to 64 × 64, where it can run — up to 1,024 cells
+    /// also where it cannot, running the row scan then; CPU: the C# gate walk up to 64 × 64), then
     /// <see cref="Plstm2DForm.Chunkwise"/> up to its chunkwise cell count; <see cref="Plstm2DForm.Hierarchical"/>
     /// otherwise (J &gt; 1 always).
     /// </summary>
     public static Plstm2DForm Choose(bool scalarGates, long x, long y, DeviceType device)
     {
         bool cuda = device == DeviceType.CUDA;
+        if (cuda && scalarGates && x * y > CudaMaxCellsForRowScan && FusedGateKernel.TakesGrid(x, y)
+            && FusedGateKernel.UnavailableReason is null)
+            return Plstm2DForm.Kernel;
         long kernelCells = cuda ? CudaMaxCellsForRowScan : CpuMaxCellsForKernel;
         if (scalarGates && x * y <= kernelCells)
-            return cuda && x * y > FusedGateKernel.MaxCells ? Plstm2DForm.RowScan : Plstm2DForm.Kernel;
+            return cuda && !FusedGateKernel.TakesGrid(x, y) ? Plstm2DForm.RowScan : Plstm2DForm.Kernel;
         long maxCells = cuda ? CudaMaxCellsForChunkwise : CpuMaxCellsForChunkwise;
         return scalarGates && x * y <= maxCells ? Plstm2DForm.Chunkwise : Plstm2DForm.Hierarchical;
     }

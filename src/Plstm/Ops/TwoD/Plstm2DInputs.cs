@@ -102,7 +102,7 @@ public enum Plstm2DForm
     RowScan,
     /// <summary>The row-scan picture with 𝒢 (all orientations summed) from one walk per cell and orientation instead of
     /// the row scan's hundreds of small operations: on CUDA a runtime-compiled kernel (<see cref="FusedGateKernel"/>;
-    /// at most <see cref="FusedGateKernel.MaxCells"/> cells, CUDA driver and NVRTC present), on the CPU the same walk in C#
+    /// grids of <see cref="FusedGateKernel.TakesGrid"/>, up to 64 × 64; CUDA driver and NVRTC present), on the CPU the same walk in C#
     /// (<see cref="FusedGateCpuKernel"/>; at most <see cref="FusedGateCpuKernel.MaxCells"/> cells). Scalar gates
     /// (half-precision gates are walked in float32); anything else runs as <see cref="RowScan"/>.</summary>
     Kernel,

@@ -2,7 +2,8 @@
 // NVRTC (Plstm.Interop.Cuda.NvrtcCompiler). The compiler options define
 //   REAL   float or double
 //   GX, GY the grid sides (cells n = x·GY + y, x-major, as everywhere in Ops/TwoD)
-//   BLOCK  threads per block
+//   BLOCK  threads per block of the forward kernel
+//   BLOCK_BWD  threads per block of the backward kernel (BLOCK when absent)
 // Layout: gates [N, O, 8, GX·GY], gate index 0 S0r, 1 S0d, 2 T0rl, 3 T0du, 4 T0dl, 5 T0ru, 6 M0l, 7 M0u (absent turns
 // are zeros); orientation o reverses x when o & 1 and y when o & 2 (Plstm2DFused.FlipAxes). The output
 // gate [N, cells (target), cells (source)] is scale times the sum over the O orientations, without D0 (the scale folded
@@ -27,6 +28,9 @@
 // the GPU.
 
 #define CELLS (GX * GY)
+#ifndef BLOCK_BWD
+#define BLOCK_BWD BLOCK
+#endif
 
 // The adjoint walk reads a line in chunks of PF cells: the chunk's incoming gradients and stored L, U are loaded first,
 // then its cells are walked, so the chain waits on one batch of loads per chunk instead of one load per cell; larger
@@ -35,6 +39,14 @@
 // 15.6 with 16).
 #ifndef PF
 #define PF (GY <= 16 ? 8 : 4)
+#endif
+
+// The forward reads a line's earlier sums in chunks of FPF cells before walking them: a whole line of up to 32 cells
+// (one batch of loads per line), longer lines in chunks of 32, so that a line's sums and its weights wr[GY] do not both
+// sit in registers. Measured at 64², B·H 96 (bench/results/gpu-h200-kernel-64-2026-12-01.md): whole line 17.1 ms,
+// chunks of 32 11.8, 16 17.2, 8 15.6.
+#ifndef FPF
+#define FPF (GY <= 32 ? GY : 32)
 #endif
 
 __device__ __forceinline__ int cell_of(int o, int xi, int yi)
@@ -85,18 +97,24 @@ plstm_fused_gate_forward(const REAL* __restrict__ gates, REAL* __restrict__ out,
         for (int i = 0; i < GY; ++i) wr[i] = 0;
         for (int xi = start; xi < GX; ++xi)
         {
-            REAL before[GY];
-#pragma unroll
-            for (int yi = 0; yi < GY; ++yi)
-                before[yi] = o == 0 ? (REAL)0 : column[(size_t)cell_of(o, xi, yi) * CELLS];
             REAL wd = 0;
 #pragma unroll
-            for (int yi = 0; yi < GY; ++yi)
+            for (int c = 0; c < GY; c += FPF)
             {
-                const int n = cell_of(o, xi, yi);
-                const REAL L = wr[yi], U = wd;
-                column[(size_t)n * CELLS] = before[yi] + scale * (g[6 * CELLS + n] * L + g[7 * CELLS + n] * U);
-                advance(g, n, m, L, U, wr[yi], wd);
+                REAL before[FPF];
+#pragma unroll
+                for (int j = 0; j < FPF; ++j)
+                    if (c + j < GY) before[j] = o == 0 ? (REAL)0 : column[(size_t)cell_of(o, xi, c + j) * CELLS];
+#pragma unroll
+                for (int j = 0; j < FPF; ++j)
+                {
+                    const int yi = c + j;
+                    if (yi >= GY) break;
+                    const int n = cell_of(o, xi, yi);
+                    const REAL L = wr[yi], U = wd;
+                    column[(size_t)n * CELLS] = before[j] + scale * (g[6 * CELLS + n] * L + g[7 * CELLS + n] * U);
+                    advance(g, n, m, L, U, wr[yi], wd);
+                }
             }
         }
     }
@@ -130,23 +148,26 @@ __device__ __forceinline__ REAL warp_sum8(REAL v0, REAL v1, REAL v2, REAL v3, RE
 // add into 𝒢 without atomics).
 // Keeping only L and recomputing U line by line (half the local memory traffic) measured 12 % slower at 32² (register
 // pressure), so both are kept.
-extern "C" __global__ void __launch_bounds__(BLOCK)
+// The block's sums live in dynamic shared memory (6 · CELLS values: 24 KiB at 32² in float32, 96 KiB at 64², which needs
+// the launch's opt-in above the static 48 KiB; FusedGateKernel sets it).
+extern "C" __global__ void __launch_bounds__(BLOCK_BWD)
 plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict__ dout, REAL* __restrict__ dgates,
                           int orientations, int per_block, REAL scale)
 {
-    __shared__ REAL acc[6 * CELLS];   // this block's sums over its sources, gate slots 2..7
+    extern __shared__ __align__(16) unsigned char shared_bytes[];
+    REAL* acc = reinterpret_cast<REAL*>(shared_bytes);   // this block's sums over its sources, gate slots 2..7
     const int b = blockIdx.x;
-    const int m = blockIdx.y * BLOCK + threadIdx.x;
+    const int m = blockIdx.y * BLOCK_BWD + threadIdx.x;
     const bool valid = m < CELLS;     // lanes past the last source still take part in the shuffles, with zeros
     const int lane = threadIdx.x & 31;
     const int slot = (lane >> 2) & 7;   // which of warp_sum8's totals this lane holds
-    const int m0 = blockIdx.y * BLOCK + (threadIdx.x & ~31);
+    const int m0 = blockIdx.y * BLOCK_BWD + (threadIdx.x & ~31);
     const REAL* dcolumn = dout + (size_t)b * CELLS * CELLS + (valid ? m : 0);
     for (int o = blockIdx.z * per_block; o < (blockIdx.z + 1) * per_block && o < orientations; ++o)
     {
         const REAL* g = gates + ((size_t)b * orientations + o) * 8 * CELLS;
         REAL* dg = dgates + ((size_t)b * orientations + o) * 8 * CELLS;
-        for (int i = threadIdx.x; i < 6 * CELLS; i += BLOCK) acc[i] = 0;
+        for (int i = threadIdx.x; i < 6 * CELLS; i += BLOCK_BWD) acc[i] = 0;
         __syncthreads();
 
         if (m0 < CELLS)               // warps without any source only help with the block's shared sums
@@ -215,7 +236,7 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
             }
         }
         __syncthreads();
-        for (int i = threadIdx.x; i < 6 * CELLS; i += BLOCK)
+        for (int i = threadIdx.x; i < 6 * CELLS; i += BLOCK_BWD)
             if (acc[i] != (REAL)0) atomicAdd(&dg[2 * CELLS + i], acc[i]);
         __syncthreads();              // acc is cleared for this block's next orientation
     }
