@@ -8,7 +8,7 @@ namespace Plstm.Cli.Bench;
 /// <param name="Dk">Query/key head dimension.</param>
 /// <param name="Dv">Value head dimension.</param>
 /// <param name="Levels">Hierarchy depth passed to the operator (chunk side 2^levels, capped by the grid).</param>
-/// <param name="Recompute">Recompute the path sums in backward (chunkwise and row-scan rows).</param>
+/// <param name="Recompute">Recompute the path sums in backward (chunkwise, row-scan and kernel rows).</param>
 public sealed record OpBenchPlan(
     IReadOnlyList<OpTarget> Targets, IReadOnlyList<(int X, int Y)> Grids, int BatchHeads, int Heads, int Dk, int Dv,
     int Levels, bool Recompute = false);

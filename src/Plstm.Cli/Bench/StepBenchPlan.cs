@@ -10,7 +10,7 @@ namespace Plstm.Cli.Bench;
 /// <param name="BatchPerSize">Batch sizes given per image size (<c>BATCH@SIZE</c>).</param>
 /// <param name="Form">Operator form for every pLSTM layer, or null for the layer's default.</param>
 /// <param name="Levels">Hierarchy depth of every pLSTM layer, or null for the preset's.</param>
-/// <param name="Recompute">Recompute the path sums in backward in every pLSTM layer (chunkwise and row-scan forms).</param>
+/// <param name="Recompute">Recompute the path sums in backward in every pLSTM layer (chunkwise, row-scan and kernel forms).</param>
 public sealed record StepBenchPlan(
     IReadOnlyList<ModelPreset> Presets, IReadOnlyList<int> Sizes, int? BatchOverall,
     IReadOnlyDictionary<int, int> BatchPerSize, Plstm2DForm? Form, int? Levels, bool Recompute = false)

@@ -37,7 +37,7 @@ public static class BenchOpCommand
         };
         var recompute = new Option<bool>("--recompute")
         {
-            Description = "Recompute the path sums in backward (chunkwise and row-scan rows: less memory, one more program per backward).",
+            Description = "Recompute the path sums in backward (chunkwise, row-scan and kernel rows: less memory, one more program per backward).",
         };
         OptionChecks.Add(batchHeads, v => v >= 1, "--bh must be ≥ 1.");
         OptionChecks.Add(heads, v => v is null or >= 1, "--heads must be ≥ 1.");

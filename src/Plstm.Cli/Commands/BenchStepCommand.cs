@@ -37,7 +37,7 @@ public static class BenchStepCommand
         OptionChecks.Add(levels, v => v is null or (>= 0 and <= 16), "--levels must be in 0..16.");
         var recompute = new Option<bool>("--recompute")
         {
-            Description = "Recompute the path sums in backward in every pLSTM layer (chunkwise and row-scan forms: less memory, one more program per backward).",
+            Description = "Recompute the path sums in backward in every pLSTM layer (chunkwise, row-scan and kernel forms: less memory, one more program per backward).",
         };
         var common = new BenchCommonOptions();
 

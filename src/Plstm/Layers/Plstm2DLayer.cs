@@ -112,7 +112,7 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
     /// tests. Every form gives the same result up to rounding.</summary>
     public Plstm2DForm Form { get; set; }
 
-    /// <summary>Whether the chunkwise and row-scan forms recompute their path sums in backward instead of keeping them
+    /// <summary>Whether the chunkwise, row-scan and kernel forms recompute their path sums in backward instead of keeping them
     /// (less memory, same result); starts as <see cref="Plstm2DLayerConfig.RecomputeChunkGates"/>.</summary>
     public bool RecomputeInBackward { get; set; }
 

@@ -110,6 +110,44 @@ public class RowScanOperatorTests
         FormComparison.AssertSame(recomputed, RunFused(inputs, Plstm2DForm.Naive), new[] { "Y" }, FusedNames);
     }
 
+    /// <summary>The kernel form (on the CPU the C# gate walk) with recomputation (<c>RecomputedGatedAttention</c>: the
+    /// walk and Q Kᵀ again in backward, nothing cells²-sized kept) against the naive form, output and every gradient:
+    /// one cell, a single row, ragged grids, with and without turns.</summary>
+    [Theory]
+    [InlineData(1, 1, "all")]
+    [InlineData(1, 6, "straight")]
+    [InlineData(6, 5, "all")]
+    [InlineData(4, 7, "DL")]
+    [InlineData(7, 3, "DR")]
+    public void Fused_kernel_form_recomputed_in_backward_equals_naive(int x, int y, string wiring)
+    {
+        using var scope = NewDisposeScope();
+        var inputs = RandomInputs.Fused(seed: 5750 + x + y, B: 2, X: x, Y: y, DK: 3, DV: 2, JDims.Scalar,
+            withDl: wiring is "all" or "DR", withRu: wiring is "all" or "DL");
+        var recomputed = Differentiate.Run(FusedOperatorTests.ToArray(inputs),
+            a => new[] { Plstm2DFused.Forward(FusedOperatorTests.FromArray(a), form: Plstm2DForm.Kernel, recomputeInBackward: true) });
+        FormComparison.AssertSame(recomputed, RunFused(inputs, Plstm2DForm.Naive), new[] { "Y" }, FusedNames);
+    }
+
+    /// <summary>The recomputing kernel form leaves no tensor behind over repeated forward and backward passes.</summary>
+    [Fact]
+    public void Fused_kernel_form_recomputed_leaves_no_tensors_behind()
+    {
+        var inputs = RandomInputs.Fused(seed: 5790, B: 2, X: 4, Y: 5, DK: 3, DV: 2, JDims.Scalar, withDl: true, withRu: true);
+        var leaves = FusedOperatorTests.ToArray(inputs).Select(t => t?.detach().requires_grad_(true)).ToArray();
+        long Live() => DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        void Step()
+        {
+            using var stepScope = NewDisposeScope();
+            Plstm2DFused.Forward(FusedOperatorTests.FromArray(leaves), form: Plstm2DForm.Kernel, recomputeInBackward: true)
+                .sum().backward();
+        }
+        Step();                                                                  // allocates the leaves' gradients once
+        long before = Live();
+        for (int i = 0; i < 4; i++) Step();
+        Assert.Equal(before, Live());
+    }
+
     /// <summary>The row loop's own backward (<c>RowScanRecurrence</c>, the default on CUDA) against autograd through the
     /// plain loop (the CPU default, checked against the naive form above): the gate and the gradients of all eight gate
     /// inputs, on single rows and columns, both scan axes and with and without turns, alone and inside the recomputing

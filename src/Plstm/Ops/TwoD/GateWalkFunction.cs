@@ -1,3 +1,4 @@
+using Plstm.Ops.Common;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -35,6 +36,21 @@ public abstract class GateWalkFunction<TSelf> : autograd.MultiTensorFunction<TSe
             using (var diagonal = output.diagonal(0, 1, 2))
                 diagonal.add_(direct, alpha: scale);
         return output;
+    }
+
+    /// <summary>scale · (Σ_o 𝒢_o + diag(direct)) from contiguous stacked gates, without autograd (for functions that
+    /// hold the walk inside their own forward, <see cref="WalkedGateAttention"/>).</summary>
+    internal static Tensor EvaluateGate(Tensor gates, Tensor? direct, double scale) => new TSelf().Evaluate(gates, direct, scale);
+
+    /// <summary>The walk's backward for an incoming gradient <paramref name="dGate"/> of scale · (Σ_o 𝒢_o + diag(direct))
+    /// (contiguous): the stacked gates' gradient and, when <paramref name="directGrad"/>, the direct gate's — the values
+    /// this function's own backward returns.</summary>
+    internal static (Tensor Gates, Tensor? Direct) BackwardGate(Tensor gates, Tensor dGate, double scale, bool directGrad)
+    {
+        var dGates = new TSelf().Adjoint(gates, dGate, scale);
+        if (!directGrad) return (dGates, null);
+        using var diagonal = dGate.diagonal(0, 1, 2);
+        return (dGates, diagonal.mul(scale));                                                 // [N, cells]
     }
 
     /// <summary>Checks the optional direct gate against the stacked gates: <c>[N, X·Y]</c>, same dtype and device.</summary>
@@ -105,6 +121,7 @@ public abstract class GateWalkFunction<TSelf> : autograd.MultiTensorFunction<TSe
         // The saved tensor arrives as a fresh handle outside any dispose scope (see RecomputedGates).
         foreach (var t in saved) t.Dispose();
         // One entry per forward argument: the gates, the direct gate (null when absent or without gradient), the scale.
+        BackwardResults.Hand([dGates, dDirect!]);
         return [dGates, dDirect!, null!];
     }
 }

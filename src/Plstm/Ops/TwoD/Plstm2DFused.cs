@@ -28,8 +28,8 @@ public static class Plstm2DFused
     /// form (<see cref="Plstm2DForm.Auto"/>: <see cref="Plstm2DAutoForm.Choose"/>); <paramref name="levels"/> only matters
     /// for <see cref="Plstm2DForm.Hierarchical"/> and <paramref name="chunkSide"/> (default
     /// <see cref="Plstm2DAutoForm.ChunkSide"/>) only for <see cref="Plstm2DForm.Chunkwise"/>, and <paramref name="recomputeInBackward"/>
-    /// (see <see cref="Plstm2DChunkwise.Forward"/>) for <see cref="Plstm2DForm.Chunkwise"/> and
-    /// <see cref="Plstm2DForm.RowScan"/>; none changes the result.
+    /// (see <see cref="Plstm2DChunkwise.Forward"/>) for <see cref="Plstm2DForm.Chunkwise"/>, <see cref="Plstm2DForm.RowScan"/>
+    /// and <see cref="Plstm2DForm.Kernel"/> (there: <see cref="WalkedGateAttention"/>); none changes the result.
     /// </summary>
     /// <exception cref="ArgumentException">Malformed inputs, levels outside 0..16, or a chunk side &lt; 1.</exception>
     public static Tensor Forward(Plstm2DFusedInputs inputs, int levels = 6, double? scale = null,
@@ -124,7 +124,9 @@ public static class Plstm2DFused
     /// orientations (operators §3.6) plus the direct term. Only the scalar gates are flipped (stacked into one tensor
     /// first, so the flips are four kernels, not four per gate); Q, K, V stay in place. With <paramref name="kernel"/>
     /// and where <see cref="FusedGateKernel.CanRun"/> (CUDA) or <see cref="FusedGateCpuKernel.CanRun"/> (CPU), the summed
-    /// gate comes from that walk instead (no flips: it walks each orientation's scan order on the original grid).
+    /// gate comes from that walk instead (no flips: it walks each orientation's scan order on the original grid), the
+    /// walk and the masked attention running as one function, <see cref="WalkedGateAttention"/> (with
+    /// <paramref name="recompute"/>: nothing cells²-sized kept for backward).
     /// </summary>
     private static Tensor RowScanOneAttention(Plstm2DFusedInputs inputs, double scale, bool recompute, bool kernel)
     {
@@ -143,6 +145,15 @@ public static class Plstm2DFused
             // The walks put D0 on the gate's diagonal and fold the scale in, so the masked attention alone is the output
             // (no per-cell direct term: about fifteen fewer kernels per layer, forward and backward).
             var direct = Plstm2DChunkwise.ScalarGrid(inputs.D0).reshape(B, X * Y).to(walked.dtype);  // [B, cells]
+            // The walk and the masked attention as one function (nothing cells²-sized crosses its boundary; with
+            // recomputation nothing cells²-sized is kept for backward either).
+            if (!half && WalkedGateAttention.CanWalk(walked))
+            {
+                long cells = X * Y, DK = inputs.Q.shape[3], DV = inputs.V.shape[3];
+                var y = WalkedGateAttention.Attend(inputs.Q.reshape(B, cells, DK), inputs.K.reshape(B, cells, DK),
+                    inputs.V.reshape(B, cells, DV), walked, direct, scale, recompute);            // [B, cells, DV]
+                return y.view(B, X, Y, DV, 1).MoveToOuterDisposeScope();
+            }
             // Each walk's CanRun checks its own device.
             var kernelGate = FusedGateKernel.CanRun(walked) ? FusedGateKernel.Gate(walked, direct, scale)
                 : FusedGateCpuKernel.CanRun(walked) ? FusedGateCpuKernel.Gate(walked, direct, scale) : null; // [B, cells, cells]

@@ -70,7 +70,7 @@ public static class Plstm2DRowScan
 
     /// <summary>(Q Kᵀ ⊙ gate) V back on the grid, <c>[B, X, Y, DV, 1]</c>, for a gate that already holds the scale and D0
     /// on its diagonal (the gate walks' <c>Gate(gates, direct, scale)</c>): the same output as <see cref="Attend"/>, in
-    /// four kernels forward.</summary>
+    /// three kernels forward.</summary>
     internal static Tensor AttendWithGate(Tensor Q, Tensor K, Tensor V, Tensor gate)
     {
         using var scope = NewDisposeScope();

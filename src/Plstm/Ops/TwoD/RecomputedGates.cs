@@ -1,3 +1,4 @@
+using Plstm.Ops.Common;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -83,6 +84,7 @@ internal sealed class RecomputedGates : autograd.MultiTensorFunction<RecomputedG
         int next = 0;
         foreach (var leaf in leaves)
             result.Add(leaf is null ? null! : grads[next++]?.MoveToOuterDisposeScope()!);
+        BackwardResults.Hand(result);
         result.Add(null!);
         // The saved inputs and the incoming gradients (each as large as the gate) arrive as fresh handles outside any
         // dispose scope; left to the finaliser they kept one gate-sized buffer per layer alive until the end of the

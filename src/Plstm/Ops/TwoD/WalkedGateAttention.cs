@@ -1,0 +1,151 @@
+using Plstm.Ops.Common;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Plstm.Ops.TwoD;
+
+/// <summary>
+/// The kernel form's whole output (README §"Native kernel", "Memory"): <c>Y = (Q Kᵀ ⊙ G) V</c> with
+/// <c>G = scale · (Σ_o 𝒢_o + diag D0)</c> from the gate walk (<see cref="FusedGateKernel"/> on CUDA,
+/// <see cref="FusedGateCpuKernel"/> on the CPU), as ONE custom autograd function whose inputs and gradients are all
+/// small (Q, K, V, the stacked gates <c>[N, O, 8, X, Y]</c>, D0): nothing cells²-sized crosses its boundary.
+/// </summary>
+/// <remarks>
+/// Why one function: TorchSharp 0.107 keeps, per custom function, an uninitialised copy of every output for as long as
+/// the graph lives (its templates for zero gradients), and the gradients a custom backward returns stay alive until the
+/// caller's dispose scope ends (their managed handles). The walk as a function of its own therefore held a second
+/// cells²-sized tensor per layer, and an attention function of its own would hold the gate's gradient per layer through
+/// the whole backward pass. Here the gate and its gradient live inside this function only.
+/// <para>Memory kept for backward, per call: with <c>recompute</c> false the gate G and the scores S = Q Kᵀ (not their
+/// product, rebuilt in backward with one element-wise pass; autograd through the plain products kept G, S, S ⊙ G and the
+/// walk's output copy: four cells²-sized tensors, now two); with <c>recompute</c> true nothing cells²-sized — backward
+/// walks the gate and forms Q Kᵀ again (one more walk and product per layer).</para>
+/// <para>The arithmetic is that of the walk's own function followed by autograd through <c>(q.matmul(kᵀ) * G).matmul(v)</c>
+/// — the same operations, operand order and layouts (bmm backward <c>dA = dO Vᵀ</c>, <c>dV = Aᵀ dO</c>, <c>dQ = dS K</c>,
+/// <c>d(Kᵀ) = Qᵀ dS</c>; product backward <c>dS = dA ⊙ G</c>, <c>dG = dA ⊙ S</c>; the walk's adjoint of dG) — so outputs
+/// and gradients equal the earlier composition to the bit (tested on the CPU in float32): training runs keep their
+/// trajectories.</para>
+/// </remarks>
+internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedGateAttention>
+{
+    private const string ScaleKey = "scale";
+    private const string RecomputeKey = "recompute";
+    private const string DirectGradKey = "directGrad";
+
+    /// <inheritdoc />
+    public override string Name => nameof(WalkedGateAttention);
+
+    /// <summary>Whether one of the gate walks runs for <paramref name="gates"/> (the function's precondition).</summary>
+    public static bool CanWalk(Tensor gates) => FusedGateKernel.CanRun(gates) || FusedGateCpuKernel.CanRun(gates);
+
+    /// <summary><c>(q kᵀ ⊙ scale · (walk(gates) + diag direct)) v</c>, <c>[N, T, DV]</c>, for q, k <c>[N, T, DK]</c>,
+    /// v <c>[N, T, DV]</c>, contiguous stacked gates <c>[N, O, 8, X, Y]</c> (T = X·Y) and direct <c>[N, T]</c> of one
+    /// dtype and device on which a walk runs (<see cref="CanWalk"/>). <paramref name="recompute"/>: keep nothing
+    /// cells²-sized for backward.</summary>
+    public static Tensor Attend(Tensor q, Tensor k, Tensor v, Tensor gates, Tensor direct, double scale, bool recompute)
+    {
+        if (!CanWalk(gates))
+            throw new ArgumentException("no gate walk runs for these gates (CUDA kernel or CPU walk, float32/float64, "
+                + "[N, O, 8, X, Y] on a grid they take)", nameof(gates));
+        using var scope = NewDisposeScope();
+        gates = gates.contiguous();                                                         // the walks read raw memory
+        bool wantsGrad = is_grad_enabled()
+            && (q.requires_grad || k.requires_grad || v.requires_grad || gates.requires_grad || direct.requires_grad);
+        if (!wantsGrad)
+        {
+            var gate = Walk(gates, direct, scale);
+            return (q.matmul(k.transpose(1, 2)) * gate).matmul(v).MoveToOuterDisposeScope();
+        }
+        // The forward's handles of what it saves stay in this scope until the context has taken its own references
+        // (TorchSharp copies the saved tensors after the forward returns), then are released here.
+        return apply(q, k, v, gates, direct, scale, recompute)[0].MoveToOuterDisposeScope();
+    }
+
+    private static bool OnCuda(Tensor gates) => gates.device_type == DeviceType.CUDA;
+
+    /// <summary>The gate from the walk of the gates' device, without autograd.</summary>
+    private static Tensor Walk(Tensor gates, Tensor direct, double scale) => OnCuda(gates)
+        ? GateWalkFunction<FusedGateKernel>.EvaluateGate(gates, direct, scale)
+        : GateWalkFunction<FusedGateCpuKernel>.EvaluateGate(gates, direct, scale);
+
+    private static (Tensor Gates, Tensor? Direct) WalkBackward(Tensor gates, Tensor dGate, double scale, bool directGrad) =>
+        OnCuda(gates)
+            ? GateWalkFunction<FusedGateKernel>.BackwardGate(gates, dGate, scale, directGrad)
+            : GateWalkFunction<FusedGateCpuKernel>.BackwardGate(gates, dGate, scale, directGrad);
+
+    /// <inheritdoc />
+    public override List<Tensor> forward(autograd.AutogradContext ctx, params object[] vars)
+    {
+        ArgumentNullException.ThrowIfNull(ctx);
+        var (q, k, v) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2]);
+        var (gates, direct) = ((Tensor)vars[3], (Tensor)vars[4]);
+        var (scale, recompute) = ((double)vars[5], (bool)vars[6]);
+        // TorchSharp runs a custom function's forward in the caller's grad mode.
+        using var noGrad = no_grad();
+        Tensor output, scores, gate;
+        using (var scope = NewDisposeScope())
+        {
+            gate = Walk(gates, direct, scale);                                              // G [N, T, T]
+            scores = q.matmul(k.transpose(1, 2));                                           // S [N, T, T]
+            output = (scores * gate).matmul(v);                                             // [N, T, DV]; S ⊙ G freed here
+            output.MoveToOuterDisposeScope();
+            if (!recompute)
+            {
+                scores.MoveToOuterDisposeScope();                                           // to Attend's scope (see there)
+                gate.MoveToOuterDisposeScope();
+            }
+        }
+        ctx.save_for_backward(recompute ? [q, k, v, gates, direct] : [q, k, v, gates, direct, scores, gate]);
+        ctx.save_data(ScaleKey, scale);
+        ctx.save_data(RecomputeKey, recompute);
+        ctx.save_data(DirectGradKey, direct.requires_grad);
+        ctx.set_materialize_grads(false);
+        return [output];
+    }
+
+    /// <inheritdoc />
+    public override List<Tensor> backward(autograd.AutogradContext ctx, List<Tensor> grad_outputs)
+    {
+        ArgumentNullException.ThrowIfNull(ctx);
+        var saved = ctx.get_saved_variables();
+        var scale = (double)ctx.get_data(ScaleKey);
+        var recompute = (bool)ctx.get_data(RecomputeKey);
+        var directGrad = (bool)ctx.get_data(DirectGradKey);
+        var dOutput = grad_outputs[0];
+        List<Tensor> result;
+        // Every temporary, views included (a view keeps its cells²-sized base alive), is released by this scope; the
+        // saved tensors and the incoming gradient arrive as fresh handles outside any scope and are released below.
+        using (var scope = NewDisposeScope())
+        {
+            var (q, k, v, gates, direct) = (saved[0], saved[1], saved[2], saved[3], saved[4]);
+            if (dOutput is null || dOutput.IsInvalid)
+                result = [zeros_like(q), zeros_like(k), zeros_like(v), zeros_like(gates), zeros_like(direct)];
+            else
+            {
+                var gate = recompute ? Walk(gates, direct, scale) : saved[6];
+                var scores = recompute ? q.matmul(k.transpose(1, 2)) : saved[5];
+                Tensor dV;
+                using (var product = scores * gate)                                         // A = S ⊙ G again
+                using (var productT = product.transpose(1, 2))
+                    dV = productT.bmm(dOutput);                                             // Aᵀ dO
+                var dScores = dOutput.bmm(v.transpose(1, 2));                               // dA = dO Vᵀ  [N, T, T]
+                var dGate = dScores * scores;                                               // dA ⊙ S
+                if (recompute) scores.Dispose();
+                dScores.mul_(gate);                                                         // dS = dA ⊙ G, in place
+                if (recompute) gate.Dispose();
+                var dQ = dScores.bmm(k);                                                    // dS K
+                var dK = q.transpose(1, 2).bmm(dScores).transpose(1, 2);                    // (Qᵀ dS)ᵀ, as autograd
+                dScores.Dispose();
+                var (dGates, dDirect) = WalkBackward(gates, dGate, scale, directGrad);
+                dGate.Dispose();
+                result = [dQ, dK, dV, dGates, dDirect!];
+            }
+            foreach (var t in result) t?.MoveToOuterDisposeScope();
+        }
+        BackwardResults.Hand(result);
+        foreach (var t in saved) t.Dispose();
+        if (dOutput is { IsInvalid: false }) dOutput.Dispose();
+        // One entry per forward argument: q, k, v, the gates, D0 (null without gradient), none for scale and recompute.
+        return [.. result, null!, null!];
+    }
+}
