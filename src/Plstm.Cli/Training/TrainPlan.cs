@@ -96,6 +96,7 @@ public static class TrainPlan
             EvalEverySteps = s.EvalEvery ?? preset.EvalEverySteps,
             CheckpointEverySteps = s.CheckpointEvery ?? preset.CheckpointEverySteps,
             LogEverySteps = s.LogEvery ?? preset.LogEverySteps,
+            RecomputeInBackward = s.Recompute ?? preset.RecomputeInBackward,
         };
         try
         {

@@ -118,6 +118,10 @@ public sealed class TrainSettings
     /// <c>set_float32_matmul_precision("high")</c>); no effect on the CPU.</summary>
     public bool? Tf32 { get; set; }
 
+    /// <summary>Every pLSTM 2D layer recomputes its path sums in backward instead of keeping them (less memory, slower,
+    /// same result; <see cref="Plstm.Experiments.ExperimentPreset.RecomputeInBackward"/>).</summary>
+    public bool? Recompute { get; set; }
+
     /// <summary>Resume.</summary>
     public bool? Resume { get; set; }
 
@@ -164,6 +168,7 @@ public sealed class TrainSettings
         ["threads"] = (s, v) => s.Threads = v.Int(),
         ["parallel_models"] = (s, v) => s.ParallelModels = v.Int(),
         ["tf32"] = (s, v) => s.Tf32 = v.Bool(),
+        ["recompute"] = (s, v) => s.Recompute = v.Bool(),
         ["resume"] = (s, v) => s.Resume = v.Bool(),
         ["plot"] = (s, v) => s.Plot = v.Bool(),
     };

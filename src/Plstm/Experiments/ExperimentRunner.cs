@@ -289,7 +289,7 @@ public sealed class ExperimentRunner
         });
 
         Trainer.SeedTorch(Preset.Seed);
-        using var network = spec.Create();
+        using var network = CreateNetwork(spec, Preset.RecomputeInBackward);
         long parameters = network.ParameterCount();
         var trainer = new Trainer(options, relay);
         var clock = Stopwatch.StartNew();
@@ -349,6 +349,16 @@ public sealed class ExperimentRunner
 
     private sealed record Prepared(string Output, ExperimentData Data,
         IReadOnlyList<(ExperimentModel Model, ModelSpec Spec, TrainerOptions Options)> Models);
+
+    /// <summary>The model of <paramref name="spec"/>, its pLSTM 2D layers recomputing their path sums in backward when
+    /// <paramref name="recompute"/> (<see cref="ExperimentPreset.RecomputeInBackward"/>).</summary>
+    internal static Models.VisionModel CreateNetwork(ModelSpec spec, bool recompute)
+    {
+        var network = spec.Create();
+        if (recompute)
+            foreach (var layer in network.modules().OfType<Layers.Plstm2DLayer>()) layer.RecomputeInBackward = true;
+        return network;
+    }
 }
 
 /// <summary>An <see cref="IProgress{T}"/> that calls its handler synchronously on the reporting thread (unlike

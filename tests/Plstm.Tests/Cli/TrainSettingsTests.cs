@@ -87,6 +87,34 @@ public sealed class TrainSettingsTests
         Assert.Equal(8, Assert.Single(fashion.Models).Spec(28, 1, 10).Plstm!.ConvStemWidth);
     }
 
+    /// <summary><c>--recompute</c> / <c>recompute: true</c> reaches the run's preset, and the runner's networks then have
+    /// every pLSTM 2D layer recompute in backward (the ViT has none); off by default.</summary>
+    [Fact]
+    public void Recompute_comes_from_the_flag_or_the_config_and_reaches_every_plstm_layer()
+    {
+        using var temp = new TempFolder();
+        string yaml = temp.File("recompute.yaml");
+        File.WriteAllText(yaml, "experiment: ape-small\nrecompute: true\n");
+        var (fromConfig, _) = TrainPlan.Build(TrainSettings.Load(yaml));
+        Assert.True(fromConfig.RecomputeInBackward);
+        var (byDefault, _) = TrainPlan.Build(new TrainSettings { Experiment = "ape-small" });
+        Assert.False(byDefault.RecomputeInBackward);
+        var (off, _) = TrainPlan.Build(TrainSettings.Load(yaml).Overlay(new TrainSettings { Recompute = false }));
+        Assert.False(off.RecomputeInBackward);
+
+        var spec = fromConfig.Models[0].Spec(64, 3, 2);
+        using (var recomputing = ExperimentRunner.CreateNetwork(spec, recompute: true))
+        {
+            var layers = recomputing.modules().OfType<Plstm.Layers.Plstm2DLayer>().ToList();
+            Assert.NotEmpty(layers);
+            Assert.All(layers, l => Assert.True(l.RecomputeInBackward));
+        }
+        using (var storing = ExperimentRunner.CreateNetwork(spec, recompute: false))
+            Assert.All(storing.modules().OfType<Plstm.Layers.Plstm2DLayer>(), l => Assert.False(l.RecomputeInBackward));
+        using var vit = ExperimentRunner.CreateNetwork(fromConfig.Models[1].Spec(64, 3, 2), recompute: true);
+        Assert.Empty(vit.modules().OfType<Plstm.Layers.Plstm2DLayer>());
+    }
+
     [Fact]
     public void Test_time_augmentation_comes_from_the_preset_and_the_config_or_flag_override_it()
     {

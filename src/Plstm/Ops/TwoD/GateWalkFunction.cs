@@ -120,8 +120,8 @@ public abstract class GateWalkFunction<TSelf> : autograd.MultiTensorFunction<TSe
         }
         // The saved tensor arrives as a fresh handle outside any dispose scope (see RecomputedGates).
         foreach (var t in saved) t.Dispose();
-        // One entry per forward argument: the gates, the direct gate (null when absent or without gradient), the scale.
         BackwardResults.Hand([dGates, dDirect!]);
+        // One entry per forward argument: the gates, the direct gate (null when absent or without gradient), the scale.
         return [dGates, dDirect!, null!];
     }
 }
