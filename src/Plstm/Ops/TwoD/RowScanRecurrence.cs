@@ -1,3 +1,4 @@
+using Plstm.Ops.Common;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -86,7 +87,7 @@ internal sealed class RowScanRecurrence : autograd.MultiTensorFunction<RowScanRe
         {
             result = [zeros_like(ac), zeros_like(ac)];
             foreach (var t in saved) t.Dispose();
-            return result;
+            return BackwardResults.Hand(result);
         }
         using (var scope = NewDisposeScope())
         {
@@ -115,6 +116,6 @@ internal sealed class RowScanRecurrence : autograd.MultiTensorFunction<RowScanRe
         // rather than by the finaliser (see RecomputedGates).
         foreach (var t in saved) t.Dispose();
         dGate.Dispose();
-        return result;
+        return BackwardResults.Hand(result);
     }
 }
