@@ -69,6 +69,12 @@ public sealed class GraphTrainCommand : IVerb
             DefaultValueFactory = _ => defaults.WeightDecay,
         };
         OptionChecks.Add(weightDecay, v => v >= 0 && double.IsFinite(v), "--weight-decay must be ≥ 0 and finite.");
+        var emaDecay = new Option<double>("--ema-decay")
+        {
+            Description = "Validate, select, keep and test an exponential moving average of the weights with this decay in [0, 1) (0 = off, the reference's recipe).",
+            DefaultValueFactory = _ => defaults.EmaDecay,
+        };
+        OptionChecks.Add(emaDecay, v => v >= 0 && v < 1, "--ema-decay must be in [0, 1).");
         var seed = new Option<long>("--seed") { Description = "Torch seed of every fold (initialisation) and of the data order.", DefaultValueFactory = _ => defaults.Seed };
         var layers = new Option<int>("--layers") { Description = "Graph blocks (each a P and a D layer).", DefaultValueFactory = _ => defaults.NumBlocks };
         OptionChecks.Add(layers, v => v >= 0, "--layers must be ≥ 0.");
@@ -122,7 +128,7 @@ public sealed class GraphTrainCommand : IVerb
             "Cross-validate the pLSTM graph classifier on a TU data set (MUTAG, PROTEINS, NCI1, PTC_FM): per fold the "
             + "best-validation checkpoint and result.json, then summary.json and summary.md (mean ± std test accuracy).")
         {
-            dataset, data, folds, fold, parallelFolds, epochs, warmup, batchSize, lr, weightDecay, seed, layers, dim, heads,
+            dataset, data, folds, fold, parallelFolds, epochs, warmup, batchSize, lr, weightDecay, emaDecay, seed, layers, dim, heads,
             transition, normalization, referenceVariants, meanLoss, selection, device, threads, tf32, output, resume, foldWorker,
         };
         // On a worker thread so that Ctrl+C can cancel it between epochs; finished folds stay, --resume continues.
@@ -149,6 +155,7 @@ public sealed class GraphTrainCommand : IVerb
                 BatchSize = parseResult.GetValue(batchSize),
                 LearningRate = parseResult.GetValue(lr),
                 WeightDecay = parseResult.GetValue(weightDecay),
+                EmaDecay = parseResult.GetValue(emaDecay),
                 Seed = parseResult.GetValue(seed),
                 NumBlocks = parseResult.GetValue(layers),
                 HiddenDim = parseResult.GetValue(dim),

@@ -61,7 +61,7 @@ public sealed class GraphTrainCliTests
         string[] common = ["train", "graph", "--dataset", "MUTAG", "--data", root!, "--epochs", "2", "--batch-size", "32",
             "--folds", "5", "--warmup-epochs", "1", "--lr", "0.002", "--weight-decay", "0.02", "--seed", "7", "--layers", "1",
             "--dim", "48", "--heads", "2", "--transition-input", "reference", "--p-normalization", "per-target-edge",
-            "--mean-loss", "--select", "accuracy-then-loss", "--threads", "1", "--tf32"];   // --tf32: CUDA only, passed on
+            "--mean-loss", "--select", "accuracy-then-loss", "--ema-decay", "0.9", "--threads", "1", "--tf32"];   // --tf32: CUDA only, passed on
         string sequential = temp.File("sequential"), alone = temp.File("alone"), parallel = temp.File("parallel");
         CliAssert.Succeeded(CliRunner.Run([.. common, "--fold", "0", "--fold", "1", "--out", sequential]), "sequential");
         CliAssert.Succeeded(CliRunner.Run([.. common, "--fold", "1", "--out", alone]), "--fold 1");

@@ -61,6 +61,33 @@ public sealed class GraphCrossValidationTests : IDisposable
         Assert.Equal(fold.TestAccuracy, Assert.Single(again.Folds).TestAccuracy);
     }
 
+    /// <summary>With a weight average the kept checkpoint holds the averaged weights: its validation loss (recomputed
+    /// from the checkpoint by <see cref="GraphCheckpoint"/>) is the one the run selected on, and differs from the run
+    /// without the average; everything else equal.</summary>
+    [SkippableFact]
+    public void WeightAverageIsWhatIsValidatedKeptAndTested()
+    {
+        var root = GraphModelTestSupport.TuRoot;
+        Skip.If(root is null, "MUTAG not found under ../shared/data/tu");
+        GraphFoldResult Fold(double ema, string name) => Assert.Single(GraphCrossValidation.Run(new GraphCvOptions
+        {
+            Dataset = "MUTAG", DataDir = root, OutputFolder = Path.Combine(_dir, name), FoldIndices = [0], Epochs = 3,
+            BatchSize = 32, EmaDecay = ema, Selection = GraphModelSelection.Loss,
+        }).Folds);
+        var plain = Fold(0, "plain");
+        var averaged = Fold(0.9, "ema");
+        Assert.NotEqual(plain.TestLoss, averaged.TestLoss);
+        using var checkpoint = GraphCheckpoint.Load(Path.Combine(_dir, "ema", "fold-0", TrainingCheckpoint.BestFileName));
+        var test = checkpoint.Evaluate(GraphEvaluationSplit.Test);
+        Assert.Equal(averaged.TestLoss, test.Loss, 6);
+        Assert.Equal(averaged.TestAccuracy, test.Accuracy);
+        var metrics = File.ReadAllLines(Path.Combine(_dir, "ema", "fold-0", MetricsWriter.JsonLinesFileName))
+            .Select(l => JsonDocument.Parse(l).RootElement).Where(e => e.GetProperty("split").GetString() == "val")
+            .Select(e => e.GetProperty("loss").GetDouble()).ToArray();
+        var validation = checkpoint.Evaluate(GraphEvaluationSplit.Validation);
+        Assert.Equal(metrics.Min(), validation.Loss, 5);                                     // the selected (lowest) one
+    }
+
     [Fact]
     public void LearningRateFollowsTheReferenceSchedule()
     {
@@ -108,6 +135,8 @@ public sealed class GraphCrossValidationTests : IDisposable
         Assert.Equal("FoldIndices", Assert.Throws<ArgumentException>(() => new GraphCvOptions { FoldIndices = [10] }.Validate()).ParamName);
         Assert.Equal("NumHeads", Assert.Throws<ArgumentException>(() => new GraphCvOptions { NumHeads = 5 }.Validate()).ParamName);
         Assert.Equal("Device", Assert.Throws<ArgumentException>(() => new GraphCvOptions { Device = "tpu" }.Validate()).ParamName);
+        foreach (double bad in new[] { -0.1, 1.0, double.NaN })
+            Assert.Equal("EmaDecay", Assert.Throws<ArgumentException>(() => new GraphCvOptions { EmaDecay = bad }.Validate()).ParamName);
     }
 
     private sealed class Progress(List<GraphCvProgress> reports) : IProgress<GraphCvProgress>

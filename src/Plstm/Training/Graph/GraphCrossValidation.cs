@@ -390,6 +390,7 @@ public static class GraphCrossValidation
             long parameterCount = model.parameters().Sum(p => p.numel());
             var groups = ParameterGroups.Split(model, o.DecayAllParameters ? (_, _) => true : null);
             using var optimizer = new AdamWOptimizer(groups, o.WeightDecay);
+            using var ema = o.EmaDecay > 0 ? new ModelEma(model, o.EmaDecay) : null;
             using var metrics = new MetricsWriter(folder, keepUpToStep: 0, tensorBoard: false);
             string config = JsonSerializer.Serialize(new { fold = fold.Fold, options = o }, Json);
 
@@ -425,12 +426,15 @@ public static class GraphCrossValidation
                             $"Fold {fold.Fold}, epoch {epoch}, step {s}: the loss is {lossValue}.");
                     loss.backward();
                     gradNormSum += optimizer.Step(o.GradientClip);
+                    ema?.Update(model, step);
                     step++;
                     lossSum += meanLoss * chosen.Length;
                     correct += logits.argmax(1).eq(batch.Labels).sum().item<long>();
                 }
                 double trainLoss = lossSum / train.Length;
                 lastTrainAccuracy = correct / (double)train.Length;
+                // With the weight average on, validation and the kept checkpoint see the averaged weights.
+                ema?.Swap(model);
                 var (valLoss, valAccuracy, _, _) = Evaluate(model, validation);
                 double now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
                 metrics.Write(new MetricRecord(step, epoch, "train", trainLoss, lastTrainAccuracy, lr, gradNormSum / steps,
@@ -454,6 +458,7 @@ public static class GraphCrossValidation
                         SavedAt = DateTimeOffset.UtcNow,
                     }, config);
                 }
+                ema?.Swap(model);                                                                  // back to the online weights
                 progress?.Report(new GraphCvProgress(fold.Fold, epoch, o.Epochs, trainLoss, lastTrainAccuracy, valAccuracy,
                     best, lr, watch.Elapsed.TotalSeconds, Dataset: dataset.Name));
             }

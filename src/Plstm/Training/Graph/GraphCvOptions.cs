@@ -67,6 +67,11 @@ public sealed record GraphCvOptions
     /// <summary>Global gradient-norm clip (1.0; 0: off).</summary>
     public double GradientClip { get; init; } = 1.0;
 
+    /// <summary>Decay of an exponential moving average of the weights (<see cref="ModelEma"/>, updated after every
+    /// optimiser step), in [0, 1); 0 (default, the reference's recipe): off. When on, validation, model selection, the
+    /// kept checkpoint and the test use the averaged weights.</summary>
+    public double EmaDecay { get; init; }
+
     /// <summary>Hidden width (96).</summary>
     public int HiddenDim { get; init; } = 96;
 
@@ -141,6 +146,8 @@ public sealed record GraphCvOptions
             throw new ArgumentException($"LearningRate must be positive and finite (got {LearningRate}).", nameof(LearningRate));
         if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay))
             throw new ArgumentException($"WeightDecay must be ≥ 0 and finite (got {WeightDecay}).", nameof(WeightDecay));
+        if (!(EmaDecay >= 0 && EmaDecay < 1))
+            throw new ArgumentException($"EmaDecay must be in [0, 1) (got {EmaDecay}).", nameof(EmaDecay));
         if (!(GradientClip >= 0))
             throw new ArgumentException($"GradientClip must be ≥ 0 (got {GradientClip}).", nameof(GradientClip));
         if (HiddenDim < 2 || HiddenDim % 2 != 0)
