@@ -71,7 +71,7 @@ public abstract class GateWalkFunction<TSelf> : autograd.MultiTensorFunction<TSe
         bool wantsGrad = is_grad_enabled() && (gates.requires_grad || direct?.requires_grad == true);
         if (wantsGrad) return apply(gates, direct!, scale)[0];
         using var input = gates.contiguous();
-        return new TSelf().Evaluate(input, direct, scale);
+        return EvaluateGate(input, direct, scale);
     }
 
     /// <inheritdoc />
@@ -110,12 +110,7 @@ public abstract class GateWalkFunction<TSelf> : autograd.MultiTensorFunction<TSe
         else
         {
             using (var incoming = dOutput.contiguous())
-            {
-                dGates = Adjoint(gates, incoming, scale);
-                if (directGrad)
-                    using (var diagonal = incoming.diagonal(0, 1, 2))
-                        dDirect = diagonal.mul(scale);                                          // [N, cells]
-            }
+                (dGates, dDirect) = BackwardGate(gates, incoming, scale, directGrad);
             dOutput.Dispose();
         }
         // The saved tensor arrives as a fresh handle outside any dispose scope (see RecomputedGates).

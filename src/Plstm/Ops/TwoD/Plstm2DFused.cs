@@ -145,21 +145,23 @@ public static class Plstm2DFused
             // The walks put D0 on the gate's diagonal and fold the scale in, so the masked attention alone is the output
             // (no per-cell direct term: about fifteen fewer kernels per layer, forward and backward).
             var direct = Plstm2DChunkwise.ScalarGrid(inputs.D0).reshape(B, X * Y).to(walked.dtype);  // [B, cells]
-            // The walk and the masked attention as one function (nothing cells²-sized crosses its boundary; with
-            // recomputation nothing cells²-sized is kept for backward either).
-            if (!half && WalkedGateAttention.CanWalk(walked))
+            if (WalkedGateAttention.CanWalk(walked))
             {
-                long cells = X * Y, DK = inputs.Q.shape[3], DV = inputs.V.shape[3];
-                var y = WalkedGateAttention.Attend(inputs.Q.reshape(B, cells, DK), inputs.K.reshape(B, cells, DK),
-                    inputs.V.reshape(B, cells, DV), walked, direct, scale, recompute);            // [B, cells, DV]
-                return y.view(B, X, Y, DV, 1).MoveToOuterDisposeScope();
-            }
-            // Each walk's CanRun checks its own device.
-            var kernelGate = FusedGateKernel.CanRun(walked) ? FusedGateKernel.Gate(walked, direct, scale)
-                : FusedGateCpuKernel.CanRun(walked) ? FusedGateCpuKernel.Gate(walked, direct, scale) : null; // [B, cells, cells]
-            if (kernelGate is not null)
-                return Plstm2DRowScan.AttendWithGate(inputs.Q, inputs.K, inputs.V, half ? kernelGate.to(dtype) : kernelGate)
+                if (!half)
+                {
+                    // The walk and the masked attention as one function (nothing cells²-sized crosses its boundary;
+                    // with recomputation nothing cells²-sized is kept for backward either).
+                    long cells = X * Y, DK = inputs.Q.shape[3], DV = inputs.V.shape[3];
+                    var y = WalkedGateAttention.Attend(inputs.Q.reshape(B, cells, DK), inputs.K.reshape(B, cells, DK),
+                        inputs.V.reshape(B, cells, DV), walked, direct, scale, recompute);        // [B, cells, DV]
+                    return y.view(B, X, Y, DV, 1).MoveToOuterDisposeScope();
+                }
+                // Half precision: the gate walked in float32 and rounded back, the attention in the inputs' dtype.
+                var kernelGate = FusedGateKernel.CanRun(walked) ? FusedGateKernel.Gate(walked, direct, scale)
+                    : FusedGateCpuKernel.Gate(walked, direct, scale);                              // [B, cells, cells]
+                return Plstm2DRowScan.AttendWithGate(inputs.Q, inputs.K, inputs.V, kernelGate.to(dtype))
                     .MoveToOuterDisposeScope();
+            }
         }
         var gate = SummedRowScanGate(all, B, X, Y, recompute);
         return Plstm2DRowScan.Attend(inputs.Q, inputs.K, inputs.V, gate, inputs.D0, scale)
