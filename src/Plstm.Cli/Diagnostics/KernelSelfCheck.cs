@@ -55,6 +55,17 @@ public static class KernelSelfCheck
             return -1;
         }
         string walk = device.type == DeviceType.CUDA ? "CUDA kernel" : $"CPU walk, {System.Numerics.Vector<float>.Count} float lanes";
+        if (device.type == DeviceType.CUDA)
+        {
+            // What the kernels hold per thread (the driver reserves local memory for every thread the device can hold).
+            int index = device.index < 0 ? 0 : device.index;
+            foreach (var (x, y) in new[] { (14, 14), (32, 32), (64, 64) })
+            {
+                var (forward, backward) = FusedGateKernel.Resources(index, ScalarType.Float32, x, y);
+                output.WriteLine($"float32 {x}x{y} kernels: forward {forward.Registers} registers, {forward.LocalBytes} B local; "
+                    + $"backward {backward.Registers} registers, {backward.LocalBytes} B local per thread");
+            }
+        }
         int failed = 0, cases = 0;
         foreach (var dtype in new[] { ScalarType.Float64, ScalarType.Float32 })
             foreach (var (x, y) in GridsFor(device.type))

@@ -3,10 +3,12 @@ namespace Plstm.Tests.Ops;
 /// <summary>
 /// The loops of the CUDA kernel <c>src/Plstm/Ops/TwoD/Kernels/fused_gate.cu</c> written again in C# over plain arrays,
 /// thread by thread (one source cell at a time), with the same layout ([N, O, 8, cells] gates, [N, cells, cells] gate)
-/// and the same order of operations; the per-warp sums are plain sums here, and every source walks the whole grid (the
-/// kernel starts each warp at the first scan line holding one of its sources: the lines before carry zero weight; its
-/// first orientation writes 𝒢 rather than adding to it, and it loads lines or chunks of cells before walking them,
-/// which changes no value). The GPU cannot run in the test suite, so
+/// and the same order of operations; the per-warp sums are plain sums here, the forward walks every source over the whole
+/// grid and the backward from the source's own scan line (the kernel starts each warp at the first scan line holding one
+/// of its sources: the lines before carry zero weight; its first orientation writes 𝒢 rather than adding to it, and it
+/// loads lines or chunks of cells before walking them, which changes no value). The backward's segments (the kernel's
+/// SEG: L and U kept for a few lines at a time, walked again from saved weights) are mirrored as they are counted in the
+/// kernel, from the first line walked. The GPU cannot run in the test suite, so
 /// this mirror is what checks the kernel's algorithm — above all its hand-derived adjoint walk — against autograd on
 /// the CPU (FusedGateKernelTests); `plstm selfcheck` checks the compiled kernel on a GPU. Keep the two in step.
 /// </summary>
@@ -54,10 +56,13 @@ public static class FusedGateKernelMirror
     }
 
     /// <summary>plstm_fused_gate_backward: the gradient of Σ dOut ⊙ gate (gate = scale · Σ_o 𝒢_o) with respect to the
-    /// stacked gates.</summary>
-    public static double[] Backward(double[] gates, double[] dOut, int n, int orientations, int gx, int gy, double scale = 1.0)
+    /// stacked gates. <paramref name="segment"/> is the kernel's SEG (scan lines whose L and U are kept at a time; 0 or
+    /// ≥ gx: the whole walk).</summary>
+    public static double[] Backward(double[] gates, double[] dOut, int n, int orientations, int gx, int gy, double scale = 1.0,
+        int segment = 0)
     {
         int cells = gx * gy;
+        int seg = segment <= 0 || segment > gx ? gx : segment;
         var dGates = new double[gates.Length];
         for (int b = 0; b < n; b++)
             for (int o = 0; o < orientations; o++)
@@ -66,44 +71,68 @@ public static class FusedGateKernelMirror
                 var acc = new double[6 * cells];                       // the block's shared sums, slots 2..7
                 for (int m = 0; m < cells; m++)
                 {
-                    var Ls = new double[cells];
-                    var Us = new double[cells];
+                    // The walks start at the source's own scan line (the kernel: its warp's first; the lines before
+                    // carry no weight of the source), so the segments are counted from there, as in the kernel.
+                    int start = (o & 1) != 0 ? gx - 1 - m / gy : m / gy;
+                    int segments = (gx - start + seg - 1) / seg;
+                    // Walk 1: up to the last segment's first line, keeping wr at every later segment's first line.
+                    var saved = new double[Math.Max(segments - 1, 1) * gy];
                     var wr = new double[gy];
-                    for (int xi = 0; xi < gx; xi++)
+                    for (int xi = start; xi < start + (segments - 1) * seg; xi++)
                     {
                         double wd = 0;
                         for (int yi = 0; yi < gy; yi++)
                         {
                             int c = CellOf(o, xi, yi, gx, gy);
-                            double L = wr[yi], U = wd;
-                            Ls[xi * gy + yi] = L;
-                            Us[xi * gy + yi] = U;
-                            (wr[yi], wd) = Advance(gates, g, cells, c, m, L, U);
+                            (wr[yi], wd) = Advance(gates, g, cells, c, m, wr[yi], wd);
                         }
+                        if ((xi + 1 - start) % seg == 0)
+                            Array.Copy(wr, 0, saved, ((xi + 1 - start) / seg - 1) * gy, gy);
                     }
                     var ar = new double[gy];
-                    for (int xi = gx - 1; xi >= 0; xi--)
+                    var Ls = new double[seg * gy];
+                    var Us = new double[seg * gy];
+                    for (int s = segments - 1; s >= 0; s--)
                     {
-                        double ad = 0;
-                        for (int yi = gy - 1; yi >= 0; yi--)
+                        int x0 = start + s * seg, x1 = Math.Min(x0 + seg, gx);
+                        // Walk 2: the segment again from its saved weights, keeping L and U.
+                        for (int i = 0; i < gy; i++) wr[i] = s == 0 ? 0 : saved[(s - 1) * gy + i];
+                        for (int xi = x0; xi < x1; xi++)
                         {
-                            int c = CellOf(o, xi, yi, gx, gy);
-                            double L = Ls[xi * gy + yi], U = Us[xi * gy + yi];
-                            double d = scale * dOut[((long)b * cells + c) * cells + m];
-                            double aR = ar[yi], aD = ad;
-                            acc[0 * cells + c] += aR * L;
-                            acc[1 * cells + c] += aD * U;
-                            acc[2 * cells + c] += aD * L;
-                            acc[3 * cells + c] += aR * U;
-                            acc[4 * cells + c] += d * L;
-                            acc[5 * cells + c] += d * U;
-                            if (c == m)
+                            double wd = 0;
+                            for (int yi = 0; yi < gy; yi++)
                             {
-                                dGates[g + c] = aR;
-                                dGates[g + cells + c] = aD;
+                                int c = CellOf(o, xi, yi, gx, gy);
+                                double L = wr[yi], U = wd;
+                                Ls[(xi - x0) * gy + yi] = L;
+                                Us[(xi - x0) * gy + yi] = U;
+                                (wr[yi], wd) = Advance(gates, g, cells, c, m, L, U);
                             }
-                            ar[yi] = d * gates[g + 6 * cells + c] + aR * gates[g + 2 * cells + c] + aD * gates[g + 4 * cells + c];
-                            ad = d * gates[g + 7 * cells + c] + aR * gates[g + 5 * cells + c] + aD * gates[g + 3 * cells + c];
+                        }
+                        // The adjoint walk over the segment, in reverse scan order.
+                        for (int xi = x1 - 1; xi >= x0; xi--)
+                        {
+                            double ad = 0;
+                            for (int yi = gy - 1; yi >= 0; yi--)
+                            {
+                                int c = CellOf(o, xi, yi, gx, gy);
+                                double L = Ls[(xi - x0) * gy + yi], U = Us[(xi - x0) * gy + yi];
+                                double d = scale * dOut[((long)b * cells + c) * cells + m];
+                                double aR = ar[yi], aD = ad;
+                                acc[0 * cells + c] += aR * L;
+                                acc[1 * cells + c] += aD * U;
+                                acc[2 * cells + c] += aD * L;
+                                acc[3 * cells + c] += aR * U;
+                                acc[4 * cells + c] += d * L;
+                                acc[5 * cells + c] += d * U;
+                                if (c == m)
+                                {
+                                    dGates[g + c] = aR;
+                                    dGates[g + cells + c] = aD;
+                                }
+                                ar[yi] = d * gates[g + 6 * cells + c] + aR * gates[g + 2 * cells + c] + aD * gates[g + 4 * cells + c];
+                                ad = d * gates[g + 7 * cells + c] + aR * gates[g + 5 * cells + c] + aD * gates[g + 3 * cells + c];
+                            }
                         }
                     }
                 }

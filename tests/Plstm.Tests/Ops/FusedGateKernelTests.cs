@@ -29,13 +29,18 @@ public class FusedGateKernelTests
         TensorAssert.AssertClose(tensor(gate, reference.shape, dtype: float64), reference, "gate",
             Tolerances.Float64Rtol, Tolerances.Float64Atol);
 
-        var dGates = tensor(FusedGateKernelMirror.Backward(flat, weights.contiguous().data<double>().ToArray(), N, 4, x, y),
-            stacked.shape, dtype: float64);
-        for (int i = 0; i < 8; i++)
+        // The backward whole (segment 0) and in segments of 1, 2 and 3 scan lines (the kernel's SEG).
+        var dOut = weights.contiguous().data<double>().ToArray();
+        foreach (int segment in new[] { 0, 1, 2, 3 })
         {
-            if (gates[i] is null) continue;
-            TensorAssert.AssertClose(dGates.select(2, i), gates[i]!.grad!, "d" + GateWalkCases.GateNames[i],
-                Tolerances.Float64Rtol, Tolerances.Float64Atol);
+            var dGates = tensor(FusedGateKernelMirror.Backward(flat, dOut, N, 4, x, y, segment: segment),
+                stacked.shape, dtype: float64);
+            for (int i = 0; i < 8; i++)
+            {
+                if (gates[i] is null) continue;
+                TensorAssert.AssertClose(dGates.select(2, i), gates[i]!.grad!, $"d{GateWalkCases.GateNames[i]} (segment {segment})",
+                    Tolerances.Float64Rtol, Tolerances.Float64Atol);
+            }
         }
     }
 

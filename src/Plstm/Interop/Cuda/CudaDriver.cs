@@ -20,6 +20,8 @@ internal static unsafe class CudaDriver
     private const int ComputeCapabilityMinor = 76;   // CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR
     private const int SharedMemoryPerBlockOptin = 97; // CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN
     private const int MaxDynamicSharedSizeBytes = 8;  // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
+    private const int LocalSizeBytes = 3;             // CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES
+    private const int NumRegisters = 4;               // CU_FUNC_ATTRIBUTE_NUM_REGS
 
     private sealed class Api
     {
@@ -33,6 +35,7 @@ internal static unsafe class CudaDriver
         public delegate* unmanaged<IntPtr, uint, uint, uint, uint, uint, uint, uint, IntPtr, void**, void**, int> LaunchKernel;
         public delegate* unmanaged<int, byte**, int> GetErrorName;
         public delegate* unmanaged<IntPtr, int, int, int> FuncSetAttribute;
+        public delegate* unmanaged<int*, int, IntPtr, int> FuncGetAttribute;
     }
 
     private static readonly Lazy<Api?> Functions = new(Load);
@@ -47,7 +50,8 @@ internal static unsafe class CudaDriver
         if (library == IntPtr.Zero) return null;
         IntPtr Export(string name) => NativeLibrary.TryGetExport(library, name, out var p) ? p : IntPtr.Zero;
         var names = new[] { "cuInit", "cuDeviceGet", "cuDeviceGetAttribute", "cuDevicePrimaryCtxRetain", "cuCtxSetCurrent",
-            "cuModuleLoadData", "cuModuleGetFunction", "cuLaunchKernel", "cuGetErrorName", "cuFuncSetAttribute" };
+            "cuModuleLoadData", "cuModuleGetFunction", "cuLaunchKernel", "cuGetErrorName", "cuFuncSetAttribute",
+            "cuFuncGetAttribute" };
         var pointers = names.Select(Export).ToArray();
         if (pointers.Any(p => p == IntPtr.Zero)) return null;
         var api = new Api
@@ -62,6 +66,7 @@ internal static unsafe class CudaDriver
             LaunchKernel = (delegate* unmanaged<IntPtr, uint, uint, uint, uint, uint, uint, uint, IntPtr, void**, void**, int>)pointers[7],
             GetErrorName = (delegate* unmanaged<int, byte**, int>)pointers[8],
             FuncSetAttribute = (delegate* unmanaged<IntPtr, int, int, int>)pointers[9],
+            FuncGetAttribute = (delegate* unmanaged<int*, int, IntPtr, int>)pointers[10],
         };
         return api.Init(0) == 0 ? api : null;
     }
@@ -131,6 +136,18 @@ internal static unsafe class CudaDriver
     {
         var api = Require();
         Check(api.FuncSetAttribute(kernel, MaxDynamicSharedSizeBytes, bytes), "cuFuncSetAttribute");
+    }
+
+    /// <summary>Registers per thread and local memory per thread (bytes) of a loaded kernel. The driver reserves local
+    /// memory for every thread the device can hold at once, so a kernel with much of it costs device memory beyond its
+    /// tensors (e.g. 32 KiB · 2,048 threads · 132 multiprocessors ≈ 8.6 GiB on an H200).</summary>
+    public static (int Registers, int LocalBytes) Resources(IntPtr kernel)
+    {
+        var api = Require();
+        int registers, local;
+        Check(api.FuncGetAttribute(&registers, NumRegisters, kernel), "cuFuncGetAttribute");
+        Check(api.FuncGetAttribute(&local, LocalSizeBytes, kernel), "cuFuncGetAttribute");
+        return (registers, local);
     }
 
     /// <summary>Loads a CUBIN or PTX image into the current context and returns the named kernels.</summary>

@@ -25,7 +25,8 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
 {
     /// <summary>Largest grid (cells) the kernel takes: 64 × 64. Its backward keeps 6 · cells sums in shared memory (96 KiB
     /// in float32 at 4,096 cells, 192 KiB in float64: <see cref="CanRun"/> checks the device's limit) and, per source
-    /// thread, the weights arriving at every cell in local memory (32 KiB in float32 at 4,096 cells); each thread keeps
+    /// thread, the weights arriving at the cells of a few scan lines at a time in local memory (5.8 KiB in float32 at
+    /// 64 × 64; <see cref="Resources"/>); each thread keeps
     /// one line's weights (<c>GY</c> values) in registers, so grids above <see cref="MaxCellsAnyLine"/> cells must have
     /// lines (Y) of at most <see cref="MaxLine"/> cells.</summary>
     public const long MaxCells = 64 * 64;
@@ -132,6 +133,23 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
         var dGates = zeros_like(gates);                                                       // the kernel adds into it
         Launch(gates, dGate, dGates, (int)gates.shape[1], scale);
         return dGates;
+    }
+
+    /// <summary>Registers and local memory per thread (bytes) of the forward and backward kernels compiled for an
+    /// X × Y grid of <paramref name="type"/> on CUDA device <paramref name="device"/> (compiling them if needed): what
+    /// `plstm selfcheck` reports, since the driver reserves the local memory for every thread the device can hold.</summary>
+    /// <exception cref="ArgumentException">A grid or dtype the kernel does not take.</exception>
+    /// <exception cref="InvalidOperationException">The kernel cannot run on this machine (<see cref="UnavailableReason"/>).</exception>
+    public static ((int Registers, int LocalBytes) Forward, (int Registers, int LocalBytes) Backward) Resources(
+        int device, ScalarType type, long x, long y)
+    {
+        if (type != ScalarType.Float32 && type != ScalarType.Float64)
+            throw new ArgumentException($"type must be Float32 or Float64 (got {type})", nameof(type));
+        if (!TakesGrid(x, y)) throw new ArgumentException($"the kernel does not take a {x} x {y} grid", nameof(x));
+        if (UnavailableReason is not null) throw new InvalidOperationException($"the kernel cannot run here: {UnavailableReason}");
+        CudaDriver.MakeCurrent(device);
+        var kernels = Kernels.GetOrAdd((device, type, x, y), key => Compile(key.Device, key.Type, key.X, key.Y));
+        return (CudaDriver.Resources(kernels[0]), CudaDriver.Resources(kernels[1]));
     }
 
     /// <summary>Launches the forward (gates → <paramref name="second"/> = scale · Σ_o 𝒢_o) or, when <paramref name="dGates"/>

@@ -16,7 +16,8 @@
 // d-edge of the previous cell (wd):
 //   L = w^r(left), U = w^d(up)
 //   𝒢[n, m] += M0l L + M0u U,   w^r(n) = T0rl L + T0ru U + S0r [n = m],   w^d(n) = T0dl L + T0du U + S0d [n = m]
-// The backward runs the same walk again keeping L and U of every cell, then the adjoint walk in reverse order:
+// The backward runs the same walk again keeping L and U of every cell (in segments of SEG lines, below), then the adjoint
+// walk in reverse order:
 //   ā^r(n) = adjoint of w^r(n) (set by the right neighbour), ā^d(n) = adjoint of w^d(n) (set by the lower neighbour)
 //   dM0l += d𝒢 L, dM0u += d𝒢 U, dT0rl += ā^r L, dT0ru += ā^r U, dT0dl += ā^d L, dT0du += ā^d U, dS0r[m] = ā^r(m), dS0d[m] = ā^d(m)
 //   ā^r(left) = d𝒢 M0l + ā^r T0rl + ā^d T0dl,   ā^d(up) = d𝒢 M0u + ā^r T0ru + ā^d T0du
@@ -48,6 +49,20 @@
 #ifndef FPF
 #define FPF (GY <= 32 ? GY : 32)
 #endif
+
+// The backward keeps the weights arriving at each cell (L, U) for its adjoint walk only for one segment of SEG scan
+// lines at a time: a first walk keeps the r-edge weights at every segment's first line, then each segment, last first,
+// is walked again from them and walked back. Local memory per thread: 2 · SEG · GY + (lines / SEG − 1) · GY values
+// instead of 2 · cells (32 KiB in float32 at 64²: the driver reserves local memory for every thread the GPU can hold),
+// for one more walk without stores. SEG ≥ GX is one segment: the walk stored whole. Measured on an H200 (bench/results/
+// gpu-h200-kernel-segments-2026-12-01.md; operator fwd+bwd, whole / SEG 1 / 2 / 4 / 8): 14² 1.59 / 1.88 / 1.69 / 1.74 /
+// 1.85 ms (the extra walk shows; 1.5 KiB local whole), 32² 27.1 / 26.0 / 28.0 / 28.3 / 27.9 ms with 8 / 4.1 / 2.4 / 1.9 /
+// 2.4 KiB local, 64² 278 / 283 / 282 / 279 / 280 ms with 32 / 16 / 8.8 / 5.8 / 5.8 KiB (device memory −6.8 GiB with SEG 4).
+#ifndef SEG
+#define SEG (GX <= 16 ? GX : GX <= 32 ? 1 : 4)
+#endif
+#define SEGL (SEG < GX ? SEG : GX)
+#define NSEG ((GX + SEGL - 1) / SEGL)
 
 __device__ __forceinline__ int cell_of(int o, int xi, int yi)
 {
@@ -172,13 +187,43 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
 
         if (m0 < CELLS)               // warps without any source only help with the block's shared sums
         {
-            REAL Ls[CELLS], Us[CELLS];  // per scan step: the weights arriving from the left and from above
             const int start = first_line(o, m0);
-            {
-                REAL wr[GY];
+            const int segments = (GX - start + SEGL - 1) / SEGL;
+            // Walk 1: up to the last segment's first line, keeping the r-edge weights wr at every later segment's first
+            // line (segment 0 starts from zeros; wd is zero at every line's start).
+            REAL saved[NSEG > 1 ? (NSEG - 1) * GY : 1];
+            REAL wr[GY];
 #pragma unroll
-                for (int i = 0; i < GY; ++i) wr[i] = 0;
-                for (int xi = start; xi < GX; ++xi)
+            for (int i = 0; i < GY; ++i) wr[i] = 0;
+            for (int xi = start; xi < start + (segments - 1) * SEGL; ++xi)
+            {
+                REAL wd = 0;
+#pragma unroll
+                for (int yi = 0; yi < GY; ++yi)
+                {
+                    const int n = cell_of(o, xi, yi);
+                    const REAL L = wr[yi], U = wd;
+                    advance(g, n, m, L, U, wr[yi], wd);
+                }
+                if ((xi + 1 - start) % SEGL == 0)
+                {
+                    const int s = (xi + 1 - start) / SEGL - 1;
+#pragma unroll
+                    for (int i = 0; i < GY; ++i) saved[s * GY + i] = wr[i];
+                }
+            }
+
+            REAL ar[GY];
+#pragma unroll
+            for (int i = 0; i < GY; ++i) ar[i] = 0;
+            REAL Ls[SEGL * GY], Us[SEGL * GY];  // per scan step of the segment: the weights arriving from the left and from above
+            for (int s = segments - 1; s >= 0; --s)
+            {
+                const int x0 = start + s * SEGL, x1 = min(x0 + SEGL, GX);
+                // Walk 2: the segment again from its saved weights, keeping L and U of every cell.
+#pragma unroll
+                for (int i = 0; i < GY; ++i) wr[i] = s == 0 ? (REAL)0 : saved[(s - 1) * GY + i];
+                for (int xi = x0; xi < x1; ++xi)
                 {
                     REAL wd = 0;
 #pragma unroll
@@ -186,51 +231,49 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
                     {
                         const int n = cell_of(o, xi, yi);
                         const REAL L = wr[yi], U = wd;
-                        Ls[xi * GY + yi] = L;
-                        Us[xi * GY + yi] = U;
+                        Ls[(xi - x0) * GY + yi] = L;
+                        Us[(xi - x0) * GY + yi] = U;
                         advance(g, n, m, L, U, wr[yi], wd);
                     }
                 }
-            }
 
-            REAL ar[GY];
-#pragma unroll
-            for (int i = 0; i < GY; ++i) ar[i] = 0;
-            for (int xi = GX - 1; xi >= start; --xi)
-            {
-                REAL ad = 0;
-#pragma unroll
-                for (int c = GY - 1; c >= 0; c -= PF)
+                // The adjoint walk over the segment, in reverse scan order.
+                for (int xi = x1 - 1; xi >= x0; --xi)
                 {
-                    REAL dl[PF];
-                    REAL Ll[PF], Ul[PF];
+                    REAL ad = 0;
 #pragma unroll
-                    for (int j = 0; j < PF; ++j)
+                    for (int c = GY - 1; c >= 0; c -= PF)
                     {
-                        const int yi = c - j;
-                        if (yi < 0) break;
-                        dl[j] = valid ? scale * dcolumn[(size_t)cell_of(o, xi, yi) * CELLS] : (REAL)0;
-                        Ll[j] = Ls[xi * GY + yi];
-                        Ul[j] = Us[xi * GY + yi];
-                    }
+                        REAL dl[PF];
+                        REAL Ll[PF], Ul[PF];
 #pragma unroll
-                    for (int j = 0; j < PF; ++j)
-                    {
-                        const int yi = c - j;
-                        if (yi < 0) break;
-                        const int n = cell_of(o, xi, yi);
-                        const REAL L = Ll[j], U = Ul[j];
-                        const REAL d = dl[j];
-                        const REAL a_r = ar[yi], a_d = ad;
-                        const REAL total = warp_sum8(a_r * L, a_d * U, a_d * L, a_r * U, d * L, d * U, (REAL)0, (REAL)0, lane);
-                        if ((lane & 3) == 0 && slot < 6) atomicAdd(&acc[slot * CELLS + n], total);
-                        if (n == m)
+                        for (int j = 0; j < PF; ++j)
                         {
-                            dg[n] = a_r;
-                            dg[CELLS + n] = a_d;
+                            const int yi = c - j;
+                            if (yi < 0) break;
+                            dl[j] = valid ? scale * dcolumn[(size_t)cell_of(o, xi, yi) * CELLS] : (REAL)0;
+                            Ll[j] = Ls[(xi - x0) * GY + yi];
+                            Ul[j] = Us[(xi - x0) * GY + yi];
                         }
-                        ar[yi] = d * g[6 * CELLS + n] + a_r * g[2 * CELLS + n] + a_d * g[4 * CELLS + n];
-                        ad = d * g[7 * CELLS + n] + a_r * g[5 * CELLS + n] + a_d * g[3 * CELLS + n];
+#pragma unroll
+                        for (int j = 0; j < PF; ++j)
+                        {
+                            const int yi = c - j;
+                            if (yi < 0) break;
+                            const int n = cell_of(o, xi, yi);
+                            const REAL L = Ll[j], U = Ul[j];
+                            const REAL d = dl[j];
+                            const REAL a_r = ar[yi], a_d = ad;
+                            const REAL total = warp_sum8(a_r * L, a_d * U, a_d * L, a_r * U, d * L, d * U, (REAL)0, (REAL)0, lane);
+                            if ((lane & 3) == 0 && slot < 6) atomicAdd(&acc[slot * CELLS + n], total);
+                            if (n == m)
+                            {
+                                dg[n] = a_r;
+                                dg[CELLS + n] = a_d;
+                            }
+                            ar[yi] = d * g[6 * CELLS + n] + a_r * g[2 * CELLS + n] + a_d * g[4 * CELLS + n];
+                            ad = d * g[7 * CELLS + n] + a_r * g[5 * CELLS + n] + a_d * g[3 * CELLS + n];
+                        }
                     }
                 }
             }
