@@ -8,7 +8,8 @@ namespace Plstm.Tests.Ops;
 /// of its sources: the lines before carry zero weight; its first orientation writes 𝒢 rather than adding to it, and it
 /// loads lines or chunks of cells before walking them, which changes no value). The backward's segments (the kernel's
 /// SEG: L and U kept for a few lines at a time, walked again from saved weights) are mirrored as they are counted in the
-/// kernel, from the first line walked. The GPU cannot run in the test suite, so
+/// kernel, from the first line walked; where the kernel parks the adjoint weights in local memory during a segment's
+/// second walk (PARK, to free registers) the values are the same and the mirror keeps them in place. The GPU cannot run in the test suite, so
 /// this mirror is what checks the kernel's algorithm — above all its hand-derived adjoint walk — against autograd on
 /// the CPU (FusedGateKernelTests); `plstm selfcheck` checks the compiled kernel on a GPU. Keep the two in step.
 /// </summary>

@@ -62,6 +62,21 @@
 #define SEG (GX <= 16 ? GX : GX <= 32 ? 1 : 4)
 #endif
 #define SEGL (SEG < GX ? SEG : GX)
+// PARK: the adjoint weights ar wait in local memory during each segment's second walk (not held in registers beside
+// wr), and large-grid blocks (256 threads) are compiled for two per multiprocessor (at most 128 registers). Measured
+// (bench/results/gpu-h200-kernel-segments-2026-12-01.md, fwd+bwd): 48² 185.1 → 148.6 ms, 64² 278.7 → 234.6 ms; with
+// segments of one line (up to 32 lines) parking every line costs more than it frees (32² 26.0 → 44.1 ms), so only
+// beyond 32 lines.
+#ifndef PARK
+#define PARK (SEGL > 1 && GX > 32)
+#endif
+#ifndef BWD_MIN_BLOCKS
+#if PARK && BLOCK_BWD == 256
+#define BWD_MIN_BLOCKS 2
+#else
+#define BWD_MIN_BLOCKS 1
+#endif
+#endif
 #define NSEG ((GX + SEGL - 1) / SEGL)
 
 __device__ __forceinline__ int cell_of(int o, int xi, int yi)
@@ -165,7 +180,13 @@ __device__ __forceinline__ REAL warp_sum8(REAL v0, REAL v1, REAL v2, REAL v3, RE
 // pressure), so both are kept.
 // The block's sums live in dynamic shared memory (6 · CELLS values: 24 KiB at 32² in float32, 96 KiB at 64², which needs
 // the launch's opt-in above the static 48 KiB; FusedGateKernel sets it).
+// (An explicit minimum of one block is not the same as none: NVRTC then takes up to 255 registers, measured 32² 26.0 →
+// 36.3 ms.)
+#if BWD_MIN_BLOCKS > 1
+extern "C" __global__ void __launch_bounds__(BLOCK_BWD, BWD_MIN_BLOCKS)
+#else
 extern "C" __global__ void __launch_bounds__(BLOCK_BWD)
+#endif
 plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict__ dout, REAL* __restrict__ dgates,
                           int orientations, int per_block, REAL scale)
 {
@@ -190,8 +211,8 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
             const int start = first_line(o, m0);
             const int segments = (GX - start + SEGL - 1) / SEGL;
             // Walk 1: up to the last segment's first line, keeping the r-edge weights wr at every later segment's first
-            // line (segment 0 starts from zeros; wd is zero at every line's start).
-            REAL saved[NSEG > 1 ? (NSEG - 1) * GY : 1];
+            // line in slot s (segment 0 starts from zeros; wd is zero at every line's start).
+            REAL saved[NSEG * GY];
             REAL wr[GY];
 #pragma unroll
             for (int i = 0; i < GY; ++i) wr[i] = 0;
@@ -207,7 +228,7 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
                 }
                 if ((xi + 1 - start) % SEGL == 0)
                 {
-                    const int s = (xi + 1 - start) / SEGL - 1;
+                    const int s = (xi + 1 - start) / SEGL;
 #pragma unroll
                     for (int i = 0; i < GY; ++i) saved[s * GY + i] = wr[i];
                 }
@@ -221,8 +242,20 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
             {
                 const int x0 = start + s * SEGL, x1 = min(x0 + SEGL, GX);
                 // Walk 2: the segment again from its saved weights, keeping L and U of every cell.
+#if PARK
+                // The adjoint weights ar of the later segments wait in the slot just read, so that the walk does not
+                // hold them in registers beside wr (fewer registers: more warps in flight).
+                const bool park = s < segments - 1;
 #pragma unroll
-                for (int i = 0; i < GY; ++i) wr[i] = s == 0 ? (REAL)0 : saved[(s - 1) * GY + i];
+                for (int i = 0; i < GY; ++i)
+                {
+                    wr[i] = s == 0 ? (REAL)0 : saved[s * GY + i];
+                    if (park) saved[s * GY + i] = ar[i];
+                }
+#else
+#pragma unroll
+                for (int i = 0; i < GY; ++i) wr[i] = s == 0 ? (REAL)0 : saved[s * GY + i];
+#endif
                 for (int xi = x0; xi < x1; ++xi)
                 {
                     REAL wd = 0;
@@ -237,6 +270,10 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
                     }
                 }
 
+#if PARK
+#pragma unroll
+                for (int i = 0; i < GY; ++i) ar[i] = park ? saved[s * GY + i] : (REAL)0;
+#endif
                 // The adjoint walk over the segment, in reverse scan order.
                 for (int xi = x1 - 1; xi >= x0; --xi)
                 {
