@@ -20,12 +20,13 @@ public static class KernelSelfCheck
     private static readonly string[] InputNames = { "Q", "K", "V", "S0r", "S0d", "T0rl", "T0du", "T0dl", "T0ru", "M0l", "M0u", "D0" };
 
     /// <summary>Grids checked: 1 × 1, single rows and columns, thin and non-square grids, the vision grids 14², 32² and
-    /// 64², 31 × 33 (1,023 cells, the last with lines of any length), 40 × 50 and 65 × 63 (4,095 cells): grids above
-    /// 1,024 cells take the kernel's larger backward blocks and opted-in shared memory.</summary>
+    /// 64², 31 × 33 (1,023 cells, the last with lines of any length), 40 × 20 (more than 32 lines in 800 cells: the
+    /// backward's segments of four lines with parked adjoint weights in the small blocks), 40 × 50 and 65 × 63 (4,095
+    /// cells): grids above 1,024 cells take the kernel's larger backward blocks and opted-in shared memory.</summary>
     public static readonly (int X, int Y)[] Grids =
     {
         (1, 1), (1, 7), (7, 1), (2, 2), (3, 5), (5, 3), (2, 17), (17, 2), (9, 4), (14, 14), (16, 16), (31, 33), (32, 32),
-        (40, 50), (65, 63), (64, 64),
+        (40, 20), (40, 50), (65, 63), (64, 64),
     };
 
     /// <summary>The grids checked on a device: all of <see cref="Grids"/> on CUDA; on the CPU those of up to 1,024 cells
