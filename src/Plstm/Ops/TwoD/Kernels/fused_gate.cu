@@ -4,6 +4,8 @@
 //   GX, GY the grid sides (cells n = x·GY + y, x-major, as everywhere in Ops/TwoD)
 //   BLOCK  threads per block of the forward kernel
 //   BLOCK_BWD  threads per block of the backward kernel (BLOCK when absent)
+// and may override the measured defaults below (PF, FPF, SEG, PARK, BWD_MIN_BLOCKS; variants for measurements are
+// compiled from a copy of this file with #defines prepended, PLSTM_FUSED_GATE_SOURCE).
 // Layout: gates [N, O, 8, GX·GY], gate index 0 S0r, 1 S0d, 2 T0rl, 3 T0du, 4 T0dl, 5 T0ru, 6 M0l, 7 M0u (absent turns
 // are zeros); orientation o reverses x when o & 1 and y when o & 2 (Plstm2DFused.FlipAxes). The output
 // gate [N, cells (target), cells (source)] is scale times the sum over the O orientations, without D0 (the scale folded
@@ -52,7 +54,7 @@
 
 // The backward keeps the weights arriving at each cell (L, U) for its adjoint walk only for one segment of SEG scan
 // lines at a time: a first walk keeps the r-edge weights at every segment's first line, then each segment, last first,
-// is walked again from them and walked back. Local memory per thread: 2 · SEG · GY + (lines / SEG − 1) · GY values
+// is walked again from them and walked back. Local memory per thread: 2 · SEG · GY + ⌈lines / SEG⌉ · GY values
 // instead of 2 · cells (32 KiB in float32 at 64²: the driver reserves local memory for every thread the GPU can hold),
 // for one more walk without stores. SEG ≥ GX is one segment: the walk stored whole. Measured on an H200 (bench/results/
 // gpu-h200-kernel-segments-2026-12-01.md; operator fwd+bwd, whole / SEG 1 / 2 / 4 / 8): 14² 1.59 / 1.88 / 1.69 / 1.74 /
