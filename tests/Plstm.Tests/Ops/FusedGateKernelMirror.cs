@@ -76,8 +76,9 @@ public static class FusedGateKernelMirror
                     // carry no weight of the source), so the segments are counted from there, as in the kernel.
                     int start = (o & 1) != 0 ? gx - 1 - m / gy : m / gy;
                     int segments = (gx - start + seg - 1) / seg;
-                    // Walk 1: up to the last segment's first line, keeping wr at every later segment's first line.
-                    var saved = new double[Math.Max(segments - 1, 1) * gy];
+                    // Walk 1: up to the last segment's first line, keeping wr at every later segment's first line in
+                    // slot s, as the kernel (its slot 0, unused here, holds the parked adjoint weights of segment 0).
+                    var saved = new double[segments * gy];
                     var wr = new double[gy];
                     for (int xi = start; xi < start + (segments - 1) * seg; xi++)
                     {
@@ -88,7 +89,7 @@ public static class FusedGateKernelMirror
                             (wr[yi], wd) = Advance(gates, g, cells, c, m, wr[yi], wd);
                         }
                         if ((xi + 1 - start) % seg == 0)
-                            Array.Copy(wr, 0, saved, ((xi + 1 - start) / seg - 1) * gy, gy);
+                            Array.Copy(wr, 0, saved, (xi + 1 - start) / seg * gy, gy);
                     }
                     var ar = new double[gy];
                     var Ls = new double[seg * gy];
@@ -97,7 +98,7 @@ public static class FusedGateKernelMirror
                     {
                         int x0 = start + s * seg, x1 = Math.Min(x0 + seg, gx);
                         // Walk 2: the segment again from its saved weights, keeping L and U.
-                        for (int i = 0; i < gy; i++) wr[i] = s == 0 ? 0 : saved[(s - 1) * gy + i];
+                        for (int i = 0; i < gy; i++) wr[i] = s == 0 ? 0 : saved[s * gy + i];
                         for (int xi = x0; xi < x1; xi++)
                         {
                             double wd = 0;

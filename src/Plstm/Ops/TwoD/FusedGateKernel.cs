@@ -147,9 +147,16 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
             throw new ArgumentException($"type must be Float32 or Float64 (got {type})", nameof(type));
         if (!TakesGrid(x, y)) throw new ArgumentException($"the kernel does not take a {x} x {y} grid", nameof(x));
         if (UnavailableReason is not null) throw new InvalidOperationException($"the kernel cannot run here: {UnavailableReason}");
-        CudaDriver.MakeCurrent(device);
-        var kernels = Kernels.GetOrAdd((device, type, x, y), key => Compile(key.Device, key.Type, key.X, key.Y));
+        var kernels = KernelsOn(device, type, x, y);
         return (CudaDriver.Resources(kernels[0]), CudaDriver.Resources(kernels[1]));
+    }
+
+    /// <summary>Makes <paramref name="device"/>'s context current on this thread and returns its forward and backward
+    /// kernels for an X × Y grid of <paramref name="type"/>, compiled on first use and cached for the process.</summary>
+    private static IntPtr[] KernelsOn(int device, ScalarType type, long x, long y)
+    {
+        CudaDriver.MakeCurrent(device);
+        return Kernels.GetOrAdd((device, type, x, y), key => Compile(key.Device, key.Type, key.X, key.Y));
     }
 
     /// <summary>Launches the forward (gates → <paramref name="second"/> = scale · Σ_o 𝒢_o) or, when <paramref name="dGates"/>
@@ -158,8 +165,7 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
     {
         int device = gates.device.index < 0 ? 0 : gates.device.index;
         long X = gates.shape[3], Y = gates.shape[4], N = gates.shape[0];
-        CudaDriver.MakeCurrent(device);
-        var kernels = Kernels.GetOrAdd((device, gates.dtype, X, Y), key => Compile(key.Device, key.Type, key.X, key.Y));
+        var kernels = KernelsOn(device, gates.dtype, X, Y);
         IntPtr g = TensorData.Pointer(gates), s = TensorData.Pointer(second), t = dGates is null ? IntPtr.Zero : TensorData.Pointer(dGates);
         int o = orientations;
         // The kernels' REAL scale argument: float or double as the tensors.
