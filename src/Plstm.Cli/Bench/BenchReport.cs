@@ -183,6 +183,9 @@ public sealed class BenchReport
             new("p25–p75 ms", r => r.Timing is { } t ? $"{Milliseconds(t.P25)}–{Milliseconds(t.P75)}" : "", true),
             new("n", r => r.Timing is { } t ? t.Iterations.ToString(Inv) : "", true),
         };
+        // Host issue time, where a case measures it (training steps): compare with the median to see host-bound rows.
+        if (_rows.Any(r => r.HostMilliseconds is not null))
+            columns.Add(new("host fwd + bwd ms", r => r.HostMilliseconds is { } h ? $"{Milliseconds(h.First)} + {Milliseconds(h.Second)}" : "", true));
         // Only the memory measures that some row has: CUDA rows have allocator peaks (and device used), CPU rows RSS.
         static string MiB(long? bytes) => bytes is long b ? (b / (double)(1 << 20)).ToString("0", Inv) : "";
         if (_rows.Any(r => r.Memory?.PeakAllocatedBytes is not null))
@@ -224,6 +227,11 @@ public sealed class BenchReport
         if (row.Batch is int batch) json["batch"] = batch;
         if (row.ImageSize is int size) json["image_size"] = size;
         if (row.Parameters is long parameters) json["parameters"] = parameters;
+        if (row.HostMilliseconds is { } host)
+        {
+            json["host_forward_median_ms"] = host.First;
+            json["host_backward_median_ms"] = host.Second;
+        }
         if (row.Timing is { } t)
         {
             json["timing"] = new JsonObject

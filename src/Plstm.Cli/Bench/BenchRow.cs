@@ -30,6 +30,10 @@ public sealed record BenchRow
     /// <summary>Iteration times, when at least one timed iteration ran.</summary>
     public TimingStats? Timing { get; init; }
 
+    /// <summary>Median host times to issue the two timed phases of an iteration (<see cref="IHostTimedCase"/>; training
+    /// steps: forward + loss, backward), when the case measures them.</summary>
+    public (double First, double Second)? HostMilliseconds { get; init; }
+
     /// <summary>Images per second from the median step time (training steps).</summary>
     public double? ImagesPerSecond => Timing is { } t && Batch is int b && ImageSize is not null ? b / (t.Median / 1000.0) : null;
 

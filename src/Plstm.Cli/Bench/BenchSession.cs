@@ -95,12 +95,21 @@ public sealed class BenchSession
             try
             {
                 TimingStats? timing;
+                (double, double)? hostMedian = null;
                 using (var benchCase = prepare())
+                {
                     timing = _timer.Run(benchCase.RunOnce);
+                    // The timed iterations are the last ones the case recorded.
+                    if (timing is not null && benchCase is IHostTimedCase hosted && hosted.HostMilliseconds.Count >= timing.Iterations)
+                    {
+                        var timed = hosted.HostMilliseconds.Skip(hosted.HostMilliseconds.Count - timing.Iterations).ToArray();
+                        hostMedian = (TimingStats.MedianOf(timed.Select(t => t.First)), TimingStats.MedianOf(timed.Select(t => t.Second)));
+                    }
+                }
                 var memory = Meter.End();
                 result = timing is null
                     ? row with { Status = BenchStatus.Skipped }
-                    : row with { Status = BenchStatus.Ok, Timing = timing, Memory = memory };
+                    : row with { Status = BenchStatus.Ok, Timing = timing, Memory = memory, HostMilliseconds = hostMedian };
             }
             catch (Exception ex) when (ex is not CliUsageException)
             {

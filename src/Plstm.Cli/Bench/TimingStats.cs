@@ -52,6 +52,15 @@ public sealed record TimingStats
     /// <summary>Slowest iteration (ms).</summary>
     public double Max { get; }
 
+    /// <summary>Median (linear interpolation, as <see cref="Median"/>) of <paramref name="values"/> (at least one).</summary>
+    public static double MedianOf(IEnumerable<double> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var sorted = values.Order().ToArray();
+        if (sorted.Length == 0) throw new ArgumentException("At least one value is needed.", nameof(values));
+        return Quantile(sorted, 0.5);
+    }
+
     /// <summary>Linear-interpolation quantile of sorted values (numpy's default method).</summary>
     private static double Quantile(double[] sorted, double q)
     {

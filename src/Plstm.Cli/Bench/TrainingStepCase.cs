@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Plstm.Models;
 using Plstm.Training;
 using TorchSharp;
@@ -13,7 +14,7 @@ namespace Plstm.Cli.Bench;
 /// </summary>
 /// <remarks>bfloat16 is pure bfloat16: parameters, activations, gradients and AdamW moments in bfloat16 (TorchSharp has
 /// no autocast); the loss is taken in float32 from the bfloat16 logits.</remarks>
-public sealed class TrainingStepCase : IBenchCase
+public sealed class TrainingStepCase : IHostTimedCase
 {
     private const double LearningRate = 1e-3;
     private const double WeightDecay = 0.05;
@@ -21,6 +22,8 @@ public sealed class TrainingStepCase : IBenchCase
     private readonly AdamWOptimizer _optimizer;
     private readonly Tensor _images;
     private readonly Tensor _labels;
+    private readonly List<(double, double)> _hostMilliseconds = [];
+    private readonly Stopwatch _hostClock = new();
 
     /// <summary>Moves <paramref name="model"/> (which this case then owns) to the device and dtype and creates the
     /// optimiser and a batch of N(0, 1) images with uniform random labels.</summary>
@@ -58,12 +61,23 @@ public sealed class TrainingStepCase : IBenchCase
     public void RunOnce()
     {
         using var scope = NewDisposeScope();
+        _hostClock.Restart();
         var logits = _model.forward(_images);
         var loss = nn.functional.cross_entropy(logits.to_type(ScalarType.Float32), _labels);
+        double forward = _hostClock.Elapsed.TotalMilliseconds;
         _model.zero_grad(true);
         loss.backward();
+        // Nothing above waits for the device (backward returns once its kernels are queued), so these are the host's
+        // issue times; the optimiser reads the gradient norm back (a sync) and is left out.
+        _hostMilliseconds.Add((forward, _hostClock.Elapsed.TotalMilliseconds - forward));
         _optimizer.Step();
     }
+
+    /// <inheritdoc />
+    public IReadOnlyList<(double First, double Second)> HostMilliseconds => _hostMilliseconds;
+
+    /// <inheritdoc />
+    public string HostTimeCovers => "forward and loss, then backward (the AdamW step, which syncs, not included)";
 
     /// <inheritdoc />
     public void Dispose()

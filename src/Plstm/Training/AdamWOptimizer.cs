@@ -134,15 +134,19 @@ public sealed class AdamWOptimizer : IDisposable
             p.grad?.zero_();
     }
 
-    /// <summary>One AdamW update from the current gradients, unclipped.</summary>
-    public void Step() => Step(0);
+    /// <summary>One AdamW update from the current gradients, unclipped. Unlike <see cref="Step(double)"/> it does not
+    /// compute the gradient norm, so it never waits for the device: on a GPU the host can go on queueing work (the
+    /// next step's forward) while the update still runs.</summary>
+    public void Step() => Update(0, needNorm: false);
 
     /// <summary>
     /// Clips the gathered gradients to the global L2 norm <paramref name="maxGradNorm"/> (0 or +∞: no clipping),
     /// then applies one AdamW update. Returns the global norm before clipping (0 when no parameter has a gradient;
     /// NaN or ∞ when a gradient is not finite, in which case nothing is scaled).
     /// </summary>
-    public double Step(double maxGradNorm)
+    public double Step(double maxGradNorm) => Update(maxGradNorm, needNorm: true);
+
+    private double Update(double maxGradNorm, bool needNorm)
     {
         GradientClipping.CheckMaxNorm(maxGradNorm, nameof(maxGradNorm));
         using var scope = NewDisposeScope();
@@ -151,8 +155,10 @@ public sealed class AdamWOptimizer : IDisposable
         // What clipping scales: each bucket's flat vector, or its per-parameter copies.
         var scaled = gathered.SelectMany(g => g.Flat is { } f ? [f] : g.Grads.OfType<Tensor>()).ToArray();
         if (scaled.Length == 0) return 0.0;
-        double norm = linalg.vector_norm(stack(scaled.Select(t => linalg.vector_norm(t)).ToArray()))
-            .to_type(ScalarType.Float64).item<double>();
+        // Reading the norm back waits for the device; skipped when neither the caller nor clipping needs it.
+        double norm = !needNorm && !GradientClipping.Clips(maxGradNorm) ? double.NaN
+            : linalg.vector_norm(stack(scaled.Select(t => linalg.vector_norm(t)).ToArray()))
+                .to_type(ScalarType.Float64).item<double>();
         if (GradientClipping.Coefficient(norm, maxGradNorm) is double coefficient)
         {
             using var c = coefficient.ToScalar();

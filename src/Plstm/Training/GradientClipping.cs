@@ -47,11 +47,14 @@ public static class GradientClipping
             throw new ArgumentOutOfRangeException(paramName, maxNorm, "The maximum norm must be ≥ 0 (0: no clipping).");
     }
 
+    /// <summary>True when <paramref name="maxNorm"/> asks for clipping (finite and &gt; 0).</summary>
+    internal static bool Clips(double maxNorm) => maxNorm > 0 && !double.IsPositiveInfinity(maxNorm);
+
     /// <summary>The factor <c>max / (norm + 1e-6)</c> by which gradients of global norm <paramref name="norm"/> are
     /// scaled, or null when nothing is scaled (no clipping asked, the norm not finite, or already within the maximum).</summary>
     internal static double? Coefficient(double norm, double maxNorm)
     {
-        if (!(maxNorm > 0) || double.IsPositiveInfinity(maxNorm) || !double.IsFinite(norm)) return null;
+        if (!Clips(maxNorm) || !double.IsFinite(norm)) return null;
         double coefficient = maxNorm / (norm + 1e-6);
         return coefficient < 1.0 ? coefficient : null;
     }

@@ -32,38 +32,42 @@ public sealed class ShapeContract
     public ShapeContract Check(string name, Tensor tensor, params string[] symbols)
     {
         ArgumentNullException.ThrowIfNull(tensor, name);
+        // Each property of a TorchSharp tensor (shape, dtype, device) is a native call that allocates: read each once.
+        // The operators validate a dozen inputs per call, on the host's critical path of every layer's forward.
+        var dtype = tensor.dtype;
         if (_dtype is null)
         {
-            if (tensor.dtype != ScalarType.Float32 && tensor.dtype != ScalarType.Float64
-                && tensor.dtype != ScalarType.BFloat16 && tensor.dtype != ScalarType.Float16)
-                throw new ArgumentException($"{name}: expected a floating-point tensor, got {tensor.dtype}.", name);
-            _dtype = tensor.dtype;
+            if (dtype != ScalarType.Float32 && dtype != ScalarType.Float64
+                && dtype != ScalarType.BFloat16 && dtype != ScalarType.Float16)
+                throw new ArgumentException($"{name}: expected a floating-point tensor, got {dtype}.", name);
+            _dtype = dtype;
             _device = tensor.device;
             _firstName = name;
         }
         else
         {
-            if (tensor.dtype != _dtype)
-                throw new ArgumentException($"{name}: expected dtype {_dtype} (as {_firstName}), got {tensor.dtype}.", name);
-            if (tensor.device.type != _device!.type || tensor.device.index != _device.index)
+            if (dtype != _dtype)
+                throw new ArgumentException($"{name}: expected dtype {_dtype} (as {_firstName}), got {dtype}.", name);
+            if (tensor.device_type != _device!.type || tensor.device_index != _device.index)
                 throw new ArgumentException($"{name}: expected device {_device} (as {_firstName}), got {tensor.device}.", name);
         }
-        if (tensor.dim() != symbols.Length)
+        var shape = tensor.shape;
+        if (shape.Length != symbols.Length)
             throw new ArgumentException(
-                $"{name}: expected rank {symbols.Length} with shape {Describe(symbols)}, got shape {Format(tensor.shape)}.", name);
+                $"{name}: expected rank {symbols.Length} with shape {Describe(symbols)}, got shape {Format(shape)}.", name);
         for (int i = 0; i < symbols.Length; i++)
         {
-            long actual = tensor.shape[i];
+            long actual = shape[i];
             if (_dims.TryGetValue(symbols[i], out long bound))
             {
                 if (bound != actual)
                     throw new ArgumentException(
-                        $"{name}: expected shape {Describe(symbols)}, got {Format(tensor.shape)} (axis {i}, {symbols[i]}, must be {bound}).", name);
+                        $"{name}: expected shape {Describe(symbols)}, got {Format(shape)} (axis {i}, {symbols[i]}, must be {bound}).", name);
             }
             else
             {
                 if (actual < 1)
-                    throw new ArgumentException($"{name}: axis {i} ({symbols[i]}) must be at least 1, got shape {Format(tensor.shape)}.", name);
+                    throw new ArgumentException($"{name}: axis {i} ({symbols[i]}) must be at least 1, got shape {Format(shape)}.", name);
                 _dims[symbols[i]] = actual;
             }
         }
