@@ -66,8 +66,7 @@ public static class StepBench
         report.Notes.Add("img/s = batch / median step time. bfloat16 rows are pure bfloat16 (weights, activations and "
             + "AdamW state; no autocast).");
         report.Notes.Add("host fwd + bwd ms = median times the host takes to issue the forward and loss, and the backward "
-            + "(the calls return before the device finishes; the AdamW step, which reads the gradient norm back, is not "
-            + "included). On a GPU, host times that add up to nearly the median step time mean the step is bound by "
+            + "(the calls return before the device finishes; the AdamW step is not included). On a GPU, host times that add up to nearly the median step time mean the step is bound by "
             + "per-operation host costs, not by its kernels.");
 
         var session = new BenchSession(settings, report, writer, settings.Dtypes.Count * plan.Sizes.Count * plan.Presets.Count);

@@ -13,7 +13,8 @@ namespace Plstm.Cli.Diagnostics;
 /// (1 × 1, single rows and columns, long thin grids, non-square, up to the kernel's 64 × 64) with every transition
 /// wiring, in float64 (rule <see cref="NumericTolerances.Float64Rtol"/>) and float32 (the float32 rule). The row-scan
 /// form itself is tested against the cell-by-cell oracle in the test suite; this is the device side of that chain, on
-/// the GPU (where the test suite cannot run) or on this machine's CPU.
+/// the GPU (where the test suite cannot run) or on this machine's CPU. Then the 2D layer's gate activation
+/// (<see cref="GateActivation"/>, on CUDA a kernel of its own) against its definition, gates and gradient.
 /// </summary>
 public static class KernelSelfCheck
 {
@@ -80,6 +81,52 @@ public static class KernelSelfCheck
                         + $"{worst:0.000} of the tolerance");
                 }
         output.WriteLine($"{cases - failed} of {cases} cases agree ({walk} vs row-scan form, output and 12 gradients)");
+        return failed + CheckGateActivation(device, output, seed);
+    }
+
+    /// <summary>Shapes (B, X, Y, H) of the gate activation cases: one cell, thin, ragged, the vision shapes.</summary>
+    private static readonly (int B, int X, int Y, int H)[] ActivationShapes =
+    {
+        (1, 1, 1, 1), (2, 1, 9, 2), (3, 7, 5, 3), (4, 14, 14, 3), (2, 32, 32, 3), (1, 64, 64, 2),
+    };
+
+    /// <summary>The layer's gate activation (<see cref="GateActivation"/>; on CUDA its runtime-compiled kernel) against
+    /// its tensor-operation definition differentiated by autograd, every mode, float64 and float32; returns the failed
+    /// cases.</summary>
+    private static int CheckGateActivation(Device device, TextWriter output, long seed)
+    {
+        int failed = 0, cases = 0;
+        foreach (var dtype in new[] { ScalarType.Float64, ScalarType.Float32 })
+            foreach (var (b, x, y, h) in ActivationShapes)
+                foreach (var mode in Enum.GetValues<GateActivationMode>())
+                {
+                    cases++;
+                    using var scope = NewDisposeScope();
+                    manual_seed(seed + 7 * x + y);
+                    long columns = GateActivation.Kinds(mode) * 4L * h;
+                    // The pre-activations as the layer passes them: a view of a wider projection output.
+                    var projection = (randn(new long[] { b, x, y, columns + 6 }, dtype: ScalarType.Float64) * 2.5).to(dtype).to(device);
+                    var weights = randn(new long[] { b * h, 4, 8, x, y }, dtype: ScalarType.Float64).to(dtype).to(device);
+                    (Tensor Gates, Tensor Grad) Run(bool reference)
+                    {
+                        var leaf = projection.detach().requires_grad_(true);
+                        var pre = leaf.narrow(3, 4, columns);
+                        var gates = reference ? GateActivation.Reference(pre, h, mode, 1.3) : GateActivation.Apply(pre, h, mode, 1.3);
+                        (gates * weights).sum().backward();
+                        return (gates.detach(), leaf.grad!.detach());
+                    }
+                    var (actual, actualGrad) = Run(reference: false);
+                    var (expected, expectedGrad) = Run(reference: true);
+                    double worst = Math.Max(Ratio(actual, expected, dtype), Ratio(actualGrad, expectedGrad, dtype));
+                    bool ok = worst <= 1.0;
+                    if (!ok) failed++;
+                    output.WriteLine($"{(ok ? "ok  " : "FAIL")} {DtypeName(dtype),-7} gate activation {mode,-6} B {b} {x}x{y} H {h}: "
+                        + $"worst {worst:0.000} of the tolerance");
+                }
+        string form = device.type == DeviceType.CUDA && GateActivation.RunsKernel(zeros(1, 1, 1, 16, device: device))
+            ? "CUDA kernel" : "tensor operations";
+        output.WriteLine($"{cases - failed} of {cases} gate activation cases agree ({form} vs autograd of the definition, "
+            + "gates and gradient)");
         return failed;
     }
 

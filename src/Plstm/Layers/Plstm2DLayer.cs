@@ -151,10 +151,10 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
     /// <exception cref="ArgumentException">x is not a floating-point <c>[B, X, Y, D]</c> tensor with positive sizes.</exception>
     public override Tensor forward(Tensor x)
     {
-        CheckInput(x);
+        var shape = CheckInput(x);
         using var scope = NewDisposeScope();
         var cfg = Config;
-        long B = x.shape[0], X = x.shape[1], Y = x.shape[2];
+        long B = shape[0], X = shape[1], Y = shape[2];
         int H = cfg.NumHeads, G = cfg.GateHeads;
         bool pMode = cfg.Mode == Plstm2DMode.P;
         var sigmoidGates = pMode ? new[] { source!, mark! } : new[] { source_r!, source_d!, mark_l!, mark_u! };
@@ -162,65 +162,54 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
 
         // Every projection of x in ONE matmul (the per-sub-layer einsums, bias adds, activations and permutes cost more
         // than the arithmetic at these sizes): columns [q | k | v | gate pre-activations], see StackedProjection.
+        var activation = pMode ? GateActivationMode.P
+            : cfg.DModeChirality == "L" ? GateActivationMode.DLeft : GateActivationMode.DRight;
         var (weight, bias) = StackedProjection(sigmoidGates, transitions, x.dtype);
         var parts = nn.functional.linear(x, weight, bias)                                    // [B, X, Y, 3·H·DK + K·4H]
-            .split(new[] { 3L * H * cfg.DK, weight.shape[0] - 3L * H * cfg.DK }, -1);
+            .split(new[] { 3L * H * cfg.DK, (long)GateActivation.Kinds(activation) * G }, -1);
 
-        // q, k, v with the heads folded into the batch (batch-major, head-minor): one copy for the three.
-        var qkv = parts[0].reshape(B, X, Y, 3, H, cfg.DK).permute(3, 0, 4, 1, 2, 5)
-            .reshape(3, B * H, X, Y, cfg.DK, 1).unbind(0);                                  // 3 × [B·H, X, Y, DK, 1]
+        // The gate pre-activations (kinds k, gate axis n = 4h + orientation, which the walk reads) become the walk's
+        // stacked gates [B·H, 4, 8, X, Y] in one differentiable step (on CUDA one kernel each way): as separate tensor
+        // operations they and their autograd nodes were about fifteen host calls per layer each way, and the 224-px
+        // training step was bound by the host. P-mode: sigmoid kinds o, S, M, then T = tanh(f·z); the orientation gate
+        // o is orientation-major (n = row·H + head) and used as is on the 4H gate axis, which the walk reads head-major:
+        // a pure relabelling, kept for parameter parity with the reference (models §2.4). As implemented in all
+        // reference frameworks, the d-side gets 1 − o·S and 1 − o·T (not (1 − o)·S). D-mode: only one turn exists, so
+        // exactly one path joins two cells: chirality L lets state turn up → right, R left → down.
+        // Every transition gate of the layer has the configured factor, so the first one's serves all.
+        var stacked = GateActivation.Apply(parts[1], H, activation, transitions[0].Factor);  // [B·H, 4, 8, X, Y]
+        // The direct gate is bias-only here (DirectGate without weight): σ(bias_h), the same at every cell.
+        var dHead = sigmoid(Cast(direct.Bias, x.dtype));                                     // [H]
+        double scale = 1.0 / Math.Sqrt(cfg.DK);
+        long cells = X * Y;
 
-        // Gate kinds k, gate axis n = 4h + orientation (what the kernel reads), moved to the operator's [B·H, 4, X, Y]
-        // in one copy for all kinds; sigmoid kinds first, then the transitions (T = tanh(f·z)).
-        int kinds = (int)(parts[1].shape[^1] / G), sigmoidKinds = kinds - transitions.Length;
-        var gates = parts[1].reshape(B, X, Y, kinds, H, 4).permute(3, 0, 4, 5, 1, 2)
-            .reshape(kinds, B * H, 4, X, Y);                                                 // [K, B·H, 4, X, Y]
-        var sig = sigmoid(gates.narrow(0, 0, sigmoidKinds)).unbind(0);                      // [B·H, 4, X, Y] each
-        // Every transition gate of the layer has the configured factor, so the first one's activation serves all.
-        var tr = transitions[0].Eigenvalues(gates.narrow(0, sigmoidKinds, transitions.Length)).unbind(0);
-        Tensor Gate(Tensor t) => t.view(B * H, 4, X, Y, 1, 1, 1);                            // [B·H, 4, X, Y, J, J, J]
-        Tensor Transition(Tensor t) => t.view(B * H, 4, X, Y, 1, 1);                         // [B·H, 4, X, Y, JT, JT]
-
-        Tensor sR, sD, tRl, tDu, mL, mU;
-        Tensor? tDl, tRu;
-        if (pMode)
+        Tensor scanned;                                                                      // [B·H, cells, DV]
+        if (Plstm2DAutoForm.Resolve(Form, scalarGates: true, X, Y, x.device_type) == Plstm2DForm.Kernel
+            && x.dtype is ScalarType.Float32 or ScalarType.Float64 && WalkedGateAttention.CanWalk(stacked))
         {
-            // sig = [o, S, M]. The orientation gate o is orientation-major (n = row·H + head) and used as is on the 4H
-            // gate axis, which the kernel reads head-major: a pure relabelling, kept for parameter parity with the
-            // reference (models §2.4).
-            var (o, s, m, t) = (sig[0], sig[1], sig[2], tr[0]);
-            var oS = o * s;
-            var oT = o * t;
-            // As implemented in all reference frameworks: the d-side gets 1 − o·S and 1 − o·T (not (1 − o)·S).
-            sR = Gate(oS);
-            sD = Gate(1.0 - oS);
-            tRl = Transition(oT);
-            tRu = tRl;
-            tDu = Transition(1.0 - oT);
-            tDl = tDu;
-            mL = Gate(m);
-            mU = mL;
+            // The kernel form's walk and masked attention read the stacked gates as they are.
+            var qkv = parts[0].reshape(B, X, Y, 3, H, cfg.DK).permute(3, 0, 4, 1, 2, 5)
+                .reshape(3, B * H, cells, cfg.DK).unbind(0);                                // 3 × [B·H, cells, DK]
+            var dCells = dHead.reshape(1, H, 1).expand(B, H, cells).reshape(B * H, cells);   // [B·H, cells]
+            scanned = WalkedGateAttention.Attend(qkv[0], qkv[1], qkv[2], stacked, dCells, scale, RecomputeInBackward);
         }
         else
         {
-            sR = Gate(sig[0]);
-            sD = Gate(sig[1]);
-            mL = Gate(sig[2]);
-            mU = Gate(sig[3]);
-            tRl = Transition(tr[0]);
-            tDu = Transition(tr[1]);
-            var tRd = Transition(tr[2]);
-            // Only one turn exists, so exactly one path joins two cells: L lets state turn up → right, R left → down.
-            tRu = cfg.DModeChirality == "L" ? tRd : null;
-            tDl = cfg.DModeChirality == "R" ? tRd : null;
+            // Every other form (and half precision) takes the gates one by one: views of the stacked planes, the turn
+            // a D-mode layer lacks absent.
+            var qkv = parts[0].reshape(B, X, Y, 3, H, cfg.DK).permute(3, 0, 4, 1, 2, 5)
+                .reshape(3, B * H, X, Y, cfg.DK, 1).unbind(0);                              // 3 × [B·H, X, Y, DK, 1]
+            var planes = stacked.unbind(2);                                                  // 8 × [B·H, 4, X, Y]
+            Tensor Gate(int p) => planes[p].view(B * H, 4, X, Y, 1, 1, 1);                   // [B·H, 4, X, Y, J, J, J]
+            Tensor Transition(int p) => planes[p].view(B * H, 4, X, Y, 1, 1);                // [B·H, 4, X, Y, JT, JT]
+            var d = dHead.reshape(1, H, 1, 1, 1, 1, 1, 1).expand(B, H, X, Y, 1, 1, 1, 1)
+                .reshape(B * H, X, Y, 1, 1, 1, 1);                                           // [B·H, X, Y, 1, 1, 1, 1]
+            var inputs = new Plstm2DFusedInputs(qkv[0], qkv[1], qkv[2], Gate(0), Gate(1), Transition(2), Transition(3),
+                activation == GateActivationMode.DLeft ? null : Transition(4),
+                activation == GateActivationMode.DRight ? null : Transition(5), Gate(6), Gate(7), d);
+            scanned = Plstm2DFused.Forward(inputs, cfg.Levels, scale, Form, cfg.ChunkSide, RecomputeInBackward)
+                .reshape(B * H, cells, cfg.DV);                                              // from [B·H, X, Y, DV, 1]
         }
-        // The direct gate is bias-only here (DirectGate without weight): σ(bias_h), the same at every cell.
-        var d = sigmoid(Cast(direct.Bias, x.dtype)).reshape(1, H, 1, 1, 1, 1, 1, 1)
-            .expand(B, H, X, Y, 1, 1, 1, 1).reshape(B * H, X, Y, 1, 1, 1, 1);               // [B·H, X, Y, 1, 1, 1, 1]
-
-        var inputs = new Plstm2DFusedInputs(qkv[0], qkv[1], qkv[2], sR, sD, tRl, tDu, tDl, tRu, mL, mU, d);
-        var scanned = Plstm2DFused.Forward(inputs, cfg.Levels, 1.0 / Math.Sqrt(cfg.DK), Form,
-            cfg.ChunkSide, RecomputeInBackward);                                                                  // [B·H, X, Y, DV, 1]
 
         var perHead = scanned.reshape(B, H, X, Y, cfg.DV).permute(0, 2, 3, 1, 4);           // [B, X, Y, H, DV]
         // The norm's per-channel scale folded into the out-projection's input columns: z·diag(γ)·Wᵀ = z·(W·diag(γ))ᵀ,
@@ -268,17 +257,20 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
     /// <summary>t in <paramref name="dtype"/>, itself when it already is (no cast node).</summary>
     private static Tensor Cast(Tensor t, ScalarType dtype) => t.dtype == dtype ? t : t.to_type(dtype);
 
-    private void CheckInput(Tensor x)
+    /// <summary>Checks x and returns its shape (read once: each read is a native call that allocates).</summary>
+    private long[] CheckInput(Tensor x)
     {
         ArgumentNullException.ThrowIfNull(x);
         int d = Config.InputDim;
-        string expected = $"[B, X, Y, D={d}]";
-        string actual = "[" + string.Join(", ", x.shape) + "]";
-        if (x.dim() != 4 || x.shape[3] != d)
-            throw new ArgumentException($"{nameof(Plstm2DLayer)}: x must have shape {expected}, got {actual}.", nameof(x));
-        if (x.shape[0] <= 0 || x.shape[1] <= 0 || x.shape[2] <= 0)
-            throw new ArgumentException($"{nameof(Plstm2DLayer)}: x must have shape {expected} with B, X, Y ≥ 1, got {actual}.", nameof(x));
+        var shape = x.shape;
+        string Expected() => $"[B, X, Y, D={d}]";
+        string Actual() => "[" + string.Join(", ", shape) + "]";
+        if (shape.Length != 4 || shape[3] != d)
+            throw new ArgumentException($"{nameof(Plstm2DLayer)}: x must have shape {Expected()}, got {Actual()}.", nameof(x));
+        if (shape[0] <= 0 || shape[1] <= 0 || shape[2] <= 0)
+            throw new ArgumentException($"{nameof(Plstm2DLayer)}: x must have shape {Expected()} with B, X, Y ≥ 1, got {Actual()}.", nameof(x));
         if (!x.is_floating_point())
-            throw new ArgumentException($"{nameof(Plstm2DLayer)}: x must be a floating-point tensor of shape {expected}, got {x.dtype}.", nameof(x));
+            throw new ArgumentException($"{nameof(Plstm2DLayer)}: x must be a floating-point tensor of shape {Expected()}, got {x.dtype}.", nameof(x));
+        return shape;
     }
 }

@@ -93,8 +93,11 @@ public sealed class QueryKeyValueProjection : nn.Module<Tensor, Tensor>
     internal Tensor DenseWeight()
     {
         // Output row (h', s, k', j) reads group s: the einsum's order "…hskj".
+        var shape = weight.shape;
+        // One sub-head (every vision preset): the size-1 group axis moves freely, so the weight is the rows as they are.
+        if (_subHeads == 1) return weight.reshape(shape[0] * shape[1] * _j, _inputDim);       // [H'·DK'·J, D]
         var grouped = weight.permute(0, 3, 1, 2, 4)
-            .reshape(weight.shape[0], _subHeads, weight.shape[1] * _j, _inputDim / _subHeads); // [H', S, DK'·J, D/S]
+            .reshape(shape[0], _subHeads, shape[1] * _j, _inputDim / _subHeads);             // [H', S, DK'·J, D/S]
         return SubHeadAffine.Dense(grouped);
     }
 

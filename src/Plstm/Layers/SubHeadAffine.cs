@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -34,11 +35,25 @@ internal static class SubHeadAffine
     /// <c>[A·S·R, D]</c>, zero outside each row's group (block-diagonal over s), rows in (a, s, r) order.</summary>
     public static Tensor Dense(Tensor grouped)
     {
-        long a = grouped.shape[0], s = grouped.shape[1], r = grouped.shape[2], c = grouped.shape[3];
+        var shape = grouped.shape;                                                           // one native call
+        long a = shape[0], s = shape[1], r = shape[2], c = shape[3];
         if (s == 1) return grouped.reshape(a * r, c);
-        var blocks = eye(s, dtype: grouped.dtype, device: grouped.device).reshape(1, s, 1, s, 1);
-        return (grouped.unsqueeze(3) * blocks).reshape(a * s * r, s * c);                  // [A, S, R, S, D/S]
+        return (grouped.unsqueeze(3) * Blocks(s, grouped.dtype, grouped.device_type, grouped.device_index))
+            .reshape(a * s * r, s * c);                                                      // [A, S, R, S, D/S]
     }
+
+    private static readonly ConcurrentDictionary<(long S, ScalarType Type, DeviceType Device, int Index), Tensor> BlockMasks = new();
+
+    /// <summary>The identity <c>[1, S, 1, S, 1]</c> that masks a grouped weight to its blocks, made once per size, dtype
+    /// and device (a constant: every layer forward of every step would otherwise build it again, a host call and a
+    /// kernel).</summary>
+    private static Tensor Blocks(long s, ScalarType type, DeviceType device, int index) =>
+        BlockMasks.GetOrAdd((s, type, device, index), key =>
+        {
+            using var noGrad = no_grad();
+            var mask = eye(key.S, dtype: key.Type, device: new Device(key.Device, key.Index)).reshape(1, key.S, 1, key.S, 1);
+            return mask.DetachFromDisposeScope();                                             // lives for the process
+        });
 
     /// <summary>Null when N gates can be split into <paramref name="subHeads"/> groups of a D-channel input, else why not.</summary>
     public static string? Check(int numGates, int subHeads, int inputDim)

@@ -142,6 +142,9 @@ public sealed class TransitionGate : nn.Module<Tensor, Tensor>
     /// also applied by <see cref="Plstm2DLayer"/> to the pre-activations it computes for several gates in one product.</summary>
     internal Tensor Eigenvalues(Tensor z) => (z * _factor).tanh_();   // in place on the fresh product
 
+    /// <summary>The factor f of the eigenvalues tanh(f·z).</summary>
+    internal double Factor => _factor;
+
     /// <summary><c>[…, D]</c> → the transitions <c>[…, N, JT, JT]</c> ([out, in]).</summary>
     public override Tensor forward(Tensor x)
     {

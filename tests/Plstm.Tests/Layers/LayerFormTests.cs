@@ -35,7 +35,7 @@ public sealed class LayerFormTests
 
         layer.Form = Plstm2DForm.Hierarchical;
         var expected = LayerTestSupport.Differentiate(layer.forward, x, upstream, parameters);
-        foreach (var form in new[] { Plstm2DForm.Chunkwise, Plstm2DForm.RowScan, Plstm2DForm.Auto })
+        foreach (var form in new[] { Plstm2DForm.Chunkwise, Plstm2DForm.RowScan, Plstm2DForm.Kernel, Plstm2DForm.Auto })
         {
             layer.Form = form;
             var actual = LayerTestSupport.Differentiate(layer.forward, x, upstream, parameters);

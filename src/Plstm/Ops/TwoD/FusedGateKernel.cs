@@ -78,12 +78,15 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
     public static bool CanRun(Tensor gates)
     {
         ArgumentNullException.ThrowIfNull(gates);
-        if (gates.device_type != DeviceType.CUDA || (gates.dtype != ScalarType.Float32 && gates.dtype != ScalarType.Float64)
-            || gates.dim() != 5 || gates.shape[2] != GatesPerOrientation || !TakesGrid(gates.shape[3], gates.shape[4])
-            || UnavailableReason is not null)
+        // Each shape, dtype or device read is a native call that allocates: read once (this runs per layer call).
+        if (gates.device_type != DeviceType.CUDA || UnavailableReason is not null) return false;
+        var dtype = gates.dtype;
+        var shape = gates.shape;
+        if ((dtype != ScalarType.Float32 && dtype != ScalarType.Float64) || shape.Length != 5
+            || shape[2] != GatesPerOrientation || !TakesGrid(shape[3], shape[4]))
             return false;
-        int device = gates.device.index < 0 ? 0 : gates.device.index;
-        return SharedBytes(gates.shape[3] * gates.shape[4], gates.dtype) <= SharedLimits.GetOrAdd(device, CudaDriver.MaxSharedMemoryPerBlock);
+        int device = gates.device_index < 0 ? 0 : gates.device_index;
+        return SharedBytes(shape[3] * shape[4], dtype) <= SharedLimits.GetOrAdd(device, CudaDriver.MaxSharedMemoryPerBlock);
     }
 
     /// <summary>Whether an X × Y grid is one the kernel takes: at most <see cref="MaxCellsAnyLine"/> cells, or at most
@@ -120,10 +123,11 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
     /// <inheritdoc />
     protected override Tensor Walk(Tensor gates, double scale)
     {
-        long N = gates.shape[0], X = gates.shape[3], Y = gates.shape[4], cells = X * Y;
+        var shape = gates.shape;
+        long N = shape[0], cells = shape[3] * shape[4];
         // The first orientation writes every entry (no zero fill needed), later ones add to it.
         var output = empty(new[] { N, cells, cells }, gates.dtype, gates.device);
-        Launch(gates, output, null, (int)gates.shape[1], scale);
+        Launch(gates, output, null, scale);
         return output;
     }
 
@@ -131,7 +135,7 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
     protected override Tensor Adjoint(Tensor gates, Tensor dGate, double scale)
     {
         var dGates = zeros_like(gates);                                                       // the kernel adds into it
-        Launch(gates, dGate, dGates, (int)gates.shape[1], scale);
+        Launch(gates, dGate, dGates, scale);
         return dGates;
     }
 
@@ -161,17 +165,20 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
 
     /// <summary>Launches the forward (gates → <paramref name="second"/> = scale · Σ_o 𝒢_o) or, when <paramref name="dGates"/>
     /// is given, the backward (gates, <paramref name="second"/> = its incoming gradient → <paramref name="dGates"/>).</summary>
-    private static unsafe void Launch(Tensor gates, Tensor second, Tensor? dGates, int orientations, double scale)
+    private static unsafe void Launch(Tensor gates, Tensor second, Tensor? dGates, double scale)
     {
-        int device = gates.device.index < 0 ? 0 : gates.device.index;
-        long X = gates.shape[3], Y = gates.shape[4], N = gates.shape[0];
-        var kernels = KernelsOn(device, gates.dtype, X, Y);
+        int device = gates.device_index < 0 ? 0 : gates.device_index;
+        var shape = gates.shape;
+        var dtype = gates.dtype;
+        long X = shape[3], Y = shape[4], N = shape[0];
+        int orientations = (int)shape[1];
+        var kernels = KernelsOn(device, dtype, X, Y);
         IntPtr g = TensorData.Pointer(gates), s = TensorData.Pointer(second), t = dGates is null ? IntPtr.Zero : TensorData.Pointer(dGates);
         int o = orientations;
         // The kernels' REAL scale argument: float or double as the tensors.
         float scale32 = (float)scale;
         double scale64 = scale;
-        void* scaleArg = gates.dtype == ScalarType.Float64 ? &scale64 : &scale32;
+        void* scaleArg = dtype == ScalarType.Float64 ? &scale64 : &scale32;
         uint batch = checked((uint)N);
         if (dGates is null)
         {
@@ -185,7 +192,7 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
             int block = BackwardBlock(X * Y);
             void** args = stackalloc void*[] { &g, &s, &t, &o, &perBlock, scaleArg };
             CudaDriver.Launch(kernels[1], (batch, (uint)((X * Y + block - 1) / block), (uint)((orientations + perBlock - 1) / perBlock)),
-                (uint)block, args, (uint)SharedBytes(X * Y, gates.dtype));
+                (uint)block, args, (uint)SharedBytes(X * Y, dtype));
         }
     }
 

@@ -57,10 +57,12 @@ public abstract class GateWalkFunction<TSelf> : autograd.MultiTensorFunction<TSe
     protected static void CheckDirect(Tensor gates, Tensor? direct)
     {
         if (direct is null) return;
-        long cells = gates.shape[3] * gates.shape[4];
-        if (direct.dim() != 2 || direct.shape[0] != gates.shape[0] || direct.shape[1] != cells
+        var shape = gates.shape;
+        var directShape = direct.shape;
+        long cells = shape[3] * shape[4];
+        if (directShape.Length != 2 || directShape[0] != shape[0] || directShape[1] != cells
             || direct.dtype != gates.dtype || direct.device_type != gates.device_type || direct.device_index != gates.device_index)
-            throw new ArgumentException($"direct must be a [{gates.shape[0]}, {cells}] {gates.dtype} tensor on {gates.device} "
+            throw new ArgumentException($"direct must be a [{shape[0]}, {cells}] {gates.dtype} tensor on {gates.device} "
                 + $"(one D0 per batch entry and cell), got {direct.dtype} [{string.Join(", ", direct.shape)}] on {direct.device}",
                 nameof(direct));
     }

@@ -1,0 +1,138 @@
+using Plstm.Ops.TwoD;
+using Plstm.Tests.Support;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Plstm.Tests.Ops;
+
+/// <summary>
+/// <see cref="GateActivation"/>: the layer's gate activations as one function with a hand-written backward (the CUDA
+/// kernel's formulas; on the CPU mirrored as tensor operations) against <see cref="GateActivation.Reference"/>
+/// differentiated by autograd: the stacked gates and the gradient of the pre-activations, every mode, awkward sizes, the
+/// pre-activations read as a strided view of a wider projection output (as the layer passes them). The CUDA kernel
+/// itself is compared with the reference on the GPU by `plstm selfcheck`.
+/// </summary>
+public sealed class GateActivationTests
+{
+    /// <summary>A projection output [B, X, Y, extra + K·4H + 3] whose middle columns are the pre-activations (a view with
+    /// row stride wider than its columns), values spread enough to saturate some gates.</summary>
+    private static Tensor Projection(int seed, long b, long x, long y, int heads, GateActivationMode mode, ScalarType dtype)
+    {
+        using var generator = new Generator((ulong)seed);
+        long columns = GateActivation.Kinds(mode) * 4L * heads;
+        return randn(new[] { b, x, y, 5 + columns + 3 }, generator: generator, dtype: dtype) * 2.5;
+    }
+
+    private static Tensor Pre(Tensor projection, int heads, GateActivationMode mode) =>
+        projection.narrow(3, 5, GateActivation.Kinds(mode) * 4L * heads);
+
+    private static (Tensor Gates, Tensor DProjection) Run(Tensor projection, int heads, GateActivationMode mode,
+        double factor, Tensor weights, bool reference)
+    {
+        var leaf = projection.detach().clone().requires_grad_(true);
+        var pre = Pre(leaf, heads, mode);
+        var gates = reference ? GateActivation.Reference(pre, heads, mode, factor) : GateActivation.Apply(pre, heads, mode, factor);
+        (gates * weights).sum().backward();
+        return (gates.detach(), leaf.grad!);
+    }
+
+    [Theory]
+    [InlineData(GateActivationMode.P, 1, 1, 1, 1)]
+    [InlineData(GateActivationMode.P, 2, 3, 5, 3)]
+    [InlineData(GateActivationMode.P, 3, 7, 2, 2)]
+    [InlineData(GateActivationMode.DLeft, 1, 1, 1, 1)]
+    [InlineData(GateActivationMode.DLeft, 2, 4, 3, 3)]
+    [InlineData(GateActivationMode.DRight, 2, 1, 9, 2)]
+    [InlineData(GateActivationMode.DRight, 3, 5, 4, 1)]
+    public void Function_equals_reference_with_autograd_in_float64(GateActivationMode mode, int b, int x, int y, int heads)
+    {
+        using var scope = NewDisposeScope();
+        const double factor = 1.7;
+        var projection = Projection(8100 + 31 * x + y, b, x, y, heads, mode, float64);
+        using var generator = new Generator(8199);
+        var weights = randn(new long[] { b * heads, 4, 8, x, y }, generator: generator, dtype: float64);
+        var (expected, expectedGrad) = Run(projection, heads, mode, factor, weights, reference: true);
+        var (actual, actualGrad) = Run(projection, heads, mode, factor, weights, reference: false);
+        Assert.Equal(new long[] { b * heads, 4, 8, x, y }, actual.shape);
+        TensorAssert.AssertClose(actual, expected, "gates", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        TensorAssert.AssertClose(actualGrad, expectedGrad, "d projection", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        // The columns outside the pre-activations get no gradient; those inside do.
+        Assert.Equal(0.0, actualGrad.narrow(3, 0, 5).abs().sum().item<double>());
+        Assert.True(Pre(actualGrad, heads, mode).abs().min().item<double>() >= 0);
+        Assert.True(Pre(actualGrad, heads, mode).abs().max().item<double>() > 1e-3);
+    }
+
+    [Theory]
+    [InlineData(GateActivationMode.P)]
+    [InlineData(GateActivationMode.DLeft)]
+    [InlineData(GateActivationMode.DRight)]
+    public void Function_equals_reference_with_autograd_in_float32(GateActivationMode mode)
+    {
+        using var scope = NewDisposeScope();
+        const double factor = 1.0;
+        var projection = Projection(8300, 4, 6, 5, 3, mode, float32);
+        using var generator = new Generator(8301);
+        var weights = randn(new long[] { 12, 4, 8, 6, 5 }, generator: generator, dtype: float32);
+        var (expected, expectedGrad) = Run(projection, 3, mode, factor, weights, reference: true);
+        var (actual, actualGrad) = Run(projection, 3, mode, factor, weights, reference: false);
+        TensorAssert.AssertCloseFloat32(actual, expected, "gates");
+        TensorAssert.AssertCloseFloat32(actualGrad, expectedGrad, "d projection");
+    }
+
+    [Fact]
+    public void P_mode_gates_follow_the_layer_formulas_by_hand()
+    {
+        using var scope = NewDisposeScope();
+        // One batch entry, one cell, one head: columns k·4 + o for kinds ω, S, M, T.
+        var pre = zeros(1, 1, 1, 16, dtype: float64);
+        double[] raw = { 0.3, -1.2, 2.0, 0.7 };
+        for (int k = 0; k < 4; k++) pre[0, 0, 0, k * 4 + 2] = tensor(raw[k], float64);   // orientation 2
+        var gates = GateActivation.Apply(pre, 1, GateActivationMode.P, 2.0);               // [1, 4, 8, 1, 1]
+        static double Sigma(double v) => 1 / (1 + Math.Exp(-v));
+        double w = Sigma(0.3), s = Sigma(-1.2), m = Sigma(2.0), t = Math.Tanh(2.0 * 0.7);
+        double[] expected = { w * s, 1 - w * s, w * t, 1 - w * t, 1 - w * t, w * t, m, m };
+        for (int p = 0; p < 8; p++)
+            Assert.Equal(expected[p], gates[0, 2, p, 0, 0].item<double>(), 12);
+        // Orientation 0 has zero pre-activations: ω = S = M = ½, T = 0.
+        Assert.Equal(0.25, gates[0, 0, 0, 0, 0].item<double>(), 12);
+        Assert.Equal(0.0, gates[0, 0, 2, 0, 0].item<double>(), 12);
+    }
+
+    [Theory]
+    [InlineData(GateActivationMode.DLeft, 4, 5)]
+    [InlineData(GateActivationMode.DRight, 5, 4)]
+    public void D_mode_has_exactly_one_turn(GateActivationMode mode, int absent, int present)
+    {
+        using var scope = NewDisposeScope();
+        var projection = Projection(8400, 2, 3, 3, 2, mode, float64);
+        var gates = GateActivation.Apply(Pre(projection, 2, mode), 2, mode, 1.0);
+        Assert.Equal(0.0, gates.select(2, absent).abs().max().item<double>());
+        Assert.True(gates.select(2, present).abs().min().item<double>() > 0);
+    }
+
+    [Fact]
+    public void Without_gradient_the_function_gives_the_reference()
+    {
+        using var scope = NewDisposeScope();
+        var projection = Projection(8500, 2, 4, 4, 3, GateActivationMode.P, float64);
+        using var noGrad = no_grad();
+        var pre = Pre(projection, 3, GateActivationMode.P);
+        TensorAssert.AssertClose(GateActivation.Apply(pre, 3, GateActivationMode.P, 1.0),
+            GateActivation.Reference(pre, 3, GateActivationMode.P, 1.0), "gates", 0, 0);
+    }
+
+    [Fact]
+    public void Bad_arguments_name_the_argument()
+    {
+        using var scope = NewDisposeScope();
+        var wrongColumns = zeros(2, 3, 3, 15, dtype: float64);
+        Assert.Equal("pre", Assert.Throws<ArgumentException>(() => GateActivation.Apply(wrongColumns, 1, GateActivationMode.P, 1.0)).ParamName);
+        Assert.Equal("pre", Assert.Throws<ArgumentException>(() => GateActivation.Apply(zeros(3, 3, 16), 1, GateActivationMode.P, 1.0)).ParamName);
+        Assert.Equal("pre", Assert.Throws<ArgumentException>(() =>
+            GateActivation.Apply(zeros(new long[] { 1, 1, 1, 16 }, dtype: int64), 1, GateActivationMode.P, 1.0)).ParamName);
+        Assert.Equal("heads", Assert.Throws<ArgumentOutOfRangeException>(() =>
+            GateActivation.Apply(zeros(1, 1, 1, 16), 0, GateActivationMode.P, 1.0)).ParamName);
+        Assert.Equal("mode", Assert.Throws<ArgumentOutOfRangeException>(() =>
+            GateActivation.Apply(zeros(1, 1, 1, 16), 1, (GateActivationMode)7, 1.0)).ParamName);
+    }
+}
