@@ -10,7 +10,4 @@ public interface IHostTimedCase : IBenchCase
     /// <summary>Host milliseconds of the two timed phases (e.g. forward and backward) of every iteration run so far,
     /// warm-up ones first.</summary>
     IReadOnlyList<(double First, double Second)> HostMilliseconds { get; }
-
-    /// <summary>What the host time covers, for the report's notes.</summary>
-    string HostTimeCovers { get; }
 }

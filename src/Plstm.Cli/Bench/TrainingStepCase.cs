@@ -77,9 +77,6 @@ public sealed class TrainingStepCase : IHostTimedCase
     public IReadOnlyList<(double First, double Second)> HostMilliseconds => _hostMilliseconds;
 
     /// <inheritdoc />
-    public string HostTimeCovers => "forward and loss, then backward (the AdamW step not included)";
-
-    /// <inheritdoc />
     public void Dispose()
     {
         _optimizer.Dispose();

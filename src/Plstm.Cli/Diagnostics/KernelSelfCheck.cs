@@ -1,3 +1,4 @@
+using Plstm.Layers;
 using Plstm.Ops.Common;
 using Plstm.Ops.TwoD;
 using TorchSharp;
@@ -81,7 +82,57 @@ public static class KernelSelfCheck
                         + $"{worst:0.000} of the tolerance");
                 }
         output.WriteLine($"{cases - failed} of {cases} cases agree ({walk} vs row-scan form, output and 12 gradients)");
-        return failed + CheckGateActivation(device, output, seed);
+        return failed + CheckGateActivation(device, output, seed) + CheckLayer(device, output, seed);
+    }
+
+    /// <summary>The 2D layer end to end on the device: the kernel form (gate activation, walk and masked attention in
+    /// one function) against the hierarchical form (a different operator altogether), P-mode and both D-mode
+    /// chiralities, float64: the output and the gradients of the input and every parameter. Returns the failed cases.</summary>
+    private static int CheckLayer(Device device, TextWriter output, long seed)
+    {
+        int failed = 0, cases = 0;
+        foreach (var (mode, chirality) in new[] { (Plstm2DMode.P, "L"), (Plstm2DMode.D, "L"), (Plstm2DMode.D, "R") })
+            foreach (var (x, y) in new[] { (5, 7), (14, 14) })
+            {
+                cases++;
+                using var scope = NewDisposeScope();
+                manual_seed(seed + 31 * x + y);
+                using var layer = new Plstm2DLayer("layer", new Plstm2DLayerConfig(16, 2, mode) { DModeChirality = chirality });
+                layer.to(ScalarType.Float64).to(device);
+                using (no_grad())
+                    foreach (var (name, p) in layer.named_parameters())
+                        p.copy_(randn(p.shape, dtype: ScalarType.Float64).to(device) * 0.3 + (name == "mhnorm.scale" ? 1.0 : 0.0));
+                var input = randn(new long[] { 2, x, y, 16 }, dtype: ScalarType.Float64).to(device);
+                var upstream = randn(new long[] { 2, x, y, 16 }, dtype: ScalarType.Float64).to(device);
+                var parameters = layer.named_parameters().ToList();
+                (Tensor Y, Tensor[] Grads) Run(Plstm2DForm form)
+                {
+                    layer.Form = form;
+                    layer.zero_grad(true);
+                    var leaf = input.detach().requires_grad_(true);
+                    var result = layer.forward(leaf);
+                    (result * upstream).sum().backward();
+                    var grads = new[] { leaf.grad!.detach() }
+                        .Concat(parameters.Select(p => p.parameter.grad?.detach().clone() ?? zeros_like(p.parameter))).ToArray();
+                    return (result.detach(), grads);
+                }
+                var (kernelY, kernelGrads) = Run(Plstm2DForm.Kernel);
+                var (hierY, hierGrads) = Run(Plstm2DForm.Hierarchical);
+                double worst = Ratio(kernelY, hierY, ScalarType.Float64);
+                string what = "y";
+                for (int i = 0; i < kernelGrads.Length; i++)
+                {
+                    double r = Ratio(kernelGrads[i], hierGrads[i], ScalarType.Float64);
+                    if (r > worst) (worst, what) = (r, i == 0 ? "dx" : "d" + parameters[i - 1].name);
+                }
+                bool ok = worst <= 1.0;
+                if (!ok) failed++;
+                output.WriteLine($"{(ok ? "ok  " : "FAIL")} float64 layer {mode}{(mode == Plstm2DMode.D ? chirality : "")} {x}x{y}: "
+                    + $"worst {what}: {worst:0.000} of the tolerance");
+            }
+        output.WriteLine($"{cases - failed} of {cases} layer cases agree (kernel form vs hierarchical form, output and the "
+            + "gradients of the input and every parameter)");
+        return failed;
     }
 
     /// <summary>Shapes (B, X, Y, H) of the gate activation cases: one cell, thin, ragged, the vision shapes.</summary>

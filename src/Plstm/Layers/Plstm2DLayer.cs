@@ -177,26 +177,30 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
         // reference frameworks, the d-side gets 1 − o·S and 1 − o·T (not (1 − o)·S). D-mode: only one turn exists, so
         // exactly one path joins two cells: chirality L lets state turn up → right, R left → down.
         // Every transition gate of the layer has the configured factor, so the first one's serves all.
-        var stacked = GateActivation.Apply(parts[1], H, activation, transitions[0].Factor);  // [B·H, 4, 8, X, Y]
+        double factor = transitions[0].Factor;
         // The direct gate is bias-only here (DirectGate without weight): σ(bias_h), the same at every cell.
         var dHead = sigmoid(Cast(direct.Bias, x.dtype));                                     // [H]
         double scale = 1.0 / Math.Sqrt(cfg.DK);
         long cells = X * Y;
 
         Tensor scanned;                                                                      // [B·H, cells, DV]
+        var dtype = x.dtype;
         if (Plstm2DAutoForm.Resolve(Form, scalarGates: true, X, Y, x.device_type) == Plstm2DForm.Kernel
-            && x.dtype is ScalarType.Float32 or ScalarType.Float64 && WalkedGateAttention.CanWalk(stacked))
+            && dtype is ScalarType.Float32 or ScalarType.Float64
+            && WalkedGateAttention.CanWalk(x.device_type, x.device_index, dtype, X, Y))
         {
-            // The kernel form's walk and masked attention read the stacked gates as they are.
+            // The kernel form: activation, walk and masked attention as one function, reading the pre-activations.
             var qkv = parts[0].reshape(B, X, Y, 3, H, cfg.DK).permute(3, 0, 4, 1, 2, 5)
                 .reshape(3, B * H, cells, cfg.DK).unbind(0);                                // 3 × [B·H, cells, DK]
             var dCells = dHead.reshape(1, H, 1).expand(B, H, cells).reshape(B * H, cells);   // [B·H, cells]
-            scanned = WalkedGateAttention.Attend(qkv[0], qkv[1], qkv[2], stacked, dCells, scale, RecomputeInBackward);
+            scanned = WalkedGateAttention.AttendActivated(qkv[0], qkv[1], qkv[2], parts[1], H, activation, factor,
+                dCells, scale, RecomputeInBackward);
         }
         else
         {
             // Every other form (and half precision) takes the gates one by one: views of the stacked planes, the turn
             // a D-mode layer lacks absent.
+            var stacked = GateActivation.Apply(parts[1], H, activation, factor);           // [B·H, 4, 8, X, Y]
             var qkv = parts[0].reshape(B, X, Y, 3, H, cfg.DK).permute(3, 0, 4, 1, 2, 5)
                 .reshape(3, B * H, X, Y, cfg.DK, 1).unbind(0);                              // 3 × [B·H, X, Y, DK, 1]
             var planes = stacked.unbind(2);                                                  // 8 × [B·H, 4, X, Y]

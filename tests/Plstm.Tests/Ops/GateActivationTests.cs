@@ -135,4 +135,48 @@ public sealed class GateActivationTests
         Assert.Equal("mode", Assert.Throws<ArgumentOutOfRangeException>(() =>
             GateActivation.Apply(zeros(1, 1, 1, 16), 1, (GateActivationMode)7, 1.0)).ParamName);
     }
+
+    /// <summary>The walked attention that activates the gates inside its own function equals the two functions one
+    /// after the other: output and the gradients of q, k, v, the projection (through the pre-activations) and D0,
+    /// float64, storing and recomputing, every mode.</summary>
+    [Theory]
+    [InlineData(GateActivationMode.P, 1, 2, false)]
+    [InlineData(GateActivationMode.P, 3, 5, true)]
+    [InlineData(GateActivationMode.DLeft, 4, 3, false)]
+    [InlineData(GateActivationMode.DRight, 2, 7, true)]
+    public void Walked_attention_with_activation_inside_equals_the_composition(GateActivationMode mode, int x, int y,
+        bool recompute)
+    {
+        using var scope = NewDisposeScope();
+        const int b = 2, heads = 2, dk = 3, dv = 4;
+        const double factor = 1.2, scale = 0.4;
+        long n = b * heads, cells = x * y;
+        var projection = Projection(8600 + x * 10 + y, b, x, y, heads, mode, float64) * 0.4;
+        using var generator = new Generator(8601);
+        var q = randn(new long[] { n, cells, dk }, generator: generator, dtype: float64);
+        var k = randn(new long[] { n, cells, dk }, generator: generator, dtype: float64);
+        var v = randn(new long[] { n, cells, dv }, generator: generator, dtype: float64);
+        var direct = rand(new long[] { n, cells }, generator: generator, dtype: float64);
+        var weights = randn(new long[] { n, cells, dv }, generator: generator, dtype: float64);
+
+        (Tensor Y, Tensor[] Grads) Run(bool inside)
+        {
+            var leaves = new[] { q, k, v, projection, direct }.Select(t => t.detach().clone().requires_grad_(true)).ToArray();
+            var pre = Pre(leaves[3], heads, mode);
+            var output = inside
+                ? WalkedGateAttention.AttendActivated(leaves[0], leaves[1], leaves[2], pre, heads, mode, factor, leaves[4],
+                    scale, recompute)
+                : WalkedGateAttention.Attend(leaves[0], leaves[1], leaves[2], GateActivation.Apply(pre, heads, mode, factor),
+                    leaves[4], scale, recompute);
+            (output * weights).sum().backward();
+            return (output.detach(), leaves.Select(l => l.grad!).ToArray());
+        }
+        var (expected, expectedGrads) = Run(inside: false);
+        var (actual, actualGrads) = Run(inside: true);
+        TensorAssert.AssertClose(actual, expected, "y", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        string[] names = { "dq", "dk", "dv", "dprojection", "ddirect" };
+        for (int i = 0; i < names.Length; i++)
+            TensorAssert.AssertClose(actualGrads[i], expectedGrads[i], names[i], Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        Assert.True(Pre(actualGrads[3], heads, mode).abs().max().item<double>() > 1e-6);
+    }
 }

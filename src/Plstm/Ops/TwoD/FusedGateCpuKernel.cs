@@ -37,20 +37,25 @@ public sealed class FusedGateCpuKernel : GateWalkFunction<FusedGateCpuKernel>
     public static bool CanRun(Tensor gates)
     {
         ArgumentNullException.ThrowIfNull(gates);
-        return gates.device_type == DeviceType.CPU && (gates.dtype == ScalarType.Float32 || gates.dtype == ScalarType.Float64)
-            && gates.dim() == 5 && gates.shape[2] == FusedGateKernel.GatesPerOrientation
-            && gates.shape[3] * gates.shape[4] <= MaxCells;
+        if (gates.device_type != DeviceType.CPU) return false;
+        var shape = gates.shape;
+        return shape.Length == 5 && shape[2] == FusedGateKernel.GatesPerOrientation && CanRun(gates.dtype, shape[3], shape[4]);
     }
+
+    /// <summary>Whether the walk runs for stacked CPU gates of <paramref name="dtype"/> on an X × Y grid (the test of
+    /// <see cref="CanRun(Tensor)"/> before the gates exist).</summary>
+    internal static bool CanRun(ScalarType dtype, long x, long y) =>
+        (dtype == ScalarType.Float32 || dtype == ScalarType.Float64) && x * y <= MaxCells;
 
     /// <summary>Σ_o 𝒢_o without D0, <c>[N, cells, cells]</c> (x-major cells), from stacked gates <c>[N, O, 8, X, Y]</c>
     /// in original cell coordinates; differentiable with respect to the gates.</summary>
-    /// <exception cref="ArgumentException">Gates the walk cannot take (see <see cref="CanRun"/>).</exception>
+    /// <exception cref="ArgumentException">Gates the walk cannot take (see <see cref="CanRun(Tensor)"/>).</exception>
     public static Tensor Gate(Tensor gates) => Gate(gates, null, 1.0);
 
     /// <summary><c>scale · (Σ_o 𝒢_o + diag(direct))</c>, <c>[N, cells, cells]</c>: the gate of <see cref="Gate(Tensor)"/>
     /// with the direct gate D0 (<c>[N, cells]</c>, or null) on its diagonal and the operator's scale folded in, so that
     /// <c>(Q Kᵀ ⊙ gate) V</c> is the whole operator output. Differentiable with respect to the gates and the direct gate.</summary>
-    /// <exception cref="ArgumentException">Gates the walk cannot take (see <see cref="CanRun"/>), or a direct gate of
+    /// <exception cref="ArgumentException">Gates the walk cannot take (see <see cref="CanRun(Tensor)"/>), or a direct gate of
     /// another shape, dtype or device.</exception>
     public static Tensor Gate(Tensor gates, Tensor? direct, double scale)
     {

@@ -16,7 +16,7 @@ namespace Plstm.Ops.TwoD;
 /// </summary>
 /// <remarks>
 /// Runs on CUDA tensors of float32 or float64 for the grids of <see cref="TakesGrid"/> (up to 64 × 64), where the CUDA driver and
-/// NVRTC are installed (<see cref="CanRun"/>; the fused operator walks half-precision gates through it in float32);
+/// NVRTC are installed (<see cref="CanRun(Tensor)"/>; the fused operator walks half-precision gates through it in float32);
 /// callers fall back to the row scan elsewhere. Kernels are compiled once per
 /// (device, dtype, grid) and cached for the process. The float32 gradient sums use atomic additions, so their last bits
 /// can differ between runs.
@@ -24,7 +24,7 @@ namespace Plstm.Ops.TwoD;
 public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
 {
     /// <summary>Largest grid (cells) the kernel takes: 64 × 64. Its backward keeps 6 · cells sums in shared memory (96 KiB
-    /// in float32 at 4,096 cells, 192 KiB in float64: <see cref="CanRun"/> checks the device's limit) and, per source
+    /// in float32 at 4,096 cells, 192 KiB in float64: <see cref="CanRun(Tensor)"/> checks the device's limit) and, per source
     /// thread, the weights arriving at the cells of a few scan lines at a time in local memory (5.8 KiB in float32 at
     /// 64 × 64; <see cref="Resources"/>); each thread keeps
     /// one line's weights (<c>GY</c> values) in registers, so grids above <see cref="MaxCellsAnyLine"/> cells must have
@@ -79,14 +79,20 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
     {
         ArgumentNullException.ThrowIfNull(gates);
         // Each shape, dtype or device read is a native call that allocates: read once (this runs per layer call).
-        if (gates.device_type != DeviceType.CUDA || UnavailableReason is not null) return false;
-        var dtype = gates.dtype;
+        if (gates.device_type != DeviceType.CUDA) return false;
         var shape = gates.shape;
-        if ((dtype != ScalarType.Float32 && dtype != ScalarType.Float64) || shape.Length != 5
-            || shape[2] != GatesPerOrientation || !TakesGrid(shape[3], shape[4]))
+        return shape.Length == 5 && shape[2] == GatesPerOrientation
+            && CanRun(gates.device_index, gates.dtype, shape[3], shape[4]);
+    }
+
+    /// <summary>Whether the kernel runs for stacked gates of <paramref name="dtype"/> on an X × Y grid on CUDA device
+    /// <paramref name="device"/> (the test of <see cref="CanRun(Tensor)"/> before the gates exist).</summary>
+    internal static bool CanRun(int device, ScalarType dtype, long x, long y)
+    {
+        if ((dtype != ScalarType.Float32 && dtype != ScalarType.Float64) || !TakesGrid(x, y) || UnavailableReason is not null)
             return false;
-        int device = gates.device_index < 0 ? 0 : gates.device_index;
-        return SharedBytes(shape[3] * shape[4], dtype) <= SharedLimits.GetOrAdd(device, CudaDriver.MaxSharedMemoryPerBlock);
+        int index = device < 0 ? 0 : device;
+        return SharedBytes(x * y, dtype) <= SharedLimits.GetOrAdd(index, CudaDriver.MaxSharedMemoryPerBlock);
     }
 
     /// <summary>Whether an X × Y grid is one the kernel takes: at most <see cref="MaxCellsAnyLine"/> cells, or at most
@@ -102,13 +108,13 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
     /// <summary>Σ_o 𝒢_o without D0, <c>[N, cells, cells]</c> (x-major cells), from stacked gates <c>[N, O, 8, X, Y]</c>
     /// in original cell coordinates (orientation o reverses x when o &amp; 1, y when o &amp; 2), absent turns as zeros.
     /// Differentiable with respect to the gates.</summary>
-    /// <exception cref="ArgumentException">Gates the kernel cannot take (see <see cref="CanRun"/>).</exception>
+    /// <exception cref="ArgumentException">Gates the kernel cannot take (see <see cref="CanRun(Tensor)"/>).</exception>
     public static Tensor Gate(Tensor gates) => Gate(gates, null, 1.0);
 
     /// <summary><c>scale · (Σ_o 𝒢_o + diag(direct))</c>, <c>[N, cells, cells]</c>: the gate of <see cref="Gate(Tensor)"/>
     /// with the direct gate D0 (<c>[N, cells]</c>, or null) on its diagonal and the operator's scale folded in, so that
     /// <c>(Q Kᵀ ⊙ gate) V</c> is the whole operator output. Differentiable with respect to the gates and the direct gate.</summary>
-    /// <exception cref="ArgumentException">Gates the kernel cannot take (see <see cref="CanRun"/>), or a direct gate of
+    /// <exception cref="ArgumentException">Gates the kernel cannot take (see <see cref="CanRun(Tensor)"/>), or a direct gate of
     /// another shape, dtype or device.</exception>
     public static Tensor Gate(Tensor gates, Tensor? direct, double scale)
     {

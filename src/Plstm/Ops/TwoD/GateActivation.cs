@@ -126,6 +126,28 @@ public sealed class GateActivation : autograd.MultiTensorFunction<GateActivation
         return byKind.reshape(K, B, heads, 4, X, Y).permute(1, 4, 5, 0, 2, 3).reshape(B, X, Y, K * 4 * heads);
     }
 
+    /// <summary>The forward without autograd, for a function that runs the activation inside its own forward
+    /// (<see cref="WalkedGateAttention"/>): the stacked gates and the compact copy of the pre-activations that
+    /// <see cref="BackwardNoGrad"/> reads.</summary>
+    internal static (Tensor Gates, Tensor Kept) ForwardNoGrad(Tensor pre, int heads, GateActivationMode mode, double factor)
+    {
+        Check(pre, heads, mode);
+        var (gates, kept) = Forward(pre, heads, mode, factor, keep: true);
+        return (gates, kept!);
+    }
+
+    /// <summary>The gradient of the pre-activations (<c>[B, X, Y, K·4H]</c>, contiguous) from the stacked gates'
+    /// gradient, given the copy <see cref="ForwardNoGrad"/> kept.</summary>
+    internal static Tensor BackwardNoGrad(Tensor kept, Tensor dGates, int heads, GateActivationMode mode, double factor)
+    {
+        using var noGrad = no_grad();
+        if (!RunsKernel(kept)) return MirroredBackward(kept, dGates, heads, mode, factor);
+        using var incoming = dGates.contiguous();
+        var dPre = empty(kept.shape, kept.dtype, kept.device);
+        Launch(kept, kept.stride(2), incoming, null, dPre, heads, mode, factor);
+        return dPre;
+    }
+
     /// <summary>The forward without autograd: the stacked gates and, when <paramref name="keep"/>, the compact copy of
     /// the pre-activations the backward reads.</summary>
     private static (Tensor Gates, Tensor? Kept) Forward(Tensor pre, int heads, GateActivationMode mode, double factor, bool keep)
@@ -172,16 +194,7 @@ public sealed class GateActivation : autograd.MultiTensorFunction<GateActivation
         Tensor dPre;
         using (var noGrad = no_grad())
         {
-            if (dGates is null || dGates.IsInvalid)
-                dPre = zeros_like(kept);
-            else if (RunsKernel(kept))
-            {
-                using var incoming = dGates.contiguous();
-                dPre = empty(kept.shape, kept.dtype, kept.device);
-                Launch(kept, kept.stride(2), incoming, null, dPre, heads, mode, factor);
-            }
-            else
-                dPre = MirroredBackward(kept, dGates, heads, mode, factor);
+            dPre = dGates is null || dGates.IsInvalid ? zeros_like(kept) : BackwardNoGrad(kept, dGates, heads, mode, factor);
         }
         if (dGates is { IsInvalid: false }) dGates.Dispose();
         foreach (var t in saved) t.Dispose();

@@ -123,7 +123,7 @@ public static class Plstm2DFused
     /// each flipped back (target and source cells) and summed into ONE gate, then one masked attention for all
     /// orientations (operators §3.6) plus the direct term. Only the scalar gates are flipped (stacked into one tensor
     /// first, so the flips are four kernels, not four per gate); Q, K, V stay in place. With <paramref name="kernel"/>
-    /// and where <see cref="FusedGateKernel.CanRun"/> (CUDA) or <see cref="FusedGateCpuKernel.CanRun"/> (CPU), the summed
+    /// and where <see cref="FusedGateKernel.CanRun(Tensor)"/> (CUDA) or <see cref="FusedGateCpuKernel.CanRun(Tensor)"/> (CPU), the summed
     /// gate comes from that walk instead (no flips: it walks each orientation's scan order on the original grid), the
     /// walk and the masked attention running as one function, <see cref="WalkedGateAttention"/> (with
     /// <paramref name="recompute"/>: nothing cells²-sized kept for backward).

@@ -31,6 +31,7 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
     private const string ScaleKey = "scale";
     private const string RecomputeKey = "recompute";
     private const string DirectGradKey = "directGrad";
+    private const string ActivationKey = "activation";
 
     /// <inheritdoc />
     public override string Name => nameof(WalkedGateAttention);
@@ -38,9 +39,46 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
     /// <summary>Whether one of the gate walks runs for <paramref name="gates"/> (the function's precondition).</summary>
     public static bool CanWalk(Tensor gates) => FusedGateKernel.CanRun(gates) || FusedGateCpuKernel.CanRun(gates);
 
+    /// <summary>Whether one of the gate walks runs for stacked gates of <paramref name="dtype"/> on an X × Y grid on
+    /// the device (<see cref="CanWalk(Tensor)"/> before the gates exist).</summary>
+    public static bool CanWalk(DeviceType device, int index, ScalarType dtype, long x, long y) => device switch
+    {
+        DeviceType.CUDA => FusedGateKernel.CanRun(index, dtype, x, y),
+        DeviceType.CPU => FusedGateCpuKernel.CanRun(dtype, x, y),
+        _ => false,
+    };
+
+    /// <summary>The gate activation run inside the function (<see cref="AttendActivated"/>).</summary>
+    private sealed record Activation(int Heads, GateActivationMode Mode, double Factor);
+
+    /// <summary><see cref="Attend"/> with the stacked gates formed inside the function from the 2D layer's gate
+    /// pre-activations <paramref name="pre"/> <c>[B, X, Y, K·4H]</c> (<see cref="GateActivation"/>; N = B·H): the
+    /// activation's gradient is taken in the same backward, so a layer call is one custom function instead of two
+    /// (each costs the host a few hundred microseconds through TorchSharp). Same values as
+    /// <c>Attend(q, k, v, GateActivation.Apply(pre, …), …)</c>.</summary>
+    public static Tensor AttendActivated(Tensor q, Tensor k, Tensor v, Tensor pre, int heads, GateActivationMode mode,
+        double factor, Tensor direct, double scale, bool recompute)
+    {
+        ArgumentNullException.ThrowIfNull(pre);
+        var shape = pre.shape;
+        if (shape.Length != 4 || !CanWalk(pre.device_type, pre.device_index, pre.dtype, shape[1], shape[2]))
+            throw new ArgumentException("no gate walk runs for gates from these pre-activations (CUDA kernel or CPU walk, "
+                + "float32/float64, [B, X, Y, K·4H] on a grid they take)", nameof(pre));
+        using var scope = NewDisposeScope();
+        bool wantsGrad = is_grad_enabled()
+            && (q.requires_grad || k.requires_grad || v.requires_grad || pre.requires_grad || direct.requires_grad);
+        if (!wantsGrad)
+        {
+            var gate = Walk(GateActivation.Apply(pre, heads, mode, factor), direct, scale);
+            return (q.matmul(k.transpose(1, 2)) * gate).matmul(v).MoveToOuterDisposeScope();
+        }
+        // As in Attend: the forward's handles of what it saves are released with this scope.
+        return apply(q, k, v, pre, direct, scale, recompute, new Activation(heads, mode, factor))[0].MoveToOuterDisposeScope();
+    }
+
     /// <summary><c>(q kᵀ ⊙ scale · (walk(gates) + diag direct)) v</c>, <c>[N, T, DV]</c>, for q, k <c>[N, T, DK]</c>,
     /// v <c>[N, T, DV]</c>, contiguous stacked gates <c>[N, O, 8, X, Y]</c> (T = X·Y) and direct <c>[N, T]</c> of one
-    /// dtype and device on which a walk runs (<see cref="CanWalk"/>). <paramref name="recompute"/>: keep nothing
+    /// dtype and device on which a walk runs (<see cref="CanWalk(Tensor)"/>). <paramref name="recompute"/>: keep nothing
     /// cells²-sized for backward.</summary>
     public static Tensor Attend(Tensor q, Tensor k, Tensor v, Tensor gates, Tensor direct, double scale, bool recompute)
     {
@@ -78,10 +116,15 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
     {
         ArgumentNullException.ThrowIfNull(ctx);
         var (q, k, v) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2]);
-        var (gates, direct) = ((Tensor)vars[3], (Tensor)vars[4]);
+        var direct = (Tensor)vars[4];
         var (scale, recompute) = ((double)vars[5], (bool)vars[6]);
+        // AttendActivated passes the pre-activations and how to activate them: the stacked gates are formed here (their
+        // handles, like the copy of the pre-activations the backward reads, are released by AttendActivated's scope).
+        var activation = vars.Length > 7 ? (Activation)vars[7] : null;
         // TorchSharp runs a custom function's forward in the caller's grad mode.
         using var noGrad = no_grad();
+        var (gates, kept) = activation is null ? ((Tensor)vars[3], null)
+            : GateActivation.ForwardNoGrad((Tensor)vars[3], activation.Heads, activation.Mode, activation.Factor);
         Tensor output, scores, gate;
         using (var scope = NewDisposeScope())
         {
@@ -95,7 +138,10 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
                 gate.MoveToOuterDisposeScope();
             }
         }
-        ctx.save_for_backward(recompute ? [q, k, v, gates, direct] : [q, k, v, gates, direct, scores, gate]);
+        var save = recompute ? new List<Tensor> { q, k, v, gates, direct } : [q, k, v, gates, direct, scores, gate];
+        if (kept is not null) save.Add(kept);                                               // last
+        ctx.save_for_backward(save);
+        ctx.save_data(ActivationKey, (object?)activation ?? false);
         ctx.save_data(ScaleKey, scale);
         ctx.save_data(RecomputeKey, recompute);
         ctx.save_data(DirectGradKey, direct.requires_grad);
@@ -111,6 +157,7 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
         var scale = (double)ctx.get_data(ScaleKey);
         var recompute = (bool)ctx.get_data(RecomputeKey);
         var directGrad = (bool)ctx.get_data(DirectGradKey);
+        var activation = ctx.get_data(ActivationKey) as Activation;
         var dOutput = grad_outputs[0];
         List<Tensor> result;
         // Every temporary, views included (a view keeps its cells²-sized base alive), is released by this scope; the
@@ -119,7 +166,8 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
         {
             var (q, k, v, gates, direct) = (saved[0], saved[1], saved[2], saved[3], saved[4]);
             if (dOutput is null || dOutput.IsInvalid)
-                result = [zeros_like(q), zeros_like(k), zeros_like(v), zeros_like(gates), zeros_like(direct)];
+                result = [zeros_like(q), zeros_like(k), zeros_like(v), zeros_like(activation is null ? gates : saved[^1]),
+                    zeros_like(direct)];
             else
             {
                 var gate = recompute ? Walk(gates, direct, scale) : saved[6];
@@ -138,6 +186,14 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
                 dScores.Dispose();
                 var (dGates, dDirect) = WalkBackward(gates, dGate, scale, directGrad);
                 dGate.Dispose();
+                if (activation is not null)
+                {
+                    // The pre-activations' gradient from the stacked gates' one, in this same backward.
+                    var dPre = GateActivation.BackwardNoGrad(saved[^1], dGates, activation.Heads, activation.Mode,
+                        activation.Factor);
+                    dGates.Dispose();
+                    dGates = dPre;
+                }
                 result = [dQ, dK, dV, dGates, dDirect!];
             }
             foreach (var t in result) t?.MoveToOuterDisposeScope();
@@ -145,7 +201,8 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
         BackwardResults.Hand(result);
         foreach (var t in saved) t.Dispose();
         if (dOutput is { IsInvalid: false }) dOutput.Dispose();
-        // One entry per forward argument: q, k, v, the gates, D0 (null without gradient), none for scale and recompute.
-        return [.. result, null!, null!];
+        // One entry per forward argument: q, k, v, the gates (or their pre-activations), D0 (null without gradient), none
+        // for scale, recompute and the activation.
+        return activation is null ? [.. result, null!, null!] : [.. result, null!, null!, null!];
     }
 }
