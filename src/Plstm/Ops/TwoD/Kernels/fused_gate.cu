@@ -184,6 +184,11 @@ __device__ __forceinline__ REAL warp_sum8(REAL v0, REAL v1, REAL v2, REAL v3, RE
 // the launch's opt-in above the static 48 KiB; FusedGateKernel sets it).
 // (An explicit minimum of one block is not the same as none: NVRTC then takes up to 255 registers, measured 32² 26.0 →
 // 36.3 ms.)
+// Why the line walk is written out in walk 1 and walk 2 and the restore under #if PARK: a tidier source — one inlined
+// device function for the line walk (keeping L and U through pointers), one restore loop with `if (PARK && …)`, no
+// zero fill of ar when parking — compiled to a different large-grid kernel (64²: 6,288 instead of 6,160 B local per
+// thread, 247.9 against 231.6 ms fwd + bwd; 48² 151.4 against 147.3 ms; 14²–32² identical), measured on one H200 in
+// bench/gpu/call-kernel-cleanup.sh (eighteenth session). Keep the form below unless a variant measures as fast.
 #if BWD_MIN_BLOCKS > 1
 extern "C" __global__ void __launch_bounds__(BLOCK_BWD, BWD_MIN_BLOCKS)
 #else
