@@ -137,16 +137,29 @@ public sealed class AdamWOptimizer : IDisposable
     /// <summary>One AdamW update from the current gradients, unclipped. Unlike <see cref="Step(double)"/> it does not
     /// compute the gradient norm, so it never waits for the device: on a GPU the host can go on queueing work (the
     /// next step's forward) while the update still runs.</summary>
-    public void Step() => Update(0, needNorm: false);
+    public void Step() => Update(0, computeNorm: false)?.Dispose();
 
     /// <summary>
     /// Clips the gathered gradients to the global L2 norm <paramref name="maxGradNorm"/> (0 or +∞: no clipping),
     /// then applies one AdamW update. Returns the global norm before clipping (0 when no parameter has a gradient;
-    /// NaN or ∞ when a gradient is not finite, in which case nothing is scaled).
+    /// NaN or ∞ when a gradient is not finite, in which case nothing is scaled). Reading the norm waits for the device;
+    /// <see cref="StepDeferred"/> leaves the reading to the caller.
     /// </summary>
-    public double Step(double maxGradNorm) => Update(maxGradNorm, needNorm: true);
+    public double Step(double maxGradNorm)
+    {
+        using var norm = StepDeferred(maxGradNorm);
+        return norm.item<double>();
+    }
 
-    private double Update(double maxGradNorm, bool needNorm)
+    /// <summary>
+    /// <see cref="Step(double)"/> without waiting for the device: the clipping factor is computed on the device (in
+    /// float64, with the same operations <see cref="Step(double)"/> used on the host, so the parameters come out the same
+    /// to the bit) and the global norm before clipping is returned as a 0-dim float64 tensor for the caller to read
+    /// when it needs it (a trainer reads it with the step's loss, in one transfer). The caller owns the tensor.
+    /// </summary>
+    public Tensor StepDeferred(double maxGradNorm) => Update(maxGradNorm, computeNorm: true)!;
+
+    private Tensor? Update(double maxGradNorm, bool computeNorm)
     {
         GradientClipping.CheckMaxNorm(maxGradNorm, nameof(maxGradNorm));
         using var scope = NewDisposeScope();
@@ -154,19 +167,26 @@ public sealed class AdamWOptimizer : IDisposable
         var gathered = _buckets.Select(Gather).ToArray();
         // What clipping scales: each bucket's flat vector, or its per-parameter copies.
         var scaled = gathered.SelectMany(g => g.Flat is { } f ? [f] : g.Grads.OfType<Tensor>()).ToArray();
-        if (scaled.Length == 0) return 0.0;
-        // Reading the norm back waits for the device; skipped when neither the caller nor clipping needs it.
-        double norm = !needNorm && !GradientClipping.Clips(maxGradNorm) ? double.NaN
-            : linalg.vector_norm(stack(scaled.Select(t => linalg.vector_norm(t)).ToArray()))
-                .to_type(ScalarType.Float64).item<double>();
-        if (GradientClipping.Coefficient(norm, maxGradNorm) is double coefficient)
+        if (scaled.Length == 0) return computeNorm ? tensor(0.0, ScalarType.Float64).MoveToOuterDisposeScope() : null;
+        bool clips = GradientClipping.Clips(maxGradNorm);
+        Tensor? norm = null;
+        if (computeNorm || clips)
         {
-            using var c = coefficient.ToScalar();
-            foreach (var t in scaled) t.mul_(c);
+            // Per-tensor norms first, then the norm of those (PyTorch's order), in the gradients' dtype; float64 after.
+            norm = linalg.vector_norm(stack(scaled.Select(t => linalg.vector_norm(t)).ToArray())).to_type(ScalarType.Float64);
+        }
+        if (clips)
+        {
+            // GradientClipping.Coefficient on the device: max / (norm + 1e-6) in float64, applied only when finite and
+            // below 1 (else a factor of exactly 1, which leaves every value as it is). The float32 gradients take the
+            // factor rounded to float32, as they took the host's double before.
+            var coefficient = full_like(norm!, maxGradNorm).div_(norm! + 1e-6);
+            var factor = where(isfinite(norm!).logical_and_(coefficient.lt(1.0)), coefficient, ones_like(coefficient));
+            foreach (var t in scaled) t.mul_(factor);
         }
         for (int b = 0; b < _buckets.Length; b++) Apply(_buckets[b], gathered[b]);
         PerParameterBuckets = gathered.Count(g => g.Flat is null && g.Present.Length > 0);
-        return norm;
+        return computeNorm ? norm!.MoveToOuterDisposeScope() : null;
     }
 
     /// <summary>

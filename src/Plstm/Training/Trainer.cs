@@ -345,11 +345,11 @@ public sealed class Trainer
         if (mixer is not null) (images, targets, _) = mixer.Mix(images, targets);
         var logits = Forward(model, images, numClasses);
         var loss = SoftTargetLoss.CrossEntropy(logits, targets);
-        double gradNorm = OptimizerUpdate.Apply(model, optimizer, loss, learningRate, Options.GradientClip);
-        double lossValue = loss.item<float>();
-        long correct;
-        using (no_grad()) correct = logits.argmax(1).eq(labels).sum().item<long>();
-        return (lossValue, (double)correct / batch.Size, gradNorm);
+        var gradNorm = OptimizerUpdate.Apply(model, optimizer, loss, learningRate, Options.GradientClip);
+        Tensor correct;
+        using (no_grad()) correct = logits.argmax(1).eq(labels).sum();
+        var values = OptimizerUpdate.Read(loss, correct, gradNorm);                          // one wait for the device
+        return (values[0], values[1] / batch.Size, values[2]);
     }
 
     private Tensor Forward(nn.Module<Tensor, Tensor> model, Tensor images, int numClasses)

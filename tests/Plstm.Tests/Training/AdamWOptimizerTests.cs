@@ -235,6 +235,65 @@ public class AdamWOptimizerTests
         Assert.Equal(values, model.parameters().Select(ToArray).ToArray());
     }
 
+    /// <summary>The deferred step clips on the device; in float32 it must give the parameters of clipping on the host —
+    /// the norm read back, the coefficient max / (norm + 1e-6) in double, the gradients scaled by it — followed by an
+    /// unclipped step, to the bit: with clipping (large gradients), without (small ones), and with
+    /// gradients on the per-parameter path (a parameter without gradient).</summary>
+    [Theory]
+    [InlineData(20.0, false)]
+    [InlineData(0.01, false)]
+    [InlineData(20.0, true)]
+    public void Deferred_step_equals_clipping_on_the_host_to_the_bit_in_float32(double scale, bool skipOne)
+    {
+        using var scope = NewDisposeScope();
+        using var ours = new Parts(ScalarType.Float32, 7);
+        using var theirs = new Parts(ScalarType.Float32, 7);
+        using var deferred = new AdamWOptimizer(ParameterGroups.Split(ours), weightDecay: 0.05);
+        using var host = new AdamWOptimizer(ParameterGroups.Split(theirs), weightDecay: 0.05);
+        var skip = skipOne ? new HashSet<string> { "c_weight" } : null;
+        for (int s = 0; s < 3; s++)
+        {
+            var grads = RandomGrads(ours, 700 + s, scale);
+            SetGrads(ours, grads, skip);
+            SetGrads(theirs, grads, skip);
+            deferred.SetLearningRate(1e-2);
+            host.SetLearningRate(1e-2);
+            using var norm = deferred.StepDeferred(1.0);
+
+            // The norm as the optimiser reduces it (per bucket), read back; the coefficient on the host.
+            var present = theirs.parameters().Where(p => p.grad is not null).Select(p => p.grad!).ToArray();
+            double hostNorm = norm.item<double>();
+            double perParameter = linalg.vector_norm(stack(present.Select(g => linalg.vector_norm(g)).ToArray()))
+                .to_type(ScalarType.Float64).item<double>();
+            Assert.Equal(perParameter, hostNorm, perParameter * 1e-6);
+            double coefficient = 1.0 / (hostNorm + 1e-6);
+            if (coefficient < 1.0)
+                using (no_grad())
+                    foreach (var g in present) g.mul_(coefficient);
+            host.Step();
+
+            Assert.Equal(ScalarType.Float64, norm.dtype);
+            Assert.Equal(0, norm.dim());
+            foreach (var ((name, a), (_, b)) in ours.named_parameters().Zip(theirs.named_parameters()))
+                Assert.True(a.eq(b).all().item<bool>(), $"{name} after step {s + 1} (scale {scale})");
+            foreach (var t in grads.Values) t.Dispose();
+        }
+    }
+
+    [Fact]
+    public void A_non_finite_gradient_is_reported_and_not_scaled()
+    {
+        using var scope = NewDisposeScope();
+        using var model = new Parts(ScalarType.Float32, 8);
+        using var optimizer = new AdamWOptimizer(ParameterGroups.Split(model), weightDecay: 0.0);
+        var grads = RandomGrads(model, 800, 50.0);
+        grads["a_bias"][2] = tensor(float.PositiveInfinity);
+        SetGrads(model, grads);
+        optimizer.SetLearningRate(1e-3);
+        Assert.Equal(double.PositiveInfinity, optimizer.Step(1.0));
+        foreach (var t in grads.Values) t.Dispose();
+    }
+
     [Fact]
     public void Bad_arguments_name_themselves()
     {

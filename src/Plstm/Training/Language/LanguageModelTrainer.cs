@@ -148,8 +148,9 @@ public sealed class LanguageModelTrainer
                 {
                     var windows = corpus.TrainingBatch(batchSize, length, o.Seed, run.Step);
                     var lossTensor = LanguageModelLoss.Compute(model, windows);
-                    gradNorm = OptimizerUpdate.Apply(model, optimizer, lossTensor, lr, o.GradientClip);
-                    loss = lossTensor.item<float>();
+                    var values = OptimizerUpdate.Read(lossTensor,
+                        OptimizerUpdate.Apply(model, optimizer, lossTensor, lr, o.GradientClip));  // one wait for the device
+                    (loss, gradNorm) = (values[0], values[1]);
                 }
                 run.Step++;
                 double seconds = Math.Max(Stopwatch.GetElapsedTime(start).TotalSeconds, 1e-9);

@@ -133,11 +133,11 @@ public static class StateTrackingTrainer
         var flatLogits = logits.reshape(-1, numClasses);
         var flatTargets = targets.reshape(-1);
         var loss = nn.functional.cross_entropy(flatLogits, flatTargets);
-        double gradNorm = OptimizerUpdate.Apply(model, optimizer, loss, learningRate, clip);
-        double lossValue = loss.item<float>();
-        double accuracy;
-        using (no_grad()) accuracy = flatLogits.argmax(1).eq(flatTargets).to_type(ScalarType.Float64).mean().item<double>();
-        return (lossValue, accuracy, gradNorm);
+        var gradNorm = OptimizerUpdate.Apply(model, optimizer, loss, learningRate, clip);
+        Tensor accuracy;
+        using (no_grad()) accuracy = flatLogits.argmax(1).eq(flatTargets).to_type(ScalarType.Float64).mean();
+        var values = OptimizerUpdate.Read(loss, accuracy, gradNorm);                         // one wait for the device
+        return (values[0], values[1], values[2]);
     }
 
     private static LengthAccuracy Evaluate(StateTrackingModel model, StateTrackingBatch set, StateTrackingOptions options,
