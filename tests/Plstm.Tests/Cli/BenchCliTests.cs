@@ -79,7 +79,14 @@ public sealed class BenchCliTests : IDisposable
             Assert.Equal(3, row.GetProperty("batch").GetInt32());
             Assert.True(row.GetProperty("parameters").GetInt64() > 100_000);
             Assert.True(row.GetProperty("images_per_second").GetDouble() > 0);
+            // The host's issue times of forward and backward: on the CPU they are the work itself, so with one timed
+            // iteration they are positive and add up to less than the whole step (which also holds the AdamW update).
+            double forward = row.GetProperty("host_forward_median_ms").GetDouble();
+            double backward = row.GetProperty("host_backward_median_ms").GetDouble();
+            Assert.True(forward > 0 && backward > 0, $"host times {forward} + {backward}");
+            Assert.True(forward + backward < row.GetProperty("timing").GetProperty("median_ms").GetDouble());
         }
+        Assert.Contains("| host fwd + bwd ms |", run.Stdout);
     }
 
     [Fact]
