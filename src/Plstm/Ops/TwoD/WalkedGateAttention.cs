@@ -19,7 +19,9 @@ namespace Plstm.Ops.TwoD;
 /// <para>Memory kept for backward, per call: with <c>recompute</c> false the gate G and the scores S = Q Kᵀ (not their
 /// product, rebuilt in backward with one element-wise pass; autograd through the plain products kept G, S, S ⊙ G and the
 /// walk's output copy: four cells²-sized tensors, now two); with <c>recompute</c> true nothing cells²-sized — backward
-/// walks the gate and forms Q Kᵀ again (one more walk and product per layer).</para>
+/// walks the gate and forms Q Kᵀ again (one more walk and product per layer). Through <see cref="AttendActivated"/> the
+/// stacked gates are formed inside and kept as before, plus a compact copy of the pre-activations (B·cells·K·4H values)
+/// for the activation's gradient.</para>
 /// <para>The arithmetic is that of the walk's own function followed by autograd through <c>(q.matmul(kᵀ) * G).matmul(v)</c>
 /// — the same operations, operand order and layouts (bmm backward <c>dA = dO Vᵀ</c>, <c>dV = Aᵀ dO</c>, <c>dQ = dS K</c>,
 /// <c>d(Kᵀ) = Qᵀ dS</c>; product backward <c>dS = dA ⊙ G</c>, <c>dG = dA ⊙ S</c>; the walk's adjoint of dG) — so outputs
