@@ -183,15 +183,17 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
         double scale = 1.0 / Math.Sqrt(cfg.DK);
         long cells = X * Y;
 
+        // q, k, v with the heads folded into the batch (batch-major, head-minor): one copy for the three.
+        var qkvCells = parts[0].reshape(B, X, Y, 3, H, cfg.DK).permute(3, 0, 4, 1, 2, 5)
+            .reshape(3, B * H, cells, cfg.DK);                                               // [3, B·H, cells, DK]
+
         Tensor scanned;                                                                      // [B·H, cells, DV]
-        var dtype = x.dtype;
+        // The walks take float32 and float64 only (half precision goes the other way, through the row scan).
         if (Plstm2DAutoForm.Resolve(Form, scalarGates: true, X, Y, x.device_type) == Plstm2DForm.Kernel
-            && dtype is ScalarType.Float32 or ScalarType.Float64
-            && WalkedGateAttention.CanWalk(x.device_type, x.device_index, dtype, X, Y))
+            && WalkedGateAttention.CanWalk(x.device_type, x.device_index, x.dtype, X, Y))
         {
             // The kernel form: activation, walk and masked attention as one function, reading the pre-activations.
-            var qkv = parts[0].reshape(B, X, Y, 3, H, cfg.DK).permute(3, 0, 4, 1, 2, 5)
-                .reshape(3, B * H, cells, cfg.DK).unbind(0);                                // 3 × [B·H, cells, DK]
+            var qkv = qkvCells.unbind(0);                                                    // 3 × [B·H, cells, DK]
             var dCells = dHead.reshape(1, H, 1).expand(B, H, cells).reshape(B * H, cells);   // [B·H, cells]
             scanned = WalkedGateAttention.AttendActivated(qkv[0], qkv[1], qkv[2], parts[1], H, activation, factor,
                 dCells, scale, RecomputeInBackward);
@@ -201,8 +203,7 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
             // Every other form (and half precision) takes the gates one by one: views of the stacked planes, the turn
             // a D-mode layer lacks absent.
             var stacked = GateActivation.Apply(parts[1], H, activation, factor);           // [B·H, 4, 8, X, Y]
-            var qkv = parts[0].reshape(B, X, Y, 3, H, cfg.DK).permute(3, 0, 4, 1, 2, 5)
-                .reshape(3, B * H, X, Y, cfg.DK, 1).unbind(0);                              // 3 × [B·H, X, Y, DK, 1]
+            var qkv = qkvCells.view(3, B * H, X, Y, cfg.DK, 1).unbind(0);                   // 3 × [B·H, X, Y, DK, 1]
             var planes = stacked.unbind(2);                                                  // 8 × [B·H, 4, X, Y]
             Tensor Gate(int p) => planes[p].view(B * H, 4, X, Y, 1, 1, 1);                   // [B·H, 4, X, Y, J, J, J]
             Tensor Transition(int p) => planes[p].view(B * H, 4, X, Y, 1, 1);                // [B·H, 4, X, Y, JT, JT]

@@ -77,6 +77,12 @@ public sealed class GateActivation : autograd.MultiTensorFunction<GateActivation
     public static Tensor Reference(Tensor pre, int heads, GateActivationMode mode, double factor)
     {
         Check(pre, heads, mode);
+        return Activate(pre, heads, mode, factor);
+    }
+
+    /// <summary><see cref="Reference"/> without the argument check (its callers have made it).</summary>
+    private static Tensor Activate(Tensor pre, int heads, GateActivationMode mode, double factor)
+    {
         using var scope = NewDisposeScope();
         var z = ByKind(pre, heads, Kinds(mode));                                             // [K, B·H, 4, X, Y]
         Tensor[] planes;
@@ -154,10 +160,11 @@ public sealed class GateActivation : autograd.MultiTensorFunction<GateActivation
     {
         using var noGrad = no_grad();
         if (!RunsKernel(pre))
-            return (Reference(pre, heads, mode, factor), keep ? pre.contiguous() : null);
+            return (Activate(pre, heads, mode, factor), keep ? pre.contiguous() : null);
         var shape = pre.shape;
+        var stride = pre.stride();
         long B = shape[0], X = shape[1], Y = shape[2];
-        var input = pre.stride(3) == 1 && pre.stride(1) == Y * pre.stride(2) && pre.stride(0) == X * pre.stride(1)
+        var input = stride[3] == 1 && stride[1] == Y * stride[2] && stride[0] == X * stride[1]
             ? pre : pre.contiguous();                                                        // rows equally spaced
         var gates = empty(new[] { B * heads, 4, FusedGateKernel.GatesPerOrientation, X, Y }, pre.dtype, pre.device);
         var kept = keep ? empty(shape, pre.dtype, pre.device) : null;
@@ -191,11 +198,7 @@ public sealed class GateActivation : autograd.MultiTensorFunction<GateActivation
         var mode = (GateActivationMode)(int)ctx.get_data(ModeKey);
         double factor = (double)ctx.get_data(FactorKey);
         var dGates = grad_outputs[0];
-        Tensor dPre;
-        using (var noGrad = no_grad())
-        {
-            dPre = dGates is null || dGates.IsInvalid ? zeros_like(kept) : BackwardNoGrad(kept, dGates, heads, mode, factor);
-        }
+        var dPre = dGates is null || dGates.IsInvalid ? zeros_like(kept) : BackwardNoGrad(kept, dGates, heads, mode, factor);
         if (dGates is { IsInvalid: false }) dGates.Dispose();
         foreach (var t in saved) t.Dispose();
         BackwardResults.Hand([dPre]);
