@@ -82,7 +82,73 @@ public static class KernelSelfCheck
                         + $"{worst:0.000} of the tolerance");
                 }
         output.WriteLine($"{cases - failed} of {cases} cases agree ({walk} vs row-scan form, output and 12 gradients)");
-        return failed + CheckGateActivation(device, output, seed) + CheckLayer(device, output, seed);
+        return failed + CheckGateActivation(device, output, seed) + CheckMaskedAttention(device, output, seed)
+            + CheckLayer(device, output, seed);
+    }
+
+    /// <summary>Shapes (N, T, DK, DV) of the masked attention cases: one token, ragged token counts around the kernels'
+    /// tiles (16 rows per warp, 64 per block, key tiles of 32 and 64), every width class, the vision shapes (14² and 32²
+    /// cells) and the largest grid (64 × 64 − 1 cells).</summary>
+    private static readonly (int N, int T, int DK, int DV)[] AttentionShapes =
+    {
+        (1, 1, 8, 8), (3, 7, 16, 8), (2, 17, 64, 64), (2, 33, 8, 56), (5, 100, 32, 64), (4, 65, 24, 40), (6, 196, 64, 64),
+        (2, 1024, 64, 64), (1, 4095, 64, 64),
+    };
+
+    /// <summary>The masked attention kernels (<see cref="MaskedAttentionKernel"/>, float32 on tensor cores) against the
+    /// same products in float64: output and the gradients of Q, K, V and the gate under the float32 rule. Returns the
+    /// failed cases (none run where the kernels do not: CPU, older devices).</summary>
+    private static int CheckMaskedAttention(Device device, TextWriter output, long seed)
+    {
+        using (var probe = zeros(1, 1, 8, device: device))
+            if (!MaskedAttentionKernel.CanRun(probe, 1, 8, 8))
+            {
+                output.WriteLine("masked attention kernels do not run here (batched products instead): not checked");
+                return 0;
+            }
+        int index = device.index < 0 ? 0 : device.index;
+        var resources = MaskedAttentionKernel.Resources(index, 64, 64);
+        output.WriteLine("masked attention kernels, DK = DV = 64: " + string.Join("; ", new[] { "forward", "dQ", "dK/dV" }
+            .Zip(resources, (name, r) => $"{name} {r.Registers} registers, {r.LocalBytes} B local")));
+        int failed = 0;
+        foreach (var (n, t, dk, dv) in AttentionShapes)
+        {
+            using var scope = NewDisposeScope();
+            manual_seed(seed + 13 * t + dk);
+            var q = randn(new long[] { n, t, dk }, dtype: ScalarType.Float64, device: device);
+            var k = randn(new long[] { n, t, dk }, dtype: ScalarType.Float64, device: device);
+            var v = randn(new long[] { n, t, dv }, dtype: ScalarType.Float64, device: device);
+            var gate = (rand(new long[] { n, t, t }, dtype: ScalarType.Float64, device: device) * 2 - 1) / Math.Sqrt(t);
+            var dy = randn(new long[] { n, t, dv }, dtype: ScalarType.Float64, device: device);
+            Tensor F(Tensor x) => x.to(ScalarType.Float32).contiguous();
+            var y = MaskedAttentionKernel.Forward(F(q), F(k), F(v), F(gate));
+            var (dq, dk32, dv32, dg) = MaskedAttentionKernel.Backward(F(q), F(k), F(v), F(gate), F(dy));
+            // The reference in float64 (inputs rounded to float32 first: the kernel sees those).
+            var (qr, kr, vr, gr, dyr) = (F(q).to(ScalarType.Float64), F(k).to(ScalarType.Float64), F(v).to(ScalarType.Float64),
+                F(gate).to(ScalarType.Float64), F(dy).to(ScalarType.Float64));
+            var scores = qr.matmul(kr.transpose(1, 2));
+            var dA = dyr.matmul(vr.transpose(1, 2));
+            var dS = dA * gr;
+            var checks = new (string Name, Tensor Actual, Tensor Expected)[]
+            {
+                ("Y", y, (scores * gr).matmul(vr)), ("dQ", dq, dS.matmul(kr)), ("dK", dk32, dS.transpose(1, 2).matmul(qr)),
+                ("dV", dv32, (scores * gr).transpose(1, 2).matmul(dyr)), ("dG", dg, dA * scores),
+            };
+            double worst = 0;
+            string what = "";
+            foreach (var (name, actual, expected) in checks)
+            {
+                double r = Ratio(actual, expected, ScalarType.Float32);
+                if (r >= worst) (worst, what) = (r, name);
+            }
+            bool ok = worst <= 1.0;
+            if (!ok) failed++;
+            output.WriteLine($"{(ok ? "ok  " : "FAIL")} float32 masked attention N {n} T {t} DK {dk} DV {dv}: worst {what}: "
+                + $"{worst:0.000} of the tolerance");
+        }
+        output.WriteLine($"{AttentionShapes.Length - failed} of {AttentionShapes.Length} masked attention cases agree "
+            + "(3xTF32 kernels vs float64 products, output and the gradients of Q, K, V and the gate)");
+        return failed;
     }
 
     /// <summary>The 2D layer end to end on the device: the kernel form (gate activation, walk and masked attention in
@@ -105,15 +171,16 @@ public static class KernelSelfCheck
                 var input = randn(new long[] { 2, x, y, 16 }, dtype: ScalarType.Float64).to(device);
                 var upstream = randn(new long[] { 2, x, y, 16 }, dtype: ScalarType.Float64).to(device);
                 var parameters = layer.named_parameters().ToList();
-                (Tensor Y, Tensor[] Grads) Run(Plstm2DForm form)
+                (Tensor Y, Tensor[] Grads) Run(Plstm2DForm form, ScalarType dtype = ScalarType.Float64)
                 {
                     layer.Form = form;
                     layer.zero_grad(true);
-                    var leaf = input.detach().requires_grad_(true);
+                    var leaf = input.to(dtype).detach().requires_grad_(true);
                     var result = layer.forward(leaf);
-                    (result * upstream).sum().backward();
-                    var grads = new[] { leaf.grad!.detach() }
-                        .Concat(parameters.Select(p => p.parameter.grad?.detach().clone() ?? zeros_like(p.parameter))).ToArray();
+                    (result * upstream.to(dtype)).sum().backward();
+                    // Read the parameters again: a dtype conversion replaces them.
+                    var grads = new[] { leaf.grad!.detach() }.Concat(layer.named_parameters()
+                        .Select(p => p.parameter.grad?.detach().clone() ?? zeros_like(p.parameter))).ToArray();
                     return (result.detach(), grads);
                 }
                 var (kernelY, kernelGrads) = Run(Plstm2DForm.Kernel);
@@ -128,6 +195,22 @@ public static class KernelSelfCheck
                 bool ok = worst <= 1.0;
                 if (!ok) failed++;
                 output.WriteLine($"{(ok ? "ok  " : "FAIL")} float64 layer {mode}{(mode == Plstm2DMode.D ? chirality : "")} {x}x{y}: "
+                    + $"worst {what}: {worst:0.000} of the tolerance");
+                // float32, where CUDA runs the masked attention kernels (DK = 8), against the float64 hierarchical form.
+                cases++;
+                layer.to(ScalarType.Float32);
+                var (singleY, singleGrads) = Run(Plstm2DForm.Kernel, ScalarType.Float32);
+                layer.to(ScalarType.Float64);
+                worst = Ratio(singleY, hierY, ScalarType.Float32);
+                what = "y";
+                for (int i = 0; i < singleGrads.Length; i++)
+                {
+                    double r = Ratio(singleGrads[i], hierGrads[i], ScalarType.Float32);
+                    if (r > worst) (worst, what) = (r, i == 0 ? "dx" : "d" + parameters[i - 1].name);
+                }
+                ok = worst <= 1.0;
+                if (!ok) failed++;
+                output.WriteLine($"{(ok ? "ok  " : "FAIL")} float32 layer {mode}{(mode == Plstm2DMode.D ? chirality : "")} {x}x{y}: "
                     + $"worst {what}: {worst:0.000} of the tolerance");
             }
         output.WriteLine($"{cases - failed} of {cases} layer cases agree (kernel form vs hierarchical form, output and the "

@@ -27,6 +27,10 @@ namespace Plstm.Ops.TwoD;
 /// <c>d(Kᵀ) = Qᵀ dS</c>; product backward <c>dS = dA ⊙ G</c>, <c>dG = dA ⊙ S</c>; the walk's adjoint of dG) — so outputs
 /// and gradients equal the earlier composition to the bit (tested on the CPU in float32): training runs keep their
 /// trajectories.</para>
+/// <para>On CUDA in float32 with widths the kernels take, the masked attention and its gradients run as
+/// <see cref="MaskedAttentionKernel"/> instead (tile by tile on tensor cores, 3xTF32): only G is kept for backward
+/// (recomputing: nothing), S is formed again inside the backward kernels, and the values differ from the batched float32
+/// products by float32 rounding (checked by <c>plstm selfcheck</c>).</para>
 /// </remarks>
 internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedGateAttention>
 {
@@ -34,6 +38,7 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
     private const string RecomputeKey = "recompute";
     private const string DirectGradKey = "directGrad";
     private const string ActivationKey = "activation";
+    private const string FusedKey = "fused";
 
     /// <inheritdoc />
     public override string Name => nameof(WalkedGateAttention);
@@ -70,10 +75,7 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
         bool wantsGrad = is_grad_enabled()
             && (q.requires_grad || k.requires_grad || v.requires_grad || pre.requires_grad || direct.requires_grad);
         if (!wantsGrad)
-        {
-            var gate = Walk(GateActivation.Apply(pre, heads, mode, factor), direct, scale);
-            return (q.matmul(k.transpose(1, 2)) * gate).matmul(v).MoveToOuterDisposeScope();
-        }
+            return Masked(q, k, v, Walk(GateActivation.Apply(pre, heads, mode, factor), direct, scale)).MoveToOuterDisposeScope();
         // As in Attend: the forward's handles of what it saves are released with this scope.
         return apply(q, k, v, pre, direct, scale, recompute, new Activation(heads, mode, factor))[0].MoveToOuterDisposeScope();
     }
@@ -91,17 +93,26 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
         gates = gates.contiguous();                                                         // the walks read raw memory
         bool wantsGrad = is_grad_enabled()
             && (q.requires_grad || k.requires_grad || v.requires_grad || gates.requires_grad || direct.requires_grad);
-        if (!wantsGrad)
-        {
-            var gate = Walk(gates, direct, scale);
-            return (q.matmul(k.transpose(1, 2)) * gate).matmul(v).MoveToOuterDisposeScope();
-        }
+        if (!wantsGrad) return Masked(q, k, v, Walk(gates, direct, scale)).MoveToOuterDisposeScope();
         // The forward's handles of what it saves stay in this scope until the context has taken its own references
         // (TorchSharp copies the saved tensors after the forward returns), then are released here.
         return apply(q, k, v, gates, direct, scale, recompute)[0].MoveToOuterDisposeScope();
     }
 
     private static bool OnCuda(Tensor gates) => gates.device_type == DeviceType.CUDA;
+
+    /// <summary>Whether the masked attention runs as <see cref="MaskedAttentionKernel"/> for these operands (CUDA float32,
+    /// widths it takes), else as batched products.</summary>
+    private static bool Fused(Tensor q, Tensor v)
+    {
+        var shape = q.shape;                                                                // one native call each
+        return shape.Length == 3 && MaskedAttentionKernel.CanRun(q, shape[0], shape[2], v.shape[2]);
+    }
+
+    /// <summary><c>(q kᵀ ⊙ gate) v</c> without autograd: the kernel where it runs, else batched products.</summary>
+    private static Tensor Masked(Tensor q, Tensor k, Tensor v, Tensor gate) => Fused(q, v)
+        ? MaskedAttentionKernel.Forward(q.contiguous(), k.contiguous(), v.contiguous(), gate, check: false)
+        : (q.matmul(k.transpose(1, 2)) * gate).matmul(v);
 
     /// <summary>The gate from the walk of the gates' device, without autograd.</summary>
     private static Tensor Walk(Tensor gates, Tensor direct, double scale) => OnCuda(gates)
@@ -127,23 +138,37 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
         using var noGrad = no_grad();
         var (gates, kept) = activation is null ? ((Tensor)vars[3], null)
             : GateActivation.ForwardNoGrad((Tensor)vars[3], activation.Heads, activation.Mode, activation.Factor);
+        // On CUDA float32 the masked attention is one kernel each way (MaskedAttentionKernel): only G is kept, the
+        // scores are formed again tile by tile in backward.
+        bool fused = Fused(q, v);
+        if (fused) (q, k, v) = (q.contiguous(), k.contiguous(), v.contiguous());          // no-ops for the layer's views
         Tensor output, scores, gate;
         using (var scope = NewDisposeScope())
         {
             gate = Walk(gates, direct, scale);                                              // G [N, T, T]
-            scores = q.matmul(k.transpose(1, 2));                                           // S [N, T, T]
-            output = (scores * gate).matmul(v);                                             // [N, T, DV]; S ⊙ G freed here
+            if (fused)
+            {
+                scores = gate;                                                              // unused
+                output = MaskedAttentionKernel.Forward(q, k, v, gate, check: false);        // [N, T, DV]
+            }
+            else
+            {
+                scores = q.matmul(k.transpose(1, 2));                                       // S [N, T, T]
+                output = (scores * gate).matmul(v);                                         // [N, T, DV]; S ⊙ G freed here
+            }
             output.MoveToOuterDisposeScope();
             if (!recompute)
             {
-                scores.MoveToOuterDisposeScope();                                           // to Attend's scope (see there)
+                if (!fused) scores.MoveToOuterDisposeScope();                               // to Attend's scope (see there)
                 gate.MoveToOuterDisposeScope();
             }
         }
-        var save = recompute ? new List<Tensor> { q, k, v, gates, direct } : [q, k, v, gates, direct, scores, gate];
+        var save = recompute ? new List<Tensor> { q, k, v, gates, direct }
+            : fused ? [q, k, v, gates, direct, gate] : [q, k, v, gates, direct, scores, gate];
         if (kept is not null) save.Add(kept);                                               // last
         ctx.save_for_backward(save);
         ctx.save_data(ActivationKey, (object?)activation ?? false);
+        ctx.save_data(FusedKey, fused);
         ctx.save_data(ScaleKey, scale);
         ctx.save_data(RecomputeKey, recompute);
         ctx.save_data(DirectGradKey, direct.requires_grad);
@@ -160,6 +185,7 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
         var recompute = (bool)ctx.get_data(RecomputeKey);
         var directGrad = (bool)ctx.get_data(DirectGradKey);
         var activation = ctx.get_data(ActivationKey) as Activation;
+        var fused = (bool)ctx.get_data(FusedKey);
         var dOutput = grad_outputs[0];
         List<Tensor> result;
         // Every temporary, views included (a view keeps its cells²-sized base alive), is released by this scope; the
@@ -170,6 +196,13 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
             if (dOutput is null || dOutput.IsInvalid)
                 result = [zeros_like(q), zeros_like(k), zeros_like(v), zeros_like(activation is null ? gates : saved[^1]),
                     zeros_like(direct)];
+            else if (fused)
+            {
+                var gate = recompute ? Walk(gates, direct, scale) : saved[5];
+                var (dQ, dK, dV, dGate) = MaskedAttentionKernel.Backward(q, k, v, gate, dOutput.contiguous(), check: false);
+                if (recompute) gate.Dispose();
+                result = GatesBackward(gates, dGate, saved, activation, scale, directGrad, dQ, dK, dV);
+            }
             else
             {
                 var gate = recompute ? Walk(gates, direct, scale) : saved[6];
@@ -186,17 +219,7 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
                 var dQ = dScores.bmm(k);                                                    // dS K
                 var dK = q.transpose(1, 2).bmm(dScores).transpose(1, 2);                    // (Qᵀ dS)ᵀ, as autograd
                 dScores.Dispose();
-                var (dGates, dDirect) = WalkBackward(gates, dGate, scale, directGrad);
-                dGate.Dispose();
-                if (activation is not null)
-                {
-                    // The pre-activations' gradient from the stacked gates' one, in this same backward.
-                    var dPre = GateActivation.BackwardNoGrad(saved[^1], dGates, activation.Heads, activation.Mode,
-                        activation.Factor);
-                    dGates.Dispose();
-                    dGates = dPre;
-                }
-                result = [dQ, dK, dV, dGates, dDirect!];
+                result = GatesBackward(gates, dGate, saved, activation, scale, directGrad, dQ, dK, dV);
             }
             foreach (var t in result) t?.MoveToOuterDisposeScope();
         }
@@ -206,5 +229,22 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
         // One entry per forward argument: q, k, v, the gates (or their pre-activations), D0 (null without gradient), none
         // for scale, recompute and the activation.
         return activation is null ? [.. result, null!, null!] : [.. result, null!, null!, null!];
+    }
+
+    /// <summary>The walk's adjoint of the gate's gradient <paramref name="dGate"/> (disposed here) and, through
+    /// <see cref="AttendActivated"/>, the pre-activations' gradient in this same backward; returns the function's
+    /// gradients q, k, v, gates (or pre-activations), D0.</summary>
+    private static List<Tensor> GatesBackward(Tensor gates, Tensor dGate, List<Tensor> saved, Activation? activation,
+        double scale, bool directGrad, Tensor dQ, Tensor dK, Tensor dV)
+    {
+        var (dGates, dDirect) = WalkBackward(gates, dGate, scale, directGrad);
+        dGate.Dispose();
+        if (activation is not null)
+        {
+            var dPre = GateActivation.BackwardNoGrad(saved[^1], dGates, activation.Heads, activation.Mode, activation.Factor);
+            dGates.Dispose();
+            dGates = dPre;
+        }
+        return [dQ, dK, dV, dGates, dDirect!];
     }
 }

@@ -1,0 +1,383 @@
+// Masked linear attention Y = (Q Kᵀ ⊙ G) V and its gradients, tile by tile, for the 2D operator's kernel form
+// (README §"Masked attention kernel"). G [N, T, T] is the walked gate (scale folded in); Q, K [N, T, DK] and V, dY
+// [N, T, DV] are contiguous float32. Nothing T²-sized is written except the gate's gradient dG = (dY Vᵀ) ⊙ S.
+//
+// Arithmetic: float32 products on tensor cores as "3xTF32" (as PyTorch's fused attention does for float32 on these
+// devices): each operand x = big + small, big = x rounded to TF32, small = x − big; a·b ≈ big_a·big_b + big_a·small_b +
+// small_a·big_b (the dropped small·small term and the tensor core's truncation of small are ≈ 2⁻²¹ relative),
+// accumulated in float32 by mma.m16n8k8.
+//
+// Layout: one warp owns 16 rows (queries in the forward and the dQ kernel, keys in the dK/dV kernel); a block of WARPS
+// warps keeps its own rows in shared memory (in registers the compiler hoisted their splits out of the tile loop and
+// spilled) and shares tiles of the other side. Each warp forms the products of a whole tile at once — one accumulator
+// per 8 columns, the three products of 3xTF32 issued in phases over them, so several independent mma chains are in
+// flight — and loads the tile's gate values before its products. A product's accumulator (16 × 8: the thread holds
+// rows g, g + 8 and columns 2t, 2t + 1, g = lane / 4, t = lane % 4) feeds the next product as its A operand directly:
+// the reduction index of an 8-wide slice is relabelled (column 2t as slot t, 2t + 1 as slot t + 4) and the B operand
+// is read with the same relabelling, so no shuffle is needed. Rows of the shared tiles are DK + 4 / DV + 4 floats
+// apart, which makes both access patterns (4g + t and 8t + g modulo 32) free of bank conflicts for every width that is
+// a multiple of 8. Whole tiles run an unguarded copy of the tile body; only the last, partial tile tests its slices.
+//
+// Measured on an H200 (bench/results/gpu-h200-masked-attention-2026-12-01.md): the registers capped for three blocks
+// per multiprocessor beat one and four; storing the B tiles pre-split (8 bytes an element) lost to splitting on use
+// (fewer blocks fit); tiles 64 / 32 as fast as 32 / 32 and faster than 64 / 16.
+//
+// Defines: DK, DV (multiples of 8, at most 64); FWD_TILE, BWD_TILE (multiples of 8) and MIN_BLOCKS for measurements.
+// Dynamic shared memory per block (floats): forward (ROWS + FWD_TILE) · LDK + FWD_TILE · LDV; each backward kernel
+// (ROWS + BWD_TILE) · (LDK + LDV).
+
+#define WARPS 4
+#define ROWS (16 * WARPS)
+#ifndef MIN_BLOCKS
+#define MIN_BLOCKS 3     // blocks per multiprocessor the register allocation must allow (measured: 3 beats 1 and 4)
+#endif
+#ifndef FWD_TILE
+#define FWD_TILE 64      // keys per shared tile in the forward
+#endif
+#ifndef BWD_TILE
+#define BWD_TILE 32      // keys (dQ kernel) or queries (dK/dV kernel) per shared tile in the backward
+#endif
+#define FWD_SLICES (FWD_TILE / 8)
+#define BWD_SLICES (BWD_TILE / 8)
+#define MAXS (KS > VS ? KS : VS)
+#define LDK (DK + 4)
+#define LDV (DV + 4)
+#define KS (DK / 8)
+#define VS (DV / 8)
+
+// x = big + small: big is x rounded to TF32 (10 mantissa bits; two integer operations, where cvt.rna.tf32.f32 costs
+// more and the split runs for every operand element a warp reads), small = x − big exactly, passed on whole (the tensor
+// core reads its top 19 bits: a truncation error ≤ 2⁻²¹ |x|).
+__device__ __forceinline__ void split(float x, unsigned& big, unsigned& small)
+{
+    big = (__float_as_uint(x) + 0x1000u) & 0xffffe000u;
+    small = __float_as_uint(x - __uint_as_float(big));
+}
+
+__device__ __forceinline__ void mma_tf32(float* c, const unsigned* a, const unsigned* b)
+{
+    asm("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
+// An accumulator tile (thread: (g, 2t), (g, 2t+1), (g+8, 2t), (g+8, 2t+1)) as the A operand of the next product with
+// the reduction slots relabelled (slot t = column 2t, slot t + 4 = column 2t + 1).
+__device__ __forceinline__ void accumulator_as_a(const float* c, unsigned* big, unsigned* small)
+{
+    split(c[0], big[0], small[0]);
+    split(c[2], big[1], small[1]);
+    split(c[1], big[2], small[2]);
+    split(c[3], big[3], small[3]);
+}
+
+// Rows [row0, row0 + rows) of a [T, W] matrix into shared memory with row stride W + 4, zeros past T.
+template <int W>
+__device__ __forceinline__ void load_tile(float* tile, const float* __restrict__ source, int row0, int rows, int T)
+{
+    constexpr int QUADS = W / 4;
+    for (int i = threadIdx.x; i < rows * QUADS; i += WARPS * 32)
+    {
+        int r = i / QUADS, c = (i % QUADS) * 4;
+        float4 value = make_float4(0.f, 0.f, 0.f, 0.f);
+        if (row0 + r < T) value = *reinterpret_cast<const float4*>(source + (size_t)(row0 + r) * W + c);
+        *reinterpret_cast<float4*>(tile + r * (W + 4) + c) = value;
+    }
+}
+
+// The B operand's two values of this thread, p[0] and p[second], split.
+__device__ __forceinline__ void tile_b(const float* p, int second, unsigned* big, unsigned* small)
+{
+    split(p[0], big[0], small[0]);
+    split(p[second], big[1], small[1]);
+}
+
+// The A operand (raw float32) of 16 rows of a shared tile (row stride LD) for reduction slice s, split.
+template <int LD>
+__device__ __forceinline__ void shared_a(const float* rows, int s, int g, int t, unsigned* big, unsigned* small)
+{
+    const float* p = rows + g * LD + 8 * s + t;
+    split(p[0], big[0], small[0]);
+    split(p[8 * LD], big[1], small[1]);
+    split(p[4], big[2], small[2]);
+    split(p[8 * LD + 4], big[3], small[3]);
+}
+
+// Stores an accumulator [16, W] (rows r0, r1) into a [T, W] matrix, rows past T left out.
+template <int W>
+__device__ __forceinline__ void store_rows(float* __restrict__ target, const float (*c)[4], int r0, int r1, int t, int T)
+{
+#pragma unroll
+    for (int s = 0; s < W / 8; ++s)
+    {
+        int col = 8 * s + 2 * t;
+        if (r0 < T) { target[(size_t)r0 * W + col] = c[s][0]; target[(size_t)r0 * W + col + 1] = c[s][1]; }
+        if (r1 < T) { target[(size_t)r1 * W + col] = c[s][2]; target[(size_t)r1 * W + col + 1] = c[s][3]; }
+    }
+}
+
+// The gate values of this thread's accumulator entries of a tile: rows r0, r1 and columns c0 + 8 sj + 2t (+1), zero
+// outside T × T. transposed: the accumulator's rows are the gate's columns (the dK/dV kernel).
+template <int SLICES, bool TRANSPOSED>
+__device__ __forceinline__ void load_gate(float (*gv)[4], const float* __restrict__ gn, int r0, int r1, int c0, int t,
+    int slices, int T)
+{
+#pragma unroll
+    for (int sj = 0; sj < SLICES; ++sj)
+    {
+        const int ca = c0 + 8 * sj + 2 * t, cb = ca + 1;
+        const bool use = sj < slices;
+        if (TRANSPOSED)
+        {
+            gv[sj][0] = use && r0 < T && ca < T ? gn[(size_t)ca * T + r0] : 0.f;
+            gv[sj][1] = use && r0 < T && cb < T ? gn[(size_t)cb * T + r0] : 0.f;
+            gv[sj][2] = use && r1 < T && ca < T ? gn[(size_t)ca * T + r1] : 0.f;
+            gv[sj][3] = use && r1 < T && cb < T ? gn[(size_t)cb * T + r1] : 0.f;
+        }
+        else
+        {
+            gv[sj][0] = use && r0 < T && ca < T ? gn[(size_t)r0 * T + ca] : 0.f;
+            gv[sj][1] = use && r0 < T && cb < T ? gn[(size_t)r0 * T + cb] : 0.f;
+            gv[sj][2] = use && r1 < T && ca < T ? gn[(size_t)r1 * T + ca] : 0.f;
+            gv[sj][3] = use && r1 < T && cb < T ? gn[(size_t)r1 * T + cb] : 0.f;
+        }
+    }
+}
+
+// acc[sj] += A · Bᵀ-slices: A the warp's 16 shared rows (stride LDA) at reduction slice s, B rows 8 sj + g of a shared
+// tile (stride LDB), i.e. the product of the warp's rows with the tile's rows, for the tile's first `slices` slices.
+template <int LDA, int LDB, int SLICES>
+__device__ __forceinline__ void rows_times_tile(float (*acc)[4], const float* own, const float* tile, int s, int g,
+    int t, int slices)
+{
+    unsigned ab[4], asm_[4], bb[SLICES][2], bsm[SLICES][2];
+    shared_a<LDA>(own, s, g, t, ab, asm_);
+#pragma unroll
+    for (int sj = 0; sj < SLICES; ++sj)
+        if (sj < slices) tile_b(tile + (8 * sj + g) * LDB + 8 * s + t, 4, bb[sj], bsm[sj]);
+    // The three products of 3xTF32 in phases over the independent accumulators (each accumulator's three are dependent).
+#pragma unroll
+    for (int sj = 0; sj < SLICES; ++sj)
+        if (sj < slices) mma_tf32(acc[sj], asm_, bb[sj]);
+#pragma unroll
+    for (int sj = 0; sj < SLICES; ++sj)
+        if (sj < slices) mma_tf32(acc[sj], ab, bsm[sj]);
+#pragma unroll
+    for (int sj = 0; sj < SLICES; ++sj)
+        if (sj < slices) mma_tf32(acc[sj], ab, bb[sj]);
+}
+
+// acc[s] += P · tile for every output slice s, P the accumulator of tile slice sj (columns relabelled), tile rows
+// 8 sj + 2t and 8 sj + 2t + 1 (stride LD) in the same relabelling.
+template <int LD, int OUT>
+__device__ __forceinline__ void product_times_tile(float (*acc)[4], const float* p, const float* tile, int sj, int g,
+    int t)
+{
+    unsigned ab[4], asm_[4], bb[OUT][2], bsm[OUT][2];
+    accumulator_as_a(p, ab, asm_);
+#pragma unroll
+    for (int s = 0; s < OUT; ++s) tile_b(tile + (8 * sj + 2 * t) * LD + 8 * s + g, LD, bb[s], bsm[s]);
+#pragma unroll
+    for (int s = 0; s < OUT; ++s) mma_tf32(acc[s], asm_, bb[s]);
+#pragma unroll
+    for (int s = 0; s < OUT; ++s) mma_tf32(acc[s], ab, bsm[s]);
+#pragma unroll
+    for (int s = 0; s < OUT; ++s) mma_tf32(acc[s], ab, bb[s]);
+}
+
+template <int SLICES>
+__device__ __forceinline__ void clear(float (*acc)[4])
+{
+#pragma unroll
+    for (int s = 0; s < SLICES; ++s) acc[s][0] = acc[s][1] = acc[s][2] = acc[s][3] = 0.f;
+}
+
+// Y = (Q Kᵀ ⊙ G) V. Grid (⌈T / ROWS⌉, N), block WARPS · 32.
+extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_masked_attention_forward(
+    const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
+    const float* __restrict__ gate, float* __restrict__ y, int T)
+{
+    extern __shared__ __align__(16) float shared[];
+    float* own_q = shared;
+    float* ks = (own_q + ROWS * LDK);
+    float* vs = ks + FWD_TILE * LDK;
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+    const int row0 = blockIdx.x * ROWS + warp * 16;
+    const int r0 = row0 + g, r1 = r0 + 8;
+    const size_t n = blockIdx.y;
+    const float* kn = k + n * T * DK;
+    const float* vn = v + n * T * DV;
+    const float* gn = gate + n * T * T;
+    const bool active = row0 < T;
+    load_tile<DK>(own_q, q + n * T * DK, blockIdx.x * ROWS, ROWS, T);
+    const float* wq = own_q + warp * 16 * LDK;
+    float acc[VS][4];
+    clear<VS>(acc);
+
+    for (int j0 = 0; j0 < T; j0 += FWD_TILE)
+    {
+        __syncthreads();                                    // the previous tiles are read
+        load_tile<DK>(ks, kn, j0, FWD_TILE, T);
+        load_tile<DV>(vs, vn, j0, FWD_TILE, T);
+        __syncthreads();
+        if (!active) continue;
+        const int partial = (min(FWD_TILE, T - j0) + 7) / 8;
+        // A whole tile takes the unguarded copy of the body (each guarded product costs a branch and a warp sync).
+        auto tile = [&](const int slices)
+        {
+            float gv[FWD_SLICES][4], sc[FWD_SLICES][4];
+            load_gate<FWD_SLICES, false>(gv, gn, r0, r1, j0, t, slices, T);
+            clear<FWD_SLICES>(sc);
+#pragma unroll
+            for (int s = 0; s < KS; ++s)                        // S = Q Kᵀ on the tile's keys
+                rows_times_tile<LDK, LDK, FWD_SLICES>(sc, wq, ks, s, g, t, slices);
+#pragma unroll
+            for (int sj = 0; sj < FWD_SLICES; ++sj)             // Y += (S ⊙ G) V
+                if (sj < slices)
+                {
+#pragma unroll
+                    for (int e = 0; e < 4; ++e) sc[sj][e] *= gv[sj][e];
+                    product_times_tile<LDV, VS>(acc, sc[sj], vs, sj, g, t);
+                }
+        };
+        if (partial == FWD_SLICES) tile(FWD_SLICES);
+        else tile(partial);
+    }
+    store_rows<DV>(y + n * T * DV, acc, r0, r1, t, T);
+}
+
+// dQ = ((dY Vᵀ) ⊙ G) K and dG = (dY Vᵀ) ⊙ (Q Kᵀ), one warp per 16 queries. Grid (⌈T / ROWS⌉, N).
+extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_masked_attention_backward_query(
+    const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
+    const float* __restrict__ gate, const float* __restrict__ dy, float* __restrict__ dq, float* __restrict__ dgate, int T)
+{
+    extern __shared__ __align__(16) float shared[];
+    float* own_q = shared;
+    float* own_dy = own_q + ROWS * LDK;
+    float* ks = (own_dy + ROWS * LDV);
+    float* vs = ks + BWD_TILE * LDK;
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+    const int row0 = blockIdx.x * ROWS + warp * 16;
+    const int r0 = row0 + g, r1 = r0 + 8;
+    const size_t n = blockIdx.y;
+    const float* kn = k + n * T * DK;
+    const float* vn = v + n * T * DV;
+    const float* gn = gate + n * T * T;
+    float* dgn = dgate + n * T * T;
+    const bool active = row0 < T;
+    load_tile<DK>(own_q, q + n * T * DK, blockIdx.x * ROWS, ROWS, T);
+    load_tile<DV>(own_dy, dy + n * T * DV, blockIdx.x * ROWS, ROWS, T);
+    const float* wq = own_q + warp * 16 * LDK;
+    const float* wdy = own_dy + warp * 16 * LDV;
+    float acc[KS][4];
+    clear<KS>(acc);
+
+    for (int j0 = 0; j0 < T; j0 += BWD_TILE)
+    {
+        __syncthreads();
+        load_tile<DK>(ks, kn, j0, BWD_TILE, T);
+        load_tile<DV>(vs, vn, j0, BWD_TILE, T);
+        __syncthreads();
+        if (!active) continue;
+        const int partial = (min(BWD_TILE, T - j0) + 7) / 8;
+        // A whole tile takes the unguarded copy of the body (each guarded product costs a branch and a warp sync).
+        auto tile = [&](const int slices)
+        {
+            float gv[BWD_SLICES][4], sc[BWD_SLICES][4], da[BWD_SLICES][4];
+            load_gate<BWD_SLICES, false>(gv, gn, r0, r1, j0, t, slices, T);
+            clear<BWD_SLICES>(sc);
+            clear<BWD_SLICES>(da);
+#pragma unroll
+            for (int s = 0; s < MAXS; ++s)                      // S = Q Kᵀ and dA = dY Vᵀ, interleaved
+            {
+                if (s < KS) rows_times_tile<LDK, LDK, BWD_SLICES>(sc, wq, ks, s, g, t, slices);
+                if (s < VS) rows_times_tile<LDV, LDV, BWD_SLICES>(da, wdy, vs, s, g, t, slices);
+            }
+#pragma unroll
+            for (int sj = 0; sj < BWD_SLICES; ++sj)
+                if (sj < slices)
+                {
+                    const int c0 = j0 + 8 * sj + 2 * t, c1 = c0 + 1;
+                    if (r0 < T && c0 < T) dgn[(size_t)r0 * T + c0] = da[sj][0] * sc[sj][0];
+                    if (r0 < T && c1 < T) dgn[(size_t)r0 * T + c1] = da[sj][1] * sc[sj][1];
+                    if (r1 < T && c0 < T) dgn[(size_t)r1 * T + c0] = da[sj][2] * sc[sj][2];
+                    if (r1 < T && c1 < T) dgn[(size_t)r1 * T + c1] = da[sj][3] * sc[sj][3];
+#pragma unroll
+                    for (int e = 0; e < 4; ++e) da[sj][e] *= gv[sj][e];     // dS = dA ⊙ G
+                    product_times_tile<LDK, KS>(acc, da[sj], ks, sj, g, t);  // dQ += dS K
+                }
+        };
+        if (partial == BWD_SLICES) tile(BWD_SLICES);
+        else tile(partial);
+    }
+    store_rows<DK>(dq + n * T * DK, acc, r0, r1, t, T);
+}
+
+// dK = ((dY Vᵀ) ⊙ G)ᵀ Q and dV = (Q Kᵀ ⊙ G)ᵀ dY, one warp per 16 keys (products formed transposed: Sᵀ = K Qᵀ,
+// dAᵀ = V dYᵀ). Grid (⌈T / ROWS⌉, N).
+extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_masked_attention_backward_key(
+    const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
+    const float* __restrict__ gate, const float* __restrict__ dy, float* __restrict__ dk, float* __restrict__ dv, int T)
+{
+    extern __shared__ __align__(16) float shared[];
+    float* own_k = shared;
+    float* own_v = own_k + ROWS * LDK;
+    float* qs = (own_v + ROWS * LDV);
+    float* dys = qs + BWD_TILE * LDK;
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+    const int row0 = blockIdx.x * ROWS + warp * 16;
+    const int j0r = row0 + g, j1r = j0r + 8;                // this thread's keys
+    const size_t n = blockIdx.y;
+    const float* qn = q + n * T * DK;
+    const float* dyn = dy + n * T * DV;
+    const float* gn = gate + n * T * T;
+    const bool active = row0 < T;
+    load_tile<DK>(own_k, k + n * T * DK, blockIdx.x * ROWS, ROWS, T);
+    load_tile<DV>(own_v, v + n * T * DV, blockIdx.x * ROWS, ROWS, T);
+    const float* wk = own_k + warp * 16 * LDK;
+    const float* wv = own_v + warp * 16 * LDV;
+    float dka[KS][4], dva[VS][4];
+    clear<KS>(dka);
+    clear<VS>(dva);
+
+    for (int i0 = 0; i0 < T; i0 += BWD_TILE)
+    {
+        __syncthreads();
+        load_tile<DK>(qs, qn, i0, BWD_TILE, T);
+        load_tile<DV>(dys, dyn, i0, BWD_TILE, T);
+        __syncthreads();
+        if (!active) continue;
+        const int partial = (min(BWD_TILE, T - i0) + 7) / 8;
+        // A whole tile takes the unguarded copy of the body (each guarded product costs a branch and a warp sync).
+        auto tile = [&](const int slices)
+        {
+            float gv[BWD_SLICES][4], st[BWD_SLICES][4], dat[BWD_SLICES][4];   // Gᵀ, Sᵀ, dAᵀ: rows keys, columns queries
+            load_gate<BWD_SLICES, true>(gv, gn, j0r, j1r, i0, t, slices, T);
+            clear<BWD_SLICES>(st);
+            clear<BWD_SLICES>(dat);
+#pragma unroll
+            for (int s = 0; s < MAXS; ++s)                      // Sᵀ = K Qᵀ and dAᵀ = V dYᵀ, interleaved
+            {
+                if (s < KS) rows_times_tile<LDK, LDK, BWD_SLICES>(st, wk, qs, s, g, t, slices);
+                if (s < VS) rows_times_tile<LDV, LDV, BWD_SLICES>(dat, wv, dys, s, g, t, slices);
+            }
+#pragma unroll
+            for (int si = 0; si < BWD_SLICES; ++si)
+                if (si < slices)
+                {
+#pragma unroll
+                    for (int e = 0; e < 4; ++e)
+                    {
+                        st[si][e] *= gv[si][e];                 // (S ⊙ G)ᵀ
+                        dat[si][e] *= gv[si][e];                // (dA ⊙ G)ᵀ
+                    }
+                    product_times_tile<LDV, VS>(dva, st[si], dys, si, g, t);   // dV += (S ⊙ G)ᵀ dY
+                    product_times_tile<LDK, KS>(dka, dat[si], qs, si, g, t);   // dK += (dA ⊙ G)ᵀ Q
+                }
+        };
+        if (partial == BWD_SLICES) tile(BWD_SLICES);
+        else tile(partial);
+    }
+    store_rows<DK>(dk + n * T * DK, dka, j0r, j1r, t, T);
+    store_rows<DV>(dv + n * T * DV, dva, j0r, j1r, t, T);
+}

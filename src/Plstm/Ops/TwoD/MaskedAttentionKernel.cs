@@ -1,0 +1,220 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Reflection;
+using Plstm.Interop;
+using Plstm.Interop.Cuda;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Plstm.Ops.TwoD;
+
+/// <summary>
+/// The kernel form's masked attention <c>Y = (Q Kᵀ ⊙ G) V</c> and its gradients as three runtime-compiled CUDA kernels
+/// (README §"Masked attention kernel", source <c>Kernels/masked_attention.cu</c>): tile by tile, so that of the
+/// cells²-sized tensors only the gate G is read and its gradient written (the batched products wrote and read the scores
+/// S, their product with G and the gradients dA and dS, six float32 GEMMs and several element-wise passes per layer).
+/// Not differentiable itself: <see cref="WalkedGateAttention"/> calls <see cref="Forward(Tensor, Tensor, Tensor, Tensor)"/> and
+/// <see cref="Backward(Tensor, Tensor, Tensor, Tensor, Tensor)"/>.
+/// </summary>
+/// <remarks>
+/// Runs on CUDA float32 tensors with DK and DV multiples of 8 up to 64 (every vision preset: 64) on devices of compute
+/// capability 8.0 or newer, where the driver and NVRTC are installed (<see cref="CanRun"/>); callers use the batched
+/// products elsewhere. The products run on tensor cores as 3xTF32 (each float32 operand split into two TF32 parts, three
+/// products, the small·small one dropped: about 2⁻²¹ relative per product, float32 accumulation) — the arithmetic
+/// PyTorch's fused attention uses for float32 on these devices, so the ViT comparison stays like for like. Deterministic:
+/// no atomics (dQ by one kernel over query rows, dK and dV by another over key rows). Kernels are compiled once per
+/// (device, DK, DV). <c>PLSTM_MASKED_ATTENTION=off</c> turns the kernels off for the process (measurements side by side).
+/// On an H200 (B·H 384, DK = DV 64, forward + backward of the whole kernel-form operator): 14² cells 1.67–1.87 → 1.43–1.48
+/// ms, 32² 25.7 → 22.9–23.1 ms and 8.7 → 5.7 GiB (bench/results/gpu-h200-masked-attention-2026-12-01.md).
+/// </remarks>
+public static class MaskedAttentionKernel
+{
+    /// <summary>Widest DK or DV the kernels take (registers and shared memory are sized for it).</summary>
+    public const int MaxWidth = 64;
+
+    private const int Warps = 4;
+    private const int Rows = 16 * Warps;
+    /// <summary>Keys per shared tile in the forward, and keys or queries per tile in the backward kernels: 64 and 32 unless
+    /// <c>PLSTM_MASKED_ATTENTION_TILES</c> names others ("F,B", multiples of 8 up to 64) for measurements.</summary>
+    private static readonly (int Forward, int Backward) Tiles = ReadTiles();
+    private static int ForwardTile => Tiles.Forward;
+    private static int BackwardTile => Tiles.Backward;
+    private const int DefaultSharedLimit = 48 * 1024;
+    private const string ForwardName = "plstm_masked_attention_forward";
+    private const string QueryName = "plstm_masked_attention_backward_query";
+    private const string KeyName = "plstm_masked_attention_backward_key";
+
+    private static readonly bool Disabled =
+        string.Equals(Environment.GetEnvironmentVariable("PLSTM_MASKED_ATTENTION"), "off", StringComparison.OrdinalIgnoreCase);
+    private static readonly Lazy<string?> Source = new(ReadSource);
+    private static readonly ConcurrentDictionary<(int Device, long DK, long DV), IntPtr[]> Kernels = new();
+    private static readonly ConcurrentDictionary<int, bool> TensorCores = new();
+
+    /// <summary>Whether the kernels run for operands like q <c>[N, T, DK]</c> and v <c>[N, T, DV]</c> (the caller has
+    /// checked that they match): CUDA, float32, DK and DV multiples of 8 up to <see cref="MaxWidth"/>, N at most 65,535
+    /// (a grid axis), compute capability ≥ 8.0, driver and NVRTC present, not turned off.</summary>
+    public static bool CanRun(Tensor q, long n, long dk, long dv)
+    {
+        ArgumentNullException.ThrowIfNull(q);
+        if (!TakesShape(n, dk, dv) || Disabled || q.device_type != DeviceType.CUDA || q.dtype != ScalarType.Float32)
+            return false;
+        if (FusedGateKernel.UnavailableReason is not null || Source.Value is null) return false;
+        int device = q.device_index < 0 ? 0 : q.device_index;
+        return TensorCores.GetOrAdd(device, d => CudaDriver.ComputeCapability(d).Major >= 8);
+    }
+
+    /// <summary>Whether the kernels are built for N batch entries of widths DK and DV: DK and DV multiples of 8 from 8 to
+    /// <see cref="MaxWidth"/>, 1 ≤ N ≤ 65,535 (a grid axis). Any token count T ≥ 1.</summary>
+    public static bool TakesShape(long n, long dk, long dv) =>
+        n is >= 1 and <= ushort.MaxValue && dk is >= 8 and <= MaxWidth && dv is >= 8 and <= MaxWidth && dk % 8 == 0 && dv % 8 == 0;
+
+    /// <summary><c>(q kᵀ ⊙ gate) v</c>, <c>[N, T, DV]</c>, for contiguous q, k <c>[N, T, DK]</c>, v <c>[N, T, DV]</c>,
+    /// gate <c>[N, T, T]</c> the kernels take (<see cref="CanRun"/>).</summary>
+    /// <exception cref="ArgumentException">Operands the kernels do not take, or of mismatched shapes.</exception>
+    public static Tensor Forward(Tensor q, Tensor k, Tensor v, Tensor gate) => Forward(q, k, v, gate, check: true);
+
+    /// <summary><see cref="Forward(Tensor, Tensor, Tensor, Tensor)"/>; <paramref name="check"/> false for a caller that
+    /// has established the preconditions (the layer's hot path: each check is a few native calls).</summary>
+    internal static unsafe Tensor Forward(Tensor q, Tensor k, Tensor v, Tensor gate, bool check)
+    {
+        var (n, tokens, dk, dv, kernels) = Prepare(q, k, v, gate, null, check);
+        var y = empty(new[] { n, tokens, dv }, q.dtype, q.device);
+        IntPtr qp = TensorData.Pointer(q), kp = TensorData.Pointer(k), vp = TensorData.Pointer(v),
+            gp = TensorData.Pointer(gate), yp = TensorData.Pointer(y);
+        int t = checked((int)tokens);
+        void** args = stackalloc void*[] { &qp, &kp, &vp, &gp, &yp, &t };
+        CudaDriver.Launch(kernels[0], Grid(n, tokens), Warps * 32, args, (uint)ForwardSharedBytes(dk, dv));
+        return y;
+    }
+
+    /// <summary>The gradients of <see cref="Forward(Tensor, Tensor, Tensor, Tensor)"/>'s output with respect to q, k, v and the gate, given the output's
+    /// gradient <paramref name="dy"/> <c>[N, T, DV]</c> (contiguous).</summary>
+    /// <exception cref="ArgumentException">Operands the kernels do not take, or of mismatched shapes.</exception>
+    public static (Tensor DQ, Tensor DK, Tensor DV, Tensor DGate) Backward(Tensor q, Tensor k, Tensor v, Tensor gate,
+        Tensor dy)
+    {
+        ArgumentNullException.ThrowIfNull(dy);
+        return Backward(q, k, v, gate, dy, check: true);
+    }
+
+    /// <summary><see cref="Backward(Tensor, Tensor, Tensor, Tensor, Tensor)"/>; <paramref name="check"/> as in
+    /// <see cref="Forward(Tensor, Tensor, Tensor, Tensor, bool)"/>.</summary>
+    internal static unsafe (Tensor DQ, Tensor DK, Tensor DV, Tensor DGate) Backward(Tensor q, Tensor k, Tensor v,
+        Tensor gate, Tensor dy, bool check)
+    {
+        var (n, tokens, dk, dv, kernels) = Prepare(q, k, v, gate, dy, check);
+        var dQ = empty(new[] { n, tokens, dk }, q.dtype, q.device);
+        var dK = empty(new[] { n, tokens, dk }, q.dtype, q.device);
+        var dV = empty(new[] { n, tokens, dv }, q.dtype, q.device);
+        var dGate = empty(new[] { n, tokens, tokens }, q.dtype, q.device);                 // every entry is written
+        IntPtr qp = TensorData.Pointer(q), kp = TensorData.Pointer(k), vp = TensorData.Pointer(v),
+            gp = TensorData.Pointer(gate), dyp = TensorData.Pointer(dy), dqp = TensorData.Pointer(dQ),
+            dkp = TensorData.Pointer(dK), dvp = TensorData.Pointer(dV), dgp = TensorData.Pointer(dGate);
+        int t = checked((int)tokens);
+        uint shared = (uint)BackwardSharedBytes(dk, dv);
+        void** queryArgs = stackalloc void*[] { &qp, &kp, &vp, &gp, &dyp, &dqp, &dgp, &t };
+        CudaDriver.Launch(kernels[1], Grid(n, tokens), Warps * 32, queryArgs, shared);
+        void** keyArgs = stackalloc void*[] { &qp, &kp, &vp, &gp, &dyp, &dkp, &dvp, &t };
+        CudaDriver.Launch(kernels[2], Grid(n, tokens), Warps * 32, keyArgs, shared);
+        return (dQ, dK, dV, dGate);
+    }
+
+    /// <summary>Registers and local memory per thread (bytes) of the forward and the two backward kernels compiled for
+    /// DK × DV on CUDA device <paramref name="device"/> (what `plstm selfcheck` reports).</summary>
+    public static (int Registers, int LocalBytes)[] Resources(int device, long dk, long dv) =>
+        KernelsOn(device, dk, dv).Select(CudaDriver.Resources).ToArray();
+
+    /// <summary>Checks the operands (unless <paramref name="check"/> is false) and returns the sizes and the kernels.</summary>
+    private static (long N, long T, long DK, long DV, IntPtr[] Kernels) Prepare(Tensor q, Tensor k, Tensor v, Tensor gate,
+        Tensor? dy, bool check)
+    {
+        if (!check)
+        {
+            var shape = q.shape;
+            long width = v.shape[2];
+            return (shape[0], shape[1], shape[2], width, KernelsOn(q.device_index < 0 ? 0 : q.device_index, shape[2], width));
+        }
+        ArgumentNullException.ThrowIfNull(q);
+        ArgumentNullException.ThrowIfNull(k);
+        ArgumentNullException.ThrowIfNull(v);
+        ArgumentNullException.ThrowIfNull(gate);
+        var qShape = q.shape;
+        if (qShape.Length != 3 || !CanRun(q, qShape[0], qShape[2], qShape.Length == 3 && v.dim() == 3 ? v.shape[2] : 0))
+            throw new ArgumentException("q must be a contiguous CUDA float32 [N, T, DK] tensor (DK and v's DV multiples of 8 "
+                + $"up to {MaxWidth}, N ≤ 65,535) on a device the kernels run on", nameof(q));
+        long n = qShape[0], tokens = qShape[1], dk = qShape[2], dv = v.shape[2];
+        void Require(Tensor t, long[] shape, string name)
+        {
+            if (!t.shape.SequenceEqual(shape) || t.dtype != ScalarType.Float32 || t.device_type != DeviceType.CUDA
+                || t.device_index != q.device_index || !t.is_contiguous())
+                throw new ArgumentException($"{name} must be a contiguous float32 tensor [{string.Join(", ", shape)}] on q's "
+                    + $"device, got [{string.Join(", ", t.shape)}] {t.dtype} on {t.device}", name);
+        }
+        Require(q, [n, tokens, dk], nameof(q));
+        Require(k, [n, tokens, dk], nameof(k));
+        Require(v, [n, tokens, dv], nameof(v));
+        Require(gate, [n, tokens, tokens], nameof(gate));
+        if (dy is not null) Require(dy, [n, tokens, dv], nameof(dy));
+        int device = q.device_index < 0 ? 0 : q.device_index;
+        return (n, tokens, dk, dv, KernelsOn(device, dk, dv));
+    }
+
+    private static (uint, uint, uint) Grid(long n, long tokens) =>
+        (checked((uint)((tokens + Rows - 1) / Rows)), checked((uint)n), 1);
+
+    /// <summary>The forward's dynamic shared memory: the block's own query rows and a tile of keys and values, rows padded
+    /// by 4 floats (see the source).</summary>
+    private static int ForwardSharedBytes(long dk, long dv) =>
+        checked((int)(Rows * (dk + 4) * 4 + ForwardTile * (dk + 4 + dv + 4) * 4));
+
+    /// <summary>The backward kernels' dynamic shared memory: the block's own rows and one tile of the other side, of both
+    /// operands, rows padded by 4 floats (see the source).</summary>
+    private static int BackwardSharedBytes(long dk, long dv) =>
+        checked((int)(Rows * (dk + 4 + dv + 4) * 4 + BackwardTile * (dk + 4 + dv + 4) * 4));
+
+    private static IntPtr[] KernelsOn(int device, long dk, long dv)
+    {
+        CudaDriver.MakeCurrent(device);
+        return Kernels.GetOrAdd((device, dk, dv), key => Compile(key.Device, key.DK, key.DV));
+    }
+
+    private static IntPtr[] Compile(int device, long dk, long dv)
+    {
+        var source = Source.Value ?? throw new InvalidOperationException("the masked attention kernel source is missing from the assembly");
+        var definitions = new Dictionary<string, string>
+        {
+            ["DK"] = dk.ToString(CultureInfo.InvariantCulture),
+            ["DV"] = dv.ToString(CultureInfo.InvariantCulture),
+            ["FWD_TILE"] = ForwardTile.ToString(CultureInfo.InvariantCulture),
+            ["BWD_TILE"] = BackwardTile.ToString(CultureInfo.InvariantCulture),
+            ["MIN_BLOCKS"] = int.TryParse(Environment.GetEnvironmentVariable("PLSTM_MASKED_ATTENTION_MIN_BLOCKS"),
+                out var minBlocks) && minBlocks is >= 1 and <= 8 ? minBlocks.ToString(CultureInfo.InvariantCulture) : "3",
+        };
+        var image = NvrtcCompiler.Compile(source, "masked_attention.cu", CudaDriver.ComputeCapability(device), definitions);
+        var kernels = CudaDriver.LoadKernels(image, new[] { ForwardName, QueryName, KeyName });
+        int forward = ForwardSharedBytes(dk, dv), backward = BackwardSharedBytes(dk, dv);
+        if (forward > DefaultSharedLimit) CudaDriver.AllowSharedMemory(kernels[0], forward);
+        if (backward > DefaultSharedLimit)
+        {
+            CudaDriver.AllowSharedMemory(kernels[1], backward);
+            CudaDriver.AllowSharedMemory(kernels[2], backward);
+        }
+        return kernels;
+    }
+
+    private static (int, int) ReadTiles()
+    {
+        var parts = (Environment.GetEnvironmentVariable("PLSTM_MASKED_ATTENTION_TILES") ?? "").Split(',');
+        static bool Valid(string text, out int tile) =>
+            int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out tile) && tile is >= 8 and <= 64 && tile % 8 == 0;
+        return parts.Length == 2 && Valid(parts[0], out var f) && Valid(parts[1], out var b) ? (f, b) : (64, 32);
+    }
+
+    private static string? ReadSource()
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("Plstm.Kernels.masked_attention.cu");
+        if (stream is null) return null;
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}
