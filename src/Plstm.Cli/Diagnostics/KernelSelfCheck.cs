@@ -196,22 +196,28 @@ public static class KernelSelfCheck
                 if (!ok) failed++;
                 output.WriteLine($"{(ok ? "ok  " : "FAIL")} float64 layer {mode}{(mode == Plstm2DMode.D ? chirality : "")} {x}x{y}: "
                     + $"worst {what}: {worst:0.000} of the tolerance");
-                // float32, where CUDA runs the masked attention kernels (DK = 8), against the float64 hierarchical form.
-                cases++;
+                // float32, where CUDA runs the masked attention kernels (DK = 8), against the float64 hierarchical form;
+                // storing the gate for backward and recomputing it.
                 layer.to(ScalarType.Float32);
-                var (singleY, singleGrads) = Run(Plstm2DForm.Kernel, ScalarType.Float32);
-                layer.to(ScalarType.Float64);
-                worst = Ratio(singleY, hierY, ScalarType.Float32);
-                what = "y";
-                for (int i = 0; i < singleGrads.Length; i++)
+                foreach (bool recompute in new[] { false, true })
                 {
-                    double r = Ratio(singleGrads[i], hierGrads[i], ScalarType.Float32);
-                    if (r > worst) (worst, what) = (r, i == 0 ? "dx" : "d" + parameters[i - 1].name);
+                    cases++;
+                    layer.RecomputeInBackward = recompute;
+                    var (singleY, singleGrads) = Run(Plstm2DForm.Kernel, ScalarType.Float32);
+                    worst = Ratio(singleY, hierY, ScalarType.Float32);
+                    what = "y";
+                    for (int i = 0; i < singleGrads.Length; i++)
+                    {
+                        double r = Ratio(singleGrads[i], hierGrads[i], ScalarType.Float32);
+                        if (r > worst) (worst, what) = (r, i == 0 ? "dx" : "d" + parameters[i - 1].name);
+                    }
+                    ok = worst <= 1.0;
+                    if (!ok) failed++;
+                    output.WriteLine($"{(ok ? "ok  " : "FAIL")} float32 layer {mode}{(mode == Plstm2DMode.D ? chirality : "")} {x}x{y}"
+                        + $"{(recompute ? " recomputing" : "")}: worst {what}: {worst:0.000} of the tolerance");
                 }
-                ok = worst <= 1.0;
-                if (!ok) failed++;
-                output.WriteLine($"{(ok ? "ok  " : "FAIL")} float32 layer {mode}{(mode == Plstm2DMode.D ? chirality : "")} {x}x{y}: "
-                    + $"worst {what}: {worst:0.000} of the tolerance");
+                layer.RecomputeInBackward = false;
+                layer.to(ScalarType.Float64);
             }
         output.WriteLine($"{cases - failed} of {cases} layer cases agree (kernel form vs hierarchical form, output and the "
             + "gradients of the input and every parameter)");

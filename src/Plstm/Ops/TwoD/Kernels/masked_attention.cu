@@ -199,7 +199,7 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
 {
     extern __shared__ __align__(16) float shared[];
     float* own_q = shared;
-    float* ks = (own_q + ROWS * LDK);
+    float* ks = own_q + ROWS * LDK;
     float* vs = ks + FWD_TILE * LDK;
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     const int row0 = blockIdx.x * ROWS + warp * 16;
@@ -254,7 +254,7 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
     extern __shared__ __align__(16) float shared[];
     float* own_q = shared;
     float* own_dy = own_q + ROWS * LDK;
-    float* ks = (own_dy + ROWS * LDV);
+    float* ks = own_dy + ROWS * LDV;
     float* vs = ks + BWD_TILE * LDK;
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     const int row0 = blockIdx.x * ROWS + warp * 16;
@@ -322,7 +322,7 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
     extern __shared__ __align__(16) float shared[];
     float* own_k = shared;
     float* own_v = own_k + ROWS * LDK;
-    float* qs = (own_v + ROWS * LDV);
+    float* qs = own_v + ROWS * LDV;
     float* dys = qs + BWD_TILE * LDK;
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     const int row0 = blockIdx.x * ROWS + warp * 16;
