@@ -143,6 +143,8 @@ public static class MaskedAttentionKernel
             throw new ArgumentException("q must be a contiguous CUDA float32 [N, T, DK] tensor (DK and v's DV multiples of 8 "
                 + $"up to {MaxWidth}, N ≤ 65,535) on a device the kernels run on", nameof(q));
         long n = qShape[0], tokens = qShape[1], dk = qShape[2], dv = v.shape[2];
+        if (tokens < 1 || tokens > int.MaxValue)
+            throw new ArgumentException($"q must have at least one token (T ≥ 1), got T = {tokens}", nameof(q));
         void Require(Tensor t, long[] shape, string name)
         {
             if (!t.shape.SequenceEqual(shape) || t.dtype != ScalarType.Float32 || t.device_type != DeviceType.CUDA
