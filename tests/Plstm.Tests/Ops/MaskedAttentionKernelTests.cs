@@ -1,4 +1,6 @@
 using Plstm.Ops.TwoD;
+using Plstm.Tests.Support;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Plstm.Tests.Ops;
@@ -7,7 +9,8 @@ namespace Plstm.Tests.Ops;
 /// <see cref="MaskedAttentionKernel"/> runs on CUDA only (float32, tensor cores); its values are checked on the GPU by
 /// <c>plstm selfcheck</c> (against float64 products) and, through the layer, by the selfcheck's float32 layer cases.
 /// Here: what it refuses, so that every other device and dtype keeps the batched products (tested to the bit by
-/// <see cref="WalkedGateAttentionTests"/>), and that a refused call names the argument.
+/// <see cref="WalkedGateAttentionTests"/>), and that a refused call names the argument; and the kernels' layout, through
+/// <see cref="MaskedAttentionKernelMirror"/> (their tiles, fragments and index expressions in C#), against plain products.
 /// </summary>
 public class MaskedAttentionKernelTests
 {
@@ -48,5 +51,72 @@ public class MaskedAttentionKernelTests
         Assert.Equal("q", forward.ParamName);
         var backward = Assert.Throws<ArgumentException>(() => MaskedAttentionKernel.Backward(q, k, v, gate, dy));
         Assert.Equal("q", backward.ParamName);
+    }
+
+    private static Tensor[] RandomOperands(int seed, int n, int t, int dk, int dv)
+    {
+        using var generator = new Generator((ulong)seed);
+        // float32 values (the kernels' inputs), held in float64.
+        Tensor R(params long[] shape) => randn(shape, generator: generator).to(ScalarType.Float64);
+        return new[] { R(n, t, dk), R(n, t, dk), R(n, t, dv), R(n, t, t) / Math.Sqrt(t), R(n, t, dv) };
+    }
+
+    private static double[] Flat(Tensor x) => x.contiguous().data<double>().ToArray();
+
+    /// <summary>The mirror's Y, dQ, dK, dV, dG and the same from plain float64 products.</summary>
+    private static (string Name, Tensor Mirror, Tensor Expected)[] MirrorAndProducts(Tensor[] x, bool tf32)
+    {
+        var (q, k, v, gate, dy) = (x[0], x[1], x[2], x[3], x[4]);
+        var shape = q.shape;
+        int n = (int)shape[0], t = (int)shape[1], dk = (int)shape[2], dv = (int)v.shape[2];
+        var (fq, fk, fv, fg, fdy) = (Flat(q), Flat(k), Flat(v), Flat(gate), Flat(dy));
+        var y = MaskedAttentionKernelMirror.Forward(fq, fk, fv, fg, n, t, dk, dv, tf32);
+        var (dq, dg) = MaskedAttentionKernelMirror.BackwardQuery(fq, fk, fv, fg, fdy, n, t, dk, dv, tf32);
+        var (dK, dV) = MaskedAttentionKernelMirror.BackwardKey(fq, fk, fv, fg, fdy, n, t, dk, dv, tf32);
+        var scores = q.matmul(k.transpose(1, 2));
+        var dA = dy.matmul(v.transpose(1, 2));
+        var dS = dA * gate;
+        Tensor T3(double[] values, long last) => tensor(values, new long[] { n, t, last }, ScalarType.Float64);
+        return new[]
+        {
+            ("Y", T3(y, dv), (scores * gate).matmul(v)), ("dQ", T3(dq, dk), dS.matmul(k)),
+            ("dK", T3(dK, dk), dS.transpose(1, 2).matmul(q)), ("dV", T3(dV, dv), (scores * gate).transpose(1, 2).matmul(dy)),
+            ("dG", T3(dg, t), dA * scores),
+        };
+    }
+
+    /// <summary>Token counts around the tiles (16 rows per warp, 64 per block; key tiles of 64 forward, 32 backward: one
+    /// token, a part of a warp, several blocks with partial last tiles), DK ≠ DV both ways, every width from 8 to 64.</summary>
+    [Theory]
+    [InlineData(2, 1, 8, 8)]
+    [InlineData(2, 7, 16, 8)]
+    [InlineData(1, 33, 8, 24)]
+    [InlineData(2, 70, 24, 16)]
+    [InlineData(1, 130, 16, 8)]
+    [InlineData(1, 97, 56, 64)]
+    [InlineData(1, 64, 32, 40)]
+    public void The_kernels_layout_gives_the_products_and_their_gradients(int n, int t, int dk, int dv)
+    {
+        using var scope = NewDisposeScope();
+        foreach (var (name, mirror, expected) in MirrorAndProducts(RandomOperands(100 * t + dk, n, t, dk, dv), tf32: false))
+            TensorAssert.AssertClose(mirror, expected, name, Tolerances.Float64Rtol, Tolerances.Float64Atol);
+    }
+
+    /// <summary>The 3xTF32 splits as the kernels make them (the products' accumulation in float64 here) keep every output
+    /// and gradient within the float32 rule of the exact products — and a plain TF32 product would not: the check fails
+    /// with the small parts dropped (so it can tell).</summary>
+    [Fact]
+    public void Three_tf32_products_meet_the_float32_rule()
+    {
+        using var scope = NewDisposeScope();
+        var operands = RandomOperands(7, 2, 100, 64, 64);
+        foreach (var (name, mirror, expected) in MirrorAndProducts(operands, tf32: true))
+            TensorAssert.AssertCloseFloat32(mirror, expected, name);
+        // One TF32 product instead of three: every operand truncated to TF32, products exact.
+        Tensor Truncated(Tensor x) => tensor(Flat(x).Select(value => (double)BitConverter.Int32BitsToSingle(
+            BitConverter.SingleToInt32Bits((float)value) & unchecked((int)0xffffe000))).ToArray(), x.shape, ScalarType.Float64);
+        var singleY = MirrorAndProducts(operands.Select(Truncated).ToArray(), tf32: false)[0].Mirror;
+        var exactY = MirrorAndProducts(operands, tf32: false)[0].Expected;
+        Assert.NotNull(TensorAssert.CompareFloat32(singleY, exactY, "Y with one TF32 product"));
     }
 }

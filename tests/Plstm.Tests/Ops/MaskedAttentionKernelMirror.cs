@@ -1,0 +1,325 @@
+namespace Plstm.Tests.Ops;
+
+/// <summary>
+/// The three CUDA kernels of <c>src/Plstm/Ops/TwoD/Kernels/masked_attention.cu</c> written again in C# over plain arrays,
+/// block by block and warp by warp, with the kernels' tiles, padded shared-memory rows, index expressions and register
+/// fragments: every lane's values are kept in arrays indexed by lane, and <see cref="Mma"/> assembles the 16 × 8 · 8 × 8
+/// tensor-core product from the lanes' fragments by the PTX layouts the kernels rely on (A: a0 (g, t), a1 (g + 8, t), a2
+/// (g, t + 4), a3 (g + 8, t + 4); B: b0 (t, g), b1 (t + 4, g); C: c0 (g, 2t), c1 (g, 2t + 1), c2 (g + 8, 2t), c3 (g + 8,
+/// 2t + 1); g = lane / 4, t = lane % 4). The GPU cannot run in the test suite, so this mirror is what checks the kernels'
+/// layout on the CPU — the accumulator reused as the next product's A operand with its reduction slots relabelled, the
+/// partial last tiles, the transposed gate reads, the rows past T — against plain products (MaskedAttentionKernelTests);
+/// `plstm selfcheck` checks the compiled kernels on a GPU. Keep the two in step.
+/// <para>With <c>tf32</c> false every split is exact (big = x, small = 0) and the mirror computes in float64, so any
+/// index error shows at full size; with <c>tf32</c> true the splits are the kernels' (big rounded to TF32 by two integer
+/// operations, small = x − big in float32, read by the "tensor core" truncated to TF32), which checks the 3xTF32
+/// arithmetic's accuracy claim (accumulation here stays float64).</para>
+/// </summary>
+public static class MaskedAttentionKernelMirror
+{
+    private const int Warps = 4, Rows = 16 * Warps, ForwardTile = 64, BackwardTile = 32, Lanes = 32;
+
+    private readonly record struct Shape(int T, int DK, int DV)
+    {
+        public int LDK => DK + 4;
+        public int LDV => DV + 4;
+        public int KS => DK / 8;
+        public int VS => DV / 8;
+    }
+
+    /// <summary>The TF32 split of x: (big, small) as the tensor core reads them.</summary>
+    private static (double Big, double Small) Split(double x, bool tf32)
+    {
+        if (!tf32) return (x, 0.0);
+        float f = (float)x;
+        float big = BitConverter.Int32BitsToSingle((int)((uint)(BitConverter.SingleToInt32Bits(f) + 0x1000) & 0xffffe000u));
+        float small = f - big;
+        float read = BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(small) & unchecked((int)0xffffe000u));
+        return (big, read);
+    }
+
+    /// <summary>mma.m16n8k8: c += A·B over the warp, from the lanes' fragments.</summary>
+    private static void Mma(double[,] c, double[,] a, double[,] b)
+    {
+        var A = new double[16, 8];
+        var B = new double[8, 8];
+        for (int lane = 0; lane < Lanes; lane++)
+        {
+            int g = lane >> 2, t = lane & 3;
+            A[g, t] = a[lane, 0];
+            A[g + 8, t] = a[lane, 1];
+            A[g, t + 4] = a[lane, 2];
+            A[g + 8, t + 4] = a[lane, 3];
+            B[t, g] = b[lane, 0];
+            B[t + 4, g] = b[lane, 1];
+        }
+        for (int lane = 0; lane < Lanes; lane++)
+        {
+            int g = lane >> 2, t = lane & 3;
+            for (int e = 0; e < 4; e++)
+            {
+                int row = g + (e >= 2 ? 8 : 0), col = 2 * t + (e & 1);
+                double sum = 0;
+                for (int kk = 0; kk < 8; kk++) sum += A[row, kk] * B[kk, col];
+                c[lane, e] += sum;
+            }
+        }
+    }
+
+    /// <summary>The three products of 3xTF32 on one accumulator: small·big, big·small, big·big.</summary>
+    private static void Mma3(double[,] c, double[,] ab, double[,] asm, double[,] bb, double[,] bsm)
+    {
+        Mma(c, asm, bb);
+        Mma(c, ab, bsm);
+        Mma(c, ab, bb);
+    }
+
+    /// <summary>load_tile: rows [row0, row0 + rows) of a [T, W] matrix (at offset base) with row stride W + 4, zeros past T.</summary>
+    private static double[] LoadTile(double[] source, long offset, int width, int row0, int rows, int tokens)
+    {
+        var tile = new double[rows * (width + 4)];
+        for (int r = 0; r < rows; r++)
+            if (row0 + r < tokens)
+                for (int c = 0; c < width; c++) tile[r * (width + 4) + c] = source[offset + (long)(row0 + r) * width + c];
+        return tile;
+    }
+
+    /// <summary>shared_a: the warp's A operand of 16 shared rows (from offset own) at reduction slice s, split.</summary>
+    private static (double[,] Big, double[,] Small) SharedA(double[] shared, int own, int ld, int s, bool tf32)
+    {
+        var big = new double[Lanes, 4];
+        var small = new double[Lanes, 4];
+        for (int lane = 0; lane < Lanes; lane++)
+        {
+            int g = lane >> 2, t = lane & 3, p = own + g * ld + 8 * s + t;
+            double[] raw = { shared[p], shared[p + 8 * ld], shared[p + 4], shared[p + 8 * ld + 4] };
+            for (int e = 0; e < 4; e++) (big[lane, e], small[lane, e]) = Split(raw[e], tf32);
+        }
+        return (big, small);
+    }
+
+    /// <summary>tile_b: each lane's B values tile[p(lane)] and tile[p(lane) + second], split.</summary>
+    private static (double[,] Big, double[,] Small) TileB(double[] tile, Func<int, int, int> position, int second, bool tf32)
+    {
+        var big = new double[Lanes, 2];
+        var small = new double[Lanes, 2];
+        for (int lane = 0; lane < Lanes; lane++)
+        {
+            int p = position(lane >> 2, lane & 3);
+            (big[lane, 0], small[lane, 0]) = Split(tile[p], tf32);
+            (big[lane, 1], small[lane, 1]) = Split(tile[p + second], tf32);
+        }
+        return (big, small);
+    }
+
+    /// <summary>rows_times_tile: acc[sj] += the warp's rows (slice s) times tile rows 8 sj + g, for the first slices.</summary>
+    private static void RowsTimesTile(double[][,] acc, double[] own, int ownOffset, int lda, double[] tile, int ldb, int s,
+        int slices, bool tf32)
+    {
+        var (ab, asm) = SharedA(own, ownOffset, lda, s, tf32);
+        for (int sj = 0; sj < slices; sj++)
+        {
+            int slice = sj;
+            var (bb, bsm) = TileB(tile, (g, t) => (8 * slice + g) * ldb + 8 * s + t, 4, tf32);
+            Mma3(acc[sj], ab, asm, bb, bsm);
+        }
+    }
+
+    /// <summary>product_times_tile: acc[s] += accumulator p (slots relabelled) times tile rows 8 sj + 2t, 8 sj + 2t + 1.</summary>
+    private static void ProductTimesTile(double[][,] acc, double[,] p, double[] tile, int ld, int sj, int outSlices, bool tf32)
+    {
+        var ab = new double[Lanes, 4];
+        var asm = new double[Lanes, 4];
+        int[] order = { 0, 2, 1, 3 };                                     // accumulator_as_a
+        for (int lane = 0; lane < Lanes; lane++)
+            for (int e = 0; e < 4; e++) (ab[lane, e], asm[lane, e]) = Split(p[lane, order[e]], tf32);
+        for (int s = 0; s < outSlices; s++)
+        {
+            int slice = s;
+            var (bb, bsm) = TileB(tile, (g, t) => (8 * sj + 2 * t) * ld + 8 * slice + g, ld, tf32);
+            Mma3(acc[s], ab, asm, bb, bsm);
+        }
+    }
+
+    /// <summary>load_gate: the lanes' gate values of a tile (rows r0 = row0 + g, r1 = r0 + 8; columns c0 + 8 sj + 2t (+1)),
+    /// zero outside T × T or past the tile's slices; transposed reads gate[column, row].</summary>
+    private static double[][,] LoadGate(double[] gate, long offset, int row0, int c0, int slices, int allSlices, int tokens,
+        bool transposed)
+    {
+        var gv = NewAccumulators(allSlices);
+        for (int sj = 0; sj < allSlices; sj++)
+            for (int lane = 0; lane < Lanes; lane++)
+            {
+                int g = lane >> 2, t = lane & 3;
+                for (int e = 0; e < 4; e++)
+                {
+                    int r = row0 + g + (e >= 2 ? 8 : 0), c = c0 + 8 * sj + 2 * t + (e & 1);
+                    bool inside = sj < slices && r < tokens && c < tokens;
+                    gv[sj][lane, e] = !inside ? 0 : transposed ? gate[offset + (long)c * tokens + r] : gate[offset + (long)r * tokens + c];
+                }
+            }
+        return gv;
+    }
+
+    private static double[][,] NewAccumulators(int count) => Enumerable.Range(0, count).Select(_ => new double[Lanes, 4]).ToArray();
+
+    /// <summary>store_rows: an accumulator [16, W] of rows row0 + g, row0 + g + 8 into a [T, W] matrix, rows past T left out.</summary>
+    private static void StoreRows(double[] target, long offset, double[][,] acc, int width, int row0, int tokens)
+    {
+        for (int s = 0; s < width / 8; s++)
+            for (int lane = 0; lane < Lanes; lane++)
+            {
+                int g = lane >> 2, t = lane & 3;
+                for (int e = 0; e < 4; e++)
+                {
+                    int r = row0 + g + (e >= 2 ? 8 : 0), col = 8 * s + 2 * t + (e & 1);
+                    if (r < tokens) target[offset + (long)r * width + col] = acc[s][lane, e];
+                }
+            }
+    }
+
+    private static int Slices(int tile, int tokens, int start) => (Math.Min(tile, tokens - start) + 7) / 8;
+
+    /// <summary>plstm_masked_attention_forward: Y = (Q Kᵀ ⊙ G) V, [N, T, DV], for Q, K [N, T, DK], V [N, T, DV], G [N, T, T]
+    /// (row-major arrays).</summary>
+    public static double[] Forward(double[] q, double[] k, double[] v, double[] gate, int n, int tokens, int dk, int dv,
+        bool tf32 = false)
+    {
+        var sh = new Shape(tokens, dk, dv);
+        var y = new double[(long)n * tokens * dv];
+        for (int b = 0; b < n; b++)
+            for (int block = 0; block * Rows < tokens; block++)
+            {
+                var ownQ = LoadTile(q, (long)b * tokens * dk, dk, block * Rows, Rows, tokens);
+                var acc = Enumerable.Range(0, Warps).Select(_ => NewAccumulators(sh.VS)).ToArray();
+                for (int j0 = 0; j0 < tokens; j0 += ForwardTile)
+                {
+                    var ks = LoadTile(k, (long)b * tokens * dk, dk, j0, ForwardTile, tokens);
+                    var vs = LoadTile(v, (long)b * tokens * dv, dv, j0, ForwardTile, tokens);
+                    for (int warp = 0; warp < Warps; warp++)
+                    {
+                        int row0 = block * Rows + warp * 16;
+                        if (row0 >= tokens) continue;
+                        int slices = Slices(ForwardTile, tokens, j0);
+                        var gv = LoadGate(gate, (long)b * tokens * tokens, row0, j0, slices, ForwardTile / 8, tokens, false);
+                        var sc = NewAccumulators(ForwardTile / 8);
+                        for (int s = 0; s < sh.KS; s++)
+                            RowsTimesTile(sc, ownQ, warp * 16 * sh.LDK, sh.LDK, ks, sh.LDK, s, slices, tf32);
+                        for (int sj = 0; sj < slices; sj++)
+                        {
+                            Scale(sc[sj], gv[sj]);
+                            ProductTimesTile(acc[warp], sc[sj], vs, sh.LDV, sj, sh.VS, tf32);
+                        }
+                    }
+                }
+                for (int warp = 0; warp < Warps; warp++)
+                    StoreRows(y, (long)b * tokens * dv, acc[warp], dv, block * Rows + warp * 16, tokens);
+            }
+        return y;
+    }
+
+    /// <summary>plstm_masked_attention_backward_query: dQ [N, T, DK] and dG = (dY Vᵀ) ⊙ (Q Kᵀ) [N, T, T].</summary>
+    public static (double[] DQ, double[] DGate) BackwardQuery(double[] q, double[] k, double[] v, double[] gate, double[] dy,
+        int n, int tokens, int dk, int dv, bool tf32 = false)
+    {
+        var sh = new Shape(tokens, dk, dv);
+        var dq = new double[(long)n * tokens * dk];
+        var dgate = new double[(long)n * tokens * tokens];
+        for (int b = 0; b < n; b++)
+            for (int block = 0; block * Rows < tokens; block++)
+            {
+                var ownQ = LoadTile(q, (long)b * tokens * dk, dk, block * Rows, Rows, tokens);
+                var ownDy = LoadTile(dy, (long)b * tokens * dv, dv, block * Rows, Rows, tokens);
+                var acc = Enumerable.Range(0, Warps).Select(_ => NewAccumulators(sh.KS)).ToArray();
+                for (int j0 = 0; j0 < tokens; j0 += BackwardTile)
+                {
+                    var ks = LoadTile(k, (long)b * tokens * dk, dk, j0, BackwardTile, tokens);
+                    var vs = LoadTile(v, (long)b * tokens * dv, dv, j0, BackwardTile, tokens);
+                    for (int warp = 0; warp < Warps; warp++)
+                    {
+                        int row0 = block * Rows + warp * 16;
+                        if (row0 >= tokens) continue;
+                        int slices = Slices(BackwardTile, tokens, j0);
+                        var gv = LoadGate(gate, (long)b * tokens * tokens, row0, j0, slices, BackwardTile / 8, tokens, false);
+                        var sc = NewAccumulators(BackwardTile / 8);
+                        var da = NewAccumulators(BackwardTile / 8);
+                        for (int s = 0; s < Math.Max(sh.KS, sh.VS); s++)
+                        {
+                            if (s < sh.KS) RowsTimesTile(sc, ownQ, warp * 16 * sh.LDK, sh.LDK, ks, sh.LDK, s, slices, tf32);
+                            if (s < sh.VS) RowsTimesTile(da, ownDy, warp * 16 * sh.LDV, sh.LDV, vs, sh.LDV, s, slices, tf32);
+                        }
+                        for (int sj = 0; sj < slices; sj++)
+                        {
+                            for (int lane = 0; lane < Lanes; lane++)
+                                for (int e = 0; e < 4; e++)
+                                {
+                                    int r = row0 + (lane >> 2) + (e >= 2 ? 8 : 0), c = j0 + 8 * sj + 2 * (lane & 3) + (e & 1);
+                                    if (r < tokens && c < tokens)
+                                        dgate[(long)b * tokens * tokens + (long)r * tokens + c] = da[sj][lane, e] * sc[sj][lane, e];
+                                }
+                            Scale(da[sj], gv[sj]);
+                            ProductTimesTile(acc[warp], da[sj], ks, sh.LDK, sj, sh.KS, tf32);
+                        }
+                    }
+                }
+                for (int warp = 0; warp < Warps; warp++)
+                    StoreRows(dq, (long)b * tokens * dk, acc[warp], dk, block * Rows + warp * 16, tokens);
+            }
+        return (dq, dgate);
+    }
+
+    /// <summary>plstm_masked_attention_backward_key: dK [N, T, DK] and dV [N, T, DV], per 16 keys, products transposed.</summary>
+    public static (double[] DK, double[] DV) BackwardKey(double[] q, double[] k, double[] v, double[] gate, double[] dy,
+        int n, int tokens, int dk, int dv, bool tf32 = false)
+    {
+        var sh = new Shape(tokens, dk, dv);
+        var dK = new double[(long)n * tokens * dk];
+        var dV = new double[(long)n * tokens * dv];
+        for (int b = 0; b < n; b++)
+            for (int block = 0; block * Rows < tokens; block++)
+            {
+                var ownK = LoadTile(k, (long)b * tokens * dk, dk, block * Rows, Rows, tokens);
+                var ownV = LoadTile(v, (long)b * tokens * dv, dv, block * Rows, Rows, tokens);
+                var dka = Enumerable.Range(0, Warps).Select(_ => NewAccumulators(sh.KS)).ToArray();
+                var dva = Enumerable.Range(0, Warps).Select(_ => NewAccumulators(sh.VS)).ToArray();
+                for (int i0 = 0; i0 < tokens; i0 += BackwardTile)
+                {
+                    var qs = LoadTile(q, (long)b * tokens * dk, dk, i0, BackwardTile, tokens);
+                    var dys = LoadTile(dy, (long)b * tokens * dv, dv, i0, BackwardTile, tokens);
+                    for (int warp = 0; warp < Warps; warp++)
+                    {
+                        int row0 = block * Rows + warp * 16;
+                        if (row0 >= tokens) continue;
+                        int slices = Slices(BackwardTile, tokens, i0);
+                        var gv = LoadGate(gate, (long)b * tokens * tokens, row0, i0, slices, BackwardTile / 8, tokens, true);
+                        var st = NewAccumulators(BackwardTile / 8);
+                        var dat = NewAccumulators(BackwardTile / 8);
+                        for (int s = 0; s < Math.Max(sh.KS, sh.VS); s++)
+                        {
+                            if (s < sh.KS) RowsTimesTile(st, ownK, warp * 16 * sh.LDK, sh.LDK, qs, sh.LDK, s, slices, tf32);
+                            if (s < sh.VS) RowsTimesTile(dat, ownV, warp * 16 * sh.LDV, sh.LDV, dys, sh.LDV, s, slices, tf32);
+                        }
+                        for (int si = 0; si < slices; si++)
+                        {
+                            Scale(st[si], gv[si]);
+                            Scale(dat[si], gv[si]);
+                            ProductTimesTile(dva[warp], st[si], dys, sh.LDV, si, sh.VS, tf32);
+                            ProductTimesTile(dka[warp], dat[si], qs, sh.LDK, si, sh.KS, tf32);
+                        }
+                    }
+                }
+                for (int warp = 0; warp < Warps; warp++)
+                {
+                    StoreRows(dK, (long)b * tokens * dk, dka[warp], dk, block * Rows + warp * 16, tokens);
+                    StoreRows(dV, (long)b * tokens * dv, dva[warp], dv, block * Rows + warp * 16, tokens);
+                }
+            }
+        return (dK, dV);
+    }
+
+    private static void Scale(double[,] values, double[,] by)
+    {
+        for (int lane = 0; lane < Lanes; lane++)
+            for (int e = 0; e < 4; e++) values[lane, e] *= by[lane, e];
+    }
+}
