@@ -95,24 +95,40 @@ public static class KernelSelfCheck
         (2, 1024, 64, 64), (1, 4095, 64, 64),
     };
 
+    /// <summary>Why the masked attention kernels do not build on a CUDA device of compute capability 8.0 or newer, null
+    /// when they do or the device is older (the kernels' documented limit).</summary>
+    private static string? AttentionBuildError(int index) => !MaskedAttentionKernel.HasTensorCores(index) ? null
+        : MaskedAttentionKernel.BuildError(index, 8, 8) ?? MaskedAttentionKernel.BuildError(index, 64, 64);
+
     /// <summary>The masked attention kernels (<see cref="MaskedAttentionKernel"/>, float32 on tensor cores) against the
     /// same products in float64: output and the gradients of Q, K, V and the gate under the float32 rule. Returns the
     /// failed cases (none run where the kernels do not: CPU, older devices).</summary>
     private static int CheckMaskedAttention(Device device, TextWriter output, long seed)
     {
+        int index = device.index < 0 ? 0 : device.index;
         using (var probe = zeros(1, 1, 8, device: device))
             if (!MaskedAttentionKernel.CanRun(probe, 1, 8, 8))
             {
-                output.WriteLine("masked attention kernels do not run here (batched products instead): not checked");
-                return 0;
+                // A device that should run them but where they do not build is a failure, not a skip.
+                string? error = device.type == DeviceType.CUDA && FusedGateKernel.UnavailableReason is null
+                    ? AttentionBuildError(index) : null;
+                output.WriteLine(error is null
+                    ? "masked attention kernels do not run here (batched products instead): not checked"
+                    : $"FAIL masked attention kernels do not build: {error}");
+                return error is null ? 0 : 1;
             }
-        int index = device.index < 0 ? 0 : device.index;
         var resources = MaskedAttentionKernel.Resources(index, 64, 64);
         output.WriteLine("masked attention kernels, DK = DV = 64: " + string.Join("; ", new[] { "forward", "dQ", "dK/dV" }
             .Zip(resources, (name, r) => $"{name} {r.Registers} registers, {r.LocalBytes} B local")));
         int failed = 0;
         foreach (var (n, t, dk, dv) in AttentionShapes)
         {
+            if (MaskedAttentionKernel.BuildError(index, dk, dv) is { } error)
+            {
+                failed++;
+                output.WriteLine($"FAIL float32 masked attention DK {dk} DV {dv}: the kernels do not build: {error}");
+                continue;
+            }
             using var scope = NewDisposeScope();
             manual_seed(seed + 13 * t + dk);
             var q = randn(new long[] { n, t, dk }, dtype: ScalarType.Float64, device: device);

@@ -47,7 +47,7 @@ public static class MaskedAttentionKernel
     private static readonly bool Disabled =
         string.Equals(Environment.GetEnvironmentVariable("PLSTM_MASKED_ATTENTION"), "off", StringComparison.OrdinalIgnoreCase);
     private static readonly Lazy<string?> Source = new(ReadSource);
-    private static readonly ConcurrentDictionary<(int Device, long DK, long DV), IntPtr[]> Kernels = new();
+    private static readonly ConcurrentDictionary<(int Device, long DK, long DV), Lazy<(IntPtr[]? Kernels, string? Error)>> Kernels = new();
     private static readonly ConcurrentDictionary<int, bool> TensorCores = new();
 
     /// <summary>Whether the kernels run for operands like q <c>[N, T, DK]</c> and v <c>[N, T, DV]</c> (the caller has
@@ -60,8 +60,19 @@ public static class MaskedAttentionKernel
             return false;
         if (FusedGateKernel.UnavailableReason is not null || Source.Value is null) return false;
         int device = q.device_index < 0 ? 0 : q.device_index;
-        return TensorCores.GetOrAdd(device, d => CudaDriver.ComputeCapability(d).Major >= 8);
+        // Kernels that do not build here (an NVRTC or driver too old for them) leave the batched products in place.
+        return HasTensorCores(device) && Built(device, dk, dv).Kernels is not null;
     }
+
+    /// <summary>Whether CUDA device <paramref name="device"/> has the TF32 tensor cores the kernels use (compute capability
+    /// 8.0 or newer).</summary>
+    public static bool HasTensorCores(int device) =>
+        TensorCores.GetOrAdd(device, d => CudaDriver.ComputeCapability(d).Major >= 8);
+
+    /// <summary>Why the kernels for DK × DV do not build on CUDA device <paramref name="device"/> (what NVRTC or the driver
+    /// said), or null when they do; compiles them if needed. <c>plstm selfcheck</c> reports it: <see cref="CanRun"/> then
+    /// says no and the layers quietly keep the batched products.</summary>
+    public static string? BuildError(int device, long dk, long dv) => Built(device, dk, dv).Error;
 
     /// <summary>Whether the kernels are built for N batch entries of widths DK and DV: DK and DV multiples of 8 from 8 to
     /// <see cref="MaxWidth"/>, 1 ≤ N ≤ 65,535 (a grid axis). Any token count T ≥ 1.</summary>
@@ -176,8 +187,26 @@ public static class MaskedAttentionKernel
 
     private static IntPtr[] KernelsOn(int device, long dk, long dv)
     {
+        var (kernels, error) = Built(device, dk, dv);
+        return kernels ?? throw new InvalidOperationException($"the masked attention kernels do not build on this device: {error}");
+    }
+
+    /// <summary>Makes <paramref name="device"/>'s context current and returns its kernels for DK × DV, compiled on first
+    /// use and cached for the process, or why they do not build.</summary>
+    private static (IntPtr[]? Kernels, string? Error) Built(int device, long dk, long dv)
+    {
         CudaDriver.MakeCurrent(device);
-        return Kernels.GetOrAdd((device, dk, dv), key => Compile(key.Device, key.DK, key.DV));
+        return Kernels.GetOrAdd((device, dk, dv), key => new Lazy<(IntPtr[]?, string?)>(() =>
+        {
+            try
+            {
+                return (Compile(key.Device, key.DK, key.DV), null);
+            }
+            catch (InvalidOperationException e)
+            {
+                return (null, e.Message);
+            }
+        })).Value;
     }
 
     private static IntPtr[] Compile(int device, long dk, long dv)
