@@ -33,8 +33,9 @@ public static class OpBench
             new("B·H", r => r.Batch?.ToString(inv) ?? "", true),
             new("dtype", r => r.Dtype),
         ]);
-        report.Notes.Add("op rows: Plstm2DFused.Forward (four orientations in one call) of the named form; sdpa rows: "
-            + $"scaled_dot_product_attention on [B·H/{plan.Heads}, {plan.Heads}, X·Y, DK], libtorch's kernel choice.");
+        report.Notes.Add("op rows: Plstm2DFused.Forward (four orientations in one call) of the named form; masked rows: the "
+            + "kernel form's (Q Kᵀ ⊙ G) V alone with a given G (CUDA float32: the tensor-core kernels; else batched products); "
+            + $"sdpa rows: scaled_dot_product_attention on [B·H/{plan.Heads}, {plan.Heads}, X·Y, DK], libtorch's kernel choice.");
         report.Notes.Add("Times are per iteration (forward + backward), median and interquartile range over the timed "
             + "iterations, each ending with a device synchronisation.");
 
@@ -48,8 +49,11 @@ public static class OpBench
                     session.Run(row, dtype, () => target.Form is { } form
                         ? new FusedOperatorCase(plan.BatchHeads, grid, plan.Dk, plan.Dv, dtype, settings.Device, form,
                             plan.Levels, settings.Seed, plan.Recompute)
-                        : new AttentionCase(plan.BatchHeads / plan.Heads, plan.Heads, (long)grid.X * grid.Y, plan.Dk,
-                            plan.Dv, dtype, settings.Device, settings.Seed));
+                        : target.Name == OpTarget.MaskedName
+                            ? new MaskedAttentionCase(plan.BatchHeads, (long)grid.X * grid.Y, plan.Dk, plan.Dv, dtype,
+                                settings.Device, settings.Seed)
+                            : new AttentionCase(plan.BatchHeads / plan.Heads, plan.Heads, (long)grid.X * grid.Y, plan.Dk,
+                                plan.Dv, dtype, settings.Device, settings.Seed));
                 }
         session.Finish();
         return session.ExitCode();

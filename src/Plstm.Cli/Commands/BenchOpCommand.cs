@@ -14,8 +14,8 @@ public static class BenchOpCommand
     {
         var forms = new Option<string?>("--forms")
         {
-            Description = $"Comma list of operator forms and/or sdpa ({string.Join(", ", OpTarget.KnownNames)}); default: "
-                + "every form except naive, then sdpa.",
+            Description = $"Comma list of operator forms, masked (the kernel form's masked attention alone) and/or sdpa "
+                + $"({string.Join(", ", OpTarget.KnownNames)}); default: every form except naive, then sdpa.",
         };
         var grids = new Option<string>("--grids")
         {

@@ -107,6 +107,28 @@ public sealed class BenchCliTests : IDisposable
         Assert.Equal(["oom", "ok"], statuses);
     }
 
+    /// <summary><c>masked</c> times the kernel form's masked attention alone (on the CPU its batched products) beside the
+    /// whole operator and sdpa, and says what it is in the report's notes.</summary>
+    [Fact]
+    public void Bench_op_times_the_masked_attention_alone()
+    {
+        using var temp = new TempFolder();
+        string markdown = temp.File("masked.md");
+
+        var run = CliRunner.Run("bench", "op", "--forms", "masked,sdpa", "--grids", "3x5", "--bh", "2", "--dk", "8",
+            "--warmup", "0", "--iters", "1", "--out", markdown, "--threads", "1");
+
+        CliAssert.Succeeded(run, "bench op --forms masked,sdpa");
+        string text = File.ReadAllText(markdown);
+        Assert.Contains("| masked | 3×5 | 15 | 2 | float32 |", text);
+        Assert.Contains("| sdpa | 3×5 | 15 | 2 | float32 |", text);
+        Assert.Contains("masked rows: the kernel form's (Q Kᵀ ⊙ G) V alone", text);
+        var rows = text.Split('\n').Where(line => line.StartsWith("| masked |", StringComparison.Ordinal)
+            || line.StartsWith("| sdpa |", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(2, rows.Length);
+        Assert.All(rows, row => Assert.EndsWith("| ok |", row.TrimEnd(), StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Bench_time_limit_skips_rows_and_still_writes_the_report()
     {
