@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Reflection;
 using Plstm.Interop;
 using Plstm.Interop.Cuda;
 using TorchSharp;
@@ -61,7 +60,10 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
     private const string ForwardName = "plstm_fused_gate_forward";
     private const string BackwardName = "plstm_fused_gate_backward";
 
-    private static readonly Lazy<string?> Source = new(ReadSource);
+    /// <summary>The kernel source: the embedded <c>Kernels/fused_gate.cu</c>, or, for measuring a variant without a
+    /// rebuild (e.g. in one device call), the file named by <c>PLSTM_FUSED_GATE_SOURCE</c>. A variant must keep the two
+    /// kernels' names, arguments and results.</summary>
+    private static readonly Lazy<string?> Source = new(() => KernelSource.Read("fused_gate.cu", "PLSTM_FUSED_GATE_SOURCE"));
     private static readonly Lazy<string?> Unavailable = new(Probe);
     private static readonly ConcurrentDictionary<(int Device, ScalarType Type, long X, long Y), IntPtr[]> Kernels = new();
     private static readonly ConcurrentDictionary<int, int> SharedLimits = new();
@@ -225,18 +227,5 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
         if (!CudaDriver.Available) return "no CUDA driver (libcuda.so.1)";
         if (!NvrtcCompiler.Available) return "no NVRTC (libnvrtc.so; set PLSTM_NVRTC to its path)";
         return Source.Value is null ? "kernel source missing" : null;
-    }
-
-    /// <summary>The kernel source: the embedded <c>Kernels/fused_gate.cu</c>, or, for measuring a variant without a
-    /// rebuild (e.g. in one device call), the file named by <c>PLSTM_FUSED_GATE_SOURCE</c>. A variant must keep the two
-    /// kernels' names, arguments and results.</summary>
-    private static string? ReadSource()
-    {
-        var variant = Environment.GetEnvironmentVariable("PLSTM_FUSED_GATE_SOURCE");
-        if (!string.IsNullOrEmpty(variant)) return File.ReadAllText(variant);
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("Plstm.Kernels.fused_gate.cu");
-        if (stream is null) return null;
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
     }
 }

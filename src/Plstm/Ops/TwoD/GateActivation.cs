@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Reflection;
 using Plstm.Interop;
 using Plstm.Interop.Cuda;
 using Plstm.Ops.Common;
@@ -33,7 +32,7 @@ public sealed class GateActivation : autograd.MultiTensorFunction<GateActivation
     private const string ForwardName = "plstm_gate_activation_forward";
     private const string BackwardName = "plstm_gate_activation_backward";
 
-    private static readonly Lazy<string?> Source = new(ReadSource);
+    private static readonly Lazy<string?> Source = new(() => KernelSource.Read("gate_activation.cu"));
     private static readonly ConcurrentDictionary<(int Device, ScalarType Type), IntPtr[]> Kernels = new();
 
     /// <inheritdoc />
@@ -274,13 +273,5 @@ public sealed class GateActivation : autograd.MultiTensorFunction<GateActivation
         var definitions = new Dictionary<string, string> { ["REAL"] = type == ScalarType.Float64 ? "double" : "float" };
         var image = NvrtcCompiler.Compile(source, "gate_activation.cu", CudaDriver.ComputeCapability(device), definitions);
         return CudaDriver.LoadKernels(image, new[] { ForwardName, BackwardName });
-    }
-
-    private static string? ReadSource()
-    {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("Plstm.Kernels.gate_activation.cu");
-        if (stream is null) return null;
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
     }
 }

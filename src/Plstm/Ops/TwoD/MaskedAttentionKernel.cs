@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Reflection;
 using Plstm.Interop;
 using Plstm.Interop.Cuda;
 using TorchSharp;
@@ -46,7 +45,7 @@ public static class MaskedAttentionKernel
 
     private static readonly bool Disabled =
         string.Equals(Environment.GetEnvironmentVariable("PLSTM_MASKED_ATTENTION"), "off", StringComparison.OrdinalIgnoreCase);
-    private static readonly Lazy<string?> Source = new(ReadSource);
+    private static readonly Lazy<string?> Source = new(() => KernelSource.Read("masked_attention.cu"));
     private static readonly ConcurrentDictionary<(int Device, long DK, long DV), Lazy<(IntPtr[]? Kernels, string? Error)>> Kernels = new();
     private static readonly ConcurrentDictionary<int, bool> TensorCores = new();
 
@@ -239,13 +238,5 @@ public static class MaskedAttentionKernel
         static bool Valid(string text, out int tile) =>
             int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out tile) && tile is >= 8 and <= 64 && tile % 8 == 0;
         return parts.Length == 2 && Valid(parts[0], out var f) && Valid(parts[1], out var b) ? (f, b) : (64, 32);
-    }
-
-    private static string? ReadSource()
-    {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("Plstm.Kernels.masked_attention.cu");
-        if (stream is null) return null;
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
     }
 }
