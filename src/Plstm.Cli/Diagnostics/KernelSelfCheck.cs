@@ -150,17 +150,8 @@ public static class KernelSelfCheck
                 ("Y", y, (scores * gr).matmul(vr)), ("dQ", dq, dS.matmul(kr)), ("dK", dk32, dS.transpose(1, 2).matmul(qr)),
                 ("dV", dv32, (scores * gr).transpose(1, 2).matmul(dyr)), ("dG", dg, dA * scores),
             };
-            double worst = 0;
-            string what = "";
-            foreach (var (name, actual, expected) in checks)
-            {
-                double r = Ratio(actual, expected, ScalarType.Float32);
-                if (r >= worst) (worst, what) = (r, name);
-            }
-            bool ok = worst <= 1.0;
-            if (!ok) failed++;
-            output.WriteLine($"{(ok ? "ok  " : "FAIL")} float32 masked attention N {n} T {t} DK {dk} DV {dv}: worst {what}: "
-                + $"{worst:0.000} of the tolerance");
+            if (!Report(output, $"float32 masked attention N {n} T {t} DK {dk} DV {dv}", Worst(checks, ScalarType.Float32)))
+                failed++;
         }
         output.WriteLine($"{AttentionShapes.Length - failed} of {AttentionShapes.Length} masked attention cases agree "
             + "(3xTF32 kernels vs float64 products, output and the gradients of Q, K, V and the gate)");
@@ -199,19 +190,13 @@ public static class KernelSelfCheck
                         .Select(p => p.parameter.grad?.detach().clone() ?? zeros_like(p.parameter))).ToArray();
                     return (result.detach(), grads);
                 }
-                var (kernelY, kernelGrads) = Run(Plstm2DForm.Kernel);
                 var (hierY, hierGrads) = Run(Plstm2DForm.Hierarchical);
-                double worst = Ratio(kernelY, hierY, ScalarType.Float64);
-                string what = "y";
-                for (int i = 0; i < kernelGrads.Length; i++)
-                {
-                    double r = Ratio(kernelGrads[i], hierGrads[i], ScalarType.Float64);
-                    if (r > worst) (worst, what) = (r, i == 0 ? "dx" : "d" + parameters[i - 1].name);
-                }
-                bool ok = worst <= 1.0;
-                if (!ok) failed++;
-                output.WriteLine($"{(ok ? "ok  " : "FAIL")} float64 layer {mode}{(mode == Plstm2DMode.D ? chirality : "")} {x}x{y}: "
-                    + $"worst {what}: {worst:0.000} of the tolerance");
+                // The output and every gradient (of the input, then of each parameter) against the hierarchical form's.
+                IEnumerable<(string, Tensor, Tensor)> Against((Tensor Y, Tensor[] Grads) actual) =>
+                    actual.Grads.Select((g, i) => (i == 0 ? "dx" : "d" + parameters[i - 1].name, g, hierGrads[i]))
+                        .Prepend(("y", actual.Y, hierY));
+                string label = $"layer {mode}{(mode == Plstm2DMode.D ? chirality : "")} {x}x{y}";
+                if (!Report(output, $"float64 {label}", Worst(Against(Run(Plstm2DForm.Kernel)), ScalarType.Float64))) failed++;
                 // float32, where CUDA runs the masked attention kernels (DK = 8), against the float64 hierarchical form;
                 // storing the gate for backward and recomputing it.
                 layer.to(ScalarType.Float32);
@@ -219,18 +204,8 @@ public static class KernelSelfCheck
                 {
                     cases++;
                     layer.RecomputeInBackward = recompute;
-                    var (singleY, singleGrads) = Run(Plstm2DForm.Kernel, ScalarType.Float32);
-                    worst = Ratio(singleY, hierY, ScalarType.Float32);
-                    what = "y";
-                    for (int i = 0; i < singleGrads.Length; i++)
-                    {
-                        double r = Ratio(singleGrads[i], hierGrads[i], ScalarType.Float32);
-                        if (r > worst) (worst, what) = (r, i == 0 ? "dx" : "d" + parameters[i - 1].name);
-                    }
-                    ok = worst <= 1.0;
-                    if (!ok) failed++;
-                    output.WriteLine($"{(ok ? "ok  " : "FAIL")} float32 layer {mode}{(mode == Plstm2DMode.D ? chirality : "")} {x}x{y}"
-                        + $"{(recompute ? " recomputing" : "")}: worst {what}: {worst:0.000} of the tolerance");
+                    var worst = Worst(Against(Run(Plstm2DForm.Kernel, ScalarType.Float32)), ScalarType.Float32);
+                    if (!Report(output, $"float32 {label}{(recompute ? " recomputing" : "")}", worst)) failed++;
                 }
                 layer.RecomputeInBackward = false;
                 layer.to(ScalarType.Float64);
@@ -296,15 +271,31 @@ public static class KernelSelfCheck
         var weights = randn(new long[] { 3, x, y, 4, 1 }, generator: null, dtype: dtype, device: device);
         var (kernelOut, kernelGrads) = Run(leaves, weights, Plstm2DForm.Kernel);
         var (rowOut, rowGrads) = Run(leaves, weights, Plstm2DForm.RowScan);
-        double worst = Ratio(kernelOut, rowOut, dtype);
-        string what = "Y";
-        for (int i = 0; i < InputNames.Length; i++)
+        var gradients = InputNames.Select((name, i) => ("d" + name, kernelGrads[i], rowGrads[i]))
+            .Where(g => g.Item3 is not null).Select(g => (g.Item1, g.Item2!, g.Item3!));
+        return Worst(gradients.Prepend(("Y", kernelOut, rowOut)), dtype);
+    }
+
+    /// <summary>The largest ratio error / tolerance (<see cref="Ratio"/>) over named (actual, expected) pairs under the
+    /// dtype's rule, and which pair it was (the first of equal ones).</summary>
+    private static (double Worst, string What) Worst(IEnumerable<(string Name, Tensor Actual, Tensor Expected)> pairs,
+        ScalarType dtype)
+    {
+        (double Worst, string What) result = (double.NegativeInfinity, "");
+        foreach (var (name, actual, expected) in pairs)
         {
-            if (rowGrads[i] is null) continue;
-            double r = Ratio(kernelGrads[i]!, rowGrads[i]!, dtype);
-            if (r > worst) (worst, what) = (r, "d" + InputNames[i]);
+            double r = Ratio(actual, expected, dtype);
+            if (r > result.Worst) result = (r, name);
         }
-        return (worst, what);
+        return result;
+    }
+
+    /// <summary>Writes one case's line and returns whether it passed (worst ratio at most 1).</summary>
+    private static bool Report(TextWriter output, string label, (double Worst, string What) worst)
+    {
+        bool ok = worst.Worst <= 1.0;
+        output.WriteLine($"{(ok ? "ok  " : "FAIL")} {label}: worst {worst.What}: {worst.Worst:0.000} of the tolerance");
+        return ok;
     }
 
     private static (Tensor Output, Tensor?[] Gradients) Run(Tensor?[] leaves, Tensor weights, Plstm2DForm form)
