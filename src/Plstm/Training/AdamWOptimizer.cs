@@ -177,11 +177,8 @@ public sealed class AdamWOptimizer : IDisposable
         }
         if (clips)
         {
-            // GradientClipping.Coefficient on the device: max / (norm + 1e-6) in float64, applied only when finite and
-            // below 1 (else a factor of exactly 1, which leaves every value as it is). The float32 gradients take the
-            // factor rounded to float32, as they took the host's double before.
-            var coefficient = full_like(norm!, maxGradNorm).div_(norm! + 1e-6);
-            var factor = where(isfinite(norm!).logical_and_(coefficient.lt(1.0)), coefficient, ones_like(coefficient));
+            // The float32 gradients take the factor rounded to float32, as they took the host's double before.
+            var factor = GradientClipping.DeviceFactor(norm!, maxGradNorm);
             foreach (var t in scaled) t.mul_(factor);
         }
         for (int b = 0; b < _buckets.Length; b++) Apply(_buckets[b], gathered[b]);

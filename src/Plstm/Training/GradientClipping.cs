@@ -50,6 +50,17 @@ public static class GradientClipping
     /// <summary>True when <paramref name="maxNorm"/> asks for clipping (finite and &gt; 0).</summary>
     internal static bool Clips(double maxNorm) => maxNorm > 0 && !double.IsPositiveInfinity(maxNorm);
 
+    /// <summary><see cref="Coefficient"/> on the device, for a clipping that must not wait for the norm: the factor as a
+    /// tensor like <paramref name="norm"/> (a 0-dim float64 tensor), computed in float64 with the same operations, and
+    /// exactly 1 where <see cref="Coefficient"/> gives null (the norm not finite or already within the maximum; the
+    /// caller applies it only when <see cref="Clips"/>). Gradients scaled by it come out as scaled by the host's factor,
+    /// to the bit.</summary>
+    internal static Tensor DeviceFactor(Tensor norm, double maxNorm)
+    {
+        var coefficient = full_like(norm, maxNorm).div_(norm + 1e-6);
+        return where(isfinite(norm).logical_and_(coefficient.lt(1.0)), coefficient, ones_like(coefficient));
+    }
+
     /// <summary>The factor <c>max / (norm + 1e-6)</c> by which gradients of global norm <paramref name="norm"/> are
     /// scaled, or null when nothing is scaled (no clipping asked, the norm not finite, or already within the maximum).</summary>
     internal static double? Coefficient(double norm, double maxNorm)
