@@ -120,14 +120,16 @@ public sealed class GateActivation : autograd.MultiTensorFunction<GateActivation
     /// <summary>[B, X, Y, K·4H] → [K, B·H, 4, X, Y] (a copy).</summary>
     private static Tensor ByKind(Tensor pre, int heads, int kinds)
     {
-        long B = pre.shape[0], X = pre.shape[1], Y = pre.shape[2];
+        var shape = pre.shape;                                                               // one native call
+        long B = shape[0], X = shape[1], Y = shape[2];
         return pre.reshape(B, X, Y, kinds, heads, 4).permute(3, 0, 4, 5, 1, 2).reshape(kinds, B * heads, 4, X, Y);
     }
 
     /// <summary>[K, B·H, 4, X, Y] → [B, X, Y, K·4H] (a copy): the inverse of <see cref="ByKind"/>.</summary>
     private static Tensor FromKinds(Tensor byKind, long B, int heads)
     {
-        long K = byKind.shape[0], X = byKind.shape[3], Y = byKind.shape[4];
+        var shape = byKind.shape;
+        long K = shape[0], X = shape[3], Y = shape[4];
         return byKind.reshape(K, B, heads, 4, X, Y).permute(1, 4, 5, 0, 2, 3).reshape(B, X, Y, K * 4 * heads);
     }
 
