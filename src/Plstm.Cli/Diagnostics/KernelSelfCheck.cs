@@ -82,8 +82,67 @@ public static class KernelSelfCheck
                         + $"{worst:0.000} of the tolerance");
                 }
         output.WriteLine($"{cases - failed} of {cases} cases agree ({walk} vs row-scan form, output and 12 gradients)");
-        return failed + CheckGateActivation(device, output, seed) + CheckMaskedAttention(device, output, seed)
-            + CheckLayer(device, output, seed);
+        return failed + CheckSinglePath(device, output, seed) + CheckGateActivation(device, output, seed)
+            + CheckMaskedAttention(device, output, seed) + CheckLayer(device, output, seed);
+    }
+
+    /// <summary>Grids of the single-path cases: one cell, single lines and columns, thin, odd and square grids, the vision
+    /// grid 14², the largest side (64) and the largest grid (1,024 cells) the kernels take.</summary>
+    private static readonly (int X, int Y)[] SinglePathGrids =
+    {
+        (1, 1), (1, 9), (9, 1), (2, 2), (3, 5), (7, 4), (14, 14), (17, 2), (16, 64), (64, 16), (31, 33), (32, 32),
+    };
+
+    /// <summary>The D-mode closed form (<see cref="SinglePathGateKernel"/>) against the gate walk
+    /// (<see cref="FusedGateKernel"/>) on CUDA, both chiralities, float64 and float32, with a direct gate and a scale: the
+    /// gate and the gradients of the gates a D-mode layer has and of the direct gate. Returns the failed cases (none run
+    /// where the kernels do not).</summary>
+    private static int CheckSinglePath(Device device, TextWriter output, long seed)
+    {
+        if (device.type != DeviceType.CUDA || SinglePathGateKernel.UnavailableReason is not null)
+        {
+            output.WriteLine($"single-path kernels not run: {(device.type != DeviceType.CUDA ? "not a CUDA device" : SinglePathGateKernel.UnavailableReason)}");
+            return 0;
+        }
+        int failed = 0, cases = 0;
+        foreach (var dtype in new[] { ScalarType.Float64, ScalarType.Float32 })
+            foreach (var (x, y) in SinglePathGrids)
+                foreach (bool left in new[] { false, true })
+                {
+                    cases++;
+                    using var scope = NewDisposeScope();
+                    manual_seed(seed + 13 * x + y + (left ? 5 : 0));
+                    const long N = 3;
+                    int absent = left ? 4 : 5;                                               // T0dl in L, T0ru in R
+                    // Sources and marks in (−1, 1); transitions that keep path sums bounded (the straight share and the
+                    // turn share of an edge add up to at most 1, random signs), the absent turn zero.
+                    var gates = rand(new long[] { N, 4, 8, x, y }, dtype: ScalarType.Float64) * 2 - 1;
+                    var share = rand(new long[] { N, 4, x, y }, dtype: ScalarType.Float64);
+                    var sign = rand(new long[] { N, 4, 4, x, y }, dtype: ScalarType.Float64).gt(0.5).to(ScalarType.Float64) * 2 - 1;
+                    int straight = left ? 3 : 2, turn = 6 - absent + 3;                        // the chain that turns, and the turn
+                    gates.select(2, straight).copy_((1 - share) * sign.select(2, 0));
+                    gates.select(2, turn).copy_(share * sign.select(2, 1));
+                    gates.select(2, 5 - straight).copy_(rand(new long[] { N, 4, x, y }, dtype: ScalarType.Float64) * sign.select(2, 2));
+                    gates.select(2, absent).zero_();
+                    var direct = rand(new long[] { N, x * y }, dtype: ScalarType.Float64) * 2 - 1;
+                    var weights = randn(new long[] { N, x * y, x * y }, dtype: ScalarType.Float64).to(dtype).to(device);
+                    (Tensor Gate, Tensor DGates, Tensor DDirect) Run(bool closedForm)
+                    {
+                        var g = gates.to(dtype).to(device).requires_grad_(true);
+                        var d = direct.to(dtype).to(device).requires_grad_(true);
+                        var result = closedForm ? SinglePathGateKernel.Gate(g, left, d, 0.37) : FusedGateKernel.Gate(g, d, 0.37);
+                        (result * weights).sum().backward();
+                        var present = tensor(Enumerable.Range(0, 8).Where(i => i != absent).Select(i => (long)i).ToArray(), device: device);
+                        return (result.detach(), g.grad!.index_select(2, present), d.grad!);
+                    }
+                    var (gate, dGates, dDirect) = Run(closedForm: true);
+                    var (walkGate, walkDGates, walkDDirect) = Run(closedForm: false);
+                    var worst = Worst(new[] { ("gate", gate, walkGate), ("dgates", dGates, walkDGates), ("dD0", dDirect, walkDDirect) }, dtype);
+                    if (!Report(output, $"{DtypeName(dtype)} single path {(left ? "L" : "R")} {x}x{y}", worst)) failed++;
+                }
+        output.WriteLine($"{cases - failed} of {cases} single-path cases agree (D-mode closed form vs gate walk, gate and the "
+            + "gradients of the gates and the direct gate)");
+        return failed;
     }
 
     /// <summary>Shapes (N, T, DK, DV) of the masked attention cases: one token, ragged token counts around the kernels'

@@ -14,6 +14,7 @@ public class KernelSourceTests
     [InlineData("fused_gate.cu", "plstm_fused_gate_backward")]
     [InlineData("gate_activation.cu", "plstm_gate_activation_backward")]
     [InlineData("masked_attention.cu", "plstm_masked_attention_backward_key")]
+    [InlineData("single_path_gate.cu", "single_path_chains")]
     public void Embeds_every_kernel_source(string file, string kernel)
     {
         var source = KernelSource.Read(file);

@@ -6,7 +6,8 @@ namespace Plstm.Ops.TwoD;
 
 /// <summary>
 /// The kernel form's whole output (README §"Native kernel", "Memory"): <c>Y = (Q Kᵀ ⊙ G) V</c> with
-/// <c>G = scale · (Σ_o 𝒢_o + diag D0)</c> from the gate walk (<see cref="FusedGateKernel"/> on CUDA,
+/// <c>G = scale · (Σ_o 𝒢_o + diag D0)</c> from the gate walk (<see cref="FusedGateKernel"/> on CUDA — for a D-mode
+/// layer's gates, through <see cref="AttendActivated"/>, the closed form <see cref="SinglePathGateKernel"/> —,
 /// <see cref="FusedGateCpuKernel"/> on the CPU), as ONE custom autograd function whose inputs and gradients are all
 /// small (Q, K, V, the stacked gates <c>[N, O, 8, X, Y]</c>, D0): nothing cells²-sized crosses its boundary.
 /// </summary>
@@ -39,6 +40,7 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
     private const string DirectGradKey = "directGrad";
     private const string ActivationKey = "activation";
     private const string FusedKey = "fused";
+    private const string FormKey = "form";
 
     /// <inheritdoc />
     public override string Name => nameof(WalkedGateAttention);
@@ -75,7 +77,11 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
         bool wantsGrad = is_grad_enabled()
             && (q.requires_grad || k.requires_grad || v.requires_grad || pre.requires_grad || direct.requires_grad);
         if (!wantsGrad)
-            return Masked(q, k, v, Walk(GateActivation.Apply(pre, heads, mode, factor), direct, scale)).MoveToOuterDisposeScope();
+        {
+            var activated = GateActivation.Apply(pre, heads, mode, factor);
+            var form = FormOf(activated, new Activation(heads, mode, factor));
+            return Masked(q, k, v, Walk(activated, direct, scale, form)).MoveToOuterDisposeScope();
+        }
         // As in Attend: the forward's handles of what it saves are released with this scope.
         return apply(q, k, v, pre, direct, scale, recompute, new Activation(heads, mode, factor))[0].MoveToOuterDisposeScope();
     }
@@ -93,7 +99,7 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
         gates = gates.contiguous();                                                         // the walks read raw memory
         bool wantsGrad = is_grad_enabled()
             && (q.requires_grad || k.requires_grad || v.requires_grad || gates.requires_grad || direct.requires_grad);
-        if (!wantsGrad) return Masked(q, k, v, Walk(gates, direct, scale)).MoveToOuterDisposeScope();
+        if (!wantsGrad) return Masked(q, k, v, Walk(gates, direct, scale, FormOf(gates, null))).MoveToOuterDisposeScope();
         // The forward's handles of what it saves stay in this scope until the context has taken its own references
         // (TorchSharp copies the saved tensors after the forward returns), then are released here.
         return apply(q, k, v, gates, direct, scale, recompute)[0].MoveToOuterDisposeScope();
@@ -114,15 +120,36 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
         ? MaskedAttentionKernel.Forward(q.contiguous(), k.contiguous(), v.contiguous(), gate, check: false)
         : (q.matmul(k.transpose(1, 2)) * gate).matmul(v);
 
-    /// <summary>The gate from the walk of the gates' device, without autograd.</summary>
-    private static Tensor Walk(Tensor gates, Tensor direct, double scale) => OnCuda(gates)
-        ? GateWalkFunction<FusedGateKernel>.EvaluateGate(gates, direct, scale)
-        : GateWalkFunction<FusedGateCpuKernel>.EvaluateGate(gates, direct, scale);
+    /// <summary>How the gate is formed: the walk of the gates' device, or on CUDA for a D-mode layer's gates (known from
+    /// the activation: one turn, so one path between two cells) the closed form of <see cref="SinglePathGateKernel"/>.</summary>
+    private enum GateForm { CpuWalk, CudaWalk, SinglePathLeft, SinglePathRight }
 
-    private static (Tensor Gates, Tensor? Direct) WalkBackward(Tensor gates, Tensor dGate, double scale, bool directGrad) =>
-        OnCuda(gates)
-            ? GateWalkFunction<FusedGateKernel>.BackwardGate(gates, dGate, scale, directGrad)
-            : GateWalkFunction<FusedGateCpuKernel>.BackwardGate(gates, dGate, scale, directGrad);
+    private static GateForm FormOf(Tensor gates, Activation? activation)
+    {
+        if (!OnCuda(gates)) return GateForm.CpuWalk;
+        if (activation is null || activation.Mode == GateActivationMode.P) return GateForm.CudaWalk;
+        var shape = gates.shape;                                                             // one native call
+        if (!SinglePathGateKernel.CanRun(gates.device_index, gates.dtype, shape[3], shape[4])) return GateForm.CudaWalk;
+        return activation.Mode == GateActivationMode.DLeft ? GateForm.SinglePathLeft : GateForm.SinglePathRight;
+    }
+
+    /// <summary>The gate, without autograd.</summary>
+    private static Tensor Walk(Tensor gates, Tensor direct, double scale, GateForm form) => form switch
+    {
+        GateForm.CudaWalk => GateWalkFunction<FusedGateKernel>.EvaluateGate(gates, direct, scale),
+        GateForm.SinglePathLeft => GateWalkFunction<SinglePathGateKernel.Left>.EvaluateGate(gates, direct, scale),
+        GateForm.SinglePathRight => GateWalkFunction<SinglePathGateKernel.Right>.EvaluateGate(gates, direct, scale),
+        _ => GateWalkFunction<FusedGateCpuKernel>.EvaluateGate(gates, direct, scale),
+    };
+
+    private static (Tensor Gates, Tensor? Direct) WalkBackward(Tensor gates, Tensor dGate, double scale, bool directGrad,
+        GateForm form) => form switch
+    {
+        GateForm.CudaWalk => GateWalkFunction<FusedGateKernel>.BackwardGate(gates, dGate, scale, directGrad),
+        GateForm.SinglePathLeft => GateWalkFunction<SinglePathGateKernel.Left>.BackwardGate(gates, dGate, scale, directGrad),
+        GateForm.SinglePathRight => GateWalkFunction<SinglePathGateKernel.Right>.BackwardGate(gates, dGate, scale, directGrad),
+        _ => GateWalkFunction<FusedGateCpuKernel>.BackwardGate(gates, dGate, scale, directGrad),
+    };
 
     /// <inheritdoc />
     public override List<Tensor> forward(autograd.AutogradContext ctx, params object[] vars)
@@ -141,11 +168,12 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
         // On CUDA float32 the masked attention is one kernel each way (MaskedAttentionKernel): only G is kept, the
         // scores are formed again tile by tile in backward.
         bool fused = Fused(q, v);
+        var form = FormOf(gates, activation);
         if (fused) (q, k, v) = (q.contiguous(), k.contiguous(), v.contiguous());          // no-ops for the layer's views
         Tensor output, scores, gate;
         using (var scope = NewDisposeScope())
         {
-            gate = Walk(gates, direct, scale);                                              // G [N, T, T]
+            gate = Walk(gates, direct, scale, form);                                        // G [N, T, T]
             if (fused)
             {
                 scores = gate;                                                              // unused
@@ -169,6 +197,7 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
         ctx.save_for_backward(save);
         ctx.save_data(ActivationKey, (object?)activation ?? false);
         ctx.save_data(FusedKey, fused);
+        ctx.save_data(FormKey, form);
         ctx.save_data(ScaleKey, scale);
         ctx.save_data(RecomputeKey, recompute);
         ctx.save_data(DirectGradKey, direct.requires_grad);
@@ -186,6 +215,7 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
         var directGrad = (bool)ctx.get_data(DirectGradKey);
         var activation = ctx.get_data(ActivationKey) as Activation;
         var fused = (bool)ctx.get_data(FusedKey);
+        var form = (GateForm)ctx.get_data(FormKey);
         var dOutput = grad_outputs[0];
         List<Tensor> result;
         // Every temporary, views included (a view keeps its cells²-sized base alive), is released by this scope; the
@@ -198,14 +228,14 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
                     zeros_like(direct)];
             else if (fused)
             {
-                var gate = recompute ? Walk(gates, direct, scale) : saved[5];
+                var gate = recompute ? Walk(gates, direct, scale, form) : saved[5];
                 var (dQ, dK, dV, dGate) = MaskedAttentionKernel.Backward(q, k, v, gate, dOutput.contiguous(), check: false);
                 if (recompute) gate.Dispose();
-                result = GatesBackward(gates, dGate, saved, activation, scale, directGrad, dQ, dK, dV);
+                result = GatesBackward(gates, dGate, saved, activation, scale, directGrad, dQ, dK, dV, form);
             }
             else
             {
-                var gate = recompute ? Walk(gates, direct, scale) : saved[6];
+                var gate = recompute ? Walk(gates, direct, scale, form) : saved[6];
                 var scores = recompute ? q.matmul(k.transpose(1, 2)) : saved[5];
                 Tensor dV;
                 using (var product = scores * gate)                                         // A = S ⊙ G again
@@ -219,7 +249,7 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
                 var dQ = dScores.bmm(k);                                                    // dS K
                 var dK = q.transpose(1, 2).bmm(dScores).transpose(1, 2);                    // (Qᵀ dS)ᵀ, as autograd
                 dScores.Dispose();
-                result = GatesBackward(gates, dGate, saved, activation, scale, directGrad, dQ, dK, dV);
+                result = GatesBackward(gates, dGate, saved, activation, scale, directGrad, dQ, dK, dV, form);
             }
             foreach (var t in result) t?.MoveToOuterDisposeScope();
         }
@@ -235,9 +265,9 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
     /// <see cref="AttendActivated"/>, the pre-activations' gradient in this same backward; returns the function's
     /// gradients q, k, v, gates (or pre-activations), D0.</summary>
     private static List<Tensor> GatesBackward(Tensor gates, Tensor dGate, List<Tensor> saved, Activation? activation,
-        double scale, bool directGrad, Tensor dQ, Tensor dK, Tensor dV)
+        double scale, bool directGrad, Tensor dQ, Tensor dK, Tensor dV, GateForm form)
     {
-        var (dGates, dDirect) = WalkBackward(gates, dGate, scale, directGrad);
+        var (dGates, dDirect) = WalkBackward(gates, dGate, scale, directGrad, form);
         dGate.Dispose();
         if (activation is not null)
         {

@@ -1,0 +1,340 @@
+// The D-mode gating matrix 𝒢 of the 2D operator with scalar gates in closed form (README §"Single-path kernel"),
+// compiled at run time by NVRTC. The compiler options define
+//   REAL        float or double
+//   GX, GY      the grid sides (cells n = x·GY + y, x-major, as everywhere in Ops/TwoD)
+//   TRANSPOSE   0 for chirality R (state turns from the x-chain into the y-chain: T0dl present, T0ru absent),
+//               1 for chirality L (from the y-chain into the x-chain: T0ru present, T0dl absent)
+// Layouts as the gate walk's (fused_gate.cu): gates [N, O, 8, cells], slots 0 S0r, 1 S0d, 2 T0rl, 3 T0du, 4 T0dl, 5 T0ru,
+// 6 M0l, 7 M0u; orientation o reverses x when o & 1 and y when o & 2; the output gate [N, cells (target), cells (source)]
+// is scale · Σ_o 𝒢_o without D0, and the backward's incoming gradient is that of the output.
+//
+// A D-mode layer has one turn only, so exactly one path joins a source to a target and 𝒢 is a product of gates, which
+// needs no walk. In the frame of chirality R (p = scan line x, q = position y; chirality L is the same with the axes and
+// the r/d roles swapped, TRANSPOSE) and of orientation o, for a target n = (p, q) and a source m = (p', q'):
+//   q = q', p > p':  𝒢 = MA(n) · PA(q; p', p−1) · SA(m)
+//   p = p', q > q':  𝒢 = MB(n) · PB(p; q', q−1) · SB(m)
+//   p > p', q > q':  𝒢 = MB(n) · PB(p; q', q−1) · TT(p, q') · PA(q'; p', p−1) · SA(m)     (the turn at (p, q'))
+// with the chain products PA(q; a, b) = Π_{i=a+1..b} TA(i, q) and PB(p; a, b) = Π_{j=a+1..b} TB(p, j) (empty: 1), and
+// the roles (R / L): SA = S0r / S0d, SB = S0d / S0r, TA = T0rl / T0du, TB = T0du / T0rl, TT = T0dl / T0ru,
+// MA = M0l / M0u, MB = M0u / M0l. Every other pair is zero. The chain products are tables per batch entry and
+// orientation (single_path_tables); the forward then writes each entry of 𝒢 once (single_path_forward), and the
+// backward reads each entry of d𝒢 a bounded number of times (single_path_turns, single_path_chains): O(cells²) work
+// without a sequential walk over the grid.
+//
+// tests/Plstm.Tests/Ops/SinglePathGateKernelMirror.cs mirrors these loops in C# (checked against the gate walk's mirror
+// on the CPU); `plstm selfcheck` compares the compiled kernels with the gate walk on the GPU.
+
+#define CELLS (GX * GY)
+#if TRANSPOSE
+#define GP GY
+#define GQ GX
+#define SA 1
+#define SB 0
+#define TA 3
+#define TB 2
+#define TT 5
+#define MA 7
+#define MB 6
+#else
+#define GP GX
+#define GQ GY
+#define SA 0
+#define SB 1
+#define TA 2
+#define TB 3
+#define TT 4
+#define MA 6
+#define MB 7
+#endif
+// Scratch tables per (batch entry, orientation), each GP·GQ·max(GP, GQ) values at most:
+//   PA(q; a, e), a ≤ e, at PA_AT(q, a, e)                                        (GQ · GP · GP)
+//   PB(p; a, e), a ≤ e, at PB_AT(p, a, e)                                        (GP · GQ · GQ)
+//   Ā at AB_AT(q', p, p'): the adjoint of the weight arriving along the first axis at the turn cell (p, q') from source
+//     (p', q'), summed over the targets beyond the turn                           (GQ · GP · GP)
+//   F at F_AT(p, q', q): the gradient reaching the second-axis chain at (p, q') for target (p, q), summed over the
+//     sources that turn there                                                     (GP · GQ · GQ)
+// The layouts put the entries of neighbouring cells of a memory line (consecutive y: q in chirality R, p in L) next to
+// each other where the kernels' lanes, which hold neighbouring cells, read or write them together.
+#if TRANSPOSE
+#define PA_AT(q, a, e) (((size_t)(e) * GQ + (q)) * GP + (a))
+#else
+#define PA_AT(q, a, e) (((size_t)(e) * GP + (a)) * GQ + (q))
+#endif
+#define PB_AT(p, a, e) (((size_t)(p) * GQ + (e)) * GQ + (a))
+// The backward's sums, laid out for the threads that read them most: F(p, q', q) at F_AT, Ā(q', p, p') at AB_AT.
+#if TRANSPOSE
+#define F_AT(p, a, q) (((size_t)(a) * GQ + (q)) * GP + (p))
+#define AB_AT(a, p, i) (((size_t)(a) * GP + (p)) * GP + (i))
+#else
+#define F_AT(p, a, q) (((size_t)(p) * GQ + (q)) * GQ + (a))
+#define AB_AT(a, p, i) (((size_t)(p) * GP + (i)) * GQ + (a))
+#endif
+#define PA_SIZE (GQ * GP * GP)
+#define PB_SIZE (GP * GQ * GQ)
+#define TABLES (2 * PA_SIZE + 2 * PB_SIZE)
+
+// The cell of generic coordinates (p, q) in orientation o.
+__device__ __forceinline__ int cell_at(int o, int p, int q)
+{
+#if TRANSPOSE
+    const int xi = q, yi = p;
+#else
+    const int xi = p, yi = q;
+#endif
+    const int x = (o & 1) ? GX - 1 - xi : xi;
+    const int y = (o & 2) ? GY - 1 - yi : yi;
+    return x * GY + y;
+}
+
+// The generic coordinates of cell n in orientation o.
+__device__ __forceinline__ void coords_of(int o, int n, int& p, int& q)
+{
+    const int x = n / GY, y = n - (n / GY) * GY;
+    const int xi = (o & 1) ? GX - 1 - x : x;
+    const int yi = (o & 2) ? GY - 1 - y : y;
+#if TRANSPOSE
+    p = yi; q = xi;
+#else
+    p = xi; q = yi;
+#endif
+}
+
+// One thread per (batch entry · orientation, chain, start a): the chain's running products from a onwards, threads in
+// the order of the tables' fastest axis (writes of neighbouring threads land next to each other). Threads t < GQ·GP
+// build PA (chain along the first axis at position q), the next GP·GQ build PB (chain along the second axis of line p).
+extern "C" __global__ void __launch_bounds__(128)
+single_path_tables(const REAL* __restrict__ gates, REAL* __restrict__ tables, int orientations)
+{
+    const int bo = blockIdx.x, o = bo % orientations;
+    const int t = blockIdx.y * 128 + threadIdx.x;
+    const REAL* g = gates + (size_t)bo * 8 * CELLS;
+    REAL* pa = tables + (size_t)bo * TABLES;
+    REAL* pb = pa + PA_SIZE;
+    if (t < GQ * GP)
+    {
+#if TRANSPOSE
+        const int q = t / GP, a = t % GP;
+#else
+        const int a = t / GQ, q = t % GQ;
+#endif
+        REAL product = 1;
+        pa[PA_AT(q, a, a)] = product;
+        for (int e = a + 1; e < GP; ++e)
+        {
+            product *= g[TA * CELLS + cell_at(o, e, q)];
+            pa[PA_AT(q, a, e)] = product;
+        }
+    }
+    else if (t < 2 * GQ * GP)
+    {
+        const int u = t - GQ * GP;
+        const int p = u / GQ, a = u % GQ;
+        REAL product = 1;
+        pb[PB_AT(p, a, a)] = product;
+        for (int e = a + 1; e < GQ; ++e)
+        {
+            product *= g[TB * CELLS + cell_at(o, p, e)];
+            pb[PB_AT(p, a, e)] = product;
+        }
+    }
+}
+
+// 𝒢_o[n, m] for one orientation o that holds the pair (m before n in both generic coordinates, m ≠ n).
+__device__ __forceinline__ REAL pair_term(const REAL* __restrict__ gates, const REAL* __restrict__ tables, int b,
+                                          int orientations, int o, int n, int m)
+{
+    int p, q, pm, qm;
+    coords_of(o, n, p, q);
+    coords_of(o, m, pm, qm);
+    const size_t bo = (size_t)b * orientations + o;
+    const REAL* g = gates + bo * 8 * CELLS;
+    const REAL* pa = tables + bo * TABLES;
+    const REAL* pb = pa + PA_SIZE;
+    if (q == qm) return g[MA * CELLS + n] * pa[PA_AT(q, pm, p - 1)] * g[SA * CELLS + m];
+    if (p == pm) return g[MB * CELLS + n] * pb[PB_AT(p, qm, q - 1)] * g[SB * CELLS + m];
+    return g[MB * CELLS + n] * pb[PB_AT(p, qm, q - 1)] * g[TT * CELLS + cell_at(o, p, qm)]
+        * pa[PA_AT(qm, pm, p - 1)] * g[SA * CELLS + m];
+}
+
+// One thread per entry (target n, source m) of one batch entry's 𝒢: scale times the sum over the orientations whose
+// quadrant holds the pair, found from the pair's coordinates (o's bit 0 reverses x, bit 1 y): one orientation when the
+// cells share no line, the two of the matching direction when they share an x-line or a y-line, none on the diagonal.
+// The orientation is data, not a branch, so the lanes of a warp run the same instructions.
+// blockIdx.x = batch entry, blockIdx.y · 256 + threadIdx.x = n · CELLS + m (m fastest: coalesced writes).
+extern "C" __global__ void __launch_bounds__(256)
+single_path_forward(const REAL* __restrict__ gates, const REAL* __restrict__ tables, REAL* __restrict__ out,
+                    int orientations, REAL scale)
+{
+    const int b = blockIdx.x;
+    const int e = blockIdx.y * 256 + threadIdx.x;
+    if (e >= CELLS * CELLS) return;
+    const int n = e / CELLS, m = e % CELLS;
+    const int x = n / GY, y = n % GY, xm = m / GY, ym = m % GY;
+    const int bx = x < xm ? 1 : 0, by = y < ym ? 2 : 0;     // the orientation bits that put m before n
+    REAL sum = 0;
+    if (x != xm && y != ym)
+    {
+        if ((bx | by) < orientations) sum = pair_term(gates, tables, b, orientations, bx | by, n, m);
+    }
+    else if (x == xm && y != ym)
+    {
+        if (by < orientations) sum = pair_term(gates, tables, b, orientations, by, n, m);
+        if ((by | 1) < orientations) sum += pair_term(gates, tables, b, orientations, by | 1, n, m);
+    }
+    else if (y == ym && x != xm)
+    {
+        if (bx < orientations) sum = pair_term(gates, tables, b, orientations, bx, n, m);
+        if ((bx | 2) < orientations) sum += pair_term(gates, tables, b, orientations, bx | 2, n, m);
+    }
+    out[(size_t)b * CELLS * CELLS + e] = scale * sum;
+}
+
+// One thread per (batch entry · orientation, turn cell c = (p, a)), p ≥ 1, a < GQ − 1 (threads in memory order of c): over the targets (p, q), q > a,
+// and the sources (p', a), p' < p, whose path turns at c, with d = scale · d𝒢[(p, q), (p', a)]:
+//   F[p][a][q]  = Σ_{p'} d · WA(p'),  WA(p') = PA(a; p', p−1) · SA(p', a)  (the weight arriving at c from (p', a))
+//   AB[a][p][p'] = Σ_q d · GB(q),      GB(q) = MB(p, q) · PB(p; a, q−1)    (the target side beyond c)
+// Cells that turn nothing (p = 0 or a = GQ − 1) leave their entries unread.
+extern "C" __global__ void __launch_bounds__(128)
+single_path_turns(const REAL* __restrict__ gates, const REAL* __restrict__ dout, REAL* __restrict__ tables,
+                  int orientations, REAL scale)
+{
+    const int bo = blockIdx.x, o = bo % orientations, b = bo / orientations;
+    const int t = blockIdx.y * 128 + threadIdx.x;      // the turn cell in memory order (neighbours read neighbours)
+    if (t >= CELLS) return;
+    int p, a;
+    coords_of(o, t, p, a);
+    if (p == 0 || a == GQ - 1) return;
+    const REAL* g = gates + (size_t)bo * 8 * CELLS;
+    REAL* pa = tables + (size_t)bo * TABLES;
+    const REAL* pb = pa + PA_SIZE;
+    REAL* ab = pa + PA_SIZE + PB_SIZE;
+    REAL* f = ab + PA_SIZE;
+    const REAL* d = dout + (size_t)b * CELLS * CELLS;
+    REAL wa[GP], acc[GP];
+#pragma unroll
+    for (int i = 0; i < GP; ++i)
+    {
+        wa[i] = i < p ? pa[PA_AT(a, i, p - 1)] * g[SA * CELLS + cell_at(o, i, a)] : (REAL)0;
+        acc[i] = 0;
+    }
+#pragma unroll 2
+    for (int q = a + 1; q < GQ; ++q)
+    {
+        const int n = cell_at(o, p, q);
+        const REAL gb = g[MB * CELLS + n] * pb[PB_AT(p, a, q - 1)];
+        const REAL* row = d + (size_t)n * CELLS;
+        REAL sum = 0;
+#pragma unroll
+        for (int i = 0; i < GP; ++i)
+            if (i < p)
+            {
+                const REAL v = scale * row[cell_at(o, i, a)];
+                sum += v * wa[i];
+                acc[i] += v * gb;
+            }
+        f[F_AT(p, a, q)] = sum;
+    }
+#pragma unroll
+    for (int i = 0; i < GP; ++i)
+        if (i < p) ab[AB_AT(a, p, i)] = acc[i];
+}
+
+// One thread per (batch entry · orientation, chain, index a), threads in memory order of the cell (p, a) or (a, q). dgates must be zero on entry: the chain transitions TA and
+// TB are accumulated atomically (one addition per start and cell), every other slot of the orientation's cells is
+// written by exactly one thread (the absent turn's slot stays zero: it is no input of a D-mode layer).
+// Threads t < CELLS: the second-axis chain of line p through cell t = (p, a), index a:
+//   D(a'; q) = SB(p, a') d[(p, q), (p, a')] + TT(p, a') F[p][a'][q]            (the gradient entering at (p, a'))
+//   dSB(p, a) = Σ_{q>a} d[(p, q), (p, a)] · GB(p, a, q),   dTT(p, a) = Σ_{q>a} F[p][a][q] · GB(p, a, q),
+//   dMB(p, a) = Σ_{a'<a} PB(p; a', a−1) · D(a'; a),
+//   and from start a the chain adjoint R(b) = MB(p, b+1) D(a; b+1) + TB(p, b+1) R(b+1) (R(GQ−1) = 0):
+//   dTB(p, b) += PB(p; a, b−1) · R(b) for b > a.
+// Threads CELLS ≤ t < 2·CELLS: the first-axis chain of column q through cell t − CELLS = (a, q), index a (the same
+// with E for D):
+//   E(p; a) = MA(p, q) d[(p, q), (a, q)] + TT(p, q) AB[q][p][a]                 (the gradient of the weight arriving at
+//   (p, q) along the first axis from (a, q)), dSA(a, q) = Σ_{p>a} PA(q; a, p−1) · E(p; a),
+//   dMA(a, q) = Σ_{a'<a} d[(a, q), (a', q)] · PA(q; a', a−1) · SA(a', q),
+//   R(b) = SA(a, q) E(b+1; a) + TA(b+1, q) R(b+1), dTA(b, q) += PA(q; a, b−1) · R(b) for b > a.
+extern "C" __global__ void __launch_bounds__(128)
+single_path_chains(const REAL* __restrict__ gates, const REAL* __restrict__ dout, const REAL* __restrict__ tables,
+                   REAL* __restrict__ dgates, int orientations, REAL scale)
+{
+    const int bo = blockIdx.x, o = bo % orientations, b = bo / orientations;
+    const int t = blockIdx.y * 128 + threadIdx.x;
+    if (t >= 2 * GP * GQ) return;
+    const REAL* g = gates + (size_t)bo * 8 * CELLS;
+    REAL* dg = dgates + (size_t)bo * 8 * CELLS;
+    const REAL* pa = tables + (size_t)bo * TABLES;
+    const REAL* pb = pa + PA_SIZE;
+    const REAL* ab = pa + PA_SIZE + PB_SIZE;
+    const REAL* f = ab + PA_SIZE;
+    const REAL* d = dout + (size_t)b * CELLS * CELLS;
+    if (t < CELLS)
+    {
+        const int c = t;                                   // cells in memory order (neighbours read neighbours)
+        int p, a;
+        coords_of(o, c, p, a);
+        REAL dsb = 0, dtt = 0, dmb = 0;
+#pragma unroll 4
+        for (int q = a + 1; q < GQ; ++q)
+        {
+            const int n = cell_at(o, p, q);
+            const REAL gb = g[MB * CELLS + n] * pb[PB_AT(p, a, q - 1)];
+            dsb += scale * d[(size_t)n * CELLS + c] * gb;
+            if (p > 0) dtt += f[F_AT(p, a, q)] * gb;
+        }
+#pragma unroll 4
+        for (int a2 = 0; a2 < a; ++a2)
+        {
+            const int m = cell_at(o, p, a2);
+            REAL in = g[SB * CELLS + m] * scale * d[(size_t)c * CELLS + m];
+            if (p > 0) in += g[TT * CELLS + m] * f[F_AT(p, a2, a)];
+            dmb += pb[PB_AT(p, a2, a - 1)] * in;
+        }
+        dg[SB * CELLS + c] = dsb;
+        dg[TT * CELLS + c] = p > 0 ? dtt : (REAL)0;
+        dg[MB * CELLS + c] = dmb;
+        const REAL sb = g[SB * CELLS + c], tt = p > 0 ? g[TT * CELLS + c] : (REAL)0;
+        REAL r = 0;
+        for (int bb = GQ - 2; bb > a; --bb)
+        {
+            const int n = cell_at(o, p, bb + 1);
+            const REAL in = sb * scale * d[(size_t)n * CELLS + c] + (p > 0 ? tt * f[F_AT(p, a, bb + 1)] : (REAL)0);
+            r = g[MB * CELLS + n] * in + g[TB * CELLS + n] * r;
+            atomicAdd(&dg[TB * CELLS + cell_at(o, p, bb)], pb[PB_AT(p, a, bb - 1)] * r);
+        }
+    }
+    else
+    {
+        const int c = t - CELLS;
+        int a, q;
+        coords_of(o, c, a, q);
+        const bool turns = q < GQ - 1;                     // AB exists for turn cells before the last column
+        REAL dsa = 0, dma = 0;
+#pragma unroll 4
+        for (int p = a + 1; p < GP; ++p)
+        {
+            const int n = cell_at(o, p, q);
+            REAL e = g[MA * CELLS + n] * scale * d[(size_t)n * CELLS + c];
+            if (turns) e += g[TT * CELLS + n] * ab[AB_AT(q, p, a)];
+            dsa += pa[PA_AT(q, a, p - 1)] * e;
+        }
+#pragma unroll 4
+        for (int a2 = 0; a2 < a; ++a2)
+        {
+            const int m = cell_at(o, a2, q);
+            dma += scale * d[(size_t)c * CELLS + m] * pa[PA_AT(q, a2, a - 1)] * g[SA * CELLS + m];
+        }
+        dg[SA * CELLS + c] = dsa;
+        dg[MA * CELLS + c] = dma;
+        const REAL sa = g[SA * CELLS + c];
+        REAL r = 0;
+        for (int bb = GP - 2; bb > a; --bb)
+        {
+            const int n = cell_at(o, bb + 1, q);
+            REAL e = g[MA * CELLS + n] * scale * d[(size_t)n * CELLS + c];
+            if (turns) e += g[TT * CELLS + n] * ab[AB_AT(q, bb + 1, a)];
+            r = sa * e + g[TA * CELLS + n] * r;
+            atomicAdd(&dg[TA * CELLS + cell_at(o, bb, q)], pa[PA_AT(q, a, bb - 1)] * r);
+        }
+    }
+}

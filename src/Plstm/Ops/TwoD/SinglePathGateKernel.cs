@@ -1,0 +1,200 @@
+using System.Collections.Concurrent;
+using Plstm.Interop;
+using Plstm.Interop.Cuda;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Plstm.Ops.TwoD;
+
+/// <summary>
+/// The gating matrix 𝒢 of a D-mode 2D layer (one turn, so one path between any two cells) in closed form, from
+/// runtime-compiled CUDA kernels (README §"Single-path kernel", source <c>Kernels/single_path_gate.cu</c>): each entry of
+/// 𝒢 is a product of a mark, chain products along a line and a column (tables built once per batch entry and
+/// orientation), at most one turn gate and a source — no walk over the grid. Same values as <see cref="FusedGateKernel"/>
+/// for gates whose absent turn is zero (`plstm selfcheck` on the GPU; the kernels' loops are mirrored in C# and checked
+/// against the walk's mirror in the tests), in a fraction of its time: the walk goes over every cell for every source,
+/// although a D-mode source reaches only its quadrant, and does so as a chain of dependent steps.
+/// </summary>
+/// <remarks>
+/// The caller states the wiring (<see cref="Gate"/>'s <c>left</c>): the kernels read only the gates a D-mode layer of
+/// that chirality has, and the absent turn's gradient is zero (it is no input of such a layer). Runs on CUDA tensors of
+/// float32 or float64 for grids of at most <see cref="MaxCells"/> cells with sides of at most <see cref="MaxSide"/>, where
+/// the CUDA driver and NVRTC are installed; <c>PLSTM_SINGLE_PATH=off</c> turns it off (the walk runs instead), for
+/// measurements. Scratch per batch entry and orientation: four tables of up to X·Y·max(X, Y) values (the chain products
+/// and, in backward, two sums over d𝒢). The transitions' gradients add with atomic additions, so float32 results can
+/// differ in the last bits between runs.
+/// </remarks>
+public static class SinglePathGateKernel
+{
+    /// <summary>Largest grid (cells) the kernels take.</summary>
+    public const long MaxCells = 1024;
+
+    /// <summary>Longest side (X or Y) the kernels take: the backward keeps two values per line of the first axis in
+    /// registers.</summary>
+    public const long MaxSide = 64;
+
+    private const int TableThreads = 128;
+    private const int ForwardThreads = 256;
+
+    private static readonly string[] Names =
+        { "single_path_tables", "single_path_forward", "single_path_turns", "single_path_chains" };
+
+    private static readonly Lazy<string?> Source = new(() => KernelSource.Read("single_path_gate.cu", "PLSTM_SINGLE_PATH_SOURCE"));
+    private static readonly Lazy<string?> Unavailable = new(Probe);
+    private static readonly ConcurrentDictionary<(int Device, ScalarType Type, long X, long Y, bool Left), IntPtr[]> Kernels = new();
+
+    /// <summary>Whether <c>PLSTM_SINGLE_PATH=off</c> turned the kernels off (read once).</summary>
+    private static readonly bool TurnedOff =
+        string.Equals(Environment.GetEnvironmentVariable("PLSTM_SINGLE_PATH"), "off", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Why the kernels cannot run on this machine (no CUDA driver, no NVRTC, turned off), or null when they can.</summary>
+    public static string? UnavailableReason => Unavailable.Value;
+
+    /// <summary>Whether the kernels run for stacked gates of <paramref name="dtype"/> on an X × Y grid on CUDA device
+    /// <paramref name="device"/>: float32/float64, a grid they take, a driver and NVRTC on this machine.</summary>
+    public static bool CanRun(int device, ScalarType dtype, long x, long y) =>
+        device >= -1 && (dtype == ScalarType.Float32 || dtype == ScalarType.Float64) && TakesGrid(x, y)
+        && UnavailableReason is null;
+
+    /// <summary>Whether the kernels take an X × Y grid.</summary>
+    public static bool TakesGrid(long x, long y) => x >= 1 && y >= 1 && x <= MaxSide && y <= MaxSide && x * y <= MaxCells;
+
+    /// <summary><c>scale · (Σ_o 𝒢_o + diag(direct))</c>, <c>[N, cells, cells]</c>, of a D-mode layer's stacked gates
+    /// <c>[N, O, 8, X, Y]</c> (layout of <see cref="FusedGateKernel"/>; the absent turn is not read): chirality L
+    /// (<paramref name="left"/>: state turns from the y-chain into the x-chain, T0ru) or R (from the x-chain into the
+    /// y-chain, T0dl). Differentiable with respect to the gates and the direct gate.</summary>
+    /// <exception cref="ArgumentException">Gates the kernels cannot take, or a direct gate of another shape, dtype or device.</exception>
+    public static Tensor Gate(Tensor gates, bool left, Tensor? direct, double scale)
+    {
+        ArgumentNullException.ThrowIfNull(gates);
+        var shape = gates.shape;
+        if (gates.device_type != DeviceType.CUDA || shape.Length != 5 || shape[2] != FusedGateKernel.GatesPerOrientation
+            || !CanRun(gates.device_index, gates.dtype, shape[3], shape[4]))
+            throw new ArgumentException($"gates must be a CUDA float32/float64 tensor [N, O, 8, X, Y] with X, Y ≤ {MaxSide} "
+                + $"and X·Y ≤ {MaxCells} on a machine with the CUDA driver and NVRTC ({UnavailableReason ?? "available"}); "
+                + $"got {gates.dtype} [{string.Join(", ", shape)}] on {gates.device}", nameof(gates));
+        return left ? Left.Apply(gates, direct, scale) : Right.Apply(gates, direct, scale);
+    }
+
+    /// <summary>Chirality R as a gate function (the walk's autograd plumbing, <see cref="GateWalkFunction{TSelf}"/>).</summary>
+    public sealed class Right : GateWalkFunction<Right>
+    {
+        /// <inheritdoc />
+        public override string Name => "SinglePathGateKernel.Right";
+
+        internal static Tensor Apply(Tensor gates, Tensor? direct, double scale)
+        {
+            CheckDirect(gates, direct);
+            return Run(gates, direct, scale);
+        }
+
+        /// <inheritdoc />
+        protected override Tensor Walk(Tensor gates, double scale) => Forward(gates, scale, left: false);
+
+        /// <inheritdoc />
+        protected override Tensor Adjoint(Tensor gates, Tensor dGate, double scale) => Backward(gates, dGate, scale, left: false);
+    }
+
+    /// <summary>Chirality L as a gate function (the walk's autograd plumbing, <see cref="GateWalkFunction{TSelf}"/>).</summary>
+    public sealed class Left : GateWalkFunction<Left>
+    {
+        /// <inheritdoc />
+        public override string Name => "SinglePathGateKernel.Left";
+
+        internal static Tensor Apply(Tensor gates, Tensor? direct, double scale)
+        {
+            CheckDirect(gates, direct);
+            return Run(gates, direct, scale);
+        }
+
+        /// <inheritdoc />
+        protected override Tensor Walk(Tensor gates, double scale) => Forward(gates, scale, left: true);
+
+        /// <inheritdoc />
+        protected override Tensor Adjoint(Tensor gates, Tensor dGate, double scale) => Backward(gates, dGate, scale, left: true);
+    }
+
+    /// <summary>Scratch values per batch entry and orientation: the tables PA, PB and the backward's two sums.</summary>
+    private static long TableValues(long x, long y) => 2 * (y * x * x) + 2 * (x * y * y);
+
+    /// <summary>scale · Σ_o 𝒢_o from contiguous gates: the chain tables, then every entry once.</summary>
+    private static unsafe Tensor Forward(Tensor gates, double scale, bool left)
+    {
+        var shape = gates.shape;
+        long N = shape[0], X = shape[3], Y = shape[4], cells = X * Y;
+        int orientations = (int)shape[1];
+        var kernels = KernelsOn(gates.device_index, gates.dtype, X, Y, left);
+        using var tables = empty(new[] { N * orientations * TableValues(X, Y) }, gates.dtype, gates.device);
+        var output = empty(new[] { N, cells, cells }, gates.dtype, gates.device);
+        IntPtr g = TensorData.Pointer(gates), t = TensorData.Pointer(tables), s = TensorData.Pointer(output);
+        int o = orientations;
+        float scale32 = (float)scale;
+        double scale64 = scale;
+        void* scaleArg = gates.dtype == ScalarType.Float64 ? &scale64 : &scale32;
+        uint entries = checked((uint)(N * orientations));
+        void** tableArgs = stackalloc void*[] { &g, &t, &o };
+        CudaDriver.Launch(kernels[0], (entries, Blocks(2 * cells, TableThreads), 1), TableThreads, tableArgs);
+        void** forwardArgs = stackalloc void*[] { &g, &t, &s, &o, scaleArg };
+        CudaDriver.Launch(kernels[1], (checked((uint)N), Blocks(cells * cells, ForwardThreads), 1), ForwardThreads, forwardArgs);
+        return output;
+    }
+
+    /// <summary>The gates' gradient from contiguous gates and the incoming gradient of scale · Σ_o 𝒢_o.</summary>
+    private static unsafe Tensor Backward(Tensor gates, Tensor dGate, double scale, bool left)
+    {
+        var shape = gates.shape;
+        long N = shape[0], X = shape[3], Y = shape[4], cells = X * Y;
+        int orientations = (int)shape[1];
+        var kernels = KernelsOn(gates.device_index, gates.dtype, X, Y, left);
+        using var tables = empty(new[] { N * orientations * TableValues(X, Y) }, gates.dtype, gates.device);
+        var dGates = zeros_like(gates);                                                      // transitions add into it
+        IntPtr g = TensorData.Pointer(gates), t = TensorData.Pointer(tables), d = TensorData.Pointer(dGate),
+            r = TensorData.Pointer(dGates);
+        int o = orientations;
+        float scale32 = (float)scale;
+        double scale64 = scale;
+        void* scaleArg = gates.dtype == ScalarType.Float64 ? &scale64 : &scale32;
+        uint entries = checked((uint)(N * orientations));
+        void** tableArgs = stackalloc void*[] { &g, &t, &o };
+        CudaDriver.Launch(kernels[0], (entries, Blocks(2 * cells, TableThreads), 1), TableThreads, tableArgs);
+        void** turnArgs = stackalloc void*[] { &g, &d, &t, &o, scaleArg };
+        CudaDriver.Launch(kernels[2], (entries, Blocks(cells, TableThreads), 1), TableThreads, turnArgs);
+        void** chainArgs = stackalloc void*[] { &g, &d, &t, &r, &o, scaleArg };
+        CudaDriver.Launch(kernels[3], (entries, Blocks(2 * cells, TableThreads), 1), TableThreads, chainArgs);
+        return dGates;
+    }
+
+    private static uint Blocks(long threads, int perBlock) => checked((uint)((threads + perBlock - 1) / perBlock));
+
+    /// <summary>Makes the device's context current on this thread and returns its kernels for the grid, dtype and
+    /// chirality, compiled on first use and cached for the process.</summary>
+    private static IntPtr[] KernelsOn(int device, ScalarType type, long x, long y, bool left)
+    {
+        int index = device < 0 ? 0 : device;
+        CudaDriver.MakeCurrent(index);
+        return Kernels.GetOrAdd((index, type, x, y, left), key => Compile(key.Device, key.Type, key.X, key.Y, key.Left));
+    }
+
+    private static IntPtr[] Compile(int device, ScalarType type, long x, long y, bool left)
+    {
+        var source = Source.Value ?? throw new InvalidOperationException("the kernel source is missing from the assembly");
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        var definitions = new Dictionary<string, string>
+        {
+            ["REAL"] = type == ScalarType.Float64 ? "double" : "float",
+            ["GX"] = x.ToString(invariant),
+            ["GY"] = y.ToString(invariant),
+            ["TRANSPOSE"] = left ? "1" : "0",
+        };
+        var image = NvrtcCompiler.Compile(source, "single_path_gate.cu", CudaDriver.ComputeCapability(device), definitions);
+        return CudaDriver.LoadKernels(image, Names);
+    }
+
+    private static string? Probe()
+    {
+        if (TurnedOff) return "turned off (PLSTM_SINGLE_PATH=off)";
+        if (!CudaDriver.Available) return "no CUDA driver (libcuda.so.1)";
+        if (!NvrtcCompiler.Available) return "no NVRTC (libnvrtc.so; set PLSTM_NVRTC to its path)";
+        return Source.Value is null ? "kernel source missing" : null;
+    }
+}

@@ -1,0 +1,273 @@
+namespace Plstm.Tests.Ops;
+
+/// <summary>
+/// The loops of the CUDA kernels <c>src/Plstm/Ops/TwoD/Kernels/single_path_gate.cu</c> (the D-mode gate in closed form)
+/// written again in C# over plain arrays, thread by thread, with the same layouts (gates [N, O, 8, cells], gate
+/// [N, cells, cells], the four scratch tables per batch entry and orientation) and index expressions. The GPU cannot run
+/// in the test suite, so this mirror is what checks the kernels' algorithm — the hand-derived gradients above all —
+/// against the row-scan gate and autograd (SinglePathGateKernelTests); `plstm selfcheck` checks the compiled kernels
+/// against the gate walk on a GPU. Keep the two in step.
+/// </summary>
+public static class SinglePathGateKernelMirror
+{
+    /// <summary>The kernels' compile-time frame: grid sides, the chirality's axes (p first, q second) and gate slots.</summary>
+    private sealed class Frame
+    {
+        public Frame(int gx, int gy, bool left)
+        {
+            (GX, GY, Transpose) = (gx, gy, left);
+            (GP, GQ) = left ? (gy, gx) : (gx, gy);
+            (SA, SB, TA, TB, TT, MA, MB) = left ? (1, 0, 3, 2, 5, 7, 6) : (0, 1, 2, 3, 4, 6, 7);
+            PaSize = GQ * GP * GP;
+            PbSize = GP * GQ * GQ;
+            Tables = 2 * PaSize + 2 * PbSize;
+        }
+
+        public int GX { get; }
+        public int GY { get; }
+        public bool Transpose { get; }
+        public int GP { get; }
+        public int GQ { get; }
+        public int Cells => GX * GY;
+        public int SA { get; }
+        public int SB { get; }
+        public int TA { get; }
+        public int TB { get; }
+        public int TT { get; }
+        public int MA { get; }
+        public int MB { get; }
+        public int PaSize { get; }
+        public int PbSize { get; }
+        public int Tables { get; }
+
+        /// <summary>PA_AT, PB_AT, F_AT, AB_AT: the tables' layouts.</summary>
+        public long PaAt(int q, int a, int e) => Transpose ? ((long)e * GQ + q) * GP + a : ((long)e * GP + a) * GQ + q;
+
+        public long PbAt(int p, int a, int e) => ((long)p * GQ + e) * GQ + a;
+
+        public long FAt(int p, int a, int q) => Transpose ? ((long)a * GQ + q) * GP + p : ((long)p * GQ + q) * GQ + a;
+
+        public long AbAt(int a, int p, int i) => Transpose ? ((long)a * GP + p) * GP + i : ((long)p * GP + i) * GQ + a;
+
+        /// <summary>cell_at: the cell of generic coordinates (p, q) in orientation o.</summary>
+        public int CellAt(int o, int p, int q)
+        {
+            var (xi, yi) = Transpose ? (q, p) : (p, q);
+            int x = (o & 1) != 0 ? GX - 1 - xi : xi;
+            int y = (o & 2) != 0 ? GY - 1 - yi : yi;
+            return x * GY + y;
+        }
+
+        /// <summary>coords_of: the generic coordinates of cell n in orientation o.</summary>
+        public (int P, int Q) CoordsOf(int o, int n)
+        {
+            int x = n / GY, y = n % GY;
+            int xi = (o & 1) != 0 ? GX - 1 - x : x;
+            int yi = (o & 2) != 0 ? GY - 1 - y : y;
+            return Transpose ? (yi, xi) : (xi, yi);
+        }
+    }
+
+    /// <summary>single_path_tables for every (batch entry · orientation, chain, start).</summary>
+    private static double[] Tables(double[] gates, int n, int orientations, Frame f)
+    {
+        var tables = new double[(long)n * orientations * f.Tables];
+        int cells = f.Cells, GP = f.GP, GQ = f.GQ;
+        for (int bo = 0; bo < n * orientations; bo++)
+        {
+            int o = bo % orientations, g = bo * 8 * cells;
+            long pa = (long)bo * f.Tables, pb = pa + f.PaSize;
+            for (int t = 0; t < 2 * GQ * GP; t++)
+            {
+                if (t < GQ * GP)
+                {
+                    var (q, a) = f.Transpose ? (t / GP, t % GP) : (t % GQ, t / GQ);
+                    double product = 1;
+                    tables[pa + f.PaAt(q, a, a)] = product;
+                    for (int e = a + 1; e < GP; e++)
+                    {
+                        product *= gates[g + f.TA * cells + f.CellAt(o, e, q)];
+                        tables[pa + f.PaAt(q, a, e)] = product;
+                    }
+                }
+                else
+                {
+                    int u = t - GQ * GP;
+                    int p = u / GQ, a = u % GQ;
+                    double product = 1;
+                    tables[pb + f.PbAt(p, a, a)] = product;
+                    for (int e = a + 1; e < GQ; e++)
+                    {
+                        product *= gates[g + f.TB * cells + f.CellAt(o, p, e)];
+                        tables[pb + f.PbAt(p, a, e)] = product;
+                    }
+                }
+            }
+        }
+        return tables;
+    }
+
+    /// <summary>pair_term: 𝒢_o[n, m] for an orientation o whose quadrant holds the pair.</summary>
+    private static double PairTerm(double[] gates, double[] tables, Frame f, int b, int orientations, int o, int target, int m)
+    {
+        int cells = f.Cells;
+        var (p, q) = f.CoordsOf(o, target);
+        var (pm, qm) = f.CoordsOf(o, m);
+        int bo = b * orientations + o, g = bo * 8 * cells;
+        long pa = (long)bo * f.Tables, pb = pa + f.PaSize;
+        if (q == qm)
+            return gates[g + f.MA * cells + target] * tables[pa + f.PaAt(q, pm, p - 1)] * gates[g + f.SA * cells + m];
+        if (p == pm)
+            return gates[g + f.MB * cells + target] * tables[pb + f.PbAt(p, qm, q - 1)] * gates[g + f.SB * cells + m];
+        return gates[g + f.MB * cells + target] * tables[pb + f.PbAt(p, qm, q - 1)]
+            * gates[g + f.TT * cells + f.CellAt(o, p, qm)] * tables[pa + f.PaAt(qm, pm, p - 1)]
+            * gates[g + f.SA * cells + m];
+    }
+
+    /// <summary>single_path_tables then single_path_forward: scale · Σ_o 𝒢_o of a D-mode layer's gates (chirality L when
+    /// <paramref name="left"/>), each pair's orientations found from its coordinates.</summary>
+    public static double[] Forward(double[] gates, int n, int orientations, int gx, int gy, bool left, double scale = 1.0)
+    {
+        var f = new Frame(gx, gy, left);
+        int cells = f.Cells;
+        var tables = Tables(gates, n, orientations, f);
+        var output = new double[(long)n * cells * cells];
+        for (int b = 0; b < n; b++)
+            for (int e = 0; e < cells * cells; e++)
+            {
+                int target = e / cells, m = e % cells;
+                int x = target / gy, y = target % gy, xm = m / gy, ym = m % gy;
+                int bx = x < xm ? 1 : 0, by = y < ym ? 2 : 0;
+                double Term(int o) => PairTerm(gates, tables, f, b, orientations, o, target, m);
+                double sum = 0;
+                if (x != xm && y != ym)
+                {
+                    if ((bx | by) < orientations) sum = Term(bx | by);
+                }
+                else if (x == xm && y != ym)
+                {
+                    if (by < orientations) sum = Term(by);
+                    if ((by | 1) < orientations) sum += Term(by | 1);
+                }
+                else if (y == ym && x != xm)
+                {
+                    if (bx < orientations) sum = Term(bx);
+                    if ((bx | 2) < orientations) sum += Term(bx | 2);
+                }
+                output[(long)b * cells * cells + e] = scale * sum;
+            }
+        return output;
+    }
+
+    /// <summary>single_path_tables, single_path_turns, single_path_chains: the gradient of Σ dOut ⊙ gate with respect to
+    /// the stacked gates (the absent turn's slot zero).</summary>
+    public static double[] Backward(double[] gates, double[] dOut, int n, int orientations, int gx, int gy, bool left,
+        double scale = 1.0)
+    {
+        var f = new Frame(gx, gy, left);
+        int cells = f.Cells, GP = f.GP, GQ = f.GQ;
+        var tables = Tables(gates, n, orientations, f);
+        var dGates = new double[gates.Length];
+        for (int bo = 0; bo < n * orientations; bo++)
+        {
+            int o = bo % orientations, b = bo / orientations, g = bo * 8 * cells;
+            long pa = (long)bo * f.Tables, pb = pa + f.PaSize, ab = pb + f.PbSize, ft = ab + f.PaSize;
+            long d = (long)b * cells * cells;
+
+            // single_path_turns: one thread per turn cell (p, a).
+            for (int t = 0; t < cells; t++)
+            {
+                var (p, a) = f.CoordsOf(o, t);
+                if (p == 0 || a == GQ - 1) continue;
+                var wa = new double[GP];
+                var acc = new double[GP];
+                for (int i = 0; i < p; i++)
+                    wa[i] = tables[pa + f.PaAt(a, i, p - 1)] * gates[g + f.SA * cells + f.CellAt(o, i, a)];
+                for (int q = a + 1; q < GQ; q++)
+                {
+                    int target = f.CellAt(o, p, q);
+                    double gb = gates[g + f.MB * cells + target] * tables[pb + f.PbAt(p, a, q - 1)];
+                    long row = d + (long)target * cells;
+                    double sum = 0;
+                    for (int i = 0; i < p; i++)
+                    {
+                        double v = scale * dOut[row + f.CellAt(o, i, a)];
+                        sum += v * wa[i];
+                        acc[i] += v * gb;
+                    }
+                    tables[ft + f.FAt(p, a, q)] = sum;
+                }
+                for (int i = 0; i < p; i++) tables[ab + f.AbAt(a, p, i)] = acc[i];
+            }
+
+            // single_path_chains: lines (second axis), then columns (first axis).
+            for (int t = 0; t < 2 * cells; t++)
+            {
+                if (t < cells)
+                {
+                    int c = t;
+                    var (p, a) = f.CoordsOf(o, c);
+                    double dsb = 0, dtt = 0, dmb = 0;
+                    for (int q = a + 1; q < GQ; q++)
+                    {
+                        int target = f.CellAt(o, p, q);
+                        double gb = gates[g + f.MB * cells + target] * tables[pb + f.PbAt(p, a, q - 1)];
+                        dsb += scale * dOut[d + (long)target * cells + c] * gb;
+                        if (p > 0) dtt += tables[ft + f.FAt(p, a, q)] * gb;
+                    }
+                    for (int a2 = 0; a2 < a; a2++)
+                    {
+                        int m = f.CellAt(o, p, a2);
+                        double input = gates[g + f.SB * cells + m] * scale * dOut[d + (long)c * cells + m];
+                        if (p > 0) input += gates[g + f.TT * cells + m] * tables[ft + f.FAt(p, a2, a)];
+                        dmb += tables[pb + f.PbAt(p, a2, a - 1)] * input;
+                    }
+                    dGates[g + f.SB * cells + c] = dsb;
+                    dGates[g + f.TT * cells + c] = p > 0 ? dtt : 0;
+                    dGates[g + f.MB * cells + c] = dmb;
+                    double sb = gates[g + f.SB * cells + c], tt = p > 0 ? gates[g + f.TT * cells + c] : 0;
+                    double r = 0;
+                    for (int bb = GQ - 2; bb > a; bb--)
+                    {
+                        int target = f.CellAt(o, p, bb + 1);
+                        double input = sb * scale * dOut[d + (long)target * cells + c] + (p > 0 ? tt * tables[ft + f.FAt(p, a, bb + 1)] : 0);
+                        r = gates[g + f.MB * cells + target] * input + gates[g + f.TB * cells + target] * r;
+                        dGates[g + f.TB * cells + f.CellAt(o, p, bb)] += tables[pb + f.PbAt(p, a, bb - 1)] * r;
+                    }
+                }
+                else
+                {
+                    int c = t - cells;
+                    var (a, q) = f.CoordsOf(o, c);
+                    bool turns = q < GQ - 1;
+                    double dsa = 0, dma = 0;
+                    for (int p = a + 1; p < GP; p++)
+                    {
+                        int target = f.CellAt(o, p, q);
+                        double e = gates[g + f.MA * cells + target] * scale * dOut[d + (long)target * cells + c];
+                        if (turns) e += gates[g + f.TT * cells + target] * tables[ab + f.AbAt(q, p, a)];
+                        dsa += tables[pa + f.PaAt(q, a, p - 1)] * e;
+                    }
+                    for (int a2 = 0; a2 < a; a2++)
+                    {
+                        int m = f.CellAt(o, a2, q);
+                        dma += scale * dOut[d + (long)c * cells + m] * tables[pa + f.PaAt(q, a2, a - 1)] * gates[g + f.SA * cells + m];
+                    }
+                    dGates[g + f.SA * cells + c] = dsa;
+                    dGates[g + f.MA * cells + c] = dma;
+                    double sa = gates[g + f.SA * cells + c];
+                    double r = 0;
+                    for (int bb = GP - 2; bb > a; bb--)
+                    {
+                        int target = f.CellAt(o, bb + 1, q);
+                        double e = gates[g + f.MA * cells + target] * scale * dOut[d + (long)target * cells + c];
+                        if (turns) e += gates[g + f.TT * cells + target] * tables[ab + f.AbAt(q, bb + 1, a)];
+                        r = sa * e + gates[g + f.TA * cells + target] * r;
+                        dGates[g + f.TA * cells + f.CellAt(o, bb, q)] += tables[pa + f.PaAt(q, a, bb - 1)] * r;
+                    }
+                }
+            }
+        }
+        return dGates;
+    }
+}
