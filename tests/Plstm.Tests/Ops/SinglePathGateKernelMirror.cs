@@ -47,6 +47,12 @@ public static class SinglePathGateKernelMirror
 
         public long FAt(int p, int a, int q) => Transpose ? ((long)a * GQ + q) * GP + p : ((long)p * GQ + q) * GQ + a;
 
+        public long WAt(int p, int pm, int qm) => Transpose ? ((long)p * GQ + qm) * GP + pm : ((long)p * GP + pm) * GQ + qm;
+
+        public long XAt(int q, int pm, int p) => ((long)q * GP + p) * GP + pm;
+
+        public long UAt(int p, int qm, int q) => ((long)p * GQ + q) * GQ + qm;
+
         public long AbAt(int a, int p, int i) => Transpose ? ((long)a * GP + p) * GP + i : ((long)p * GP + i) * GQ + a;
 
         /// <summary>cell_at: the cell of generic coordinates (p, q) in orientation o.</summary>
@@ -68,38 +74,49 @@ public static class SinglePathGateKernelMirror
         }
     }
 
-    /// <summary>single_path_tables for every (batch entry · orientation, chain, start).</summary>
-    private static double[] Tables(double[] gates, int n, int orientations, Frame f)
+    /// <summary>single_path_tables for every (batch entry · orientation, chain, start): the forward's W, X, U
+    /// (<paramref name="backward"/> false) or the chain products PA, PB.</summary>
+    private static double[] Tables(double[] gates, int n, int orientations, Frame f, bool backward)
     {
         var tables = new double[(long)n * orientations * f.Tables];
         int cells = f.Cells, GP = f.GP, GQ = f.GQ;
         for (int bo = 0; bo < n * orientations; bo++)
         {
             int o = bo % orientations, g = bo * 8 * cells;
-            long pa = (long)bo * f.Tables, pb = pa + f.PaSize;
+            long pa = (long)bo * f.Tables, pb = pa + f.PaSize, w = pa, x = pa + f.PaSize, u = pa + 2 * f.PaSize;
             for (int t = 0; t < 2 * GQ * GP; t++)
             {
                 if (t < GQ * GP)
                 {
                     var (q, a) = f.Transpose ? (t / GP, t % GP) : (t % GQ, t / GQ);
+                    double source = gates[g + f.SA * cells + f.CellAt(o, a, q)];
                     double product = 1;
-                    tables[pa + f.PaAt(q, a, a)] = product;
+                    if (backward) tables[pa + f.PaAt(q, a, a)] = product;
                     for (int e = a + 1; e < GP; e++)
                     {
-                        product *= gates[g + f.TA * cells + f.CellAt(o, e, q)];
-                        tables[pa + f.PaAt(q, a, e)] = product;
+                        int c = f.CellAt(o, e, q);
+                        if (!backward)
+                        {
+                            double arriving = product * source;
+                            tables[w + f.WAt(e, a, q)] = gates[g + f.TT * cells + c] * arriving;
+                            tables[x + f.XAt(q, a, e)] = gates[g + f.MA * cells + c] * arriving;
+                        }
+                        product *= gates[g + f.TA * cells + c];
+                        if (backward) tables[pa + f.PaAt(q, a, e)] = product;
                     }
                 }
                 else
                 {
-                    int u = t - GQ * GP;
-                    int p = u / GQ, a = u % GQ;
+                    int v = t - GQ * GP;
+                    int p = v / GQ, a = v % GQ;
                     double product = 1;
-                    tables[pb + f.PbAt(p, a, a)] = product;
+                    if (backward) tables[pb + f.PbAt(p, a, a)] = product;
                     for (int e = a + 1; e < GQ; e++)
                     {
-                        product *= gates[g + f.TB * cells + f.CellAt(o, p, e)];
-                        tables[pb + f.PbAt(p, a, e)] = product;
+                        int c = f.CellAt(o, p, e);
+                        if (!backward) tables[u + f.UAt(p, a, e)] = gates[g + f.MB * cells + c] * product;
+                        product *= gates[g + f.TB * cells + c];
+                        if (backward) tables[pb + f.PbAt(p, a, e)] = product;
                     }
                 }
             }
@@ -110,52 +127,48 @@ public static class SinglePathGateKernelMirror
     /// <summary>pair_term: 𝒢_o[n, m] for an orientation o whose quadrant holds the pair.</summary>
     private static double PairTerm(double[] gates, double[] tables, Frame f, int b, int orientations, int o, int target, int m)
     {
-        int cells = f.Cells;
         var (p, q) = f.CoordsOf(o, target);
         var (pm, qm) = f.CoordsOf(o, m);
-        int bo = b * orientations + o, g = bo * 8 * cells;
-        long pa = (long)bo * f.Tables, pb = pa + f.PaSize;
-        if (q == qm)
-            return gates[g + f.MA * cells + target] * tables[pa + f.PaAt(q, pm, p - 1)] * gates[g + f.SA * cells + m];
-        if (p == pm)
-            return gates[g + f.MB * cells + target] * tables[pb + f.PbAt(p, qm, q - 1)] * gates[g + f.SB * cells + m];
-        return gates[g + f.MB * cells + target] * tables[pb + f.PbAt(p, qm, q - 1)]
-            * gates[g + f.TT * cells + f.CellAt(o, p, qm)] * tables[pa + f.PaAt(qm, pm, p - 1)]
-            * gates[g + f.SA * cells + m];
+        int bo = b * orientations + o;
+        long t = (long)bo * f.Tables;
+        if (q == qm) return tables[t + f.PaSize + f.XAt(q, pm, p)];
+        double targetSide = tables[t + 2 * f.PaSize + f.UAt(p, qm, q)];
+        if (p == pm) return targetSide * gates[(bo * 8 + f.SB) * f.Cells + m];
+        return targetSide * tables[t + f.WAt(p, pm, qm)];
     }
 
     /// <summary>single_path_tables then single_path_forward: scale · Σ_o 𝒢_o of a D-mode layer's gates (chirality L when
-    /// <paramref name="left"/>), each pair's orientations found from its coordinates.</summary>
+    /// <paramref name="left"/>), one target per block, each pair's orientations found from its coordinates.</summary>
     public static double[] Forward(double[] gates, int n, int orientations, int gx, int gy, bool left, double scale = 1.0)
     {
         var f = new Frame(gx, gy, left);
         int cells = f.Cells;
-        var tables = Tables(gates, n, orientations, f);
+        var tables = Tables(gates, n, orientations, f, backward: false);
         var output = new double[(long)n * cells * cells];
         for (int b = 0; b < n; b++)
-            for (int e = 0; e < cells * cells; e++)
-            {
-                int target = e / cells, m = e % cells;
-                int x = target / gy, y = target % gy, xm = m / gy, ym = m % gy;
-                int bx = x < xm ? 1 : 0, by = y < ym ? 2 : 0;
-                double Term(int o) => PairTerm(gates, tables, f, b, orientations, o, target, m);
-                double sum = 0;
-                if (x != xm && y != ym)
+            for (int target = 0; target < cells; target++)
+                for (int m = 0; m < cells; m++)
                 {
-                    if ((bx | by) < orientations) sum = Term(bx | by);
+                    int x = target / gy, y = target % gy, xm = m / gy, ym = m % gy;
+                    int bx = x < xm ? 1 : 0, by = y < ym ? 2 : 0;
+                    double Term(int o) => PairTerm(gates, tables, f, b, orientations, o, target, m);
+                    double sum = 0;
+                    if (x != xm && y != ym)
+                    {
+                        if ((bx | by) < orientations) sum = Term(bx | by);
+                    }
+                    else if (x == xm && y != ym)
+                    {
+                        if (by < orientations) sum = Term(by);
+                        if ((by | 1) < orientations) sum += Term(by | 1);
+                    }
+                    else if (y == ym && x != xm)
+                    {
+                        if (bx < orientations) sum = Term(bx);
+                        if ((bx | 2) < orientations) sum += Term(bx | 2);
+                    }
+                    output[((long)b * cells + target) * cells + m] = scale * sum;
                 }
-                else if (x == xm && y != ym)
-                {
-                    if (by < orientations) sum = Term(by);
-                    if ((by | 1) < orientations) sum += Term(by | 1);
-                }
-                else if (y == ym && x != xm)
-                {
-                    if (bx < orientations) sum = Term(bx);
-                    if ((bx | 2) < orientations) sum += Term(bx | 2);
-                }
-                output[(long)b * cells * cells + e] = scale * sum;
-            }
         return output;
     }
 
@@ -166,7 +179,7 @@ public static class SinglePathGateKernelMirror
     {
         var f = new Frame(gx, gy, left);
         int cells = f.Cells, GP = f.GP, GQ = f.GQ;
-        var tables = Tables(gates, n, orientations, f);
+        var tables = Tables(gates, n, orientations, f, backward: true);
         var dGates = new double[gates.Length];
         for (int bo = 0; bo < n * orientations; bo++)
         {

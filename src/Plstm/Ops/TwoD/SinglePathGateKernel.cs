@@ -132,10 +132,13 @@ public static class SinglePathGateKernel
         double scale64 = scale;
         void* scaleArg = gates.dtype == ScalarType.Float64 ? &scale64 : &scale32;
         uint entries = checked((uint)(N * orientations));
-        void** tableArgs = stackalloc void*[] { &g, &t, &o };
+        int backward = 0;
+        void** tableArgs = stackalloc void*[] { &g, &t, &o, &backward };
         CudaDriver.Launch(kernels[0], (entries, Blocks(2 * cells, TableThreads), 1), TableThreads, tableArgs);
+        // One block per (batch entry, target cell), its threads over the sources.
+        uint threads = (uint)Math.Min(ForwardThreads, (cells + 31) / 32 * 32);
         void** forwardArgs = stackalloc void*[] { &g, &t, &s, &o, scaleArg };
-        CudaDriver.Launch(kernels[1], (checked((uint)N), Blocks(cells * cells, ForwardThreads), 1), ForwardThreads, forwardArgs);
+        CudaDriver.Launch(kernels[1], (checked((uint)N), (uint)cells, 1), threads, forwardArgs);
         return output;
     }
 
@@ -155,7 +158,8 @@ public static class SinglePathGateKernel
         double scale64 = scale;
         void* scaleArg = gates.dtype == ScalarType.Float64 ? &scale64 : &scale32;
         uint entries = checked((uint)(N * orientations));
-        void** tableArgs = stackalloc void*[] { &g, &t, &o };
+        int backward = 1;
+        void** tableArgs = stackalloc void*[] { &g, &t, &o, &backward };
         CudaDriver.Launch(kernels[0], (entries, Blocks(2 * cells, TableThreads), 1), TableThreads, tableArgs);
         void** turnArgs = stackalloc void*[] { &g, &d, &t, &o, scaleArg };
         CudaDriver.Launch(kernels[2], (entries, Blocks(cells, TableThreads), 1), TableThreads, turnArgs);

@@ -16,10 +16,11 @@
 //   p > p', q > q':  𝒢 = MB(n) · PB(p; q', q−1) · TT(p, q') · PA(q'; p', p−1) · SA(m)     (the turn at (p, q'))
 // with the chain products PA(q; a, b) = Π_{i=a+1..b} TA(i, q) and PB(p; a, b) = Π_{j=a+1..b} TB(p, j) (empty: 1), and
 // the roles (R / L): SA = S0r / S0d, SB = S0d / S0r, TA = T0rl / T0du, TB = T0du / T0rl, TT = T0dl / T0ru,
-// MA = M0l / M0u, MB = M0u / M0l. Every other pair is zero. The chain products are tables per batch entry and
-// orientation (single_path_tables); the forward then writes each entry of 𝒢 once (single_path_forward), and the
-// backward reads each entry of d𝒢 a bounded number of times (single_path_turns, single_path_chains): O(cells²) work
-// without a sequential walk over the grid.
+// MA = M0l / M0u, MB = M0u / M0l. Every other pair is zero. The chain products go into tables per batch entry and
+// orientation (single_path_tables: for the forward already multiplied into a turning path's source side W, a straight
+// path X and a target side U; for the backward PA and PB themselves); the forward then writes each entry of 𝒢 once
+// (single_path_forward), and the backward reads each entry of d𝒢 a bounded number of times (single_path_turns,
+// single_path_chains): O(cells²) work without a sequential walk over the grid.
 //
 // tests/Plstm.Tests/Ops/SinglePathGateKernelMirror.cs mirrors these loops in C# (checked against the gate walk's mirror
 // on the CPU); `plstm selfcheck` compares the compiled kernels with the gate walk on the GPU.
@@ -99,17 +100,35 @@ __device__ __forceinline__ void coords_of(int o, int n, int& p, int& q)
 #endif
 }
 
+// The forward's tables per (batch entry, orientation), in the slots of the backward's (scratch of the same size):
+//   W(p, p', q') = TT(p, q') · PA(q'; p', p−1) · SA(p', q')   at W_AT: the source side of a path turning at (p, q'), p > p'
+//   X(q, p', p)  = MA(p, q) · PA(q; p', p−1) · SA(p', q)       at X_AT: a whole path along the first axis, p > p'
+//   U(p, q', q)  = MB(p, q) · PB(p; q', q−1)                   at U_AT: the target side along the second axis, q > q'
+// so that an entry of 𝒢_o is U · W (turning), X (along the first axis) or U · SB (along the second axis). Lanes hold
+// neighbouring sources m (consecutive y: q' in chirality R, p' in L), which the layouts put next to each other.
+#if TRANSPOSE
+#define W_AT(p, pm, qm) (((size_t)(p) * GQ + (qm)) * GP + (pm))
+#else
+#define W_AT(p, pm, qm) (((size_t)(p) * GP + (pm)) * GQ + (qm))
+#endif
+#define X_AT(q, pm, p) (((size_t)(q) * GP + (p)) * GP + (pm))
+#define U_AT(p, qm, q) (((size_t)(p) * GQ + (q)) * GQ + (qm))
+
 // One thread per (batch entry · orientation, chain, start a): the chain's running products from a onwards, threads in
 // the order of the tables' fastest axis (writes of neighbouring threads land next to each other). Threads t < GQ·GP
-// build PA (chain along the first axis at position q), the next GP·GQ build PB (chain along the second axis of line p).
+// take the chain along the first axis at position q, the next GP·GQ the chain along the second axis of line p.
+// backward = 0 (forward): the tables W, X and U; backward = 1: the chain products PA and PB themselves.
 extern "C" __global__ void __launch_bounds__(128)
-single_path_tables(const REAL* __restrict__ gates, REAL* __restrict__ tables, int orientations)
+single_path_tables(const REAL* __restrict__ gates, REAL* __restrict__ tables, int orientations, int backward)
 {
     const int bo = blockIdx.x, o = bo % orientations;
     const int t = blockIdx.y * 128 + threadIdx.x;
     const REAL* g = gates + (size_t)bo * 8 * CELLS;
     REAL* pa = tables + (size_t)bo * TABLES;
     REAL* pb = pa + PA_SIZE;
+    REAL* w = pa;
+    REAL* x = pa + PA_SIZE;
+    REAL* u = pa + 2 * PA_SIZE;
     if (t < GQ * GP)
     {
 #if TRANSPOSE
@@ -117,24 +136,34 @@ single_path_tables(const REAL* __restrict__ gates, REAL* __restrict__ tables, in
 #else
         const int a = t / GQ, q = t % GQ;
 #endif
+        const REAL source = g[SA * CELLS + cell_at(o, a, q)];
         REAL product = 1;
-        pa[PA_AT(q, a, a)] = product;
+        if (backward) pa[PA_AT(q, a, a)] = product;
         for (int e = a + 1; e < GP; ++e)
         {
-            product *= g[TA * CELLS + cell_at(o, e, q)];
-            pa[PA_AT(q, a, e)] = product;
+            const int c = cell_at(o, e, q);
+            if (!backward)
+            {
+                const REAL arriving = product * source;                // PA(q; a, e−1) · SA(a, q)
+                w[W_AT(e, a, q)] = g[TT * CELLS + c] * arriving;
+                x[X_AT(q, a, e)] = g[MA * CELLS + c] * arriving;
+            }
+            product *= g[TA * CELLS + c];
+            if (backward) pa[PA_AT(q, a, e)] = product;
         }
     }
     else if (t < 2 * GQ * GP)
     {
-        const int u = t - GQ * GP;
-        const int p = u / GQ, a = u % GQ;
+        const int v = t - GQ * GP;
+        const int p = v / GQ, a = v % GQ;
         REAL product = 1;
-        pb[PB_AT(p, a, a)] = product;
+        if (backward) pb[PB_AT(p, a, a)] = product;
         for (int e = a + 1; e < GQ; ++e)
         {
-            product *= g[TB * CELLS + cell_at(o, p, e)];
-            pb[PB_AT(p, a, e)] = product;
+            const int c = cell_at(o, p, e);
+            if (!backward) u[U_AT(p, a, e)] = g[MB * CELLS + c] * product;   // MB(p, e) · PB(p; a, e−1)
+            product *= g[TB * CELLS + c];
+            if (backward) pb[PB_AT(p, a, e)] = product;
         }
     }
 }
@@ -147,46 +176,46 @@ __device__ __forceinline__ REAL pair_term(const REAL* __restrict__ gates, const 
     coords_of(o, n, p, q);
     coords_of(o, m, pm, qm);
     const size_t bo = (size_t)b * orientations + o;
-    const REAL* g = gates + bo * 8 * CELLS;
-    const REAL* pa = tables + bo * TABLES;
-    const REAL* pb = pa + PA_SIZE;
-    if (q == qm) return g[MA * CELLS + n] * pa[PA_AT(q, pm, p - 1)] * g[SA * CELLS + m];
-    if (p == pm) return g[MB * CELLS + n] * pb[PB_AT(p, qm, q - 1)] * g[SB * CELLS + m];
-    return g[MB * CELLS + n] * pb[PB_AT(p, qm, q - 1)] * g[TT * CELLS + cell_at(o, p, qm)]
-        * pa[PA_AT(qm, pm, p - 1)] * g[SA * CELLS + m];
+    const REAL* t = tables + bo * TABLES;
+    if (q == qm) return t[PA_SIZE + X_AT(q, pm, p)];
+    const REAL target = t[2 * PA_SIZE + U_AT(p, qm, q)];
+    if (p == pm) return target * gates[(bo * 8 + SB) * CELLS + m];
+    return target * t[W_AT(p, pm, qm)];
 }
 
-// One thread per entry (target n, source m) of one batch entry's 𝒢: scale times the sum over the orientations whose
-// quadrant holds the pair, found from the pair's coordinates (o's bit 0 reverses x, bit 1 y): one orientation when the
-// cells share no line, the two of the matching direction when they share an x-line or a y-line, none on the diagonal.
-// The orientation is data, not a branch, so the lanes of a warp run the same instructions.
-// blockIdx.x = batch entry, blockIdx.y · 256 + threadIdx.x = n · CELLS + m (m fastest: coalesced writes).
+// One block per (batch entry, target n), its threads over the sources m (m fastest: coalesced writes): scale times the
+// sum over the orientations whose quadrant holds the pair, found from the pair's coordinates (o's bit 0 reverses x,
+// bit 1 y): one orientation when the cells share no line, the two of the matching direction when they share an x-line
+// or a y-line, none on the diagonal. The orientation is data, not a branch, so the lanes of a warp run the same
+// instructions.
 extern "C" __global__ void __launch_bounds__(256)
 single_path_forward(const REAL* __restrict__ gates, const REAL* __restrict__ tables, REAL* __restrict__ out,
                     int orientations, REAL scale)
 {
-    const int b = blockIdx.x;
-    const int e = blockIdx.y * 256 + threadIdx.x;
-    if (e >= CELLS * CELLS) return;
-    const int n = e / CELLS, m = e % CELLS;
-    const int x = n / GY, y = n % GY, xm = m / GY, ym = m % GY;
-    const int bx = x < xm ? 1 : 0, by = y < ym ? 2 : 0;     // the orientation bits that put m before n
-    REAL sum = 0;
-    if (x != xm && y != ym)
+    const int b = blockIdx.x, n = blockIdx.y;
+    const int x = n / GY, y = n % GY;
+    REAL* row = out + ((size_t)b * CELLS + n) * CELLS;
+    for (int m = threadIdx.x; m < CELLS; m += blockDim.x)
     {
-        if ((bx | by) < orientations) sum = pair_term(gates, tables, b, orientations, bx | by, n, m);
+        const int xm = m / GY, ym = m % GY;
+        const int bx = x < xm ? 1 : 0, by = y < ym ? 2 : 0;     // the orientation bits that put m before n
+        REAL sum = 0;
+        if (x != xm && y != ym)
+        {
+            if ((bx | by) < orientations) sum = pair_term(gates, tables, b, orientations, bx | by, n, m);
+        }
+        else if (x == xm && y != ym)
+        {
+            if (by < orientations) sum = pair_term(gates, tables, b, orientations, by, n, m);
+            if ((by | 1) < orientations) sum += pair_term(gates, tables, b, orientations, by | 1, n, m);
+        }
+        else if (y == ym && x != xm)
+        {
+            if (bx < orientations) sum = pair_term(gates, tables, b, orientations, bx, n, m);
+            if ((bx | 2) < orientations) sum += pair_term(gates, tables, b, orientations, bx | 2, n, m);
+        }
+        row[m] = scale * sum;
     }
-    else if (x == xm && y != ym)
-    {
-        if (by < orientations) sum = pair_term(gates, tables, b, orientations, by, n, m);
-        if ((by | 1) < orientations) sum += pair_term(gates, tables, b, orientations, by | 1, n, m);
-    }
-    else if (y == ym && x != xm)
-    {
-        if (bx < orientations) sum = pair_term(gates, tables, b, orientations, bx, n, m);
-        if ((bx | 2) < orientations) sum += pair_term(gates, tables, b, orientations, bx | 2, n, m);
-    }
-    out[(size_t)b * CELLS * CELLS + e] = scale * sum;
 }
 
 // One thread per (batch entry · orientation, turn cell c = (p, a)), p ≥ 1, a < GQ − 1 (threads in memory order of c): over the targets (p, q), q > a,
