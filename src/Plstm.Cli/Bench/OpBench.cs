@@ -35,6 +35,8 @@ public static class OpBench
         ]);
         report.Notes.Add("op rows: Plstm2DFused.Forward (four orientations in one call) of the named form; masked rows: the "
             + "kernel form's (Q Kᵀ ⊙ G) V alone with a given G (CUDA float32: the tensor-core kernels; else batched products); "
+            + "walk / walk-d / single-path rows: the gate G alone (P-mode-like gates through the walk; D-mode gates through the "
+            + "walk and through the closed form); "
             + $"sdpa rows: scaled_dot_product_attention on [B·H/{plan.Heads}, {plan.Heads}, X·Y, DK], libtorch's kernel choice.");
         report.Notes.Add("Times are per iteration (forward + backward), median and interquartile range over the timed "
             + "iterations, each ending with a device synchronisation.");
@@ -52,6 +54,8 @@ public static class OpBench
                         : target.Name == OpTarget.MaskedName
                             ? new MaskedAttentionCase(plan.BatchHeads, (long)grid.X * grid.Y, plan.Dk, plan.Dv, dtype,
                                 settings.Device, settings.Seed)
+                            : GateCase.Names.Contains(target.Name)
+                            ? new GateCase(target.Name, plan.BatchHeads, grid, dtype, settings.Device, settings.Seed)
                             : new AttentionCase(plan.BatchHeads / plan.Heads, plan.Heads, (long)grid.X * grid.Y, plan.Dk,
                                 plan.Dv, dtype, settings.Device, settings.Seed));
                 }

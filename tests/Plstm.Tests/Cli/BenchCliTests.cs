@@ -129,6 +129,25 @@ public sealed class BenchCliTests : IDisposable
         Assert.All(rows, row => Assert.EndsWith("| ok |", row.TrimEnd(), StringComparison.Ordinal));
     }
 
+    /// <summary>The gate targets (<c>walk</c>, <c>walk-d</c>, <c>single-path</c>) are CUDA kernels: on the CPU each row
+    /// ends in an error that says so, the report is still written, and the exit code says a row failed.</summary>
+    [Fact]
+    public void Bench_op_gate_targets_say_they_need_cuda()
+    {
+        using var temp = new TempFolder();
+        string markdown = temp.File("gate.md");
+
+        var run = CliRunner.Run("bench", "op", "--forms", "walk-d,Single-Path", "--grids", "3x5", "--bh", "2",
+            "--warmup", "0", "--iters", "1", "--out", markdown, "--threads", "1");
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("the gate targets run on CUDA only", run.Stderr, StringComparison.Ordinal);
+        string text = File.ReadAllText(markdown);
+        Assert.Contains("| walk-d | 3×5 | 15 | 2 | float32 |", text);
+        Assert.Contains("| single-path | 3×5 | 15 | 2 | float32 |", text);
+        Assert.Contains("walk / walk-d / single-path rows: the gate G alone", text);
+    }
+
     [Fact]
     public void Bench_time_limit_skips_rows_and_still_writes_the_report()
     {
@@ -222,8 +241,9 @@ public sealed class BenchCliTests : IDisposable
         Assert.Contains("36 of 36 gate activation cases agree (tensor operations vs autograd", run.Stdout, StringComparison.Ordinal);
         // Six layer cases in float64 and the same six in float32 against the float64 result, storing and recomputing.
         Assert.Contains("18 of 18 layer cases agree (kernel form vs hierarchical form", run.Stdout, StringComparison.Ordinal);
-        // The masked attention kernels run on CUDA only: said, not counted as passed.
+        // The masked attention and single-path kernels run on CUDA only: said, not counted as passed.
         Assert.Contains("masked attention kernels do not run here", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("single-path kernels not run: not a CUDA device", run.Stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("FAIL", run.Stdout, StringComparison.Ordinal);
     }
 }
