@@ -231,6 +231,22 @@ public sealed class BenchCliTests : IDisposable
     /// row-scan form on every grid and wiring, float64 and float32; then the layer's gate activation with its definition
     /// and the whole layer's kernel form with its hierarchical form (float64, and float32 against the float64 result,
     /// storing and recomputing the gate).</summary>
+    /// <summary><c>--parts</c> runs only the named parts of the check; an unknown part is one error line.</summary>
+    [Fact]
+    public void Selfcheck_parts_choose_what_runs()
+    {
+        var run = CliRunner.Run("selfcheck", "--device", "cpu", "--parts", "single-path,activation");
+        CliAssert.Succeeded(run, "selfcheck --device cpu --parts single-path,activation");
+        Assert.Contains("single-path kernels not run: not a CUDA device", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("36 of 36 gate activation cases agree", run.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("cases agree (CPU walk", run.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("layer cases agree", run.Stdout, StringComparison.Ordinal);
+
+        var bad = CliRunner.Run("selfcheck", "--device", "cpu", "--parts", "walk,nope");
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Contains("--parts: unknown part 'nope'", bad.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Selfcheck_on_the_cpu_checks_the_walk_on_every_case()
     {
