@@ -49,7 +49,7 @@ public static class SinglePathGateKernelMirror
 
         public long WAt(int p, int pm, int qm) => Transpose ? ((long)p * GQ + qm) * GP + pm : ((long)p * GP + pm) * GQ + qm;
 
-        public long XAt(int q, int pm, int p) => ((long)q * GP + p) * GP + pm;
+        public long XAt(int q, int pm, int p) => Transpose ? ((long)p * GQ + q) * GP + pm : ((long)p * GP + pm) * GQ + q;
 
         public long UAt(int p, int qm, int q) => ((long)p * GQ + q) * GQ + qm;
 

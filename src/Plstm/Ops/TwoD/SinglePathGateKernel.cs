@@ -35,6 +35,7 @@ public static class SinglePathGateKernel
 
     private const int TableThreads = 128;
     private const int ForwardThreads = 256;
+    private const int MaxGridY = 65535;
 
     private static readonly string[] Names =
         { "single_path_tables", "single_path_forward", "single_path_turns", "single_path_chains" };
@@ -135,10 +136,16 @@ public static class SinglePathGateKernel
         int backward = 0;
         void** tableArgs = stackalloc void*[] { &g, &t, &o, &backward };
         CudaDriver.Launch(kernels[0], (entries, Blocks(2 * cells, TableThreads), 1), TableThreads, tableArgs);
-        // One block per (batch entry, target cell), its threads over the sources.
+        // One block per (target cell, batch entry), its threads over the sources; the batch axis is the grid's y (at most
+        // 65,535 entries per launch).
         uint threads = (uint)Math.Min(ForwardThreads, (cells + 31) / 32 * 32);
-        void** forwardArgs = stackalloc void*[] { &g, &t, &s, &o, scaleArg };
-        CudaDriver.Launch(kernels[1], (checked((uint)N), (uint)cells, 1), threads, forwardArgs);
+        int batch0 = 0;
+        void** forwardArgs = stackalloc void*[] { &g, &t, &s, &o, scaleArg, &batch0 };
+        for (long start = 0; start < N; start += MaxGridY)
+        {
+            batch0 = (int)start;
+            CudaDriver.Launch(kernels[1], ((uint)cells, (uint)Math.Min(MaxGridY, N - start), 1), threads, forwardArgs);
+        }
         return output;
     }
 

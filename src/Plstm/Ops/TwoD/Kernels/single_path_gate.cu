@@ -111,7 +111,11 @@ __device__ __forceinline__ void coords_of(int o, int n, int& p, int& q)
 #else
 #define W_AT(p, pm, qm) (((size_t)(p) * GP + (pm)) * GQ + (qm))
 #endif
-#define X_AT(q, pm, p) (((size_t)(q) * GP + (p)) * GP + (pm))
+#if TRANSPOSE
+#define X_AT(q, pm, p) (((size_t)(p) * GQ + (q)) * GP + (pm))
+#else
+#define X_AT(q, pm, p) (((size_t)(p) * GP + (pm)) * GQ + (q))
+#endif
 #define U_AT(p, qm, q) (((size_t)(p) * GQ + (q)) * GQ + (qm))
 
 // One thread per (batch entry · orientation, chain, start a): the chain's running products from a onwards, threads in
@@ -183,16 +187,17 @@ __device__ __forceinline__ REAL pair_term(const REAL* __restrict__ gates, const 
     return target * t[W_AT(p, pm, qm)];
 }
 
-// One block per (batch entry, target n), its threads over the sources m (m fastest: coalesced writes): scale times the
+// One block per (target n, batch entry batch0 + blockIdx.y) — targets fastest, so that the blocks running together read
+// one batch entry's tables from the L2 cache — its threads over the sources m (m fastest: coalesced writes): scale times the
 // sum over the orientations whose quadrant holds the pair, found from the pair's coordinates (o's bit 0 reverses x,
 // bit 1 y): one orientation when the cells share no line, the two of the matching direction when they share an x-line
 // or a y-line, none on the diagonal. The orientation is data, not a branch, so the lanes of a warp run the same
 // instructions.
 extern "C" __global__ void __launch_bounds__(256)
 single_path_forward(const REAL* __restrict__ gates, const REAL* __restrict__ tables, REAL* __restrict__ out,
-                    int orientations, REAL scale)
+                    int orientations, REAL scale, int batch0)
 {
-    const int b = blockIdx.x, n = blockIdx.y;
+    const int n = blockIdx.x, b = batch0 + blockIdx.y;
     const int x = n / GY, y = n % GY;
     REAL* row = out + ((size_t)b * CELLS + n) * CELLS;
     for (int m = threadIdx.x; m < CELLS; m += blockDim.x)
