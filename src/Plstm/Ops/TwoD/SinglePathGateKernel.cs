@@ -77,42 +77,45 @@ public static class SinglePathGateKernel
         return left ? Left.Apply(gates, direct, scale) : Right.Apply(gates, direct, scale);
     }
 
-    /// <summary>Chirality R as a gate function (the walk's autograd plumbing, <see cref="GateWalkFunction{TSelf}"/>).</summary>
-    public sealed class Right : GateWalkFunction<Right>
+    /// <summary>The closed form of one chirality as a gate function (the walk's autograd plumbing,
+    /// <see cref="GateWalkFunction{TSelf}"/>).</summary>
+    /// <typeparam name="TSelf">The chirality's function.</typeparam>
+    public abstract class Chirality<TSelf> : GateWalkFunction<TSelf> where TSelf : Chirality<TSelf>, new()
+    {
+        /// <summary>Whether state turns from the y-chain into the x-chain (L), else from the x-chain into the y-chain (R).</summary>
+        protected abstract bool TurnsIntoX { get; }
+
+        internal static Tensor Apply(Tensor gates, Tensor? direct, double scale)
+        {
+            CheckDirect(gates, direct);
+            return Run(gates, direct, scale);
+        }
+
+        /// <inheritdoc />
+        protected override Tensor Walk(Tensor gates, double scale) => Forward(gates, scale, TurnsIntoX);
+
+        /// <inheritdoc />
+        protected override Tensor Adjoint(Tensor gates, Tensor dGate, double scale) => Backward(gates, dGate, scale, TurnsIntoX);
+    }
+
+    /// <summary>Chirality R (T0dl: from the x-chain into the y-chain).</summary>
+    public sealed class Right : Chirality<Right>
     {
         /// <inheritdoc />
         public override string Name => "SinglePathGateKernel.Right";
 
-        internal static Tensor Apply(Tensor gates, Tensor? direct, double scale)
-        {
-            CheckDirect(gates, direct);
-            return Run(gates, direct, scale);
-        }
-
         /// <inheritdoc />
-        protected override Tensor Walk(Tensor gates, double scale) => Forward(gates, scale, left: false);
-
-        /// <inheritdoc />
-        protected override Tensor Adjoint(Tensor gates, Tensor dGate, double scale) => Backward(gates, dGate, scale, left: false);
+        protected override bool TurnsIntoX => false;
     }
 
-    /// <summary>Chirality L as a gate function (the walk's autograd plumbing, <see cref="GateWalkFunction{TSelf}"/>).</summary>
-    public sealed class Left : GateWalkFunction<Left>
+    /// <summary>Chirality L (T0ru: from the y-chain into the x-chain).</summary>
+    public sealed class Left : Chirality<Left>
     {
         /// <inheritdoc />
         public override string Name => "SinglePathGateKernel.Left";
 
-        internal static Tensor Apply(Tensor gates, Tensor? direct, double scale)
-        {
-            CheckDirect(gates, direct);
-            return Run(gates, direct, scale);
-        }
-
         /// <inheritdoc />
-        protected override Tensor Walk(Tensor gates, double scale) => Forward(gates, scale, left: true);
-
-        /// <inheritdoc />
-        protected override Tensor Adjoint(Tensor gates, Tensor dGate, double scale) => Backward(gates, dGate, scale, left: true);
+        protected override bool TurnsIntoX => true;
     }
 
     /// <summary>Scratch values per batch entry and orientation: the tables PA, PB and the backward's two sums.</summary>
