@@ -36,6 +36,7 @@ public static class SinglePathGateKernel
     private const int TableThreads = 128;
     private const int ForwardThreads = 256;
     private const int MaxGridY = 65535;
+    private const int TurnThreads = 256;
 
     private static readonly string[] Names =
         { "single_path_tables", "single_path_forward", "single_path_turns", "single_path_chains" };
@@ -172,7 +173,7 @@ public static class SinglePathGateKernel
         void** tableArgs = stackalloc void*[] { &g, &t, &o, &backward };
         CudaDriver.Launch(kernels[0], (entries, Blocks(2 * cells, TableThreads), 1), TableThreads, tableArgs);
         void** turnArgs = stackalloc void*[] { &g, &d, &t, &o, scaleArg };
-        CudaDriver.Launch(kernels[2], (entries, Blocks(cells, TableThreads), 1), TableThreads, turnArgs);
+        CudaDriver.Launch(kernels[2], (entries, Blocks(X * Y * (X + Y), TurnThreads), 1), TurnThreads, turnArgs);
         void** chainArgs = stackalloc void*[] { &g, &d, &t, &r, &o, scaleArg };
         CudaDriver.Launch(kernels[3], (entries, Blocks(2 * cells, TableThreads), 1), TableThreads, chainArgs);
         return dGates;
