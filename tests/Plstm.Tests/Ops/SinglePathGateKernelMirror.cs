@@ -79,6 +79,8 @@ public static class SinglePathGateKernelMirror
     private static double[] Tables(double[] gates, int n, int orientations, Frame f, bool backward)
     {
         var tables = new double[(long)n * orientations * f.Tables];
+        // The kernels' scratch is uninitialised: NaN here, so that reading an entry no thread wrote fails the tests.
+        Array.Fill(tables, double.NaN);
         int cells = f.Cells, GP = f.GP, GQ = f.GQ;
         for (int bo = 0; bo < n * orientations; bo++)
         {
