@@ -70,9 +70,11 @@ public static class SinglePathGateKernel
     {
         ArgumentNullException.ThrowIfNull(gates);
         var shape = gates.shape;
-        if (gates.device_type != DeviceType.CUDA || shape.Length != 5 || shape[2] != FusedGateKernel.GatesPerOrientation
-            || !CanRun(gates.device_index, gates.dtype, shape[3], shape[4]))
-            throw new ArgumentException($"gates must be a CUDA float32/float64 tensor [N, O, 8, X, Y] with X, Y ≤ {MaxSide} "
+        // O ≤ 4: the orientations are the four scan directions (bit 0 reverses x, bit 1 y); the forward finds a pair's
+        // orientation from those bits.
+        if (gates.device_type != DeviceType.CUDA || shape.Length != 5 || shape[1] < 1 || shape[1] > 4
+            || shape[2] != FusedGateKernel.GatesPerOrientation || !CanRun(gates.device_index, gates.dtype, shape[3], shape[4]))
+            throw new ArgumentException($"gates must be a CUDA float32/float64 tensor [N, O ≤ 4, 8, X, Y] with X, Y ≤ {MaxSide} "
                 + $"and X·Y ≤ {MaxCells} on a machine with the CUDA driver and NVRTC ({UnavailableReason ?? "available"}); "
                 + $"got {gates.dtype} [{string.Join(", ", shape)}] on {gates.device}", nameof(gates));
         return left ? Left.Apply(gates, direct, scale) : Right.Apply(gates, direct, scale);
