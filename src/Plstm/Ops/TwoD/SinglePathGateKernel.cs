@@ -125,60 +125,60 @@ public static class SinglePathGateKernel
     private static long TableValues(long x, long y) => 2 * (y * x * x) + 2 * (x * y * y);
 
     /// <summary>scale · Σ_o 𝒢_o from contiguous gates: the chain tables, then every entry once.</summary>
-    private static unsafe Tensor Forward(Tensor gates, double scale, bool left)
+    private static Tensor Forward(Tensor gates, double scale, bool left)
     {
         var shape = gates.shape;
-        long N = shape[0], X = shape[3], Y = shape[4], cells = X * Y;
-        int orientations = (int)shape[1];
-        var kernels = KernelsOn(gates.device_index, gates.dtype, X, Y, left);
-        using var tables = empty(new[] { N * orientations * TableValues(X, Y) }, gates.dtype, gates.device);
-        var output = empty(new[] { N, cells, cells }, gates.dtype, gates.device);
-        IntPtr g = TensorData.Pointer(gates), t = TensorData.Pointer(tables), s = TensorData.Pointer(output);
-        int o = orientations;
-        float scale32 = (float)scale;
-        double scale64 = scale;
-        void* scaleArg = gates.dtype == ScalarType.Float64 ? &scale64 : &scale32;
-        uint entries = checked((uint)(N * orientations));
-        int backward = 0;
-        void** tableArgs = stackalloc void*[] { &g, &t, &o, &backward };
-        CudaDriver.Launch(kernels[0], (entries, Blocks(2 * cells, TableThreads), 1), TableThreads, tableArgs);
-        // One block per (target cell, batch entry), its threads over the sources; the batch axis is the grid's y (at most
-        // 65,535 entries per launch).
-        uint threads = (uint)Math.Min(ForwardThreads, (cells + 31) / 32 * 32);
-        int batch0 = 0;
-        void** forwardArgs = stackalloc void*[] { &g, &t, &s, &o, scaleArg, &batch0 };
-        for (long start = 0; start < N; start += MaxGridY)
-        {
-            batch0 = (int)start;
-            CudaDriver.Launch(kernels[1], ((uint)cells, (uint)Math.Min(MaxGridY, N - start), 1), threads, forwardArgs);
-        }
+        var output = empty(new[] { shape[0], shape[3] * shape[4], shape[3] * shape[4] }, gates.dtype, gates.device);
+        Launch(gates, shape, output, null, scale, left);
         return output;
     }
 
     /// <summary>The gates' gradient from contiguous gates and the incoming gradient of scale · Σ_o 𝒢_o.</summary>
-    private static unsafe Tensor Backward(Tensor gates, Tensor dGate, double scale, bool left)
+    private static Tensor Backward(Tensor gates, Tensor dGate, double scale, bool left)
     {
-        var shape = gates.shape;
-        long N = shape[0], X = shape[3], Y = shape[4], cells = X * Y;
-        int orientations = (int)shape[1];
-        var kernels = KernelsOn(gates.device_index, gates.dtype, X, Y, left);
-        using var tables = empty(new[] { N * orientations * TableValues(X, Y) }, gates.dtype, gates.device);
         var dGates = zeros_like(gates);                                                      // transitions add into it
-        IntPtr g = TensorData.Pointer(gates), t = TensorData.Pointer(tables), d = TensorData.Pointer(dGate),
-            r = TensorData.Pointer(dGates);
-        int o = orientations;
+        Launch(gates, gates.shape, dGate, dGates, scale, left);
+        return dGates;
+    }
+
+    /// <summary>Builds the tables (the forward's W, X, U, or the backward's PA, PB) in fresh scratch, then launches the
+    /// forward (gates → <paramref name="second"/> = scale · Σ_o 𝒢_o) or, when <paramref name="dGates"/> is given, the
+    /// backward (gates, <paramref name="second"/> = its incoming gradient → <paramref name="dGates"/>).</summary>
+    private static unsafe void Launch(Tensor gates, long[] shape, Tensor second, Tensor? dGates, double scale, bool left)
+    {
+        long N = shape[0], X = shape[3], Y = shape[4], cells = X * Y;
+        int o = (int)shape[1];
+        var kernels = KernelsOn(gates.device_index, gates.dtype, X, Y, left);
+        using var tables = empty(new[] { N * o * TableValues(X, Y) }, gates.dtype, gates.device);
+        IntPtr g = TensorData.Pointer(gates), t = TensorData.Pointer(tables), s = TensorData.Pointer(second),
+            r = dGates is null ? IntPtr.Zero : TensorData.Pointer(dGates);
+        // The kernels' REAL scale argument: float or double as the tensors.
         float scale32 = (float)scale;
         double scale64 = scale;
         void* scaleArg = gates.dtype == ScalarType.Float64 ? &scale64 : &scale32;
-        uint entries = checked((uint)(N * orientations));
-        int backward = 1;
+        uint entries = checked((uint)(N * o));
+        int backward = dGates is null ? 0 : 1;
         void** tableArgs = stackalloc void*[] { &g, &t, &o, &backward };
         CudaDriver.Launch(kernels[0], (entries, Blocks(2 * cells, TableThreads), 1), TableThreads, tableArgs);
-        void** turnArgs = stackalloc void*[] { &g, &d, &t, &o, scaleArg };
+        if (dGates is null)
+        {
+            // One block per (target cell, batch entry), its threads over the sources: blocks of one batch entry run
+            // together, so its tables stay in L2. The batch axis is the grid's y (at most 65,535 entries per launch).
+            uint threads = (uint)Math.Min(ForwardThreads, (cells + 31) / 32 * 32);
+            int batch0 = 0;
+            void** forwardArgs = stackalloc void*[] { &g, &t, &s, &o, scaleArg, &batch0 };
+            for (long start = 0; start < N; start += MaxGridY)
+            {
+                batch0 = (int)start;
+                CudaDriver.Launch(kernels[1], ((uint)cells, (uint)Math.Min(MaxGridY, N - start), 1), threads, forwardArgs);
+            }
+            return;
+        }
+        // One thread per entry of F or Ā (X·Y·(X + Y) per batch entry and orientation).
+        void** turnArgs = stackalloc void*[] { &g, &s, &t, &o, scaleArg };
         CudaDriver.Launch(kernels[2], (entries, Blocks(X * Y * (X + Y), TurnThreads), 1), TurnThreads, turnArgs);
-        void** chainArgs = stackalloc void*[] { &g, &d, &t, &r, &o, scaleArg };
+        void** chainArgs = stackalloc void*[] { &g, &s, &t, &r, &o, scaleArg };
         CudaDriver.Launch(kernels[3], (entries, Blocks(2 * cells, TableThreads), 1), TableThreads, chainArgs);
-        return dGates;
     }
 
     private static uint Blocks(long threads, int perBlock) => checked((uint)((threads + perBlock - 1) / perBlock));
@@ -207,11 +207,11 @@ public static class SinglePathGateKernel
         return CudaDriver.LoadKernels(image, Names);
     }
 
+    /// <summary>The reason the kernels do not run: turned off, or what keeps every runtime-compiled kernel of the
+    /// operator from running (<see cref="FusedGateKernel.UnavailableReason"/>: driver, NVRTC), or a missing source.</summary>
     private static string? Probe()
     {
         if (TurnedOff) return "turned off (PLSTM_SINGLE_PATH=off)";
-        if (!CudaDriver.Available) return "no CUDA driver (libcuda.so.1)";
-        if (!NvrtcCompiler.Available) return "no NVRTC (libnvrtc.so; set PLSTM_NVRTC to its path)";
-        return Source.Value is null ? "kernel source missing" : null;
+        return FusedGateKernel.UnavailableReason ?? (Source.Value is null ? "kernel source missing" : null);
     }
 }
