@@ -49,7 +49,7 @@ public static class SinglePathGateKernelMirror
 
         public long WAt(int p, int pm, int qm) => Transpose ? ((long)p * GQ + qm) * GP + pm : ((long)p * GP + pm) * GQ + qm;
 
-        public long XAt(int q, int pm, int p) => ((long)q * GP + p) * GP + pm;
+        public long XAt(int q, int pm, int p) => Transpose ? ((long)p * GQ + q) * GP + pm : ((long)p * GP + pm) * GQ + q;
 
         public long UAt(int p, int qm, int q) => ((long)p * GQ + q) * GQ + qm;
 
@@ -189,30 +189,37 @@ public static class SinglePathGateKernelMirror
             long pa = (long)bo * f.Tables, pb = pa + f.PaSize, ab = pb + f.PbSize, ft = ab + f.PaSize;
             long d = (long)b * cells * cells;
 
-            // single_path_turns: one thread per turn cell (p, a).
-            for (int t = 0; t < cells; t++)
+            // single_path_turns: one thread per entry of F, then per entry of Ā.
+            for (int t = 0; t < GP * GQ * GQ + GQ * GP * GP; t++)
             {
-                var (p, a) = f.CoordsOf(o, t);
-                if (p == 0 || a == GQ - 1) continue;
-                var wa = new double[GP];
-                var acc = new double[GP];
-                for (int i = 0; i < p; i++)
-                    wa[i] = tables[pa + f.PaAt(a, i, p - 1)] * gates[g + f.SA * cells + f.CellAt(o, i, a)];
-                for (int q = a + 1; q < GQ; q++)
+                if (t < GP * GQ * GQ)
                 {
-                    int target = f.CellAt(o, p, q);
-                    double gb = gates[g + f.MB * cells + target] * tables[pb + f.PbAt(p, a, q - 1)];
-                    long row = d + (long)target * cells;
+                    int a = t % GQ, q = t / GQ % GQ, p = t / (GQ * GQ);
+                    if (p == 0 || q <= a) continue;
+                    long row = d + (long)f.CellAt(o, p, q) * cells;
                     double sum = 0;
                     for (int i = 0; i < p; i++)
                     {
-                        double v = scale * dOut[row + f.CellAt(o, i, a)];
-                        sum += v * wa[i];
-                        acc[i] += v * gb;
+                        int m = f.CellAt(o, i, a);
+                        sum += scale * dOut[row + m] * tables[pa + f.PaAt(a, i, p - 1)] * gates[g + f.SA * cells + m];
                     }
                     tables[ft + f.FAt(p, a, q)] = sum;
                 }
-                for (int i = 0; i < p; i++) tables[ab + f.AbAt(a, p, i)] = acc[i];
+                else
+                {
+                    int u = t - GP * GQ * GQ;
+                    var (i, a, p) = f.Transpose ? (u % GP, u / GP % GQ, u / (GP * GQ)) : (u / GQ % GP, u % GQ, u / (GQ * GP));
+                    if (i >= p || a == GQ - 1) continue;
+                    int m = f.CellAt(o, i, a);
+                    double sum = 0;
+                    for (int q = a + 1; q < GQ; q++)
+                    {
+                        int target = f.CellAt(o, p, q);
+                        sum += scale * dOut[d + (long)target * cells + m] * gates[g + f.MB * cells + target]
+                            * tables[pb + f.PbAt(p, a, q - 1)];
+                    }
+                    tables[ab + f.AbAt(a, p, i)] = sum;
+                }
             }
 
             // single_path_chains: lines (second axis), then columns (first axis).

@@ -35,6 +35,8 @@ public static class SinglePathGateKernel
 
     private const int TableThreads = 128;
     private const int ForwardThreads = 256;
+    private const int MaxGridY = 65535;
+    private const int TurnThreads = 256;
 
     private static readonly string[] Names =
         { "single_path_tables", "single_path_forward", "single_path_turns", "single_path_chains" };
@@ -160,14 +162,21 @@ public static class SinglePathGateKernel
         CudaDriver.Launch(kernels[0], (entries, Blocks(2 * cells, TableThreads), 1), TableThreads, tableArgs);
         if (dGates is null)
         {
-            // One block per (batch entry, target cell), its threads over the sources.
+            // One block per (target cell, batch entry), its threads over the sources: blocks of one batch entry run
+            // together, so its tables stay in L2. The batch axis is the grid's y (at most 65,535 entries per launch).
             uint threads = (uint)Math.Min(ForwardThreads, (cells + 31) / 32 * 32);
-            void** forwardArgs = stackalloc void*[] { &g, &t, &s, &o, scaleArg };
-            CudaDriver.Launch(kernels[1], (checked((uint)N), (uint)cells, 1), threads, forwardArgs);
+            int batch0 = 0;
+            void** forwardArgs = stackalloc void*[] { &g, &t, &s, &o, scaleArg, &batch0 };
+            for (long start = 0; start < N; start += MaxGridY)
+            {
+                batch0 = (int)start;
+                CudaDriver.Launch(kernels[1], ((uint)cells, (uint)Math.Min(MaxGridY, N - start), 1), threads, forwardArgs);
+            }
             return;
         }
+        // One thread per entry of F or Ā (X·Y·(X + Y) per batch entry and orientation).
         void** turnArgs = stackalloc void*[] { &g, &s, &t, &o, scaleArg };
-        CudaDriver.Launch(kernels[2], (entries, Blocks(cells, TableThreads), 1), TableThreads, turnArgs);
+        CudaDriver.Launch(kernels[2], (entries, Blocks(X * Y * (X + Y), TurnThreads), 1), TurnThreads, turnArgs);
         void** chainArgs = stackalloc void*[] { &g, &s, &t, &r, &o, scaleArg };
         CudaDriver.Launch(kernels[3], (entries, Blocks(2 * cells, TableThreads), 1), TableThreads, chainArgs);
     }

@@ -111,7 +111,11 @@ __device__ __forceinline__ void coords_of(int o, int n, int& p, int& q)
 #else
 #define W_AT(p, pm, qm) (((size_t)(p) * GP + (pm)) * GQ + (qm))
 #endif
-#define X_AT(q, pm, p) (((size_t)(q) * GP + (p)) * GP + (pm))
+#if TRANSPOSE
+#define X_AT(q, pm, p) (((size_t)(p) * GQ + (q)) * GP + (pm))
+#else
+#define X_AT(q, pm, p) (((size_t)(p) * GP + (pm)) * GQ + (q))
+#endif
 #define U_AT(p, qm, q) (((size_t)(p) * GQ + (q)) * GQ + (qm))
 
 // One thread per (batch entry · orientation, chain, start a): the chain's running products from a onwards, threads in
@@ -183,16 +187,17 @@ __device__ __forceinline__ REAL pair_term(const REAL* __restrict__ gates, const 
     return target * t[W_AT(p, pm, qm)];
 }
 
-// One block per (batch entry, target n), its threads over the sources m (m fastest: coalesced writes): scale times the
+// One block per (target n, batch entry batch0 + blockIdx.y) — targets fastest, so that the blocks running together read
+// one batch entry's tables from the L2 cache — its threads over the sources m (m fastest: coalesced writes): scale times the
 // sum over the orientations whose quadrant holds the pair, found from the pair's coordinates (o's bit 0 reverses x,
 // bit 1 y): one orientation when the cells share no line, the two of the matching direction when they share an x-line
 // or a y-line, none on the diagonal. The orientation is data, not a branch, so the lanes of a warp run the same
 // instructions.
 extern "C" __global__ void __launch_bounds__(256)
 single_path_forward(const REAL* __restrict__ gates, const REAL* __restrict__ tables, REAL* __restrict__ out,
-                    int orientations, REAL scale)
+                    int orientations, REAL scale, int batch0)
 {
-    const int b = blockIdx.x, n = blockIdx.y;
+    const int n = blockIdx.x, b = batch0 + blockIdx.y;
     const int x = n / GY, y = n % GY;
     REAL* row = out + ((size_t)b * CELLS + n) * CELLS;
     for (int m = threadIdx.x; m < CELLS; m += blockDim.x)
@@ -218,54 +223,58 @@ single_path_forward(const REAL* __restrict__ gates, const REAL* __restrict__ tab
     }
 }
 
-// One thread per (batch entry · orientation, turn cell c = (p, a)), p ≥ 1, a < GQ − 1 (threads in memory order of c): over the targets (p, q), q > a,
-// and the sources (p', a), p' < p, whose path turns at c, with d = scale · d𝒢[(p, q), (p', a)]:
-//   F[p][a][q]  = Σ_{p'} d · WA(p'),  WA(p') = PA(a; p', p−1) · SA(p', a)  (the weight arriving at c from (p', a))
-//   AB[a][p][p'] = Σ_q d · GB(q),      GB(q) = MB(p, q) · PB(p; a, q−1)    (the target side beyond c)
-// Cells that turn nothing (p = 0 or a = GQ − 1) leave their entries unread.
-extern "C" __global__ void __launch_bounds__(128)
+// One thread per (batch entry · orientation, entry of F or Ā), for the turn cells c = (p, a), p ≥ 1, a < GQ − 1, with
+// d = scale · d𝒢[(p, q), (p', a)] over the pairs that turn at c:
+//   F(c; q)  = Σ_{p'<p} d · PA(a; p', p−1) · SA(p', a)   (q > a; the weight arriving at c from (p', a), per target)
+//   Ā(c; p') = Σ_{q>a} d · MB(p, q) · PB(p; a, q−1)       (p' < p; the target side beyond c, per source)
+// Each thread sums one entry with a scalar (no per-thread arrays: registers for many warps in flight); threads t <
+// GP·GQ·GQ take F, the next GQ·GP·GP take Ā, in orders whose lanes read neighbouring sources where the layout allows.
+// Entries outside those ranges are neither written nor read.
+extern "C" __global__ void __launch_bounds__(256)
 single_path_turns(const REAL* __restrict__ gates, const REAL* __restrict__ dout, REAL* __restrict__ tables,
                   int orientations, REAL scale)
 {
     const int bo = blockIdx.x, o = bo % orientations, b = bo / orientations;
-    const int t = blockIdx.y * 128 + threadIdx.x;      // the turn cell in memory order (neighbours read neighbours)
-    if (t >= CELLS) return;
-    int p, a;
-    coords_of(o, t, p, a);
-    if (p == 0 || a == GQ - 1) return;
+    const int t = blockIdx.y * 256 + threadIdx.x;
     const REAL* g = gates + (size_t)bo * 8 * CELLS;
     REAL* pa = tables + (size_t)bo * TABLES;
     const REAL* pb = pa + PA_SIZE;
     REAL* ab = pa + PA_SIZE + PB_SIZE;
     REAL* f = ab + PA_SIZE;
     const REAL* d = dout + (size_t)b * CELLS * CELLS;
-    REAL wa[GP], acc[GP];
-#pragma unroll
-    for (int i = 0; i < GP; ++i)
+    if (t < GP * GQ * GQ)
     {
-        wa[i] = i < p ? pa[PA_AT(a, i, p - 1)] * g[SA * CELLS + cell_at(o, i, a)] : (REAL)0;
-        acc[i] = 0;
-    }
-#pragma unroll 2
-    for (int q = a + 1; q < GQ; ++q)
-    {
-        const int n = cell_at(o, p, q);
-        const REAL gb = g[MB * CELLS + n] * pb[PB_AT(p, a, q - 1)];
-        const REAL* row = d + (size_t)n * CELLS;
+        const int a = t % GQ, q = (t / GQ) % GQ, p = t / (GQ * GQ);
+        if (p == 0 || q <= a) return;
+        const REAL* row = d + (size_t)cell_at(o, p, q) * CELLS;
         REAL sum = 0;
-#pragma unroll
-        for (int i = 0; i < GP; ++i)
-            if (i < p)
-            {
-                const REAL v = scale * row[cell_at(o, i, a)];
-                sum += v * wa[i];
-                acc[i] += v * gb;
-            }
+#pragma unroll 4
+        for (int i = 0; i < p; ++i)
+        {
+            const int m = cell_at(o, i, a);
+            sum += scale * row[m] * pa[PA_AT(a, i, p - 1)] * g[SA * CELLS + m];
+        }
         f[F_AT(p, a, q)] = sum;
     }
-#pragma unroll
-    for (int i = 0; i < GP; ++i)
-        if (i < p) ab[AB_AT(a, p, i)] = acc[i];
+    else if (t < GP * GQ * GQ + GQ * GP * GP)
+    {
+        const int u = t - GP * GQ * GQ;
+#if TRANSPOSE
+        const int i = u % GP, a = (u / GP) % GQ, p = u / (GP * GQ);
+#else
+        const int a = u % GQ, i = (u / GQ) % GP, p = u / (GQ * GP);
+#endif
+        if (i >= p || a == GQ - 1) return;
+        const int m = cell_at(o, i, a);
+        REAL sum = 0;
+#pragma unroll 4
+        for (int q = a + 1; q < GQ; ++q)
+        {
+            const int n = cell_at(o, p, q);
+            sum += scale * d[(size_t)n * CELLS + m] * g[MB * CELLS + n] * pb[PB_AT(p, a, q - 1)];
+        }
+        ab[AB_AT(a, p, i)] = sum;
+    }
 }
 
 // One thread per (batch entry · orientation, chain, index a), threads in memory order of the cell (p, a) or (a, q). dgates must be zero on entry: the chain transitions TA and
