@@ -126,51 +126,85 @@ public static class SinglePathGateKernelMirror
         return tables;
     }
 
-    /// <summary>pair_term: 𝒢_o[n, m] for an orientation o whose quadrant holds the pair.</summary>
-    private static double PairTerm(double[] gates, double[] tables, Frame f, int b, int orientations, int o, int target, int m)
+    /// <summary>pair_term: 𝒢_o[n, m] for an orientation o whose quadrant holds the pair n = (x, y), m = (xm, ym), from
+    /// the tables at <paramref name="t"/> (the batch entry and orientation's) and the source gate SB at
+    /// <paramref name="sb"/>.</summary>
+    private static double PairTerm(double[] gates, double[] tables, Frame f, long t, long sb, int o, int x, int y, int xm, int ym)
     {
-        var (p, q) = f.CoordsOf(o, target);
-        var (pm, qm) = f.CoordsOf(o, m);
-        int bo = b * orientations + o;
-        long t = (long)bo * f.Tables;
+        var (p, q, pm, qm) = Generic(f, o, x, y, xm, ym);
         if (q == qm) return tables[t + f.PaSize + f.XAt(q, pm, p)];
         double targetSide = tables[t + 2 * f.PaSize + f.UAt(p, qm, q)];
-        if (p == pm) return targetSide * gates[(bo * 8 + f.SB) * f.Cells + m];
-        return targetSide * tables[t + f.WAt(p, pm, qm)];
+        return targetSide * (p == pm ? gates[sb + xm * f.GY + ym] : tables[t + f.WAt(p, pm, qm)]);
+    }
+
+    /// <summary>turn_term: pair_term for a pair that shares no line (U · W); <paramref name="tb"/> is the batch entry's
+    /// tables, orientation o's at o · Tables.</summary>
+    private static double TurnTerm(double[] tables, Frame f, long tb, int o, int x, int y, int xm, int ym)
+    {
+        var (p, q, pm, qm) = Generic(f, o, x, y, xm, ym);
+        long t = tb + (long)o * f.Tables;
+        return tables[t + 2 * f.PaSize + f.UAt(p, qm, q)] * tables[t + f.WAt(p, pm, qm)];
+    }
+
+    /// <summary>Both cells' generic coordinates in orientation o (the kernels' selects).</summary>
+    private static (int P, int Q, int Pm, int Qm) Generic(Frame f, int o, int x, int y, int xm, int ym)
+    {
+        int xt = (o & 1) != 0 ? f.GX - 1 - x : x, xs = (o & 1) != 0 ? f.GX - 1 - xm : xm;
+        int yt = (o & 2) != 0 ? f.GY - 1 - y : y, ys = (o & 2) != 0 ? f.GY - 1 - ym : ym;
+        return f.Transpose ? (yt, xt, ys, xs) : (xt, yt, xs, ys);
     }
 
     /// <summary>single_path_tables then single_path_forward: scale · Σ_o 𝒢_o of a D-mode layer's gates (chirality L when
-    /// <paramref name="left"/>), one target per block, each pair's orientations found from its coordinates.</summary>
+    /// <paramref name="left"/>), one target per block, each pair's orientations found from its coordinates, the threads'
+    /// sources advanced by the block's width without division as the kernel does.</summary>
     public static double[] Forward(double[] gates, int n, int orientations, int gx, int gy, bool left, double scale = 1.0)
     {
         var f = new Frame(gx, gy, left);
         int cells = f.Cells;
         var tables = Tables(gates, n, orientations, f, backward: false);
         var output = new double[(long)n * cells * cells];
+        Array.Fill(output, double.NaN);                      // an entry no thread writes fails the tests
+        int blockDim = Math.Min(256, (cells + 31) / 32 * 32);
+        int stepX = blockDim / gy, stepY = blockDim - blockDim / gy * gy;
         for (int b = 0; b < n; b++)
             for (int target = 0; target < cells; target++)
-                for (int m = 0; m < cells; m++)
+            {
+                int x = target / gy, y = target - target / gy * gy;
+                long tb = (long)b * orientations * f.Tables;
+                long sbBase = ((long)b * orientations * 8 + f.SB) * cells;
+                for (int thread = 0; thread < blockDim; thread++)
                 {
-                    int x = target / gy, y = target % gy, xm = m / gy, ym = m % gy;
-                    int bx = x < xm ? 1 : 0, by = y < ym ? 2 : 0;
-                    double Term(int o) => PairTerm(gates, tables, f, b, orientations, o, target, m);
-                    double sum = 0;
-                    if (x != xm && y != ym)
+                    long entry = ((long)b * cells + target) * cells + thread;
+                    int xm = thread / gy, ym = thread - thread / gy * gy;
+                    for (int m = thread; m < cells; m += blockDim)
                     {
-                        if ((bx | by) < orientations) sum = Term(bx | by);
+                        double Term(int o) => PairTerm(gates, tables, f, tb + (long)o * f.Tables, sbBase + (long)o * 8 * cells, o, x, y, xm, ym);
+                        double sum = 0;
+                        if (x != xm && y != ym)
+                        {
+                            int o = (x < xm ? 1 : 0) | (y < ym ? 2 : 0);
+                            if (o < orientations) sum = TurnTerm(tables, f, tb, o, x, y, xm, ym);
+                        }
+                        else if (x == xm && y != ym)
+                        {
+                            int o = y < ym ? 2 : 0;
+                            if (o < orientations) sum = Term(o);
+                            if ((o | 1) < orientations) sum += Term(o | 1);
+                        }
+                        else if (y == ym && x != xm)
+                        {
+                            int o = x < xm ? 1 : 0;
+                            if (o < orientations) sum = Term(o);
+                            if ((o | 2) < orientations) sum += Term(o | 2);
+                        }
+                        output[entry] = scale * sum;
+                        entry += blockDim;
+                        ym += stepY;
+                        xm += stepX;
+                        if (ym >= gy) { ym -= gy; ++xm; }
                     }
-                    else if (x == xm && y != ym)
-                    {
-                        if (by < orientations) sum = Term(by);
-                        if ((by | 1) < orientations) sum += Term(by | 1);
-                    }
-                    else if (y == ym && x != xm)
-                    {
-                        if (bx < orientations) sum = Term(bx);
-                        if ((bx | 2) < orientations) sum += Term(bx | 2);
-                    }
-                    output[((long)b * cells + target) * cells + m] = scale * sum;
                 }
+            }
         return output;
     }
 

@@ -16,6 +16,9 @@ public class SinglePathGateKernelTests
         { 1, 1, "DL" }, { 1, 1, "DR" }, { 1, 6, "DL" }, { 1, 6, "DR" }, { 6, 1, "DL" }, { 5, 1, "DR" }, { 2, 2, "DR" },
         { 3, 5, "DL" }, { 3, 5, "DR" }, { 5, 3, "DL" }, { 7, 4, "DR" }, { 4, 11, "DL" }, { 13, 3, "DR" }, { 6, 6, "DL" },
         { 6, 6, "DR" }, { 2, 9, "DL" },
+        // More than 256 cells: the forward's threads take several sources each, advanced by the block's width (256) —
+        // 15 does not divide it (every step wraps a line), 16 does.
+        { 19, 15, "DR" }, { 17, 16, "DL" },
     };
 
     [Theory]

@@ -174,11 +174,13 @@ public static class SinglePathGateKernel
             }
             return;
         }
-        // One thread per entry of F or Ā (X·Y·(X + Y) per batch entry and orientation).
+        // One thread per entry of F or Ā (X·Y·(X + Y) per batch entry and orientation), then per cell and chain; both
+        // grids flat with an entry's blocks consecutive (the kernels' TURN_BLOCKS and CHAIN_BLOCKS), so that the blocks
+        // in flight share the entries' d𝒢 in L2.
         void** turnArgs = stackalloc void*[] { &g, &s, &t, &o, scaleArg };
-        CudaDriver.Launch(kernels[2], (entries, Blocks(X * Y * (X + Y), TurnThreads), 1), TurnThreads, turnArgs);
+        CudaDriver.Launch(kernels[2], (checked(entries * Blocks(X * Y * (X + Y), TurnThreads)), 1, 1), TurnThreads, turnArgs);
         void** chainArgs = stackalloc void*[] { &g, &s, &t, &r, &o, scaleArg };
-        CudaDriver.Launch(kernels[3], (entries, Blocks(2 * cells, TableThreads), 1), TableThreads, chainArgs);
+        CudaDriver.Launch(kernels[3], (checked(entries * Blocks(2 * cells, TableThreads)), 1, 1), TableThreads, chainArgs);
     }
 
     private static uint Blocks(long threads, int perBlock) => checked((uint)((threads + perBlock - 1) / perBlock));

@@ -57,22 +57,26 @@
 // The layouts put the entries of neighbouring cells of a memory line (consecutive y: q in chirality R, p in L) next to
 // each other where the kernels' lanes, which hold neighbouring cells, read or write them together.
 #if TRANSPOSE
-#define PA_AT(q, a, e) (((size_t)(e) * GQ + (q)) * GP + (a))
+#define PA_AT(q, a, e) (((e) * GQ + (q)) * GP + (a))
 #else
-#define PA_AT(q, a, e) (((size_t)(e) * GP + (a)) * GQ + (q))
+#define PA_AT(q, a, e) (((e) * GP + (a)) * GQ + (q))
 #endif
-#define PB_AT(p, a, e) (((size_t)(p) * GQ + (e)) * GQ + (a))
+#define PB_AT(p, a, e) (((p) * GQ + (e)) * GQ + (a))
 // The backward's sums, laid out for the threads that read them most: F(p, q', q) at F_AT, Ā(q', p, p') at AB_AT.
 #if TRANSPOSE
-#define F_AT(p, a, q) (((size_t)(a) * GQ + (q)) * GP + (p))
-#define AB_AT(a, p, i) (((size_t)(a) * GP + (p)) * GP + (i))
+#define F_AT(p, a, q) (((a) * GQ + (q)) * GP + (p))
+#define AB_AT(a, p, i) (((a) * GP + (p)) * GP + (i))
 #else
-#define F_AT(p, a, q) (((size_t)(p) * GQ + (q)) * GQ + (a))
-#define AB_AT(a, p, i) (((size_t)(p) * GP + (i)) * GQ + (a))
+#define F_AT(p, a, q) (((p) * GQ + (q)) * GQ + (a))
+#define AB_AT(a, p, i) (((p) * GP + (i)) * GQ + (a))
 #endif
 #define PA_SIZE (GQ * GP * GP)
 #define PB_SIZE (GP * GQ * GQ)
 #define TABLES (2 * PA_SIZE + 2 * PB_SIZE)
+// Blocks per (batch entry, orientation) of the backward's kernels: single_path_turns (256 threads, one per entry of F
+// and of Ā) and single_path_chains (128 threads, one per cell and chain).
+#define TURN_BLOCKS ((GP * GQ * GQ + GQ * GP * GP + 255) / 256)
+#define CHAIN_BLOCKS ((2 * CELLS + 127) / 128)
 
 // The cell of generic coordinates (p, q) in orientation o.
 __device__ __forceinline__ int cell_at(int o, int p, int q)
@@ -107,16 +111,16 @@ __device__ __forceinline__ void coords_of(int o, int n, int& p, int& q)
 // so that an entry of 𝒢_o is U · W (turning), X (along the first axis) or U · SB (along the second axis). Lanes hold
 // neighbouring sources m (consecutive y: q' in chirality R, p' in L), which the layouts put next to each other.
 #if TRANSPOSE
-#define W_AT(p, pm, qm) (((size_t)(p) * GQ + (qm)) * GP + (pm))
+#define W_AT(p, pm, qm) (((p) * GQ + (qm)) * GP + (pm))
 #else
-#define W_AT(p, pm, qm) (((size_t)(p) * GP + (pm)) * GQ + (qm))
+#define W_AT(p, pm, qm) (((p) * GP + (pm)) * GQ + (qm))
 #endif
 #if TRANSPOSE
-#define X_AT(q, pm, p) (((size_t)(p) * GQ + (q)) * GP + (pm))
+#define X_AT(q, pm, p) (((p) * GQ + (q)) * GP + (pm))
 #else
-#define X_AT(q, pm, p) (((size_t)(p) * GP + (pm)) * GQ + (q))
+#define X_AT(q, pm, p) (((p) * GP + (pm)) * GQ + (q))
 #endif
-#define U_AT(p, qm, q) (((size_t)(p) * GQ + (q)) * GQ + (qm))
+#define U_AT(p, qm, q) (((p) * GQ + (q)) * GQ + (qm))
 
 // One thread per (batch entry · orientation, chain, start a): the chain's running products from a onwards, threads in
 // the order of the tables' fastest axis (writes of neighbouring threads land next to each other). Threads t < GQ·GP
@@ -172,19 +176,38 @@ single_path_tables(const REAL* __restrict__ gates, REAL* __restrict__ tables, in
     }
 }
 
-// 𝒢_o[n, m] for one orientation o that holds the pair (m before n in both generic coordinates, m ≠ n).
-__device__ __forceinline__ REAL pair_term(const REAL* __restrict__ gates, const REAL* __restrict__ tables, int b,
-                                          int orientations, int o, int n, int m)
+// 𝒢_o[n, m] for an orientation o whose quadrant holds the pair n = (x, y), m = (xm, ym): both cells' generic
+// coordinates in o (flips are selects, no division), then one or two reads of the tables t of (batch entry, o); sb is
+// the source gate SB of (batch entry, o). Offsets are unsigned 32-bit (one entry's tables and gates hold fewer than 2³¹
+// values): the address is one wide multiply-add, not 64-bit arithmetic.
+__device__ __forceinline__ REAL pair_term(const REAL* __restrict__ t, const REAL* __restrict__ sb, int o, int x, int y,
+                                          int xm, int ym)
 {
-    int p, q, pm, qm;
-    coords_of(o, n, p, q);
-    coords_of(o, m, pm, qm);
-    const size_t bo = (size_t)b * orientations + o;
-    const REAL* t = tables + bo * TABLES;
-    if (q == qm) return t[PA_SIZE + X_AT(q, pm, p)];
-    const REAL target = t[2 * PA_SIZE + U_AT(p, qm, q)];
-    if (p == pm) return target * gates[(bo * 8 + SB) * CELLS + m];
-    return target * t[W_AT(p, pm, qm)];
+    const int xt = (o & 1) ? GX - 1 - x : x, xs = (o & 1) ? GX - 1 - xm : xm;
+    const int yt = (o & 2) ? GY - 1 - y : y, ys = (o & 2) ? GY - 1 - ym : ym;
+#if TRANSPOSE
+    const int p = yt, q = xt, pm = ys, qm = xs;
+#else
+    const int p = xt, q = yt, pm = xs, qm = ys;
+#endif
+    if (q == qm) return __ldg(t + (unsigned)(PA_SIZE + X_AT(q, pm, p)));
+    const REAL target = __ldg(t + (unsigned)(2 * PA_SIZE + U_AT(p, qm, q)));
+    return target * (p == pm ? sb[(unsigned)(xm * GY + ym)] : __ldg(t + (unsigned)W_AT(p, pm, qm)));
+}
+
+// pair_term for a pair that shares no line (the turning path: U · W, the common case), without its line tests; tb holds
+// the batch entry's tables, orientation o's at o · TABLES.
+__device__ __forceinline__ REAL turn_term(const REAL* __restrict__ tb, int o, int x, int y, int xm, int ym)
+{
+    const int xt = (o & 1) ? GX - 1 - x : x, xs = (o & 1) ? GX - 1 - xm : xm;
+    const int yt = (o & 2) ? GY - 1 - y : y, ys = (o & 2) ? GY - 1 - ym : ym;
+#if TRANSPOSE
+    const int p = yt, q = xt, pm = ys, qm = xs;
+#else
+    const int p = xt, q = yt, pm = xs, qm = ys;
+#endif
+    const unsigned t = (unsigned)(o * TABLES);
+    return __ldg(tb + t + (unsigned)(2 * PA_SIZE + U_AT(p, qm, q))) * __ldg(tb + t + (unsigned)W_AT(p, pm, qm));
 }
 
 // One block per (target n, batch entry batch0 + blockIdx.y) — targets fastest, so that the blocks running together read
@@ -192,34 +215,48 @@ __device__ __forceinline__ REAL pair_term(const REAL* __restrict__ gates, const 
 // sum over the orientations whose quadrant holds the pair, found from the pair's coordinates (o's bit 0 reverses x,
 // bit 1 y): one orientation when the cells share no line, the two of the matching direction when they share an x-line
 // or a y-line, none on the diagonal. The orientation is data, not a branch, so the lanes of a warp run the same
-// instructions.
+// instructions. The loop is bound by its instructions (Nsight Compute: 80 % of the SM's issue slots, 13 % of DRAM
+// bandwidth at 32²), so per pair it does the least: sources walked line by line (no division), the batch entry's bases
+// and the target's coordinates computed once per block.
 extern "C" __global__ void __launch_bounds__(256)
 single_path_forward(const REAL* __restrict__ gates, const REAL* __restrict__ tables, REAL* __restrict__ out,
                     int orientations, REAL scale, int batch0)
 {
     const int n = blockIdx.x, b = batch0 + blockIdx.y;
-    const int x = n / GY, y = n % GY;
-    REAL* row = out + ((size_t)b * CELLS + n) * CELLS;
+    const int x = n / GY, y = n - (n / GY) * GY;
+    const REAL* tb = tables + (size_t)b * orientations * TABLES;            // orientation o's tables at o · TABLES
+    const REAL* sb = gates + ((size_t)b * orientations * 8 + SB) * CELLS;   // orientation o's SB at o · 8 · CELLS
+    // Opaque to the compiler from here: left as parameter + 64-bit index, each read's address took six instructions
+    // (64-bit add and shift) instead of one wide multiply-add of the pointer and a 32-bit offset.
+    asm("" : "+l"(tb));
+    REAL* entry = out + ((size_t)b * CELLS + n) * CELLS + threadIdx.x;   // row n of 𝒢, at this thread's first source
+    int xm = threadIdx.x / GY, ym = threadIdx.x - (threadIdx.x / GY) * GY;  // m = xm · GY + ym, advanced without division
+    const int step_x = blockDim.x / GY, step_y = blockDim.x - (blockDim.x / GY) * GY;
     for (int m = threadIdx.x; m < CELLS; m += blockDim.x)
     {
-        const int xm = m / GY, ym = m % GY;
-        const int bx = x < xm ? 1 : 0, by = y < ym ? 2 : 0;     // the orientation bits that put m before n
         REAL sum = 0;
         if (x != xm && y != ym)
         {
-            if ((bx | by) < orientations) sum = pair_term(gates, tables, b, orientations, bx | by, n, m);
+            const int o = (x < xm ? 1 : 0) | (y < ym ? 2 : 0);
+            if (o < orientations) sum = turn_term(tb, o, x, y, xm, ym);
         }
         else if (x == xm && y != ym)
         {
-            if (by < orientations) sum = pair_term(gates, tables, b, orientations, by, n, m);
-            if ((by | 1) < orientations) sum += pair_term(gates, tables, b, orientations, by | 1, n, m);
+            const int o = y < ym ? 2 : 0;
+            if (o < orientations) sum = pair_term(tb + (unsigned)(o * TABLES), sb + (unsigned)(o * 8 * CELLS), o, x, y, xm, ym);
+            if ((o | 1) < orientations) sum += pair_term(tb + (unsigned)((o | 1) * TABLES), sb + (unsigned)((o | 1) * 8 * CELLS), o | 1, x, y, xm, ym);
         }
         else if (y == ym && x != xm)
         {
-            if (bx < orientations) sum = pair_term(gates, tables, b, orientations, bx, n, m);
-            if ((bx | 2) < orientations) sum += pair_term(gates, tables, b, orientations, bx | 2, n, m);
+            const int o = x < xm ? 1 : 0;
+            if (o < orientations) sum = pair_term(tb + (unsigned)(o * TABLES), sb + (unsigned)(o * 8 * CELLS), o, x, y, xm, ym);
+            if ((o | 2) < orientations) sum += pair_term(tb + (unsigned)((o | 2) * TABLES), sb + (unsigned)((o | 2) * 8 * CELLS), o | 2, x, y, xm, ym);
         }
-        row[m] = scale * sum;
+        *entry = scale * sum;
+        entry += blockDim.x;
+        ym += step_y;
+        xm += step_x;
+        if (ym >= GY) { ym -= GY; ++xm; }
     }
 }
 
@@ -234,8 +271,11 @@ extern "C" __global__ void __launch_bounds__(256)
 single_path_turns(const REAL* __restrict__ gates, const REAL* __restrict__ dout, REAL* __restrict__ tables,
                   int orientations, REAL scale)
 {
-    const int bo = blockIdx.x, o = bo % orientations, b = bo / orientations;
-    const int t = blockIdx.y * 256 + threadIdx.x;
+    // One flat grid, an entry's blocks consecutive: the blocks in flight are those of a few batch entries, all four
+    // orientations of one together, so each entry's d𝒢 is read from DRAM about once for both sums and all orientations
+    // (with the entries fastest, blocks of hundreds of entries ran together and d𝒢 was read once per orientation and sum).
+    const int bo = blockIdx.x / TURN_BLOCKS, o = bo % orientations, b = bo / orientations;
+    const int t = (blockIdx.x - bo * TURN_BLOCKS) * 256 + threadIdx.x;
     const REAL* g = gates + (size_t)bo * 8 * CELLS;
     REAL* pa = tables + (size_t)bo * TABLES;
     const REAL* pb = pa + PA_SIZE;
@@ -296,8 +336,10 @@ extern "C" __global__ void __launch_bounds__(128)
 single_path_chains(const REAL* __restrict__ gates, const REAL* __restrict__ dout, const REAL* __restrict__ tables,
                    REAL* __restrict__ dgates, int orientations, REAL scale)
 {
-    const int bo = blockIdx.x, o = bo % orientations, b = bo / orientations;
-    const int t = blockIdx.y * 128 + threadIdx.x;
+    // One flat grid, an entry's blocks consecutive (as single_path_turns): the d𝒢 entries a cell's chains read (its line
+    // and its column, read again by the adjoint recursion and by the other orientations of the entry) stay in L2.
+    const int bo = blockIdx.x / CHAIN_BLOCKS, o = bo % orientations, b = bo / orientations;
+    const int t = (blockIdx.x - bo * CHAIN_BLOCKS) * 128 + threadIdx.x;
     if (t >= 2 * GP * GQ) return;
     const REAL* g = gates + (size_t)bo * 8 * CELLS;
     REAL* dg = dgates + (size_t)bo * 8 * CELLS;
