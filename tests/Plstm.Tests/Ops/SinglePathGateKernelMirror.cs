@@ -264,13 +264,6 @@ public static class SinglePathGateKernelMirror
                     int c = t;
                     var (p, a) = f.CoordsOf(o, c);
                     double dsb = 0, dtt = 0, dmb = 0;
-                    for (int q = a + 1; q < GQ; q++)
-                    {
-                        int target = f.CellAt(o, p, q);
-                        double gb = gates[g + f.MB * cells + target] * tables[pb + f.PbAt(p, a, q - 1)];
-                        dsb += scale * dOut[d + (long)target * cells + c] * gb;
-                        if (p > 0) dtt += tables[ft + f.FAt(p, a, q)] * gb;
-                    }
                     for (int a2 = 0; a2 < a; a2++)
                     {
                         int m = f.CellAt(o, p, a2);
@@ -278,18 +271,26 @@ public static class SinglePathGateKernelMirror
                         if (p > 0) input += gates[g + f.TT * cells + m] * tables[ft + f.FAt(p, a2, a)];
                         dmb += tables[pb + f.PbAt(p, a2, a - 1)] * input;
                     }
+                    double sb = gates[g + f.SB * cells + c], tt = p > 0 ? gates[g + f.TT * cells + c] : 0;
+                    double r = 0;
+                    for (int q = GQ - 1; q > a; q--)
+                    {
+                        int target = f.CellAt(o, p, q);
+                        double dd = scale * dOut[d + (long)target * cells + c];
+                        double fq = p > 0 ? tables[ft + f.FAt(p, a, q)] : 0;
+                        double mb = gates[g + f.MB * cells + target];
+                        double gb = mb * tables[pb + f.PbAt(p, a, q - 1)];
+                        dsb += dd * gb;
+                        dtt += fq * gb;
+                        if (q > a + 1)
+                        {
+                            r = mb * (sb * dd + tt * fq) + gates[g + f.TB * cells + target] * r;
+                            dGates[g + f.TB * cells + f.CellAt(o, p, q - 1)] += tables[pb + f.PbAt(p, a, q - 2)] * r;
+                        }
+                    }
                     dGates[g + f.SB * cells + c] = dsb;
                     dGates[g + f.TT * cells + c] = p > 0 ? dtt : 0;
                     dGates[g + f.MB * cells + c] = dmb;
-                    double sb = gates[g + f.SB * cells + c], tt = p > 0 ? gates[g + f.TT * cells + c] : 0;
-                    double r = 0;
-                    for (int bb = GQ - 2; bb > a; bb--)
-                    {
-                        int target = f.CellAt(o, p, bb + 1);
-                        double input = sb * scale * dOut[d + (long)target * cells + c] + (p > 0 ? tt * tables[ft + f.FAt(p, a, bb + 1)] : 0);
-                        r = gates[g + f.MB * cells + target] * input + gates[g + f.TB * cells + target] * r;
-                        dGates[g + f.TB * cells + f.CellAt(o, p, bb)] += tables[pb + f.PbAt(p, a, bb - 1)] * r;
-                    }
                 }
                 else
                 {
@@ -297,30 +298,27 @@ public static class SinglePathGateKernelMirror
                     var (a, q) = f.CoordsOf(o, c);
                     bool turns = q < GQ - 1;
                     double dsa = 0, dma = 0;
-                    for (int p = a + 1; p < GP; p++)
-                    {
-                        int target = f.CellAt(o, p, q);
-                        double e = gates[g + f.MA * cells + target] * scale * dOut[d + (long)target * cells + c];
-                        if (turns) e += gates[g + f.TT * cells + target] * tables[ab + f.AbAt(q, p, a)];
-                        dsa += tables[pa + f.PaAt(q, a, p - 1)] * e;
-                    }
                     for (int a2 = 0; a2 < a; a2++)
                     {
                         int m = f.CellAt(o, a2, q);
                         dma += scale * dOut[d + (long)c * cells + m] * tables[pa + f.PaAt(q, a2, a - 1)] * gates[g + f.SA * cells + m];
                     }
-                    dGates[g + f.SA * cells + c] = dsa;
-                    dGates[g + f.MA * cells + c] = dma;
                     double sa = gates[g + f.SA * cells + c];
                     double r = 0;
-                    for (int bb = GP - 2; bb > a; bb--)
+                    for (int p = GP - 1; p > a; p--)
                     {
-                        int target = f.CellAt(o, bb + 1, q);
+                        int target = f.CellAt(o, p, q);
                         double e = gates[g + f.MA * cells + target] * scale * dOut[d + (long)target * cells + c];
-                        if (turns) e += gates[g + f.TT * cells + target] * tables[ab + f.AbAt(q, bb + 1, a)];
-                        r = sa * e + gates[g + f.TA * cells + target] * r;
-                        dGates[g + f.TA * cells + f.CellAt(o, bb, q)] += tables[pa + f.PaAt(q, a, bb - 1)] * r;
+                        if (turns) e += gates[g + f.TT * cells + target] * tables[ab + f.AbAt(q, p, a)];
+                        dsa += tables[pa + f.PaAt(q, a, p - 1)] * e;
+                        if (p > a + 1)
+                        {
+                            r = sa * e + gates[g + f.TA * cells + target] * r;
+                            dGates[g + f.TA * cells + f.CellAt(o, p - 1, q)] += tables[pa + f.PaAt(q, a, p - 2)] * r;
+                        }
                     }
+                    dGates[g + f.SA * cells + c] = dsa;
+                    dGates[g + f.MA * cells + c] = dma;
                 }
             }
         }

@@ -355,14 +355,6 @@ single_path_chains(const REAL* __restrict__ gates, const REAL* __restrict__ dout
         coords_of(o, c, p, a);
         REAL dsb = 0, dtt = 0, dmb = 0;
 #pragma unroll 4
-        for (int q = a + 1; q < GQ; ++q)
-        {
-            const int n = cell_at(o, p, q);
-            const REAL gb = g[MB * CELLS + n] * pb[PB_AT(p, a, q - 1)];
-            dsb += scale * d[(size_t)n * CELLS + c] * gb;
-            if (p > 0) dtt += f[F_AT(p, a, q)] * gb;
-        }
-#pragma unroll 4
         for (int a2 = 0; a2 < a; ++a2)
         {
             const int m = cell_at(o, p, a2);
@@ -370,18 +362,29 @@ single_path_chains(const REAL* __restrict__ gates, const REAL* __restrict__ dout
             if (p > 0) in += g[TT * CELLS + m] * f[F_AT(p, a2, a)];
             dmb += pb[PB_AT(p, a2, a - 1)] * in;
         }
+        // The sums over the targets beyond c and the chain adjoint in one downward walk over them: each d𝒢 and F entry
+        // read once, and the lanes, whose walks all start at the line's end, read one row of d𝒢 per step (cells of a
+        // memory line are neighbouring lanes: coalesced in chirality R).
+        const REAL sb = g[SB * CELLS + c], tt = p > 0 ? g[TT * CELLS + c] : (REAL)0;
+        REAL r = 0;
+        for (int q = GQ - 1; q > a; --q)
+        {
+            const int n = cell_at(o, p, q);
+            const REAL dd = scale * d[(size_t)n * CELLS + c];
+            const REAL fq = p > 0 ? f[F_AT(p, a, q)] : (REAL)0;
+            const REAL mb = g[MB * CELLS + n];
+            const REAL gb = mb * pb[PB_AT(p, a, q - 1)];
+            dsb += dd * gb;
+            dtt += fq * gb;
+            if (q > a + 1)
+            {
+                r = mb * (sb * dd + tt * fq) + g[TB * CELLS + n] * r;                  // R(q − 1)
+                atomicAdd(&dg[TB * CELLS + cell_at(o, p, q - 1)], pb[PB_AT(p, a, q - 2)] * r);
+            }
+        }
         dg[SB * CELLS + c] = dsb;
         dg[TT * CELLS + c] = p > 0 ? dtt : (REAL)0;
         dg[MB * CELLS + c] = dmb;
-        const REAL sb = g[SB * CELLS + c], tt = p > 0 ? g[TT * CELLS + c] : (REAL)0;
-        REAL r = 0;
-        for (int bb = GQ - 2; bb > a; --bb)
-        {
-            const int n = cell_at(o, p, bb + 1);
-            const REAL in = sb * scale * d[(size_t)n * CELLS + c] + (p > 0 ? tt * f[F_AT(p, a, bb + 1)] : (REAL)0);
-            r = g[MB * CELLS + n] * in + g[TB * CELLS + n] * r;
-            atomicAdd(&dg[TB * CELLS + cell_at(o, p, bb)], pb[PB_AT(p, a, bb - 1)] * r);
-        }
     }
     else
     {
@@ -391,30 +394,27 @@ single_path_chains(const REAL* __restrict__ gates, const REAL* __restrict__ dout
         const bool turns = q < GQ - 1;                     // AB exists for turn cells before the last column
         REAL dsa = 0, dma = 0;
 #pragma unroll 4
-        for (int p = a + 1; p < GP; ++p)
-        {
-            const int n = cell_at(o, p, q);
-            REAL e = g[MA * CELLS + n] * scale * d[(size_t)n * CELLS + c];
-            if (turns) e += g[TT * CELLS + n] * ab[AB_AT(q, p, a)];
-            dsa += pa[PA_AT(q, a, p - 1)] * e;
-        }
-#pragma unroll 4
         for (int a2 = 0; a2 < a; ++a2)
         {
             const int m = cell_at(o, a2, q);
             dma += scale * d[(size_t)c * CELLS + m] * pa[PA_AT(q, a2, a - 1)] * g[SA * CELLS + m];
         }
-        dg[SA * CELLS + c] = dsa;
-        dg[MA * CELLS + c] = dma;
+        // As above: dSA and the chain adjoint in one downward walk over the targets beyond c.
         const REAL sa = g[SA * CELLS + c];
         REAL r = 0;
-        for (int bb = GP - 2; bb > a; --bb)
+        for (int p = GP - 1; p > a; --p)
         {
-            const int n = cell_at(o, bb + 1, q);
+            const int n = cell_at(o, p, q);
             REAL e = g[MA * CELLS + n] * scale * d[(size_t)n * CELLS + c];
-            if (turns) e += g[TT * CELLS + n] * ab[AB_AT(q, bb + 1, a)];
-            r = sa * e + g[TA * CELLS + n] * r;
-            atomicAdd(&dg[TA * CELLS + cell_at(o, bb, q)], pa[PA_AT(q, a, bb - 1)] * r);
+            if (turns) e += g[TT * CELLS + n] * ab[AB_AT(q, p, a)];
+            dsa += pa[PA_AT(q, a, p - 1)] * e;
+            if (p > a + 1)
+            {
+                r = sa * e + g[TA * CELLS + n] * r;                                       // R(p − 1)
+                atomicAdd(&dg[TA * CELLS + cell_at(o, p - 1, q)], pa[PA_AT(q, a, p - 2)] * r);
+            }
         }
+        dg[SA * CELLS + c] = dsa;
+        dg[MA * CELLS + c] = dma;
     }
 }
