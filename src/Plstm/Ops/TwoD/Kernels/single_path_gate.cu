@@ -176,20 +176,26 @@ single_path_tables(const REAL* __restrict__ gates, REAL* __restrict__ tables, in
     }
 }
 
-// 𝒢_o[n, m] for an orientation o whose quadrant holds the pair n = (x, y), m = (xm, ym): both cells' generic
-// coordinates in o (flips are selects, no division), then one or two reads of the tables t of (batch entry, o); sb is
-// the source gate SB of (batch entry, o). Offsets are unsigned 32-bit (one entry's tables and gates hold fewer than 2³¹
-// values): the address is one wide multiply-add, not 64-bit arithmetic.
-__device__ __forceinline__ REAL pair_term(const REAL* __restrict__ t, const REAL* __restrict__ sb, int o, int x, int y,
-                                          int xm, int ym)
+// The generic coordinates, in orientation o, of a target n = (x, y) and a source m = (xm, ym): flips are selects.
+__device__ __forceinline__ void pair_coords(int o, int x, int y, int xm, int ym, int& p, int& q, int& pm, int& qm)
 {
     const int xt = (o & 1) ? GX - 1 - x : x, xs = (o & 1) ? GX - 1 - xm : xm;
     const int yt = (o & 2) ? GY - 1 - y : y, ys = (o & 2) ? GY - 1 - ym : ym;
 #if TRANSPOSE
-    const int p = yt, q = xt, pm = ys, qm = xs;
+    p = yt; q = xt; pm = ys; qm = xs;
 #else
-    const int p = xt, q = yt, pm = xs, qm = ys;
+    p = xt; q = yt; pm = xs; qm = ys;
 #endif
+}
+
+// 𝒢_o[n, m] for an orientation o whose quadrant holds the pair n = (x, y), m = (xm, ym), from the tables t of (batch
+// entry, o) and its source gate SB at sb. Offsets are unsigned 32-bit (one entry's tables and gates hold fewer than 2³¹
+// values): the address is one wide multiply-add, not 64-bit arithmetic.
+__device__ __forceinline__ REAL pair_term(const REAL* __restrict__ t, const REAL* __restrict__ sb, int o, int x, int y,
+                                          int xm, int ym)
+{
+    int p, q, pm, qm;
+    pair_coords(o, x, y, xm, ym, p, q, pm, qm);
     if (q == qm) return __ldg(t + (unsigned)(PA_SIZE + X_AT(q, pm, p)));
     const REAL target = __ldg(t + (unsigned)(2 * PA_SIZE + U_AT(p, qm, q)));
     return target * (p == pm ? sb[(unsigned)(xm * GY + ym)] : __ldg(t + (unsigned)W_AT(p, pm, qm)));
@@ -199,13 +205,8 @@ __device__ __forceinline__ REAL pair_term(const REAL* __restrict__ t, const REAL
 // the batch entry's tables, orientation o's at o · TABLES.
 __device__ __forceinline__ REAL turn_term(const REAL* __restrict__ tb, int o, int x, int y, int xm, int ym)
 {
-    const int xt = (o & 1) ? GX - 1 - x : x, xs = (o & 1) ? GX - 1 - xm : xm;
-    const int yt = (o & 2) ? GY - 1 - y : y, ys = (o & 2) ? GY - 1 - ym : ym;
-#if TRANSPOSE
-    const int p = yt, q = xt, pm = ys, qm = xs;
-#else
-    const int p = xt, q = yt, pm = xs, qm = ys;
-#endif
+    int p, q, pm, qm;
+    pair_coords(o, x, y, xm, ym, p, q, pm, qm);
     const unsigned t = (unsigned)(o * TABLES);
     return __ldg(tb + t + (unsigned)(2 * PA_SIZE + U_AT(p, qm, q))) * __ldg(tb + t + (unsigned)W_AT(p, pm, qm));
 }
