@@ -192,6 +192,45 @@ __device__ __forceinline__ void clear(float (*acc)[4])
     for (int s = 0; s < SLICES; ++s) acc[s][0] = acc[s][1] = acc[s][2] = acc[s][3] = 0.f;
 }
 
+// This thread's place: its warp's 16 rows start at row0 (of the block's ROWS), and of an accumulator tile it holds
+// rows r0 = row0 + g and r1 = r0 + 8 and columns 2t, 2t + 1 (g = lane / 4, t = lane % 4).
+struct Place
+{
+    int warp, g, t, row0, r0, r1;
+};
+
+__device__ __forceinline__ Place place()
+{
+    Place at;
+    at.warp = threadIdx.x >> 5;
+    const int lane = threadIdx.x & 31;
+    at.g = lane >> 2;
+    at.t = lane & 3;
+    at.row0 = blockIdx.x * ROWS + at.warp * 16;
+    at.r0 = at.row0 + at.g;
+    at.r1 = at.r0 + 8;
+    return at;
+}
+
+// The loop over the other side's tiles of TILE rows shared by the three kernels: the block loads a tile into shared
+// memory (load(j0)), then each warp with rows runs body(j0, slices) — on a whole tile with slices the constant
+// TILE / 8, which takes the body's unguarded copy (each guarded product costs a branch and a warp sync), on the last,
+// partial tile with the slices it has.
+template <int TILE, typename Load, typename Body>
+__device__ __forceinline__ void over_tiles(int T, bool active, Load load, Body body)
+{
+    for (int j0 = 0; j0 < T; j0 += TILE)
+    {
+        __syncthreads();                                    // the previous tiles are read
+        load(j0);
+        __syncthreads();
+        if (!active) continue;
+        const int partial = (min(TILE, T - j0) + 7) / 8;
+        if (partial == TILE / 8) body(j0, TILE / 8);
+        else body(j0, partial);
+    }
+}
+
 // Y = (Q Kᵀ ⊙ G) V. Grid (⌈T / ROWS⌉, N), block WARPS · 32.
 extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_masked_attention_forward(
     const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
@@ -201,29 +240,24 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
     float* own_q = shared;
     float* ks = own_q + ROWS * LDK;
     float* vs = ks + FWD_TILE * LDK;
-    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-    const int row0 = blockIdx.x * ROWS + warp * 16;
-    const int r0 = row0 + g, r1 = r0 + 8;
+    const Place at = place();
+    const int g = at.g, t = at.t, r0 = at.r0, r1 = at.r1;
     const size_t n = blockIdx.y;
     const float* kn = k + n * T * DK;
     const float* vn = v + n * T * DV;
     const float* gn = gate + n * T * T;
-    const bool active = row0 < T;
     load_tile<DK>(own_q, q + n * T * DK, blockIdx.x * ROWS, ROWS, T);
-    const float* wq = own_q + warp * 16 * LDK;
+    const float* wq = own_q + at.warp * 16 * LDK;
     float acc[VS][4];
     clear<VS>(acc);
 
-    for (int j0 = 0; j0 < T; j0 += FWD_TILE)
-    {
-        __syncthreads();                                    // the previous tiles are read
-        load_tile<DK>(ks, kn, j0, FWD_TILE, T);
-        load_tile<DV>(vs, vn, j0, FWD_TILE, T);
-        __syncthreads();
-        if (!active) continue;
-        const int partial = (min(FWD_TILE, T - j0) + 7) / 8;
-        // A whole tile takes the unguarded copy of the body (each guarded product costs a branch and a warp sync).
-        auto tile = [&](const int slices)
+    over_tiles<FWD_TILE>(T, at.row0 < T,
+        [&](const int j0)
+        {
+            load_tile<DK>(ks, kn, j0, FWD_TILE, T);
+            load_tile<DV>(vs, vn, j0, FWD_TILE, T);
+        },
+        [&](const int j0, const int slices)
         {
             float gv[FWD_SLICES][4], sc[FWD_SLICES][4];
             load_gate<FWD_SLICES, false>(gv, gn, r0, r1, j0, t, slices, T);
@@ -239,10 +273,7 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
                     for (int e = 0; e < 4; ++e) sc[sj][e] *= gv[sj][e];
                     product_times_tile<LDV, VS>(acc, sc[sj], vs, sj, g, t);
                 }
-        };
-        if (partial == FWD_SLICES) tile(FWD_SLICES);
-        else tile(partial);
-    }
+        });
     store_rows<DV>(y + n * T * DV, acc, r0, r1, t, T);
 }
 
@@ -256,32 +287,27 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
     float* own_dy = own_q + ROWS * LDK;
     float* ks = own_dy + ROWS * LDV;
     float* vs = ks + BWD_TILE * LDK;
-    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-    const int row0 = blockIdx.x * ROWS + warp * 16;
-    const int r0 = row0 + g, r1 = r0 + 8;
+    const Place at = place();
+    const int g = at.g, t = at.t, r0 = at.r0, r1 = at.r1;
     const size_t n = blockIdx.y;
     const float* kn = k + n * T * DK;
     const float* vn = v + n * T * DV;
     const float* gn = gate + n * T * T;
     float* dgn = dgate + n * T * T;
-    const bool active = row0 < T;
     load_tile<DK>(own_q, q + n * T * DK, blockIdx.x * ROWS, ROWS, T);
     load_tile<DV>(own_dy, dy + n * T * DV, blockIdx.x * ROWS, ROWS, T);
-    const float* wq = own_q + warp * 16 * LDK;
-    const float* wdy = own_dy + warp * 16 * LDV;
+    const float* wq = own_q + at.warp * 16 * LDK;
+    const float* wdy = own_dy + at.warp * 16 * LDV;
     float acc[KS][4];
     clear<KS>(acc);
 
-    for (int j0 = 0; j0 < T; j0 += BWD_TILE)
-    {
-        __syncthreads();
-        load_tile<DK>(ks, kn, j0, BWD_TILE, T);
-        load_tile<DV>(vs, vn, j0, BWD_TILE, T);
-        __syncthreads();
-        if (!active) continue;
-        const int partial = (min(BWD_TILE, T - j0) + 7) / 8;
-        // A whole tile takes the unguarded copy of the body (each guarded product costs a branch and a warp sync).
-        auto tile = [&](const int slices)
+    over_tiles<BWD_TILE>(T, at.row0 < T,
+        [&](const int j0)
+        {
+            load_tile<DK>(ks, kn, j0, BWD_TILE, T);
+            load_tile<DV>(vs, vn, j0, BWD_TILE, T);
+        },
+        [&](const int j0, const int slices)
         {
             float gv[BWD_SLICES][4], sc[BWD_SLICES][4], da[BWD_SLICES][4];
             load_gate<BWD_SLICES, false>(gv, gn, r0, r1, j0, t, slices, T);
@@ -306,10 +332,7 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
                     for (int e = 0; e < 4; ++e) da[sj][e] *= gv[sj][e];     // dS = dA ⊙ G
                     product_times_tile<LDK, KS>(acc, da[sj], ks, sj, g, t);  // dQ += dS K
                 }
-        };
-        if (partial == BWD_SLICES) tile(BWD_SLICES);
-        else tile(partial);
-    }
+        });
     store_rows<DK>(dq + n * T * DK, acc, r0, r1, t, T);
 }
 
@@ -324,32 +347,27 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
     float* own_v = own_k + ROWS * LDK;
     float* qs = own_v + ROWS * LDV;
     float* dys = qs + BWD_TILE * LDK;
-    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-    const int row0 = blockIdx.x * ROWS + warp * 16;
-    const int j0r = row0 + g, j1r = j0r + 8;                // this thread's keys
+    const Place at = place();
+    const int g = at.g, t = at.t, j0r = at.r0, j1r = at.r1;    // this thread's keys
     const size_t n = blockIdx.y;
     const float* qn = q + n * T * DK;
     const float* dyn = dy + n * T * DV;
     const float* gn = gate + n * T * T;
-    const bool active = row0 < T;
     load_tile<DK>(own_k, k + n * T * DK, blockIdx.x * ROWS, ROWS, T);
     load_tile<DV>(own_v, v + n * T * DV, blockIdx.x * ROWS, ROWS, T);
-    const float* wk = own_k + warp * 16 * LDK;
-    const float* wv = own_v + warp * 16 * LDV;
+    const float* wk = own_k + at.warp * 16 * LDK;
+    const float* wv = own_v + at.warp * 16 * LDV;
     float dka[KS][4], dva[VS][4];
     clear<KS>(dka);
     clear<VS>(dva);
 
-    for (int i0 = 0; i0 < T; i0 += BWD_TILE)
-    {
-        __syncthreads();
-        load_tile<DK>(qs, qn, i0, BWD_TILE, T);
-        load_tile<DV>(dys, dyn, i0, BWD_TILE, T);
-        __syncthreads();
-        if (!active) continue;
-        const int partial = (min(BWD_TILE, T - i0) + 7) / 8;
-        // A whole tile takes the unguarded copy of the body (each guarded product costs a branch and a warp sync).
-        auto tile = [&](const int slices)
+    over_tiles<BWD_TILE>(T, at.row0 < T,
+        [&](const int i0)
+        {
+            load_tile<DK>(qs, qn, i0, BWD_TILE, T);
+            load_tile<DV>(dys, dyn, i0, BWD_TILE, T);
+        },
+        [&](const int i0, const int slices)
         {
             float gv[BWD_SLICES][4], st[BWD_SLICES][4], dat[BWD_SLICES][4];   // Gᵀ, Sᵀ, dAᵀ: rows keys, columns queries
             load_gate<BWD_SLICES, true>(gv, gn, j0r, j1r, i0, t, slices, T);
@@ -374,10 +392,7 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
                     product_times_tile<LDV, VS>(dva, st[si], dys, si, g, t);   // dV += (S ⊙ G)ᵀ dY
                     product_times_tile<LDK, KS>(dka, dat[si], qs, si, g, t);   // dK += (dA ⊙ G)ᵀ Q
                 }
-        };
-        if (partial == BWD_SLICES) tile(BWD_SLICES);
-        else tile(partial);
-    }
+        });
     store_rows<DK>(dk + n * T * DK, dka, j0r, j1r, t, T);
     store_rows<DV>(dv + n * T * DV, dva, j0r, j1r, t, T);
 }
