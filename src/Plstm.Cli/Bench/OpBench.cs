@@ -24,7 +24,9 @@ public static class OpBench
             ("TF32 matrix products", settings.Tf32 ? "allowed (--tf32)" : "no"),
             ("warm-up", settings.Warmup), ("iterations", settings.Iterations),
             ("seed", settings.Seed), ("work", "forward + backward of Y.sum(), grads into every input"),
-            ("gates", "P-mode as the vision layer: o=σ(ε), s=σ(ε−4), t=tanh(ε+5), m=σ(ε−4), D=σ(ε−4)"),
+            ("gates", plan.DMode
+                ? "D-mode wiring (no T0ru) with the P-mode layer's values: o=σ(ε), s=σ(ε−4), t=tanh(ε+5), m=σ(ε−4), D=σ(ε−4)"
+                : "P-mode as the vision layer: o=σ(ε), s=σ(ε−4), t=tanh(ε+5), m=σ(ε−4), D=σ(ε−4)"),
         ],
         [
             new("op", r => r.Name),
@@ -50,7 +52,7 @@ public static class OpBench
                     var row = new BenchRow { Name = target.Name, Dtype = dtypeName, Grid = grid, Batch = plan.BatchHeads };
                     session.Run(row, dtype, () => target.Form is { } form
                         ? new FusedOperatorCase(plan.BatchHeads, grid, plan.Dk, plan.Dv, dtype, settings.Device, form,
-                            plan.Levels, settings.Seed, plan.Recompute)
+                            plan.Levels, settings.Seed, plan.Recompute, plan.DMode)
                         : target.Name == OpTarget.MaskedName
                             ? new MaskedAttentionCase(plan.BatchHeads, (long)grid.X * grid.Y, plan.Dk, plan.Dv, dtype,
                                 settings.Device, settings.Seed)

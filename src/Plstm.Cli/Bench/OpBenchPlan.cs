@@ -9,6 +9,7 @@ namespace Plstm.Cli.Bench;
 /// <param name="Dv">Value head dimension.</param>
 /// <param name="Levels">Hierarchy depth passed to the operator (chunk side 2^levels, capped by the grid).</param>
 /// <param name="Recompute">Recompute the path sums in backward (chunkwise, row-scan and kernel rows).</param>
+/// <param name="DMode">The operator rows' gates have a D-mode layer's wiring (no T0ru) instead of every transition.</param>
 public sealed record OpBenchPlan(
     IReadOnlyList<OpTarget> Targets, IReadOnlyList<(int X, int Y)> Grids, int BatchHeads, int Heads, int Dk, int Dv,
-    int Levels, bool Recompute = false);
+    int Levels, bool Recompute = false, bool DMode = false);

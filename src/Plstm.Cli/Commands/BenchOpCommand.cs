@@ -39,18 +39,25 @@ public static class BenchOpCommand
         {
             Description = "Recompute the path sums in backward (chunkwise, row-scan and kernel rows: less memory, one more program per backward).",
         };
+        var mode = new Option<string>("--mode")
+        {
+            Description = "Gates of the operator rows: p (every transition, as a P-mode layer's; default) or d (a D-mode "
+                + "layer's wiring: no T0ru, one turn, so the kernel form on CUDA forms the gate in closed form).",
+            DefaultValueFactory = _ => "p",
+        };
         OptionChecks.Add(batchHeads, v => v >= 1, "--bh must be ≥ 1.");
         OptionChecks.Add(heads, v => v is null or >= 1, "--heads must be ≥ 1.");
         OptionChecks.Add(dk, v => v >= 1, "--dk must be ≥ 1.");
         OptionChecks.Add(dv, v => v is null or >= 1, "--dv must be ≥ 1.");
         OptionChecks.Add(levels, v => v is >= 0 and <= 16, "--levels must be in 0..16.");
+        OptionChecks.Add(mode, v => v is "p" or "d", "--mode must be p or d.");
         var common = new BenchCommonOptions();
 
         var op = new Command("op",
             "Time forward + backward of the fused 2D pLSTM operator (each form) and of scaled_dot_product_attention on "
             + "the same tokens, per grid and dtype; median and spread, peak memory; OOM rows are reported and skipped.")
         {
-            forms, grids, batchHeads, heads, dk, dv, levels, recompute,
+            forms, grids, batchHeads, heads, dk, dv, levels, recompute, mode,
         };
         common.AddTo(op);
         op.SetAction(parseResult =>
@@ -63,7 +70,8 @@ public static class BenchOpCommand
             var plan = new OpBenchPlan(
                 formsText is null ? OpTarget.Defaults : OpTarget.Parse("--forms", formsText),
                 BenchLists.Grids("--grids", parseResult.GetValue(grids)),
-                bh, h, k, parseResult.GetValue(dv) ?? k, parseResult.GetValue(levels), parseResult.GetValue(recompute));
+                bh, h, k, parseResult.GetValue(dv) ?? k, parseResult.GetValue(levels), parseResult.GetValue(recompute),
+                parseResult.GetValue(mode) == "d");
             return OpBench.Run(plan, settings, parseResult.InvocationConfiguration.Output);
         });
         return op;

@@ -67,7 +67,11 @@ public static class KernelSelfCheck
             output.WriteLine($"kernel unavailable on {device}: {unavailable}");
             return -1;
         }
-        string walk = device.type == DeviceType.CUDA ? "CUDA kernel" : $"CPU walk, {System.Numerics.Vector<float>.Count} float lanes";
+        // On CUDA the kernel form takes the closed form (SinglePathGateKernel) for the one-turn wirings (DL, DR, straight)
+        // on grids it takes, the walk for the rest: both are checked here against the row-scan form.
+        string walk = device.type == DeviceType.CUDA
+            ? "CUDA kernels: the walk, the closed form for one-turn wirings up to 1,024 cells"
+            : $"CPU walk, {System.Numerics.Vector<float>.Count} float lanes";
         if (device.type == DeviceType.CUDA && Runs("walk"))
         {
             // What the kernels hold per thread (the driver reserves local memory for every thread the device can hold).

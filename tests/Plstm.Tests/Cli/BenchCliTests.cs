@@ -129,6 +129,28 @@ public sealed class BenchCliTests : IDisposable
         Assert.All(rows, row => Assert.EndsWith("| ok |", row.TrimEnd(), StringComparison.Ordinal));
     }
 
+    /// <summary><c>--mode d</c> gives the operator rows a D-mode layer's wiring (no T0ru; on CUDA the kernel form then
+    /// forms its gate in closed form) and says so in the report; other values are refused.</summary>
+    [Fact]
+    public void Bench_op_mode_d_runs_the_operator_with_one_turn()
+    {
+        using var temp = new TempFolder();
+        string markdown = temp.File("d.md");
+
+        var run = CliRunner.Run("bench", "op", "--forms", "kernel,rowscan", "--grids", "3x5", "--bh", "2", "--dk", "8",
+            "--mode", "d", "--warmup", "0", "--iters", "1", "--out", markdown, "--threads", "1");
+
+        CliAssert.Succeeded(run, "bench op --mode d");
+        string text = File.ReadAllText(markdown);
+        Assert.Contains("gates D-mode wiring (no T0ru)", text);
+        Assert.Contains("| kernel | 3×5 | 15 | 2 | float32 |", text);
+        Assert.Contains("| rowscan | 3×5 | 15 | 2 | float32 |", text);
+
+        var refused = CliRunner.Run("bench", "op", "--forms", "sdpa", "--grids", "2", "--mode", "x");
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("--mode", refused.Stderr, StringComparison.Ordinal);
+    }
+
     /// <summary>The gate targets (<c>walk</c>, <c>walk-d</c>, <c>single-path</c>) are CUDA kernels: on the CPU each row
     /// ends in an error that says so, the report is still written, and the exit code says a row failed.</summary>
     [Fact]

@@ -126,7 +126,9 @@ public static class Plstm2DFused
     /// and where <see cref="FusedGateKernel.CanRun(Tensor)"/> (CUDA) or <see cref="FusedGateCpuKernel.CanRun(Tensor)"/> (CPU), the summed
     /// gate comes from that walk instead (no flips: it walks each orientation's scan order on the original grid), the
     /// walk and the masked attention running as one function, <see cref="WalkedGateAttention"/> (with
-    /// <paramref name="recompute"/>: nothing cells²-sized kept for backward).
+    /// <paramref name="recompute"/>: nothing cells²-sized kept for backward). Inputs with one turn gate at most (T0dl or
+    /// T0ru null: a D-mode layer's wiring) have one path between two cells: on CUDA their gate is formed in closed form
+    /// (<see cref="SinglePathGateKernel"/>) where it takes the grid.
     /// </summary>
     private static Tensor RowScanOneAttention(Plstm2DFusedInputs inputs, double scale, bool recompute, bool kernel)
     {
@@ -153,7 +155,7 @@ public static class Plstm2DFused
                     // with recomputation nothing cells²-sized is kept for backward either).
                     long cells = X * Y, DK = inputs.Q.shape[3], DV = inputs.V.shape[3];
                     var y = WalkedGateAttention.Attend(inputs.Q.reshape(B, cells, DK), inputs.K.reshape(B, cells, DK),
-                        inputs.V.reshape(B, cells, DV), walked, direct, scale, recompute);        // [B, cells, DV]
+                        inputs.V.reshape(B, cells, DV), walked, direct, scale, recompute, Wiring(inputs));  // [B, cells, DV]
                     return y.view(B, X, Y, DV, 1).MoveToOuterDisposeScope();
                 }
                 // Half precision: the gate walked in float32 and rounded back, the attention in the inputs' dtype.
@@ -167,6 +169,16 @@ public static class Plstm2DFused
         return Plstm2DRowScan.Attend(inputs.Q, inputs.K, inputs.V, gate, inputs.D0, scale)
             .MoveToOuterDisposeScope();                                                      // [B, X, Y, DV, 1]
     }
+
+    /// <summary>Which turn gates the inputs have: without T0ru (or without both turns) the D-mode wiring of chirality R,
+    /// without T0dl that of chirality L — one turn at most, so the kernel form may form the gate in closed form — else P
+    /// (any paths: walked).</summary>
+    private static GateActivationMode Wiring(Plstm2DFusedInputs inputs) => (inputs.T0dl, inputs.T0ru) switch
+    {
+        (_, null) => GateActivationMode.DRight,
+        (null, _) => GateActivationMode.DLeft,
+        _ => GateActivationMode.P,
+    };
 
     /// <summary>Σ_o of the orientations' row-scan gates flipped back, <c>[B, cells, cells]</c> without D0, from the gates
     /// S0r, S0d, T0rl, T0du, T0dl, T0ru, M0l, M0u (each <c>[B, 4, X, Y, …]</c> with every J = 1; T0dl and T0ru may be

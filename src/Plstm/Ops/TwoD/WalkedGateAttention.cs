@@ -60,6 +60,10 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
     /// <summary>The gate activation run inside the function (<see cref="AttendActivated"/>).</summary>
     private sealed record Activation(int Heads, GateActivationMode Mode, double Factor);
 
+    /// <summary>Which turn gates stacked gates given to <see cref="Attend"/> may hold (the function's last argument
+    /// there, as <see cref="Activation"/> is <see cref="AttendActivated"/>'s).</summary>
+    private sealed record Wiring(GateActivationMode Mode);
+
     /// <summary><see cref="Attend"/> with the stacked gates formed inside the function from the 2D layer's gate
     /// pre-activations <paramref name="pre"/> <c>[B, X, Y, K·4H]</c> (<see cref="GateActivation"/>; N = B·H): the
     /// activation's gradient is taken in the same backward, so a layer call is one custom function instead of two
@@ -79,7 +83,7 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
         if (!wantsGrad)
         {
             var activated = GateActivation.Apply(pre, heads, mode, factor);
-            var form = FormOf(activated, new Activation(heads, mode, factor));
+            var form = FormOf(activated, mode);
             return Masked(q, k, v, Walk(activated, direct, scale, form)).MoveToOuterDisposeScope();
         }
         // As in Attend: the forward's handles of what it saves are released with this scope.
@@ -89,8 +93,13 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
     /// <summary><c>(q kᵀ ⊙ scale · (walk(gates) + diag direct)) v</c>, <c>[N, T, DV]</c>, for q, k <c>[N, T, DK]</c>,
     /// v <c>[N, T, DV]</c>, contiguous stacked gates <c>[N, O, 8, X, Y]</c> (T = X·Y) and direct <c>[N, T]</c> of one
     /// dtype and device on which a walk runs (<see cref="CanWalk(Tensor)"/>). <paramref name="recompute"/>: keep nothing
-    /// cells²-sized for backward.</summary>
-    public static Tensor Attend(Tensor q, Tensor k, Tensor v, Tensor gates, Tensor direct, double scale, bool recompute)
+    /// cells²-sized for backward. <paramref name="wiring"/>: which turn gates the stacked gates hold —
+    /// <see cref="GateActivationMode.P"/> any (walked), <see cref="GateActivationMode.DRight"/> no T0ru (its slot zero),
+    /// <see cref="GateActivationMode.DLeft"/> no T0dl: with one turn only, one path joins two cells and on CUDA the gate
+    /// is formed in closed form (<see cref="SinglePathGateKernel"/>) where it takes the grid, else walked. A zero slot is
+    /// the caller's promise: it is not checked (the closed form ignores what the absent slot holds).</summary>
+    public static Tensor Attend(Tensor q, Tensor k, Tensor v, Tensor gates, Tensor direct, double scale, bool recompute,
+        GateActivationMode wiring = GateActivationMode.P)
     {
         if (!CanWalk(gates))
             throw new ArgumentException("no gate walk runs for these gates (CUDA kernel or CPU walk, float32/float64, "
@@ -99,10 +108,10 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
         gates = gates.contiguous();                                                         // the walks read raw memory
         bool wantsGrad = is_grad_enabled()
             && (q.requires_grad || k.requires_grad || v.requires_grad || gates.requires_grad || direct.requires_grad);
-        if (!wantsGrad) return Masked(q, k, v, Walk(gates, direct, scale, FormOf(gates, null))).MoveToOuterDisposeScope();
+        if (!wantsGrad) return Masked(q, k, v, Walk(gates, direct, scale, FormOf(gates, wiring))).MoveToOuterDisposeScope();
         // The forward's handles of what it saves stay in this scope until the context has taken its own references
         // (TorchSharp copies the saved tensors after the forward returns), then are released here.
-        return apply(q, k, v, gates, direct, scale, recompute)[0].MoveToOuterDisposeScope();
+        return apply(q, k, v, gates, direct, scale, recompute, new Wiring(wiring))[0].MoveToOuterDisposeScope();
     }
 
     private static bool OnCuda(Tensor gates) => gates.device_type == DeviceType.CUDA;
@@ -120,17 +129,18 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
         ? MaskedAttentionKernel.Forward(q.contiguous(), k.contiguous(), v.contiguous(), gate, check: false)
         : (q.matmul(k.transpose(1, 2)) * gate).matmul(v);
 
-    /// <summary>How the gate is formed: the walk of the gates' device, or on CUDA for a D-mode layer's gates (known from
-    /// the activation: one turn, so one path between two cells) the closed form of <see cref="SinglePathGateKernel"/>.</summary>
+    /// <summary>How the gate is formed: the walk of the gates' device, or on CUDA for gates with one turn only (a D-mode
+    /// layer's, known from its activation, or what <see cref="Attend"/>'s caller says: one path between two cells) the
+    /// closed form of <see cref="SinglePathGateKernel"/>.</summary>
     private enum GateForm { CpuWalk, CudaWalk, SinglePathLeft, SinglePathRight }
 
-    private static GateForm FormOf(Tensor gates, Activation? activation)
+    private static GateForm FormOf(Tensor gates, GateActivationMode wiring)
     {
         if (!OnCuda(gates)) return GateForm.CpuWalk;
-        if (activation is null || activation.Mode == GateActivationMode.P) return GateForm.CudaWalk;
+        if (wiring == GateActivationMode.P) return GateForm.CudaWalk;
         var shape = gates.shape;                                                             // one native call
         if (!SinglePathGateKernel.CanRun(gates.device_index, gates.dtype, shape[3], shape[4])) return GateForm.CudaWalk;
-        return activation.Mode == GateActivationMode.DLeft ? GateForm.SinglePathLeft : GateForm.SinglePathRight;
+        return wiring == GateActivationMode.DLeft ? GateForm.SinglePathLeft : GateForm.SinglePathRight;
     }
 
     /// <summary>The gate, without autograd.</summary>
@@ -160,7 +170,8 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
         var (scale, recompute) = ((double)vars[5], (bool)vars[6]);
         // AttendActivated passes the pre-activations and how to activate them: the stacked gates are formed here (their
         // handles, like the copy of the pre-activations the backward reads, are released by AttendActivated's scope).
-        var activation = vars.Length > 7 ? (Activation)vars[7] : null;
+        var activation = vars[7] as Activation;
+        var wiring = activation?.Mode ?? ((Wiring)vars[7]).Mode;
         // TorchSharp runs a custom function's forward in the caller's grad mode.
         using var noGrad = no_grad();
         var (gates, kept) = activation is null ? ((Tensor)vars[3], null)
@@ -168,7 +179,7 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
         // On CUDA float32 the masked attention is one kernel each way (MaskedAttentionKernel): only G is kept, the
         // scores are formed again tile by tile in backward.
         bool fused = Fused(q, v);
-        var form = FormOf(gates, activation);
+        var form = FormOf(gates, wiring);
         if (fused) (q, k, v) = (q.contiguous(), k.contiguous(), v.contiguous());          // no-ops for the layer's views
         Tensor output, scores, gate;
         using (var scope = NewDisposeScope())
@@ -257,8 +268,8 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
         foreach (var t in saved) t.Dispose();
         if (dOutput is { IsInvalid: false }) dOutput.Dispose();
         // One entry per forward argument: q, k, v, the gates (or their pre-activations), D0 (null without gradient), none
-        // for scale, recompute and the activation.
-        return activation is null ? [.. result, null!, null!] : [.. result, null!, null!, null!];
+        // for scale, recompute and the activation or wiring.
+        return [.. result, null!, null!, null!];
     }
 
     /// <summary>The walk's adjoint of the gate's gradient <paramref name="dGate"/> (disposed here) and, through
