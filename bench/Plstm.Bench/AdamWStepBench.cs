@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using Plstm.Models;
+using Plstm.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Plstm.Bench;
+
+/// <summary>
+/// <c>--adamw-step [--preset plstm_vit_t] [--runs R] [--steps S] [--threads T]</c>: the time of one
+/// <see cref="AdamWOptimizer"/> step over a model preset's parameters (pLSTM-ViT-T by default: 318 tensors, 6.3 M
+/// values, float32, CPU), with fixed random gradients on every parameter. Three rows: <c>Step()</c> (the bench step and
+/// the unclipped trainer step), <c>Step(1.0)</c> (clipped: gradient norm and scaling, read back), and <c>Step()</c>
+/// with one parameter that never has a gradient (the masked flat path). Each row: a warm-up of S steps, then R runs
+/// of S steps; prints the median, minimum and maximum milliseconds per step over the runs. No forward or backward:
+/// the optimiser alone, so old and new optimiser code can be compared by running this at two commits.
+/// </summary>
+internal static class AdamWStepBench
+{
+    public static int Run(string[] args)
+    {
+        int at = Array.IndexOf(args, "--preset");
+        string preset = at >= 0 && at + 1 < args.Length ? args[at + 1] : "plstm_vit_t";
+        int runs = Program.ReadInt(args, "--runs", 7);
+        int steps = Program.ReadInt(args, "--steps", 10);
+        torch.set_num_threads(Program.ReadInt(args, "--threads", Program.Threads));
+        using var model = ModelRegistry.Create(preset);
+        var parameters = model.named_parameters().ToList();
+        long values = parameters.Sum(p => p.parameter.numel());
+        Console.WriteLine($"AdamW step: {preset}, {parameters.Count} parameter tensors, {values / 1e6:F2} M values, "
+            + $"{parameters[0].parameter.dtype}, {torch.get_num_threads()} thread(s), {runs} runs × {steps} steps");
+        var generator = new Generator(1234);
+        var grads = parameters.ToDictionary(p => p.name,
+            p => randn(p.parameter.shape, dtype: p.parameter.dtype, generator: generator).mul_(1e-2));
+        using var optimizer = new AdamWOptimizer(ParameterGroups.Split(model), weightDecay: 0.05);
+        optimizer.SetLearningRate(1e-4);
+        string unused = parameters[^1].name;
+        foreach (var (name, step) in new (string, Action)[]
+                 {
+                     ("Step()", () => optimizer.Step()),
+                     ("Step(1.0), clipped", () => optimizer.Step(1.0)),
+                     ($"Step(), '{unused}' without gradient", () => optimizer.Step()),
+                 })
+        {
+            foreach (var (n, p) in parameters)
+                p.grad = name.Contains("without") && n == unused ? null : grads[n].clone();
+            var perStep = new List<double>();
+            for (int r = 0; r < runs + 1; r++)
+            {
+                var clock = Stopwatch.StartNew();
+                for (int s = 0; s < steps; s++) step();
+                clock.Stop();
+                if (r > 0) perStep.Add(clock.Elapsed.TotalMilliseconds / steps);     // run 0: warm-up
+            }
+            perStep.Sort();
+            Console.WriteLine($"| {name,-40} | {perStep[perStep.Count / 2],8:F2} ms | {perStep[0],8:F2} – {perStep[^1],8:F2} ms |");
+        }
+        foreach (var g in grads.Values) g.Dispose();
+        return 0;
+    }
+}
