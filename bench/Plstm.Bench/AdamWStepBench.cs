@@ -12,7 +12,8 @@ namespace Plstm.Bench;
 /// values, float32, CPU), with fixed random gradients on every parameter. Three rows: <c>Step()</c> (the bench step and
 /// the unclipped trainer step), <c>Step(1.0)</c> (clipped: gradient norm and scaling, read back), and <c>Step()</c>
 /// with one parameter that never has a gradient (the masked flat path). Each row: a warm-up of S steps, then R runs
-/// of S steps; prints the median, minimum and maximum milliseconds per step over the runs. No forward or backward:
+/// of S steps; prints the median, minimum and maximum milliseconds per step over the runs. glibc's malloc is tuned as
+/// for training (<see cref="HostAllocator"/>). No forward or backward:
 /// the optimiser alone, so old and new optimiser code can be compared by running this at two commits.
 /// </summary>
 internal static class AdamWStepBench
@@ -24,11 +25,14 @@ internal static class AdamWStepBench
         int runs = Program.ReadInt(args, "--runs", 7);
         int steps = Program.ReadInt(args, "--steps", 10);
         torch.set_num_threads(Program.ReadInt(args, "--threads", Program.Threads));
+        // As the plstm command does (PLSTM_MALLOC_TUNING=0 switches it off): without it each step's bucket-sized
+        // temporaries (25 MB for pLSTM-ViT-T) are fresh mmaps, and page faults make the timings bimodal.
+        bool tuned = HostAllocator.TuneForTraining();
         using var model = ModelRegistry.Create(preset);
         var parameters = model.named_parameters().ToList();
         long values = parameters.Sum(p => p.parameter.numel());
         Console.WriteLine($"AdamW step: {preset}, {parameters.Count} parameter tensors, {values / 1e6:F2} M values, "
-            + $"{parameters[0].parameter.dtype}, {torch.get_num_threads()} thread(s), {runs} runs × {steps} steps");
+            + $"{parameters[0].parameter.dtype}, {torch.get_num_threads()} thread(s), malloc tuned {tuned}, {runs} runs × {steps} steps");
         var generator = new Generator(1234);
         var grads = parameters.ToDictionary(p => p.name,
             p => randn(p.parameter.shape, dtype: p.parameter.dtype, generator: generator).mul_(1e-2));
