@@ -318,8 +318,8 @@ public sealed class AdamWOptimizer : IDisposable
     }
 
     // The per-step check of the remarks ("Parameters that leave their slot"). Host calls only — a handful of P/Invokes
-    // per parameter (data address, dtype, shape), no tensor created, no device work — so it costs far less than the
-    // per-parameter gathering and copying back it replaces.
+    // per parameter (data address, dtype, sizes), no tensor created, no device work: ≈ 50 µs for pLSTM-ViT-T's 318
+    // parameters on the CPU machine, against the per-parameter gathering and copying back it replaces.
     private void CheckSlots()
     {
         int reflattened = 0;
@@ -333,9 +333,8 @@ public sealed class AdamWOptimizer : IDisposable
             // (Not from set_: libtorch's set_ keeps the target's dtype and reads the source's bytes as that dtype.)
             if (p.dtype != bucket.Values.dtype)
                 throw Moved(name, $"is now {p.dtype}, its buffer {bucket.Values.dtype}");
-            var shape = p.shape;
-            if (!shape.SequenceEqual(slot.Shape))
-                throw Moved(name, $"now has shape [{string.Join(", ", shape)}], its slot [{string.Join(", ", slot.Shape)}]");
+            if (!HasShape(p, slot.Shape))
+                throw Moved(name, $"now has shape [{string.Join(", ", p.shape)}], its slot [{string.Join(", ", slot.Shape)}]");
             if (slot.Count == 0) continue;                  // nothing to update; an empty tensor has no address
             if (TensorData.Pointer(p) == bucket.Address + (nint)(slot.Offset * bucket.ElementSize)) continue;
             // Re-pointed: its values are what the model now uses, so they move into the slot.
@@ -345,6 +344,16 @@ public sealed class AdamWOptimizer : IDisposable
             reflattened++;
         }
         Reflattened = reflattened;
+    }
+
+    // Tensor.shape costs ≈ 1.3 µs in TorchSharp 0.107 (an array through a native callback), ndim and size(d) a plain
+    // P/Invoke each: this runs for every parameter in every step.
+    private static bool HasShape(Tensor tensor, long[] shape)
+    {
+        if (tensor.ndim != shape.Length) return false;
+        for (int d = 0; d < shape.Length; d++)
+            if (tensor.size(d) != shape[d]) return false;
+        return true;
     }
 
     private static InvalidOperationException Moved(string name, string what) => new(
