@@ -53,7 +53,7 @@ public static class ModelCheckpoint
         // Insertion order is kept, so the file lists tensors in the module's registration order.
         var cpu = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (key, tensor) in stateDict)
-            cpu[key] = tensor.detach().cpu().contiguous();
+            cpu[key] = StorableCopy(tensor);
 
         string temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         try
@@ -73,6 +73,21 @@ public static class ModelCheckpoint
             TryDelete(temp);
             throw;
         }
+    }
+
+    /// <summary>
+    /// <paramref name="tensor"/> detached, on the CPU and contiguous, as the checkpoint writers take it: the tensor
+    /// itself where it already is all that (a CPU model), a copy otherwise, and a copy too where it is a view at an
+    /// offset into a larger storage — <see cref="Plstm.Training.AdamWOptimizer"/> keeps every parameter as such a view
+    /// of one flat buffer per group. TorchSharp.PyBridge's <c>.pth</c> writer stores a view's own bytes as its storage
+    /// but keeps the view's storage offset, so the file could not be read back (by PyBridge or PyTorch: "out of bounds
+    /// for storage"); its safetensors writer stores the view's bytes alone. Neither writes the rest of the storage, so a
+    /// view at offset 0 is written as it is (the checkpoint tests check the file sizes and the round trip).
+    /// </summary>
+    internal static Tensor StorableCopy(Tensor tensor)
+    {
+        var cpu = tensor.detach().cpu().contiguous();
+        return cpu.storage_offset() == 0 ? cpu : cpu.clone();
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
+using Plstm.Interop;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
@@ -217,9 +218,10 @@ public static class TrainingCheckpoint
         }
     }
 
-    /// <summary>Detached, contiguous CPU copies by name (what safetensors stores).</summary>
+    /// <summary>Detached, contiguous CPU tensors by name (what safetensors stores), as the model checkpoint writes them
+    /// (<see cref="ModelCheckpoint.StorableCopy"/>: the parameters are views of the optimiser's flat buffers).</summary>
     private static Dictionary<string, Tensor> CpuCopies(IEnumerable<KeyValuePair<string, Tensor>> tensors) =>
-        tensors.ToDictionary(e => e.Key, e => e.Value.detach().cpu().contiguous(), StringComparer.Ordinal);
+        tensors.ToDictionary(e => e.Key, e => ModelCheckpoint.StorableCopy(e.Value), StringComparer.Ordinal);
 
     /// <summary>Runs a copy plan of <see cref="PlanModelCopy"/> (already validated) without recording gradients.</summary>
     private static void CopyAll(List<(Tensor Destination, Tensor Source)> plan)

@@ -1,3 +1,5 @@
+using Plstm.Interop;
+using Plstm.Tests.Models;
 using Plstm.Tests.Support;
 using Plstm.Training;
 using TorchSharp;
@@ -291,6 +293,187 @@ public class AdamWOptimizerTests
         SetGrads(model, grads);
         optimizer.SetLearningRate(1e-3);
         Assert.Equal(double.PositiveInfinity, optimizer.Step(1.0));
+        foreach (var t in grads.Values) t.Dispose();
+    }
+
+    /// <summary>Where each parameter's slot starts, from the bucket buffers: buckets are (group, device, dtype) in
+    /// order of appearance, so for one device and dtype bucket 0 is the decay group and bucket 1 the other; slots
+    /// follow the optimiser's parameter order within a bucket.</summary>
+    private static Dictionary<string, IntPtr> SlotAddresses(AdamWOptimizer optimizer)
+    {
+        var offsets = new long[optimizer.BucketCount];
+        var result = new Dictionary<string, IntPtr>();
+        foreach (var (name, p) in optimizer.Parameters)
+        {
+            int b = ParameterGroups.IsDecayed(name) ? 0 : 1;
+            var buffer = optimizer.BucketValues(b);
+            result[name] = TensorData.Pointer(buffer) + (nint)(offsets[b] * buffer.ElementSize);
+            offsets[b] += p.numel();
+        }
+        for (int b = 0; b < offsets.Length; b++) Assert.Equal(optimizer.BucketValues(b).numel(), offsets[b]);
+        return result;
+    }
+
+    [Fact]
+    public void Parameters_become_views_of_their_buckets_buffer_and_train_through_autograd_as_before()
+    {
+        using var model = new Parts(ScalarType.Float64, 10);
+        var before = model.named_parameters().ToDictionary(p => p.name, p => (p.parameter, ToArray(p.parameter)));
+        var optimizer = new AdamWOptimizer(ParameterGroups.Split(model), weightDecay: 0.05);
+        var oracle = Oracle(optimizer, 0.05);
+        var addresses = SlotAddresses(optimizer);
+        foreach (var (name, p) in model.named_parameters())
+        {
+            Assert.Same(before[name].parameter, p);
+            Assert.Equal(addresses[name], TensorData.Pointer(p));
+            Assert.True(p.is_leaf && p.requires_grad && p.is_contiguous(), name);
+            Assert.Equal(before[name].parameter.shape, p.shape);
+            Assert.Equal(before[name].Item2, ToArray(p));
+        }
+
+        // Gradients from autograd through the views (a loss of the parameters), the oracle fed the same gradients.
+        var g = new Generator(11);
+        var weights = model.named_parameters().ToDictionary(p => p.name,
+            p => randn(p.parameter.shape, dtype: ScalarType.Float64, generator: g).DetachFromDisposeScope());
+        for (int s = 0; s < 4; s++)
+        {
+            using (var scope = NewDisposeScope())
+            {
+                foreach (var p in model.parameters()) p.grad = null;
+                var loss = model.named_parameters().Select(p => (p.parameter * p.parameter * weights[p.name]).sum())
+                    .Aggregate((a, b) => a + b);
+                loss.backward();
+                var grads = model.named_parameters().ToDictionary(p => p.name, p => (double[]?)ToArray(p.parameter.grad!));
+                optimizer.SetLearningRate(1e-2);
+                double norm = optimizer.Step(s % 2 == 0 ? 1.0 : 0.0);
+                Assert.Equal(oracle.Step(grads, 1e-2, s % 2 == 0 ? 1.0 : 0.0), norm, 12);
+            }
+            AssertMatches(optimizer, oracle, 1e-12, 1e-13, $"after step {s + 1}");
+            Assert.Equal(0, optimizer.Reflattened);
+        }
+        Assert.Equal(addresses, SlotAddresses(optimizer));
+
+        // Disposing the optimiser leaves the parameters as they are: their views keep the buffer's memory.
+        var values = model.parameters().Select(ToArray).ToArray();
+        optimizer.Dispose();
+        Assert.Equal(values, model.parameters().Select(ToArray).ToArray());
+        foreach (var t in weights.Values) t.Dispose();
+    }
+
+    [Fact]
+    public void A_parameter_pointed_elsewhere_is_put_back_into_its_slot_with_its_new_values()
+    {
+        using var model = new Parts(ScalarType.Float64, 12);
+        using var optimizer = new AdamWOptimizer(ParameterGroups.Split(model), weightDecay: 0.1);
+        var oracle = Oracle(optimizer, 0.1);
+        var addresses = SlotAddresses(optimizer);
+        for (int s = 0; s < 2; s++) StepBoth(model, optimizer, oracle, 1200 + s, 1.0, 1e-2, 1.0, null, $"after step {s + 1}");
+
+        // A loader that replaces the storage: b_kernel now views a fresh tensor with other values.
+        var kernel = model.named_parameters().First(p => p.name == "b_kernel").parameter;
+        using var fresh = randn(kernel.shape, dtype: ScalarType.Float64, generator: new Generator(13));
+        using (no_grad()) kernel.set_(fresh);
+        Assert.NotEqual(addresses["b_kernel"], TensorData.Pointer(kernel));
+        Array.Copy(ToArray(fresh), oracle.Parameter("b_kernel"), fresh.numel());    // the oracle's run from those values
+
+        StepBoth(model, optimizer, oracle, 1202, 1.0, 1e-2, 1.0, null, "after the step that puts it back");
+        Assert.Equal(1, optimizer.Reflattened);
+        Assert.Equal(addresses["b_kernel"], TensorData.Pointer(kernel));
+        StepBoth(model, optimizer, oracle, 1203, 1.0, 1e-2, 1.0, null, "one step later");
+        Assert.Equal(0, optimizer.Reflattened);
+        Assert.Equal(addresses, SlotAddresses(optimizer));
+    }
+
+    [Fact]
+    public void A_parameter_with_another_shape_or_replaced_by_a_conversion_is_refused_by_name()
+    {
+        using (var model = new Parts(ScalarType.Float32, 14))
+        using (var optimizer = new AdamWOptimizer(ParameterGroups.Split(model), weightDecay: 0.1))
+        {
+            SetGrads(model, RandomGrads(model, 1400, 1.0));
+            var weight = model.named_parameters().First(p => p.name == "a_weight").parameter;
+            using var other = zeros(4, 3);
+            using (no_grad()) weight.set_(other);
+            var error = Assert.Throws<InvalidOperationException>(() => optimizer.Step());
+            Assert.Contains("'a_weight'", error.Message);
+            Assert.Contains("shape [4, 3]", error.Message);
+            Assert.Contains("create the optimiser after the model has been moved", error.Message);
+        }
+
+        // Module.to with another dtype puts new float64 parameters into the module and disposes the old ones, which
+        // the optimiser holds.
+        using (var model = new Parts(ScalarType.Float32, 15))
+        using (var optimizer = new AdamWOptimizer(ParameterGroups.Split(model), weightDecay: 0.1))
+        {
+            model.to(ScalarType.Float64);
+            SetGrads(model, RandomGrads(model, 1500, 1.0));
+            var error = Assert.Throws<InvalidOperationException>(() => optimizer.Step(1.0));
+            Assert.Contains($"'{optimizer.Parameters[0].Name}' has been disposed", error.Message);
+            Assert.Contains("converted to its dtype", error.Message);
+        }
+    }
+
+    [Fact]
+    public void A_parameter_without_gradient_on_the_flat_path_comes_out_bit_identical()
+    {
+        using var model = new Parts(ScalarType.Float32, 16);
+        using var optimizer = new AdamWOptimizer(ParameterGroups.Split(model), weightDecay: 0.1);
+        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        optimizer.SetLearningRate(1e-2);
+        var grads = RandomGrads(model, 1600, 1.0);
+        SetGrads(model, grads);
+        optimizer.Step();                                   // every parameter: non-zero moments, count 1
+        foreach (string name in new[] { "c_weight", "a_bias" })            // decay group, no-decay group
+        {
+            using var value = parameters[name].detach().clone();
+            var state = optimizer.StateDict();
+            var others = parameters.Where(p => p.Key != name).ToDictionary(p => p.Key, p => p.Value.detach().clone());
+            SetGrads(model, grads, new HashSet<string> { name });
+            optimizer.Step();
+            Assert.Equal(0, optimizer.PerParameterBuckets);                  // all with gradients have count 1: flat
+            Assert.True(parameters[name].SameAs(value), $"{name} moved");
+            var after = optimizer.StateDict();
+            foreach (string key in new[] { ".exp_avg", ".exp_avg_sq", ".step" })
+                Assert.True(after[name + key].SameAs(state[name + key]), $"{name}{key} changed");
+            Assert.All(others, o => Assert.False(parameters[o.Key].SameAs(o.Value), $"{o.Key} did not move"));
+            foreach (var t in state.Values.Concat(after.Values).Concat(others.Values)) t.Dispose();
+            // Give it its step back so the next round is on the flat path again.
+            SetGrads(model, grads, parameters.Keys.Where(k => k != name).ToHashSet());
+            optimizer.Step();
+        }
+        foreach (var t in grads.Values) t.Dispose();
+    }
+
+    [Fact]
+    public void Live_tensor_count_stays_flat_over_many_steps_on_every_path()
+    {
+        using var model = new Parts(ScalarType.Float32, 17);
+        using var optimizer = new AdamWOptimizer(ParameterGroups.Split(model), weightDecay: 0.1);
+        var grads = RandomGrads(model, 1700, 1.0);
+        optimizer.SetLearningRate(1e-3);
+        var kernel = model.named_parameters().First(p => p.name == "b_kernel").parameter;
+        using var fresh = randn(kernel.shape);
+        static long Live() => DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        long before = 0;
+        for (int s = 0; s < 40; s++)
+        {
+            // 0–9 flat; 10–19 flat through StepDeferred with clipping, b_kernel re-pointed once (put back by the step);
+            // 20–29 c_weight without gradient (masked flat path); 30–39 its count lags (per parameter).
+            if (s is 0 or 20 or 30)
+            {
+                // New gradient tensors (the old ones stay alive in this test): count from here.
+                SetGrads(model, grads, s == 20 ? new HashSet<string> { "c_weight" } : null);
+                before = Live();
+            }
+            if (s == 15) using (no_grad()) kernel.set_(fresh);
+            if (s is >= 10 and < 20)
+                using (var norm = optimizer.StepDeferred(0.5)) Assert.True(norm.item<double>() > 0);
+            else
+                optimizer.Step();
+            Assert.Equal(s >= 30 ? 1 : 0, optimizer.PerParameterBuckets);
+            Assert.Equal(s == 15 ? 1 : 0, optimizer.Reflattened);
+            Assert.Equal(before, Live());
+        }
         foreach (var t in grads.Values) t.Dispose();
     }
 

@@ -43,6 +43,32 @@ public class TrainingCheckpointTests
     private static Dictionary<string, float[]> Weights(nn.Module model) =>
         model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.data<float>().ToArray());
 
+    /// <summary>The model's parameters are views into the optimiser's flat buffers: the model entry holds each
+    /// parameter's own bytes (not the buffer once per parameter), and so does the online-weights entry.</summary>
+    [Fact]
+    public void Model_entries_hold_each_parameters_own_bytes()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("last.ckpt");
+        var (model, optimizer) = Trained(3);
+        using (model)
+        using (optimizer)
+        using (var ema = new ModelEma(model, 0.9))
+        {
+            Assert.Contains(model.parameters(), p => p.storage_offset() > 0);
+            TrainingCheckpoint.Save(path, model, optimizer, State(7), onlineWeights: ema.Average);
+            long own = model.state_dict().Values.Sum(t => t.numel() * t.ElementSize);
+            long buffer = optimizer.BucketValues(0).numel() * 4;
+            using var archive = System.IO.Compression.ZipFile.OpenRead(path);
+            foreach (string entry in new[] { TrainingCheckpoint.ModelEntry, TrainingCheckpoint.OnlineEntry })
+            {
+                long size = archive.GetEntry(entry)!.Length;
+                Assert.True(size >= own && size < own + 512L * model.state_dict().Count + 1024,
+                    $"{entry}: {size} bytes for {own} bytes of tensors (a buffer is {buffer})");
+            }
+        }
+    }
+
     [Fact]
     public void Round_trip_restores_model_optimizer_and_state_exactly()
     {
