@@ -113,32 +113,33 @@ public static class SinglePathGateKernelMirror
                         if (backward) tables[pa + f.PaAt(q, a, e)] = product;
                     }
                 }
-                else if (backward)
+                else
                 {
                     int v = t - GQ * GP;
                     int p = v / GQ, a = v % GQ;
                     double product = 1;
-                    tables[pb + f.PbAt(p, a, a)] = product;
-                    for (int e = a + 1; e < GQ; e++)
+                    if (backward)
                     {
-                        product *= gates[g + f.TB * cells + f.CellAt(o, p, e)];
-                        tables[pb + f.PbAt(p, a, e)] = product;
+                        tables[pb + f.PbAt(p, a, a)] = product;
+                        for (int e = a + 1; e < GQ; e++)
+                        {
+                            product *= gates[g + f.TB * cells + f.CellAt(o, p, e)];
+                            tables[pb + f.PbAt(p, a, e)] = product;
+                        }
+                        continue;
                     }
-                }
-                else
-                {
-                    int target = t - GQ * GP;                  // cells in memory order
-                    var (p, q) = f.CoordsOf(o, target);
-                    double mark = gates[g + f.MB * cells + target];
-                    tables[w + f.UAt(target, f.OriginalQ(o, q))] = gates[g + f.MA * cells + target];
-                    double product = 1;
-                    for (int a = q - 1; a >= 0; a--)
+                    int c = f.CellAt(o, p, a);
+                    int sq = f.OriginalQ(o, a);
+                    double turn = gates[g + f.TT * cells + c];
+                    tables[w + f.UAt(c, sq)] = gates[g + f.MA * cells + c];
+                    for (int e = 1; e < GQ; e++)
                     {
-                        int c = f.CellAt(o, p, a);
-                        int sq = f.OriginalQ(o, a);
-                        tables[w + f.UpAt(target, sq)] = mark * product;
-                        tables[w + f.UAt(target, sq)] = mark * product * gates[g + f.TT * cells + c];
-                        product *= gates[g + f.TB * cells + c];
+                        if (e <= a) continue;
+                        int target = f.CellAt(o, p, e);
+                        double side = gates[g + f.MB * cells + target] * product;
+                        tables[w + f.UpAt(target, sq)] = side;
+                        tables[w + f.UAt(target, sq)] = side * turn;
+                        product *= gates[g + f.TB * cells + target];
                     }
                 }
             }

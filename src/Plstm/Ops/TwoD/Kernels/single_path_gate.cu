@@ -132,9 +132,8 @@ __device__ __forceinline__ void coords_of(int o, int n, int& p, int& q)
 
 // One thread per (batch entry · orientation, chain, start a) for the first-axis chains and the backward's second-axis
 // chains: the chain's running products from a onwards, threads in the order of the tables' fastest axis (writes of
-// neighbouring threads land next to each other). Threads t < GQ·GP take the chain along the first axis at position q;
-// the next GP·GQ the chain along the second axis of line p (backward) or the target cell n = t − GQ·GP, whose row of U
-// and U' runs over the sources of its line, nearest first (forward).
+// neighbouring threads land next to each other). Threads t < GQ·GP take the chain along the first axis at position q,
+// the next GP·GQ the chain along the second axis of line p.
 // backward = 0 (forward): the tables W, U and U'; backward = 1: the chain products PA and PB themselves.
 extern "C" __global__ void __launch_bounds__(128)
 single_path_tables(const REAL* __restrict__ gates, REAL* __restrict__ tables, int orientations, int backward)
@@ -166,10 +165,10 @@ single_path_tables(const REAL* __restrict__ gates, REAL* __restrict__ tables, in
     else if (t < 2 * GQ * GP)
     {
         const int v = t - GQ * GP;
+        const int p = v / GQ, a = v % GQ;
+        REAL product = 1;
         if (backward)
         {
-            const int p = v / GQ, a = v % GQ;
-            REAL product = 1;
             pb[PB_AT(p, a, a)] = product;
             for (int e = a + 1; e < GQ; ++e)
             {
@@ -178,19 +177,21 @@ single_path_tables(const REAL* __restrict__ gates, REAL* __restrict__ tables, in
             }
             return;
         }
-        const int n = v;                                   // the target, cells in memory order
-        int p, q;
-        coords_of(o, n, p, q);
-        const REAL mark = g[MB * CELLS + n];
-        pa[U_AT(n, ORIGINAL_Q(o, q))] = g[MA * CELLS + n];
-        REAL product = 1;                                  // PB(p; a, q−1)
-        for (int a = q - 1; a >= 0; --a)
+        // The source side (p, a) of line p: its column s of U and U' for each later target (p, e) of the line, and its
+        // own cell's U[n][s] = MA. The loop runs over absolute positions e (lanes with e ≤ a idle), so that at each step
+        // the lanes — neighbouring starts a of one line — write one row of U and of U' together: coalesced.
+        const int c = cell_at(o, p, a);
+        const int s = ORIGINAL_Q(o, a);
+        const REAL turn = g[TT * CELLS + c];
+        pa[U_AT(c, s)] = g[MA * CELLS + c];
+        for (int e = 1; e < GQ; ++e)
         {
-            const int c = cell_at(o, p, a);
-            const int s = ORIGINAL_Q(o, a);
-            pa[UP_AT(n, s)] = mark * product;
-            pa[U_AT(n, s)] = mark * product * g[TT * CELLS + c];
-            product *= g[TB * CELLS + c];
+            if (e <= a) continue;
+            const int n = cell_at(o, p, e);
+            const REAL side = g[MB * CELLS + n] * product;     // MB(p, e) · PB(p; a, e−1)
+            pa[UP_AT(n, s)] = side;
+            pa[U_AT(n, s)] = side * turn;
+            product *= g[TB * CELLS + n];
         }
     }
 }
