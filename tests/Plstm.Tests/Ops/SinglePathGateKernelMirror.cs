@@ -47,11 +47,21 @@ public static class SinglePathGateKernelMirror
 
         public long FAt(int p, int a, int q) => Transpose ? ((long)a * GQ + q) * GP + p : ((long)p * GQ + q) * GQ + a;
 
-        public long WAt(int p, int pm, int qm) => Transpose ? ((long)p * GQ + qm) * GP + pm : ((long)p * GP + pm) * GQ + qm;
+        /// <summary>W_AT, U_AT, UP_AT: the forward's tables, W by target line and source cell, U and U' by target cell
+        /// and the source's original second-axis coordinate.</summary>
+        public long WAt(int p, int m) => (long)p * Cells + m;
 
-        public long XAt(int q, int pm, int p) => Transpose ? ((long)p * GQ + q) * GP + pm : ((long)p * GP + pm) * GQ + q;
+        public long UAt(int n, int s) => PaSize + (long)n * GQ + s;
 
-        public long UAt(int p, int qm, int q) => ((long)p * GQ + q) * GQ + qm;
+        public long UpAt(int n, int s) => PaSize + PbSize + (long)n * GQ + s;
+
+        /// <summary>FA_BIT, SA_BIT: the orientation bits that reverse the first and the second axis.</summary>
+        public int FaBit => Transpose ? 2 : 1;
+
+        public int SaBit => Transpose ? 1 : 2;
+
+        /// <summary>ORIGINAL_Q: a generic second-axis coordinate of orientation o on the original grid.</summary>
+        public int OriginalQ(int o, int a) => (o & SaBit) != 0 ? GQ - 1 - a : a;
 
         public long AbAt(int a, int p, int i) => Transpose ? ((long)a * GP + p) * GP + i : ((long)p * GP + i) * GQ + a;
 
@@ -85,24 +95,20 @@ public static class SinglePathGateKernelMirror
         for (int bo = 0; bo < n * orientations; bo++)
         {
             int o = bo % orientations, g = bo * 8 * cells;
-            long pa = (long)bo * f.Tables, pb = pa + f.PaSize, w = pa, x = pa + f.PaSize, u = pa + 2 * f.PaSize;
+            long pa = (long)bo * f.Tables, pb = pa + f.PaSize, w = pa;
             for (int t = 0; t < 2 * GQ * GP; t++)
             {
                 if (t < GQ * GP)
                 {
                     var (q, a) = f.Transpose ? (t / GP, t % GP) : (t % GQ, t / GQ);
-                    double source = gates[g + f.SA * cells + f.CellAt(o, a, q)];
+                    int m = f.CellAt(o, a, q);
+                    double source = gates[g + f.SA * cells + m];
                     double product = 1;
                     if (backward) tables[pa + f.PaAt(q, a, a)] = product;
                     for (int e = a + 1; e < GP; e++)
                     {
                         int c = f.CellAt(o, e, q);
-                        if (!backward)
-                        {
-                            double arriving = product * source;
-                            tables[w + f.WAt(e, a, q)] = gates[g + f.TT * cells + c] * arriving;
-                            tables[x + f.XAt(q, a, e)] = gates[g + f.MA * cells + c] * arriving;
-                        }
+                        if (!backward) tables[w + f.WAt(e, m)] = product * source;
                         product *= gates[g + f.TA * cells + c];
                         if (backward) tables[pa + f.PaAt(q, a, e)] = product;
                     }
@@ -112,13 +118,28 @@ public static class SinglePathGateKernelMirror
                     int v = t - GQ * GP;
                     int p = v / GQ, a = v % GQ;
                     double product = 1;
-                    if (backward) tables[pb + f.PbAt(p, a, a)] = product;
-                    for (int e = a + 1; e < GQ; e++)
+                    if (backward)
                     {
-                        int c = f.CellAt(o, p, e);
-                        if (!backward) tables[u + f.UAt(p, a, e)] = gates[g + f.MB * cells + c] * product;
-                        product *= gates[g + f.TB * cells + c];
-                        if (backward) tables[pb + f.PbAt(p, a, e)] = product;
+                        tables[pb + f.PbAt(p, a, a)] = product;
+                        for (int e = a + 1; e < GQ; e++)
+                        {
+                            product *= gates[g + f.TB * cells + f.CellAt(o, p, e)];
+                            tables[pb + f.PbAt(p, a, e)] = product;
+                        }
+                        continue;
+                    }
+                    int c = f.CellAt(o, p, a);
+                    int sq = f.OriginalQ(o, a);
+                    double turn = gates[g + f.TT * cells + c];
+                    tables[w + f.UAt(c, sq)] = gates[g + f.MA * cells + c];
+                    for (int e = 1; e < GQ; e++)
+                    {
+                        if (e <= a) continue;
+                        int target = f.CellAt(o, p, e);
+                        double side = gates[g + f.MB * cells + target] * product;
+                        tables[w + f.UpAt(target, sq)] = side;
+                        tables[w + f.UAt(target, sq)] = side * turn;
+                        product *= gates[g + f.TB * cells + target];
                     }
                 }
             }
@@ -126,81 +147,57 @@ public static class SinglePathGateKernelMirror
         return tables;
     }
 
-    /// <summary>pair_term: 𝒢_o[n, m] for an orientation o whose quadrant holds the pair n = (x, y), m = (xm, ym), from
-    /// the tables at <paramref name="t"/> (the batch entry and orientation's) and the source gate SB at
-    /// <paramref name="sb"/>.</summary>
-    private static double PairTerm(double[] gates, double[] tables, Frame f, long t, long sb, int o, int x, int y, int xm, int ym)
-    {
-        var (p, q, pm, qm) = Generic(f, o, x, y, xm, ym);
-        if (q == qm) return tables[t + f.PaSize + f.XAt(q, pm, p)];
-        double targetSide = tables[t + 2 * f.PaSize + f.UAt(p, qm, q)];
-        return targetSide * (p == pm ? gates[sb + xm * f.GY + ym] : tables[t + f.WAt(p, pm, qm)]);
-    }
-
-    /// <summary>turn_term: pair_term for a pair that shares no line (U · W); <paramref name="tb"/> is the batch entry's
-    /// tables, orientation o's at o · Tables.</summary>
-    private static double TurnTerm(double[] tables, Frame f, long tb, int o, int x, int y, int xm, int ym)
-    {
-        var (p, q, pm, qm) = Generic(f, o, x, y, xm, ym);
-        long t = tb + (long)o * f.Tables;
-        return tables[t + 2 * f.PaSize + f.UAt(p, qm, q)] * tables[t + f.WAt(p, pm, qm)];
-    }
-
-    /// <summary>Both cells' generic coordinates in orientation o (the kernels' selects).</summary>
-    private static (int P, int Q, int Pm, int Qm) Generic(Frame f, int o, int x, int y, int xm, int ym)
-    {
-        int xt = (o & 1) != 0 ? f.GX - 1 - x : x, xs = (o & 1) != 0 ? f.GX - 1 - xm : xm;
-        int yt = (o & 2) != 0 ? f.GY - 1 - y : y, ys = (o & 2) != 0 ? f.GY - 1 - ym : ym;
-        return f.Transpose ? (yt, xt, ys, xs) : (xt, yt, xs, ys);
-    }
-
     /// <summary>single_path_tables then single_path_forward: scale · Σ_o 𝒢_o of a D-mode layer's gates (chirality L when
-    /// <paramref name="left"/>), one target per block, each pair's orientations found from its coordinates, the threads'
-    /// sources advanced by the block's width without division as the kernel does.</summary>
+    /// <paramref name="left"/>), one target per block, each pair's orientations found from its coordinates, the tables
+    /// read by the source's cell and original coordinate, each thread's sources at the block's (constant) width apart,
+    /// advanced without division as the kernel does.</summary>
     public static double[] Forward(double[] gates, int n, int orientations, int gx, int gy, bool left, double scale = 1.0)
     {
         var f = new Frame(gx, gy, left);
-        int cells = f.Cells;
+        int cells = f.Cells, GP = f.GP;
         var tables = Tables(gates, n, orientations, f, backward: false);
         var output = new double[(long)n * cells * cells];
         Array.Fill(output, double.NaN);                      // an entry no thread writes fails the tests
-        int blockDim = Math.Min(256, (cells + 31) / 32 * 32);
-        int stepX = blockDim / gy, stepY = blockDim - blockDim / gy * gy;
+        int threads = Math.Min(256, (cells + 31) / 32 * 32);  // FORWARD_THREADS
         for (int b = 0; b < n; b++)
             for (int target = 0; target < cells; target++)
             {
                 int x = target / gy, y = target - target / gy * gy;
+                var (t1, t2) = f.Transpose ? (y, x) : (x, y);
                 long tb = (long)b * orientations * f.Tables;
-                long sbBase = ((long)b * orientations * 8 + f.SB) * cells;
-                for (int thread = 0; thread < blockDim; thread++)
+                long sb = ((long)b * orientations * 8 + f.SB) * cells;
+                long row0 = (long)t1 * cells, row1 = (long)(GP - 1 - t1) * cells, urow = (long)target * f.GQ;
+                for (int thread = 0; thread < threads; thread++)
                 {
                     long entry = ((long)b * cells + target) * cells + thread;
                     int xm = thread / gy, ym = thread - thread / gy * gy;
-                    for (int m = thread; m < cells; m += blockDim)
+                    for (int k = 0; k < (cells + threads - 1) / threads; k++)
                     {
-                        double Term(int o) => PairTerm(gates, tables, f, tb + (long)o * f.Tables, sbBase + (long)o * 8 * cells, o, x, y, xm, ym);
+                        int m = thread + k * threads;
+                        if (m >= cells) break;
+                        var (s1, s2) = f.Transpose ? (ym, xm) : (xm, ym);
                         double sum = 0;
-                        if (x != xm && y != ym)
+                        if (s1 != t1)
                         {
-                            int o = (x < xm ? 1 : 0) | (y < ym ? 2 : 0);
-                            if (o < orientations) sum = TurnTerm(tables, f, tb, o, x, y, xm, ym);
+                            int fa = s1 > t1 ? f.FaBit : 0;
+                            long wOff = (fa != 0 ? row1 : row0) + m, uOff = urow + f.PaSize + s2;
+                            int o = fa | (s2 > t2 ? f.SaBit : 0);
+                            if (o < orientations) sum = tables[tb + (long)o * f.Tables + uOff] * tables[tb + (long)o * f.Tables + wOff];
+                            int o2 = o | f.SaBit;
+                            if (s2 == t2 && o2 < orientations)
+                                sum += tables[tb + (long)o2 * f.Tables + uOff] * tables[tb + (long)o2 * f.Tables + wOff];
                         }
-                        else if (x == xm && y != ym)
+                        else if (s2 != t2)
                         {
-                            int o = y < ym ? 2 : 0;
-                            if (o < orientations) sum = Term(o);
-                            if ((o | 1) < orientations) sum += Term(o | 1);
+                            int o = s2 > t2 ? f.SaBit : 0;
+                            long uOff = urow + f.PaSize + f.PbSize + s2;
+                            if (o < orientations) sum = tables[tb + (long)o * f.Tables + uOff] * gates[sb + (long)o * 8 * cells + m];
+                            int o2 = o | f.FaBit;
+                            if (o2 < orientations) sum += tables[tb + (long)o2 * f.Tables + uOff] * gates[sb + (long)o2 * 8 * cells + m];
                         }
-                        else if (y == ym && x != xm)
-                        {
-                            int o = x < xm ? 1 : 0;
-                            if (o < orientations) sum = Term(o);
-                            if ((o | 2) < orientations) sum += Term(o | 2);
-                        }
-                        output[entry] = scale * sum;
-                        entry += blockDim;
-                        ym += stepY;
-                        xm += stepX;
+                        output[entry + (long)k * threads] = scale * sum;
+                        ym += threads % gy;
+                        xm += threads / gy;
                         if (ym >= gy) { ym -= gy; ++xm; }
                     }
                 }

@@ -141,7 +141,7 @@ public static class SinglePathGateKernel
         return dGates;
     }
 
-    /// <summary>Builds the tables (the forward's W, X, U, or the backward's PA, PB) in fresh scratch, then launches the
+    /// <summary>Builds the tables (the forward's W, U, U', or the backward's PA, PB) in fresh scratch, then launches the
     /// forward (gates → <paramref name="second"/> = scale · Σ_o 𝒢_o) or, when <paramref name="dGates"/> is given, the
     /// backward (gates, <paramref name="second"/> = its incoming gradient → <paramref name="dGates"/>).</summary>
     private static unsafe void Launch(Tensor gates, long[] shape, Tensor second, Tensor? dGates, double scale, bool left)
@@ -164,6 +164,7 @@ public static class SinglePathGateKernel
         {
             // One block per (target cell, batch entry), its threads over the sources: blocks of one batch entry run
             // together, so its tables stay in L2. The batch axis is the grid's y (at most 65,535 entries per launch).
+            // The kernel's FORWARD_THREADS: its loop over a thread's sources is unrolled for exactly this width.
             uint threads = (uint)Math.Min(ForwardThreads, (cells + 31) / 32 * 32);
             int batch0 = 0;
             void** forwardArgs = stackalloc void*[] { &g, &t, &s, &o, scaleArg, &batch0 };

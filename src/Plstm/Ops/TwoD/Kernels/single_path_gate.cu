@@ -17,8 +17,8 @@
 // with the chain products PA(q; a, b) = Π_{i=a+1..b} TA(i, q) and PB(p; a, b) = Π_{j=a+1..b} TB(p, j) (empty: 1), and
 // the roles (R / L): SA = S0r / S0d, SB = S0d / S0r, TA = T0rl / T0du, TB = T0du / T0rl, TT = T0dl / T0ru,
 // MA = M0l / M0u, MB = M0u / M0l. Every other pair is zero. The chain products go into tables per batch entry and
-// orientation (single_path_tables: for the forward already multiplied into a turning path's source side W, a straight
-// path X and a target side U; for the backward PA and PB themselves); the forward then writes each entry of 𝒢 once
+// orientation (single_path_tables: for the forward already multiplied into a source side W and target sides U, U' —
+// see there; for the backward PA and PB themselves); the forward then writes each entry of 𝒢 once
 // (single_path_forward), and the backward reads each entry of d𝒢 a bounded number of times (single_path_turns,
 // single_path_chains): O(cells²) work without a sequential walk over the grid.
 //
@@ -76,6 +76,9 @@
 // Blocks per (batch entry, orientation) of the backward's kernels: single_path_turns (256 threads, one per entry of F
 // and of Ā) and single_path_chains (128 threads, one per cell and chain).
 #define TURN_BLOCKS ((GP * GQ * GQ + GQ * GP * GP + 255) / 256)
+// Threads per block of single_path_forward (SinglePathGateKernel launches it with this width): the cells rounded up to
+// whole warps, at most 256.
+#define FORWARD_THREADS ((CELLS + 31) / 32 * 32 < 256 ? (CELLS + 31) / 32 * 32 : 256)
 #define CHAIN_BLOCKS ((2 * CELLS + 127) / 128)
 
 // The cell of generic coordinates (p, q) in orientation o.
@@ -104,28 +107,34 @@ __device__ __forceinline__ void coords_of(int o, int n, int& p, int& q)
 #endif
 }
 
-// The forward's tables per (batch entry, orientation), in the slots of the backward's (scratch of the same size):
-//   W(p, p', q') = TT(p, q') · PA(q'; p', p−1) · SA(p', q')   at W_AT: the source side of a path turning at (p, q'), p > p'
-//   X(q, p', p)  = MA(p, q) · PA(q; p', p−1) · SA(p', q)       at X_AT: a whole path along the first axis, p > p'
-//   U(p, q', q)  = MB(p, q) · PB(p; q', q−1)                   at U_AT: the target side along the second axis, q > q'
-// so that an entry of 𝒢_o is U · W (turning), X (along the first axis) or U · SB (along the second axis). Lanes hold
-// neighbouring sources m (consecutive y: q' in chirality R, p' in L), which the layouts put next to each other.
+// The forward's tables per (batch entry, orientation), in the slots of the backward's (scratch of the same size),
+// indexed by cells and coordinates of the ORIGINAL grid where the forward's lanes index them, so that a lane's entry is
+// found without mapping its source into the orientation's frame:
+//   W[p][m]  = PA(q'; p', p−1) · SA(m)                       for a source m = (p', q') and a target line p > p'
+//   U[n][s]  = MB(n) · PB(p; q', q−1) · TT(p, q')           for a target n = (p, q) and q' < q,   U[n][s(q)] = MA(n)
+//   U'[n][s] = MB(n) · PB(p; q', q−1)                       for q' < q
+// where s = s(q') is the source's coordinate along the second axis on the original grid (y in chirality R, x in L).
+// An entry of 𝒢_o is then U[n][s] · W[p][m] when the cells lie on different lines of the first axis (turning at
+// (p, q'), or straight along the first axis when q' = q: U = MA), and U'[n][s] · SB(m) when they share a line.
+#define W_AT(p, m) ((p) * CELLS + (m))
+#define U_AT(n, s) (PA_SIZE + (n) * GQ + (s))
+#define UP_AT(n, s) (PA_SIZE + PB_SIZE + (n) * GQ + (s))
+// The orientation bits that reverse the first axis (generic p) and the second (q).
 #if TRANSPOSE
-#define W_AT(p, pm, qm) (((p) * GQ + (qm)) * GP + (pm))
+#define FA_BIT 2
+#define SA_BIT 1
 #else
-#define W_AT(p, pm, qm) (((p) * GP + (pm)) * GQ + (qm))
+#define FA_BIT 1
+#define SA_BIT 2
 #endif
-#if TRANSPOSE
-#define X_AT(q, pm, p) (((p) * GQ + (q)) * GP + (pm))
-#else
-#define X_AT(q, pm, p) (((p) * GP + (pm)) * GQ + (q))
-#endif
-#define U_AT(p, qm, q) (((p) * GQ + (q)) * GQ + (qm))
+// A generic second-axis coordinate a of orientation o on the original grid.
+#define ORIGINAL_Q(o, a) (((o) & SA_BIT) ? GQ - 1 - (a) : (a))
 
-// One thread per (batch entry · orientation, chain, start a): the chain's running products from a onwards, threads in
-// the order of the tables' fastest axis (writes of neighbouring threads land next to each other). Threads t < GQ·GP
-// take the chain along the first axis at position q, the next GP·GQ the chain along the second axis of line p.
-// backward = 0 (forward): the tables W, X and U; backward = 1: the chain products PA and PB themselves.
+// One thread per (batch entry · orientation, chain, start a) for the first-axis chains and the backward's second-axis
+// chains: the chain's running products from a onwards, threads in the order of the tables' fastest axis (writes of
+// neighbouring threads land next to each other). Threads t < GQ·GP take the chain along the first axis at position q,
+// the next GP·GQ the chain along the second axis of line p.
+// backward = 0 (forward): the tables W, U and U'; backward = 1: the chain products PA and PB themselves.
 extern "C" __global__ void __launch_bounds__(128)
 single_path_tables(const REAL* __restrict__ gates, REAL* __restrict__ tables, int orientations, int backward)
 {
@@ -134,9 +143,6 @@ single_path_tables(const REAL* __restrict__ gates, REAL* __restrict__ tables, in
     const REAL* g = gates + (size_t)bo * 8 * CELLS;
     REAL* pa = tables + (size_t)bo * TABLES;
     REAL* pb = pa + PA_SIZE;
-    REAL* w = pa;
-    REAL* x = pa + PA_SIZE;
-    REAL* u = pa + 2 * PA_SIZE;
     if (t < GQ * GP)
     {
 #if TRANSPOSE
@@ -144,18 +150,14 @@ single_path_tables(const REAL* __restrict__ gates, REAL* __restrict__ tables, in
 #else
         const int a = t / GQ, q = t % GQ;
 #endif
-        const REAL source = g[SA * CELLS + cell_at(o, a, q)];
+        const int m = cell_at(o, a, q);
+        const REAL source = g[SA * CELLS + m];
         REAL product = 1;
         if (backward) pa[PA_AT(q, a, a)] = product;
         for (int e = a + 1; e < GP; ++e)
         {
             const int c = cell_at(o, e, q);
-            if (!backward)
-            {
-                const REAL arriving = product * source;                // PA(q; a, e−1) · SA(a, q)
-                w[W_AT(e, a, q)] = g[TT * CELLS + c] * arriving;
-                x[X_AT(q, a, e)] = g[MA * CELLS + c] * arriving;
-            }
+            if (!backward) pa[W_AT(e, m)] = product * source;        // PA(q; a, e−1) · SA(a, q)
             product *= g[TA * CELLS + c];
             if (backward) pa[PA_AT(q, a, e)] = product;
         }
@@ -165,98 +167,98 @@ single_path_tables(const REAL* __restrict__ gates, REAL* __restrict__ tables, in
         const int v = t - GQ * GP;
         const int p = v / GQ, a = v % GQ;
         REAL product = 1;
-        if (backward) pb[PB_AT(p, a, a)] = product;
-        for (int e = a + 1; e < GQ; ++e)
+        if (backward)
         {
-            const int c = cell_at(o, p, e);
-            if (!backward) u[U_AT(p, a, e)] = g[MB * CELLS + c] * product;   // MB(p, e) · PB(p; a, e−1)
-            product *= g[TB * CELLS + c];
-            if (backward) pb[PB_AT(p, a, e)] = product;
+            pb[PB_AT(p, a, a)] = product;
+            for (int e = a + 1; e < GQ; ++e)
+            {
+                product *= g[TB * CELLS + cell_at(o, p, e)];
+                pb[PB_AT(p, a, e)] = product;
+            }
+            return;
+        }
+        // The source side (p, a) of line p: its column s of U and U' for each later target (p, e) of the line, and its
+        // own cell's U[n][s] = MA. The loop runs over absolute positions e (lanes with e ≤ a idle), so that at each step
+        // the lanes — neighbouring starts a of one line — write one row of U and of U' together: coalesced.
+        const int c = cell_at(o, p, a);
+        const int s = ORIGINAL_Q(o, a);
+        const REAL turn = g[TT * CELLS + c];
+        pa[U_AT(c, s)] = g[MA * CELLS + c];
+        for (int e = 1; e < GQ; ++e)
+        {
+            if (e <= a) continue;
+            const int n = cell_at(o, p, e);
+            const REAL side = g[MB * CELLS + n] * product;     // MB(p, e) · PB(p; a, e−1)
+            pa[UP_AT(n, s)] = side;
+            pa[U_AT(n, s)] = side * turn;
+            product *= g[TB * CELLS + n];
         }
     }
 }
 
-// The generic coordinates, in orientation o, of a target n = (x, y) and a source m = (xm, ym): flips are selects.
-__device__ __forceinline__ void pair_coords(int o, int x, int y, int xm, int ym, int& p, int& q, int& pm, int& qm)
-{
-    const int xt = (o & 1) ? GX - 1 - x : x, xs = (o & 1) ? GX - 1 - xm : xm;
-    const int yt = (o & 2) ? GY - 1 - y : y, ys = (o & 2) ? GY - 1 - ym : ym;
-#if TRANSPOSE
-    p = yt; q = xt; pm = ys; qm = xs;
-#else
-    p = xt; q = yt; pm = xs; qm = ys;
-#endif
-}
-
-// 𝒢_o[n, m] for an orientation o whose quadrant holds the pair n = (x, y), m = (xm, ym), from the tables t of (batch
-// entry, o) and its source gate SB at sb. Offsets are unsigned 32-bit (one entry's tables and gates hold fewer than 2³¹
-// values): the address is one wide multiply-add, not 64-bit arithmetic.
-__device__ __forceinline__ REAL pair_term(const REAL* __restrict__ t, const REAL* __restrict__ sb, int o, int x, int y,
-                                          int xm, int ym)
-{
-    int p, q, pm, qm;
-    pair_coords(o, x, y, xm, ym, p, q, pm, qm);
-    if (q == qm) return __ldg(t + (unsigned)(PA_SIZE + X_AT(q, pm, p)));
-    const REAL target = __ldg(t + (unsigned)(2 * PA_SIZE + U_AT(p, qm, q)));
-    return target * (p == pm ? sb[(unsigned)(xm * GY + ym)] : __ldg(t + (unsigned)W_AT(p, pm, qm)));
-}
-
-// pair_term for a pair that shares no line (the turning path: U · W, the common case), without its line tests; tb holds
-// the batch entry's tables, orientation o's at o · TABLES.
-__device__ __forceinline__ REAL turn_term(const REAL* __restrict__ tb, int o, int x, int y, int xm, int ym)
-{
-    int p, q, pm, qm;
-    pair_coords(o, x, y, xm, ym, p, q, pm, qm);
-    const unsigned t = (unsigned)(o * TABLES);
-    return __ldg(tb + t + (unsigned)(2 * PA_SIZE + U_AT(p, qm, q))) * __ldg(tb + t + (unsigned)W_AT(p, pm, qm));
-}
-
 // One block per (target n, batch entry batch0 + blockIdx.y) — targets fastest, so that the blocks running together read
 // one batch entry's tables from the L2 cache — its threads over the sources m (m fastest: coalesced writes): scale times the
-// sum over the orientations whose quadrant holds the pair, found from the pair's coordinates (o's bit 0 reverses x,
-// bit 1 y): one orientation when the cells share no line, the two of the matching direction when they share an x-line
-// or a y-line, none on the diagonal. The orientation is data, not a branch, so the lanes of a warp run the same
-// instructions. The loop is bound by its instructions (Nsight Compute: 80 % of the SM's issue slots, 13 % of DRAM
-// bandwidth at 32²), so per pair it does the least: sources walked line by line (no division), the batch entry's bases
-// and the target's coordinates computed once per block.
+// sum over the orientations whose quadrant holds the pair, found from the pair's coordinates (o's bit FA_BIT reverses
+// the first axis, SA_BIT the second): one orientation when the cells share no line, the two of the matching direction
+// when they share a line or a column, none on the diagonal. The loop is bound by its instructions (Nsight Compute: 80 %
+// of the SM's issue slots at 32² in its first form), so per pair it does the least: the tables are indexed by the
+// source's cell and original coordinate (no mapping into the orientation's frame), the row offsets of the target are
+// per block, the sources walked without division, the offsets 32-bit from an opaque base.
 extern "C" __global__ void __launch_bounds__(256)
 single_path_forward(const REAL* __restrict__ gates, const REAL* __restrict__ tables, REAL* __restrict__ out,
                     int orientations, REAL scale, int batch0)
 {
     const int n = blockIdx.x, b = batch0 + blockIdx.y;
     const int x = n / GY, y = n - (n / GY) * GY;
+#if TRANSPOSE
+    const int t1 = y, t2 = x;                              // the target's coordinates along the first and second axis
+#else
+    const int t1 = x, t2 = y;
+#endif
     const REAL* tb = tables + (size_t)b * orientations * TABLES;            // orientation o's tables at o · TABLES
     const REAL* sb = gates + ((size_t)b * orientations * 8 + SB) * CELLS;   // orientation o's SB at o · 8 · CELLS
     // Opaque to the compiler from here: left as parameter + 64-bit index, each read's address took six instructions
     // (64-bit add and shift) instead of one wide multiply-add of the pointer and a 32-bit offset.
     asm("" : "+l"(tb));
+    // The target's line of the first axis in either direction of it: W's row.
+    const unsigned row0 = (unsigned)(t1 * CELLS), row1 = (unsigned)((GP - 1 - t1) * CELLS);
+    const unsigned urow = (unsigned)(n * GQ);
     REAL* entry = out + ((size_t)b * CELLS + n) * CELLS + threadIdx.x;   // row n of 𝒢, at this thread's first source
     int xm = threadIdx.x / GY, ym = threadIdx.x - (threadIdx.x / GY) * GY;  // m = xm · GY + ym, advanced without division
-    const int step_x = blockDim.x / GY, step_y = blockDim.x - (blockDim.x / GY) * GY;
-    for (int m = threadIdx.x; m < CELLS; m += blockDim.x)
+    // The block's width is a compile-time constant (FORWARD_THREADS, launched as such), so the loop over this thread's
+    // sources unrolls and its steps are constants.
+#pragma unroll
+    for (int k = 0; k < (CELLS + FORWARD_THREADS - 1) / FORWARD_THREADS; ++k)
     {
+        const int m = threadIdx.x + k * FORWARD_THREADS;
+        if (m >= CELLS) break;
+#if TRANSPOSE
+        const int s1 = ym, s2 = xm;
+#else
+        const int s1 = xm, s2 = ym;
+#endif
         REAL sum = 0;
-        if (x != xm && y != ym)
+        if (s1 != t1)                                       // different lines of the first axis: U · W
         {
-            const int o = (x < xm ? 1 : 0) | (y < ym ? 2 : 0);
-            if (o < orientations) sum = turn_term(tb, o, x, y, xm, ym);
+            const int f = s1 > t1 ? FA_BIT : 0;             // the first-axis reversal that puts m before n
+            const unsigned w = (f ? row1 : row0) + (unsigned)m, u = urow + (unsigned)(PA_SIZE + s2);
+            const int o = f | (s2 > t2 ? SA_BIT : 0);
+            if (o < orientations) sum = __ldg(tb + ((unsigned)(o * TABLES) + u)) * __ldg(tb + ((unsigned)(o * TABLES) + w));
+            if (s2 == t2 && (o | SA_BIT) < orientations)   // one column: the other second-axis direction too
+                sum += __ldg(tb + ((unsigned)((o | SA_BIT) * TABLES) + u)) * __ldg(tb + ((unsigned)((o | SA_BIT) * TABLES) + w));
         }
-        else if (x == xm && y != ym)
+        else if (s2 != t2)                                  // one line: U' · SB, both first-axis directions
         {
-            const int o = y < ym ? 2 : 0;
-            if (o < orientations) sum = pair_term(tb + (unsigned)(o * TABLES), sb + (unsigned)(o * 8 * CELLS), o, x, y, xm, ym);
-            if ((o | 1) < orientations) sum += pair_term(tb + (unsigned)((o | 1) * TABLES), sb + (unsigned)((o | 1) * 8 * CELLS), o | 1, x, y, xm, ym);
+            const int o = s2 > t2 ? SA_BIT : 0;
+            const unsigned u = urow + (unsigned)(PA_SIZE + PB_SIZE + s2);
+            if (o < orientations)
+                sum = __ldg(tb + ((unsigned)(o * TABLES) + u)) * sb[(unsigned)(o * 8 * CELLS + m)];
+            if ((o | FA_BIT) < orientations)
+                sum += __ldg(tb + ((unsigned)((o | FA_BIT) * TABLES) + u)) * sb[(unsigned)((o | FA_BIT) * 8 * CELLS + m)];
         }
-        else if (y == ym && x != xm)
-        {
-            const int o = x < xm ? 1 : 0;
-            if (o < orientations) sum = pair_term(tb + (unsigned)(o * TABLES), sb + (unsigned)(o * 8 * CELLS), o, x, y, xm, ym);
-            if ((o | 2) < orientations) sum += pair_term(tb + (unsigned)((o | 2) * TABLES), sb + (unsigned)((o | 2) * 8 * CELLS), o | 2, x, y, xm, ym);
-        }
-        *entry = scale * sum;
-        entry += blockDim.x;
-        ym += step_y;
-        xm += step_x;
+        entry[k * FORWARD_THREADS] = scale * sum;           // a constant offset: the loop is unrolled
+        ym += FORWARD_THREADS % GY;
+        xm += FORWARD_THREADS / GY;
         if (ym >= GY) { ym -= GY; ++xm; }
     }
 }
