@@ -84,7 +84,7 @@ public static class SinglePathGateKernelMirror
         }
     }
 
-    /// <summary>single_path_tables for every (batch entry · orientation, chain, start): the forward's W, X, U
+    /// <summary>single_path_tables for every (batch entry · orientation, chain, start): the forward's W, U, U'
     /// (<paramref name="backward"/> false) or the chain products PA, PB.</summary>
     private static double[] Tables(double[] gates, int n, int orientations, Frame f, bool backward)
     {

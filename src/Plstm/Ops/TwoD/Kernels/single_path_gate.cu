@@ -220,7 +220,8 @@ single_path_forward(const REAL* __restrict__ gates, const REAL* __restrict__ tab
     // Opaque to the compiler from here: left as parameter + 64-bit index, each read's address took six instructions
     // (64-bit add and shift) instead of one wide multiply-add of the pointer and a 32-bit offset.
     asm("" : "+l"(tb));
-    // The target's line of the first axis in either direction of it: W's row.
+    // W_AT's row for the target's line of the first axis in either direction, U_AT's and UP_AT's row for the target
+    // (their offsets written out here, hoisted out of the loop, as the kernel measured on the GPU has them).
     const unsigned row0 = (unsigned)(t1 * CELLS), row1 = (unsigned)((GP - 1 - t1) * CELLS);
     const unsigned urow = (unsigned)(n * GQ);
     REAL* entry = out + ((size_t)b * CELLS + n) * CELLS + threadIdx.x;   // row n of 𝒢, at this thread's first source
