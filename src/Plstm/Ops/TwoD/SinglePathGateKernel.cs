@@ -164,8 +164,7 @@ public static class SinglePathGateKernel
         {
             // One block per (target cell, batch entry), its threads over the sources: blocks of one batch entry run
             // together, so its tables stay in L2. The batch axis is the grid's y (at most 65,535 entries per launch).
-            // The kernel's FORWARD_THREADS: its loop over a thread's sources is unrolled for exactly this width.
-            uint threads = (uint)Math.Min(ForwardThreads, (cells + 31) / 32 * 32);
+            uint threads = ForwardWidth(cells);                // the kernel's FORWARD_THREADS
             int batch0 = 0;
             void** forwardArgs = stackalloc void*[] { &g, &t, &s, &o, scaleArg, &batch0 };
             for (long start = 0; start < N; start += MaxGridY)
@@ -183,6 +182,10 @@ public static class SinglePathGateKernel
         void** chainArgs = stackalloc void*[] { &g, &s, &t, &r, &o, scaleArg };
         CudaDriver.Launch(kernels[3], (checked(entries * Blocks(2 * cells, TableThreads)), 1, 1), TableThreads, chainArgs);
     }
+
+    /// <summary>Threads per block of the forward: the cells rounded up to whole warps, at most 256 (compiled into the
+    /// kernel as FORWARD_THREADS, which unrolls its loop for this width).</summary>
+    private static uint ForwardWidth(long cells) => (uint)Math.Min(ForwardThreads, (cells + 31) / 32 * 32);
 
     private static uint Blocks(long threads, int perBlock) => checked((uint)((threads + perBlock - 1) / perBlock));
 
@@ -205,6 +208,8 @@ public static class SinglePathGateKernel
             ["GX"] = x.ToString(invariant),
             ["GY"] = y.ToString(invariant),
             ["TRANSPOSE"] = left ? "1" : "0",
+            // The forward's loop over a thread's sources is unrolled for the width it is launched with.
+            ["FORWARD_THREADS"] = ForwardWidth(x * y).ToString(invariant),
         };
         var image = NvrtcCompiler.Compile(source, "single_path_gate.cu", CudaDriver.ComputeCapability(device), definitions);
         return CudaDriver.LoadKernels(image, Names);

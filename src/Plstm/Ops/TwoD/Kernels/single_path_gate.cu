@@ -76,9 +76,11 @@
 // Blocks per (batch entry, orientation) of the backward's kernels: single_path_turns (256 threads, one per entry of F
 // and of Ā) and single_path_chains (128 threads, one per cell and chain).
 #define TURN_BLOCKS ((GP * GQ * GQ + GQ * GP * GP + 255) / 256)
-// Threads per block of single_path_forward (SinglePathGateKernel launches it with this width): the cells rounded up to
-// whole warps, at most 256.
+// Threads per block of single_path_forward: SinglePathGateKernel defines it (the width it launches with: the cells
+// rounded up to whole warps, at most 256); the same rule here for a compile without it.
+#ifndef FORWARD_THREADS
 #define FORWARD_THREADS ((CELLS + 31) / 32 * 32 < 256 ? (CELLS + 31) / 32 * 32 : 256)
+#endif
 #define CHAIN_BLOCKS ((2 * CELLS + 127) / 128)
 
 // The cell of generic coordinates (p, q) in orientation o.
