@@ -89,11 +89,8 @@ public static class KernelSelfCheck
                 foreach (var wiring in Wirings)
                 {
                     cases++;
-                    var (worst, what) = Compare(device, dtype, x, y, wiring, seed + 1000 * x + y);
-                    bool ok = worst <= 1.0;
-                    if (!ok) failed++;
-                    output.WriteLine($"{(ok ? "ok  " : "FAIL")} {DtypeName(dtype),-7} {x,2}x{y,-2} {wiring,-8} worst {what}: "
-                        + $"{worst:0.000} of the tolerance");
+                    var worst = Compare(device, dtype, x, y, wiring, seed + 1000 * x + y);
+                    if (!Report(output, $"{DtypeName(dtype),-7} {x,2}x{y,-2} {wiring}", worst)) failed++;
                 }
         if (Runs("walk"))
             output.WriteLine($"{cases - failed} of {cases} cases agree ({walk} vs row-scan form, output and 12 gradients)");
@@ -324,11 +321,8 @@ public static class KernelSelfCheck
                     }
                     var (actual, actualGrad) = Run(reference: false);
                     var (expected, expectedGrad) = Run(reference: true);
-                    double worst = Math.Max(Ratio(actual, expected, dtype), Ratio(actualGrad, expectedGrad, dtype));
-                    bool ok = worst <= 1.0;
-                    if (!ok) failed++;
-                    output.WriteLine($"{(ok ? "ok  " : "FAIL")} {DtypeName(dtype),-7} gate activation {mode,-6} B {b} {x}x{y} H {h}: "
-                        + $"worst {worst:0.000} of the tolerance");
+                    var worst = Worst(new[] { ("gates", actual, expected), ("dpre", actualGrad, expectedGrad) }, dtype);
+                    if (!Report(output, $"{DtypeName(dtype),-7} gate activation {mode} B {b} {x}x{y} H {h}", worst)) failed++;
                 }
         string form = device.type == DeviceType.CUDA && GateActivation.RunsKernel(zeros(1, 1, 1, 16, device: device))
             ? "CUDA kernel" : "tensor operations";
