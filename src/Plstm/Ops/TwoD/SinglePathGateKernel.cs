@@ -29,8 +29,9 @@ public static class SinglePathGateKernel
     /// <summary>Largest grid (cells) the kernels take.</summary>
     public const long MaxCells = 1024;
 
-    /// <summary>Longest side (X or Y) the kernels take: the backward keeps two values per line of the first axis in
-    /// registers.</summary>
+    /// <summary>Longest side (X or Y) the kernels take: the longest checked on a GPU (`plstm selfcheck`: 16 × 64 and
+    /// 64 × 16). It once bounded per-thread register arrays of the backward's turn sums; those are scalars now, and a
+    /// longer side would need new checks, not a new kernel.</summary>
     public const long MaxSide = 64;
 
     private const int TableThreads = 128;
@@ -121,7 +122,8 @@ public static class SinglePathGateKernel
         protected override bool TurnsIntoX => true;
     }
 
-    /// <summary>Scratch values per batch entry and orientation: the tables PA, PB and the backward's two sums.</summary>
+    /// <summary>Scratch values per batch entry and orientation (the kernels' TABLES): the backward's tables PA, PB and
+    /// its two sums, in whose room the forward's W, U, U' fit.</summary>
     private static long TableValues(long x, long y) => 2 * (y * x * x) + 2 * (x * y * y);
 
     /// <summary>scale · Σ_o 𝒢_o from contiguous gates: the chain tables, then every entry once.</summary>

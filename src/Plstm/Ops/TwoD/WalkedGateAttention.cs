@@ -6,8 +6,9 @@ namespace Plstm.Ops.TwoD;
 
 /// <summary>
 /// The kernel form's whole output (README §"Native kernel", "Memory"): <c>Y = (Q Kᵀ ⊙ G) V</c> with
-/// <c>G = scale · (Σ_o 𝒢_o + diag D0)</c> from the gate walk (<see cref="FusedGateKernel"/> on CUDA — for a D-mode
-/// layer's gates, through <see cref="AttendActivated"/>, the closed form <see cref="SinglePathGateKernel"/> —,
+/// <c>G = scale · (Σ_o 𝒢_o + diag D0)</c> from the gate walk (<see cref="FusedGateKernel"/> on CUDA — for gates with
+/// one turn at most, a D-mode layer's through <see cref="AttendActivated"/> or those <see cref="Attend"/>'s caller
+/// declares, the closed form <see cref="SinglePathGateKernel"/> —,
 /// <see cref="FusedGateCpuKernel"/> on the CPU), as ONE custom autograd function whose inputs and gradients are all
 /// small (Q, K, V, the stacked gates <c>[N, O, 8, X, Y]</c>, D0): nothing cells²-sized crosses its boundary.
 /// </summary>
