@@ -1,5 +1,6 @@
 using System.Globalization;
 using Plstm.Cli.Commands;
+using static TorchSharp.torch;
 
 namespace Plstm.Cli.Bench;
 
@@ -50,18 +51,26 @@ public static class OpBench
                 foreach (var target in plan.Targets)
                 {
                     var row = new BenchRow { Name = target.Name, Dtype = dtypeName, Grid = grid, Batch = plan.BatchHeads };
-                    session.Run(row, dtype, () => target.Form is { } form
-                        ? new FusedOperatorCase(plan.BatchHeads, grid, plan.Dk, plan.Dv, dtype, settings.Device, form,
-                            plan.Levels, settings.Seed, plan.Recompute, plan.DMode)
-                        : target.Name == OpTarget.MaskedName
-                            ? new MaskedAttentionCase(plan.BatchHeads, (long)grid.X * grid.Y, plan.Dk, plan.Dv, dtype,
-                                settings.Device, settings.Seed)
-                            : GateCase.Names.Contains(target.Name)
-                            ? new GateCase(target.Name, plan.BatchHeads, grid, dtype, settings.Device, settings.Seed)
-                            : new AttentionCase(plan.BatchHeads / plan.Heads, plan.Heads, (long)grid.X * grid.Y, plan.Dk,
-                                plan.Dv, dtype, settings.Device, settings.Seed));
+                    session.Run(row, dtype, () => CaseFor(target, plan, grid, dtype, settings));
                 }
         session.Finish();
         return session.ExitCode();
+    }
+
+    /// <summary>The case a row runs: the operator in the target's form, the masked attention alone, the gate alone or
+    /// fused attention.</summary>
+    private static IBenchCase CaseFor(OpTarget target, OpBenchPlan plan, (int X, int Y) grid, ScalarType dtype,
+        BenchSettings settings)
+    {
+        long tokens = (long)grid.X * grid.Y;
+        if (target.Form is { } form)
+            return new FusedOperatorCase(plan.BatchHeads, grid, plan.Dk, plan.Dv, dtype, settings.Device, form,
+                plan.Levels, settings.Seed, plan.Recompute, plan.DMode);
+        if (target.Name == OpTarget.MaskedName)
+            return new MaskedAttentionCase(plan.BatchHeads, tokens, plan.Dk, plan.Dv, dtype, settings.Device, settings.Seed);
+        if (GateCase.Names.Contains(target.Name))
+            return new GateCase(target.Name, plan.BatchHeads, grid, dtype, settings.Device, settings.Seed);
+        return new AttentionCase(plan.BatchHeads / plan.Heads, plan.Heads, tokens, plan.Dk, plan.Dv, dtype, settings.Device,
+            settings.Seed);
     }
 }
