@@ -3,10 +3,10 @@ namespace Plstm.Tests.Ops;
 /// <summary>
 /// The loops of the CUDA kernel <c>src/Plstm/Ops/TwoD/Kernels/fused_gate.cu</c> written again in C# over plain arrays,
 /// thread by thread (one source cell at a time), with the same layout ([N, O, 8, cells] gates, [N, cells, cells] gate)
-/// and the same order of operations; the per-warp sums are plain sums here, the forward walks every source over the whole
-/// grid and the backward from the source's own scan line (the kernel starts each warp at the first scan line holding one
-/// of its sources: the lines before carry zero weight; its first orientation writes 𝒢 rather than adding to it, and it
-/// loads lines or chunks of cells before walking them, which changes no value). The backward's segments (the kernel's
+/// and the same order of operations; the per-warp sums are plain sums here. The forward starts each source's walks at
+/// its warp's first scan line and writes 𝒢 in the first pass, as the kernel (whose loads of a line's earlier sums
+/// before walking it change no value); the backward walks from the source's own scan line (the kernel from its warp's
+/// first: the lines before carry zero weight). The backward's segments (the kernel's
 /// SEG: L and U kept for a few lines at a time, walked again from saved weights) are mirrored as they are counted in the
 /// kernel, from the first line walked; where the kernel parks the adjoint weights in local memory during a segment's
 /// second walk (PARK, to free registers) the values are the same and the mirror keeps them in place. The GPU cannot run in the test suite, so
@@ -30,29 +30,87 @@ public static class FusedGateKernelMirror
             gates[g + 4 * cells + c] * L + gates[g + 3 * cells + c] * U + src * gates[g + cells + c]);
     }
 
-    /// <summary>plstm_fused_gate_forward for every (batch entry, source): scale · Σ_o 𝒢_o.</summary>
-    public static double[] Forward(double[] gates, int n, int orientations, int gx, int gy, double scale = 1.0)
+    /// <summary>first_line: the first scan line of orientation <paramref name="o"/> holding one of the sources of the
+    /// warp that starts at source <paramref name="m0"/> (the lines before carry none of their weight).</summary>
+    private static int FirstLine(int o, int m0, int gx, int gy)
+    {
+        int last = Math.Min(m0 + 31, gx * gy - 1);
+        return (o & 1) != 0 ? gx - 1 - last / gy : m0 / gy;
+    }
+
+    /// <summary>plstm_fused_gate_forward for every (batch entry, source): scale · Σ_o 𝒢_o. The output starts as NaN (the
+    /// kernel's is uninitialised), so an entry the first pass fails to write shows. <paramref name="pairs"/> is the
+    /// kernel's PAIRS (its default for lines of up to 32 cells): the two orientations of one x-direction walked together
+    /// line by line, their sums added to the line's earlier ones once; without it one orientation at a time.</summary>
+    public static double[] Forward(double[] gates, int n, int orientations, int gx, int gy, double scale = 1.0,
+        bool pairs = true)
     {
         int cells = gx * gy;
         var output = new double[(long)n * cells * cells];
+        Array.Fill(output, double.NaN);
         for (int b = 0; b < n; b++)
             for (int m = 0; m < cells; m++)
+            {
+                long column = (long)b * cells * cells + m;
+                int m0 = m & ~31;                                  // the warp's first source (blocks are whole warps)
+                if (pairs)
+                {
+                    for (int d = 0; d < 2 && d < orientations; d++)
+                    {
+                        bool twin = (d | 2) < orientations;
+                        int ga = (b * orientations + d) * 8 * cells, gb = (b * orientations + (d | 2)) * 8 * cells;
+                        int start = FirstLine(d, m0, gx, gy);
+                        if (d == 0)
+                            for (int c = 0; c < start * gy; c++) output[column + (long)c * cells] = 0;
+                        var wa = new double[gy];
+                        var wb = new double[gy];
+                        var sum = new double[gy];
+                        for (int xi = start; xi < gx; xi++)
+                        {
+                            int line = (d != 0 ? gx - 1 - xi : xi) * gy;
+                            for (int y = 0; y < gy; y++) sum[y] = d == 0 ? 0 : output[column + (long)(line + y) * cells];
+                            double da = 0, db = 0;
+                            for (int yi = 0; yi < gy; yi++)
+                            {
+                                int c = line + yi;
+                                double L = wa[yi], U = da;
+                                sum[yi] += scale * (gates[ga + 6 * cells + c] * L + gates[ga + 7 * cells + c] * U);
+                                (wa[yi], da) = Advance(gates, ga, cells, c, m, L, U);
+                                if (!twin) continue;
+                                int y = gy - 1 - yi;
+                                c = line + y;
+                                L = wb[yi];
+                                U = db;
+                                sum[y] += scale * (gates[gb + 6 * cells + c] * L + gates[gb + 7 * cells + c] * U);
+                                (wb[yi], db) = Advance(gates, gb, cells, c, m, L, U);
+                            }
+                            for (int y = 0; y < gy; y++) output[column + (long)(line + y) * cells] = sum[y];
+                        }
+                    }
+                    continue;
+                }
                 for (int o = 0; o < orientations; o++)
                 {
                     int g = (b * orientations + o) * 8 * cells;
+                    int start = FirstLine(o, m0, gx, gy);
+                    if (o == 0)
+                        for (int c = 0; c < start * gy; c++) output[column + (long)c * cells] = 0;
                     var wr = new double[gy];
-                    for (int xi = 0; xi < gx; xi++)
+                    for (int xi = start; xi < gx; xi++)
                     {
                         double wd = 0;
                         for (int yi = 0; yi < gy; yi++)
                         {
                             int c = CellOf(o, xi, yi, gx, gy);
                             double L = wr[yi], U = wd;
-                            output[((long)b * cells + c) * cells + m] += scale * (gates[g + 6 * cells + c] * L + gates[g + 7 * cells + c] * U);
+                            double before = o == 0 ? 0 : output[column + (long)c * cells];
+                            output[column + (long)c * cells] = before
+                                + scale * (gates[g + 6 * cells + c] * L + gates[g + 7 * cells + c] * U);
                             (wr[yi], wd) = Advance(gates, g, cells, c, m, L, U);
                         }
                     }
                 }
+            }
         return output;
     }
 

@@ -25,9 +25,13 @@ public class FusedGateKernelTests
         // The kernel's layout: [N, O, 8, cells], absent turns as zeros.
         var stacked = GateWalkCases.Stacked(gates, N, 4, x, y).detach();
         var flat = stacked.contiguous().data<double>().ToArray();
-        var gate = FusedGateKernelMirror.Forward(flat, N, 4, x, y);
-        TensorAssert.AssertClose(tensor(gate, reference.shape, dtype: float64), reference, "gate",
-            Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        // The forward with the orientations of one x-direction walked as pairs (the kernel's default) and one at a time.
+        foreach (bool pairs in new[] { true, false })
+        {
+            var gate = FusedGateKernelMirror.Forward(flat, N, 4, x, y, pairs: pairs);
+            TensorAssert.AssertClose(tensor(gate, reference.shape, dtype: float64), reference, $"gate (pairs {pairs})",
+                Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        }
 
         // The backward whole (segment 0) and in segments of 1, 2 and 3 scan lines (the kernel's SEG).
         var dOut = weights.contiguous().data<double>().ToArray();
@@ -79,6 +83,25 @@ public class FusedGateKernelTests
         var gate = FusedGateKernelMirror.Forward(flat, N, 1, x, y);
         TensorAssert.AssertClose(tensor(gate, reference.shape, dtype: float64), reference, "gate",
             Tolerances.Float64Rtol, Tolerances.Float64Atol);
+    }
+
+    /// <summary>Two or three orientations (the layout's O): the forward pairs o with o | 2 only where both exist, and
+    /// equals the walk one orientation at a time — which the tests above check against the row scan — on a grid of
+    /// several warps of sources (their walks start at different lines).</summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Forward_pairs_only_the_orientations_present(int orientations)
+    {
+        using var scope = NewDisposeScope();
+        const int N = 2, x = 9, y = 7;
+        using var generator = new Generator(9150);
+        var flat = (rand(new long[] { N, orientations, 8, x * y }, generator: generator, dtype: float64) * 1.6 - 0.8)
+            .contiguous().data<double>().ToArray();
+        var paired = FusedGateKernelMirror.Forward(flat, N, orientations, x, y, pairs: true);
+        var single = FusedGateKernelMirror.Forward(flat, N, orientations, x, y, pairs: false);
+        TensorAssert.AssertClose(tensor(paired), tensor(single), "gate", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        Assert.DoesNotContain(paired, double.IsNaN);
     }
 
     [Fact]

@@ -4,7 +4,7 @@
 //   GX, GY the grid sides (cells n = x·GY + y, x-major, as everywhere in Ops/TwoD)
 //   BLOCK  threads per block of the forward kernel
 //   BLOCK_BWD  threads per block of the backward kernel (BLOCK when absent)
-// and may override the measured defaults below (PF, FPF, SEG, PARK, BWD_MIN_BLOCKS; variants for measurements are
+// and may override the measured defaults below (PAIRS, PF, FPF, SEG, PARK, BWD_MIN_BLOCKS; variants for measurements are
 // compiled from a copy of this file with #defines prepended, PLSTM_FUSED_GATE_SOURCE).
 // Layout: gates [N, O, 8, GX·GY], gate index 0 S0r, 1 S0d, 2 T0rl, 3 T0du, 4 T0dl, 5 T0ru, 6 M0l, 7 M0u (absent turns
 // are zeros); orientation o reverses x when o & 1 and y when o & 2 (Plstm2DFused.FlipAxes). The output
@@ -44,7 +44,7 @@
 #define PF (GY <= 16 ? 8 : 4)
 #endif
 
-// The forward reads a line's earlier sums in chunks of FPF cells before walking them: a whole line of up to 32 cells
+// The forward without PAIRS (below) reads a line's earlier sums in chunks of FPF cells before walking them: a whole line of up to 32 cells
 // (one batch of loads per line), longer lines in chunks of 32, so that a line's sums and its weights wr[GY] do not both
 // sit in registers. Measured at 64², B·H 96 (bench/results/gpu-h200-kernel-64-2026-12-01.md): whole line 17.1 ms,
 // chunks of 32 11.8, 16 17.2, 8 15.6.
@@ -105,10 +105,30 @@ __device__ __forceinline__ int first_line(int o, int m0)
     return (o & 1) ? GX - 1 - last / GY : m0 / GY;
 }
 
-// out may hold anything on entry: the first orientation writes every entry of the thread's column (zeros on the lines
-// before its warp's first line), later ones add to it. A line's earlier sums are read before the line is walked, so
-// the walk's chain never waits on a global load.
+// PAIRS: the forward walks the two orientations of one x-direction (o and o | 2: the same lines in the same order, the
+// cells of each line in opposite orders) together, line by line, and sums their contributions to the line's entries of
+// 𝒢 in registers: 𝒢 is written once by the first pair (x forward) and read and written once by the second (x reversed),
+// instead of once per orientation (4 writes and 3 reads), and the two walks are independent chains the scheduler
+// interleaves. Lines of more than 32 cells keep the walk one orientation at a time (the weights of two orientations and
+// the line's sums would not fit in registers); PAIRS=0 compiles that form for every grid (for measurements).
+#ifndef PAIRS
+#define PAIRS (GY <= 32)
+#endif
+
+// FWD_MIN_BLOCKS > 1 caps the forward's registers for that many blocks per multiprocessor (for measurements; none by
+// default).
+#ifndef FWD_MIN_BLOCKS
+#define FWD_MIN_BLOCKS 1
+#endif
+
+// out may hold anything on entry: the first orientation (pair) writes every entry of the thread's column (zeros on the
+// lines before its warp's first line), later ones add to it. A line's earlier sums are read before the line is walked,
+// so the walk's chain never waits on a global load.
+#if FWD_MIN_BLOCKS > 1
+extern "C" __global__ void __launch_bounds__(BLOCK, FWD_MIN_BLOCKS)
+#else
 extern "C" __global__ void __launch_bounds__(BLOCK)
+#endif
 plstm_fused_gate_forward(const REAL* __restrict__ gates, REAL* __restrict__ out, int orientations, REAL scale)
 {
     const int b = blockIdx.x;
@@ -116,6 +136,51 @@ plstm_fused_gate_forward(const REAL* __restrict__ gates, REAL* __restrict__ out,
     if (m >= CELLS) return;
     const int m0 = blockIdx.y * BLOCK + (threadIdx.x & ~31);
     REAL* column = out + (size_t)b * CELLS * CELLS + m;
+#if PAIRS
+    for (int d = 0; d < 2 && d < orientations; ++d)
+    {
+        // Orientation d walks each line with y ascending, its twin d | 2 (when present) with y descending.
+        const bool twin = (d | 2) < orientations;
+        const REAL* ga = gates + ((size_t)b * orientations + d) * 8 * CELLS;
+        const REAL* gb = gates + ((size_t)b * orientations + (d | 2)) * 8 * CELLS;
+        const int start = first_line(d, m0);
+        if (d == 0)
+            for (int xi = 0; xi < start; ++xi)
+#pragma unroll
+                for (int yi = 0; yi < GY; ++yi) column[(size_t)cell_of(0, xi, yi) * CELLS] = (REAL)0;
+        REAL wa[GY], wb[GY];
+#pragma unroll
+        for (int i = 0; i < GY; ++i) { wa[i] = 0; wb[i] = 0; }
+        for (int xi = start; xi < GX; ++xi)
+        {
+            const int line = (d ? GX - 1 - xi : xi) * GY;   // the line's first cell
+            REAL sum[GY];                                  // by y: the line's entries of 𝒢 in this thread's column
+#pragma unroll
+            for (int y = 0; y < GY; ++y) sum[y] = d == 0 ? (REAL)0 : column[(size_t)(line + y) * CELLS];
+            REAL da = 0, db = 0;
+#pragma unroll
+            for (int yi = 0; yi < GY; ++yi)
+            {
+                {
+                    const int n = line + yi;
+                    const REAL L = wa[yi], U = da;
+                    sum[yi] += scale * (ga[6 * CELLS + n] * L + ga[7 * CELLS + n] * U);
+                    advance(ga, n, m, L, U, wa[yi], da);
+                }
+                if (twin)
+                {
+                    const int y = GY - 1 - yi;
+                    const int n = line + y;
+                    const REAL L = wb[yi], U = db;
+                    sum[y] += scale * (gb[6 * CELLS + n] * L + gb[7 * CELLS + n] * U);
+                    advance(gb, n, m, L, U, wb[yi], db);
+                }
+            }
+#pragma unroll
+            for (int y = 0; y < GY; ++y) column[(size_t)(line + y) * CELLS] = sum[y];
+        }
+    }
+#else
     for (int o = 0; o < orientations; ++o)
     {
         const REAL* g = gates + ((size_t)b * orientations + o) * 8 * CELLS;
@@ -150,6 +215,7 @@ plstm_fused_gate_forward(const REAL* __restrict__ gates, REAL* __restrict__ out,
             }
         }
     }
+#endif
 }
 
 // Sums eight values over the 32 lanes of a warp in nine shuffles (instead of 8 × 5): at each of the first three levels a
