@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Plstm.Cli.Bench;
 using Plstm.Cli.Diagnostics;
 using TorchSharp;
 
@@ -39,13 +40,11 @@ public sealed class SelfCheckCommand : IVerb
                 throw new CliUsageException($"--device must be cuda, cuda:N or cpu (got '{text}').");
             if (!cpu && !torch.cuda.is_available())
                 throw new CliUsageException("--device cuda: no CUDA device is available on this machine.");
-            var chosen = parseResult.GetValue(parts) is { } list
-                ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : null;
+            // The bench verbs' list rule: trimmed entries, none empty (`walk,,layer` is a typo, not two parts).
+            var chosen = parseResult.GetValue(parts) is { } list ? BenchLists.Entries("--parts", list) : null;
             foreach (var part in chosen ?? [])
                 if (!KernelSelfCheck.Parts.Contains(part))
                     throw new CliUsageException($"--parts: unknown part '{part}'; known: {string.Join(", ", KernelSelfCheck.Parts)}.");
-            if (chosen is { Length: 0 })
-                throw new CliUsageException($"--parts: name at least one of {string.Join(", ", KernelSelfCheck.Parts)}.");
             var output = parseResult.InvocationConfiguration.Output;
             int failed = KernelSelfCheck.Run(torch.device(text), output, parts: chosen);
             output.Flush();

@@ -253,7 +253,7 @@ public sealed class BenchCliTests : IDisposable
     /// row-scan form on every grid and wiring, float64 and float32; then the layer's gate activation with its definition
     /// and the whole layer's kernel form with its hierarchical form (float64, and float32 against the float64 result,
     /// storing and recomputing the gate).</summary>
-    /// <summary><c>--parts</c> runs only the named parts of the check; an unknown part is one error line.</summary>
+    /// <summary><c>--parts</c> runs only the named parts of the check; an unknown part or an empty entry is one error line.</summary>
     [Fact]
     public void Selfcheck_parts_choose_what_runs()
     {
@@ -267,6 +267,13 @@ public sealed class BenchCliTests : IDisposable
         var bad = CliRunner.Run("selfcheck", "--device", "cpu", "--parts", "walk,nope");
         Assert.NotEqual(0, bad.ExitCode);
         Assert.Contains("--parts: unknown part 'nope'", bad.Stderr, StringComparison.Ordinal);
+
+        // An empty entry is a typo, refused as by the bench verbs' lists (it was silently skipped before).
+        var empty = CliRunner.Run("selfcheck", "--device", "cpu", "--parts", "activation,,single-path");
+        Assert.NotEqual(0, empty.ExitCode);
+        Assert.Contains("--parts 'activation,,single-path': expected a comma-separated list without empty entries", empty.Stderr,
+            StringComparison.Ordinal);
+        Assert.DoesNotContain("cases agree", empty.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]
