@@ -63,9 +63,9 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
     /// <summary>The kernel source: the embedded <c>Kernels/fused_gate.cu</c>, or, for measuring a variant without a
     /// rebuild (e.g. in one device call), the file named by <c>PLSTM_FUSED_GATE_SOURCE</c>. A variant must keep the two
     /// kernels' names, arguments and results.</summary>
-    private static readonly Lazy<string?> Source = new(() => KernelSource.Read("fused_gate.cu", "PLSTM_FUSED_GATE_SOURCE"));
+    private static readonly KernelCache<(ScalarType Type, long X, long Y)> Kernels =
+        new("fused_gate.cu", "PLSTM_FUSED_GATE_SOURCE", [ForwardName, BackwardName], Definitions, AllowShared);
     private static readonly Lazy<string?> Unavailable = new(Probe);
-    private static readonly ConcurrentDictionary<(int Device, ScalarType Type, long X, long Y), IntPtr[]> Kernels = new();
     private static readonly ConcurrentDictionary<int, int> SharedLimits = new();
 
     /// <inheritdoc />
@@ -165,11 +165,7 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
 
     /// <summary>Makes <paramref name="device"/>'s context current on this thread and returns its forward and backward
     /// kernels for an X × Y grid of <paramref name="type"/>, compiled on first use and cached for the process.</summary>
-    private static IntPtr[] KernelsOn(int device, ScalarType type, long x, long y)
-    {
-        CudaDriver.MakeCurrent(device);
-        return Kernels.GetOrAdd((device, type, x, y), key => Compile(key.Device, key.Type, key.X, key.Y));
-    }
+    private static IntPtr[] KernelsOn(int device, ScalarType type, long x, long y) => Kernels.On(device, (type, x, y));
 
     /// <summary>Launches the forward (gates → <paramref name="second"/> = scale · Σ_o 𝒢_o) or, when <paramref name="dGates"/>
     /// is given, the backward (gates, <paramref name="second"/> = its incoming gradient → <paramref name="dGates"/>).</summary>
@@ -204,28 +200,30 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
         }
     }
 
-    private static IntPtr[] Compile(int device, ScalarType type, long x, long y)
+    private static Dictionary<string, string> Definitions((ScalarType Type, long X, long Y) key)
     {
-        var source = Source.Value ?? throw new InvalidOperationException("the kernel source is missing from the assembly");
-        var definitions = new Dictionary<string, string>
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        return new Dictionary<string, string>
         {
-            ["REAL"] = type == ScalarType.Float64 ? "double" : "float",
-            ["GX"] = x.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["GY"] = y.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["BLOCK"] = Block.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["BLOCK_BWD"] = BackwardBlock(x * y).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["REAL"] = key.Type == ScalarType.Float64 ? "double" : "float",
+            ["GX"] = key.X.ToString(invariant),
+            ["GY"] = key.Y.ToString(invariant),
+            ["BLOCK"] = Block.ToString(invariant),
+            ["BLOCK_BWD"] = BackwardBlock(key.X * key.Y).ToString(invariant),
         };
-        var image = NvrtcCompiler.Compile(source, "fused_gate.cu", CudaDriver.ComputeCapability(device), definitions);
-        var kernels = CudaDriver.LoadKernels(image, new[] { ForwardName, BackwardName });
-        int shared = SharedBytes(x * y, type);
+    }
+
+    /// <summary>The backward's shared sums above the 48 KiB a kernel gets without the driver's opt-in.</summary>
+    private static void AllowShared(IntPtr[] kernels, (ScalarType Type, long X, long Y) key)
+    {
+        int shared = SharedBytes(key.X * key.Y, key.Type);
         if (shared > DefaultSharedLimit) CudaDriver.AllowSharedMemory(kernels[1], shared);
-        return kernels;
     }
 
     private static string? Probe()
     {
         if (!CudaDriver.Available) return "no CUDA driver (libcuda.so.1)";
         if (!NvrtcCompiler.Available) return "no NVRTC (libnvrtc.so; set PLSTM_NVRTC to its path)";
-        return Source.Value is null ? "kernel source missing" : null;
+        return Kernels.Source is null ? "kernel source missing" : null;
     }
 }

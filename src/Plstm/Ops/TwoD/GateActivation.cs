@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Plstm.Interop;
 using Plstm.Interop.Cuda;
 using Plstm.Ops.Common;
@@ -32,8 +31,8 @@ public sealed class GateActivation : autograd.MultiTensorFunction<GateActivation
     private const string ForwardName = "plstm_gate_activation_forward";
     private const string BackwardName = "plstm_gate_activation_backward";
 
-    private static readonly Lazy<string?> Source = new(() => KernelSource.Read("gate_activation.cu"));
-    private static readonly ConcurrentDictionary<(int Device, ScalarType Type), IntPtr[]> Kernels = new();
+    private static readonly KernelCache<ScalarType> Kernels = new("gate_activation.cu", null, [ForwardName, BackwardName],
+        type => new Dictionary<string, string> { ["REAL"] = type == ScalarType.Float64 ? "double" : "float" });
 
     /// <inheritdoc />
     public override string Name => nameof(GateActivation);
@@ -47,7 +46,7 @@ public sealed class GateActivation : autograd.MultiTensorFunction<GateActivation
     {
         ArgumentNullException.ThrowIfNull(pre);
         return pre.device_type == DeviceType.CUDA && pre.dtype is ScalarType.Float32 or ScalarType.Float64
-            && FusedGateKernel.UnavailableReason is null && Source.Value is not null;
+            && FusedGateKernel.UnavailableReason is null && Kernels.Source is not null;
     }
 
     /// <summary>The stacked gates <c>[B·H, 4, 8, X, Y]</c> from the pre-activations <paramref name="pre"/>
@@ -243,9 +242,7 @@ public sealed class GateActivation : autograd.MultiTensorFunction<GateActivation
     private static unsafe void Launch(Tensor pre, long stride, Tensor gates, Tensor? kept, Tensor? dPre, int heads,
         GateActivationMode mode, double factor)
     {
-        int device = pre.device_index < 0 ? 0 : pre.device_index;
-        CudaDriver.MakeCurrent(device);
-        var kernels = Kernels.GetOrAdd((device, pre.dtype), key => Compile(key.Device, key.Type));
+        var kernels = Kernels.On(pre.device_index, pre.dtype);
         var shape = pre.shape;
         int B = checked((int)shape[0]), cells = checked((int)(shape[1] * shape[2])), H = heads, m = (int)mode;
         int kinds = Kinds(mode);
@@ -267,13 +264,5 @@ public sealed class GateActivation : autograd.MultiTensorFunction<GateActivation
             void** args = stackalloc void*[] { &p, &stride, &gp, &dp, &B, &H, &cells, &m, factorArg, &kinds };
             CudaDriver.Launch(kernels[1], (blocks, 1, 1), Block, args);
         }
-    }
-
-    private static IntPtr[] Compile(int device, ScalarType type)
-    {
-        var source = Source.Value ?? throw new InvalidOperationException("the gate activation kernel source is missing from the assembly");
-        var definitions = new Dictionary<string, string> { ["REAL"] = type == ScalarType.Float64 ? "double" : "float" };
-        var image = NvrtcCompiler.Compile(source, "gate_activation.cu", CudaDriver.ComputeCapability(device), definitions);
-        return CudaDriver.LoadKernels(image, new[] { ForwardName, BackwardName });
     }
 }

@@ -45,8 +45,8 @@ public static class MaskedAttentionKernel
 
     private static readonly bool Disabled =
         string.Equals(Environment.GetEnvironmentVariable("PLSTM_MASKED_ATTENTION"), "off", StringComparison.OrdinalIgnoreCase);
-    private static readonly Lazy<string?> Source = new(() => KernelSource.Read("masked_attention.cu"));
-    private static readonly ConcurrentDictionary<(int Device, long DK, long DV), Lazy<(IntPtr[]? Kernels, string? Error)>> Kernels = new();
+    private static readonly KernelCache<(long DK, long DV)> Kernels =
+        new("masked_attention.cu", null, [ForwardName, QueryName, KeyName], Definitions, AllowShared);
     private static readonly ConcurrentDictionary<int, bool> TensorCores = new();
 
     /// <summary>Whether the kernels run for operands like q <c>[N, T, DK]</c> and v <c>[N, T, DV]</c> (the caller has
@@ -57,10 +57,10 @@ public static class MaskedAttentionKernel
         ArgumentNullException.ThrowIfNull(q);
         if (!TakesShape(n, dk, dv) || Disabled || q.device_type != DeviceType.CUDA || q.dtype != ScalarType.Float32)
             return false;
-        if (FusedGateKernel.UnavailableReason is not null || Source.Value is null) return false;
+        if (FusedGateKernel.UnavailableReason is not null || Kernels.Source is null) return false;
         int device = q.device_index < 0 ? 0 : q.device_index;
         // Kernels that do not build here (an NVRTC or driver too old for them) leave the batched products in place.
-        return HasTensorCores(device) && Built(device, dk, dv).Kernels is not null;
+        return HasTensorCores(device) && Kernels.BuildError(device, (dk, dv)) is null;
     }
 
     /// <summary>Whether CUDA device <paramref name="device"/> has the TF32 tensor cores the kernels use (compute capability
@@ -71,7 +71,7 @@ public static class MaskedAttentionKernel
     /// <summary>Why the kernels for DK × DV do not build on CUDA device <paramref name="device"/> (what NVRTC or the driver
     /// said), or null when they do; compiles them if needed. <c>plstm selfcheck</c> reports it: <see cref="CanRun"/> then
     /// says no and the layers quietly keep the batched products.</summary>
-    public static string? BuildError(int device, long dk, long dv) => Built(device, dk, dv).Error;
+    public static string? BuildError(int device, long dk, long dv) => Kernels.BuildError(device, (dk, dv));
 
     /// <summary>Whether the kernels are built for N batch entries of widths DK and DV: DK and DV multiples of 8 from 8 to
     /// <see cref="MaxWidth"/>, 1 ≤ N ≤ 65,535 (a grid axis). Any token count T ≥ 1.</summary>
@@ -184,52 +184,28 @@ public static class MaskedAttentionKernel
     private static int BackwardSharedBytes(long dk, long dv) =>
         checked((int)(Rows * (dk + 4 + dv + 4) * 4 + BackwardTile * (dk + 4 + dv + 4) * 4));
 
-    private static IntPtr[] KernelsOn(int device, long dk, long dv)
-    {
-        var (kernels, error) = Built(device, dk, dv);
-        return kernels ?? throw new InvalidOperationException($"the masked attention kernels do not build on this device: {error}");
-    }
+    private static IntPtr[] KernelsOn(int device, long dk, long dv) => Kernels.On(device, (dk, dv));
 
-    /// <summary>Makes <paramref name="device"/>'s context current and returns its kernels for DK × DV, compiled on first
-    /// use and cached for the process, or why they do not build.</summary>
-    private static (IntPtr[]? Kernels, string? Error) Built(int device, long dk, long dv)
+    private static Dictionary<string, string> Definitions((long DK, long DV) key) => new()
     {
-        CudaDriver.MakeCurrent(device);
-        return Kernels.GetOrAdd((device, dk, dv), key => new Lazy<(IntPtr[]?, string?)>(() =>
-        {
-            try
-            {
-                return (Compile(key.Device, key.DK, key.DV), null);
-            }
-            catch (InvalidOperationException e)
-            {
-                return (null, e.Message);
-            }
-        })).Value;
-    }
+        ["DK"] = key.DK.ToString(CultureInfo.InvariantCulture),
+        ["DV"] = key.DV.ToString(CultureInfo.InvariantCulture),
+        ["FWD_TILE"] = ForwardTile.ToString(CultureInfo.InvariantCulture),
+        ["BWD_TILE"] = BackwardTile.ToString(CultureInfo.InvariantCulture),
+        ["MIN_BLOCKS"] = int.TryParse(Environment.GetEnvironmentVariable("PLSTM_MASKED_ATTENTION_MIN_BLOCKS"),
+            out var minBlocks) && minBlocks is >= 1 and <= 8 ? minBlocks.ToString(CultureInfo.InvariantCulture) : "3",
+    };
 
-    private static IntPtr[] Compile(int device, long dk, long dv)
+    /// <summary>Shared memory above the 48 KiB a kernel gets without the driver's opt-in.</summary>
+    private static void AllowShared(IntPtr[] kernels, (long DK, long DV) key)
     {
-        var source = Source.Value ?? throw new InvalidOperationException("the masked attention kernel source is missing from the assembly");
-        var definitions = new Dictionary<string, string>
-        {
-            ["DK"] = dk.ToString(CultureInfo.InvariantCulture),
-            ["DV"] = dv.ToString(CultureInfo.InvariantCulture),
-            ["FWD_TILE"] = ForwardTile.ToString(CultureInfo.InvariantCulture),
-            ["BWD_TILE"] = BackwardTile.ToString(CultureInfo.InvariantCulture),
-            ["MIN_BLOCKS"] = int.TryParse(Environment.GetEnvironmentVariable("PLSTM_MASKED_ATTENTION_MIN_BLOCKS"),
-                out var minBlocks) && minBlocks is >= 1 and <= 8 ? minBlocks.ToString(CultureInfo.InvariantCulture) : "3",
-        };
-        var image = NvrtcCompiler.Compile(source, "masked_attention.cu", CudaDriver.ComputeCapability(device), definitions);
-        var kernels = CudaDriver.LoadKernels(image, new[] { ForwardName, QueryName, KeyName });
-        int forward = ForwardSharedBytes(dk, dv), backward = BackwardSharedBytes(dk, dv);
+        int forward = ForwardSharedBytes(key.DK, key.DV), backward = BackwardSharedBytes(key.DK, key.DV);
         if (forward > DefaultSharedLimit) CudaDriver.AllowSharedMemory(kernels[0], forward);
         if (backward > DefaultSharedLimit)
         {
             CudaDriver.AllowSharedMemory(kernels[1], backward);
             CudaDriver.AllowSharedMemory(kernels[2], backward);
         }
-        return kernels;
     }
 
     private static (int, int) ReadTiles()

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Plstm.Interop;
 using Plstm.Interop.Cuda;
 using TorchSharp;
@@ -42,9 +41,9 @@ public static class SinglePathGateKernel
     private static readonly string[] Names =
         { "single_path_tables", "single_path_forward", "single_path_turns", "single_path_chains" };
 
-    private static readonly Lazy<string?> Source = new(() => KernelSource.Read("single_path_gate.cu", "PLSTM_SINGLE_PATH_SOURCE"));
+    private static readonly KernelCache<(ScalarType Type, long X, long Y, bool Left)> Kernels =
+        new("single_path_gate.cu", "PLSTM_SINGLE_PATH_SOURCE", Names, Definitions);
     private static readonly Lazy<string?> Unavailable = new(Probe);
-    private static readonly ConcurrentDictionary<(int Device, ScalarType Type, long X, long Y, bool Left), IntPtr[]> Kernels = new();
 
     /// <summary>Whether <c>PLSTM_SINGLE_PATH=off</c> turned the kernels off (read once).</summary>
     private static readonly bool TurnedOff =
@@ -193,28 +192,21 @@ public static class SinglePathGateKernel
 
     /// <summary>Makes the device's context current on this thread and returns its kernels for the grid, dtype and
     /// chirality, compiled on first use and cached for the process.</summary>
-    private static IntPtr[] KernelsOn(int device, ScalarType type, long x, long y, bool left)
-    {
-        int index = device < 0 ? 0 : device;
-        CudaDriver.MakeCurrent(index);
-        return Kernels.GetOrAdd((index, type, x, y, left), key => Compile(key.Device, key.Type, key.X, key.Y, key.Left));
-    }
+    private static IntPtr[] KernelsOn(int device, ScalarType type, long x, long y, bool left) =>
+        Kernels.On(device, (type, x, y, left));
 
-    private static IntPtr[] Compile(int device, ScalarType type, long x, long y, bool left)
+    private static Dictionary<string, string> Definitions((ScalarType Type, long X, long Y, bool Left) key)
     {
-        var source = Source.Value ?? throw new InvalidOperationException("the kernel source is missing from the assembly");
         var invariant = System.Globalization.CultureInfo.InvariantCulture;
-        var definitions = new Dictionary<string, string>
+        return new Dictionary<string, string>
         {
-            ["REAL"] = type == ScalarType.Float64 ? "double" : "float",
-            ["GX"] = x.ToString(invariant),
-            ["GY"] = y.ToString(invariant),
-            ["TRANSPOSE"] = left ? "1" : "0",
+            ["REAL"] = key.Type == ScalarType.Float64 ? "double" : "float",
+            ["GX"] = key.X.ToString(invariant),
+            ["GY"] = key.Y.ToString(invariant),
+            ["TRANSPOSE"] = key.Left ? "1" : "0",
             // The forward's loop over a thread's sources is unrolled for the width it is launched with.
-            ["FORWARD_THREADS"] = ForwardWidth(x * y).ToString(invariant),
+            ["FORWARD_THREADS"] = ForwardWidth(key.X * key.Y).ToString(invariant),
         };
-        var image = NvrtcCompiler.Compile(source, "single_path_gate.cu", CudaDriver.ComputeCapability(device), definitions);
-        return CudaDriver.LoadKernels(image, Names);
     }
 
     /// <summary>The reason the kernels do not run: turned off, or what keeps every runtime-compiled kernel of the
@@ -222,6 +214,6 @@ public static class SinglePathGateKernel
     private static string? Probe()
     {
         if (TurnedOff) return "turned off (PLSTM_SINGLE_PATH=off)";
-        return FusedGateKernel.UnavailableReason ?? (Source.Value is null ? "kernel source missing" : null);
+        return FusedGateKernel.UnavailableReason ?? (Kernels.Source is null ? "kernel source missing" : null);
     }
 }
