@@ -127,7 +127,7 @@ public static class FusedGateKernelMirror
             for (int o = 0; o < orientations; o++)
             {
                 int g = (b * orientations + o) * 8 * cells;
-                var acc = new double[6 * cells];                       // the block's shared sums, slots 2..7
+                var acc = new double[6 * cells];                       // the sums over sources, slots 2..7 (the kernel: L2 reductions)
                 for (int m = 0; m < cells; m++)
                 {
                     // The walks start at the source's own scan line (the kernel: its warp's first; the lines before

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Plstm.Interop;
 using Plstm.Interop.Cuda;
 using TorchSharp;
@@ -22,10 +21,9 @@ namespace Plstm.Ops.TwoD;
 /// </remarks>
 public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
 {
-    /// <summary>Largest grid (cells) the kernel takes: 64 × 64. Its backward keeps 6 · cells sums in shared memory (96 KiB
-    /// in float32 at 4,096 cells, 192 KiB in float64: <see cref="CanRun(Tensor)"/> checks the device's limit) and, per source
-    /// thread, the weights arriving at the cells of a few scan lines at a time in local memory (5.8 KiB in float32 at
-    /// 64 × 64; <see cref="Resources"/>); each thread keeps
+    /// <summary>Largest grid (cells) the kernel takes: 64 × 64. Its backward keeps, per source thread, the weights arriving
+    /// at the cells of a few scan lines at a time in local memory (5.8 KiB in float32 at 64 × 64; <see cref="Resources"/>);
+    /// each thread keeps
     /// one line's weights (<c>GY</c> values) in registers, so grids above <see cref="MaxCellsAnyLine"/> cells must have
     /// lines (Y) of at most <see cref="MaxLine"/> cells.</summary>
     public const long MaxCells = 64 * 64;
@@ -41,16 +39,13 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
 
     private const int Block = 128;
 
-    /// <summary>Backward threads per block above <see cref="MaxCellsAnyLine"/> cells: there the block's shared sums (6 ·
-    /// cells values) allow only two blocks per multiprocessor, so larger blocks keep more warps in flight. Read once from
-    /// <c>PLSTM_KERNEL_LARGE_BACKWARD_BLOCK</c> (128, 256, 512 or 1024) for measurements; the default is the measured
-    /// faster one.</summary>
+    /// <summary>Backward threads per block above <see cref="MaxCellsAnyLine"/> cells, where the kernel parks its adjoint
+    /// weights and is compiled for two blocks of 256 per multiprocessor (at most 128 registers; fused_gate.cu, PARK). Read
+    /// once from <c>PLSTM_KERNEL_LARGE_BACKWARD_BLOCK</c> (128, 256, 512 or 1024) for measurements; the default is the
+    /// measured faster one.</summary>
     private static readonly int LargeGridBackwardBlock =
         int.TryParse(Environment.GetEnvironmentVariable("PLSTM_KERNEL_LARGE_BACKWARD_BLOCK"), out var large)
         && large is 128 or 256 or 512 or 1024 ? large : 256;
-
-    /// <summary>Dynamic shared memory a kernel may use without opting in.</summary>
-    private const int DefaultSharedLimit = 48 * 1024;
 
     /// <summary>Orientations walked by one block of the backward kernel (1: each orientation its own block row, four times
     /// the warps in flight; 4: one block row loops over them). Read once from <c>PLSTM_KERNEL_BACKWARD_SPLIT</c> for
@@ -64,9 +59,8 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
     /// rebuild (e.g. in one device call), the file named by <c>PLSTM_FUSED_GATE_SOURCE</c>. A variant must keep the two
     /// kernels' names, arguments and results.</summary>
     private static readonly KernelCache<(ScalarType Type, long X, long Y)> Kernels =
-        new("fused_gate.cu", "PLSTM_FUSED_GATE_SOURCE", [ForwardName, BackwardName], Definitions, AllowShared);
+        new("fused_gate.cu", "PLSTM_FUSED_GATE_SOURCE", [ForwardName, BackwardName], Definitions);
     private static readonly Lazy<string?> Unavailable = new(Probe);
-    private static readonly ConcurrentDictionary<int, int> SharedLimits = new();
 
     /// <inheritdoc />
     public override string Name => nameof(FusedGateKernel);
@@ -75,8 +69,7 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
     public static string? UnavailableReason => Unavailable.Value;
 
     /// <summary>Whether the kernel runs for stacked gates like <paramref name="gates"/> (<c>[N, O, 8, X, Y]</c>): CUDA,
-    /// float32/float64, a grid the kernel takes (<see cref="TakesGrid"/>), a driver and NVRTC on this machine, and a
-    /// device whose blocks may hold the backward's shared sums.</summary>
+    /// float32/float64, a grid the kernel takes (<see cref="TakesGrid"/>), a driver and NVRTC on this machine.</summary>
     public static bool CanRun(Tensor gates)
     {
         ArgumentNullException.ThrowIfNull(gates);
@@ -91,19 +84,14 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
     /// <paramref name="device"/> (the test of <see cref="CanRun(Tensor)"/> before the gates exist).</summary>
     internal static bool CanRun(int device, ScalarType dtype, long x, long y)
     {
-        if ((dtype != ScalarType.Float32 && dtype != ScalarType.Float64) || !TakesGrid(x, y) || UnavailableReason is not null)
-            return false;
-        int index = device < 0 ? 0 : device;
-        return SharedBytes(x * y, dtype) <= SharedLimits.GetOrAdd(index, CudaDriver.MaxSharedMemoryPerBlock);
+        return device >= -1 && (dtype == ScalarType.Float32 || dtype == ScalarType.Float64) && TakesGrid(x, y)
+            && UnavailableReason is null;
     }
 
     /// <summary>Whether an X × Y grid is one the kernel takes: at most <see cref="MaxCellsAnyLine"/> cells, or at most
     /// <see cref="MaxCells"/> with lines (Y) of at most <see cref="MaxLine"/> cells.</summary>
     public static bool TakesGrid(long x, long y) =>
         x >= 1 && y >= 1 && (x * y <= MaxCellsAnyLine || (x * y <= MaxCells && y <= MaxLine));
-
-    /// <summary>The backward's dynamic shared memory: 6 · cells sums of the dtype.</summary>
-    private static int SharedBytes(long cells, ScalarType type) => checked((int)(6 * cells * (type == ScalarType.Float64 ? 8 : 4)));
 
     private static int BackwardBlock(long cells) => cells > MaxCellsAnyLine ? LargeGridBackwardBlock : Block;
 
@@ -123,7 +111,7 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
         if (!CanRun(gates))
             throw new ArgumentException("gates must be a CUDA float32/float64 tensor [N, O, 8, X, Y] with X·Y ≤ "
                 + $"{MaxCellsAnyLine}, or X·Y ≤ {MaxCells} and Y ≤ {MaxLine}, on a machine with the CUDA driver and NVRTC "
-                + $"({UnavailableReason ?? "available"}) and a device with enough shared memory per block", nameof(gates));
+                + $"({UnavailableReason ?? "available"})", nameof(gates));
         CheckDirect(gates, direct);
         return Run(gates, direct, scale);
     }
@@ -196,7 +184,7 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
             int block = BackwardBlock(X * Y);
             void** args = stackalloc void*[] { &g, &s, &t, &o, &perBlock, scaleArg };
             CudaDriver.Launch(kernels[1], (batch, (uint)((X * Y + block - 1) / block), (uint)((orientations + perBlock - 1) / perBlock)),
-                (uint)block, args, (uint)SharedBytes(X * Y, dtype));
+                (uint)block, args);
         }
     }
 
@@ -211,13 +199,6 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
             ["BLOCK"] = Block.ToString(invariant),
             ["BLOCK_BWD"] = BackwardBlock(key.X * key.Y).ToString(invariant),
         };
-    }
-
-    /// <summary>The backward's shared sums above the 48 KiB a kernel gets without the driver's opt-in.</summary>
-    private static void AllowShared(IntPtr[] kernels, (ScalarType Type, long X, long Y) key)
-    {
-        int shared = SharedBytes(key.X * key.Y, key.Type);
-        if (shared > DefaultSharedLimit) CudaDriver.AllowSharedMemory(kernels[1], shared);
     }
 
     private static string? Probe()

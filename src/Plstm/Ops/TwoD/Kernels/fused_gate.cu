@@ -23,8 +23,8 @@
 //   ā^r(n) = adjoint of w^r(n) (set by the right neighbour), ā^d(n) = adjoint of w^d(n) (set by the lower neighbour)
 //   dM0l += d𝒢 L, dM0u += d𝒢 U, dT0rl += ā^r L, dT0ru += ā^r U, dT0dl += ā^d L, dT0du += ā^d U, dS0r[m] = ā^r(m), dS0d[m] = ā^d(m)
 //   ā^r(left) = d𝒢 M0l + ā^r T0rl + ā^d T0dl,   ā^d(up) = d𝒢 M0u + ā^r T0ru + ā^d T0du
-// The sums over sources are reduced within each warp by shuffles (warp_sum8: eight sums in nine shuffles), within the
-// block in shared memory, and across blocks by one atomic addition per gate and cell.
+// The sums over sources are reduced within each warp by shuffles (warp_sum8: eight sums in nine shuffles), then added
+// into the gate gradients by one native L2 reduction (red.global.add.f32) per gate, cell and warp.
 // Lines of the scan before the first line holding one of a warp's sources carry no weight of any of them (flow is
 // monotone), so each warp starts its walks at that line (first_line): about half the work, exactly the same sums. tests/Plstm.Tests/Ops/FusedGateKernelMirror.cs mirrors these
 // loops in C# (checked against autograd on the CPU); `plstm selfcheck` compares the kernel with the row-scan form on
@@ -246,8 +246,12 @@ __device__ __forceinline__ REAL warp_sum8(REAL v0, REAL v1, REAL v2, REAL v3, RE
 // add into 𝒢 without atomics).
 // Keeping only L and recomputing U line by line (half the local memory traffic) measured 12 % slower at 32² (register
 // pressure), so both are kept.
-// The block's sums live in dynamic shared memory (6 · CELLS values: 24 KiB at 32² in float32, 96 KiB at 64², which needs
-// the launch's opt-in above the static 48 KiB; FusedGateKernel sets it).
+// The warps' sums go straight to global memory: each a native L2 reduction (REDG.ADD.F32, fire and forget). They used to
+// be gathered per block in shared memory first, but sm_90 has no shared float atomic add: atomicAdd there compiles to a
+// compare-and-swap loop (ATOMS.CAST.SPIN), which the block's warps — walking the same cells at the same time — made
+// retry (Nsight Compute at 32²: 162 M CAS and 420 M branch instructions of 3.8 G). Measured on an H200 (gate fwd + bwd,
+// bench/results/gpu-h200-walk-global-sums-2026-12-01.md): 24² 4.09 → 2.85 ms, 32² 12.49 → 8.91, 48² 87.8 → 70.8, 64²
+// (B·H 96) 70.7 → 58.0; 14² unchanged. It also frees the 6 · cells values of shared memory per block.
 // (An explicit minimum of one block is not the same as none: NVRTC then takes up to 255 registers, measured 32² 26.0 →
 // 36.3 ms.)
 // Why the line walk is written out in walk 1 and walk 2 and the restore under #if PARK: a tidier source — one inlined
@@ -263,8 +267,6 @@ extern "C" __global__ void __launch_bounds__(BLOCK_BWD)
 plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict__ dout, REAL* __restrict__ dgates,
                           int orientations, int per_block, REAL scale)
 {
-    extern __shared__ __align__(16) unsigned char shared_bytes[];
-    REAL* acc = reinterpret_cast<REAL*>(shared_bytes);   // this block's sums over its sources, gate slots 2..7
     const int b = blockIdx.x;
     const int m = blockIdx.y * BLOCK_BWD + threadIdx.x;
     const bool valid = m < CELLS;     // lanes past the last source still take part in the shuffles, with zeros
@@ -276,10 +278,8 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
     {
         const REAL* g = gates + ((size_t)b * orientations + o) * 8 * CELLS;
         REAL* dg = dgates + ((size_t)b * orientations + o) * 8 * CELLS;
-        for (int i = threadIdx.x; i < 6 * CELLS; i += BLOCK_BWD) acc[i] = 0;
-        __syncthreads();
 
-        if (m0 < CELLS)               // warps without any source only help with the block's shared sums
+        if (m0 < CELLS)               // warps without any source have nothing to walk
         {
             const int start = first_line(o, m0);
             const int segments = (GX - start + SEGL - 1) / SEGL;
@@ -375,7 +375,7 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
                             const REAL d = dl[j];
                             const REAL a_r = ar[yi], a_d = ad;
                             const REAL total = warp_sum8(a_r * L, a_d * U, a_d * L, a_r * U, d * L, d * U, (REAL)0, (REAL)0, lane);
-                            if ((lane & 3) == 0 && slot < 6) atomicAdd(&acc[slot * CELLS + n], total);
+                            if ((lane & 3) == 0 && slot < 6) atomicAdd(&dg[(2 + slot) * CELLS + n], total);
                             if (n == m)
                             {
                                 dg[n] = a_r;
@@ -388,9 +388,5 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
                 }
             }
         }
-        __syncthreads();
-        for (int i = threadIdx.x; i < 6 * CELLS; i += BLOCK_BWD)
-            if (acc[i] != (REAL)0) atomicAdd(&dg[2 * CELLS + i], acc[i]);
-        __syncthreads();              // acc is cleared for this block's next orientation
     }
 }
