@@ -21,20 +21,6 @@ PLSTM_FUSED_GATE_SOURCE=$V timeout 150 ncu --csv --target-processes all -k regex
   --metrics 'regex:smsp__average_warps_issue_stalled_.*_per_issue_active\.ratio,smsp__inst_executed.sum,lts__t_sectors_op_red.sum,gpu__time_duration.sum,sm__warps_active.avg.pct_of_peak_sustained_active,smsp__issue_active.avg.pct_of_peak_sustained_active' \
   bash .gpu/run.sh bench op --device cuda --forms walk --grids 14,32 --warmup 0 --iters 1 > "$R/ncu.csv" 2> "$R/ncu.err"
 echo "ncu exit $?"
-python3 - "$R/ncu.csv" > "$R/ncu.txt" <<'PY'
-import csv, io, sys, collections
-text = open(sys.argv[1], errors="replace").read()
-rows = list(csv.DictReader(io.StringIO(text[text.find('"ID"'):])))
-per = collections.OrderedDict()
-for r in rows:
-    per.setdefault((r["ID"], r["Kernel Name"][:26]), []).append((r["Metric Name"], r["Metric Value"]))
-for (i, name), ms in per.items():
-    print("##", i, name)
-    for k, v in ms:
-        try:
-            if float(v.replace(",", "")) == 0: continue
-        except ValueError: pass
-        print(" ", k.replace("smsp__average_warps_issue_stalled_", "stall_").replace("_per_issue_active.ratio", ""), v)
-PY
+python3 bench/gpu/ncu_metrics.py "$R/ncu.csv" > "$R/ncu.txt"
 for f in "$R"/selfcheck.txt "$R"/*.md "$R/ncu.txt"; do echo "=== $(basename "$f")"; cat "$f"; done > "$OUT/all.md"
 grep -E "^\| walk|^\| kernel|^===" "$OUT/all.md"; cat "$R/ncu.txt"
