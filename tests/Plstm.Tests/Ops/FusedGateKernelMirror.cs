@@ -30,6 +30,10 @@ public static class FusedGateKernelMirror
             gates[g + 4 * cells + c] * L + gates[g + 3 * cells + c] * U + src * gates[g + cells + c]);
     }
 
+    /// <summary>marked: the cell's entry of 𝒢 for the source, scale · (M0l L + M0u U).</summary>
+    private static double Marked(double[] gates, int g, int cells, int c, double L, double U, double scale) =>
+        scale * (gates[g + 6 * cells + c] * L + gates[g + 7 * cells + c] * U);
+
     /// <summary>first_line: the first scan line of orientation <paramref name="o"/> holding one of the sources of the
     /// warp that starts at source <paramref name="m0"/> (the lines before carry none of their weight).</summary>
     private static int FirstLine(int o, int m0, int gx, int gy)
@@ -74,14 +78,14 @@ public static class FusedGateKernelMirror
                             {
                                 int c = line + yi;
                                 double L = wa[yi], U = da;
-                                sum[yi] += scale * (gates[ga + 6 * cells + c] * L + gates[ga + 7 * cells + c] * U);
+                                sum[yi] += Marked(gates, ga, cells, c, L, U, scale);
                                 (wa[yi], da) = Advance(gates, ga, cells, c, m, L, U);
                                 if (!twin) continue;
                                 int y = gy - 1 - yi;
                                 c = line + y;
                                 L = wb[yi];
                                 U = db;
-                                sum[y] += scale * (gates[gb + 6 * cells + c] * L + gates[gb + 7 * cells + c] * U);
+                                sum[y] += Marked(gates, gb, cells, c, L, U, scale);
                                 (wb[yi], db) = Advance(gates, gb, cells, c, m, L, U);
                             }
                             for (int y = 0; y < gy; y++) output[column + (long)(line + y) * cells] = sum[y];
@@ -104,8 +108,7 @@ public static class FusedGateKernelMirror
                             int c = CellOf(o, xi, yi, gx, gy);
                             double L = wr[yi], U = wd;
                             double before = o == 0 ? 0 : output[column + (long)c * cells];
-                            output[column + (long)c * cells] = before
-                                + scale * (gates[g + 6 * cells + c] * L + gates[g + 7 * cells + c] * U);
+                            output[column + (long)c * cells] = before + Marked(gates, g, cells, c, L, U, scale);
                             (wr[yi], wd) = Advance(gates, g, cells, c, m, L, U);
                         }
                     }

@@ -97,6 +97,13 @@ __device__ __forceinline__ void advance(const REAL* __restrict__ g, int n, int m
     wd = g[4 * CELLS + n] * L + g[3 * CELLS + n] * U + src * g[CELLS + n];
 }
 
+// The cell's entry of 𝒢 for this source: scale · (M0l L + M0u U), from the weights arriving from the left (L) and from
+// above (U).
+__device__ __forceinline__ REAL marked(const REAL* __restrict__ g, int n, REAL L, REAL U, REAL scale)
+{
+    return scale * (g[6 * CELLS + n] * L + g[7 * CELLS + n] * U);
+}
+
 // The first scan line (xi) of orientation o that holds a source of this warp: sources m0 … m0 + 31 (the valid ones) lie
 // on the x-lines m0 / GY … m_last / GY; reversing x reverses the order.
 __device__ __forceinline__ int first_line(int o, int m0)
@@ -164,7 +171,7 @@ plstm_fused_gate_forward(const REAL* __restrict__ gates, REAL* __restrict__ out,
                 {
                     const int n = line + yi;
                     const REAL L = wa[yi], U = da;
-                    sum[yi] += scale * (ga[6 * CELLS + n] * L + ga[7 * CELLS + n] * U);
+                    sum[yi] += marked(ga, n, L, U, scale);
                     advance(ga, n, m, L, U, wa[yi], da);
                 }
                 if (twin)
@@ -172,7 +179,7 @@ plstm_fused_gate_forward(const REAL* __restrict__ gates, REAL* __restrict__ out,
                     const int y = GY - 1 - yi;
                     const int n = line + y;
                     const REAL L = wb[yi], U = db;
-                    sum[y] += scale * (gb[6 * CELLS + n] * L + gb[7 * CELLS + n] * U);
+                    sum[y] += marked(gb, n, L, U, scale);
                     advance(gb, n, m, L, U, wb[yi], db);
                 }
             }
@@ -209,7 +216,7 @@ plstm_fused_gate_forward(const REAL* __restrict__ gates, REAL* __restrict__ out,
                     if (yi >= GY) break;
                     const int n = cell_of(o, xi, yi);
                     const REAL L = wr[yi], U = wd;
-                    column[(size_t)n * CELLS] = before[j] + scale * (g[6 * CELLS + n] * L + g[7 * CELLS + n] * U);
+                    column[(size_t)n * CELLS] = before[j] + marked(g, n, L, U, scale);
                     advance(g, n, m, L, U, wr[yi], wd);
                 }
             }
