@@ -42,9 +42,7 @@ public sealed class SelfCheckCommand : IVerb
                 throw new CliUsageException("--device cuda: no CUDA device is available on this machine.");
             // The bench verbs' list rule: trimmed entries, none empty (`walk,,layer` is a typo, not two parts).
             var chosen = parseResult.GetValue(parts) is { } list ? BenchLists.Entries("--parts", list) : null;
-            foreach (var part in chosen ?? [])
-                if (!KernelSelfCheck.Parts.Contains(part))
-                    throw new CliUsageException($"--parts: unknown part '{part}'; known: {string.Join(", ", KernelSelfCheck.Parts)}.");
+            if (KernelSelfCheck.UnknownPart(chosen) is { } problem) throw new CliUsageException($"--parts: {problem}.");
             var output = parseResult.InvocationConfiguration.Output;
             int failed = KernelSelfCheck.Run(torch.device(text), output, parts: chosen);
             output.Flush();

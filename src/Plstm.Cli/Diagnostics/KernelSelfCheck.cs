@@ -44,15 +44,20 @@ public static class KernelSelfCheck
     /// closed form against the walk, the gate activation, the masked attention kernels, the layer end to end.</summary>
     public static readonly string[] Parts = { "walk", "single-path", "activation", "attention", "layer" };
 
+    /// <summary>"unknown part 'NAME'; known: …" for the first of <paramref name="parts"/> not in <see cref="Parts"/>, or
+    /// null when every one is known (or <paramref name="parts"/> is null).</summary>
+    public static string? UnknownPart(IEnumerable<string>? parts) =>
+        (parts ?? []).FirstOrDefault(part => !Parts.Contains(part)) is { } unknown
+            ? $"unknown part '{unknown}'; known: {string.Join(", ", Parts)}"
+            : null;
+
     /// <summary>Runs every case of the chosen <paramref name="parts"/> (null: all of <see cref="Parts"/>) on
     /// <paramref name="device"/>, writes one line per case and a summary per part, and returns the number of failed
     /// cases (−1 when the kernel cannot run here: it would silently fall back to the row scan).</summary>
     /// <exception cref="ArgumentException">A part not in <see cref="Parts"/>.</exception>
     public static int Run(Device device, TextWriter output, long seed = 1, IReadOnlyCollection<string>? parts = null)
     {
-        foreach (var part in parts ?? [])
-            if (!Parts.Contains(part))
-                throw new ArgumentException($"unknown part '{part}'; known: {string.Join(", ", Parts)}", nameof(parts));
+        if (UnknownPart(parts) is { } problem) throw new ArgumentException(problem, nameof(parts));
         bool Runs(string part) => parts is null || parts.Contains(part);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(device);

@@ -276,6 +276,20 @@ public sealed class BenchCliTests : IDisposable
         Assert.DoesNotContain("cases agree", empty.Stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>The library entry point refuses an unknown part by the same rule and message as the CLI, naming the
+    /// argument, before it checks anything.</summary>
+    [Fact]
+    public void Selfcheck_run_refuses_an_unknown_part()
+    {
+        var error = Assert.Throws<ArgumentException>(() =>
+            Plstm.Cli.Diagnostics.KernelSelfCheck.Run(TorchSharp.torch.CPU, TextWriter.Null, parts: ["walk", "nope"]));
+        Assert.Equal("parts", error.ParamName);
+        Assert.StartsWith("unknown part 'nope'; known: walk, single-path, activation, attention, layer", error.Message,
+            StringComparison.Ordinal);
+        Assert.Null(Plstm.Cli.Diagnostics.KernelSelfCheck.UnknownPart(["walk", "layer"]));
+        Assert.Null(Plstm.Cli.Diagnostics.KernelSelfCheck.UnknownPart(null));
+    }
+
     [Fact]
     public void Selfcheck_on_the_cpu_checks_the_walk_on_every_case()
     {
