@@ -5,10 +5,9 @@
 # single-path, layer), the gate alone, the D-mode operator, Nsight Compute of the closed form at 32².
 set -u
 OUT=${OUT:-/tmp/out}; R=/tmp/res-v2; mkdir -p "$OUT" "$R"
-timeout 200 bash .gpu/run.sh selfcheck --parts walk,single-path,layer > "$R/selfcheck-full.txt" 2>&1; echo "selfcheck exit $?"
-grep -E "FAIL|cases agree|rror|not run" "$R/selfcheck-full.txt" | tee "$R/selfcheck.txt"
 . bench/gpu/common.sh
+selfcheck 200 --parts walk,single-path,layer
 part gate 60 op --grids 14,24,32 --forms walk-d,single-path --warmup 3 --iters 20
 part op-d 60 op --grids 14,16,24,32 --forms kernel --mode d --warmup 3 --iters 10
 OUT=$R bash bench/gpu/call-single-path-profile.sh > "$R/profile.txt" 2>&1
-for f in "$R"/selfcheck.txt "$R"/*.md "$R/profile.txt"; do echo "=== $(basename "$f")"; cat "$f"; done > "$OUT/all.md"
+collect "$R/profile.txt"

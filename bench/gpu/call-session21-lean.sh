@@ -5,10 +5,9 @@
 # single-path and layer parts, the gate alone, Nsight Compute of its kernels at 32², the steps.
 set -u
 OUT=${OUT:-/tmp/out}; R=/tmp/res-lean; mkdir -p "$OUT" "$R"
-timeout 150 bash .gpu/run.sh selfcheck --parts single-path,layer > "$R/selfcheck-full.txt" 2>&1; echo "selfcheck exit $?"
-grep -E "FAIL|cases agree|rror|not run" "$R/selfcheck-full.txt" | tee "$R/selfcheck.txt"
 . bench/gpu/common.sh
+selfcheck 150 --parts single-path,layer
 part gate 90 op --grids 14,24,32 --forms walk-d,single-path --warmup 3 --iters 20
 OUT=$R bash bench/gpu/call-single-path-profile.sh > "$R/profile.txt" 2>&1
 for round in 1 2; do part "steps-$round" 150 step --presets plstm_vit_t,vit_t --sizes 224,512 --warmup 3 --iters 10; done
-for f in "$R"/selfcheck.txt "$R"/*.md "$R/profile.txt"; do echo "=== $(basename "$f")"; cat "$f"; done > "$OUT/all.md"
+collect "$R/profile.txt"

@@ -6,10 +6,9 @@
 set -u
 OUT=${OUT:-/tmp/out}; R=/tmp/res-s22l; mkdir -p "$OUT" "$R"
 . bench/gpu/common.sh
-timeout 200 bash .gpu/run.sh selfcheck > "$R/selfcheck-full.txt" 2>&1; echo "selfcheck exit $?"
-grep -E "FAIL|kernels:|cases agree|rror|not run" "$R/selfcheck-full.txt" | tee "$R/selfcheck.txt"
+selfcheck 200
 part gate-large-256 60 op --grids 48,64 --bh 96 --forms walk --warmup 2 --iters 5
 PLSTM_KERNEL_LARGE_BACKWARD_BLOCK=128 part gate-large-128 60 op --grids 48,64 --bh 96 --forms walk --warmup 2 --iters 5
 part op-p 90 op --grids 14,16,24,32 --forms kernel,sdpa --mode p --warmup 3 --iters 10
 for round in 1 2; do part "steps-$round" 150 step --presets plstm_vit_t,vit_t --sizes 224,512 --warmup 3 --iters 10; done
-for f in "$R"/selfcheck.txt "$R"/*.md; do echo "=== $(basename "$f")"; cat "$f"; done > "$OUT/all.md"
+collect

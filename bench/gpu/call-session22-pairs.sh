@@ -7,8 +7,7 @@ set -u
 OUT=${OUT:-/tmp/out}; R=/tmp/res-s22; mkdir -p "$OUT" "$R"
 . bench/gpu/common.sh
 probe
-timeout 200 bash .gpu/run.sh selfcheck --parts walk,layer > "$R/selfcheck-full.txt" 2>&1; echo "selfcheck exit $?"
-grep -E "FAIL|cases agree|rror|not run" "$R/selfcheck-full.txt" | tee "$R/selfcheck.txt"
+selfcheck 200 --parts walk,layer
 SRC=src/Plstm/Ops/TwoD/Kernels/fused_gate.cu
 { echo '#define PAIRS 0'; cat $SRC; } > /tmp/v-nopairs.cu
 { echo '#define FWD_MIN_BLOCKS 4'; cat $SRC; } > /tmp/v-min4.cu
@@ -29,17 +28,5 @@ done
 timeout 150 ncu --csv --target-processes all -k regex:'plstm_fused_gate_backward' --section WarpStateStats \
   bash .gpu/run.sh bench op --device cuda --forms walk --grids 32 --warmup 0 --iters 1 > "$R/ncu-stalls.csv" 2> "$R/ncu-stalls.err"
 echo "ncu stalls exit $?"
-python3 - "$R" > "$R/ncu.txt" <<'PY'
-import csv, io, sys, collections, glob, os
-for path in sorted(glob.glob(sys.argv[1] + "/ncu-*.csv")):
-    text = open(path, errors="replace").read()
-    if '"ID"' not in text: print(os.path.basename(path), "no rows"); continue
-    rows = list(csv.DictReader(io.StringIO(text[text.find('"ID"'):])))
-    per = collections.OrderedDict()
-    for r in rows:
-        per.setdefault((r["ID"], r["Kernel Name"][:26]), {})[r["Metric Name"]] = r["Metric Value"] + " " + r.get("Metric Unit", "")
-    print("##", os.path.basename(path))
-    for (i, name), m in per.items():
-        print(i, name, " | ".join(f"{k[:40]}={v}" for k, v in m.items()))
-PY
-for f in "$R"/selfcheck.txt "$R"/*.md "$R/ncu.txt"; do echo "=== $(basename "$f")"; cat "$f"; done > "$OUT/all.md"
+python3 bench/gpu/ncu_metrics.py "$R"/ncu-*.csv > "$R/ncu.txt"
+collect "$R/ncu.txt"

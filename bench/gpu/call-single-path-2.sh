@@ -4,10 +4,9 @@
 # gates) at 14²-32², and the training step with the closed form off and on (224 and 512 px).
 set -u
 OUT=${OUT:-/tmp/out}; R=/tmp/res-sp2; mkdir -p "$OUT" "$R"
-timeout 300 bash .gpu/run.sh selfcheck > "$R/selfcheck-full.txt" 2>&1; echo "selfcheck exit $?"
-grep -E "FAIL|cases agree|rror|single-path" "$R/selfcheck-full.txt" | tee "$R/selfcheck.txt"
 . bench/gpu/common.sh
+selfcheck 300
 part gate 90 op --grids 14,24,32 --forms walk,walk-d,single-path --warmup 3 --iters 20
 PLSTM_SINGLE_PATH=off part off 120 step --presets plstm_vit_t --sizes 224,512 --warmup 3 --iters 10
 part on 120 step --presets plstm_vit_t,vit_t --sizes 224,512 --warmup 3 --iters 10
-for f in "$R"/selfcheck.txt "$R"/*.md; do echo "=== $(basename "$f")"; cat "$f"; done > "$OUT/all.md"
+collect

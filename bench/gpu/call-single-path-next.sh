@@ -6,12 +6,11 @@
 # run(command="OUT=$OUT bash bench/gpu/call-single-path-next.sh", carry=[".gpu"]).
 set -u
 OUT=${OUT:-/tmp/out}; R=/tmp/res-spn; mkdir -p "$OUT" "$R"
-timeout 150 bash .gpu/run.sh selfcheck --parts single-path,layer > "$R/selfcheck-full.txt" 2>&1; echo "selfcheck exit $?"
-grep -E "FAIL|cases agree|rror|not run" "$R/selfcheck-full.txt" | tee "$R/selfcheck.txt"
 . bench/gpu/common.sh
+selfcheck 150 --parts single-path,layer
 part gate 90 op --grids 14,24,32 --forms walk-d,single-path --warmup 3 --iters 20
 for round in 1 2; do
   PLSTM_SINGLE_PATH=off part "off-$round" 120 step --presets plstm_vit_t --sizes 224,512 --warmup 3 --iters 10
   part "on-$round" 120 step --presets plstm_vit_t,vit_t --sizes 224,512 --warmup 3 --iters 10
 done
-for f in "$R"/selfcheck.txt "$R"/*.md; do echo "=== $(basename "$f")"; cat "$f"; done > "$OUT/all.md"
+collect

@@ -17,3 +17,10 @@ train_run() { local name=$1; shift
   timeout ${LIMIT:-560} bash .gpu/run.sh train --data arrows --device cuda --no-plot --log-every 500 --out "/tmp/r/$name" "$@" \
     > "/tmp/r-$name.log" 2>&1; echo "$name exit $?"
   cat "/tmp/r/$name/results.md" >> "/tmp/r-$name.log" 2>/dev/null; }
+#   selfcheck CAP ARGS…   runs `plstm selfcheck ARGS` with a time limit of CAP seconds, its output in
+#           $R/selfcheck-full.txt; prints its exit status and keeps (and prints) the summary lines in $R/selfcheck.txt;
+#   collect FILES…   writes $R/selfcheck.txt, every $R/*.md and FILES, each under a "=== name" line, into $OUT/all.md.
+selfcheck() { local cap=$1; shift
+  timeout "$cap" bash .gpu/run.sh selfcheck "$@" > "$R/selfcheck-full.txt" 2>&1; echo "selfcheck exit $?"
+  grep -E "FAIL|kernels:|cases agree|rror|not run" "$R/selfcheck-full.txt" | tee "$R/selfcheck.txt"; }
+collect() { for f in "$R"/selfcheck.txt "$R"/*.md "$@"; do echo "=== $(basename "$f")"; cat "$f"; done > "$OUT/all.md"; }
