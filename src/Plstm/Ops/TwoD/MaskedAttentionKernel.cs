@@ -45,8 +45,10 @@ public static class MaskedAttentionKernel
 
     private static readonly bool Disabled =
         string.Equals(Environment.GetEnvironmentVariable("PLSTM_MASKED_ATTENTION"), "off", StringComparison.OrdinalIgnoreCase);
+    /// <summary>The kernel source: the embedded <c>Kernels/masked_attention.cu</c>, or, for measuring a variant without a
+    /// rebuild, the file named by <c>PLSTM_MASKED_ATTENTION_SOURCE</c> (same kernel names, arguments and results).</summary>
     private static readonly KernelCache<(long DK, long DV)> Kernels =
-        new("masked_attention.cu", null, [ForwardName, QueryName, KeyName], Definitions, AllowShared);
+        new("masked_attention.cu", "PLSTM_MASKED_ATTENTION_SOURCE", [ForwardName, QueryName, KeyName], Definitions, AllowShared);
     private static readonly ConcurrentDictionary<int, bool> TensorCores = new();
 
     /// <summary>Whether the kernels run for operands like q <c>[N, T, DK]</c> and v <c>[N, T, DV]</c> (the caller has

@@ -231,6 +231,24 @@ __device__ __forceinline__ void over_tiles(int T, bool active, Load load, Body b
     }
 }
 
+// The two backward kernels' products on a tile, interleaved slice by slice (each waits less on shared memory between
+// its tensor-core steps): a = A Xᵀ over DK columns (A the warp's rows in shared memory, X the tile's rows) and b = B Yᵀ
+// over DV columns, both cleared first. The query kernel forms S = Q Kᵀ and dA = dY Vᵀ, the key kernel the same
+// transposed (Sᵀ = K Qᵀ, dAᵀ = V dYᵀ).
+template <int SLICES>
+__device__ __forceinline__ void two_products(float (*a)[4], const float* wa, const float* xa, float (*b)[4],
+                                             const float* wb, const float* xb, int g, int t, int slices)
+{
+    clear<SLICES>(a);
+    clear<SLICES>(b);
+#pragma unroll
+    for (int s = 0; s < MAXS; ++s)
+    {
+        if (s < KS) rows_times_tile<LDK, LDK, SLICES>(a, wa, xa, s, g, t, slices);
+        if (s < VS) rows_times_tile<LDV, LDV, SLICES>(b, wb, xb, s, g, t, slices);
+    }
+}
+
 // Y = (Q Kᵀ ⊙ G) V. Grid (⌈T / ROWS⌉, N), block WARPS · 32.
 extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_masked_attention_forward(
     const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
@@ -311,14 +329,7 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
         {
             float gv[BWD_SLICES][4], sc[BWD_SLICES][4], da[BWD_SLICES][4];
             load_gate<BWD_SLICES, false>(gv, gn, r0, r1, j0, t, slices, T);
-            clear<BWD_SLICES>(sc);
-            clear<BWD_SLICES>(da);
-#pragma unroll
-            for (int s = 0; s < MAXS; ++s)                      // S = Q Kᵀ and dA = dY Vᵀ, interleaved
-            {
-                if (s < KS) rows_times_tile<LDK, LDK, BWD_SLICES>(sc, wq, ks, s, g, t, slices);
-                if (s < VS) rows_times_tile<LDV, LDV, BWD_SLICES>(da, wdy, vs, s, g, t, slices);
-            }
+            two_products<BWD_SLICES>(sc, wq, ks, da, wdy, vs, g, t, slices);    // S = Q Kᵀ, dA = dY Vᵀ
 #pragma unroll
             for (int sj = 0; sj < BWD_SLICES; ++sj)
                 if (sj < slices)
@@ -371,14 +382,7 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
         {
             float gv[BWD_SLICES][4], st[BWD_SLICES][4], dat[BWD_SLICES][4];   // Gᵀ, Sᵀ, dAᵀ: rows keys, columns queries
             load_gate<BWD_SLICES, true>(gv, gn, j0r, j1r, i0, t, slices, T);
-            clear<BWD_SLICES>(st);
-            clear<BWD_SLICES>(dat);
-#pragma unroll
-            for (int s = 0; s < MAXS; ++s)                      // Sᵀ = K Qᵀ and dAᵀ = V dYᵀ, interleaved
-            {
-                if (s < KS) rows_times_tile<LDK, LDK, BWD_SLICES>(st, wk, qs, s, g, t, slices);
-                if (s < VS) rows_times_tile<LDV, LDV, BWD_SLICES>(dat, wv, dys, s, g, t, slices);
-            }
+            two_products<BWD_SLICES>(st, wk, qs, dat, wv, dys, g, t, slices);   // Sᵀ = K Qᵀ, dAᵀ = V dYᵀ
 #pragma unroll
             for (int si = 0; si < BWD_SLICES; ++si)
                 if (si < slices)
