@@ -39,13 +39,12 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
 
     private const int Block = 128;
 
-    /// <summary>Backward threads per block above <see cref="MaxCellsAnyLine"/> cells, where the kernel parks its adjoint
-    /// weights and is compiled for two blocks of 256 per multiprocessor (at most 128 registers; fused_gate.cu, PARK). Read
-    /// once from <c>PLSTM_KERNEL_LARGE_BACKWARD_BLOCK</c> (128, 256, 512 or 1024) for measurements; the default is the
-    /// measured faster one.</summary>
-    private static readonly int LargeGridBackwardBlock =
+    /// <summary>Backward threads per block above <see cref="MaxCellsAnyLine"/> cells, when set: read once from
+    /// <c>PLSTM_KERNEL_LARGE_BACKWARD_BLOCK</c> (128, 256, 512 or 1024) for measurements; otherwise the measured rule of
+    /// <see cref="BackwardBlock"/>.</summary>
+    private static readonly int? LargeGridBackwardBlockOverride =
         int.TryParse(Environment.GetEnvironmentVariable("PLSTM_KERNEL_LARGE_BACKWARD_BLOCK"), out var large)
-        && large is 128 or 256 or 512 or 1024 ? large : 256;
+        && large is 128 or 256 or 512 or 1024 ? large : null;
 
     /// <summary>Orientations walked by one block of the backward kernel (1: each orientation its own block row, four times
     /// the warps in flight; 4: one block row loops over them). Read once from <c>PLSTM_KERNEL_BACKWARD_SPLIT</c> for
@@ -93,7 +92,14 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
     public static bool TakesGrid(long x, long y) =>
         x >= 1 && y >= 1 && (x * y <= MaxCellsAnyLine || (x * y <= MaxCells && y <= MaxLine));
 
-    private static int BackwardBlock(long cells) => cells > MaxCellsAnyLine ? LargeGridBackwardBlock : Block;
+    /// <summary>Backward threads per block for an X × Y grid. Above <see cref="MaxCellsAnyLine"/> cells the kernel parks
+    /// its adjoint weights; blocks of 256 are compiled for two per multiprocessor (at most 128 registers; fused_gate.cu,
+    /// PARK, BWD_MIN_BLOCKS), blocks of 128 for one (the compiler may take more: 168 at 64²). Measured on an H200, gate
+    /// fwd + bwd, B·H 96, 256 / 128 threads (bench/results/gpu-h200-prefetch-lines-2026-12-01.md): 40² 8.10 / 9.14 ms,
+    /// 48² 16.75 / 17.05, 56² 34.46 / 35.49, 64² 54.25 / 52.15 — so 128 only for lines of more than 56 cells, where a
+    /// line's weights (wr[GY]) want the registers.</summary>
+    private static int BackwardBlock(long x, long y) =>
+        x * y <= MaxCellsAnyLine ? Block : LargeGridBackwardBlockOverride ?? (y > 56 ? 128 : 256);
 
     /// <summary>Σ_o 𝒢_o without D0, <c>[N, cells, cells]</c> (x-major cells), from stacked gates <c>[N, O, 8, X, Y]</c>
     /// in original cell coordinates (orientation o reverses x when o &amp; 1, y when o &amp; 2), absent turns as zeros.
@@ -181,7 +187,7 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
         {
             // The backward may spread the orientations over a third grid axis (OrientationsPerBackwardBlock).
             int perBlock = Math.Clamp(OrientationsPerBackwardBlock, 1, orientations);
-            int block = BackwardBlock(X * Y);
+            int block = BackwardBlock(X, Y);
             void** args = stackalloc void*[] { &g, &s, &t, &o, &perBlock, scaleArg };
             CudaDriver.Launch(kernels[1], (batch, (uint)((X * Y + block - 1) / block), (uint)((orientations + perBlock - 1) / perBlock)),
                 (uint)block, args);
@@ -197,7 +203,7 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
             ["GX"] = key.X.ToString(invariant),
             ["GY"] = key.Y.ToString(invariant),
             ["BLOCK"] = Block.ToString(invariant),
-            ["BLOCK_BWD"] = BackwardBlock(key.X * key.Y).ToString(invariant),
+            ["BLOCK_BWD"] = BackwardBlock(key.X, key.Y).ToString(invariant),
         };
     }
 
