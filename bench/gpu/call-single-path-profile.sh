@@ -7,14 +7,4 @@ timeout 170 ncu --csv --target-processes all -k regex:'single_path|plstm_fused' 
   --metrics gpu__time_duration.sum,sm__throughput.avg.pct_of_peak_sustained_elapsed,dram__throughput.avg.pct_of_peak_sustained_elapsed,sm__warps_active.avg.pct_of_peak_sustained_active,launch__registers_per_thread \
   bash .gpu/run.sh bench op --device cuda --forms single-path,walk-d --grids 32 --warmup 0 --iters 1 > "$OUT/ncu.csv" 2> "$OUT/ncu.err"
 echo "ncu exit $?"
-python3 - "$OUT/ncu.csv" <<'PY'
-import csv, io, sys, collections
-text = open(sys.argv[1], errors="replace").read()
-rows = list(csv.DictReader(io.StringIO(text[text.find('"ID"'):])))
-per = collections.OrderedDict()
-for r in rows:
-    key = (r["ID"], r["Kernel Name"][:40])
-    per.setdefault(key, {})[r["Metric Name"]] = r["Metric Value"] + " " + r.get("Metric Unit", "")
-for (i, name), m in per.items():
-    print(i, name, " | ".join(f"{k.split('__')[1][:28]}={v}" for k, v in m.items()))
-PY
+python3 bench/gpu/ncu_metrics.py "$OUT/ncu.csv"
