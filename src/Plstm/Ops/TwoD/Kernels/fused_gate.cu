@@ -38,9 +38,10 @@
 // The adjoint walk reads a line in chunks of PF cells: the chunk's incoming gradients and stored L, U are loaded first,
 // then its cells are walked, so the chain waits on one batch of loads per chunk instead of one load per cell; larger
 // chunks hold more registers (fewer warps in flight). Which side wins depends on the line length in a way that was
-// measured, not derived, hence the uneven rule. Measured on an H200, gate fwd + bwd (bench/results/gpu-h200-kernel-prefetch-
-// 2026-12-01.md, then with the sums as L2 reductions bench/results/gpu-h200-prefetch-lines-2026-12-01.md; PF 4 / 8):
-// 24² 2.85 / 2.95 ms, 32² 8.87 / 8.34, 48² 17.7 / 17.1, 64² 55.6 / 61.1 (PF 6 beyond 16 cells: 3.07, 8.51, 18.0, 55.4).
+// measured, not derived, hence the uneven rule. Measured on an H200, gate fwd + bwd (bench/results/gpu-h200-kernel-
+// prefetch-2026-12-01.md, then with the sums as L2 reductions bench/results/gpu-h200-prefetch-lines-2026-12-01.md;
+// PF 4 / 8): 24² 2.85 / 2.95 ms, 32² 8.87 / 8.34, 48² 17.7 / 17.1, 64² 55.6 / 61.1 (PF 6 beyond 16 cells: 3.07, 8.51,
+// 18.0, 55.4).
 #ifndef PF
 #define PF (GY <= 16 ? 8 : GY <= 24 ? 4 : GY <= 48 ? 8 : 4)
 #endif
