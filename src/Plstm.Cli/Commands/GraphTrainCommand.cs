@@ -23,7 +23,8 @@ public sealed class GraphTrainCommand : IVerb
     /// <see cref="ProcessFoldRunner"/> for its workers).</summary>
     internal const string SharedNodeInput = "shared-node", ReferenceInput = "reference",
         PerIncomingEdge = "per-incoming-edge", PerTargetEdge = "per-target-edge",
-        SelectAccuracy = "accuracy", SelectAccuracyThenLoss = "accuracy-then-loss", SelectLoss = "loss";
+        SelectAccuracy = "accuracy", SelectAccuracyThenLoss = "accuracy-then-loss", SelectLoss = "loss",
+        Float32Compute = "float32", BFloat16Compute = "bfloat16";
 
     /// <inheritdoc />
     public Command Create()
@@ -108,6 +109,12 @@ public sealed class GraphTrainCommand : IVerb
             DefaultValueFactory = _ => SelectAccuracy,
         };
         selection.AcceptOnlyFromAmong(SelectAccuracy, SelectAccuracyThenLoss, SelectLoss);
+        var computeDtype = new Option<string>("--compute-dtype")
+        {
+            Description = "dtype the graph layers compute in: float32 (default) or bfloat16 (as the reference's torch.autocast; parameters stay float32).",
+            DefaultValueFactory = _ => Float32Compute,
+        };
+        computeDtype.AcceptOnlyFromAmong(Float32Compute, BFloat16Compute);
         var device = new Option<string>("--device") { Description = "cpu (default), cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
         var threads = new Option<int>("--threads")
         {
@@ -129,7 +136,7 @@ public sealed class GraphTrainCommand : IVerb
             + "best-validation checkpoint and result.json, then summary.json and summary.md (mean ± std test accuracy).")
         {
             dataset, data, folds, fold, parallelFolds, epochs, warmup, batchSize, lr, weightDecay, emaDecay, seed, layers, dim, heads,
-            transition, normalization, referenceVariants, meanLoss, selection, device, threads, tf32, output, resume, foldWorker,
+            transition, normalization, referenceVariants, meanLoss, selection, computeDtype, device, threads, tf32, output, resume, foldWorker,
         };
         // On a worker thread so that Ctrl+C can cancel it between epochs; finished folds stay, --resume continues.
         command.SetAction((parseResult, cancellationToken) => Task.Run(() =>
@@ -171,6 +178,7 @@ public sealed class GraphTrainCommand : IVerb
                     SelectLoss => GraphModelSelection.Loss,
                     _ => GraphModelSelection.Accuracy,
                 },
+                ComputeDtype = parseResult.GetValue(computeDtype) == BFloat16Compute ? TorchSharp.torch.ScalarType.BFloat16 : null,
                 Device = parseResult.GetValue(device)!,
                 Threads = parseResult.GetValue(threads),
                 Resume = parseResult.GetValue(resume),

@@ -54,6 +54,7 @@ internal sealed class ProcessFoldRunner(TextWriter writer, bool named, bool tf32
         if (o.WarmupEpochs is int w) args.AddRange(["--warmup-epochs", w.ToString(inv)]);
         if (!o.AccumulationLossScale) args.Add("--mean-loss");
         if (o.EmaDecay > 0) args.AddRange(["--ema-decay", o.EmaDecay.ToString("R", inv)]);
+        if (o.ComputeDtype == TorchSharp.torch.ScalarType.BFloat16) args.AddRange(["--compute-dtype", GraphTrainCommand.BFloat16Compute]);
         if (o.Selection == GraphModelSelection.AccuracyThenLoss)
             args.AddRange(["--select", GraphTrainCommand.SelectAccuracyThenLoss]);
         else if (o.Selection == GraphModelSelection.Loss)

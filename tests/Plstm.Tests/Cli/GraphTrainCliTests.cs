@@ -85,6 +85,10 @@ public sealed class GraphTrainCliTests
         var workerOptions = new GraphCvOptions { Dataset = "MUTAG", OutputFolder = parallel };
         Assert.Contains("--tf32", Plstm.Cli.Commands.ProcessFoldRunner.Arguments(workerOptions, 0, tf32: true));
         Assert.DoesNotContain("--tf32", Plstm.Cli.Commands.ProcessFoldRunner.Arguments(workerOptions, 0));
+        // … and the compute dtype (a model setting: a worker without it would train another model).
+        var bf16Arguments = Plstm.Cli.Commands.ProcessFoldRunner.Arguments(workerOptions with { ComputeDtype = ScalarType.BFloat16 }, 0);
+        Assert.Equal("bfloat16", bf16Arguments[bf16Arguments.ToList().IndexOf("--compute-dtype") + 1]);
+        Assert.DoesNotContain("--compute-dtype", Plstm.Cli.Commands.ProcessFoldRunner.Arguments(workerOptions, 0));
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(parallel, GraphCrossValidation.SummaryFileName)));
         Assert.Equal([0, 1], summary.RootElement.GetProperty("folds").EnumerateArray().Select(f => f.GetProperty("fold").GetInt32()));
     }
@@ -125,6 +129,7 @@ public sealed class GraphTrainCliTests
             [.. mutag, "--heads", "5"],
             [.. mutag, "--device", "tpu"],
             [.. mutag, "--transition-input", "tail"],
+            [.. mutag, "--compute-dtype", "float16"],
         ];
         foreach (var args in cases)
         {

@@ -135,6 +135,8 @@ public sealed class GraphCrossValidationTests : IDisposable
         Assert.Equal("FoldIndices", Assert.Throws<ArgumentException>(() => new GraphCvOptions { FoldIndices = [10] }.Validate()).ParamName);
         Assert.Equal("NumHeads", Assert.Throws<ArgumentException>(() => new GraphCvOptions { NumHeads = 5 }.Validate()).ParamName);
         Assert.Equal("Device", Assert.Throws<ArgumentException>(() => new GraphCvOptions { Device = "tpu" }.Validate()).ParamName);
+        Assert.Equal("ComputeDtype", Assert.Throws<ArgumentException>(
+            () => new GraphCvOptions { ComputeDtype = ScalarType.Float16 }.Validate()).ParamName);
         foreach (double bad in new[] { -0.1, 1.0, double.NaN })
             Assert.Equal("EmaDecay", Assert.Throws<ArgumentException>(() => new GraphCvOptions { EmaDecay = bad }.Validate()).ParamName);
     }

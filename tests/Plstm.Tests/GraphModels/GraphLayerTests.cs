@@ -2,6 +2,7 @@ using Plstm.Data.Graphs;
 using Plstm.Layers.Graph;
 using Plstm.Ops.Graph;
 using Plstm.Tests.Graph;
+using Plstm.Tests.Support;
 using TorchSharp.Modules;
 using static Plstm.Tests.GraphModels.GraphModelTestSupport;
 
@@ -93,6 +94,53 @@ public sealed class GraphLayerTests
         Assert.True(graph.LineEdgeCount == 0 || t.abs().max().item<double>() <= 1.0);
         var raw = RawTransitions(layer, x, ef, graph, GraphTransitionInput.SharedNode);
         AssertClose(tanh(raw), t, 1e-12, 1e-12, "tanh");
+    }
+
+    [Theory]
+    [InlineData(GraphMode.P)]
+    [InlineData(GraphMode.D)]
+    public void BFloat16ComputeFollowsTheFloat32LayerInFloat32Dtypes(GraphMode mode)
+    {
+        // The reference's autocast: the layer computes in bfloat16, takes and returns float32, and its float32
+        // parameters get float32 gradients close to the float32 layer's (loss Σ y: the output's gradient is exact).
+        var graph = Prepare(2, 9, 0.3, mode);
+        var full = Layer(mode);
+        full.to(ScalarType.Float32);
+        var half = new PlstmGraphEdgeLayer("layer", full.Config with { ComputeDtype = ScalarType.BFloat16 });
+        half.load_state_dict(full.state_dict());
+        var (x64, e64) = Inputs(graph, 3);
+        var outputs = new List<Tensor>();
+        foreach (var layer in new[] { full, half })
+        {
+            var y = layer.forward(x64.to(ScalarType.Float32), e64.to(ScalarType.Float32), graph);
+            Assert.Equal(ScalarType.Float32, y.dtype);
+            y.sum().backward();
+            outputs.Add(y.detach());
+        }
+        static double Bound(Tensor expected, double scale) => scale * Math.Max(1.0, expected.abs().max().item<float>());
+        double difference = (outputs[1] - outputs[0]).abs().max().item<float>();
+        Assert.True(difference > 0, "the bfloat16 layer returned the float32 layer's output: it did not compute in bfloat16");
+        double outputBound = Bound(outputs[0], Tolerances.BFloat16ComputeScale);
+        Assert.True(difference <= outputBound, $"output differs by {difference}, bound {outputBound}");
+        var expectedGrads = full.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!);
+        foreach (var (name, p) in half.named_parameters())
+        {
+            Assert.Equal(ScalarType.Float32, p.dtype);
+            var grad = p.grad;
+            Assert.True(grad is not null, $"{name} got no gradient");
+            Assert.Equal(ScalarType.Float32, grad!.dtype);
+            double gap = (grad - expectedGrads[name]).abs().max().item<float>();
+            double bound = Bound(expectedGrads[name], Tolerances.BFloat16ComputeGradScale);
+            Assert.True(gap <= bound, $"{name}: gradient differs by {gap}, bound {bound}");
+        }
+    }
+
+    [Fact]
+    public void ComputeDtypeMustBeFloatingPoint()
+    {
+        var config = new PlstmGraphEdgeLayerConfig(Dim, Heads, GraphMode.P) { ComputeDtype = ScalarType.Int32 };
+        Assert.Equal("ComputeDtype", Assert.Throws<ArgumentException>(config.Validate).ParamName);
+        new PlstmGraphEdgeLayerConfig(Dim, Heads, GraphMode.P) { ComputeDtype = ScalarType.BFloat16 }.Validate();
     }
 
     [Fact]

@@ -96,7 +96,11 @@ public sealed class PlstmGraphEdgeLayer : nn.Module<Tensor, Tensor, PreparedGrap
     public override Tensor forward(Tensor x, Tensor edgeFeatures, PreparedGraph graph)
     {
         using var scope = NewDisposeScope();
-        var inputs = Gates(x, edgeFeatures, graph);
+        // A compute dtype other than the input's (the reference's autocast, ComputeDtype): the layer's input cast here,
+        // its weights where they are used, its output back.
+        var compute = Config.ComputeDtype ?? x.dtype;
+        var xc = Cast(x, compute);
+        var inputs = Gates(xc, Cast(edgeFeatures, compute), graph);
         var y = Config.Form switch                                                       // [H, N, DH]
         {
             GraphOperatorForm.Naive => PlstmGraphNaive.Forward(inputs, graph),
@@ -105,7 +109,9 @@ public sealed class PlstmGraphEdgeLayer : nn.Module<Tensor, Tensor, PreparedGrap
             _ => PlstmGraphPathGates.Forward(inputs, graph),
         };
         var normed = mhnorm.forward(y.permute(1, 0, 2));                                 // [N, H, DH]
-        return @out.forward(normed.reshape(x.shape[0], Config.InputDim)).MoveToOuterDisposeScope();
+        var projected = nn.functional.linear(normed.reshape(x.shape[0], Config.InputDim), Cast(@out.weight!, compute),
+            Cast(@out.bias!, compute));                                                  // [N, D]
+        return Cast(projected, x.dtype).MoveToOuterDisposeScope();
     }
 
     /// <summary>Runs the layer on the union of a batch of graphs (x and edge features over the union's nodes and
@@ -146,15 +152,16 @@ public sealed class PlstmGraphEdgeLayer : nn.Module<Tensor, Tensor, PreparedGrap
         // instead of D values per edge or line edge (those had been most of the layer's cost), and two wide GEMMs run a
         // few per cent faster than eleven narrow ones. Parameters stay the reference's separate Linear layers; each gate's
         // bias is added once, on one of its parts (zeros on the other).
-        var noBias = zeros(new long[] { 2 * h }, dtype: x.dtype, device: device);
+        // The stacked weights in x's dtype (the layer's compute dtype, see forward).
+        var noBias = zeros(new long[] { 2 * h }, dtype: query.bias!.dtype, device: device);
         var nodeProjection = nn.functional.linear(x,
-            cat([query.weight!, key.weight!, value_.weight!, source.weight!.narrow(1, 0, dx), mark.weight!.narrow(1, 0, dx),
-                transition.weight!.narrow(1, 2 * de, dx), direct.weight!], 0),
-            cat([query.bias!, key.bias!, value_.bias!, noBias, transition.bias!, direct.bias!], 0));   // [N, 3D + 4H]
+            Cast(cat([query.weight!, key.weight!, value_.weight!, source.weight!.narrow(1, 0, dx), mark.weight!.narrow(1, 0, dx),
+                transition.weight!.narrow(1, 2 * de, dx), direct.weight!], 0), x.dtype),
+            Cast(cat([query.bias!, key.bias!, value_.bias!, noBias, transition.bias!, direct.bias!], 0), x.dtype)); // [N, 3D + 4H]
         var edgeProjection = nn.functional.linear(edgeFeatures,
-            cat([source.weight!.narrow(1, dx, de), mark.weight!.narrow(1, dx, de), transition.weight!.narrow(1, 0, de),
-                transition.weight!.narrow(1, de, de)], 0),
-            cat([source.bias!, mark.bias!, noBias], 0));                                                 // [E, 4H]
+            Cast(cat([source.weight!.narrow(1, dx, de), mark.weight!.narrow(1, dx, de), transition.weight!.narrow(1, 0, de),
+                transition.weight!.narrow(1, de, de)], 0), x.dtype),
+            Cast(cat([source.bias!, mark.bias!, noBias], 0), x.dtype));                                  // [E, 4H]
         // One split each (not a narrow per part): its backward assembles the gradient in one tensor.
         var nodeParts = nodeProjection.split([dx, dx, dx, h, h, h, h], 1);  // q, k, v; source, mark, transition, direct
         var edgeParts = edgeProjection.split([h, h, h, h], 1);              // source, mark; transition pred, succ part
@@ -227,6 +234,9 @@ public sealed class PlstmGraphEdgeLayer : nn.Module<Tensor, Tensor, PreparedGrap
                 $"edgeFeatures must have x's dtype and device ({x.dtype}, {x.device}), got {edgeFeatures.dtype}, {edgeFeatures.device}.",
                 nameof(edgeFeatures));
     }
+
+    /// <summary>t in <paramref name="dtype"/>, itself when it already is (no cast node).</summary>
+    private static Tensor Cast(Tensor t, ScalarType dtype) => t.dtype == dtype ? t : t.to_type(dtype);
 
     // TorchSharp's index ops take int64; widening in libtorch is several times faster than a managed long[] copy.
     private static Tensor Index(IEnumerable<int> values, Device device) =>

@@ -1,4 +1,6 @@
 using Plstm.Data.Graphs;
+using TorchSharp;
+using static TorchSharp.torch;
 using Plstm.Ops.Graph;
 
 namespace Plstm.Layers.Graph;
@@ -78,6 +80,14 @@ public sealed record PlstmGraphEdgeLayerConfig(int InputDim, int NumHeads, Graph
     /// <summary>Standard deviation of the transition bias at initialisation (its weight starts at 0).</summary>
     public double TransitionBiasStd { get; init; } = 10.0;
 
+    /// <summary>The dtype the layer computes in; null (default): its input's. The reference runs its graph layers under
+    /// <c>torch.autocast(dtype=bfloat16)</c> (its layer config's <c>dtype</c>), so its projections return bfloat16 and
+    /// everything after them — gates, transitions, the operator, the out-projection — runs in bfloat16; with
+    /// <see cref="ScalarType.BFloat16"/> this layer does the same on float32 input (input, edge features and weights
+    /// cast; the per-head norm computes in float32, as <see cref="MultiHeadRmsNorm"/> does for half types) and returns
+    /// its input's dtype.</summary>
+    public ScalarType? ComputeDtype { get; init; }
+
     /// <summary>The edge feature width in effect.</summary>
     public int EffectiveEdgeInputDim => EdgeInputDim ?? InputDim;
 
@@ -104,6 +114,9 @@ public sealed record PlstmGraphEdgeLayerConfig(int InputDim, int NumHeads, Graph
         if (!(TransitionBiasStd >= 0) || double.IsInfinity(TransitionBiasStd))
             throw new ArgumentException($"TransitionBiasStd must be ≥ 0 and finite (got {TransitionBiasStd}).",
                 nameof(TransitionBiasStd));
+        if (ComputeDtype is { } compute
+            && compute is not (ScalarType.Float32 or ScalarType.Float64 or ScalarType.BFloat16 or ScalarType.Float16))
+            throw new ArgumentException($"ComputeDtype must be a floating-point dtype (got {compute}).", nameof(ComputeDtype));
         if (!double.IsFinite(GateBiasInit))
             throw new ArgumentException($"GateBiasInit must be finite (got {GateBiasInit}).", nameof(GateBiasInit));
     }

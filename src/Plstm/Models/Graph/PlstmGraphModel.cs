@@ -37,7 +37,11 @@ public sealed class PlstmGraphModel : nn.Module<GraphBatch, Tensor>
         node_encoder = nn.Linear(config.InputFeatures, d, hasBias: true);
         node_convs = nn.ModuleList(Enumerable.Range(0, config.NumBlocks).Select(i => new PlstmGraphBlock(
             i.ToString(System.Globalization.CultureInfo.InvariantCulture), d, config.NumHeads,
-            c => c with { TransitionInput = config.TransitionInput, PNormalization = config.PNormalization, Form = config.Form }))
+            c => c with
+            {
+                TransitionInput = config.TransitionInput, PNormalization = config.PNormalization, Form = config.Form,
+                ComputeDtype = config.ComputeDtype,
+            }))
             .ToArray());
         decoder = nn.Sequential(("0", nn.Linear(d, d)), ("1", nn.ReLU()), ("2", nn.Linear(d, config.NumClasses)));
         RegisterComponents();

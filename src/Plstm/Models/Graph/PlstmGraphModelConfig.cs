@@ -28,6 +28,10 @@ public sealed record PlstmGraphModelConfig(int InputFeatures, int NumClasses)
     /// <summary>P-mode normalisation of the P layers (default: per incoming edge, the paper's).</summary>
     public GraphPNormalization PNormalization { get; init; } = GraphPNormalization.PerIncomingEdge;
 
+    /// <summary>Compute dtype of every graph layer (null: the input's; see
+    /// <see cref="PlstmGraphEdgeLayerConfig.ComputeDtype"/>).</summary>
+    public TorchSharp.torch.ScalarType? ComputeDtype { get; init; }
+
     /// <summary>Operator form of every graph layer.</summary>
     public GraphOperatorForm Form { get; init; } = GraphOperatorForm.PathGates;
 

@@ -332,6 +332,7 @@ public static class GraphCrossValidation
             NumBlocks = options.NumBlocks,
             TransitionInput = options.TransitionInput,
             PNormalization = options.PNormalization,
+            ComputeDtype = options.ComputeDtype,
         });
     }
 

@@ -91,6 +91,10 @@ public sealed record GraphCvOptions
     /// <summary>P-mode normalisation (default: per incoming edge).</summary>
     public GraphPNormalization PNormalization { get; init; } = GraphPNormalization.PerIncomingEdge;
 
+    /// <summary>Compute dtype of the graph layers (null, default: float32 like the rest of the model; bfloat16: the
+    /// reference's autocast, <see cref="PlstmGraphEdgeLayerConfig.ComputeDtype"/>).</summary>
+    public TorchSharp.torch.ScalarType? ComputeDtype { get; init; }
+
     /// <summary><c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
     public string Device { get; init; } = "cpu";
 
@@ -155,6 +159,8 @@ public sealed record GraphCvOptions
         if (NumHeads < 1 || HiddenDim % NumHeads != 0)
             throw new ArgumentException($"NumHeads ({NumHeads}) must divide HiddenDim ({HiddenDim}).", nameof(NumHeads));
         if (NumBlocks < 0) throw new ArgumentException($"NumBlocks must be ≥ 0 (got {NumBlocks}).", nameof(NumBlocks));
+        if (ComputeDtype is { } compute && compute is not (TorchSharp.torch.ScalarType.Float32 or TorchSharp.torch.ScalarType.BFloat16))
+            throw new ArgumentException($"ComputeDtype must be float32 or bfloat16 (got {compute}).", nameof(ComputeDtype));
         if (!Enum.IsDefined(TransitionInput))
             throw new ArgumentException($"Unknown transition input {TransitionInput}.", nameof(TransitionInput));
         if (!Enum.IsDefined(PNormalization))

@@ -26,7 +26,8 @@ public static class GraphCvReport
             text.AppendLine(string.Create(inv,
                 $"{result.GraphCount} graphs, {result.ClassCount} classes, {result.NodeFeatureCount} node features, {result.ParameterCount:N0} parameters; "
                 + $"{o.Folds}-fold CV (split seed {o.SplitSeed}), {o.Epochs} epochs, batch {o.BatchSize}, lr {o.LearningRate:G}, "
-                + $"seed {o.Seed}, transition input {o.TransitionInput}, P normalisation {o.PNormalization}, device {o.Device}."));
+                + $"seed {o.Seed}, transition input {o.TransitionInput}, P normalisation {o.PNormalization}, "
+                + $"layers computed in {(o.ComputeDtype ?? TorchSharp.torch.ScalarType.Float32).ToString().ToLowerInvariant()}, device {o.Device}."));
             text.AppendLine();
         }
         string auc = result.MeanTestRocAuc is double a ? string.Create(inv, $", macro ROC-AUC {a:F4}") : "";
