@@ -54,13 +54,13 @@ public sealed class MultiHeadRmsNorm : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         // Low-precision sums of squares lose too much; the reference normalises in float32 there.
         var computeType = x.dtype is ScalarType.Float16 or ScalarType.BFloat16 ? ScalarType.Float32 : x.dtype;
-        var xc = x.dtype == computeType ? x : x.to_type(computeType);
+        var xc = Dtypes.Cast(x, computeType);
         // The mean, + eps and rsqrt in place on the fresh [..., H, 1] sum: fewer temporaries and autograd nodes than
         // mean(…) + eps (none of these ops keeps its input for backward; rsqrt keeps its result).
         var inv = xc.square().sum([-1], keepdim: true).div_(_headDim).add_(_eps).rsqrt_();    // [..., H, 1]
         var y = xc * inv;                                                                    // [..., H, DV]
-        if (withScale) y = y * (scale.dtype == computeType ? scale : scale.to_type(computeType));
-        return (y.dtype == x.dtype ? y : y.to_type(x.dtype)).MoveToOuterDisposeScope();
+        if (withScale) y = y * Dtypes.Cast(scale, computeType);
+        return Dtypes.Cast(y, x.dtype).MoveToOuterDisposeScope();
     }
 
     /// <summary>Normalises <c>[…, H, DV]</c> per head.</summary>

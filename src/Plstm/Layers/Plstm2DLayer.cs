@@ -2,6 +2,7 @@ using Plstm.Ops.TwoD;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static Plstm.Layers.Dtypes;
 
 namespace Plstm.Layers;
 
@@ -258,9 +259,6 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
         biases.AddRange(transitions.Select(t => t.EigenvaluesBias.reshape(G)));
         return (Cast(cat(weights, 0), dtype), Cast(cat(biases, 0), dtype));
     }
-
-    /// <summary>t in <paramref name="dtype"/>, itself when it already is (no cast node).</summary>
-    private static Tensor Cast(Tensor t, ScalarType dtype) => t.dtype == dtype ? t : t.to_type(dtype);
 
     /// <summary>Checks x and returns its shape (read once: each read is a native call that allocates).</summary>
     private long[] CheckInput(Tensor x)

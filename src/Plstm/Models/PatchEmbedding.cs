@@ -1,4 +1,5 @@
 using Plstm.Blocks;
+using Plstm.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
@@ -89,7 +90,7 @@ public sealed class PatchEmbedding : nn.Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(images);
         using var scope = NewDisposeScope();
         // The model computes in its parameters' dtype: other float images (e.g. float64 pixels) are converted.
-        var typed = images.dtype == _proj.weight!.dtype ? images : images.to_type(_proj.weight!.dtype);
+        var typed = Dtypes.Cast(images, _proj.weight!.dtype);
         // [B, C, H, W]. The stem gets it in channels-last memory (NHWC strides: libtorch's convolutions keep that layout
         // through the stem and run oneDNN's native NHWC kernels): ape-small's stem forward + backward takes 52 ms on two
         // threads that way against 92 ms on NCHW memory (bench --ape-step-profile). A contiguous [B, H, W, C] input is in

@@ -4,6 +4,7 @@ using Plstm.Ops.Graph;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static Plstm.Layers.Dtypes;
 
 namespace Plstm.Layers.Graph;
 
@@ -234,9 +235,6 @@ public sealed class PlstmGraphEdgeLayer : nn.Module<Tensor, Tensor, PreparedGrap
                 $"edgeFeatures must have x's dtype and device ({x.dtype}, {x.device}), got {edgeFeatures.dtype}, {edgeFeatures.device}.",
                 nameof(edgeFeatures));
     }
-
-    /// <summary>t in <paramref name="dtype"/>, itself when it already is (no cast node).</summary>
-    private static Tensor Cast(Tensor t, ScalarType dtype) => t.dtype == dtype ? t : t.to_type(dtype);
 
     // TorchSharp's index ops take int64; widening in libtorch is several times faster than a managed long[] copy.
     private static Tensor Index(IEnumerable<int> values, Device device) =>
