@@ -166,8 +166,7 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
         var activation = pMode ? GateActivationMode.P
             : cfg.DModeChirality == "L" ? GateActivationMode.DLeft : GateActivationMode.DRight;
         var (weight, bias) = StackedProjection(sigmoidGates, transitions, x.dtype);
-        var parts = nn.functional.linear(x, weight, bias)                                    // [B, X, Y, 3·H·DK + K·4H]
-            .split(new[] { 3L * H * cfg.DK, (long)GateActivation.Kinds(activation) * G }, -1);
+        var projected = nn.functional.linear(x, weight, bias);                               // [B, X, Y, 3·H·DK + K·4H]
 
         // The gate pre-activations (kinds k, gate axis n = 4h + orientation, which the walk reads) become the walk's
         // stacked gates [B·H, 4, 8, X, Y] in one differentiable step (on CUDA one kernel each way): as separate tensor
@@ -184,23 +183,23 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
         double scale = 1.0 / Math.Sqrt(cfg.DK);
         long cells = X * Y;
 
-        // q, k, v with the heads folded into the batch (batch-major, head-minor): one copy for the three.
-        var qkvCells = parts[0].reshape(B, X, Y, 3, H, cfg.DK).permute(3, 0, 4, 1, 2, 5)
-            .reshape(3, B * H, cells, cfg.DK);                                               // [3, B·H, cells, DK]
-
-        Tensor scanned;                                                                      // [B·H, cells, DV]
+        Tensor perHead;                                                                      // [B, X, Y, H, DV]
         // The walks take float32 and float64 only (half precision goes the other way, through the row scan).
         if (Plstm2DAutoForm.Resolve(Form, scalarGates: true, X, Y, x.device_type) == Plstm2DForm.Kernel
             && WalkedGateAttention.CanWalk(x.device_type, x.device_index, x.dtype, X, Y))
         {
-            // The kernel form: activation, walk and masked attention as one function, reading the pre-activations.
-            var qkv = qkvCells.unbind(0);                                                    // 3 × [B·H, cells, DK]
+            // The kernel form: activation, walk and masked attention as one function reading the projection output
+            // (on CUDA float32 in place: no copies of q, k, v or of their gradients).
             var dCells = dHead.reshape(1, H, 1).expand(B, H, cells).reshape(B * H, cells);   // [B·H, cells]
-            scanned = WalkedGateAttention.AttendActivated(qkv[0], qkv[1], qkv[2], parts[1], H, activation, factor,
-                dCells, scale, RecomputeInBackward);
+            perHead = ProjectedGateAttention.Attend(projected, H, cfg.DK, activation, factor, dCells, scale,
+                RecomputeInBackward);
         }
         else
         {
+            var parts = projected.split(new[] { 3L * H * cfg.DK, (long)GateActivation.Kinds(activation) * G }, -1);
+            // q, k, v with the heads folded into the batch (batch-major, head-minor): one copy for the three.
+            var qkvCells = parts[0].reshape(B, X, Y, 3, H, cfg.DK).permute(3, 0, 4, 1, 2, 5)
+                .reshape(3, B * H, cells, cfg.DK);                                           // [3, B·H, cells, DK]
             // Every other form (and half precision) takes the gates one by one: views of the stacked planes, the turn
             // a D-mode layer lacks absent.
             var stacked = GateActivation.Apply(parts[1], H, activation, factor);           // [B·H, 4, 8, X, Y]
@@ -213,11 +212,10 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
             var inputs = new Plstm2DFusedInputs(qkv[0], qkv[1], qkv[2], Gate(0), Gate(1), Transition(2), Transition(3),
                 activation == GateActivationMode.DLeft ? null : Transition(4),
                 activation == GateActivationMode.DRight ? null : Transition(5), Gate(6), Gate(7), d);
-            scanned = Plstm2DFused.Forward(inputs, cfg.Levels, scale, Form, cfg.ChunkSide, RecomputeInBackward)
-                .reshape(B * H, cells, cfg.DV);                                              // from [B·H, X, Y, DV, 1]
+            perHead = Plstm2DFused.Forward(inputs, cfg.Levels, scale, Form, cfg.ChunkSide, RecomputeInBackward)
+                .reshape(B, H, X, Y, cfg.DV).permute(0, 2, 3, 1, 4);                         // from [B·H, X, Y, DV, 1]
         }
 
-        var perHead = scanned.reshape(B, H, X, Y, cfg.DV).permute(0, 2, 3, 1, 4);           // [B, X, Y, H, DV]
         // The norm's per-channel scale folded into the out-projection's input columns: z·diag(γ)·Wᵀ = z·(W·diag(γ))ᵀ,
         // one [D, H·DV] product instead of a full-size one and its backward.
         var normed = mhnorm.Normalize(perHead, withScale: false).reshape(B, X, Y, H * cfg.DV); // [B, X, Y, H·DV], head-major

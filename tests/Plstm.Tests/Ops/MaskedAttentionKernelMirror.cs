@@ -74,13 +74,26 @@ public static class MaskedAttentionKernelMirror
         Mma(c, ab, bb);
     }
 
-    /// <summary>load_tile: rows [row0, row0 + rows) of a [T, W] matrix (at offset base) with row stride W + 4, zeros past T.</summary>
-    private static double[] LoadTile(double[] source, long offset, int width, int row0, int rows, int tokens)
+    /// <summary>The kernels' <c>RowLayout</c>: entry n = (n / Heads, n % Heads) starts Batch·(n / Heads) + Head·(n % Heads)
+    /// values from the array's start plus <c>Offset</c> (the kernels' pointer arithmetic on the operand's base), its rows
+    /// Row values apart.</summary>
+    public readonly record struct Layout(long Batch, long Head, int Row, int Heads, long Offset = 0)
+    {
+        /// <summary>A contiguous [N, T, W] operand.</summary>
+        public static Layout Contiguous(int tokens, int width) => new((long)tokens * width, 0, width, 1);
+
+        /// <summary>entry(): where entry n starts.</summary>
+        public long Entry(int n) => Offset + n / Heads * Batch + n % Heads * Head;
+    }
+
+    /// <summary>load_tile: rows [row0, row0 + rows) of a [T, W] matrix (at offset, rows ld apart) with row stride W + 4,
+    /// zeros past T.</summary>
+    private static double[] LoadTile(double[] source, long offset, int ld, int width, int row0, int rows, int tokens)
     {
         var tile = new double[rows * (width + 4)];
         for (int r = 0; r < rows; r++)
             if (row0 + r < tokens)
-                for (int c = 0; c < width; c++) tile[r * (width + 4) + c] = source[offset + (long)(row0 + r) * width + c];
+                for (int c = 0; c < width; c++) tile[r * (width + 4) + c] = source[offset + (long)(row0 + r) * ld + c];
         return tile;
     }
 
@@ -163,8 +176,9 @@ public static class MaskedAttentionKernelMirror
 
     private static double[][,] NewAccumulators(int count) => Enumerable.Range(0, count).Select(_ => new double[Lanes, 4]).ToArray();
 
-    /// <summary>store_rows: an accumulator [16, W] of rows row0 + g, row0 + g + 8 into a [T, W] matrix, rows past T left out.</summary>
-    private static void StoreRows(double[] target, long offset, double[][,] acc, int width, int row0, int tokens)
+    /// <summary>store_rows: an accumulator [16, W] of rows row0 + g, row0 + g + 8 into a [T, W] matrix (at offset, rows ld
+    /// apart), rows past T left out.</summary>
+    private static void StoreRows(double[] target, long offset, int ld, double[][,] acc, int width, int row0, int tokens)
     {
         for (int s = 0; s < width / 8; s++)
             for (int lane = 0; lane < Lanes; lane++)
@@ -173,7 +187,7 @@ public static class MaskedAttentionKernelMirror
                 for (int e = 0; e < 4; e++)
                 {
                     int r = row0 + g + (e >= 2 ? 8 : 0), col = 8 * s + 2 * t + (e & 1);
-                    if (r < tokens) target[offset + (long)r * width + col] = acc[s][lane, e];
+                    if (r < tokens) target[offset + (long)r * ld + col] = acc[s][lane, e];
                 }
             }
     }
@@ -185,17 +199,27 @@ public static class MaskedAttentionKernelMirror
     public static double[] Forward(double[] q, double[] k, double[] v, double[] gate, int n, int tokens, int dk, int dv,
         bool tf32 = false)
     {
-        var sh = new Shape(tokens, dk, dv);
         var y = new double[(long)n * tokens * dv];
+        Layout qk = Layout.Contiguous(tokens, dk), vy = Layout.Contiguous(tokens, dv);
+        ForwardInto(q, qk, k, qk, v, vy, gate, y, vy, n, tokens, dk, dv, tf32);
+        return y;
+    }
+
+    /// <summary><see cref="Forward"/> on operands placed by layouts, y written into <paramref name="y"/> where
+    /// <paramref name="ly"/> says.</summary>
+    public static void ForwardInto(double[] q, Layout lq, double[] k, Layout lk, double[] v, Layout lv, double[] gate,
+        double[] y, Layout ly, int n, int tokens, int dk, int dv, bool tf32 = false)
+    {
+        var sh = new Shape(tokens, dk, dv);
         for (int b = 0; b < n; b++)
             for (int block = 0; block * Rows < tokens; block++)
             {
-                var ownQ = LoadTile(q, (long)b * tokens * dk, dk, block * Rows, Rows, tokens);
+                var ownQ = LoadTile(q, lq.Entry(b), lq.Row, dk, block * Rows, Rows, tokens);
                 var acc = Enumerable.Range(0, Warps).Select(_ => NewAccumulators(sh.VS)).ToArray();
                 for (int j0 = 0; j0 < tokens; j0 += ForwardTile)
                 {
-                    var ks = LoadTile(k, (long)b * tokens * dk, dk, j0, ForwardTile, tokens);
-                    var vs = LoadTile(v, (long)b * tokens * dv, dv, j0, ForwardTile, tokens);
+                    var ks = LoadTile(k, lk.Entry(b), lk.Row, dk, j0, ForwardTile, tokens);
+                    var vs = LoadTile(v, lv.Entry(b), lv.Row, dv, j0, ForwardTile, tokens);
                     for (int warp = 0; warp < Warps; warp++)
                     {
                         int row0 = block * Rows + warp * 16;
@@ -213,28 +237,38 @@ public static class MaskedAttentionKernelMirror
                     }
                 }
                 for (int warp = 0; warp < Warps; warp++)
-                    StoreRows(y, (long)b * tokens * dv, acc[warp], dv, block * Rows + warp * 16, tokens);
+                    StoreRows(y, ly.Entry(b), ly.Row, acc[warp], dv, block * Rows + warp * 16, tokens);
             }
-        return y;
     }
 
     /// <summary>plstm_masked_attention_backward_query: dQ [N, T, DK] and dG = (dY Vᵀ) ⊙ (Q Kᵀ) [N, T, T].</summary>
     public static (double[] DQ, double[] DGate) BackwardQuery(double[] q, double[] k, double[] v, double[] gate, double[] dy,
         int n, int tokens, int dk, int dv, bool tf32 = false)
     {
-        var sh = new Shape(tokens, dk, dv);
         var dq = new double[(long)n * tokens * dk];
         var dgate = new double[(long)n * tokens * tokens];
+        Layout qk = Layout.Contiguous(tokens, dk), vy = Layout.Contiguous(tokens, dv);
+        BackwardQueryInto(q, qk, k, qk, v, vy, gate, dy, vy, dq, qk, dgate, n, tokens, dk, dv, tf32);
+        return (dq, dgate);
+    }
+
+    /// <summary><see cref="BackwardQuery"/> on operands placed by layouts, dQ written where <paramref name="ldq"/> says,
+    /// the gate's gradient into the contiguous <paramref name="dgate"/>.</summary>
+    public static void BackwardQueryInto(double[] q, Layout lq, double[] k, Layout lk, double[] v, Layout lv,
+        double[] gate, double[] dy, Layout ldy, double[] dq, Layout ldq, double[] dgate, int n, int tokens, int dk, int dv,
+        bool tf32 = false)
+    {
+        var sh = new Shape(tokens, dk, dv);
         for (int b = 0; b < n; b++)
             for (int block = 0; block * Rows < tokens; block++)
             {
-                var ownQ = LoadTile(q, (long)b * tokens * dk, dk, block * Rows, Rows, tokens);
-                var ownDy = LoadTile(dy, (long)b * tokens * dv, dv, block * Rows, Rows, tokens);
+                var ownQ = LoadTile(q, lq.Entry(b), lq.Row, dk, block * Rows, Rows, tokens);
+                var ownDy = LoadTile(dy, ldy.Entry(b), ldy.Row, dv, block * Rows, Rows, tokens);
                 var acc = Enumerable.Range(0, Warps).Select(_ => NewAccumulators(sh.KS)).ToArray();
                 for (int j0 = 0; j0 < tokens; j0 += BackwardTile)
                 {
-                    var ks = LoadTile(k, (long)b * tokens * dk, dk, j0, BackwardTile, tokens);
-                    var vs = LoadTile(v, (long)b * tokens * dv, dv, j0, BackwardTile, tokens);
+                    var ks = LoadTile(k, lk.Entry(b), lk.Row, dk, j0, BackwardTile, tokens);
+                    var vs = LoadTile(v, lv.Entry(b), lv.Row, dv, j0, BackwardTile, tokens);
                     for (int warp = 0; warp < Warps; warp++)
                     {
                         int row0 = block * Rows + warp * 16;
@@ -263,29 +297,39 @@ public static class MaskedAttentionKernelMirror
                     }
                 }
                 for (int warp = 0; warp < Warps; warp++)
-                    StoreRows(dq, (long)b * tokens * dk, acc[warp], dk, block * Rows + warp * 16, tokens);
+                    StoreRows(dq, ldq.Entry(b), ldq.Row, acc[warp], dk, block * Rows + warp * 16, tokens);
             }
-        return (dq, dgate);
     }
 
     /// <summary>plstm_masked_attention_backward_key: dK [N, T, DK] and dV [N, T, DV], per 16 keys, products transposed.</summary>
     public static (double[] DK, double[] DV) BackwardKey(double[] q, double[] k, double[] v, double[] gate, double[] dy,
         int n, int tokens, int dk, int dv, bool tf32 = false)
     {
-        var sh = new Shape(tokens, dk, dv);
         var dK = new double[(long)n * tokens * dk];
         var dV = new double[(long)n * tokens * dv];
+        Layout qk = Layout.Contiguous(tokens, dk), vy = Layout.Contiguous(tokens, dv);
+        BackwardKeyInto(q, qk, k, qk, v, vy, gate, dy, vy, dK, qk, dV, vy, n, tokens, dk, dv, tf32);
+        return (dK, dV);
+    }
+
+    /// <summary><see cref="BackwardKey"/> on operands placed by layouts, dK and dV written where <paramref name="ldk"/> and
+    /// <paramref name="ldv"/> say.</summary>
+    public static void BackwardKeyInto(double[] q, Layout lq, double[] k, Layout lk, double[] v, Layout lv, double[] gate,
+        double[] dy, Layout ldy, double[] dK, Layout ldk, double[] dV, Layout ldv, int n, int tokens, int dk, int dv,
+        bool tf32 = false)
+    {
+        var sh = new Shape(tokens, dk, dv);
         for (int b = 0; b < n; b++)
             for (int block = 0; block * Rows < tokens; block++)
             {
-                var ownK = LoadTile(k, (long)b * tokens * dk, dk, block * Rows, Rows, tokens);
-                var ownV = LoadTile(v, (long)b * tokens * dv, dv, block * Rows, Rows, tokens);
+                var ownK = LoadTile(k, lk.Entry(b), lk.Row, dk, block * Rows, Rows, tokens);
+                var ownV = LoadTile(v, lv.Entry(b), lv.Row, dv, block * Rows, Rows, tokens);
                 var dka = Enumerable.Range(0, Warps).Select(_ => NewAccumulators(sh.KS)).ToArray();
                 var dva = Enumerable.Range(0, Warps).Select(_ => NewAccumulators(sh.VS)).ToArray();
                 for (int i0 = 0; i0 < tokens; i0 += BackwardTile)
                 {
-                    var qs = LoadTile(q, (long)b * tokens * dk, dk, i0, BackwardTile, tokens);
-                    var dys = LoadTile(dy, (long)b * tokens * dv, dv, i0, BackwardTile, tokens);
+                    var qs = LoadTile(q, lq.Entry(b), lq.Row, dk, i0, BackwardTile, tokens);
+                    var dys = LoadTile(dy, ldy.Entry(b), ldy.Row, dv, i0, BackwardTile, tokens);
                     for (int warp = 0; warp < Warps; warp++)
                     {
                         int row0 = block * Rows + warp * 16;
@@ -310,11 +354,10 @@ public static class MaskedAttentionKernelMirror
                 }
                 for (int warp = 0; warp < Warps; warp++)
                 {
-                    StoreRows(dK, (long)b * tokens * dk, dka[warp], dk, block * Rows + warp * 16, tokens);
-                    StoreRows(dV, (long)b * tokens * dv, dva[warp], dv, block * Rows + warp * 16, tokens);
+                    StoreRows(dK, ldk.Entry(b), ldk.Row, dka[warp], dk, block * Rows + warp * 16, tokens);
+                    StoreRows(dV, ldv.Entry(b), ldv.Row, dva[warp], dv, block * Rows + warp * 16, tokens);
                 }
             }
-        return (dK, dV);
     }
 
     private static void Scale(double[,] values, double[,] by)

@@ -102,6 +102,55 @@ public class MaskedAttentionKernelTests
             TensorAssert.AssertClose(mirror, expected, name, Tolerances.Float64Rtol, Tolerances.Float64Atol);
     }
 
+    /// <summary>The kernels' row layouts as the 2D layer uses them (<c>ProjectedGateAttention</c>): q, k, v read as column
+    /// blocks of a projection output <c>[B, T, 3·H·W + gate columns]</c> (entry (b, h) at head h's W columns), y and dY
+    /// in <c>[B, T, H, W]</c>, dQ, dK, dV written into the column blocks of one gradient buffer — against plain products
+    /// of the heads-folded operands; the buffer's gate columns stay as they were (nothing written past a block), every
+    /// entry of y is written. Two batch entries × three heads, 70 tokens (two row blocks, partial tiles).</summary>
+    [Fact]
+    public void The_kernels_read_and_write_the_layers_projection_layout()
+    {
+        using var scope = NewDisposeScope();
+        const int b = 2, heads = 3, t = 70, w = 8, gateColumns = 12, c = 3 * heads * w + gateColumns, n = b * heads;
+        using var generator = new Generator(4242);
+        var proj = randn(new long[] { b, t, c }, generator: generator, dtype: ScalarType.Float64);
+        var dyPerHead = randn(new long[] { b, t, heads, w }, generator: generator, dtype: ScalarType.Float64);
+        var gate = randn(new long[] { n, t, t }, generator: generator, dtype: ScalarType.Float64) / Math.Sqrt(t);
+        // The heads folded into the batch, as the composition does: [3, B·H, T, W]; dY [B·H, T, W].
+        var folded = proj.narrow(2, 0, 3 * heads * w).reshape(b, t, 3, heads, w).permute(2, 0, 3, 1, 4).reshape(3, n, t, w);
+        var (q, k, v) = (folded[0], folded[1], folded[2]);
+        var dy = dyPerHead.permute(0, 2, 1, 3).reshape(n, t, w);
+        var scores = q.matmul(k.transpose(1, 2));
+        var dA = dy.matmul(v.transpose(1, 2));
+        var dS = dA * gate;
+
+        var (fp, fdy, fg) = (Flat(proj), Flat(dyPerHead), Flat(gate));
+        MaskedAttentionKernelMirror.Layout Block(int index) => new((long)t * c, w, c, heads, index * heads * w);
+        var perHead = new MaskedAttentionKernelMirror.Layout((long)t * heads * w, w, heads * w, heads);
+        var y = Enumerable.Repeat(double.NaN, b * t * heads * w).ToArray();
+        MaskedAttentionKernelMirror.ForwardInto(fp, Block(0), fp, Block(1), fp, Block(2), fg, y, perHead, n, t, w, w);
+        var dProj = Enumerable.Repeat(double.NaN, b * t * c).ToArray();
+        var dGate = new double[n * t * t];
+        MaskedAttentionKernelMirror.BackwardQueryInto(fp, Block(0), fp, Block(1), fp, Block(2), fg, fdy, perHead, dProj,
+            Block(0), dGate, n, t, w, w);
+        MaskedAttentionKernelMirror.BackwardKeyInto(fp, Block(0), fp, Block(1), fp, Block(2), fg, fdy, perHead, dProj,
+            Block(1), dProj, Block(2), n, t, w, w);
+
+        Tensor Unfold(Tensor x) => x.reshape(b, heads, t, w).permute(0, 2, 1, 3);            // [B·H, T, W] → [B, T, H, W]
+        var dProjTensor = tensor(dProj, new long[] { b, t, c }, ScalarType.Float64);
+        TensorAssert.AssertClose(tensor(y, new long[] { b, t, heads, w }, ScalarType.Float64),
+            Unfold((scores * gate).matmul(v)), "Y", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        var expected = new[] { dS.matmul(k), dS.transpose(1, 2).matmul(q), (scores * gate).transpose(1, 2).matmul(dy) };
+        string[] names = { "dQ", "dK", "dV" };
+        for (int i = 0; i < 3; i++)
+            TensorAssert.AssertClose(dProjTensor.narrow(2, i * heads * w, heads * w).reshape(b, t, heads, w),
+                Unfold(expected[i]), names[i], Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        TensorAssert.AssertClose(tensor(dGate, new long[] { n, t, t }, ScalarType.Float64), dA * scores, "dG",
+            Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        Assert.True(dProjTensor.narrow(2, 3 * heads * w, gateColumns).isnan().all().item<bool>(),
+            "the gate columns of the gradient buffer were written");
+    }
+
     /// <summary>The 3xTF32 splits as the kernels make them (the products' accumulation in float64 here) keep every output
     /// and gradient within the float32 rule of the exact products — and a plain TF32 product would not: the check fails
     /// with the small parts dropped (so it can tell).</summary>

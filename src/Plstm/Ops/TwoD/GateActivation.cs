@@ -142,16 +142,40 @@ public sealed class GateActivation : autograd.MultiTensorFunction<GateActivation
         return (gates, kept!);
     }
 
+    /// <summary>The stacked gates alone (<see cref="ForwardNoGrad"/> without the compact copy), for a function that keeps
+    /// the pre-activations another way (<see cref="ProjectedGateAttention"/> keeps the whole projection output).</summary>
+    internal static Tensor GatesNoGrad(Tensor pre, int heads, GateActivationMode mode, double factor)
+    {
+        Check(pre, heads, mode);
+        return Forward(pre, heads, mode, factor, keep: false).Gates;
+    }
+
     /// <summary>The gradient of the pre-activations (<c>[B, X, Y, K·4H]</c>, contiguous) from the stacked gates'
     /// gradient, given the copy <see cref="ForwardNoGrad"/> kept.</summary>
     internal static Tensor BackwardNoGrad(Tensor kept, Tensor dGates, int heads, GateActivationMode mode, double factor)
     {
         using var noGrad = no_grad();
         if (!RunsKernel(kept)) return MirroredBackward(kept, dGates, heads, mode, factor);
-        using var incoming = dGates.contiguous();
         var dPre = empty(kept.shape, kept.dtype, kept.device);
-        Launch(kept, kept.stride(2), incoming, null, dPre, heads, mode, factor);
+        BackwardInto(kept, dGates, dPre, heads, mode, factor);
         return dPre;
+    }
+
+    /// <summary><see cref="BackwardNoGrad"/> written into <paramref name="dPre"/>, a <c>[B, X, Y, K·4H]</c> tensor or
+    /// view with equally spaced rows of unit column stride (the gate columns of the 2D layer's projection gradient);
+    /// <paramref name="pre"/> the pre-activations, equally spaced rows too (on CUDA the kernel reads them strided).</summary>
+    internal static void BackwardInto(Tensor pre, Tensor dGates, Tensor dPre, int heads, GateActivationMode mode,
+        double factor)
+    {
+        using var noGrad = no_grad();
+        if (!RunsKernel(pre))
+        {
+            using var computed = MirroredBackward(pre, dGates, heads, mode, factor);
+            dPre.copy_(computed);
+            return;
+        }
+        using var incoming = dGates.contiguous();
+        Launch(pre, pre.stride(2), incoming, null, dPre, heads, mode, factor);
     }
 
     /// <summary>The forward without autograd: the stacked gates and, when <paramref name="keep"/>, the compact copy of
@@ -261,7 +285,8 @@ public sealed class GateActivation : autograd.MultiTensorFunction<GateActivation
         else
         {
             IntPtr dp = TensorData.Pointer(dPre);
-            void** args = stackalloc void*[] { &p, &stride, &gp, &dp, &B, &H, &cells, &m, factorArg, &kinds };
+            long dstride = dPre.stride(2);
+            void** args = stackalloc void*[] { &p, &stride, &gp, &dp, &dstride, &B, &H, &cells, &m, factorArg, &kinds };
             CudaDriver.Launch(kernels[1], (blocks, 1, 1), Block, args);
         }
     }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Plstm.Interop;
 using Plstm.Interop.Cuda;
 using TorchSharp;
@@ -87,16 +88,54 @@ public static class MaskedAttentionKernel
 
     /// <summary><see cref="Forward(Tensor, Tensor, Tensor, Tensor)"/>; <paramref name="check"/> false for a caller that
     /// has established the preconditions (the layer's hot path: each check is a few native calls).</summary>
-    internal static unsafe Tensor Forward(Tensor q, Tensor k, Tensor v, Tensor gate, bool check)
+    internal static Tensor Forward(Tensor q, Tensor k, Tensor v, Tensor gate, bool check)
     {
         var (n, tokens, dk, dv, kernels) = Prepare(q, k, v, gate, null, check);
         var y = empty(new[] { n, tokens, dv }, q.dtype, q.device);
-        IntPtr qp = TensorData.Pointer(q), kp = TensorData.Pointer(k), vp = TensorData.Pointer(v),
-            gp = TensorData.Pointer(gate), yp = TensorData.Pointer(y);
-        int t = checked((int)tokens);
-        void** args = stackalloc void*[] { &qp, &kp, &vp, &gp, &yp, &t };
-        CudaDriver.Launch(kernels[0], Grid(n, tokens), Warps * 32, args, (uint)ForwardSharedBytes(dk, dv));
+        RowLayout qk = RowLayout.Contiguous(tokens, dk), vy = RowLayout.Contiguous(tokens, dv);
+        Launch(kernels, n, tokens, dk, dv, new(q, 0, qk), new(k, 0, qk), new(v, 0, vy), gate, new(y, 0, vy));
         return y;
+    }
+
+    /// <summary>Where the rows of one batch entry of an operand lie (the kernels' <c>struct RowLayout</c>, passed by value):
+    /// entry n = (n / Heads, n % Heads) starts <c>Batch·(n / Heads) + Head·(n % Heads)</c> floats from the operand's
+    /// base, its T rows <c>Row</c> floats apart.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal readonly record struct RowLayout(long Batch, long Head, int Row, int Heads)
+    {
+        /// <summary>A contiguous <c>[N, T, W]</c> operand.</summary>
+        public static RowLayout Contiguous(long tokens, long width) => new(tokens * width, 0, checked((int)width), 1);
+
+        /// <summary>Heads side by side in each row: entry (b, h) of a <c>[B, T, …]</c> tensor whose rows are
+        /// <paramref name="row"/> floats long starts at <c>b·T·row + h·width</c> (the 2D layer's projection output
+        /// and its <c>[B, T, H, DV]</c> output).</summary>
+        public static RowLayout HeadsInRows(long tokens, long row, long width, int heads) =>
+            new(tokens * row, width, checked((int)row), heads);
+    }
+
+    /// <summary>An operand: a float32 CUDA tensor's data from <paramref name="Offset"/> floats on, its entries' rows
+    /// placed by <paramref name="Layout"/>.</summary>
+    internal readonly record struct Operand(Tensor Data, long Offset, RowLayout Layout)
+    {
+        public IntPtr Pointer => TensorData.Pointer(Data) + checked((nint)(Offset * sizeof(float)));
+    }
+
+    /// <summary>The forward on operands placed by their <see cref="RowLayout"/> (the 2D layer's projection layout): y written
+    /// where <paramref name="y"/> says. The caller has checked what <see cref="CanRun"/> checks, the shapes, that every
+    /// entry lies inside its tensor, and that every stride and offset is a multiple of 4 floats of a tensor whose data
+    /// starts 16-byte aligned (the float4 loads).</summary>
+    internal static void ForwardInto(Operand q, Operand k, Operand v, Tensor gate, Operand y, long n, long tokens, long dk,
+        long dv) => Launch(KernelsOn(q.Data.device_index < 0 ? 0 : q.Data.device_index, dk, dv), n, tokens, dk, dv,
+        q, k, v, gate, y);
+
+    private static unsafe void Launch(IntPtr[] kernels, long n, long tokens, long dk, long dv, Operand q, Operand k,
+        Operand v, Tensor gate, Operand y)
+    {
+        IntPtr qp = q.Pointer, kp = k.Pointer, vp = v.Pointer, gp = TensorData.Pointer(gate), yp = y.Pointer;
+        RowLayout lq = q.Layout, lk = k.Layout, lv = v.Layout, ly = y.Layout;
+        int t = checked((int)tokens);
+        void** args = stackalloc void*[] { &qp, &kp, &vp, &gp, &yp, &t, &lq, &lk, &lv, &ly };
+        CudaDriver.Launch(kernels[0], Grid(n, tokens), Warps * 32, args, (uint)ForwardSharedBytes(dk, dv));
     }
 
     /// <summary>The gradients of <see cref="Forward(Tensor, Tensor, Tensor, Tensor)"/>'s output with respect to q, k, v and the gate, given the output's
@@ -111,7 +150,7 @@ public static class MaskedAttentionKernel
 
     /// <summary><see cref="Backward(Tensor, Tensor, Tensor, Tensor, Tensor)"/>; <paramref name="check"/> as in
     /// <see cref="Forward(Tensor, Tensor, Tensor, Tensor, bool)"/>.</summary>
-    internal static unsafe (Tensor DQ, Tensor DK, Tensor DV, Tensor DGate) Backward(Tensor q, Tensor k, Tensor v,
+    internal static (Tensor DQ, Tensor DK, Tensor DV, Tensor DGate) Backward(Tensor q, Tensor k, Tensor v,
         Tensor gate, Tensor dy, bool check)
     {
         var (n, tokens, dk, dv, kernels) = Prepare(q, k, v, gate, dy, check);
@@ -119,16 +158,33 @@ public static class MaskedAttentionKernel
         var dK = empty(new[] { n, tokens, dk }, q.dtype, q.device);
         var dV = empty(new[] { n, tokens, dv }, q.dtype, q.device);
         var dGate = empty(new[] { n, tokens, tokens }, q.dtype, q.device);                 // every entry is written
-        IntPtr qp = TensorData.Pointer(q), kp = TensorData.Pointer(k), vp = TensorData.Pointer(v),
-            gp = TensorData.Pointer(gate), dyp = TensorData.Pointer(dy), dqp = TensorData.Pointer(dQ),
-            dkp = TensorData.Pointer(dK), dvp = TensorData.Pointer(dV), dgp = TensorData.Pointer(dGate);
-        int t = checked((int)tokens);
-        uint shared = (uint)BackwardSharedBytes(dk, dv);
-        void** queryArgs = stackalloc void*[] { &qp, &kp, &vp, &gp, &dyp, &dqp, &dgp, &t };
-        CudaDriver.Launch(kernels[1], Grid(n, tokens), Warps * 32, queryArgs, shared);
-        void** keyArgs = stackalloc void*[] { &qp, &kp, &vp, &gp, &dyp, &dkp, &dvp, &t };
-        CudaDriver.Launch(kernels[2], Grid(n, tokens), Warps * 32, keyArgs, shared);
+        RowLayout qk = RowLayout.Contiguous(tokens, dk), vy = RowLayout.Contiguous(tokens, dv);
+        Launch(kernels, n, tokens, dk, dv, new(q, 0, qk), new(k, 0, qk), new(v, 0, vy), gate, new(dy, 0, vy),
+            new(dQ, 0, qk), new(dK, 0, qk), new(dV, 0, vy), dGate);
         return (dQ, dK, dV, dGate);
+    }
+
+    /// <summary>The backward on operands placed by their <see cref="RowLayout"/>: dQ, dK and dV written where they say
+    /// (the 2D layer's projection gradient), the gate's gradient into the contiguous <paramref name="dGate"/>
+    /// <c>[N, T, T]</c> (every entry). Preconditions as <see cref="ForwardInto"/>'s.</summary>
+    internal static void BackwardInto(Operand q, Operand k, Operand v, Tensor gate, Operand dy, Operand dq, Operand dk,
+        Operand dv, Tensor dGate, long n, long tokens, long dkWidth, long dvWidth) =>
+        Launch(KernelsOn(q.Data.device_index < 0 ? 0 : q.Data.device_index, dkWidth, dvWidth), n, tokens, dkWidth,
+            dvWidth, q, k, v, gate, dy, dq, dk, dv, dGate);
+
+    private static unsafe void Launch(IntPtr[] kernels, long n, long tokens, long dkWidth, long dvWidth, Operand q,
+        Operand k, Operand v, Tensor gate, Operand dy, Operand dq, Operand dk, Operand dv, Tensor dGate)
+    {
+        IntPtr qp = q.Pointer, kp = k.Pointer, vp = v.Pointer, gp = TensorData.Pointer(gate), dyp = dy.Pointer,
+            dqp = dq.Pointer, dkp = dk.Pointer, dvp = dv.Pointer, dgp = TensorData.Pointer(dGate);
+        RowLayout lq = q.Layout, lk = k.Layout, lv = v.Layout, ldy = dy.Layout, ldq = dq.Layout, ldk = dk.Layout,
+            ldv = dv.Layout;
+        int t = checked((int)tokens);
+        uint shared = (uint)BackwardSharedBytes(dkWidth, dvWidth);
+        void** queryArgs = stackalloc void*[] { &qp, &kp, &vp, &gp, &dyp, &dqp, &dgp, &t, &lq, &lk, &lv, &ldy, &ldq };
+        CudaDriver.Launch(kernels[1], Grid(n, tokens), Warps * 32, queryArgs, shared);
+        void** keyArgs = stackalloc void*[] { &qp, &kp, &vp, &gp, &dyp, &dkp, &dvp, &t, &lq, &lk, &lv, &ldy, &ldk, &ldv };
+        CudaDriver.Launch(kernels[2], Grid(n, tokens), Warps * 32, keyArgs, shared);
     }
 
     /// <summary>Registers and local memory per thread (bytes) of the forward and the two backward kernels compiled for

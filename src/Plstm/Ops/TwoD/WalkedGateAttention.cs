@@ -133,9 +133,9 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
     /// <summary>How the gate is formed: the walk of the gates' device, or on CUDA for gates with one turn only (a D-mode
     /// layer's, known from its activation, or what <see cref="Attend"/>'s caller says: one path between two cells) the
     /// closed form of <see cref="SinglePathGateKernel"/>.</summary>
-    private enum GateForm { CpuWalk, CudaWalk, SinglePathLeft, SinglePathRight }
+    internal enum GateForm { CpuWalk, CudaWalk, SinglePathLeft, SinglePathRight }
 
-    private static GateForm FormOf(Tensor gates, GateActivationMode wiring)
+    internal static GateForm FormOf(Tensor gates, GateActivationMode wiring)
     {
         if (!OnCuda(gates)) return GateForm.CpuWalk;
         if (wiring == GateActivationMode.P) return GateForm.CudaWalk;
@@ -145,7 +145,7 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
     }
 
     /// <summary>The gate, without autograd.</summary>
-    private static Tensor Walk(Tensor gates, Tensor direct, double scale, GateForm form) => form switch
+    internal static Tensor Walk(Tensor gates, Tensor direct, double scale, GateForm form) => form switch
     {
         GateForm.CudaWalk => GateWalkFunction<FusedGateKernel>.EvaluateGate(gates, direct, scale),
         GateForm.SinglePathLeft => GateWalkFunction<SinglePathGateKernel.Left>.EvaluateGate(gates, direct, scale),
@@ -153,7 +153,7 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
         _ => GateWalkFunction<FusedGateCpuKernel>.EvaluateGate(gates, direct, scale),
     };
 
-    private static (Tensor Gates, Tensor? Direct) WalkBackward(Tensor gates, Tensor dGate, double scale, bool directGrad,
+    internal static (Tensor Gates, Tensor? Direct) WalkBackward(Tensor gates, Tensor dGate, double scale, bool directGrad,
         GateForm form) => form switch
     {
         GateForm.CudaWalk => GateWalkFunction<FusedGateKernel>.BackwardGate(gates, dGate, scale, directGrad),

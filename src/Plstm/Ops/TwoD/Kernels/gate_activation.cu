@@ -11,7 +11,8 @@
 //       S0r = ω S, S0d = 1 − ω S, T0rl = T0ru = ω T, T0du = T0dl = 1 − ω T, M0l = M0u = M
 //   mode 1 and 2, D-mode (kinds sr, sd, ml, mu, trl, tdu, trd): S0r = σ(sr), S0d = σ(sd), M0l = σ(ml), M0u = σ(mu),
 //       T0rl = tanh(f·trl), T0du = tanh(f·tdu); chirality L (mode 1) T0ru = tanh(f·trd), T0dl = 0; R (mode 2) the other way.
-// The backward recomputes the activations from pre and writes d pre [B, cells, K·4H] (contiguous, every entry once):
+// The backward recomputes the activations from pre and writes d pre [B, cells, K·4H] with row stride `dstride` (every
+// entry once; the 2D layer passes the gate columns of its projection gradient, so no concatenation follows):
 //   P: a = dS0r − dS0d, b = dT0rl + dT0ru − dT0du − dT0dl;  d o = (a S + b T) ω(1 − ω), d s = a ω S(1 − S),
 //      d m = (dM0l + dM0u) M(1 − M), d t = b ω f (1 − T²)
 //   D: each kind from its gate's gradient, σ' = σ(1 − σ), tanh' = f (1 − tanh²).
@@ -34,7 +35,8 @@ __device__ __forceinline__ bool locate(long long i, int B, int H, int cells, int
 }
 
 // keep (may be null): the pre-activations this thread read, written to a contiguous [B, cells, K·4H] copy that the
-// backward reads (saving the strided view would keep the whole projection output alive).
+// backward reads (saving the strided view would keep the whole projection output alive; the layer's in-place path,
+// ProjectedGateAttention, saves that output anyway for its q, k, v and passes null).
 extern "C" __global__ void plstm_gate_activation_forward(const REAL* __restrict__ pre, long long stride,
     REAL* __restrict__ gates, REAL* __restrict__ keep, int B, int H, int cells, int mode, REAL factor, int kinds)
 {
@@ -68,13 +70,14 @@ extern "C" __global__ void plstm_gate_activation_forward(const REAL* __restrict_
 }
 
 extern "C" __global__ void plstm_gate_activation_backward(const REAL* __restrict__ pre, long long stride,
-    const REAL* __restrict__ dGates, REAL* __restrict__ dPre, int B, int H, int cells, int mode, REAL factor, int kinds)
+    const REAL* __restrict__ dGates, REAL* __restrict__ dPre, long long dstride, int B, int H, int cells, int mode,
+    REAL factor, int kinds)
 {
     int b, h, o, c;
     if (!locate(blockIdx.x * (long long)blockDim.x + threadIdx.x, B, H, cells, b, h, o, c)) return;
     const int G = 4 * H;
     const REAL* row = pre + ((long long)b * cells + c) * stride + 4 * h + o;
-    REAL* drow = dPre + ((long long)b * cells + c) * ((long long)kinds * G) + 4 * h + o;
+    REAL* drow = dPre + ((long long)b * cells + c) * dstride + 4 * h + o;
     const REAL* d = dGates + (((long long)(b * H + h) * 4 + o) * 8) * cells + c;
     REAL g[8];
 #pragma unroll

@@ -1,6 +1,8 @@
 // Masked linear attention Y = (Q Kᵀ ⊙ G) V and its gradients, tile by tile, for the 2D operator's kernel form
-// (README §"Masked attention kernel"). G [N, T, T] is the walked gate (scale folded in); Q, K [N, T, DK] and V, dY
-// [N, T, DV] are contiguous float32. Nothing T²-sized is written except the gate's gradient dG = (dY Vᵀ) ⊙ S.
+// (README §"Masked attention kernel"). G [N, T, T] is the walked gate (scale folded in), contiguous; Q, K [N, T, DK] and
+// V, dY [N, T, DV] and the outputs are float32 rows placed by a `RowLayout` each (below): contiguous, or the 2D layer's own
+// layout, where q, k, v are column blocks of its projection output [B, T, C] and y is [B, T, H, DV], so that neither
+// side needs a permuted copy. Nothing T²-sized is written except the gate's gradient dG = (dY Vᵀ) ⊙ S.
 //
 // Arithmetic: float32 products on tensor cores as "3xTF32" (as PyTorch's fused attention does for float32 on these
 // devices): each operand x = big + small, big = x rounded to TF32, small = x − big; a·b ≈ big_a·big_b + big_a·small_b +
@@ -71,16 +73,32 @@ __device__ __forceinline__ void accumulator_as_a(const float* c, unsigned* big, 
     split(c[3], big[3], small[3]);
 }
 
-// Rows [row0, row0 + rows) of a [T, W] matrix into shared memory with row stride W + 4, zeros past T.
+// Where batch entry n's T rows of an operand lie: entry n = (n / heads, n % heads) starts batch · (n / heads) +
+// head · (n % heads) floats from the operand's base, and its rows are `row` floats apart. A contiguous [N, T, W]
+// operand is heads 1, batch T·W, row W. Strides and the base are multiples of 4 floats (the float4 loads; the caller
+// checks). Passed by value; the host mirrors the layout (MaskedAttentionKernel.RowLayout).
+struct RowLayout
+{
+    long long batch, head;
+    int row, heads;
+};
+
+__device__ __forceinline__ size_t entry(const RowLayout& at, size_t n)
+{
+    return (size_t)(n / at.heads) * at.batch + (size_t)(n % at.heads) * at.head;
+}
+
+// Rows [row0, row0 + rows) of a [T, W] matrix whose rows are ld floats apart into shared memory with row stride W + 4,
+// zeros past T.
 template <int W>
-__device__ __forceinline__ void load_tile(float* tile, const float* __restrict__ source, int row0, int rows, int T)
+__device__ __forceinline__ void load_tile(float* tile, const float* __restrict__ source, int ld, int row0, int rows, int T)
 {
     constexpr int QUADS = W / 4;
     for (int i = threadIdx.x; i < rows * QUADS; i += WARPS * 32)
     {
         int r = i / QUADS, c = (i % QUADS) * 4;
         float4 value = make_float4(0.f, 0.f, 0.f, 0.f);
-        if (row0 + r < T) value = *reinterpret_cast<const float4*>(source + (size_t)(row0 + r) * W + c);
+        if (row0 + r < T) value = *reinterpret_cast<const float4*>(source + (size_t)(row0 + r) * ld + c);
         *reinterpret_cast<float4*>(tile + r * (W + 4) + c) = value;
     }
 }
@@ -103,16 +121,18 @@ __device__ __forceinline__ void shared_a(const float* rows, int s, int g, int t,
     split(p[8 * LD + 4], big[3], small[3]);
 }
 
-// Stores an accumulator [16, W] (rows r0, r1) into a [T, W] matrix, rows past T left out.
+// Stores an accumulator [16, W] (rows r0, r1) into a [T, W] matrix whose rows are ld floats apart, rows past T left
+// out.
 template <int W>
-__device__ __forceinline__ void store_rows(float* __restrict__ target, const float (*c)[4], int r0, int r1, int t, int T)
+__device__ __forceinline__ void store_rows(float* __restrict__ target, int ld, const float (*c)[4], int r0, int r1, int t,
+                                           int T)
 {
 #pragma unroll
     for (int s = 0; s < W / 8; ++s)
     {
         int col = 8 * s + 2 * t;
-        if (r0 < T) { target[(size_t)r0 * W + col] = c[s][0]; target[(size_t)r0 * W + col + 1] = c[s][1]; }
-        if (r1 < T) { target[(size_t)r1 * W + col] = c[s][2]; target[(size_t)r1 * W + col + 1] = c[s][3]; }
+        if (r0 < T) { target[(size_t)r0 * ld + col] = c[s][0]; target[(size_t)r0 * ld + col + 1] = c[s][1]; }
+        if (r1 < T) { target[(size_t)r1 * ld + col] = c[s][2]; target[(size_t)r1 * ld + col + 1] = c[s][3]; }
     }
 }
 
@@ -252,7 +272,7 @@ __device__ __forceinline__ void two_products(float (*a)[4], const float* wa, con
 // Y = (Q Kᵀ ⊙ G) V. Grid (⌈T / ROWS⌉, N), block WARPS · 32.
 extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_masked_attention_forward(
     const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
-    const float* __restrict__ gate, float* __restrict__ y, int T)
+    const float* __restrict__ gate, float* __restrict__ y, int T, RowLayout lq, RowLayout lk, RowLayout lv, RowLayout ly)
 {
     extern __shared__ __align__(16) float shared[];
     float* own_q = shared;
@@ -261,10 +281,10 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
     const Place at = place();
     const int g = at.g, t = at.t, r0 = at.r0, r1 = at.r1;
     const size_t n = blockIdx.y;
-    const float* kn = k + n * T * DK;
-    const float* vn = v + n * T * DV;
+    const float* kn = k + entry(lk, n);
+    const float* vn = v + entry(lv, n);
     const float* gn = gate + n * T * T;
-    load_tile<DK>(own_q, q + n * T * DK, blockIdx.x * ROWS, ROWS, T);
+    load_tile<DK>(own_q, q + entry(lq, n), lq.row, blockIdx.x * ROWS, ROWS, T);
     const float* wq = own_q + at.warp * 16 * LDK;
     float acc[VS][4];
     clear<VS>(acc);
@@ -272,8 +292,8 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
     over_tiles<FWD_TILE>(T, at.row0 < T,
         [&](const int j0)
         {
-            load_tile<DK>(ks, kn, j0, FWD_TILE, T);
-            load_tile<DV>(vs, vn, j0, FWD_TILE, T);
+            load_tile<DK>(ks, kn, lk.row, j0, FWD_TILE, T);
+            load_tile<DV>(vs, vn, lv.row, j0, FWD_TILE, T);
         },
         [&](const int j0, const int slices)
         {
@@ -292,13 +312,14 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
                     product_times_tile<LDV, VS>(acc, sc[sj], vs, sj, g, t);
                 }
         });
-    store_rows<DV>(y + n * T * DV, acc, r0, r1, t, T);
+    store_rows<DV>(y + entry(ly, n), ly.row, acc, r0, r1, t, T);
 }
 
 // dQ = ((dY Vᵀ) ⊙ G) K and dG = (dY Vᵀ) ⊙ (Q Kᵀ), one warp per 16 queries. Grid (⌈T / ROWS⌉, N).
 extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_masked_attention_backward_query(
     const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
-    const float* __restrict__ gate, const float* __restrict__ dy, float* __restrict__ dq, float* __restrict__ dgate, int T)
+    const float* __restrict__ gate, const float* __restrict__ dy, float* __restrict__ dq, float* __restrict__ dgate, int T,
+    RowLayout lq, RowLayout lk, RowLayout lv, RowLayout ldy, RowLayout ldq)
 {
     extern __shared__ __align__(16) float shared[];
     float* own_q = shared;
@@ -308,12 +329,12 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
     const Place at = place();
     const int g = at.g, t = at.t, r0 = at.r0, r1 = at.r1;
     const size_t n = blockIdx.y;
-    const float* kn = k + n * T * DK;
-    const float* vn = v + n * T * DV;
+    const float* kn = k + entry(lk, n);
+    const float* vn = v + entry(lv, n);
     const float* gn = gate + n * T * T;
     float* dgn = dgate + n * T * T;
-    load_tile<DK>(own_q, q + n * T * DK, blockIdx.x * ROWS, ROWS, T);
-    load_tile<DV>(own_dy, dy + n * T * DV, blockIdx.x * ROWS, ROWS, T);
+    load_tile<DK>(own_q, q + entry(lq, n), lq.row, blockIdx.x * ROWS, ROWS, T);
+    load_tile<DV>(own_dy, dy + entry(ldy, n), ldy.row, blockIdx.x * ROWS, ROWS, T);
     const float* wq = own_q + at.warp * 16 * LDK;
     const float* wdy = own_dy + at.warp * 16 * LDV;
     float acc[KS][4];
@@ -322,8 +343,8 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
     over_tiles<BWD_TILE>(T, at.row0 < T,
         [&](const int j0)
         {
-            load_tile<DK>(ks, kn, j0, BWD_TILE, T);
-            load_tile<DV>(vs, vn, j0, BWD_TILE, T);
+            load_tile<DK>(ks, kn, lk.row, j0, BWD_TILE, T);
+            load_tile<DV>(vs, vn, lv.row, j0, BWD_TILE, T);
         },
         [&](const int j0, const int slices)
         {
@@ -344,14 +365,15 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
                     product_times_tile<LDK, KS>(acc, da[sj], ks, sj, g, t);  // dQ += dS K
                 }
         });
-    store_rows<DK>(dq + n * T * DK, acc, r0, r1, t, T);
+    store_rows<DK>(dq + entry(ldq, n), ldq.row, acc, r0, r1, t, T);
 }
 
 // dK = ((dY Vᵀ) ⊙ G)ᵀ Q and dV = (Q Kᵀ ⊙ G)ᵀ dY, one warp per 16 keys (products formed transposed: Sᵀ = K Qᵀ,
 // dAᵀ = V dYᵀ). Grid (⌈T / ROWS⌉, N).
 extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_masked_attention_backward_key(
     const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
-    const float* __restrict__ gate, const float* __restrict__ dy, float* __restrict__ dk, float* __restrict__ dv, int T)
+    const float* __restrict__ gate, const float* __restrict__ dy, float* __restrict__ dk, float* __restrict__ dv, int T,
+    RowLayout lq, RowLayout lk, RowLayout lv, RowLayout ldy, RowLayout ldk, RowLayout ldv)
 {
     extern __shared__ __align__(16) float shared[];
     float* own_k = shared;
@@ -361,11 +383,11 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
     const Place at = place();
     const int g = at.g, t = at.t, j0r = at.r0, j1r = at.r1;    // this thread's keys
     const size_t n = blockIdx.y;
-    const float* qn = q + n * T * DK;
-    const float* dyn = dy + n * T * DV;
+    const float* qn = q + entry(lq, n);
+    const float* dyn = dy + entry(ldy, n);
     const float* gn = gate + n * T * T;
-    load_tile<DK>(own_k, k + n * T * DK, blockIdx.x * ROWS, ROWS, T);
-    load_tile<DV>(own_v, v + n * T * DV, blockIdx.x * ROWS, ROWS, T);
+    load_tile<DK>(own_k, k + entry(lk, n), lk.row, blockIdx.x * ROWS, ROWS, T);
+    load_tile<DV>(own_v, v + entry(lv, n), lv.row, blockIdx.x * ROWS, ROWS, T);
     const float* wk = own_k + at.warp * 16 * LDK;
     const float* wv = own_v + at.warp * 16 * LDV;
     float dka[KS][4], dva[VS][4];
@@ -375,8 +397,8 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
     over_tiles<BWD_TILE>(T, at.row0 < T,
         [&](const int i0)
         {
-            load_tile<DK>(qs, qn, i0, BWD_TILE, T);
-            load_tile<DV>(dys, dyn, i0, BWD_TILE, T);
+            load_tile<DK>(qs, qn, lq.row, i0, BWD_TILE, T);
+            load_tile<DV>(dys, dyn, ldy.row, i0, BWD_TILE, T);
         },
         [&](const int i0, const int slices)
         {
@@ -397,6 +419,6 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
                     product_times_tile<LDK, KS>(dka, dat[si], qs, si, g, t);   // dK += (dA ⊙ G)ᵀ Q
                 }
         });
-    store_rows<DK>(dk + n * T * DK, dka, j0r, j1r, t, T);
-    store_rows<DV>(dv + n * T * DV, dva, j0r, j1r, t, T);
+    store_rows<DK>(dk + entry(ldk, n), ldk.row, dka, j0r, j1r, t, T);
+    store_rows<DV>(dv + entry(ldv, n), ldv.row, dva, j0r, j1r, t, T);
 }

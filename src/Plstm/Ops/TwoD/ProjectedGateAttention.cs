@@ -1,0 +1,183 @@
+using Plstm.Ops.Common;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Plstm.Ops.TwoD;
+
+/// <summary>
+/// The 2D layer's kernel form read straight from its projection output: <c>proj [B, X, Y, C]</c> with columns
+/// <c>[q (H·W) | k (H·W) | v (H·W) | gate pre-activations (K·4H)]</c>, heads side by side in each block, gives the
+/// per-head outputs <c>[B, X, Y, H, W]</c> — the values of <see cref="WalkedGateAttention.AttendActivated"/> on the
+/// head-folded q, k, v <c>[B·H, X·Y, W]</c> and the gate columns, with the heads moved back beside each other.
+/// </summary>
+/// <remarks>
+/// Why: on CUDA in float32 the masked attention kernels place every row they read or write by a stride
+/// (<see cref="MaskedAttentionKernel.RowLayout"/>), so this function reads q, k and v where the projection wrote them, writes
+/// y in the layout the layer's norm and out-projection read, and in backward writes dq, dk, dv and (through
+/// <see cref="GateActivation.BackwardInto"/>) the gate pre-activations' gradient into one <c>[B, X, Y, C]</c> gradient
+/// of <c>proj</c>. The composition it replaces copied q, k, v to the heads-folded layout and back for their gradients,
+/// stacked those gradients, concatenated them with the gates' gradient (the backward of the projection's split) and
+/// permuted y and its gradient: at 224 px (B 128, 14², H 3, W 64) per layer about 0.5 GB of copies, ≈ 2 ms of a
+/// 59-ms training step on an H200 (bench/results/gpu-h200-projected-attention-2026-12-01.md).
+/// <para>Everywhere else (the CPU, float64, widths or batch sizes the kernels do not take, operands the float4 loads
+/// cannot read) <see cref="Attend"/> is that composition itself, so those paths are unchanged to the bit. On CUDA the
+/// in-place path is checked by <c>plstm selfcheck</c> (the float32 layer cases, the gradients of every parameter).</para>
+/// <para>Kept for backward: <c>proj</c> itself (the q, k, v copies and the compact pre-activation copy it replaces are
+/// as large), the stacked gates, D0 and, unless <c>recompute</c>, the gate G.</para>
+/// </remarks>
+internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<ProjectedGateAttention>
+{
+    private const string SettingKey = "setting";
+    private const string FormKey = "form";
+    private const string DirectGradKey = "directGrad";
+
+    /// <inheritdoc />
+    public override string Name => nameof(ProjectedGateAttention);
+
+    /// <summary>What the function needs besides its two tensors.</summary>
+    private sealed record Setting(int Heads, long Width, GateActivationMode Mode, double Factor, double Scale, bool Recompute);
+
+    /// <summary>The per-head outputs <c>[B, X, Y, H, W]</c> (a view on the composition's path) of the layer's projection
+    /// output <paramref name="proj"/> <c>[B, X, Y, 3·H·W + K·4H]</c> (K = <see cref="GateActivation.Kinds"/>),
+    /// <paramref name="direct"/> <c>[B·H, X·Y]</c> (D0), on a device, dtype and grid a gate walk takes
+    /// (<see cref="WalkedGateAttention.CanWalk(DeviceType, int, ScalarType, long, long)"/>).</summary>
+    /// <exception cref="ArgumentException">A <paramref name="proj"/> of another shape, or one no walk takes.</exception>
+    public static Tensor Attend(Tensor proj, int heads, long width, GateActivationMode mode, double factor, Tensor direct,
+        double scale, bool recompute)
+    {
+        ArgumentNullException.ThrowIfNull(proj);
+        ArgumentNullException.ThrowIfNull(direct);
+        var shape = proj.shape;
+        long qkv = 3L * heads * width, gateColumns = (long)GateActivation.Kinds(mode) * 4 * heads;
+        if (shape.Length != 4 || shape[3] != qkv + gateColumns)
+            throw new ArgumentException($"proj must be [B, X, Y, {qkv + gateColumns}] (q, k, v of {heads} heads × {width} and "
+                + $"{gateColumns} gate pre-activations), got [{string.Join(", ", shape)}]", nameof(proj));
+        long B = shape[0], X = shape[1], Y = shape[2], T = X * Y, N = B * heads;
+        using var scope = NewDisposeScope();
+        if (!InPlace(proj, N, width))
+        {
+            // The composition: heads folded into the batch (one copy for the three), the activated walk, heads back.
+            var folded = proj.narrow(3, 0, qkv).reshape(B, X, Y, 3, heads, width).permute(3, 0, 4, 1, 2, 5)
+                .reshape(3, N, T, width).unbind(0);                                          // 3 × [N, T, W]
+            var scanned = WalkedGateAttention.AttendActivated(folded[0], folded[1], folded[2],
+                proj.narrow(3, qkv, gateColumns), heads, mode, factor, direct, scale, recompute); // [N, T, W]
+            return scanned.view(B, heads, X, Y, width).permute(0, 2, 3, 1, 4).MoveToOuterDisposeScope();
+        }
+        var setting = new Setting(heads, width, mode, factor, scale, recompute);
+        if (!is_grad_enabled() || !(proj.requires_grad || direct.requires_grad))
+        {
+            using var noGrad = no_grad();
+            var (gates, form) = ActivatedGates(proj, setting);
+            using var gate = WalkedGateAttention.Walk(gates, direct, scale, form);
+            return Attention(proj, gate, setting).MoveToOuterDisposeScope();
+        }
+        // The forward's handles of what it saves stay in this scope until the context has taken its own references.
+        return apply(proj, direct, setting)[0].MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Whether the in-place kernels run: CUDA float32, W and N as <see cref="MaskedAttentionKernel"/> takes them,
+    /// a contiguous <c>proj</c> whose column blocks and rows the float4 loads can read (W and 4H multiples of 4; always
+    /// so when W is a multiple of 8).</summary>
+    private static bool InPlace(Tensor proj, long n, long width) =>
+        proj.device_type == DeviceType.CUDA && proj.dtype == ScalarType.Float32 && proj.is_contiguous()
+        && MaskedAttentionKernel.CanRun(proj, n, width, width) && proj.shape[3] % 4 == 0;
+
+    /// <summary>The stacked gates from the gate columns (not differentiated) and how the walk forms the gate.</summary>
+    private static (Tensor Gates, WalkedGateAttention.GateForm Form) ActivatedGates(Tensor proj, Setting s)
+    {
+        long qkv = 3L * s.Heads * s.Width;
+        var gates = GateActivation.GatesNoGrad(proj.narrow(3, qkv, proj.shape[3] - qkv), s.Heads, s.Mode, s.Factor);
+        return (gates, WalkedGateAttention.FormOf(gates, s.Mode));                          // [B·H, 4, 8, X, Y]
+    }
+
+    /// <summary>The kernels' operands in <paramref name="t"/>, a <c>[B, X, Y, C]</c> projection output or its gradient:
+    /// q, k, v at column blocks 0, 1, 2 of H·W columns, entry (b, h) at head h's W columns.</summary>
+    private static MaskedAttentionKernel.Operand[] Blocks(Tensor t, Setting s, long tokens)
+    {
+        long row = t.shape[3];
+        var rows = MaskedAttentionKernel.RowLayout.HeadsInRows(tokens, row, s.Width, s.Heads);
+        return [new(t, 0, rows), new(t, s.Heads * s.Width, rows), new(t, 2 * s.Heads * s.Width, rows)];
+    }
+
+    /// <summary>A <c>[B, X, Y, H, W]</c> tensor as one operand (y or its gradient).</summary>
+    private static MaskedAttentionKernel.Operand PerHead(Tensor t, Setting s, long tokens) =>
+        new(t, 0, MaskedAttentionKernel.RowLayout.HeadsInRows(tokens, s.Heads * s.Width, s.Width, s.Heads));
+
+    /// <summary>y <c>[B, X, Y, H, W]</c> = (Q Kᵀ ⊙ G) V with Q, K, V read in place from <paramref name="proj"/>.</summary>
+    private static Tensor Attention(Tensor proj, Tensor gate, Setting s)
+    {
+        var shape = proj.shape;
+        long B = shape[0], T = shape[1] * shape[2];
+        var y = empty(new[] { B, shape[1], shape[2], s.Heads, s.Width }, proj.dtype, proj.device);
+        var qkv = Blocks(proj, s, T);
+        MaskedAttentionKernel.ForwardInto(qkv[0], qkv[1], qkv[2], gate, PerHead(y, s, T), B * s.Heads, T, s.Width, s.Width);
+        return y;
+    }
+
+    /// <inheritdoc />
+    public override List<Tensor> forward(autograd.AutogradContext ctx, params object[] vars)
+    {
+        ArgumentNullException.ThrowIfNull(ctx);
+        var (proj, direct, setting) = ((Tensor)vars[0], (Tensor)vars[1], (Setting)vars[2]);
+        // TorchSharp runs a custom function's forward in the caller's grad mode.
+        using var noGrad = no_grad();
+        var (gates, form) = ActivatedGates(proj, setting);
+        Tensor output, gate;
+        using (var scope = NewDisposeScope())
+        {
+            gate = WalkedGateAttention.Walk(gates, direct, setting.Scale, form);            // G [N, T, T]
+            output = Attention(proj, gate, setting).MoveToOuterDisposeScope();              // [B, X, Y, H, W]
+            if (!setting.Recompute) gate.MoveToOuterDisposeScope();
+        }
+        ctx.save_for_backward(setting.Recompute ? [proj, gates, direct] : [proj, gates, direct, gate]);
+        ctx.save_data(SettingKey, setting);
+        ctx.save_data(FormKey, form);
+        ctx.save_data(DirectGradKey, direct.requires_grad);
+        ctx.set_materialize_grads(false);
+        return [output];
+    }
+
+    /// <inheritdoc />
+    public override List<Tensor> backward(autograd.AutogradContext ctx, List<Tensor> grad_outputs)
+    {
+        ArgumentNullException.ThrowIfNull(ctx);
+        var saved = ctx.get_saved_variables();
+        var s = (Setting)ctx.get_data(SettingKey);
+        var form = (WalkedGateAttention.GateForm)ctx.get_data(FormKey);
+        var directGrad = (bool)ctx.get_data(DirectGradKey);
+        var dOutput = grad_outputs[0];
+        List<Tensor> result;
+        using (var scope = NewDisposeScope())
+        {
+            var (proj, gates, direct) = (saved[0], saved[1], saved[2]);
+            if (dOutput is null || dOutput.IsInvalid)
+                result = [zeros_like(proj), zeros_like(direct)];
+            else
+            {
+                var shape = proj.shape;
+                long T = shape[1] * shape[2], qkv = 3L * s.Heads * s.Width;
+                var gate = s.Recompute ? WalkedGateAttention.Walk(gates, direct, s.Scale, form) : saved[3];
+                var dy = dOutput.contiguous();                                              // [B, X, Y, H, W]
+                var dProj = empty(shape, proj.dtype, proj.device);                          // every entry is written
+                var dGate = empty(new[] { shape[0] * s.Heads, T, T }, proj.dtype, proj.device);
+                var (inputs, grads) = (Blocks(proj, s, T), Blocks(dProj, s, T));
+                MaskedAttentionKernel.BackwardInto(inputs[0], inputs[1], inputs[2], gate, PerHead(dy, s, T), grads[0],
+                    grads[1], grads[2], dGate, shape[0] * s.Heads, T, s.Width, s.Width);
+                if (s.Recompute) gate.Dispose();
+                var (dGates, dDirect) = WalkedGateAttention.WalkBackward(gates, dGate, s.Scale, directGrad, form);
+                dGate.Dispose();
+                long gateColumns = shape[3] - qkv;
+                GateActivation.BackwardInto(proj.narrow(3, qkv, gateColumns), dGates, dProj.narrow(3, qkv, gateColumns),
+                    s.Heads, s.Mode, s.Factor);
+                dGates.Dispose();
+                result = [dProj, dDirect!];
+            }
+            foreach (var t in result) t?.MoveToOuterDisposeScope();
+        }
+        BackwardResults.Hand(result);
+        foreach (var t in saved) t.Dispose();
+        if (dOutput is { IsInvalid: false }) dOutput.Dispose();
+        // One entry per forward argument: proj, D0 (null without gradient), none for the setting.
+        return [.. result, null!];
+    }
+}
