@@ -1,3 +1,4 @@
+using Plstm.Ops.Common;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -54,11 +55,7 @@ public sealed class MultiHeadRmsNorm : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         // Low-precision sums of squares lose too much; the reference normalises in float32 there.
         var computeType = x.dtype is ScalarType.Float16 or ScalarType.BFloat16 ? ScalarType.Float32 : x.dtype;
-        var xc = Dtypes.Cast(x, computeType);
-        // The mean, + eps and rsqrt in place on the fresh [..., H, 1] sum: fewer temporaries and autograd nodes than
-        // mean(…) + eps (none of these ops keeps its input for backward; rsqrt keeps its result).
-        var inv = xc.square().sum([-1], keepdim: true).div_(_headDim).add_(_eps).rsqrt_();    // [..., H, 1]
-        var y = xc * inv;                                                                    // [..., H, DV]
+        var y = RmsNormalization.Apply(Dtypes.Cast(x, computeType), _headDim, _eps);         // [..., H, DV]
         if (withScale) y = y * Dtypes.Cast(scale, computeType);
         return Dtypes.Cast(y, x.dtype).MoveToOuterDisposeScope();
     }

@@ -183,16 +183,17 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
         double scale = 1.0 / Math.Sqrt(cfg.DK);
         long cells = X * Y;
 
-        Tensor perHead;                                                                      // [B, X, Y, H, DV]
+        Tensor normed;                                                                       // [B, X, Y, H, DV], normalised
         // The walks take float32 and float64 only (half precision goes the other way, through the row scan).
         if (Plstm2DAutoForm.Resolve(Form, scalarGates: true, X, Y, x.device_type) == Plstm2DForm.Kernel
             && WalkedGateAttention.CanWalk(x.device_type, x.device_index, x.dtype, X, Y))
         {
-            // The kernel form: activation, walk and masked attention as one function reading the projection output
-            // (on CUDA float32 in place: no copies of q, k, v or of their gradients).
+            // The kernel form: activation, walk, masked attention and the per-head norm (without its scale) as one
+            // function reading the projection output (on CUDA float32 in place: no copies of q, k, v or of their
+            // gradients, the norm one kernel each way). mhnorm's eps is the config's.
             var dCells = dHead.reshape(1, H, 1).expand(B, H, cells).reshape(B * H, cells);   // [B·H, cells]
-            perHead = ProjectedGateAttention.Attend(projected, H, cfg.DK, activation, factor, dCells, scale,
-                RecomputeInBackward);
+            normed = ProjectedGateAttention.Attend(projected, H, cfg.DK, activation, factor, dCells, scale,
+                RecomputeInBackward, cfg.NormEps);
         }
         else
         {
@@ -212,15 +213,16 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
             var inputs = new Plstm2DFusedInputs(qkv[0], qkv[1], qkv[2], Gate(0), Gate(1), Transition(2), Transition(3),
                 activation == GateActivationMode.DLeft ? null : Transition(4),
                 activation == GateActivationMode.DRight ? null : Transition(5), Gate(6), Gate(7), d);
-            perHead = Plstm2DFused.Forward(inputs, cfg.Levels, scale, Form, cfg.ChunkSide, RecomputeInBackward)
+            var perHead = Plstm2DFused.Forward(inputs, cfg.Levels, scale, Form, cfg.ChunkSide, RecomputeInBackward)
                 .reshape(B, H, X, Y, cfg.DV).permute(0, 2, 3, 1, 4);                         // from [B·H, X, Y, DV, 1]
+            normed = mhnorm.Normalize(perHead, withScale: false);
         }
 
         // The norm's per-channel scale folded into the out-projection's input columns: z·diag(γ)·Wᵀ = z·(W·diag(γ))ᵀ,
         // one [D, H·DV] product instead of a full-size one and its backward.
-        var normed = mhnorm.Normalize(perHead, withScale: false).reshape(B, X, Y, H * cfg.DV); // [B, X, Y, H·DV], head-major
+        var heads = normed.reshape(B, X, Y, H * cfg.DV);                                     // [B, X, Y, H·DV], head-major
         var outWeight = outprojection.weight! * mhnorm.Scale.reshape(H * cfg.DV);            // [D, H·DV]
-        var y = nn.functional.linear(normed, Cast(outWeight, x.dtype));                      // [B, X, Y, D]
+        var y = nn.functional.linear(heads, Cast(outWeight, x.dtype));                      // [B, X, Y, D]
         return y.MoveToOuterDisposeScope();
     }
 

@@ -35,15 +35,18 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
     public override string Name => nameof(ProjectedGateAttention);
 
     /// <summary>What the function needs besides its two tensors.</summary>
-    private sealed record Setting(int Heads, long Width, GateActivationMode Mode, double Factor, double Scale, bool Recompute);
+    private sealed record Setting(int Heads, long Width, GateActivationMode Mode, double Factor, double Scale, bool Recompute,
+        double? NormEps);
 
     /// <summary>The per-head outputs <c>[B, X, Y, H, W]</c> (a view on the composition's path) of the layer's projection
     /// output <paramref name="proj"/> <c>[B, X, Y, 3·H·W + K·4H]</c> (K = <see cref="GateActivation.Kinds"/>),
     /// <paramref name="direct"/> <c>[B·H, X·Y]</c> (D0), on a device, dtype and grid a gate walk takes
-    /// (<see cref="WalkedGateAttention.CanWalk(DeviceType, int, ScalarType, long, long)"/>).</summary>
+    /// (<see cref="WalkedGateAttention.CanWalk(DeviceType, int, ScalarType, long, long)"/>). With
+    /// <paramref name="normEps"/> each head's W outputs come RMS-normalised (<see cref="Common.RmsNormalization"/>, no
+    /// scale; on the in-place path by <see cref="RmsNormKernel"/> inside this function).</summary>
     /// <exception cref="ArgumentException">A <paramref name="proj"/> of another shape, or one no walk takes.</exception>
     public static Tensor Attend(Tensor proj, int heads, long width, GateActivationMode mode, double factor, Tensor direct,
-        double scale, bool recompute)
+        double scale, bool recompute, double? normEps = null)
     {
         ArgumentNullException.ThrowIfNull(proj);
         ArgumentNullException.ThrowIfNull(direct);
@@ -61,15 +64,17 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
                 .reshape(3, N, T, width).unbind(0);                                          // 3 × [N, T, W]
             var scanned = WalkedGateAttention.AttendActivated(folded[0], folded[1], folded[2],
                 proj.narrow(3, qkv, gateColumns), heads, mode, factor, direct, scale, recompute); // [N, T, W]
-            return scanned.view(B, heads, X, Y, width).permute(0, 2, 3, 1, 4).MoveToOuterDisposeScope();
+            var perHead = scanned.view(B, heads, X, Y, width).permute(0, 2, 3, 1, 4);         // [B, X, Y, H, W]
+            return (normEps is { } eps ? RmsNormalization.Apply(perHead, width, eps) : perHead).MoveToOuterDisposeScope();
         }
-        var setting = new Setting(heads, width, mode, factor, scale, recompute);
+        var setting = new Setting(heads, width, mode, factor, scale, recompute, normEps);
         if (!is_grad_enabled() || !(proj.requires_grad || direct.requires_grad))
         {
             using var noGrad = no_grad();
             var (gates, form) = ActivatedGates(proj, setting);
             using var gate = WalkedGateAttention.Walk(gates, direct, scale, form);
-            return Attention(proj, gate, setting).MoveToOuterDisposeScope();
+            var (output, _, _) = Attention(proj, gate, setting);
+            return output.MoveToOuterDisposeScope();
         }
         // The forward's handles of what it saves stay in this scope until the context has taken its own references.
         return apply(proj, direct, setting)[0].MoveToOuterDisposeScope();
@@ -80,7 +85,8 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
     /// so when W is a multiple of 8).</summary>
     private static bool InPlace(Tensor proj, long n, long width) =>
         proj.device_type == DeviceType.CUDA && proj.dtype == ScalarType.Float32 && proj.is_contiguous()
-        && MaskedAttentionKernel.CanRun(proj, n, width, width) && proj.shape[3] % 4 == 0;
+        && MaskedAttentionKernel.CanRun(proj, n, width, width) && proj.shape[3] % 4 == 0
+        && RmsNormKernel.BuildError(proj.device_index < 0 ? 0 : proj.device_index) is null;
 
     /// <summary>The stacked gates from the gate columns (not differentiated) and how the walk forms the gate.</summary>
     private static (Tensor Gates, WalkedGateAttention.GateForm Form) ActivatedGates(Tensor proj, Setting s)
@@ -103,15 +109,19 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
     private static MaskedAttentionKernel.Operand PerHead(Tensor t, Setting s, long tokens) =>
         new(t, 0, MaskedAttentionKernel.RowLayout.HeadsInRows(tokens, s.Heads * s.Width, s.Width, s.Heads));
 
-    /// <summary>y <c>[B, X, Y, H, W]</c> = (Q Kᵀ ⊙ G) V with Q, K, V read in place from <paramref name="proj"/>.</summary>
-    private static Tensor Attention(Tensor proj, Tensor gate, Setting s)
+    /// <summary>The output <c>[B, X, Y, H, W]</c>: y = (Q Kᵀ ⊙ G) V with Q, K, V read in place from
+    /// <paramref name="proj"/>, normalised per head when the setting says (then also y itself and the norm's factors
+    /// r <c>[B·X·Y·H]</c>, which its backward reads; else both null).</summary>
+    private static (Tensor Output, Tensor? Attended, Tensor? Inverse) Attention(Tensor proj, Tensor gate, Setting s)
     {
         var shape = proj.shape;
         long B = shape[0], T = shape[1] * shape[2];
         var y = empty(new[] { B, shape[1], shape[2], s.Heads, s.Width }, proj.dtype, proj.device);
         var qkv = Blocks(proj, s, T);
         MaskedAttentionKernel.ForwardInto(qkv[0], qkv[1], qkv[2], gate, PerHead(y, s, T), B * s.Heads, T, s.Width, s.Width);
-        return y;
+        if (s.NormEps is not { } eps) return (y, null, null);
+        var (normalized, inverse) = RmsNormKernel.Forward(y, s.Width, eps);
+        return (normalized, y, inverse);
     }
 
     /// <inheritdoc />
@@ -123,13 +133,22 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
         using var noGrad = no_grad();
         var (gates, form) = ActivatedGates(proj, setting);
         Tensor output, gate;
+        Tensor? attended, inverse;
         using (var scope = NewDisposeScope())
         {
             gate = WalkedGateAttention.Walk(gates, direct, setting.Scale, form);            // G [N, T, T]
-            output = Attention(proj, gate, setting).MoveToOuterDisposeScope();              // [B, X, Y, H, W]
+            (output, attended, inverse) = Attention(proj, gate, setting);                   // [B, X, Y, H, W]
+            output.MoveToOuterDisposeScope();
+            attended?.MoveToOuterDisposeScope();
+            inverse?.MoveToOuterDisposeScope();
             if (!setting.Recompute) gate.MoveToOuterDisposeScope();
         }
-        ctx.save_for_backward(setting.Recompute ? [proj, gates, direct] : [proj, gates, direct, gate]);
+        // Saved: proj, gates, D0, then y and r when normalised (y is not the output: saving an output would tie the
+        // graph to itself), then G unless recomputing.
+        var save = new List<Tensor> { proj, gates, direct };
+        if (attended is not null && inverse is not null) save.AddRange([attended, inverse]);
+        if (!setting.Recompute) save.Add(gate);
+        ctx.save_for_backward(save);
         ctx.save_data(SettingKey, setting);
         ctx.save_data(FormKey, form);
         ctx.save_data(DirectGradKey, direct.requires_grad);
@@ -156,8 +175,10 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
             {
                 var shape = proj.shape;
                 long T = shape[1] * shape[2], qkv = 3L * s.Heads * s.Width;
-                var gate = s.Recompute ? WalkedGateAttention.Walk(gates, direct, s.Scale, form) : saved[3];
+                bool normalized = s.NormEps is not null;
+                var gate = s.Recompute ? WalkedGateAttention.Walk(gates, direct, s.Scale, form) : saved[^1];
                 var dy = dOutput.contiguous();                                              // [B, X, Y, H, W]
+                if (normalized) dy = RmsNormKernel.Backward(saved[3], saved[4], dy, s.Width); // through the norm
                 var dProj = empty(shape, proj.dtype, proj.device);                          // every entry is written
                 var dGate = empty(new[] { shape[0] * s.Heads, T, T }, proj.dtype, proj.device);
                 var (inputs, grads) = (Blocks(proj, s, T), Blocks(dProj, s, T));
