@@ -186,7 +186,7 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
         Tensor normed;                                                                       // [B, X, Y, H, DV], normalised
         // The walks take float32 and float64 only (half precision goes the other way, through the row scan).
         if (Plstm2DAutoForm.Resolve(Form, scalarGates: true, X, Y, x.device_type) == Plstm2DForm.Kernel
-            && WalkedGateAttention.CanWalk(x.device_type, x.device_index, x.dtype, X, Y))
+            && WalkedGateAttention.CanWalk(x.device_type, x.dtype, X, Y))
         {
             // The kernel form: activation, walk, masked attention and the per-head norm (without its scale) as one
             // function reading the projection output (on CUDA float32 in place: no copies of q, k, v or of their

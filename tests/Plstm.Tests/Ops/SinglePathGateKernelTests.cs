@@ -99,6 +99,6 @@ public class SinglePathGateKernelTests
         Assert.False(SinglePathGateKernel.TakesGrid(33, 32));
         Assert.True(SinglePathGateKernel.TakesGrid(32, 32));
         Assert.True(SinglePathGateKernel.TakesGrid(16, 64));
-        Assert.False(SinglePathGateKernel.CanRun(0, ScalarType.Float16, 4, 4));
+        Assert.False(SinglePathGateKernel.CanRun(ScalarType.Float16, 4, 4));
     }
 }

@@ -76,16 +76,14 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
         if (gates.device_type != DeviceType.CUDA) return false;
         var shape = gates.shape;
         return shape.Length == 5 && shape[2] == GatesPerOrientation
-            && CanRun(gates.device_index, gates.dtype, shape[3], shape[4]);
+            && CanRun(gates.dtype, shape[3], shape[4]);
     }
 
-    /// <summary>Whether the kernel runs for stacked gates of <paramref name="dtype"/> on an X × Y grid on CUDA device
-    /// <paramref name="device"/> (the test of <see cref="CanRun(Tensor)"/> before the gates exist).</summary>
-    internal static bool CanRun(int device, ScalarType dtype, long x, long y)
-    {
-        return device >= -1 && (dtype == ScalarType.Float32 || dtype == ScalarType.Float64) && TakesGrid(x, y)
-            && UnavailableReason is null;
-    }
+    /// <summary>Whether the kernel runs for stacked gates of <paramref name="dtype"/> on an X × Y grid on a CUDA device
+    /// (the test of <see cref="CanRun(Tensor)"/> before the gates exist). No per-device condition is left since the
+    /// backward's sums became L2 reductions (it needs no shared memory, whose size was the one).</summary>
+    internal static bool CanRun(ScalarType dtype, long x, long y) =>
+        (dtype == ScalarType.Float32 || dtype == ScalarType.Float64) && TakesGrid(x, y) && UnavailableReason is null;
 
     /// <summary>Whether an X × Y grid is one the kernel takes: at most <see cref="MaxCellsAnyLine"/> cells, or at most
     /// <see cref="MaxCells"/> with lines (Y) of at most <see cref="MaxLine"/> cells.</summary>

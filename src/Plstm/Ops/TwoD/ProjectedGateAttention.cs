@@ -41,7 +41,7 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
     /// <summary>The per-head outputs <c>[B, X, Y, H, W]</c> (a view on the composition's path) of the layer's projection
     /// output <paramref name="proj"/> <c>[B, X, Y, 3·H·W + K·4H]</c> (K = <see cref="GateActivation.Kinds"/>),
     /// <paramref name="direct"/> <c>[B·H, X·Y]</c> (D0), on a device, dtype and grid a gate walk takes
-    /// (<see cref="WalkedGateAttention.CanWalk(DeviceType, int, ScalarType, long, long)"/>). With
+    /// (<see cref="WalkedGateAttention.CanWalk(DeviceType, ScalarType, long, long)"/>). With
     /// <paramref name="normEps"/> each head's W outputs come RMS-normalised (<see cref="Common.RmsNormalization"/>, no
     /// scale; on the in-place path by <see cref="RmsNormKernel"/> inside this function).</summary>
     /// <exception cref="ArgumentException">A <paramref name="proj"/> of another shape, or one no walk takes.</exception>

@@ -52,11 +52,10 @@ public static class SinglePathGateKernel
     /// <summary>Why the kernels cannot run on this machine (no CUDA driver, no NVRTC, turned off), or null when they can.</summary>
     public static string? UnavailableReason => Unavailable.Value;
 
-    /// <summary>Whether the kernels run for stacked gates of <paramref name="dtype"/> on an X × Y grid on CUDA device
-    /// <paramref name="device"/>: float32/float64, a grid they take, a driver and NVRTC on this machine.</summary>
-    public static bool CanRun(int device, ScalarType dtype, long x, long y) =>
-        device >= -1 && (dtype == ScalarType.Float32 || dtype == ScalarType.Float64) && TakesGrid(x, y)
-        && UnavailableReason is null;
+    /// <summary>Whether the kernels run for stacked gates of <paramref name="dtype"/> on an X × Y grid on a CUDA device:
+    /// float32/float64, a grid they take, a driver and NVRTC on this machine.</summary>
+    public static bool CanRun(ScalarType dtype, long x, long y) =>
+        (dtype == ScalarType.Float32 || dtype == ScalarType.Float64) && TakesGrid(x, y) && UnavailableReason is null;
 
     /// <summary>Whether the kernels take an X × Y grid.</summary>
     public static bool TakesGrid(long x, long y) => x >= 1 && y >= 1 && x <= MaxSide && y <= MaxSide && x * y <= MaxCells;
@@ -73,7 +72,7 @@ public static class SinglePathGateKernel
         // O ≤ 4: the orientations are the four scan directions (bit 0 reverses x, bit 1 y); the forward finds a pair's
         // orientation from those bits.
         if (gates.device_type != DeviceType.CUDA || shape.Length != 5 || shape[1] < 1 || shape[1] > 4
-            || shape[2] != FusedGateKernel.GatesPerOrientation || !CanRun(gates.device_index, gates.dtype, shape[3], shape[4]))
+            || shape[2] != FusedGateKernel.GatesPerOrientation || !CanRun(gates.dtype, shape[3], shape[4]))
             throw new ArgumentException($"gates must be a CUDA float32/float64 tensor [N, O ≤ 4, 8, X, Y] with X, Y ≤ {MaxSide} "
                 + $"and X·Y ≤ {MaxCells} on a machine with the CUDA driver and NVRTC ({UnavailableReason ?? "available"}); "
                 + $"got {gates.dtype} [{string.Join(", ", shape)}] on {gates.device}", nameof(gates));

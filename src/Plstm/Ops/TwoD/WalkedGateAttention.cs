@@ -51,9 +51,9 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
 
     /// <summary>Whether one of the gate walks runs for stacked gates of <paramref name="dtype"/> on an X × Y grid on
     /// the device (<see cref="CanWalk(Tensor)"/> before the gates exist).</summary>
-    public static bool CanWalk(DeviceType device, int index, ScalarType dtype, long x, long y) => device switch
+    public static bool CanWalk(DeviceType device, ScalarType dtype, long x, long y) => device switch
     {
-        DeviceType.CUDA => FusedGateKernel.CanRun(index, dtype, x, y),
+        DeviceType.CUDA => FusedGateKernel.CanRun(dtype, x, y),
         DeviceType.CPU => FusedGateCpuKernel.CanRun(dtype, x, y),
         _ => false,
     };
@@ -75,7 +75,7 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
     {
         ArgumentNullException.ThrowIfNull(pre);
         var shape = pre.shape;
-        if (shape.Length != 4 || !CanWalk(pre.device_type, pre.device_index, pre.dtype, shape[1], shape[2]))
+        if (shape.Length != 4 || !CanWalk(pre.device_type, pre.dtype, shape[1], shape[2]))
             throw new ArgumentException("no gate walk runs for gates from these pre-activations (CUDA kernel or CPU walk, "
                 + "float32/float64, [B, X, Y, K·4H] on a grid they take)", nameof(pre));
         using var scope = NewDisposeScope();
@@ -140,7 +140,7 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
         if (!OnCuda(gates)) return GateForm.CpuWalk;
         if (wiring == GateActivationMode.P) return GateForm.CudaWalk;
         var shape = gates.shape;                                                             // one native call
-        if (!SinglePathGateKernel.CanRun(gates.device_index, gates.dtype, shape[3], shape[4])) return GateForm.CudaWalk;
+        if (!SinglePathGateKernel.CanRun(gates.dtype, shape[3], shape[4])) return GateForm.CudaWalk;
         return wiring == GateActivationMode.DLeft ? GateForm.SinglePathLeft : GateForm.SinglePathRight;
     }
 
