@@ -1,0 +1,85 @@
+using Plstm.Ops.Common;
+using Plstm.Ops.TwoD;
+using Plstm.Tests.Support;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Plstm.Tests.Ops;
+
+/// <summary>
+/// <see cref="ProjectedGateAttention"/>: the 2D layer's kernel form from its projection output <c>[B, X, Y, 3·H·W +
+/// K·4H]</c>. On the CPU it is the composition (heads folded into the batch, the activated walk, heads moved back, the
+/// per-head norm): checked here against that composition written independently — each head's q, k, v cut out of the
+/// projection column by column and stacked — for the output and the gradients of the projection and D0, in float64,
+/// every mode, storing and recomputing, with and without the norm. On CUDA the in-place kernels are checked by
+/// <c>plstm selfcheck</c> (layer cases) and their layouts by the kernel mirror (<c>MaskedAttentionKernelTests</c>).
+/// </summary>
+public class ProjectedGateAttentionTests
+{
+    private const double Factor = 1.3, Scale = 0.35, Eps = 1e-5;
+
+    /// <summary>The reference: heads cut out one by one, [B·H, T, W] in batch-major, head-minor order.</summary>
+    private static Tensor Expected(Tensor proj, Tensor direct, int heads, int width, GateActivationMode mode, bool recompute,
+        bool norm)
+    {
+        var shape = proj.shape;
+        long b = shape[0], x = shape[1], y = shape[2], t = x * y;
+        Tensor Block(int index) => stack(Enumerable.Range(0, heads)
+            .Select(h => proj.narrow(3, (index * heads + h) * width, width)).ToArray(), 1)   // [B, H, X, Y, W]
+            .reshape(b * heads, t, width);
+        var pre = proj.narrow(3, 3 * heads * width, shape[3] - 3 * heads * width);
+        var output = WalkedGateAttention.AttendActivated(Block(0), Block(1), Block(2), pre, heads, mode, Factor, direct, Scale,
+            recompute);                                                                      // [B·H, T, W]
+        var perHead = output.reshape(b, heads, x, y, width).permute(0, 2, 3, 1, 4);         // [B, X, Y, H, W]
+        return norm ? RmsNormalization.Apply(perHead, width, Eps) : perHead;
+    }
+
+    [Theory]
+    [InlineData(GateActivationMode.P, 1, 1, 1, false, true)]
+    [InlineData(GateActivationMode.P, 3, 5, 2, true, false)]
+    [InlineData(GateActivationMode.DLeft, 4, 3, 3, false, true)]
+    [InlineData(GateActivationMode.DRight, 2, 7, 2, true, true)]
+    public void Equals_the_composition_with_heads_cut_out_one_by_one(GateActivationMode mode, int x, int y, int heads,
+        bool recompute, bool norm)
+    {
+        using var scope = NewDisposeScope();
+        const int b = 2, width = 4;
+        long columns = 3L * heads * width + GateActivation.Kinds(mode) * 4L * heads;
+        using var generator = new Generator(9300 + (ulong)(x * 10 + y));
+        var proj = randn(new long[] { b, x, y, columns }, generator: generator, dtype: float64);
+        var direct = rand(new long[] { b * heads, x * y }, generator: generator, dtype: float64);
+        var weights = randn(new long[] { b, x, y, heads, width }, generator: generator, dtype: float64);
+
+        (Tensor Y, Tensor DProj, Tensor DDirect) Run(bool projected)
+        {
+            var p = proj.detach().clone().requires_grad_(true);
+            var d = direct.detach().clone().requires_grad_(true);
+            var output = projected
+                ? ProjectedGateAttention.Attend(p, heads, width, mode, Factor, d, Scale, recompute, norm ? Eps : null)
+                : Expected(p, d, heads, width, mode, recompute, norm);
+            (output * weights).sum().backward();
+            return (output.detach(), p.grad!, d.grad!);
+        }
+        var (expected, expectedProj, expectedDirect) = Run(projected: false);
+        var (actual, actualProj, actualDirect) = Run(projected: true);
+        TensorAssert.AssertClose(actual, expected, "y", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        TensorAssert.AssertClose(actualProj, expectedProj, "dproj", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        TensorAssert.AssertClose(actualDirect, expectedDirect, "ddirect", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        // Every q, k, v column receives a gradient, and (beyond one cell, where no path exists) the gate pre-activations.
+        long qkv = 3L * heads * width;
+        Assert.True(actualProj.narrow(3, 0, qkv).abs().amax(new long[] { 0, 1, 2 }).min().item<double>() > 0);
+        if (x * y > 1) Assert.True(actualProj.narrow(3, qkv, columns - qkv).abs().max().item<double>() > 0);
+    }
+
+    [Fact]
+    public void Refuses_a_projection_of_another_width_naming_it()
+    {
+        using var scope = NewDisposeScope();
+        var proj = zeros(new long[] { 1, 2, 2, 3 * 2 * 4 + 4 * 4 * 2 - 1 }, dtype: float64);   // one column short of 56
+        var direct = zeros(new long[] { 2, 4 }, dtype: float64);
+        var error = Assert.Throws<ArgumentException>(() =>
+            ProjectedGateAttention.Attend(proj, 2, 4, GateActivationMode.P, Factor, direct, Scale, false));
+        Assert.Equal("proj", error.ParamName);
+        Assert.Contains("56", error.Message);
+    }
+}
