@@ -8,7 +8,8 @@ namespace Plstm.Ops.TwoD;
 /// The 2D layer's kernel form read straight from its projection output: <c>proj [B, X, Y, C]</c> with columns
 /// <c>[q (H·W) | k (H·W) | v (H·W) | gate pre-activations (K·4H)]</c>, heads side by side in each block, gives the
 /// per-head outputs <c>[B, X, Y, H, W]</c> — the values of <see cref="WalkedGateAttention.AttendActivated"/> on the
-/// head-folded q, k, v <c>[B·H, X·Y, W]</c> and the gate columns, with the heads moved back beside each other.
+/// head-folded q, k, v <c>[B·H, X·Y, W]</c> and the gate columns, with the heads moved back beside each other and, when
+/// asked, each head's W outputs RMS-normalised (the layer's norm without its scale).
 /// </summary>
 /// <remarks>
 /// Why: on CUDA in float32 the masked attention kernels place every row they read or write by a stride
@@ -23,7 +24,8 @@ namespace Plstm.Ops.TwoD;
 /// cannot read) <see cref="Attend"/> is that composition itself, so those paths are unchanged to the bit. On CUDA the
 /// in-place path is checked by <c>plstm selfcheck</c> (the float32 layer cases, the gradients of every parameter).</para>
 /// <para>Kept for backward: <c>proj</c> itself (the q, k, v copies and the compact pre-activation copy it replaces are
-/// as large), the stacked gates, D0 and, unless <c>recompute</c>, the gate G.</para>
+/// as large), the stacked gates, D0, with the norm the attention's output before it and the norm's factors, and,
+/// unless <c>recompute</c>, the gate G.</para>
 /// </remarks>
 internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<ProjectedGateAttention>
 {
