@@ -71,6 +71,31 @@ public class ProjectedGateAttentionTests
         if (x * y > 1) Assert.True(actualProj.narrow(3, qkv, columns - qkv).abs().max().item<double>() > 0);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Repeated_forward_and_backward_leave_no_tensors_behind(bool recompute)
+    {
+        const int heads = 2, width = 4;
+        long columns = 3L * heads * width + GateActivation.Kinds(GateActivationMode.P) * 4L * heads;
+        using var generator = new Generator(9400);
+        var proj = randn(new long[] { 2, 3, 4, columns }, generator: generator).requires_grad_(true);
+        var direct = rand(new long[] { 2 * heads, 12 }, generator: generator).requires_grad_(true);
+        long Live() => DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        void Step()
+        {
+            using var scope = NewDisposeScope();
+            ProjectedGateAttention.Attend(proj, heads, width, GateActivationMode.P, Factor, direct, Scale, recompute, Eps)
+                .sum().backward();
+        }
+        Step();                                                                  // allocates the leaves' gradients once
+        long before = Live();
+        for (int i = 0; i < 5; i++) Step();
+        Assert.Equal(before, Live());
+        proj.Dispose();
+        direct.Dispose();
+    }
+
     [Fact]
     public void Refuses_a_projection_of_another_width_naming_it()
     {
