@@ -97,7 +97,7 @@ public class ProjectedGateAttentionTests
     }
 
     [Fact]
-    public void Refuses_a_projection_of_another_width_naming_it()
+    public void Refuses_a_projection_of_another_width_or_one_no_walk_takes_naming_it()
     {
         using var scope = NewDisposeScope();
         var proj = zeros(new long[] { 1, 2, 2, 3 * 2 * 4 + 4 * 4 * 2 - 1 }, dtype: float64);   // one column short of 56
@@ -106,5 +106,9 @@ public class ProjectedGateAttentionTests
             ProjectedGateAttention.Attend(proj, 2, 4, GateActivationMode.P, Factor, direct, Scale, false));
         Assert.Equal("proj", error.ParamName);
         Assert.Contains("56", error.Message);
+        // A dtype no walk takes.
+        var half = zeros(new long[] { 1, 2, 2, 56 }, dtype: float16);
+        Assert.Equal("proj", Assert.Throws<ArgumentException>(() =>
+            ProjectedGateAttention.Attend(half, 2, 4, GateActivationMode.P, Factor, direct, Scale, false)).ParamName);
     }
 }

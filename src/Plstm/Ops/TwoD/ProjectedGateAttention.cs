@@ -58,6 +58,9 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
             throw new ArgumentException($"proj must be [B, X, Y, {qkv + gateColumns}] (q, k, v of {heads} heads × {width} and "
                 + $"{gateColumns} gate pre-activations), got [{string.Join(", ", shape)}]", nameof(proj));
         long B = shape[0], X = shape[1], Y = shape[2], T = X * Y, N = B * heads;
+        if (!WalkedGateAttention.CanWalk(proj.device_type, proj.dtype, X, Y))
+            throw new ArgumentException($"no gate walk runs for a {X} × {Y} grid of {proj.dtype} on {proj.device_type} (CUDA "
+                + "kernel or CPU walk, float32/float64, a grid they take)", nameof(proj));
         using var scope = NewDisposeScope();
         if (!InPlace(proj, N, width))
         {
