@@ -4,8 +4,8 @@
 //   GX, GY the grid sides (cells n = x·GY + y, x-major, as everywhere in Ops/TwoD)
 //   BLOCK  threads per block of the forward kernel
 //   BLOCK_BWD  threads per block of the backward kernel (BLOCK when absent)
-// and may override the measured defaults below (PAIRS, PF, FPF, SEG, PARK, BWD_MIN_BLOCKS; variants for measurements are
-// compiled from a copy of this file with #defines prepended, PLSTM_FUSED_GATE_SOURCE).
+// and may override the measured defaults below (PAIRS, PF, FPF, SEG, PARK, SHARED_LU, BWD_MIN_BLOCKS; variants for
+// measurements are compiled from a copy of this file with #defines prepended, PLSTM_FUSED_GATE_SOURCE).
 // Layout: gates [N, O, 8, GX·GY], gate index 0 S0r, 1 S0d, 2 T0rl, 3 T0du, 4 T0dl, 5 T0ru, 6 M0l, 7 M0u (absent turns
 // are zeros); orientation o reverses x when o & 1 and y when o & 2 (Plstm2DFused.FlipAxes). The output
 // gate [N, cells (target), cells (source)] is scale times the sum over the O orientations, without D0 (the scale folded
@@ -82,6 +82,23 @@
 #endif
 #endif
 #define NSEG ((GX + SEGL - 1) / SEGL)
+// SHARED_LU: a segment's L and U live in shared memory (one column per thread: conflict-free) instead of local memory,
+// where they fit the static 48 KiB (float32, short segments). Off: measured slower on an H200 (gate alone fwd + bwd,
+// B·H 384, two rounds, bench/results/gpu-h200-shared-walk-2026-12-01.md): whole walk in local memory 12² 0.37–0.38 ms,
+// 14² 0.53–0.62, 16² 0.63–0.65; SEG 3 in local memory 0.33–0.37, 0.54–0.56, 0.63–0.71; SEG 3 in shared memory
+// 0.39–0.45, 0.62–0.67, 0.77; SEG 2 in shared memory 0.39–0.47, 0.57–0.68, 0.77–0.88 (the shared array caps the
+// blocks per multiprocessor; the local walk stays mostly in L1/L2).
+#ifndef SHARED_LU
+#define SHARED_LU 0
+#endif
+#define FG_BYTES_float 4
+#define FG_BYTES_double 8
+#define FG_CAT2(a, b) a##b
+#define FG_CAT(a, b) FG_CAT2(a, b)
+#if SHARED_LU && 2 * SEGL * GY * BLOCK_BWD * FG_CAT(FG_BYTES_, REAL) > 48 * 1024
+#undef SHARED_LU
+#define SHARED_LU 0
+#endif
 
 __device__ __forceinline__ int cell_of(int o, int xi, int yi)
 {
@@ -319,7 +336,15 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
             REAL ar[GY];
 #pragma unroll
             for (int i = 0; i < GY; ++i) ar[i] = 0;
+#if SHARED_LU
+            __shared__ REAL lu_shared[2 * SEGL * GY * BLOCK_BWD];
+#define LS(i) lu_shared[(i) * BLOCK_BWD + threadIdx.x]
+#define US(i) lu_shared[(SEGL * GY + (i)) * BLOCK_BWD + threadIdx.x]
+#else
             REAL Ls[SEGL * GY], Us[SEGL * GY];  // per scan step of the segment: the weights arriving from the left and from above
+#define LS(i) Ls[i]
+#define US(i) Us[i]
+#endif
             for (int s = segments - 1; s >= 0; --s)
             {
                 const int x0 = start + s * SEGL, x1 = min(x0 + SEGL, GX);
@@ -346,8 +371,8 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
                     {
                         const int n = cell_of(o, xi, yi);
                         const REAL L = wr[yi], U = wd;
-                        Ls[(xi - x0) * GY + yi] = L;
-                        Us[(xi - x0) * GY + yi] = U;
+                        LS((xi - x0) * GY + yi) = L;
+                        US((xi - x0) * GY + yi) = U;
                         advance(g, n, m, L, U, wr[yi], wd);
                     }
                 }
@@ -371,8 +396,8 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
                             const int yi = c - j;
                             if (yi < 0) break;
                             dl[j] = valid ? scale * dcolumn[(size_t)cell_of(o, xi, yi) * CELLS] : (REAL)0;
-                            Ll[j] = Ls[(xi - x0) * GY + yi];
-                            Ul[j] = Us[(xi - x0) * GY + yi];
+                            Ll[j] = LS((xi - x0) * GY + yi);
+                            Ul[j] = US((xi - x0) * GY + yi);
                         }
 #pragma unroll
                         for (int j = 0; j < PF; ++j)
