@@ -36,9 +36,16 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
     /// <inheritdoc />
     public override string Name => nameof(ProjectedGateAttention);
 
-    /// <summary>What the function needs besides its two tensors.</summary>
-    private sealed record Setting(int Heads, long Width, GateActivationMode Mode, double Factor, double Scale, bool Recompute,
-        double? NormEps);
+    /// <summary>What the function needs besides its two tensors; <paramref name="Shape"/> is proj's, read once per call
+    /// (each read is a native call that allocates).</summary>
+    private sealed record Setting(long[] Shape, int Heads, long Width, GateActivationMode Mode, double Factor, double Scale,
+        bool Recompute, double? NormEps)
+    {
+        public long Tokens => Shape[1] * Shape[2];
+        public long Entries => Shape[0] * Heads;
+        public long QkvColumns => 3L * Heads * Width;
+        public long GateColumns => Shape[3] - QkvColumns;
+    }
 
     /// <summary>The per-head outputs <c>[B, X, Y, H, W]</c> (a view on the composition's path) of the layer's projection
     /// output <paramref name="proj"/> <c>[B, X, Y, 3·H·W + K·4H]</c> (K = <see cref="GateActivation.Kinds"/>),
@@ -72,7 +79,7 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
             var perHead = scanned.view(B, heads, X, Y, width).permute(0, 2, 3, 1, 4);         // [B, X, Y, H, W]
             return (normEps is { } eps ? RmsNormalization.Apply(perHead, width, eps) : perHead).MoveToOuterDisposeScope();
         }
-        var setting = new Setting(heads, width, mode, factor, scale, recompute, normEps);
+        var setting = new Setting(shape, heads, width, mode, factor, scale, recompute, normEps);
         if (!is_grad_enabled() || !(proj.requires_grad || direct.requires_grad))
         {
             using var noGrad = no_grad();
@@ -85,45 +92,42 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
         return apply(proj, direct, setting)[0].MoveToOuterDisposeScope();
     }
 
-    /// <summary>Whether the in-place kernels run: CUDA float32, W and N as <see cref="MaskedAttentionKernel"/> takes them,
-    /// a contiguous <c>proj</c> whose column blocks and rows the float4 loads can read (W and 4H multiples of 4; always
-    /// so when W is a multiple of 8).</summary>
+    /// <summary>Whether the in-place kernels run: CUDA float32, a contiguous <c>proj</c>, W and N as
+    /// <see cref="MaskedAttentionKernel"/> takes them. W a multiple of 8 (which it requires) also makes every column
+    /// block offset and row length a multiple of 4 floats, as its float4 loads need (3·H·W and K·4H columns).</summary>
     private static bool InPlace(Tensor proj, long n, long width) =>
         proj.device_type == DeviceType.CUDA && proj.dtype == ScalarType.Float32 && proj.is_contiguous()
-        && MaskedAttentionKernel.CanRun(proj, n, width, width) && proj.shape[3] % 4 == 0
+        && MaskedAttentionKernel.CanRun(proj, n, width, width)
         && RmsNormKernel.BuildError(proj.device_index < 0 ? 0 : proj.device_index) is null;
 
     /// <summary>The stacked gates from the gate columns (not differentiated) and how the walk forms the gate.</summary>
     private static (Tensor Gates, WalkedGateAttention.GateForm Form) ActivatedGates(Tensor proj, Setting s)
     {
-        long qkv = 3L * s.Heads * s.Width;
-        var gates = GateActivation.GatesNoGrad(proj.narrow(3, qkv, proj.shape[3] - qkv), s.Heads, s.Mode, s.Factor);
+        var gates = GateActivation.GatesNoGrad(proj.narrow(3, s.QkvColumns, s.GateColumns), s.Heads, s.Mode, s.Factor);
         return (gates, WalkedGateAttention.FormOf(gates, s.Mode));                          // [B·H, 4, 8, X, Y]
     }
 
     /// <summary>The kernels' operands in <paramref name="t"/>, a <c>[B, X, Y, C]</c> projection output or its gradient:
     /// q, k, v at column blocks 0, 1, 2 of H·W columns, entry (b, h) at head h's W columns.</summary>
-    private static MaskedAttentionKernel.Operand[] Blocks(Tensor t, Setting s, long tokens)
+    private static MaskedAttentionKernel.Operand[] Blocks(Tensor t, Setting s)
     {
-        long row = t.shape[3];
-        var rows = MaskedAttentionKernel.RowLayout.HeadsInRows(tokens, row, s.Width, s.Heads);
+        var rows = MaskedAttentionKernel.RowLayout.HeadsInRows(s.Tokens, s.Shape[3], s.Width, s.Heads);
         return [new(t, 0, rows), new(t, s.Heads * s.Width, rows), new(t, 2 * s.Heads * s.Width, rows)];
     }
 
     /// <summary>A <c>[B, X, Y, H, W]</c> tensor as one operand (y or its gradient).</summary>
-    private static MaskedAttentionKernel.Operand PerHead(Tensor t, Setting s, long tokens) =>
-        new(t, 0, MaskedAttentionKernel.RowLayout.HeadsInRows(tokens, s.Heads * s.Width, s.Width, s.Heads));
+    private static MaskedAttentionKernel.Operand PerHead(Tensor t, Setting s) =>
+        new(t, 0, MaskedAttentionKernel.RowLayout.HeadsInRows(s.Tokens, s.Heads * s.Width, s.Width, s.Heads));
 
     /// <summary>The output <c>[B, X, Y, H, W]</c>: y = (Q Kᵀ ⊙ G) V with Q, K, V read in place from
     /// <paramref name="proj"/>, normalised per head when the setting says (then also y itself and the norm's factors
     /// r <c>[B·X·Y·H]</c>, which its backward reads; else both null).</summary>
     private static (Tensor Output, Tensor? Attended, Tensor? Inverse) Attention(Tensor proj, Tensor gate, Setting s)
     {
-        var shape = proj.shape;
-        long B = shape[0], T = shape[1] * shape[2];
-        var y = empty(new[] { B, shape[1], shape[2], s.Heads, s.Width }, proj.dtype, proj.device);
-        var qkv = Blocks(proj, s, T);
-        MaskedAttentionKernel.ForwardInto(qkv[0], qkv[1], qkv[2], gate, PerHead(y, s, T), B * s.Heads, T, s.Width, s.Width);
+        var y = empty(new[] { s.Shape[0], s.Shape[1], s.Shape[2], s.Heads, s.Width }, proj.dtype, proj.device);
+        var qkv = Blocks(proj, s);
+        MaskedAttentionKernel.ForwardInto(qkv[0], qkv[1], qkv[2], gate, PerHead(y, s), s.Entries, s.Tokens, s.Width,
+            s.Width);
         if (s.NormEps is not { } eps) return (y, null, null);
         var (normalized, inverse) = RmsNormKernel.Forward(y, s.Width, eps);
         return (normalized, y, inverse);
@@ -178,23 +182,19 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
                 result = [zeros_like(proj), zeros_like(direct)];
             else
             {
-                var shape = proj.shape;
-                long T = shape[1] * shape[2], qkv = 3L * s.Heads * s.Width;
-                bool normalized = s.NormEps is not null;
                 var gate = s.Recompute ? WalkedGateAttention.Walk(gates, direct, s.Scale, form) : saved[^1];
                 var dy = dOutput.contiguous();                                              // [B, X, Y, H, W]
-                if (normalized) dy = RmsNormKernel.Backward(saved[3], saved[4], dy, s.Width); // through the norm
-                var dProj = empty(shape, proj.dtype, proj.device);                          // every entry is written
-                var dGate = empty(new[] { shape[0] * s.Heads, T, T }, proj.dtype, proj.device);
-                var (inputs, grads) = (Blocks(proj, s, T), Blocks(dProj, s, T));
-                MaskedAttentionKernel.BackwardInto(inputs[0], inputs[1], inputs[2], gate, PerHead(dy, s, T), grads[0],
-                    grads[1], grads[2], dGate, shape[0] * s.Heads, T, s.Width, s.Width);
+                if (s.NormEps is not null) dy = RmsNormKernel.Backward(saved[3], saved[4], dy, s.Width); // through the norm
+                var dProj = empty(s.Shape, proj.dtype, proj.device);                        // every entry is written
+                var dGate = empty(new[] { s.Entries, s.Tokens, s.Tokens }, proj.dtype, proj.device);
+                var (inputs, grads) = (Blocks(proj, s), Blocks(dProj, s));
+                MaskedAttentionKernel.BackwardInto(inputs[0], inputs[1], inputs[2], gate, PerHead(dy, s), grads[0],
+                    grads[1], grads[2], dGate, s.Entries, s.Tokens, s.Width, s.Width);
                 if (s.Recompute) gate.Dispose();
                 var (dGates, dDirect) = WalkedGateAttention.WalkBackward(gates, dGate, s.Scale, directGrad, form);
                 dGate.Dispose();
-                long gateColumns = shape[3] - qkv;
-                GateActivation.BackwardInto(proj.narrow(3, qkv, gateColumns), dGates, dProj.narrow(3, qkv, gateColumns),
-                    s.Heads, s.Mode, s.Factor);
+                GateActivation.BackwardInto(proj.narrow(3, s.QkvColumns, s.GateColumns), dGates,
+                    dProj.narrow(3, s.QkvColumns, s.GateColumns), s.Heads, s.Mode, s.Factor);
                 dGates.Dispose();
                 result = [dProj, dDirect!];
             }
