@@ -156,11 +156,16 @@ single_path_tables(const REAL* __restrict__ gates, REAL* __restrict__ tables, in
         const REAL source = g[SA * CELLS + m];
         REAL product = 1;
         if (backward) pa[PA_AT(q, a, a)] = product;
-        for (int e = a + 1; e < GP; ++e)
+        // Over absolute positions e (lanes with e ≤ a idle), unrolled: the gate loads do not depend on the start, so
+        // they issue ahead of the chain of products instead of each waiting behind the last (Nsight Compute, both
+        // calls of a forward + backward, B·H 384: 14² 81 → 73 µs, 32² 673 → 625 µs).
+#pragma unroll
+        for (int e = 1; e < GP; ++e)
         {
-            const int c = cell_at(o, e, q);
+            const REAL transition = g[TA * CELLS + cell_at(o, e, q)];
+            if (e <= a) continue;
             if (!backward) pa[W_AT(e, m)] = product * source;        // PA(q; a, e−1) · SA(a, q)
-            product *= g[TA * CELLS + c];
+            product *= transition;
             if (backward) pa[PA_AT(q, a, e)] = product;
         }
     }
@@ -172,9 +177,12 @@ single_path_tables(const REAL* __restrict__ gates, REAL* __restrict__ tables, in
         if (backward)
         {
             pb[PB_AT(p, a, a)] = product;
-            for (int e = a + 1; e < GQ; ++e)
+#pragma unroll
+            for (int e = 1; e < GQ; ++e)
             {
-                product *= g[TB * CELLS + cell_at(o, p, e)];
+                const REAL transition = g[TB * CELLS + cell_at(o, p, e)];
+                if (e <= a) continue;
+                product *= transition;
                 pb[PB_AT(p, a, e)] = product;
             }
             return;
@@ -186,14 +194,16 @@ single_path_tables(const REAL* __restrict__ gates, REAL* __restrict__ tables, in
         const int s = ORIGINAL_Q(o, a);
         const REAL turn = g[TT * CELLS + c];
         pa[U_AT(c, s)] = g[MA * CELLS + c];
+#pragma unroll
         for (int e = 1; e < GQ; ++e)
         {
-            if (e <= a) continue;
             const int n = cell_at(o, p, e);
-            const REAL side = g[MB * CELLS + n] * product;     // MB(p, e) · PB(p; a, e−1)
+            const REAL mark = g[MB * CELLS + n], transition = g[TB * CELLS + n];
+            if (e <= a) continue;
+            const REAL side = mark * product;                  // MB(p, e) · PB(p; a, e−1)
             pa[UP_AT(n, s)] = side;
             pa[U_AT(n, s)] = side * turn;
-            product *= g[TB * CELLS + n];
+            product *= transition;
         }
     }
 }
