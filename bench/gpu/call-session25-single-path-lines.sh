@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # One device call (2026-12-01, twenty-fifth session): the D-mode closed form's forward with one block per line of
-# The forward and turns/chains variants measured here were reverted; only the tables loops are in the tree
-# (bench/results/gpu-h200-single-path-forms-2026-12-01.md).
 # targets (source-side reads once per source and line) and its table kernel's loops over absolute positions, against
 # the build before (.gpu/base/, beef5c3, whose own last refactor is checked here first: selfcheck layer, attention).
 # Then selfcheck of the new build (single-path, layer), per-kernel durations (Nsight Compute) of both builds at 14² and
 # 32², the gate alone (walk-d, single-path) and 224-px steps, builds alternating.
+# The forward and turns/chains variants measured here were reverted; only the tables loops are in the tree
+# (bench/results/gpu-h200-single-path-forms-2026-12-01.md).
 set -u
 OUT=${OUT:-/tmp/out}; R=/tmp/res; mkdir -p "$OUT" "$R"
 . bench/gpu/common.sh; probe

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # One device call (2026-12-01, twenty-fifth session), after call-session25-single-path-lines.sh: the D-mode closed
-# The forward and turns/chains variants measured here were reverted; only the tables loops are in the tree
-# (bench/results/gpu-h200-single-path-forms-2026-12-01.md).
 # form's forward with blocks per (line of targets, chunk of sources) — the first form, all of a line's sources in one
 # block, lost at 32² (1.26 → 1.53 ms) — and single_path_turns / single_path_chains advancing offsets by fixed steps
 # instead of mapping each cell into the orientation's frame, against the build before (.gpu/base/, beef5c3): selfcheck
 # (single-path, layer), per-kernel durations and metrics (Nsight Compute) at 14² and 32², the gate alone, steps at 224
 # and 512 px, builds alternating.
+# The forward and turns/chains variants measured here were reverted; only the tables loops are in the tree
+# (bench/results/gpu-h200-single-path-forms-2026-12-01.md).
 set -u
 OUT=${OUT:-/tmp/out}; R=/tmp/res; mkdir -p "$OUT" "$R"
 . bench/gpu/common.sh; probe
