@@ -10,7 +10,9 @@ namespace Plstm.Interop.Cuda;
 /// <remarks>
 /// Launches go to the legacy default stream (stream 0), the stream libtorch uses unless a caller switches streams
 /// (TorchSharp 0.107 has no stream API), so a kernel is ordered after the libtorch work that produced its inputs and
-/// before the work that reads its outputs, and the caching allocator's stream-ordered reuse stays safe. Before each
+/// before the work that reads its outputs, and the caching allocator's stream-ordered reuse stays safe. The one
+/// exception is a <see cref="StreamFork"/>: kernels that may run alongside later legacy-stream work go to a side stream between
+/// explicit events. Before each
 /// launch the primary context is made current on the calling thread: autograd runs CUDA backward functions on its own
 /// worker thread.
 /// </remarks>
@@ -36,6 +38,11 @@ internal static unsafe class CudaDriver
         public delegate* unmanaged<int, byte**, int> GetErrorName;
         public delegate* unmanaged<IntPtr, int, int, int> FuncSetAttribute;
         public delegate* unmanaged<int*, int, IntPtr, int> FuncGetAttribute;
+        public delegate* unmanaged<IntPtr*, uint, int> StreamCreate;
+        public delegate* unmanaged<IntPtr*, uint, int> EventCreate;
+        public delegate* unmanaged<IntPtr, IntPtr, int> EventRecord;
+        public delegate* unmanaged<IntPtr, IntPtr, uint, int> StreamWaitEvent;
+        public delegate* unmanaged<IntPtr, int> EventDestroy;
     }
 
     private static readonly Lazy<Api?> Functions = new(Load);
@@ -51,7 +58,8 @@ internal static unsafe class CudaDriver
         IntPtr Export(string name) => NativeLibrary.TryGetExport(library, name, out var p) ? p : IntPtr.Zero;
         var names = new[] { "cuInit", "cuDeviceGet", "cuDeviceGetAttribute", "cuDevicePrimaryCtxRetain", "cuCtxSetCurrent",
             "cuModuleLoadData", "cuModuleGetFunction", "cuLaunchKernel", "cuGetErrorName", "cuFuncSetAttribute",
-            "cuFuncGetAttribute" };
+            "cuFuncGetAttribute", "cuStreamCreate", "cuEventCreate", "cuEventRecord", "cuStreamWaitEvent",
+            "cuEventDestroy_v2" };
         var pointers = names.Select(Export).ToArray();
         if (pointers.Any(p => p == IntPtr.Zero)) return null;
         var api = new Api
@@ -67,6 +75,11 @@ internal static unsafe class CudaDriver
             GetErrorName = (delegate* unmanaged<int, byte**, int>)pointers[8],
             FuncSetAttribute = (delegate* unmanaged<IntPtr, int, int, int>)pointers[9],
             FuncGetAttribute = (delegate* unmanaged<int*, int, IntPtr, int>)pointers[10],
+            StreamCreate = (delegate* unmanaged<IntPtr*, uint, int>)pointers[11],
+            EventCreate = (delegate* unmanaged<IntPtr*, uint, int>)pointers[12],
+            EventRecord = (delegate* unmanaged<IntPtr, IntPtr, int>)pointers[13],
+            StreamWaitEvent = (delegate* unmanaged<IntPtr, IntPtr, uint, int>)pointers[14],
+            EventDestroy = (delegate* unmanaged<IntPtr, int>)pointers[15],
         };
         return api.Init(0) == 0 ? api : null;
     }
@@ -172,13 +185,92 @@ internal static unsafe class CudaDriver
         return result;
     }
 
-    /// <summary>Launches <paramref name="kernel"/> on the legacy default stream with the given grid, block and argument
-    /// pointers (each pointing at the argument's value) and <paramref name="sharedBytes"/> of dynamic shared memory per
-    /// block.</summary>
+    /// <summary>Launches <paramref name="kernel"/> with the given grid, block and argument pointers (each pointing at the
+    /// argument's value) and <paramref name="sharedBytes"/> of dynamic shared memory per block, on the legacy default
+    /// stream — or, inside a <see cref="StreamFork.Side"/> scope on this thread, on the fork's side stream.</summary>
     public static void Launch(IntPtr kernel, (uint X, uint Y, uint Z) grid, uint block, void** arguments, uint sharedBytes = 0)
     {
         var api = Require();
-        Check(api.LaunchKernel(kernel, grid.X, grid.Y, grid.Z, block, 1, 1, sharedBytes, IntPtr.Zero, arguments, null),
+        Check(api.LaunchKernel(kernel, grid.X, grid.Y, grid.Z, block, 1, 1, sharedBytes, _stream, arguments, null),
             "cuLaunchKernel");
+    }
+
+    private const uint StreamNonBlocking = 1;   // CU_STREAM_NON_BLOCKING: no implicit ordering with the legacy stream
+    private const uint EventDisableTiming = 2;  // CU_EVENT_DISABLE_TIMING
+
+    /// <summary>The stream <see cref="Launch"/> uses on this thread: zero (the legacy default stream) outside a side
+    /// scope.</summary>
+    [ThreadStatic] private static IntPtr _stream;
+    private static readonly Dictionary<int, IntPtr> SideStreams = new();
+
+    /// <summary>Whether <c>PLSTM_OVERLAP=off</c> turned forks off (read once): <see cref="CanFork"/> is then false and
+    /// callers run their side work in order on the legacy stream (for measurements and as a way out).</summary>
+    private static readonly bool OverlapOff =
+        string.Equals(Environment.GetEnvironmentVariable("PLSTM_OVERLAP"), "off", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Whether <see cref="Fork"/> may be called: the driver loaded and forks not turned off.</summary>
+    public static bool CanFork => !OverlapOff && Available;
+
+    /// <summary>Forks device <paramref name="device"/>'s legacy default stream: a side stream (one per device, created
+    /// on first use, non-blocking) waits for everything enqueued on the legacy stream so far; kernels launched inside
+    /// <see cref="StreamFork.Side"/> then run alongside what is launched on the legacy stream afterwards, until
+    /// <see cref="StreamFork.Join"/> makes the legacy stream wait for them. Check <see cref="CanFork"/> first.</summary>
+    /// <remarks>Only this class's launches follow the side scope: libtorch operations always go to the legacy stream.
+    /// Memory the side kernels use must therefore be allocated before the fork and released only after the join (the
+    /// caching allocator hands a released block to the next legacy-stream allocation at once).</remarks>
+    public static StreamFork Fork(int device)
+    {
+        var api = Require();
+        MakeCurrent(device);
+        IntPtr side;
+        lock (SideStreams)
+        {
+            if (!SideStreams.TryGetValue(device, out side))
+            {
+                Check(api.StreamCreate(&side, StreamNonBlocking), "cuStreamCreate");
+                SideStreams[device] = side;
+            }
+        }
+        IntPtr forked, joined;
+        Check(api.EventCreate(&forked, EventDisableTiming), "cuEventCreate");
+        Check(api.EventCreate(&joined, EventDisableTiming), "cuEventCreate");
+        Check(api.EventRecord(forked, IntPtr.Zero), "cuEventRecord");
+        Check(api.StreamWaitEvent(side, forked, 0), "cuStreamWaitEvent");
+        return new StreamFork(side, forked, joined);
+    }
+
+    /// <summary>A fork of the legacy stream (<see cref="CudaDriver.Fork(int)"/>): <see cref="Side"/> scopes for the side
+    /// launches, then one <see cref="Join"/>.</summary>
+    public sealed class StreamFork
+    {
+        private readonly IntPtr _side, _forked, _joined;
+        private bool _joinedAlready;
+
+        internal StreamFork(IntPtr side, IntPtr forked, IntPtr joined) => (_side, _forked, _joined) = (side, forked, joined);
+
+        /// <summary>Launches on this thread go to the side stream until the scope ends.</summary>
+        public IDisposable Side() => new SideScope(_side);
+
+        /// <summary>Makes the legacy stream wait for everything launched on the side stream so far (idempotent).</summary>
+        public void Join()
+        {
+            if (_joinedAlready) return;
+            _joinedAlready = true;
+            var api = Require();
+            Check(api.EventRecord(_joined, _side), "cuEventRecord");
+            Check(api.StreamWaitEvent(IntPtr.Zero, _joined, 0), "cuStreamWaitEvent");
+            // Destroying a recorded event is safe: the driver releases it once the work it marks is done.
+            Check(api.EventDestroy(_forked), "cuEventDestroy");
+            Check(api.EventDestroy(_joined), "cuEventDestroy");
+        }
+
+        private sealed class SideScope : IDisposable
+        {
+            private readonly IntPtr _previous;
+
+            public SideScope(IntPtr side) => (_previous, _stream) = (_stream, side);
+
+            public void Dispose() => _stream = _previous;
+        }
     }
 }

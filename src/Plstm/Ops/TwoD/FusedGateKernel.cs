@@ -139,6 +139,13 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
         return dGates;
     }
 
+    /// <inheritdoc />
+    protected override bool LaunchesOnly => true;
+
+    /// <inheritdoc />
+    protected override void AdjointInto(Tensor gates, Tensor dGate, double scale, Tensor dGates, Tensor? scratch) =>
+        Launch(gates, dGate, dGates, scale);
+
     /// <summary>Registers and local memory per thread (bytes) of the forward and backward kernels compiled for an
     /// X × Y grid of <paramref name="type"/> on CUDA device <paramref name="device"/> (compiling them if needed): what
     /// `plstm selfcheck` reports, since the driver reserves the local memory for every thread the device can hold.</summary>

@@ -53,6 +53,55 @@ public abstract class GateWalkFunction<TSelf> : autograd.MultiTensorFunction<TSe
         return (dGates, diagonal.mul(scale));                                                 // [N, cells]
     }
 
+    /// <summary>Whether the adjoint runs as kernels alone into caller-made buffers (<see cref="AdjointScratch"/>,
+    /// <see cref="AdjointInto"/>), which <see cref="BackwardGateAlongside"/> needs to put it on a side stream.</summary>
+    protected virtual bool LaunchesOnly => false;
+
+    /// <summary>Scratch the adjoint's kernels need besides the gates' gradient (null: none), made by the caller so that it
+    /// outlives kernels still running on a side stream.</summary>
+    protected virtual Tensor? AdjointScratch(Tensor gates) => null;
+
+    /// <summary>The adjoint's kernels alone: adds the gates' gradient into the zeroed <paramref name="dGates"/>, with the
+    /// caller's <paramref name="scratch"/> (<see cref="AdjointScratch"/>); no allocation, no libtorch operation.</summary>
+    protected virtual void AdjointInto(Tensor gates, Tensor dGate, double scale, Tensor dGates, Tensor? scratch) =>
+        throw new NotSupportedException($"{typeof(TSelf).Name} has no launch-only adjoint");
+
+    /// <summary><see cref="BackwardGate"/> with the adjoint's kernels on a side stream of the GPU
+    /// (<see cref="Interop.Cuda.CudaDriver.Fork(int)"/>), running alongside what <paramref name="alongside"/> launches on the
+    /// legacy stream — work that needs neither the gates' gradient nor anything the adjoint writes (the 2D layer's key
+    /// kernel of the masked attention backward: the two fill what one alone leaves idle). The gradient buffer and the
+    /// scratch are made before the fork and the scratch released after the join. Without a fork (turned off, or a
+    /// walk that allocates inside its adjoint) the two run one after the other.</summary>
+    internal static (Tensor Gates, Tensor? Direct) BackwardGateAlongside(Tensor gates, Tensor dGate, double scale,
+        bool directGrad, Action alongside)
+    {
+        var self = new TSelf();
+        if (!self.LaunchesOnly || !Interop.Cuda.CudaDriver.CanFork)
+        {
+            var result = BackwardGate(gates, dGate, scale, directGrad);
+            alongside();
+            return result;
+        }
+        var dGates = zeros_like(gates);                                                      // the kernels add into it
+        using var scratch = self.AdjointScratch(gates);
+        // Forked after the zero fill (and after the kernel that wrote dGate): the side stream waits for both.
+        var fork = Interop.Cuda.CudaDriver.Fork(gates.device_index < 0 ? 0 : gates.device_index);
+        Tensor? dDirect = null;
+        try
+        {
+            using (fork.Side()) self.AdjointInto(gates, dGate, scale, dGates, scratch);
+            alongside();
+            if (directGrad)
+                using (var diagonal = dGate.diagonal(0, 1, 2))
+                    dDirect = diagonal.mul(scale);                                           // [N, cells]
+        }
+        finally
+        {
+            fork.Join();                                                   // before the scratch is released
+        }
+        return (dGates, dDirect);
+    }
+
     /// <summary>Checks the optional direct gate against the stacked gates: <c>[N, X·Y]</c>, same dtype and device.</summary>
     protected static void CheckDirect(Tensor gates, Tensor? direct)
     {

@@ -153,14 +153,14 @@ public static class MaskedAttentionKernel
     internal static (Tensor DQ, Tensor DK, Tensor DV, Tensor DGate) Backward(Tensor q, Tensor k, Tensor v,
         Tensor gate, Tensor dy, bool check)
     {
-        var (n, tokens, dk, dv, kernels) = Prepare(q, k, v, gate, dy, check);
+        var (n, tokens, dk, dv, _) = Prepare(q, k, v, gate, dy, check);
         var dQ = empty(new[] { n, tokens, dk }, q.dtype, q.device);
         var dK = empty(new[] { n, tokens, dk }, q.dtype, q.device);
         var dV = empty(new[] { n, tokens, dv }, q.dtype, q.device);
         var dGate = empty(new[] { n, tokens, tokens }, q.dtype, q.device);                 // every entry is written
         RowLayout qk = RowLayout.Contiguous(tokens, dk), vy = RowLayout.Contiguous(tokens, dv);
-        Launch(kernels, n, tokens, dk, dv, new(q, 0, qk), new(k, 0, qk), new(v, 0, vy), gate, new(dy, 0, vy),
-            new(dQ, 0, qk), new(dK, 0, qk), new(dV, 0, vy), dGate);
+        BackwardInto(new(q, 0, qk), new(k, 0, qk), new(v, 0, vy), gate, new(dy, 0, vy), new(dQ, 0, qk), new(dK, 0, qk),
+            new(dV, 0, vy), dGate, n, tokens, dk, dv);
         return (dQ, dK, dV, dGate);
     }
 
@@ -168,23 +168,38 @@ public static class MaskedAttentionKernel
     /// (the 2D layer's projection gradient), the gate's gradient into the contiguous <paramref name="dGate"/>
     /// <c>[N, T, T]</c> (every entry). Preconditions as <see cref="ForwardInto"/>'s.</summary>
     internal static void BackwardInto(Operand q, Operand k, Operand v, Tensor gate, Operand dy, Operand dq, Operand dk,
-        Operand dv, Tensor dGate, long n, long tokens, long dkWidth, long dvWidth) =>
-        Launch(KernelsOn(q.Data.device_index < 0 ? 0 : q.Data.device_index, dkWidth, dvWidth), n, tokens, dkWidth,
-            dvWidth, q, k, v, gate, dy, dq, dk, dv, dGate);
-
-    private static unsafe void Launch(IntPtr[] kernels, long n, long tokens, long dkWidth, long dvWidth, Operand q,
-        Operand k, Operand v, Tensor gate, Operand dy, Operand dq, Operand dk, Operand dv, Tensor dGate)
+        Operand dv, Tensor dGate, long n, long tokens, long dkWidth, long dvWidth)
     {
+        BackwardQueryInto(q, k, v, gate, dy, dq, dGate, n, tokens, dkWidth, dvWidth);
+        BackwardKeyInto(q, k, v, gate, dy, dk, dv, n, tokens, dkWidth, dvWidth);
+    }
+
+    /// <summary>The backward's first kernel alone: dQ and the gate's gradient (every entry of <paramref name="dGate"/>).
+    /// With <see cref="BackwardKeyInto"/> the same as <see cref="BackwardInto"/>; apart, so that work needing the gate's
+    /// gradient can run alongside the second.</summary>
+    internal static unsafe void BackwardQueryInto(Operand q, Operand k, Operand v, Tensor gate, Operand dy, Operand dq,
+        Tensor dGate, long n, long tokens, long dkWidth, long dvWidth)
+    {
+        var kernels = KernelsOn(q.Data.device_index < 0 ? 0 : q.Data.device_index, dkWidth, dvWidth);
         IntPtr qp = q.Pointer, kp = k.Pointer, vp = v.Pointer, gp = TensorData.Pointer(gate), dyp = dy.Pointer,
-            dqp = dq.Pointer, dkp = dk.Pointer, dvp = dv.Pointer, dgp = TensorData.Pointer(dGate);
-        RowLayout lq = q.Layout, lk = k.Layout, lv = v.Layout, ldy = dy.Layout, ldq = dq.Layout, ldk = dk.Layout,
-            ldv = dv.Layout;
+            dqp = dq.Pointer, dgp = TensorData.Pointer(dGate);
+        RowLayout lq = q.Layout, lk = k.Layout, lv = v.Layout, ldy = dy.Layout, ldq = dq.Layout;
         int t = checked((int)tokens);
-        uint shared = (uint)BackwardSharedBytes(dkWidth, dvWidth);
         void** queryArgs = stackalloc void*[] { &qp, &kp, &vp, &gp, &dyp, &dqp, &dgp, &t, &lq, &lk, &lv, &ldy, &ldq };
-        CudaDriver.Launch(kernels[1], Grid(n, tokens), Warps * 32, queryArgs, shared);
+        CudaDriver.Launch(kernels[1], Grid(n, tokens), Warps * 32, queryArgs, (uint)BackwardSharedBytes(dkWidth, dvWidth));
+    }
+
+    /// <summary>The backward's second kernel alone: dK and dV (see <see cref="BackwardQueryInto"/>).</summary>
+    internal static unsafe void BackwardKeyInto(Operand q, Operand k, Operand v, Tensor gate, Operand dy, Operand dk,
+        Operand dv, long n, long tokens, long dkWidth, long dvWidth)
+    {
+        var kernels = KernelsOn(q.Data.device_index < 0 ? 0 : q.Data.device_index, dkWidth, dvWidth);
+        IntPtr qp = q.Pointer, kp = k.Pointer, vp = v.Pointer, gp = TensorData.Pointer(gate), dyp = dy.Pointer,
+            dkp = dk.Pointer, dvp = dv.Pointer;
+        RowLayout lq = q.Layout, lk = k.Layout, lv = v.Layout, ldy = dy.Layout, ldk = dk.Layout, ldv = dv.Layout;
+        int t = checked((int)tokens);
         void** keyArgs = stackalloc void*[] { &qp, &kp, &vp, &gp, &dyp, &dkp, &dvp, &t, &lq, &lk, &lv, &ldy, &ldk, &ldv };
-        CudaDriver.Launch(kernels[2], Grid(n, tokens), Warps * 32, keyArgs, shared);
+        CudaDriver.Launch(kernels[2], Grid(n, tokens), Warps * 32, keyArgs, (uint)BackwardSharedBytes(dkWidth, dvWidth));
     }
 
     /// <summary>Registers and local memory per thread (bytes) of the forward and the two backward kernels compiled for

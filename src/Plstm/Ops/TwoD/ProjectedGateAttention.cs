@@ -188,10 +188,16 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
                 var dProj = empty(s.Shape, proj.dtype, proj.device);                        // every entry is written
                 var dGate = empty(new[] { s.Entries, s.Tokens, s.Tokens }, proj.dtype, proj.device);
                 var (inputs, grads) = (Blocks(proj, s), Blocks(dProj, s));
-                MaskedAttentionKernel.BackwardInto(inputs[0], inputs[1], inputs[2], gate, PerHead(dy, s), grads[0],
-                    grads[1], grads[2], dGate, s.Entries, s.Tokens, s.Width, s.Width);
+                var dyRows = PerHead(dy, s);
+                // The masked attention's query kernel writes the gate's gradient; the walk's backward, which needs only
+                // that, then runs on a side stream alongside the key kernel (dK, dV), each kernel family filling the
+                // multiprocessors the other leaves idle (both run few warps per multiprocessor).
+                MaskedAttentionKernel.BackwardQueryInto(inputs[0], inputs[1], inputs[2], gate, dyRows, grads[0], dGate,
+                    s.Entries, s.Tokens, s.Width, s.Width);
+                var (dGates, dDirect) = WalkedGateAttention.WalkBackwardAlongside(gates, dGate, s.Scale, directGrad, form,
+                    () => MaskedAttentionKernel.BackwardKeyInto(inputs[0], inputs[1], inputs[2], gate, dyRows, grads[1],
+                        grads[2], s.Entries, s.Tokens, s.Width, s.Width));
                 if (s.Recompute) gate.Dispose();
-                var (dGates, dDirect) = WalkedGateAttention.WalkBackward(gates, dGate, s.Scale, directGrad, form);
                 dGate.Dispose();
                 GateActivation.BackwardInto(proj.narrow(3, s.QkvColumns, s.GateColumns), dGates,
                     dProj.narrow(3, s.QkvColumns, s.GateColumns), s.Heads, s.Mode, s.Factor);

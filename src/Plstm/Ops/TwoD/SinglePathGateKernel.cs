@@ -98,6 +98,16 @@ public static class SinglePathGateKernel
 
         /// <inheritdoc />
         protected override Tensor Adjoint(Tensor gates, Tensor dGate, double scale) => Backward(gates, dGate, scale, TurnsIntoX);
+
+        /// <inheritdoc />
+        protected override bool LaunchesOnly => true;
+
+        /// <inheritdoc />
+        protected override Tensor? AdjointScratch(Tensor gates) => Scratch(gates, gates.shape);
+
+        /// <inheritdoc />
+        protected override void AdjointInto(Tensor gates, Tensor dGate, double scale, Tensor dGates, Tensor? scratch) =>
+            Launch(gates, gates.shape, dGate, dGates, scale, TurnsIntoX, scratch);
     }
 
     /// <summary>Chirality R (T0dl: from the x-chain into the y-chain).</summary>
@@ -141,15 +151,23 @@ public static class SinglePathGateKernel
         return dGates;
     }
 
-    /// <summary>Builds the tables (the forward's W, U, U', or the backward's PA, PB) in fresh scratch, then launches the
-    /// forward (gates → <paramref name="second"/> = scale · Σ_o 𝒢_o) or, when <paramref name="dGates"/> is given, the
-    /// backward (gates, <paramref name="second"/> = its incoming gradient → <paramref name="dGates"/>).</summary>
-    private static unsafe void Launch(Tensor gates, long[] shape, Tensor second, Tensor? dGates, double scale, bool left)
+    /// <summary>The kernels' scratch for stacked gates of <paramref name="shape"/>: the tables of every batch entry and
+    /// orientation.</summary>
+    private static Tensor Scratch(Tensor gates, long[] shape) =>
+        empty(new[] { shape[0] * shape[1] * TableValues(shape[3], shape[4]) }, gates.dtype, gates.device);
+
+    /// <summary>Builds the tables (the forward's W, U, U', or the backward's PA, PB) in <paramref name="scratch"/> (fresh
+    /// when null), then launches the forward (gates → <paramref name="second"/> = scale · Σ_o 𝒢_o) or, when
+    /// <paramref name="dGates"/> is given, the backward (gates, <paramref name="second"/> = its incoming gradient →
+    /// <paramref name="dGates"/>).</summary>
+    private static unsafe void Launch(Tensor gates, long[] shape, Tensor second, Tensor? dGates, double scale, bool left,
+        Tensor? scratch = null)
     {
         long N = shape[0], X = shape[3], Y = shape[4], cells = X * Y;
         int o = (int)shape[1];
         var kernels = KernelsOn(gates.device_index, gates.dtype, X, Y, left);
-        using var tables = empty(new[] { N * o * TableValues(X, Y) }, gates.dtype, gates.device);
+        using var own = scratch is null ? Scratch(gates, shape) : null;
+        var tables = scratch ?? own!;
         IntPtr g = TensorData.Pointer(gates), t = TensorData.Pointer(tables), s = TensorData.Pointer(second),
             r = dGates is null ? IntPtr.Zero : TensorData.Pointer(dGates);
         // The kernels' REAL scale argument: float or double as the tensors.

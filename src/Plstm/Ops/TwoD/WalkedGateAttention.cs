@@ -162,6 +162,20 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
         _ => GateWalkFunction<FusedGateCpuKernel>.BackwardGate(gates, dGate, scale, directGrad),
     };
 
+    /// <summary><see cref="WalkBackward"/> with the walk's kernels alongside the legacy-stream launches of
+    /// <paramref name="alongside"/> (<see cref="GateWalkFunction{TSelf}.BackwardGateAlongside"/>; in order where the walk
+    /// cannot fork).</summary>
+    internal static (Tensor Gates, Tensor? Direct) WalkBackwardAlongside(Tensor gates, Tensor dGate, double scale,
+        bool directGrad, GateForm form, Action alongside) => form switch
+    {
+        GateForm.CudaWalk => GateWalkFunction<FusedGateKernel>.BackwardGateAlongside(gates, dGate, scale, directGrad, alongside),
+        GateForm.SinglePathLeft =>
+            GateWalkFunction<SinglePathGateKernel.Left>.BackwardGateAlongside(gates, dGate, scale, directGrad, alongside),
+        GateForm.SinglePathRight =>
+            GateWalkFunction<SinglePathGateKernel.Right>.BackwardGateAlongside(gates, dGate, scale, directGrad, alongside),
+        _ => GateWalkFunction<FusedGateCpuKernel>.BackwardGateAlongside(gates, dGate, scale, directGrad, alongside),
+    };
+
     /// <inheritdoc />
     public override List<Tensor> forward(autograd.AutogradContext ctx, params object[] vars)
     {
