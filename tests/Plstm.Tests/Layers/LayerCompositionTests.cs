@@ -29,6 +29,9 @@ public sealed class LayerCompositionTests
     [InlineData("DL", 3, 4, 6, 4, true, false)]
     [InlineData("DR", 3, 4, 6, 4, false, true)]
     [InlineData("P", 2, 3, 6, 8, true, true)]
+    // No q/k/v bias without sub-heads (zero bias rows in the stacked projection).
+    [InlineData("DL", 3, 4, 6, 1, false, true)]
+    [InlineData("P", 2, 5, 6, 1, false, true)]
     public void Layer_equals_independent_composition(string wiring, int gridX, int gridY, int levels,
         int qkvSubHeads = 1, bool qkvBias = true, bool inputDependentGates = true)
     {
