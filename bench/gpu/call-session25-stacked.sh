@@ -2,6 +2,7 @@
 # One device call (2026-12-01, twenty-fifth session): the 2D layer's stacked projection as one autograd node
 # (StackedProjectionFunction) against the build before (.gpu/base/, eff5d00): selfcheck of the layer, then 224- and
 # 512-px steps alternating, the host's issue times (the table's "host fwd + bwd") being what the change is about.
+# The one-node variant measured here was reverted (bench/results/gpu-h200-backward-overlap-2026-12-01.md).
 set -u
 OUT=${OUT:-/tmp/out}; R=/tmp/res; mkdir -p "$OUT" "$R"
 . bench/gpu/common.sh; probe
