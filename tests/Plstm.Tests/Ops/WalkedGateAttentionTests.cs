@@ -137,4 +137,33 @@ public class WalkedGateAttentionTests
             WalkedGateAttention.Attend(q, q, q, zeros(new long[] { 2, 4, 7, 2, 2 }), zeros(2, 4), 1.0, false));
         Assert.Equal("gates", error.ParamName);
     }
+
+    /// <summary>Where the walk cannot fork (the CPU walk; on CUDA also with <c>PLSTM_OVERLAP=off</c>), the backward
+    /// beside other work is the plain backward followed by that work, once: the same gradients to the bit, the gate
+    /// gradient's diagonal as D0's.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void The_backward_alongside_other_work_falls_back_to_the_plain_backward_where_it_cannot_fork(bool directGrad)
+    {
+        using var scope = NewDisposeScope();
+        var inputs = Inputs(7301, 3, 4, 5, 2, 2, ScalarType.Float64);
+        var gates = inputs[3];
+        using var generator = new Generator(7302);
+        var dGate = randn(new long[] { 3, 20, 20 }, generator: generator, dtype: ScalarType.Float64);
+        var form = WalkedGateAttention.FormOf(gates, GateActivationMode.P);
+        Assert.Equal(WalkedGateAttention.GateForm.CpuWalk, form);
+        var (plainGates, plainDirect) = WalkedGateAttention.WalkBackward(gates, dGate, 0.7, directGrad, form);
+        int calls = 0;
+        var (gatesGrad, directGradient) = WalkedGateAttention.WalkBackwardAlongside(gates, dGate, 0.7, directGrad, form,
+            () => calls++);
+        Assert.Equal(1, calls);
+        Assert.True(plainGates.eq(gatesGrad).all().item<bool>(), "gates' gradient differs");
+        if (directGrad)
+        {
+            Assert.NotNull(directGradient);
+            Assert.True(plainDirect!.eq(directGradient!).all().item<bool>(), "D0's gradient differs");
+        }
+        else Assert.Null(directGradient);
+    }
 }
