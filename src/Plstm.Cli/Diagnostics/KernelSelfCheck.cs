@@ -101,7 +101,7 @@ public static class KernelSelfCheck
             output.WriteLine($"{cases - failed} of {cases} cases agree ({walk} vs row-scan form, output and 12 gradients)");
         return failed + (Runs("single-path") ? CheckSinglePath(device, output, seed) : 0)
             + (Runs("activation") ? CheckGateActivation(device, output, seed) : 0)
-            + (Runs("attention") ? CheckMaskedAttention(device, output, seed) : 0)
+            + (Runs("attention") ? CheckMaskedAttention(device, output, seed) + CheckOperatorAttention(device, output, seed) : 0)
             + (Runs("layer") ? CheckLayer(device, output, seed) : 0);
     }
 
@@ -293,6 +293,44 @@ public static class KernelSelfCheck
         return failed;
     }
 
+    /// <summary>The operator's kernel form where CUDA runs the masked attention kernels too (float32, DK = DV = 8): the
+    /// walk or closed form, the masked attention, and in backward the walk's adjoint beside the key kernel
+    /// (<c>PLSTM_OVERLAP</c>), against the float64 row-scan form on the same inputs — every wiring, storing the gate and
+    /// recomputing it. Returns the failed cases (none run where the kernels do not).</summary>
+    private static int CheckOperatorAttention(Device device, TextWriter output, long seed)
+    {
+        bool kernels = false;
+        if (device.type == DeviceType.CUDA)
+            using (var probe = ones(new long[] { 1, 1, 8 }, device: device))
+                kernels = MaskedAttentionKernel.CanRun(probe, 1, 8, 8);
+        if (!kernels)
+        {
+            output.WriteLine("operator cases with the masked attention kernels not run: the kernels do not run here");
+            return 0;
+        }
+        int failed = 0, cases = 0;
+        foreach (var (x, y) in new[] { (5, 7), (14, 14) })
+            foreach (var wiring in Wirings)
+                foreach (bool recompute in new[] { false, true })
+                {
+                    cases++;
+                    using var scope = NewDisposeScope();
+                    var leaves = RandomInputs(device, ScalarType.Float64, x, y, wiring, seed + 7000 + 100 * x + y, dk: 8, dv: 8);
+                    var weights = randn(new long[] { 3, x, y, 8, 1 }, dtype: ScalarType.Float64, device: device);
+                    var (expected, expectedGrads) = Run(leaves, weights, Plstm2DForm.RowScan);
+                    var single = leaves.Select(t => t?.to(ScalarType.Float32)).ToArray();
+                    var (actual, actualGrads) = Run(single, weights.to(ScalarType.Float32), Plstm2DForm.Kernel, recompute);
+                    var pairs = InputNames.Select((name, i) => ("d" + name, actualGrads[i], expectedGrads[i]))
+                        .Where(g => g.Item3 is not null).Select(g => (g.Item1, g.Item2!, g.Item3!))
+                        .Prepend(("Y", actual, expected));
+                    if (!Report(output, $"float32 operator {x,2}x{y,-2} {wiring}{(recompute ? " recomputing" : "")}",
+                            Worst(pairs, ScalarType.Float32))) failed++;
+                }
+        output.WriteLine($"{cases - failed} of {cases} operator cases agree (kernel form with the masked attention kernels, "
+            + "float32, vs the float64 row-scan form, output and 12 gradients)");
+        return failed;
+    }
+
     /// <summary>Shapes (B, X, Y, H) of the gate activation cases: one cell, thin, ragged, the vision shapes.</summary>
     private static readonly (int B, int X, int Y, int H)[] ActivationShapes =
     {
@@ -373,11 +411,12 @@ public static class KernelSelfCheck
         return ok;
     }
 
-    private static (Tensor Output, Tensor?[] Gradients) Run(Tensor?[] leaves, Tensor weights, Plstm2DForm form)
+    private static (Tensor Output, Tensor?[] Gradients) Run(Tensor?[] leaves, Tensor weights, Plstm2DForm form,
+        bool recompute = false)
     {
         var l = leaves.Select(t => t?.detach().requires_grad_(true)).ToArray();
         var inputs = new Plstm2DFusedInputs(l[0]!, l[1]!, l[2]!, l[3]!, l[4]!, l[5]!, l[6]!, l[7], l[8], l[9]!, l[10]!, l[11]!);
-        var y = Plstm2DFused.Forward(inputs, form: form);
+        var y = Plstm2DFused.Forward(inputs, form: form, recomputeInBackward: recompute);
         (y * weights).sum().backward();
         return (y.detach(), l.Select(t => t?.grad?.detach()).ToArray());
     }
@@ -397,11 +436,13 @@ public static class KernelSelfCheck
 
     /// <summary>Random inputs with bounded path sums (P-mode-like transitions: what enters a cell leaves it with total
     /// weight at most 1, with random signs) so that float32 stays meaningful on 32 × 32 grids; sources, marks and D0
-    /// uniform in (−1, 1); B = 3, DK = 5, DV = 4.</summary>
-    private static Tensor?[] RandomInputs(Device device, ScalarType dtype, int x, int y, string wiring, long seed)
+    /// uniform in (−1, 1); B = 3, DK = 5, DV = 4 unless given.</summary>
+    private static Tensor?[] RandomInputs(Device device, ScalarType dtype, int x, int y, string wiring, long seed,
+        long dk = 5, long dv = 4)
     {
         manual_seed(seed);
-        const long B = 3, DK = 5, DV = 4;
+        const long B = 3;
+        long DK = dk, DV = dv;
         Tensor Uniform(params long[] shape) => rand(shape, dtype: ScalarType.Float64) * 2 - 1;
         Tensor Sign(params long[] shape) => rand(shape, dtype: ScalarType.Float64).gt(0.5).to(ScalarType.Float64) * 2 - 1;
         var gate = new long[] { B, 4, x, y, 1, 1 };

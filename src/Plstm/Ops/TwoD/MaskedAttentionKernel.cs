@@ -164,6 +164,25 @@ public static class MaskedAttentionKernel
         return (dQ, dK, dV, dGate);
     }
 
+    /// <summary><see cref="Backward(Tensor, Tensor, Tensor, Tensor, Tensor)"/> for operands the caller has checked, in
+    /// two steps: the gradients' buffers and the query kernel (dQ and the gate's gradient, complete on return in stream
+    /// order), and an action that launches the key kernel (dK, dV) — so that work needing only the gate's gradient can be
+    /// launched between the two, and run beside the second.</summary>
+    internal static (Tensor DQ, Tensor DK, Tensor DV, Tensor DGate, Action KeyKernel) BackwardQueryFirst(Tensor q,
+        Tensor k, Tensor v, Tensor gate, Tensor dy)
+    {
+        var (n, tokens, dk, dv, _) = Prepare(q, k, v, gate, dy, check: false);
+        var dQ = empty(new[] { n, tokens, dk }, q.dtype, q.device);
+        var dK = empty(new[] { n, tokens, dk }, q.dtype, q.device);
+        var dV = empty(new[] { n, tokens, dv }, q.dtype, q.device);
+        var dGate = empty(new[] { n, tokens, tokens }, q.dtype, q.device);                 // every entry is written
+        RowLayout qk = RowLayout.Contiguous(tokens, dk), vy = RowLayout.Contiguous(tokens, dv);
+        Operand Q = new(q, 0, qk), K = new(k, 0, qk), V = new(v, 0, vy), DY = new(dy, 0, vy);
+        BackwardQueryInto(Q, K, V, gate, DY, new(dQ, 0, qk), dGate, n, tokens, dk, dv);
+        return (dQ, dK, dV, dGate,
+            () => BackwardKeyInto(Q, K, V, gate, DY, new(dK, 0, qk), new(dV, 0, vy), n, tokens, dk, dv));
+    }
+
     /// <summary>The backward on operands placed by their <see cref="RowLayout"/>: dQ, dK and dV written where they say
     /// (the 2D layer's projection gradient), the gate's gradient into the contiguous <paramref name="dGate"/>
     /// <c>[N, T, T]</c> (every entry). Preconditions as <see cref="ForwardInto"/>'s.</summary>

@@ -255,9 +255,13 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
             else if (fused)
             {
                 var gate = recompute ? Walk(gates, direct, scale, form) : saved[5];
-                var (dQ, dK, dV, dGate) = MaskedAttentionKernel.Backward(q, k, v, gate, dOutput.contiguous(), check: false);
+                // The query kernel writes dG; the walk's adjoint then runs beside the key kernel (dK, dV), on a side
+                // stream where the walk can fork (GateWalkFunction.BackwardGateAlongside).
+                var (dQ, dK, dV, dGate, keyKernel) = MaskedAttentionKernel.BackwardQueryFirst(q, k, v, gate,
+                    dOutput.contiguous());
+                var walked = WalkBackwardAlongside(gates, dGate, scale, directGrad, form, keyKernel);
                 if (recompute) gate.Dispose();
-                result = GatesBackward(gates, dGate, saved, activation, scale, directGrad, dQ, dK, dV, form);
+                result = GatesBackward(walked, dGate, saved, activation, dQ, dK, dV);
             }
             else
             {
@@ -275,7 +279,8 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
                 var dQ = dScores.bmm(k);                                                    // dS K
                 var dK = q.transpose(1, 2).bmm(dScores).transpose(1, 2);                    // (Qᵀ dS)ᵀ, as autograd
                 dScores.Dispose();
-                result = GatesBackward(gates, dGate, saved, activation, scale, directGrad, dQ, dK, dV, form);
+                result = GatesBackward(WalkBackward(gates, dGate, scale, directGrad, form), dGate, saved, activation, dQ,
+                    dK, dV);
             }
             foreach (var t in result) t?.MoveToOuterDisposeScope();
         }
@@ -287,13 +292,13 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
         return [.. result, null!, null!, null!];
     }
 
-    /// <summary>The walk's adjoint of the gate's gradient <paramref name="dGate"/> (disposed here) and, through
-    /// <see cref="AttendActivated"/>, the pre-activations' gradient in this same backward; returns the function's
-    /// gradients q, k, v, gates (or pre-activations), D0.</summary>
-    private static List<Tensor> GatesBackward(Tensor gates, Tensor dGate, List<Tensor> saved, Activation? activation,
-        double scale, bool directGrad, Tensor dQ, Tensor dK, Tensor dV, GateForm form)
+    /// <summary>From the walk's adjoint <paramref name="walked"/> of the gate's gradient <paramref name="dGate"/> (disposed
+    /// here) and, through <see cref="AttendActivated"/>, the pre-activations' gradient in this same backward: the
+    /// function's gradients q, k, v, gates (or pre-activations), D0.</summary>
+    private static List<Tensor> GatesBackward((Tensor Gates, Tensor? Direct) walked, Tensor dGate, List<Tensor> saved,
+        Activation? activation, Tensor dQ, Tensor dK, Tensor dV)
     {
-        var (dGates, dDirect) = WalkBackward(gates, dGate, scale, directGrad, form);
+        var (dGates, dDirect) = walked;
         dGate.Dispose();
         if (activation is not null)
         {
