@@ -4,7 +4,7 @@
 //   GX, GY the grid sides (cells n = x·GY + y, x-major, as everywhere in Ops/TwoD)
 //   BLOCK  threads per block of the forward kernel
 //   BLOCK_BWD  threads per block of the backward kernel (BLOCK when absent)
-// and may override the measured defaults below (PAIRS, PF, FPF, SEG, PARK, SHARED_LU, BWD_MIN_BLOCKS; variants for
+// and may override the measured defaults below (PAIRS, SMEM_GATES, PF, FPF, SEG, PARK, SHARED_LU, BWD_MIN_BLOCKS; variants for
 // measurements are compiled from a copy of this file with #defines prepended, PLSTM_FUSED_GATE_SOURCE).
 // Layout: gates [N, O, 8, GX·GY], gate index 0 S0r, 1 S0d, 2 T0rl, 3 T0du, 4 T0dl, 5 T0ru, 6 M0l, 7 M0u (absent turns
 // are zeros); orientation o reverses x when o & 1 and y when o & 2 (Plstm2DFused.FlipAxes). The output
@@ -141,6 +141,19 @@ __device__ __forceinline__ int first_line(int o, int m0)
 #define PAIRS (GY <= 32)
 #endif
 
+// SMEM_GATES: the forward with PAIRS reads the gates from a copy of the batch entry's gates in shared memory, made once
+// per block: every thread of the block reads the same gate at each step, and from global memory those reads were the
+// walk's long-scoreboard waits. Where the copy fits the static 48 KiB (float32 up to 256 cells, float64 up to 192).
+// Measured on an H200 (bench/results/gpu-h200-smem-gates-2026-12-01.md; B·H 384): forward kernel at 14² 129 → 91 µs;
+// gate fwd + bwd 12² 0.40–0.41 → 0.32–0.33 ms, 14² 0.55–0.61 → 0.52, 16² 0.65–0.71 → 0.64.
+#ifndef SMEM_GATES
+#define SMEM_GATES 1
+#endif
+#if SMEM_GATES && (!PAIRS || 4 * 8 * CELLS * FG_CAT(FG_BYTES_, REAL) > 48 * 1024)
+#undef SMEM_GATES
+#define SMEM_GATES 0
+#endif
+
 // FWD_MIN_BLOCKS > 1 caps the forward's registers for that many blocks per multiprocessor (for measurements; none by
 // default).
 #ifndef FWD_MIN_BLOCKS
@@ -159,6 +172,18 @@ plstm_fused_gate_forward(const REAL* __restrict__ gates, REAL* __restrict__ out,
 {
     const int b = blockIdx.x;
     const int m = blockIdx.y * BLOCK + threadIdx.x;
+#if SMEM_GATES
+    // The batch entry's gates of all orientations staged in shared memory (SMEM_GATES), before any thread leaves.
+    __shared__ REAL staged[4 * 8 * CELLS];
+    {
+        const REAL* source = gates + (size_t)b * orientations * 8 * CELLS;
+        for (int i = threadIdx.x; i < orientations * 8 * CELLS; i += BLOCK) staged[i] = source[i];
+        __syncthreads();
+    }
+#define FORWARD_GATES(o) (staged + (o) * 8 * CELLS)
+#else
+#define FORWARD_GATES(o) (gates + ((size_t)b * orientations + (o)) * 8 * CELLS)
+#endif
     if (m >= CELLS) return;
     const int m0 = blockIdx.y * BLOCK + (threadIdx.x & ~31);
     REAL* column = out + (size_t)b * CELLS * CELLS + m;
@@ -167,8 +192,8 @@ plstm_fused_gate_forward(const REAL* __restrict__ gates, REAL* __restrict__ out,
     {
         // Orientation d walks each line with y ascending, its twin d | 2 (when present) with y descending.
         const bool twin = (d | 2) < orientations;
-        const REAL* ga = gates + ((size_t)b * orientations + d) * 8 * CELLS;
-        const REAL* gb = gates + ((size_t)b * orientations + (d | 2)) * 8 * CELLS;
+        const REAL* ga = FORWARD_GATES(d);
+        const REAL* gb = FORWARD_GATES(d | 2);
         const int start = first_line(d, m0);
         if (d == 0)
             for (int xi = 0; xi < start; ++xi)
