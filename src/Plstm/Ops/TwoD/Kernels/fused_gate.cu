@@ -4,7 +4,7 @@
 //   GX, GY the grid sides (cells n = x·GY + y, x-major, as everywhere in Ops/TwoD)
 //   BLOCK  threads per block of the forward kernel
 //   BLOCK_BWD  threads per block of the backward kernel (BLOCK when absent)
-// and may override the measured defaults below (PAIRS, SMEM_GATES, PF, FPF, SEG, PARK, SHARED_LU, BWD_MIN_BLOCKS; variants for
+// and may override the measured defaults below (PAIRS, SMEM_GATES, SMEM_GATES_BWD, PF, FPF, SEG, PARK, SHARED_LU, BWD_MIN_BLOCKS; variants for
 // measurements are compiled from a copy of this file with #defines prepended, PLSTM_FUSED_GATE_SOURCE).
 // Layout: gates [N, O, 8, GX·GY], gate index 0 S0r, 1 S0d, 2 T0rl, 3 T0du, 4 T0dl, 5 T0ru, 6 M0l, 7 M0u (absent turns
 // are zeros); orientation o reverses x when o & 1 and y when o & 2 (Plstm2DFused.FlipAxes). The output
@@ -152,6 +152,16 @@ __device__ __forceinline__ int first_line(int o, int m0)
 #if SMEM_GATES && (!PAIRS || 4 * 8 * CELLS * FG_CAT(FG_BYTES_, REAL) > 48 * 1024)
 #undef SMEM_GATES
 #define SMEM_GATES 0
+#endif
+
+// SMEM_GATES_BWD: the backward's walks read the orientation's gates from a copy in shared memory, as the forward's do
+// (SMEM_GATES). Off: not yet measured (bench/gpu/call-session26-smem-gates-bwd.sh is the prepared device call).
+#ifndef SMEM_GATES_BWD
+#define SMEM_GATES_BWD 0
+#endif
+#if SMEM_GATES_BWD && (SHARED_LU || 8 * CELLS * FG_CAT(FG_BYTES_, REAL) > 48 * 1024)
+#undef SMEM_GATES_BWD
+#define SMEM_GATES_BWD 0
 #endif
 
 // FWD_MIN_BLOCKS > 1 caps the forward's registers for that many blocks per multiprocessor (for measurements; none by
@@ -325,9 +335,24 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
     const int slot = (lane >> 2) & 7;   // which of warp_sum8's totals this lane holds
     const int m0 = blockIdx.y * BLOCK_BWD + (threadIdx.x & ~31);
     const REAL* dcolumn = dout + (size_t)b * CELLS * CELLS + (valid ? m : 0);
+#if SMEM_GATES_BWD
+    __shared__ REAL staged[8 * CELLS];
+#endif
     for (int o = blockIdx.z * per_block; o < (blockIdx.z + 1) * per_block && o < orientations; ++o)
     {
+#if SMEM_GATES_BWD
+        // The orientation's gates staged in shared memory (SMEM_GATES_BWD) by every thread of the block (the walks below
+        // skip warps without sources, the copy does not).
+        __syncthreads();                                   // the previous orientation's gates are read
+        {
+            const REAL* source = gates + ((size_t)b * orientations + o) * 8 * CELLS;
+            for (int i = threadIdx.x; i < 8 * CELLS; i += BLOCK_BWD) staged[i] = source[i];
+        }
+        __syncthreads();
+        const REAL* g = staged;
+#else
         const REAL* g = gates + ((size_t)b * orientations + o) * 8 * CELLS;
+#endif
         REAL* dg = dgates + ((size_t)b * orientations + o) * 8 * CELLS;
 
         if (m0 < CELLS)               // warps without any source have nothing to walk
