@@ -3,7 +3,7 @@
 device call (NVRTC needs no GPU). The library: PLSTM_NVRTC, else libnvrtc.so.* from the usual folders (on Debian 12:
 `apt-get install libnvrtc11.2 libnvrtc-builtins11.8` from non-free). Each kernel file is compiled to PTX for
 compute_80 (the newest architecture every NVRTC since 11.0 knows) with the definitions its C# host passes, for a few
-grids, both dtypes and where it has one, both chiralities. Exit status 1 on any error, with NVRTC's log.
+grids, both dtypes and where it has one, both chiralities (and the gate walk's measurement switches flipped). Exit status 1 on any error, with NVRTC's log.
 
     python3 bench/gpu/nvrtc_check.py [FILE.cu …]     (default: every file under src/Plstm/Ops/TwoD/Kernels)
 """
@@ -40,6 +40,10 @@ def variants(base):
         for r in reals:
             for gx, gy in GRIDS + [(64, 64)]:
                 yield dict(REAL=r, GX=gx, GY=gy, BLOCK=128, BLOCK_BWD=128 if gx * gy <= 1024 else 256)
+        # The measurement switches, each flipped from its default, float32 at the vision grid and a large one.
+        for switch in ({"SMEM_GATES_BWD": 1}, {"SMEM_GATES": 0}, {"SHARED_LU": 1, "SEG": 3}, {"PAIRS": 0}):
+            for gx, gy in ((14, 14), (32, 32)):
+                yield dict(REAL="float", GX=gx, GY=gy, BLOCK=128, BLOCK_BWD=128, **switch)
     elif base == "single_path_gate.cu":
         for r in reals:
             for gx, gy in GRIDS + [(64, 16)]:
