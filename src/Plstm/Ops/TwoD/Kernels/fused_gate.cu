@@ -4,7 +4,7 @@
 //   GX, GY the grid sides (cells n = x·GY + y, x-major, as everywhere in Ops/TwoD)
 //   BLOCK  threads per block of the forward kernel
 //   BLOCK_BWD  threads per block of the backward kernel (BLOCK when absent)
-// and may override the measured defaults below (PAIRS, SMEM_GATES, SMEM_GATES_BWD, PF, FPF, SEG, PARK, SHARED_LU, BWD_MIN_BLOCKS; variants for
+// and may override the measured defaults below (PAIRS, SMEM_GATES, SMEM_PAIRS, SMEM_GATES_BWD, PF, FPF, SEG, PARK, SHARED_LU, BWD_MIN_BLOCKS; variants for
 // measurements are compiled from a copy of this file with #defines prepended, PLSTM_FUSED_GATE_SOURCE).
 // Layout: gates [N, O, 8, GX·GY], gate index 0 S0r, 1 S0d, 2 T0rl, 3 T0du, 4 T0dl, 5 T0ru, 6 M0l, 7 M0u (absent turns
 // are zeros); orientation o reverses x when o & 1 and y when o & 2 (Plstm2DFused.FlipAxes). The output
@@ -154,6 +154,41 @@ __device__ __forceinline__ int first_line(int o, int m0)
 #define SMEM_GATES 0
 #endif
 
+// SMEM_PAIRS: the paired forward walk reads the transitions and marks (slots 2-7) of the pair it walks from a copy in
+// shared memory made per pair, the sources (slots 0, 1) from global memory only at the source's own cell — 12 · cells
+// values, so the copy fits the static 48 KiB up to 1,024 cells in float32 (SMEM_GATES, the whole entry's gates, only
+// up to 256). Replaces SMEM_GATES where on. Off: not yet measured (bench/gpu/call-session26-smem-gates-bwd.sh).
+#ifndef SMEM_PAIRS
+#define SMEM_PAIRS 0
+#endif
+#if SMEM_PAIRS && (!PAIRS || 12 * CELLS * FG_CAT(FG_BYTES_, REAL) > 48 * 1024)
+#undef SMEM_PAIRS
+#define SMEM_PAIRS 0
+#endif
+#if SMEM_PAIRS
+#undef SMEM_GATES
+#define SMEM_GATES 0
+#endif
+
+// One cell of the forward walk (advance) and its entry of 𝒢 (marked) with the transitions and marks of the orientation
+// in t (slot j at t[(j − 2) · CELLS]) and its sources in src (global memory, read only at the source's own cell).
+__device__ __forceinline__ void advance_staged(const REAL* t, const REAL* __restrict__ src, int n, int m, REAL L, REAL U,
+                                               REAL& wr, REAL& wd)
+{
+    wr = t[n] * L + t[3 * CELLS + n] * U;                  // T0rl L + T0ru U
+    wd = t[2 * CELLS + n] * L + t[CELLS + n] * U;          // T0dl L + T0du U
+    if (n == m)
+    {
+        wr += src[n];                                      // S0r
+        wd += src[CELLS + n];                              // S0d
+    }
+}
+
+__device__ __forceinline__ REAL marked_staged(const REAL* t, int n, REAL L, REAL U, REAL scale)
+{
+    return scale * (t[4 * CELLS + n] * L + t[5 * CELLS + n] * U);
+}
+
 // SMEM_GATES_BWD: the backward's walks read the orientation's gates from a copy in shared memory, as the forward's do
 // (SMEM_GATES). Off: not yet measured (bench/gpu/call-session26-smem-gates-bwd.sh is the prepared device call).
 #ifndef SMEM_GATES_BWD
@@ -194,16 +229,42 @@ plstm_fused_gate_forward(const REAL* __restrict__ gates, REAL* __restrict__ out,
 #else
 #define FORWARD_GATES(o) (gates + ((size_t)b * orientations + (o)) * 8 * CELLS)
 #endif
+#if SMEM_PAIRS
+    // Every thread takes part in each pair's copy, so none leaves early: threads past the last source skip the walks.
+    const bool valid = m < CELLS;
+    __shared__ REAL pair_gates[12 * CELLS];                // slots 2-7 of orientation d, then of its twin d | 2
+#else
     if (m >= CELLS) return;
+    const bool valid = true;
+#endif
     const int m0 = blockIdx.y * BLOCK + (threadIdx.x & ~31);
-    REAL* column = out + (size_t)b * CELLS * CELLS + m;
+    REAL* column = out + (size_t)b * CELLS * CELLS + (valid ? m : 0);
 #if PAIRS
     for (int d = 0; d < 2 && d < orientations; ++d)
     {
         // Orientation d walks each line with y ascending, its twin d | 2 (when present) with y descending.
         const bool twin = (d | 2) < orientations;
+#if SMEM_PAIRS
+        __syncthreads();                                   // the previous pair's copy is read
+        for (int i = threadIdx.x; i < 12 * CELLS; i += BLOCK)
+        {
+            const int o = i < 6 * CELLS ? d : (d | 2), r = i < 6 * CELLS ? i : i - 6 * CELLS;
+            pair_gates[i] = o < orientations ? gates[((size_t)b * orientations + o) * 8 * CELLS + 2 * CELLS + r] : (REAL)0;
+        }
+        __syncthreads();
+        if (!valid) continue;
+        const REAL* ga = pair_gates;
+        const REAL* gb = pair_gates + 6 * CELLS;
+        const REAL* sa = FORWARD_GATES(d);
+        const REAL* sb = FORWARD_GATES(d | 2);
+#define PAIR_MARKED(g, n, L, U) marked_staged(g, n, L, U, scale)
+#define PAIR_ADVANCE(g, s, n, L, U, wr, wd) advance_staged(g, s, n, m, L, U, wr, wd)
+#else
         const REAL* ga = FORWARD_GATES(d);
         const REAL* gb = FORWARD_GATES(d | 2);
+#define PAIR_MARKED(g, n, L, U) marked(g, n, L, U, scale)
+#define PAIR_ADVANCE(g, s, n, L, U, wr, wd) advance(g, n, m, L, U, wr, wd)
+#endif
         const int start = first_line(d, m0);
         if (d == 0)
             for (int xi = 0; xi < start; ++xi)
@@ -225,16 +286,16 @@ plstm_fused_gate_forward(const REAL* __restrict__ gates, REAL* __restrict__ out,
                 {
                     const int n = line + yi;
                     const REAL L = wa[yi], U = da;
-                    sum[yi] += marked(ga, n, L, U, scale);
-                    advance(ga, n, m, L, U, wa[yi], da);
+                    sum[yi] += PAIR_MARKED(ga, n, L, U);
+                    PAIR_ADVANCE(ga, sa, n, L, U, wa[yi], da);
                 }
                 if (twin)
                 {
                     const int y = GY - 1 - yi;
                     const int n = line + y;
                     const REAL L = wb[yi], U = db;
-                    sum[y] += marked(gb, n, L, U, scale);
-                    advance(gb, n, m, L, U, wb[yi], db);
+                    sum[y] += PAIR_MARKED(gb, n, L, U);
+                    PAIR_ADVANCE(gb, sb, n, L, U, wb[yi], db);
                 }
             }
 #pragma unroll
