@@ -30,6 +30,37 @@ public static class FusedGateKernelMirror
             gates[g + 4 * cells + c] * L + gates[g + 3 * cells + c] * U + src * gates[g + cells + c]);
     }
 
+    /// <summary>advance_staged (SMEM_PAIRS): the same from the pair's copy t (slot j at t[(j − 2)·cells]) and the
+    /// sources in global memory, added only at the source's own cell.</summary>
+    private static (double Wr, double Wd) AdvanceStaged(double[] t, int tb, double[] gates, int g, int cells, int c, int m,
+        double L, double U)
+    {
+        double wr = t[tb + c] * L + t[tb + 3 * cells + c] * U, wd = t[tb + 2 * cells + c] * L + t[tb + cells + c] * U;
+        if (c == m)
+        {
+            wr += gates[g + c];
+            wd += gates[g + cells + c];
+        }
+        return (wr, wd);
+    }
+
+    /// <summary>marked_staged (SMEM_PAIRS).</summary>
+    private static double MarkedStaged(double[] t, int tb, int cells, int c, double L, double U, double scale) =>
+        scale * (t[tb + 4 * cells + c] * L + t[tb + 5 * cells + c] * U);
+
+    /// <summary>The kernel's copy of a pair's slots 2-7 (SMEM_PAIRS): element i of 12·cells from orientation d (i &lt;
+    /// 6·cells) or its twin d | 2, zeros for an absent twin.</summary>
+    private static double[] PairCopy(double[] gates, int b, int d, int orientations, int cells)
+    {
+        var copy = new double[12 * cells];
+        for (int i = 0; i < copy.Length; i++)
+        {
+            int o = i < 6 * cells ? d : (d | 2), r = i < 6 * cells ? i : i - 6 * cells;
+            copy[i] = o < orientations ? gates[(b * orientations + o) * 8 * cells + 2 * cells + r] : 0;
+        }
+        return copy;
+    }
+
     /// <summary>marked: the cell's entry of 𝒢 for the source, scale · (M0l L + M0u U).</summary>
     private static double Marked(double[] gates, int g, int cells, int c, double L, double U, double scale) =>
         scale * (gates[g + 6 * cells + c] * L + gates[g + 7 * cells + c] * U);
@@ -45,9 +76,10 @@ public static class FusedGateKernelMirror
     /// <summary>plstm_fused_gate_forward for every (batch entry, source): scale · Σ_o 𝒢_o. The output starts as NaN (the
     /// kernel's is uninitialised), so an entry the first pass fails to write shows. <paramref name="pairs"/> is the
     /// kernel's PAIRS (its default for lines of up to 32 cells): the two orientations of one x-direction walked together
-    /// line by line, their sums added to the line's earlier ones once; without it one orientation at a time.</summary>
+    /// line by line, their sums added to the line's earlier ones once; without it one orientation at a time.
+    /// <paramref name="stagedPairs"/> is SMEM_PAIRS: the walked pair's transitions and marks read from the kernel's copy.</summary>
     public static double[] Forward(double[] gates, int n, int orientations, int gx, int gy, double scale = 1.0,
-        bool pairs = true)
+        bool pairs = true, bool stagedPairs = false)
     {
         int cells = gx * gy;
         var output = new double[(long)n * cells * cells];
@@ -63,6 +95,7 @@ public static class FusedGateKernelMirror
                     {
                         bool twin = (d | 2) < orientations;
                         int ga = (b * orientations + d) * 8 * cells, gb = (b * orientations + (d | 2)) * 8 * cells;
+                        var copy = stagedPairs ? PairCopy(gates, b, d, orientations, cells) : null;
                         int start = FirstLine(d, m0, gx, gy);
                         if (d == 0)
                             for (int c = 0; c < start * gy; c++) output[column + (long)c * cells] = 0;
@@ -78,15 +111,19 @@ public static class FusedGateKernelMirror
                             {
                                 int c = line + yi;
                                 double L = wa[yi], U = da;
-                                sum[yi] += Marked(gates, ga, cells, c, L, U, scale);
-                                (wa[yi], da) = Advance(gates, ga, cells, c, m, L, U);
+                                sum[yi] += copy is null ? Marked(gates, ga, cells, c, L, U, scale)
+                                    : MarkedStaged(copy, 0, cells, c, L, U, scale);
+                                (wa[yi], da) = copy is null ? Advance(gates, ga, cells, c, m, L, U)
+                                    : AdvanceStaged(copy, 0, gates, ga, cells, c, m, L, U);
                                 if (!twin) continue;
                                 int y = gy - 1 - yi;
                                 c = line + y;
                                 L = wb[yi];
                                 U = db;
-                                sum[y] += Marked(gates, gb, cells, c, L, U, scale);
-                                (wb[yi], db) = Advance(gates, gb, cells, c, m, L, U);
+                                sum[y] += copy is null ? Marked(gates, gb, cells, c, L, U, scale)
+                                    : MarkedStaged(copy, 6 * cells, cells, c, L, U, scale);
+                                (wb[yi], db) = copy is null ? Advance(gates, gb, cells, c, m, L, U)
+                                    : AdvanceStaged(copy, 6 * cells, gates, gb, cells, c, m, L, U);
                             }
                             for (int y = 0; y < gy; y++) output[column + (long)(line + y) * cells] = sum[y];
                         }

@@ -104,6 +104,26 @@ public class FusedGateKernelTests
         Assert.DoesNotContain(paired, double.IsNaN);
     }
 
+    /// <summary>SMEM_PAIRS (the paired forward reading the walked pair's slots 2-7 from a shared-memory copy, the sources
+    /// at the source's own cell): the copy's indexing and the staged cell update give the plain paired walk's 𝒢 to the
+    /// bit, with every orientation count (an absent twin copied as zeros) and sources in several warps.</summary>
+    [Theory]
+    [InlineData(4, 9, 7)]
+    [InlineData(3, 5, 6)]
+    [InlineData(2, 1, 40)]
+    [InlineData(1, 6, 1)]
+    public void Forward_with_the_pairs_gates_copied_to_shared_memory_equals_the_plain_walk(int orientations, int x, int y)
+    {
+        using var scope = NewDisposeScope();
+        const int N = 2;
+        using var generator = new Generator((ulong)(9170 + orientations));
+        var flat = (rand(new long[] { N, orientations, 8, x * y }, generator: generator, dtype: float64) * 1.6 - 0.8)
+            .contiguous().data<double>().ToArray();
+        var plain = FusedGateKernelMirror.Forward(flat, N, orientations, x, y, 0.7, pairs: true);
+        var staged = FusedGateKernelMirror.Forward(flat, N, orientations, x, y, 0.7, pairs: true, stagedPairs: true);
+        Assert.Equal(plain, staged);
+    }
+
     [Fact]
     public void Kernel_refuses_cpu_tensors_and_large_grids_with_a_clear_error()
     {
