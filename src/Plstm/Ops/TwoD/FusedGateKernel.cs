@@ -199,7 +199,7 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
         }
     }
 
-    private static Dictionary<string, string> Definitions((ScalarType Type, long X, long Y) key)
+    internal static Dictionary<string, string> Definitions((ScalarType Type, long X, long Y) key)
     {
         var invariant = System.Globalization.CultureInfo.InvariantCulture;
         return new Dictionary<string, string>

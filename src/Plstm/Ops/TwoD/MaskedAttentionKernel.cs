@@ -278,7 +278,7 @@ public static class MaskedAttentionKernel
 
     private static IntPtr[] KernelsOn(int device, long dk, long dv) => Kernels.On(device, (dk, dv));
 
-    private static Dictionary<string, string> Definitions((long DK, long DV) key) => new()
+    internal static Dictionary<string, string> Definitions((long DK, long DV) key) => new()
     {
         ["DK"] = key.DK.ToString(CultureInfo.InvariantCulture),
         ["DV"] = key.DV.ToString(CultureInfo.InvariantCulture),

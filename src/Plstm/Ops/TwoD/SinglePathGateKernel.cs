@@ -212,7 +212,7 @@ public static class SinglePathGateKernel
     private static IntPtr[] KernelsOn(int device, ScalarType type, long x, long y, bool left) =>
         Kernels.On(device, (type, x, y, left));
 
-    private static Dictionary<string, string> Definitions((ScalarType Type, long X, long Y, bool Left) key)
+    internal static Dictionary<string, string> Definitions((ScalarType Type, long X, long Y, bool Left) key)
     {
         var invariant = System.Globalization.CultureInfo.InvariantCulture;
         return new Dictionary<string, string>
