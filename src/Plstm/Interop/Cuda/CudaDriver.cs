@@ -11,10 +11,9 @@ namespace Plstm.Interop.Cuda;
 /// Launches go to the legacy default stream (stream 0), the stream libtorch uses unless a caller switches streams
 /// (TorchSharp 0.107 has no stream API), so a kernel is ordered after the libtorch work that produced its inputs and
 /// before the work that reads its outputs, and the caching allocator's stream-ordered reuse stays safe. The one
-/// exception is a <see cref="StreamFork"/>: kernels that may run alongside later legacy-stream work go to a side stream between
-/// explicit events. Before each
-/// launch the primary context is made current on the calling thread: autograd runs CUDA backward functions on its own
-/// worker thread.
+/// exception is a <see cref="StreamFork"/>: kernels that may run alongside later legacy-stream work go to a side stream
+/// between explicit events. Before each launch the primary context is made current on the calling thread: autograd runs
+/// CUDA backward functions on its own worker thread.
 /// </remarks>
 internal static unsafe class CudaDriver
 {
