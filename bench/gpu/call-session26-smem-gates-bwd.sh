@@ -8,8 +8,10 @@
 #   both   the two together.
 # Per-kernel durations (Nsight Compute) at 14², 24², 32², the gate alone fwd + bwd at 12²-32², steps at 224 and 512 px,
 # then selfcheck (walk, layer) of the variant that wins. Bundle first (bash ../shared/tools/gpu/bundle.sh
-# src/Plstm.Cli/Plstm.Cli.csproj), then run(command="OUT=$OUT bash bench/gpu/call-session26-smem-gates-bwd.sh",
-# carry=[".gpu"]); WIN=bwd|pairs|both picks the selfchecked variant (default both).
+# src/Plstm.Cli/Plstm.Cli.csproj), then two calls (each under the 10-minute limit):
+#   run(command="PHASE=kernels OUT=$OUT bash bench/gpu/call-session26-smem-gates-bwd.sh", carry=[".gpu"])
+#   run(command="PHASE=steps WIN=… OUT=$OUT bash bench/gpu/call-session26-smem-gates-bwd.sh", carry=[".gpu"])
+# WIN=bwd|pairs|both picks the variant of the steps and the selfcheck (default both).
 set -u
 OUT=${OUT:-/tmp/out}; R=/tmp/res; mkdir -p "$OUT" "$R"
 . bench/gpu/common.sh; probe
@@ -18,6 +20,8 @@ SRC=src/Plstm/Ops/TwoD/Kernels/fused_gate.cu
 { echo "#define SMEM_PAIRS 1"; cat $SRC; } > /tmp/v-pairs.cu
 { echo "#define SMEM_GATES_BWD 1"; echo "#define SMEM_PAIRS 1"; cat $SRC; } > /tmp/v-both.cu
 use() { if [ "$1" = base ]; then unset PLSTM_FUSED_GATE_SOURCE; else export PLSTM_FUSED_GATE_SOURCE=/tmp/v-$1.cu; fi; }
+PHASE=${PHASE:-kernels}
+if [ "$PHASE" = kernels ]; then
 files=""
 for v in base bwd pairs both; do
   use $v
@@ -33,9 +37,12 @@ for round in 1 2; do
   for v in base bwd pairs both; do use $v; part "op-$v-$round" 60 op --forms walk --grids 12,14,16,24,32 --warmup 5 --iters 30; done
   use base
 done
+fi
+if [ "$PHASE" = steps ]; then
 for round in 1 2; do
   for v in base ${WIN:-both}; do use $v; part "step-$v-$round" 120 step --presets plstm_vit_t --sizes 224,512 --warmup 5 --iters 20; done
   use base
 done
 use ${WIN:-both}; selfcheck 240 --parts walk,layer; use base
-collect "$R/durations.txt"
+fi
+collect $( [ -f "$R/durations.txt" ] && echo "$R/durations.txt" )
