@@ -320,11 +320,8 @@ public static class KernelSelfCheck
                     var (expected, expectedGrads) = Run(leaves, weights, Plstm2DForm.RowScan);
                     var single = leaves.Select(t => t?.to(ScalarType.Float32)).ToArray();
                     var (actual, actualGrads) = Run(single, weights.to(ScalarType.Float32), Plstm2DForm.Kernel, recompute);
-                    var pairs = InputNames.Select((name, i) => ("d" + name, actualGrads[i], expectedGrads[i]))
-                        .Where(g => g.Item3 is not null).Select(g => (g.Item1, g.Item2!, g.Item3!))
-                        .Prepend(("Y", actual, expected));
                     if (!Report(output, $"float32 operator {x,2}x{y,-2} {wiring}{(recompute ? " recomputing" : "")}",
-                            Worst(pairs, ScalarType.Float32))) failed++;
+                            Worst(Pairs((actual, actualGrads), (expected, expectedGrads)), ScalarType.Float32))) failed++;
                 }
         output.WriteLine($"{cases - failed} of {cases} operator cases agree (kernel form with the masked attention kernels, "
             + "float32, vs the float64 row-scan form, output and 12 gradients)");
@@ -382,12 +379,15 @@ public static class KernelSelfCheck
         using var scope = NewDisposeScope();
         var leaves = RandomInputs(device, dtype, x, y, wiring, seed);
         var weights = randn(new long[] { 3, x, y, 4, 1 }, generator: null, dtype: dtype, device: device);
-        var (kernelOut, kernelGrads) = Run(leaves, weights, Plstm2DForm.Kernel);
-        var (rowOut, rowGrads) = Run(leaves, weights, Plstm2DForm.RowScan);
-        var gradients = InputNames.Select((name, i) => ("d" + name, kernelGrads[i], rowGrads[i]))
-            .Where(g => g.Item3 is not null).Select(g => (g.Item1, g.Item2!, g.Item3!));
-        return Worst(gradients.Prepend(("Y", kernelOut, rowOut)), dtype);
+        return Worst(Pairs(Run(leaves, weights, Plstm2DForm.Kernel), Run(leaves, weights, Plstm2DForm.RowScan)), dtype);
     }
+
+    /// <summary>The operator's output and each gradient the expected run has, as named (actual, expected) pairs.</summary>
+    private static IEnumerable<(string Name, Tensor Actual, Tensor Expected)> Pairs(
+        (Tensor Output, Tensor?[] Gradients) actual, (Tensor Output, Tensor?[] Gradients) expected) =>
+        InputNames.Select((name, i) => ("d" + name, actual.Gradients[i], expected.Gradients[i]))
+            .Where(g => g.Item3 is not null).Select(g => (g.Item1, g.Item2!, g.Item3!))
+            .Prepend(("Y", actual.Output, expected.Output));
 
     /// <summary>The largest ratio error / tolerance (<see cref="Ratio"/>) over named (actual, expected) pairs under the
     /// dtype's rule, and which pair it was (the first of equal ones).</summary>
@@ -442,7 +442,6 @@ public static class KernelSelfCheck
     {
         manual_seed(seed);
         const long B = 3;
-        long DK = dk, DV = dv;
         Tensor Uniform(params long[] shape) => rand(shape, dtype: ScalarType.Float64) * 2 - 1;
         Tensor Sign(params long[] shape) => rand(shape, dtype: ScalarType.Float64).gt(0.5).to(ScalarType.Float64) * 2 - 1;
         var gate = new long[] { B, 4, x, y, 1, 1 };
@@ -451,9 +450,9 @@ public static class KernelSelfCheck
         bool dl = wiring is "all" or "DR", ru = wiring is "all" or "DL";
         var tensors = new Tensor?[]
         {
-            randn(new long[] { B, x, y, DK, 1 }, dtype: ScalarType.Float64),
-            randn(new long[] { B, x, y, DK, 1 }, dtype: ScalarType.Float64),
-            randn(new long[] { B, x, y, DV, 1 }, dtype: ScalarType.Float64),
+            randn(new long[] { B, x, y, dk, 1 }, dtype: ScalarType.Float64),
+            randn(new long[] { B, x, y, dk, 1 }, dtype: ScalarType.Float64),
+            randn(new long[] { B, x, y, dv, 1 }, dtype: ScalarType.Float64),
             Uniform(B, 4, x, y, 1, 1, 1), Uniform(B, 4, x, y, 1, 1, 1),
             (dl ? 1 - split : Uniform(gate) * 0.9) * Sign(gate),           // T0rl
             (ru ? 1 - turn : Uniform(gate) * 0.9) * Sign(gate),            // T0du
