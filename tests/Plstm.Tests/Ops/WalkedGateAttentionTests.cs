@@ -153,9 +153,9 @@ public class WalkedGateAttentionTests
         var dGate = randn(new long[] { 3, 20, 20 }, generator: generator, dtype: ScalarType.Float64);
         var form = WalkedGateAttention.FormOf(gates, GateActivationMode.P);
         Assert.Equal(WalkedGateAttention.GateForm.CpuWalk, form);
-        var (plainGates, plainDirect) = WalkedGateAttention.WalkBackward(gates, dGate, 0.7, directGrad, form);
+        var (plainGates, plainDirect) = GateWalkFunction<FusedGateCpuKernel>.BackwardGate(gates, dGate, 0.7, directGrad);
         int calls = 0;
-        var (gatesGrad, directGradient) = WalkedGateAttention.WalkBackwardAlongside(gates, dGate, 0.7, directGrad, form,
+        var (gatesGrad, directGradient) = WalkedGateAttention.WalkBackward(gates, dGate, 0.7, directGrad, form,
             () => calls++);
         Assert.Equal(1, calls);
         Assert.True(plainGates.eq(gatesGrad).all().item<bool>(), "gates' gradient differs");

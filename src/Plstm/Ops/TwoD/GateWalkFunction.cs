@@ -48,9 +48,14 @@ public abstract class GateWalkFunction<TSelf> : autograd.MultiTensorFunction<TSe
     internal static (Tensor Gates, Tensor? Direct) BackwardGate(Tensor gates, Tensor dGate, double scale, bool directGrad)
     {
         var dGates = new TSelf().Adjoint(gates, dGate, scale);
-        if (!directGrad) return (dGates, null);
+        return (dGates, directGrad ? DirectGradient(dGate, scale) : null);
+    }
+
+    /// <summary>D0's gradient: the incoming gradient's diagonal times the scale, <c>[N, cells]</c>.</summary>
+    private static Tensor DirectGradient(Tensor dGate, double scale)
+    {
         using var diagonal = dGate.diagonal(0, 1, 2);
-        return (dGates, diagonal.mul(scale));                                                 // [N, cells]
+        return diagonal.mul(scale);
     }
 
     /// <summary>Whether the adjoint runs as kernels alone into caller-made buffers (<see cref="AdjointScratch"/>,
@@ -70,16 +75,16 @@ public abstract class GateWalkFunction<TSelf> : autograd.MultiTensorFunction<TSe
     /// (<see cref="Interop.Cuda.CudaDriver.Fork(int)"/>), running alongside what <paramref name="alongside"/> launches on the
     /// legacy stream — work that needs neither the gates' gradient nor anything the adjoint writes (the 2D layer's key
     /// kernel of the masked attention backward: the two fill what one alone leaves idle). The gradient buffer and the
-    /// scratch are made before the fork and the scratch released after the join. Without a fork (turned off, or a
-    /// walk that allocates inside its adjoint) the two run one after the other.</summary>
+    /// scratch are made before the fork and the scratch released after the join. Without a fork (nothing alongside,
+    /// turned off, or a walk that allocates inside its adjoint) the two run one after the other.</summary>
     internal static (Tensor Gates, Tensor? Direct) BackwardGateAlongside(Tensor gates, Tensor dGate, double scale,
-        bool directGrad, Action alongside)
+        bool directGrad, Action? alongside)
     {
         var self = new TSelf();
-        if (!self.LaunchesOnly || !Interop.Cuda.CudaDriver.CanFork)
+        if (alongside is null || !self.LaunchesOnly || !Interop.Cuda.CudaDriver.CanFork)
         {
             var result = BackwardGate(gates, dGate, scale, directGrad);
-            alongside();
+            alongside?.Invoke();
             return result;
         }
         var dGates = zeros_like(gates);                                                      // the kernels add into it
@@ -91,9 +96,7 @@ public abstract class GateWalkFunction<TSelf> : autograd.MultiTensorFunction<TSe
         {
             using (fork.Side()) self.AdjointInto(gates, dGate, scale, dGates, scratch);
             alongside();
-            if (directGrad)
-                using (var diagonal = dGate.diagonal(0, 1, 2))
-                    dDirect = diagonal.mul(scale);                                           // [N, cells]
+            if (directGrad) dDirect = DirectGradient(dGate, scale);
         }
         finally
         {

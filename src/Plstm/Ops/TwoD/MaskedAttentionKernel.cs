@@ -153,25 +153,19 @@ public static class MaskedAttentionKernel
     internal static (Tensor DQ, Tensor DK, Tensor DV, Tensor DGate) Backward(Tensor q, Tensor k, Tensor v,
         Tensor gate, Tensor dy, bool check)
     {
-        var (n, tokens, dk, dv, _) = Prepare(q, k, v, gate, dy, check);
-        var dQ = empty(new[] { n, tokens, dk }, q.dtype, q.device);
-        var dK = empty(new[] { n, tokens, dk }, q.dtype, q.device);
-        var dV = empty(new[] { n, tokens, dv }, q.dtype, q.device);
-        var dGate = empty(new[] { n, tokens, tokens }, q.dtype, q.device);                 // every entry is written
-        RowLayout qk = RowLayout.Contiguous(tokens, dk), vy = RowLayout.Contiguous(tokens, dv);
-        BackwardInto(new(q, 0, qk), new(k, 0, qk), new(v, 0, vy), gate, new(dy, 0, vy), new(dQ, 0, qk), new(dK, 0, qk),
-            new(dV, 0, vy), dGate, n, tokens, dk, dv);
+        var (dQ, dK, dV, dGate, keyKernel) = BackwardQueryFirst(q, k, v, gate, dy, check);
+        keyKernel();
         return (dQ, dK, dV, dGate);
     }
 
-    /// <summary><see cref="Backward(Tensor, Tensor, Tensor, Tensor, Tensor)"/> for operands the caller has checked, in
-    /// two steps: the gradients' buffers and the query kernel (dQ and the gate's gradient, complete on return in stream
-    /// order), and an action that launches the key kernel (dK, dV) — so that work needing only the gate's gradient can be
-    /// launched between the two, and run beside the second.</summary>
+    /// <summary><see cref="Backward(Tensor, Tensor, Tensor, Tensor, Tensor, bool)"/> in two steps: the gradients' buffers
+    /// and the query kernel (dQ and the gate's gradient, complete on return in stream order), and an action that
+    /// launches the key kernel (dK, dV) — so that work needing only the gate's gradient can be launched between the two,
+    /// and run beside the second.</summary>
     internal static (Tensor DQ, Tensor DK, Tensor DV, Tensor DGate, Action KeyKernel) BackwardQueryFirst(Tensor q,
-        Tensor k, Tensor v, Tensor gate, Tensor dy)
+        Tensor k, Tensor v, Tensor gate, Tensor dy, bool check)
     {
-        var (n, tokens, dk, dv, _) = Prepare(q, k, v, gate, dy, check: false);
+        var (n, tokens, dk, dv, _) = Prepare(q, k, v, gate, dy, check);
         var dQ = empty(new[] { n, tokens, dk }, q.dtype, q.device);
         var dK = empty(new[] { n, tokens, dk }, q.dtype, q.device);
         var dV = empty(new[] { n, tokens, dv }, q.dtype, q.device);
@@ -183,19 +177,10 @@ public static class MaskedAttentionKernel
             () => BackwardKeyInto(Q, K, V, gate, DY, new(dK, 0, qk), new(dV, 0, vy), n, tokens, dk, dv));
     }
 
-    /// <summary>The backward on operands placed by their <see cref="RowLayout"/>: dQ, dK and dV written where they say
+    /// <summary>The backward's first kernel on operands placed by their <see cref="RowLayout"/>: dQ written where it says
     /// (the 2D layer's projection gradient), the gate's gradient into the contiguous <paramref name="dGate"/>
-    /// <c>[N, T, T]</c> (every entry). Preconditions as <see cref="ForwardInto"/>'s.</summary>
-    internal static void BackwardInto(Operand q, Operand k, Operand v, Tensor gate, Operand dy, Operand dq, Operand dk,
-        Operand dv, Tensor dGate, long n, long tokens, long dkWidth, long dvWidth)
-    {
-        BackwardQueryInto(q, k, v, gate, dy, dq, dGate, n, tokens, dkWidth, dvWidth);
-        BackwardKeyInto(q, k, v, gate, dy, dk, dv, n, tokens, dkWidth, dvWidth);
-    }
-
-    /// <summary>The backward's first kernel alone: dQ and the gate's gradient (every entry of <paramref name="dGate"/>).
-    /// With <see cref="BackwardKeyInto"/> the same as <see cref="BackwardInto"/>; apart, so that work needing the gate's
-    /// gradient can run alongside the second.</summary>
+    /// <c>[N, T, T]</c> (every entry). Preconditions as <see cref="ForwardInto"/>'s. Apart from the second kernel
+    /// (<see cref="BackwardKeyInto"/>), so that work needing the gate's gradient can run alongside that one.</summary>
     internal static unsafe void BackwardQueryInto(Operand q, Operand k, Operand v, Tensor gate, Operand dy, Operand dq,
         Tensor dGate, long n, long tokens, long dkWidth, long dvWidth)
     {

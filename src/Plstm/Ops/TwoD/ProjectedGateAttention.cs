@@ -194,7 +194,7 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
                 // multiprocessors the other leaves idle (both run few warps per multiprocessor).
                 MaskedAttentionKernel.BackwardQueryInto(inputs[0], inputs[1], inputs[2], gate, dyRows, grads[0], dGate,
                     s.Entries, s.Tokens, s.Width, s.Width);
-                var (dGates, dDirect) = WalkedGateAttention.WalkBackwardAlongside(gates, dGate, s.Scale, directGrad, form,
+                var (dGates, dDirect) = WalkedGateAttention.WalkBackward(gates, dGate, s.Scale, directGrad, form,
                     () => MaskedAttentionKernel.BackwardKeyInto(inputs[0], inputs[1], inputs[2], gate, dyRows, grads[1],
                         grads[2], s.Entries, s.Tokens, s.Width, s.Width));
                 if (s.Recompute) gate.Dispose();

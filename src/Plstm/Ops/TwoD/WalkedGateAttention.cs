@@ -153,20 +153,12 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
         _ => GateWalkFunction<FusedGateCpuKernel>.EvaluateGate(gates, direct, scale),
     };
 
+    /// <summary>The walk's backward for the gate's gradient <paramref name="dGate"/>: the stacked gates' gradient and, when
+    /// <paramref name="directGrad"/>, D0's. With <paramref name="alongside"/> the walk's kernels run beside what it
+    /// launches on the legacy stream (<see cref="GateWalkFunction{TSelf}.BackwardGateAlongside"/>; in order where the
+    /// walk cannot fork).</summary>
     internal static (Tensor Gates, Tensor? Direct) WalkBackward(Tensor gates, Tensor dGate, double scale, bool directGrad,
-        GateForm form) => form switch
-    {
-        GateForm.CudaWalk => GateWalkFunction<FusedGateKernel>.BackwardGate(gates, dGate, scale, directGrad),
-        GateForm.SinglePathLeft => GateWalkFunction<SinglePathGateKernel.Left>.BackwardGate(gates, dGate, scale, directGrad),
-        GateForm.SinglePathRight => GateWalkFunction<SinglePathGateKernel.Right>.BackwardGate(gates, dGate, scale, directGrad),
-        _ => GateWalkFunction<FusedGateCpuKernel>.BackwardGate(gates, dGate, scale, directGrad),
-    };
-
-    /// <summary><see cref="WalkBackward"/> with the walk's kernels alongside the legacy-stream launches of
-    /// <paramref name="alongside"/> (<see cref="GateWalkFunction{TSelf}.BackwardGateAlongside"/>; in order where the walk
-    /// cannot fork).</summary>
-    internal static (Tensor Gates, Tensor? Direct) WalkBackwardAlongside(Tensor gates, Tensor dGate, double scale,
-        bool directGrad, GateForm form, Action alongside) => form switch
+        GateForm form, Action? alongside = null) => form switch
     {
         GateForm.CudaWalk => GateWalkFunction<FusedGateKernel>.BackwardGateAlongside(gates, dGate, scale, directGrad, alongside),
         GateForm.SinglePathLeft =>
@@ -258,8 +250,8 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
                 // The query kernel writes dG; the walk's adjoint then runs beside the key kernel (dK, dV), on a side
                 // stream where the walk can fork (GateWalkFunction.BackwardGateAlongside).
                 var (dQ, dK, dV, dGate, keyKernel) = MaskedAttentionKernel.BackwardQueryFirst(q, k, v, gate,
-                    dOutput.contiguous());
-                var walked = WalkBackwardAlongside(gates, dGate, scale, directGrad, form, keyKernel);
+                    dOutput.contiguous(), check: false);
+                var walked = WalkBackward(gates, dGate, scale, directGrad, form, keyKernel);
                 if (recompute) gate.Dispose();
                 result = GatesBackward(walked, dGate, saved, activation, dQ, dK, dV);
             }
