@@ -143,9 +143,10 @@ __device__ __forceinline__ int first_line(int o, int m0)
 
 // SMEM_GATES: the forward with PAIRS reads the gates from a copy of the batch entry's gates in shared memory, made once
 // per block: every thread of the block reads the same gate at each step, and from global memory those reads were the
-// walk's long-scoreboard waits. Where the copy fits the static 48 KiB (float32 up to 256 cells, float64 up to 192).
+// walk's long-scoreboard waits. Where the copy fits the static 48 KiB (float32 up to 384 cells, float64 up to 192).
 // Measured on an H200 (bench/results/gpu-h200-smem-gates-2026-12-01.md; B·H 384): forward kernel at 14² 129 → 91 µs;
-// gate fwd + bwd 12² 0.40–0.41 → 0.32–0.33 ms, 14² 0.55–0.61 → 0.52, 16² 0.65–0.71 → 0.64.
+// gate fwd + bwd 12² 0.40–0.41 → 0.32–0.33 ms, 14² 0.55–0.61 → 0.52, 16² 0.65–0.71 → 0.64. At 14² it also beats
+// SMEM_PAIRS (forward 90 vs 132 µs: one copy per block instead of one per pair; gpu-h200-smem-pairs-2026-12-02.md).
 #ifndef SMEM_GATES
 #define SMEM_GATES 1
 #endif
@@ -157,9 +158,15 @@ __device__ __forceinline__ int first_line(int o, int m0)
 // SMEM_PAIRS: the paired forward walk reads the transitions and marks (slots 2-7) of the pair it walks from a copy in
 // shared memory made per pair, the sources (slots 0, 1) from global memory only at the source's own cell — 12 · cells
 // values, so the copy fits the static 48 KiB up to 1,024 cells in float32 (SMEM_GATES, the whole entry's gates, only
-// up to 256). Replaces SMEM_GATES where on. Off: not yet measured (bench/gpu/call-session26-smem-gates-bwd.sh).
+// up to 384). Replaces SMEM_GATES where on; by default on exactly where SMEM_GATES is off (so where it does not fit).
+// Measured on an H200 (bench/results/gpu-h200-smem-pairs-2026-12-02.md; B·H 384, Nsight Compute): forward kernel at
+// 24² 710 → 663 µs, 32² 2,251 → 2,208 µs; at 14² slower than SMEM_GATES (132 vs 90 µs).
 #ifndef SMEM_PAIRS
+#if SMEM_GATES
 #define SMEM_PAIRS 0
+#else
+#define SMEM_PAIRS 1
+#endif
 #endif
 #if SMEM_PAIRS && (!PAIRS || 12 * CELLS * FG_CAT(FG_BYTES_, REAL) > 48 * 1024)
 #undef SMEM_PAIRS
@@ -190,9 +197,16 @@ __device__ __forceinline__ REAL marked_staged(const REAL* t, int n, REAL L, REAL
 }
 
 // SMEM_GATES_BWD: the backward's walks read the orientation's gates from a copy in shared memory, as the forward's do
-// (SMEM_GATES). Off: not yet measured (bench/gpu/call-session26-smem-gates-bwd.sh is the prepared device call).
+// (SMEM_GATES). By default on up to the grids where the forward's whole-entry copy fits (float32 384 cells, float64
+// 192): measured on an H200 (bench/results/gpu-h200-smem-pairs-2026-12-02.md; B·H 384, Nsight Compute) the backward
+// kernel at 14² 410 → 352 µs (−14 %); at 24² no change, and at 32² (where the copy would still fit
+// the 48 KiB) the gate fwd + bwd lost 5 % (8.19 → 8.59 ms): the per-orientation copy no longer pays for itself.
 #ifndef SMEM_GATES_BWD
+#if 4 * 8 * CELLS * FG_CAT(FG_BYTES_, REAL) <= 48 * 1024
+#define SMEM_GATES_BWD 1
+#else
 #define SMEM_GATES_BWD 0
+#endif
 #endif
 #if SMEM_GATES_BWD && (SHARED_LU || 8 * CELLS * FG_CAT(FG_BYTES_, REAL) > 48 * 1024)
 #undef SMEM_GATES_BWD
