@@ -62,8 +62,16 @@
 // gpu-h200-kernel-segments-2026-12-01.md; operator fwd+bwd, whole / SEG 1 / 2 / 4 / 8): 14² 1.59 / 1.88 / 1.69 / 1.74 /
 // 1.85 ms (the extra walk shows; 1.5 KiB local whole), 32² 27.1 / 26.0 / 28.0 / 28.3 / 27.9 ms with 8 / 4.1 / 2.4 / 1.9 /
 // 2.4 KiB local, 64² 278 / 283 / 282 / 279 / 280 ms with 32 / 16 / 8.8 / 5.8 / 5.8 KiB (device memory −6.8 GiB with SEG 4).
+// Up to 16 lines the walk was stored whole, until the backward read its gates from shared memory (SMEM_GATES_BWD, where
+// the entry's gates fit: FG_ENTRY_FITS) and the extra walk became cheap: backward kernel (Nsight Compute, B·H 384,
+// bench/results/gpu-h200-smem-pairs-2026-12-02.md) whole / SEG 1: 12² 223 / 210 µs, 14² 352 / 324, 16² 550 / 476.
+#define FG_BYTES_float 4
+#define FG_BYTES_double 8
+#define FG_CAT2(a, b) a##b
+#define FG_CAT(a, b) FG_CAT2(a, b)
+#define FG_ENTRY_FITS (4 * 8 * CELLS * FG_CAT(FG_BYTES_, REAL) <= 48 * 1024)
 #ifndef SEG
-#define SEG (GX <= 16 ? GX : GX <= 32 ? 1 : 4)
+#define SEG (GX <= 16 ? (FG_ENTRY_FITS ? 1 : GX) : GX <= 32 ? 1 : 4)
 #endif
 #define SEGL (SEG < GX ? SEG : GX)
 // PARK: the adjoint weights ar wait in local memory during each segment's second walk (not held in registers beside
@@ -91,10 +99,6 @@
 #ifndef SHARED_LU
 #define SHARED_LU 0
 #endif
-#define FG_BYTES_float 4
-#define FG_BYTES_double 8
-#define FG_CAT2(a, b) a##b
-#define FG_CAT(a, b) FG_CAT2(a, b)
 #if SHARED_LU && 2 * SEGL * GY * BLOCK_BWD * FG_CAT(FG_BYTES_, REAL) > 48 * 1024
 #undef SHARED_LU
 #define SHARED_LU 0
@@ -150,7 +154,7 @@ __device__ __forceinline__ int first_line(int o, int m0)
 #ifndef SMEM_GATES
 #define SMEM_GATES 1
 #endif
-#if SMEM_GATES && (!PAIRS || 4 * 8 * CELLS * FG_CAT(FG_BYTES_, REAL) > 48 * 1024)
+#if SMEM_GATES && (!PAIRS || !FG_ENTRY_FITS)
 #undef SMEM_GATES
 #define SMEM_GATES 0
 #endif
@@ -202,7 +206,7 @@ __device__ __forceinline__ REAL marked_staged(const REAL* t, int n, REAL L, REAL
 // kernel at 14² 410 → 352 µs (−14 %); at 24² no change, and at 32² (where the copy would still fit
 // the 48 KiB) the gate fwd + bwd lost 5 % (8.19 → 8.59 ms): the per-orientation copy no longer pays for itself.
 #ifndef SMEM_GATES_BWD
-#if 4 * 8 * CELLS * FG_CAT(FG_BYTES_, REAL) <= 48 * 1024
+#if FG_ENTRY_FITS
 #define SMEM_GATES_BWD 1
 #else
 #define SMEM_GATES_BWD 0
