@@ -3,10 +3,10 @@ namespace Plstm.Tests.Ops;
 /// <summary>
 /// The loops of the CUDA kernel <c>src/Plstm/Ops/TwoD/Kernels/fused_gate.cu</c> written again in C# over plain arrays,
 /// thread by thread (one source cell at a time), with the same layout ([N, O, 8, cells] gates, [N, cells, cells] gate)
-/// and the same order of operations; the per-warp sums are plain sums here. The forward starts each source's walks at
-/// its warp's first scan line and writes 𝒢 in the first pass, as the kernel (whose loads of a line's earlier sums
-/// before walking it change no value); the backward walks from the source's own scan line (the kernel from its warp's
-/// first: the lines before carry zero weight). The backward's segments (the kernel's
+/// and the same order of operations; the per-warp sums are plain sums here. The forward and the backward start each
+/// source's walks at its warp's first scan line (with source tiles, TILE_X × TILE_Y, also at the tile's first column),
+/// and the forward writes 𝒢 in the first pass, as the kernel (whose loads of a line's earlier sums before walking it
+/// change no value). The backward's segments (the kernel's
 /// SEG: L and U kept for a few lines at a time, walked again from saved weights) are mirrored as they are counted in the
 /// kernel, from the first line walked; where the kernel parks the adjoint weights in local memory during a segment's
 /// second walk (PARK, to free registers) the values are the same and the mirror keeps them in place. The GPU cannot run in the test suite, so
@@ -65,21 +65,39 @@ public static class FusedGateKernelMirror
     private static double Marked(double[] gates, int g, int cells, int c, double L, double U, double scale) =>
         scale * (gates[g + 6 * cells + c] * L + gates[g + 7 * cells + c] * U);
 
-    /// <summary>first_line: the first scan line of orientation <paramref name="o"/> holding one of the sources of the
-    /// warp that starts at source <paramref name="m0"/> (the lines before carry none of their weight).</summary>
-    private static int FirstLine(int o, int m0, int gx, int gy)
+    /// <summary>The lines X0..X1 and columns Y0..Y1 (original coordinates) of the sources of source
+    /// <paramref name="m"/>'s warp: 32 consecutive cells (first_line), or with <paramref name="tiles"/> (the kernel's
+    /// TILE_X × TILE_Y, source_tile) the tile of lines × columns holding m, clipped to the grid.</summary>
+    private static (int X0, int X1, int Y0, int Y1) WarpSources(int m, int gx, int gy, (int Lines, int Columns) tiles)
     {
-        int last = Math.Min(m0 + 31, gx * gy - 1);
-        return (o & 1) != 0 ? gx - 1 - last / gy : m0 / gy;
+        if (tiles.Lines <= 0)
+        {
+            int m0 = m & ~31;                                       // blocks are whole warps
+            return (m0 / gy, Math.Min(m0 + 31, gx * gy - 1) / gy, 0, gy - 1);
+        }
+        int x0 = m / gy / tiles.Lines * tiles.Lines, y0 = m % gy / tiles.Columns * tiles.Columns;
+        return (x0, Math.Min(x0 + tiles.Lines, gx) - 1, y0, Math.Min(y0 + tiles.Columns, gy) - 1);
     }
+
+    /// <summary>first_line / tile_first_line: the first scan line of orientation <paramref name="o"/> holding one of the
+    /// warp's sources (the lines before carry none of their weight).</summary>
+    private static int FirstLine(int o, (int X0, int X1, int Y0, int Y1) warp, int gx) =>
+        (o & 1) != 0 ? gx - 1 - warp.X1 : warp.X0;
+
+    /// <summary>tile_first_column: the first position on a line of orientation <paramref name="o"/> holding one of the
+    /// warp's sources (0 without tiles).</summary>
+    private static int FirstColumn(int o, (int X0, int X1, int Y0, int Y1) warp, int gy) =>
+        (o & 2) != 0 ? gy - 1 - warp.Y1 : warp.Y0;
 
     /// <summary>plstm_fused_gate_forward for every (batch entry, source): scale · Σ_o 𝒢_o. The output starts as NaN (the
     /// kernel's is uninitialised), so an entry the first pass fails to write shows. <paramref name="pairs"/> is the
     /// kernel's PAIRS (its default for lines of up to 32 cells): the two orientations of one x-direction walked together
     /// line by line, their sums added to the line's earlier ones once; without it one orientation at a time.
-    /// <paramref name="stagedPairs"/> is SMEM_PAIRS: the walked pair's transitions and marks read from the kernel's copy.</summary>
+    /// <paramref name="stagedPairs"/> is SMEM_PAIRS: the walked pair's transitions and marks read from the kernel's copy.
+    /// <paramref name="tiles"/> is TILE_X × TILE_Y (default none): each warp's walks start at its tile's first line and,
+    /// in the paired walk, each orientation of a pair at the tile's first column in its frame.</summary>
     public static double[] Forward(double[] gates, int n, int orientations, int gx, int gy, double scale = 1.0,
-        bool pairs = true, bool stagedPairs = false)
+        bool pairs = true, bool stagedPairs = false, (int Lines, int Columns) tiles = default)
     {
         int cells = gx * gy;
         var output = new double[(long)n * cells * cells];
@@ -88,7 +106,7 @@ public static class FusedGateKernelMirror
             for (int m = 0; m < cells; m++)
             {
                 long column = (long)b * cells * cells + m;
-                int m0 = m & ~31;                                  // the warp's first source (blocks are whole warps)
+                var warp = WarpSources(m, gx, gy, tiles);
                 if (pairs)
                 {
                     for (int d = 0; d < 2 && d < orientations; d++)
@@ -96,7 +114,8 @@ public static class FusedGateKernelMirror
                         bool twin = (d | 2) < orientations;
                         int ga = (b * orientations + d) * 8 * cells, gb = (b * orientations + (d | 2)) * 8 * cells;
                         var copy = stagedPairs ? PairCopy(gates, b, d, orientations, cells) : null;
-                        int start = FirstLine(d, m0, gx, gy);
+                        int start = FirstLine(d, warp, gx);
+                        int firstA = FirstColumn(d, warp, gy), firstB = FirstColumn(d | 2, warp, gy);
                         if (d == 0)
                             for (int c = 0; c < start * gy; c++) output[column + (long)c * cells] = 0;
                         var wa = new double[gy];
@@ -109,21 +128,23 @@ public static class FusedGateKernelMirror
                             double da = 0, db = 0;
                             for (int yi = 0; yi < gy; yi++)
                             {
-                                int c = line + yi;
-                                double L = wa[yi], U = da;
-                                sum[yi] += copy is null ? Marked(gates, ga, cells, c, L, U, scale)
-                                    : MarkedStaged(copy, 0, cells, c, L, U, scale);
-                                (wa[yi], da) = copy is null ? Advance(gates, ga, cells, c, m, L, U)
-                                    : AdvanceStaged(copy, 0, gates, ga, cells, c, m, L, U);
-                                if (!twin) continue;
+                                if (yi >= firstA)
+                                {
+                                    int c = line + yi;
+                                    double L = wa[yi], U = da;
+                                    sum[yi] += copy is null ? Marked(gates, ga, cells, c, L, U, scale)
+                                        : MarkedStaged(copy, 0, cells, c, L, U, scale);
+                                    (wa[yi], da) = copy is null ? Advance(gates, ga, cells, c, m, L, U)
+                                        : AdvanceStaged(copy, 0, gates, ga, cells, c, m, L, U);
+                                }
+                                if (!twin || yi < firstB) continue;
                                 int y = gy - 1 - yi;
-                                c = line + y;
-                                L = wb[yi];
-                                U = db;
-                                sum[y] += copy is null ? Marked(gates, gb, cells, c, L, U, scale)
-                                    : MarkedStaged(copy, 6 * cells, cells, c, L, U, scale);
-                                (wb[yi], db) = copy is null ? Advance(gates, gb, cells, c, m, L, U)
-                                    : AdvanceStaged(copy, 6 * cells, gates, gb, cells, c, m, L, U);
+                                int cb = line + y;
+                                double Lb = wb[yi], Ub = db;
+                                sum[y] += copy is null ? Marked(gates, gb, cells, cb, Lb, Ub, scale)
+                                    : MarkedStaged(copy, 6 * cells, cells, cb, Lb, Ub, scale);
+                                (wb[yi], db) = copy is null ? Advance(gates, gb, cells, cb, m, Lb, Ub)
+                                    : AdvanceStaged(copy, 6 * cells, gates, gb, cells, cb, m, Lb, Ub);
                             }
                             for (int y = 0; y < gy; y++) output[column + (long)(line + y) * cells] = sum[y];
                         }
@@ -133,7 +154,7 @@ public static class FusedGateKernelMirror
                 for (int o = 0; o < orientations; o++)
                 {
                     int g = (b * orientations + o) * 8 * cells;
-                    int start = FirstLine(o, m0, gx, gy);
+                    int start = FirstLine(o, warp, gx);
                     if (o == 0)
                         for (int c = 0; c < start * gy; c++) output[column + (long)c * cells] = 0;
                     var wr = new double[gy];
@@ -156,9 +177,10 @@ public static class FusedGateKernelMirror
 
     /// <summary>plstm_fused_gate_backward: the gradient of Σ dOut ⊙ gate (gate = scale · Σ_o 𝒢_o) with respect to the
     /// stacked gates. <paramref name="segment"/> is the kernel's SEG (scan lines whose L and U are kept at a time; 0 or
-    /// ≥ gx: the whole walk).</summary>
+    /// ≥ gx: the whole walk). <paramref name="tiles"/> is TILE_X × TILE_Y (default none): the walks start at the tile's
+    /// first line and skip the positions before its first column.</summary>
     public static double[] Backward(double[] gates, double[] dOut, int n, int orientations, int gx, int gy, double scale = 1.0,
-        int segment = 0)
+        int segment = 0, (int Lines, int Columns) tiles = default)
     {
         int cells = gx * gy;
         int seg = segment <= 0 || segment > gx ? gx : segment;
@@ -170,9 +192,11 @@ public static class FusedGateKernelMirror
                 var acc = new double[6 * cells];                       // the sums over sources, slots 2..7 (the kernel: L2 reductions)
                 for (int m = 0; m < cells; m++)
                 {
-                    // The walks start at the source's own scan line (the kernel: its warp's first; the lines before
-                    // carry no weight of the source), so the segments are counted from there, as in the kernel.
-                    int start = (o & 1) != 0 ? gx - 1 - m / gy : m / gy;
+                    // The walks start at the warp's first scan line (the lines before carry no weight of its sources),
+                    // so the segments are counted from there, as in the kernel; with tiles they also skip the positions
+                    // before the tile's first column (col0; 0 without tiles).
+                    var warp = WarpSources(m, gx, gy, tiles);
+                    int start = FirstLine(o, warp, gx), col0 = FirstColumn(o, warp, gy);
                     int segments = (gx - start + seg - 1) / seg;
                     // Walk 1: up to the last segment's first line, keeping wr at every later segment's first line in
                     // slot s, as the kernel (its slot 0, unused here, holds the parked adjoint weights of segment 0).
@@ -181,7 +205,7 @@ public static class FusedGateKernelMirror
                     for (int xi = start; xi < start + (segments - 1) * seg; xi++)
                     {
                         double wd = 0;
-                        for (int yi = 0; yi < gy; yi++)
+                        for (int yi = col0; yi < gy; yi++)
                         {
                             int c = CellOf(o, xi, yi, gx, gy);
                             (wr[yi], wd) = Advance(gates, g, cells, c, m, wr[yi], wd);
@@ -200,7 +224,7 @@ public static class FusedGateKernelMirror
                         for (int xi = x0; xi < x1; xi++)
                         {
                             double wd = 0;
-                            for (int yi = 0; yi < gy; yi++)
+                            for (int yi = col0; yi < gy; yi++)
                             {
                                 int c = CellOf(o, xi, yi, gx, gy);
                                 double L = wr[yi], U = wd;
@@ -213,7 +237,7 @@ public static class FusedGateKernelMirror
                         for (int xi = x1 - 1; xi >= x0; xi--)
                         {
                             double ad = 0;
-                            for (int yi = gy - 1; yi >= 0; yi--)
+                            for (int yi = gy - 1; yi >= col0; yi--)
                             {
                                 int c = CellOf(o, xi, yi, gx, gy);
                                 double L = Ls[(xi - x0) * gy + yi], U = Us[(xi - x0) * gy + yi];

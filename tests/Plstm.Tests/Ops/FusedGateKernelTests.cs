@@ -48,6 +48,74 @@ public class FusedGateKernelTests
         }
     }
 
+    /// <summary>Source tiles (the kernel's TILE_X × TILE_Y: each warp walks a tile of lines × columns of sources, starting
+    /// at the tile's first line and skipping the positions before its first column): the gate and every gate gradient
+    /// are the row scan's, for tiles of every aspect, on the awkward grids and on grids of several partial tiles.</summary>
+    [Theory]
+    [MemberData(nameof(TiledGrids))]
+    public void Kernel_loops_with_source_tiles_equal_the_row_scan_gate_and_its_gradients(int x, int y, string wiring)
+    {
+        using var scope = NewDisposeScope();
+        const int N = 2;
+        var gates = GateWalkCases.RandomGates(9200 + 31 * x + y, N, 4, x, y, wiring);
+        var (reference, weights) = GateWalkCases.RowScanReference(gates, N, x, y, 9201);
+        var stacked = GateWalkCases.Stacked(gates, N, 4, x, y).detach();
+        var flat = stacked.contiguous().data<double>().ToArray();
+        var dOut = weights.contiguous().data<double>().ToArray();
+        foreach (var tiles in new[] { (4, 8), (8, 4), (2, 16), (32, 1) })
+        {
+            foreach (bool pairs in new[] { true, false })
+            {
+                var gate = FusedGateKernelMirror.Forward(flat, N, 4, x, y, pairs: pairs, tiles: tiles);
+                TensorAssert.AssertClose(tensor(gate, reference.shape, dtype: float64), reference,
+                    $"gate (tiles {tiles}, pairs {pairs})", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+            }
+            foreach (int segment in new[] { 0, 1, 3 })
+            {
+                var dGates = tensor(FusedGateKernelMirror.Backward(flat, dOut, N, 4, x, y, segment: segment, tiles: tiles),
+                    stacked.shape, dtype: float64);
+                for (int i = 0; i < 8; i++)
+                {
+                    if (gates[i] is null) continue;
+                    TensorAssert.AssertClose(dGates.select(2, i), gates[i]!.grad!,
+                        $"d{GateWalkCases.GateNames[i]} (tiles {tiles}, segment {segment})", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+                }
+            }
+        }
+    }
+
+    /// <summary>The awkward grids, and grids of several partial tiles of every tile shape above.</summary>
+    public static TheoryData<int, int, string> TiledGrids()
+    {
+        var grids = GateWalkCases.Grids();
+        grids.Add(9, 17, "all");
+        grids.Add(11, 10, "DL");
+        return grids;
+    }
+
+    /// <summary>The host's launch for source tiles covers every source: ⌈X / L⌉ · ⌈Y / C⌉ warps (each source in exactly
+    /// one tile), tiles only where the kernel takes them, and "LxC" parsed only when L · C = 32.</summary>
+    [Fact]
+    public void Source_tiles_are_launched_for_every_source_and_parsed_strictly()
+    {
+        Assert.Equal(((9 + 3) / 4) * ((17 + 7) / 8) * 32L, FusedGateKernel.SourceSlots(9, 17, (4, 8)));
+        Assert.Equal(14 * 14L, FusedGateKernel.SourceSlots(14, 14, (0, 0)));
+        foreach (var (x, y) in new[] { (1, 1), (14, 14), (32, 32), (5, 31), (33, 31) })
+            foreach (var tiles in new[] { (4, 8), (8, 4), (1, 32), (32, 1) })
+                Assert.True(FusedGateKernel.SourceSlots(x, y, tiles) >= x * y);
+        Assert.Equal((4, 8), FusedGateKernel.TilesFor(32, 32, (4, 8)));
+        Assert.Equal((0, 0), FusedGateKernel.TilesFor(16, 64, (4, 8)));             // lines of more than 32 cells
+        Assert.Equal((0, 0), FusedGateKernel.TilesFor(40, 32, (4, 8)));             // more than 1,024 cells
+        Assert.Equal((4, 8), FusedGateKernel.ParseWalkTiles("4x8"));
+        Assert.Equal((32, 1), FusedGateKernel.ParseWalkTiles("32x1"));
+        foreach (var text in new[] { null, "", "4x4", "4*8", "x8", "4x8x1", "-4x-8", "4x 8" })
+            Assert.Equal((0, 0), FusedGateKernel.ParseWalkTiles(text));
+        var definitions = FusedGateKernel.Definitions((ScalarType.Float32, 14, 14), (4, 8));
+        Assert.Equal("4", definitions["TILE_X"]);
+        Assert.Equal("8", definitions["TILE_Y"]);
+        Assert.False(FusedGateKernel.Definitions((ScalarType.Float32, 14, 14), (0, 0)).ContainsKey("TILE_X"));
+    }
+
     /// <summary>The operator's scale enters through the marks: the gate and every gate gradient scale with it.</summary>
     [Fact]
     public void Kernel_loops_fold_the_scale_into_the_marks()

@@ -23,6 +23,10 @@ public class KernelCompileTests
             foreach (var (x, y) in grids)
             {
                 yield return ("fused_gate.cu", $"{type} {x}x{y}", FusedGateKernel.Definitions((type, x, y)));
+                // With source tiles where the host would pass them (PLSTM_WALK_TILES).
+                var tiles = FusedGateKernel.TilesFor(x, y, (4, 8));
+                if (tiles.Lines > 0)
+                    yield return ("fused_gate.cu", $"{type} {x}x{y} tiles 4x8", FusedGateKernel.Definitions((type, x, y), tiles));
                 foreach (bool left in new[] { false, true })
                     yield return ("single_path_gate.cu", $"{type} {x}x{y} {(left ? "L" : "R")}",
                         SinglePathGateKernel.Definitions((type, x, y, left)));

@@ -51,6 +51,12 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
     /// measurements; the default is the measured faster one.</summary>
     private static readonly int OrientationsPerBackwardBlock =
         int.TryParse(Environment.GetEnvironmentVariable("PLSTM_KERNEL_BACKWARD_SPLIT"), out var split) && split >= 1 ? split : 1;
+    /// <summary>Source tiles of the walks (fused_gate.cu TILE_X × TILE_Y: each warp walks a tile of lines × columns of
+    /// sources instead of 32 consecutive cells, and skips the columns before the tile's first). Off by default (not yet
+    /// measured); <c>PLSTM_WALK_TILES</c> = "4x8" (lines x columns, 32 in all) turns them on for grids of up to
+    /// <see cref="MaxCellsAnyLine"/> cells with lines of at most 32, for measurements.</summary>
+    private static readonly (int Lines, int Columns) WalkTiles = ParseWalkTiles(Environment.GetEnvironmentVariable("PLSTM_WALK_TILES"));
+
     private const string ForwardName = "plstm_fused_gate_forward";
     private const string BackwardName = "plstm_fused_gate_backward";
 
@@ -183,10 +189,11 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
         double scale64 = scale;
         void* scaleArg = dtype == ScalarType.Float64 ? &scale64 : &scale32;
         uint batch = checked((uint)N);
+        long slots = SourceSlots(X, Y, TilesFor(X, Y, WalkTiles));
         if (dGates is null)
         {
             void** args = stackalloc void*[] { &g, &s, &o, scaleArg };
-            CudaDriver.Launch(kernels[0], (batch, (uint)((X * Y + Block - 1) / Block), 1), Block, args);
+            CudaDriver.Launch(kernels[0], (batch, (uint)((slots + Block - 1) / Block), 1), Block, args);
         }
         else
         {
@@ -194,15 +201,20 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
             int perBlock = Math.Clamp(OrientationsPerBackwardBlock, 1, orientations);
             int block = BackwardBlock(X, Y);
             void** args = stackalloc void*[] { &g, &s, &t, &o, &perBlock, scaleArg };
-            CudaDriver.Launch(kernels[1], (batch, (uint)((X * Y + block - 1) / block), (uint)((orientations + perBlock - 1) / perBlock)),
+            CudaDriver.Launch(kernels[1], (batch, (uint)((slots + block - 1) / block), (uint)((orientations + perBlock - 1) / perBlock)),
                 (uint)block, args);
         }
     }
 
-    internal static Dictionary<string, string> Definitions((ScalarType Type, long X, long Y) key)
+    internal static Dictionary<string, string> Definitions((ScalarType Type, long X, long Y) key) =>
+        Definitions(key, TilesFor(key.X, key.Y, WalkTiles));
+
+    /// <summary>The compiler definitions for <paramref name="key"/> with source tiles <paramref name="tiles"/> ((0, 0):
+    /// 32 consecutive sources per warp).</summary>
+    internal static Dictionary<string, string> Definitions((ScalarType Type, long X, long Y) key, (int Lines, int Columns) tiles)
     {
         var invariant = System.Globalization.CultureInfo.InvariantCulture;
-        return new Dictionary<string, string>
+        var definitions = new Dictionary<string, string>
         {
             ["REAL"] = key.Type == ScalarType.Float64 ? "double" : "float",
             ["GX"] = key.X.ToString(invariant),
@@ -210,6 +222,33 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
             ["BLOCK"] = Block.ToString(invariant),
             ["BLOCK_BWD"] = BackwardBlock(key.X, key.Y).ToString(invariant),
         };
+        if (tiles.Lines > 0)
+        {
+            definitions["TILE_X"] = tiles.Lines.ToString(invariant);
+            definitions["TILE_Y"] = tiles.Columns.ToString(invariant);
+        }
+        return definitions;
+    }
+
+    /// <summary>The source tiles the kernels use on an X × Y grid given the requested ones: none beyond
+    /// <see cref="MaxCellsAnyLine"/> cells or for lines longer than 32 (the walks there are measured without).</summary>
+    internal static (int Lines, int Columns) TilesFor(long x, long y, (int Lines, int Columns) requested) =>
+        requested.Lines > 0 && x * y <= MaxCellsAnyLine && y <= 32 ? requested : (0, 0);
+
+    /// <summary>Source slots (threads with a source or a tile's empty lane) the kernels are launched for: X·Y, or with
+    /// tiles of L × C sources one warp per tile, ⌈X / L⌉ · ⌈Y / C⌉ · 32 (fused_gate.cu source_tile).</summary>
+    internal static long SourceSlots(long x, long y, (int Lines, int Columns) tiles) =>
+        tiles.Lines > 0 ? (x + tiles.Lines - 1) / tiles.Lines * ((y + tiles.Columns - 1) / tiles.Columns) * 32 : x * y;
+
+    /// <summary>"LxC" with L · C = 32 (e.g. "4x8"), else (0, 0).</summary>
+    internal static (int Lines, int Columns) ParseWalkTiles(string? text)
+    {
+        var parts = (text ?? "").Split('x');
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        return parts.Length == 2
+            && int.TryParse(parts[0], System.Globalization.NumberStyles.None, invariant, out int lines)
+            && int.TryParse(parts[1], System.Globalization.NumberStyles.None, invariant, out int columns)
+            && lines > 0 && columns > 0 && lines * columns == 32 ? (lines, columns) : (0, 0);
     }
 
     private static string? Probe()

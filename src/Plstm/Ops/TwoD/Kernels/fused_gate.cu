@@ -135,6 +135,45 @@ __device__ __forceinline__ int first_line(int o, int m0)
     return (o & 1) ? GX - 1 - last / GY : m0 / GY;
 }
 
+// TILE_X × TILE_Y (the host passes both, 32 in all; off by default): each warp walks the sources of a tile of TILE_X
+// lines and TILE_Y columns instead of 32 consecutive cells, so that its walks start at the tile's first line and also
+// skip the columns before the tile's first (in the orientation's frame): a source's weight reaches only cells at or
+// after it on both axes, and a warp walks the union of its lanes' quadrants. At 32² a warp of one line walks 16.5 lines
+// of 32 cells on average, a 4 × 8 tile 18 lines of 20 (−32 % of the backward's cell steps; the paired forward skips
+// each twin's columns separately). Lanes of a tile past the grid's edge walk without a source (m = CELLS). The host
+// launches ⌈GX / TILE_X⌉ · ⌈GY / TILE_Y⌉ warps (FusedGateKernel.SourceSlots). Not yet measured (PLSTM_WALK_TILES).
+#ifndef TILE_X
+#define TILE_X 0
+#endif
+#ifndef TILE_Y
+#define TILE_Y 0
+#endif
+#if TILE_X && TILE_X * TILE_Y != 32
+#error "TILE_X * TILE_Y must be 32"
+#endif
+#if TILE_X
+// A thread's source (CELLS: none) and its warp's tile: lines x0..x1, columns y0..y1 (original coordinates, clipped to
+// the grid; x0 ≥ GX: the warp has no source).
+struct SourceTile { int m, x0, x1, y0, y1; };
+
+__device__ __forceinline__ SourceTile source_tile(int t)
+{
+    SourceTile s;
+    const int warp = t >> 5, lane = t & 31, tiles_y = (GY + TILE_Y - 1) / TILE_Y;
+    s.x0 = warp / tiles_y * TILE_X;
+    s.y0 = warp % tiles_y * TILE_Y;
+    s.x1 = min(s.x0 + TILE_X, GX) - 1;
+    s.y1 = min(s.y0 + TILE_Y, GY) - 1;
+    const int x = s.x0 + lane / TILE_Y, y = s.y0 + lane % TILE_Y;
+    s.m = x < GX && y < GY ? x * GY + y : CELLS;
+    return s;
+}
+
+// The first scan line (xi) and the first position on a line (yi) of orientation o that hold one of the tile's sources.
+__device__ __forceinline__ int tile_first_line(int o, const SourceTile& s) { return (o & 1) ? GX - 1 - s.x1 : s.x0; }
+__device__ __forceinline__ int tile_first_column(int o, const SourceTile& s) { return (o & 2) ? GY - 1 - s.y1 : s.y0; }
+#endif
+
 // PAIRS: the forward walks the two orientations of one x-direction (o and o | 2: the same lines in the same order, the
 // cells of each line in opposite orders) together, line by line, and sums their contributions to the line's entries of
 // 𝒢 in registers: 𝒢 is written once by the first pair (x forward) and read and written once by the second (x reversed),
@@ -234,7 +273,14 @@ extern "C" __global__ void __launch_bounds__(BLOCK)
 plstm_fused_gate_forward(const REAL* __restrict__ gates, REAL* __restrict__ out, int orientations, REAL scale)
 {
     const int b = blockIdx.x;
+#if TILE_X
+    const SourceTile tile = source_tile(blockIdx.y * BLOCK + threadIdx.x);
+    const int m = tile.m;
+#define FORWARD_FIRST_LINE(o) tile_first_line(o, tile)
+#else
     const int m = blockIdx.y * BLOCK + threadIdx.x;
+#define FORWARD_FIRST_LINE(o) first_line(o, m0)
+#endif
 #if SMEM_GATES
     // The batch entry's gates of all orientations staged in shared memory (SMEM_GATES), before any thread leaves.
     __shared__ REAL staged[4 * 8 * CELLS];
@@ -255,7 +301,9 @@ plstm_fused_gate_forward(const REAL* __restrict__ gates, REAL* __restrict__ out,
     if (m >= CELLS) return;
     const bool valid = true;
 #endif
+#if !TILE_X
     const int m0 = blockIdx.y * BLOCK + (threadIdx.x & ~31);
+#endif
     REAL* column = out + (size_t)b * CELLS * CELLS + (valid ? m : 0);
 #if PAIRS
     for (int d = 0; d < 2 && d < orientations; ++d)
@@ -283,7 +331,7 @@ plstm_fused_gate_forward(const REAL* __restrict__ gates, REAL* __restrict__ out,
 #define PAIR_MARKED(g, n, L, U) marked(g, n, L, U, scale)
 #define PAIR_ADVANCE(g, s, n, L, U, wr, wd) advance(g, n, m, L, U, wr, wd)
 #endif
-        const int start = first_line(d, m0);
+        const int start = FORWARD_FIRST_LINE(d);
         if (d == 0)
             for (int xi = 0; xi < start; ++xi)
 #pragma unroll
@@ -301,13 +349,20 @@ plstm_fused_gate_forward(const REAL* __restrict__ gates, REAL* __restrict__ out,
 #pragma unroll
             for (int yi = 0; yi < GY; ++yi)
             {
+#if TILE_X
+                if (yi >= tile.y0)                         // orientation d walks y ascending: from the tile's first column
+#endif
                 {
                     const int n = line + yi;
                     const REAL L = wa[yi], U = da;
                     sum[yi] += PAIR_MARKED(ga, n, L, U);
                     PAIR_ADVANCE(ga, sa, n, L, U, wa[yi], da);
                 }
+#if TILE_X
+                if (twin && yi >= GY - 1 - tile.y1)        // its twin y descending: from the tile's last column
+#else
                 if (twin)
+#endif
                 {
                     const int y = GY - 1 - yi;
                     const int n = line + y;
@@ -324,7 +379,7 @@ plstm_fused_gate_forward(const REAL* __restrict__ gates, REAL* __restrict__ out,
     for (int o = 0; o < orientations; ++o)
     {
         const REAL* g = gates + ((size_t)b * orientations + o) * 8 * CELLS;
-        const int start = first_line(o, m0);
+        const int start = FORWARD_FIRST_LINE(o);
         if (o == 0)
             for (int xi = 0; xi < start; ++xi)
 #pragma unroll
@@ -357,6 +412,8 @@ plstm_fused_gate_forward(const REAL* __restrict__ gates, REAL* __restrict__ out,
     }
 #endif
 }
+
+#undef FORWARD_FIRST_LINE
 
 // Sums eight values over the 32 lanes of a warp in nine shuffles (instead of 8 × 5): at each of the first three levels a
 // lane keeps half of its values and trades the other half with its partner, so the number of values halves while they
@@ -408,11 +465,18 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
                           int orientations, int per_block, REAL scale)
 {
     const int b = blockIdx.x;
+#if TILE_X
+    const SourceTile tile = source_tile(blockIdx.y * BLOCK_BWD + threadIdx.x);
+    const int m = tile.m;
+#else
     const int m = blockIdx.y * BLOCK_BWD + threadIdx.x;
+#endif
     const bool valid = m < CELLS;     // lanes past the last source still take part in the shuffles, with zeros
     const int lane = threadIdx.x & 31;
     const int slot = (lane >> 2) & 7;   // which of warp_sum8's totals this lane holds
+#if !TILE_X
     const int m0 = blockIdx.y * BLOCK_BWD + (threadIdx.x & ~31);
+#endif
     const REAL* dcolumn = dout + (size_t)b * CELLS * CELLS + (valid ? m : 0);
 #if SMEM_GATES_BWD
     __shared__ REAL staged[8 * CELLS];
@@ -434,9 +498,21 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
 #endif
         REAL* dg = dgates + ((size_t)b * orientations + o) * 8 * CELLS;
 
+#if TILE_X
+        if (tile.x0 < GX)             // warps without any source have nothing to walk
+        {
+            const int start = tile_first_line(o, tile);
+            // Positions before the tile's first column carry no weight of its sources: skipped by every walk below.
+            const int col0 = tile_first_column(o, tile);
+#define BWD_SKIP(yi) if ((yi) < col0) continue
+#define BWD_BEFORE(yi) ((yi) < col0)
+#else
         if (m0 < CELLS)               // warps without any source have nothing to walk
         {
             const int start = first_line(o, m0);
+#define BWD_SKIP(yi)
+#define BWD_BEFORE(yi) ((yi) < 0)
+#endif
             const int segments = (GX - start + SEGL - 1) / SEGL;
             // Walk 1: up to the last segment's first line, keeping the r-edge weights wr at every later segment's first
             // line in slot s (segment 0 starts from zeros; wd is zero at every line's start).
@@ -450,6 +526,7 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
 #pragma unroll
                 for (int yi = 0; yi < GY; ++yi)
                 {
+                    BWD_SKIP(yi);
                     const int n = cell_of(o, xi, yi);
                     const REAL L = wr[yi], U = wd;
                     advance(g, n, m, L, U, wr[yi], wd);
@@ -498,6 +575,7 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
 #pragma unroll
                     for (int yi = 0; yi < GY; ++yi)
                     {
+                        BWD_SKIP(yi);
                         const int n = cell_of(o, xi, yi);
                         const REAL L = wr[yi], U = wd;
                         LS((xi - x0) * GY + yi) = L;
@@ -517,13 +595,16 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
 #pragma unroll
                     for (int c = GY - 1; c >= 0; c -= PF)
                     {
+#if TILE_X
+                        if (c < col0) break;
+#endif
                         REAL dl[PF];
                         REAL Ll[PF], Ul[PF];
 #pragma unroll
                         for (int j = 0; j < PF; ++j)
                         {
                             const int yi = c - j;
-                            if (yi < 0) break;
+                            if (BWD_BEFORE(yi)) break;
                             dl[j] = valid ? scale * dcolumn[(size_t)cell_of(o, xi, yi) * CELLS] : (REAL)0;
                             Ll[j] = LS((xi - x0) * GY + yi);
                             Ul[j] = US((xi - x0) * GY + yi);
@@ -532,7 +613,7 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
                         for (int j = 0; j < PF; ++j)
                         {
                             const int yi = c - j;
-                            if (yi < 0) break;
+                            if (BWD_BEFORE(yi)) break;
                             const int n = cell_of(o, xi, yi);
                             const REAL L = Ll[j], U = Ul[j];
                             const REAL d = dl[j];
@@ -553,3 +634,5 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
         }
     }
 }
+#undef BWD_SKIP
+#undef BWD_BEFORE
