@@ -15,70 +15,48 @@ public class FusedGateKernelTests
 {
     [Theory]
     [MemberData(nameof(GateWalkCases.Grids), MemberType = typeof(GateWalkCases))]
-    public void Kernel_loops_equal_the_row_scan_gate_and_its_gradients(int x, int y, string wiring)
-    {
-        using var scope = NewDisposeScope();
-        const int N = 2;
-        var gates = GateWalkCases.RandomGates(9000 + 31 * x + y, N, 4, x, y, wiring);
-        var (reference, weights) = GateWalkCases.RowScanReference(gates, N, x, y, 9001);
-
-        // The kernel's layout: [N, O, 8, cells], absent turns as zeros.
-        var stacked = GateWalkCases.Stacked(gates, N, 4, x, y).detach();
-        var flat = stacked.contiguous().data<double>().ToArray();
-        // The forward with the orientations of one x-direction walked as pairs (the kernel's default) and one at a time.
-        foreach (bool pairs in new[] { true, false })
-        {
-            var gate = FusedGateKernelMirror.Forward(flat, N, 4, x, y, pairs: pairs);
-            TensorAssert.AssertClose(tensor(gate, reference.shape, dtype: float64), reference, $"gate (pairs {pairs})",
-                Tolerances.Float64Rtol, Tolerances.Float64Atol);
-        }
-
+    public void Kernel_loops_equal_the_row_scan_gate_and_its_gradients(int x, int y, string wiring) =>
         // The backward whole (segment 0) and in segments of 1, 2 and 3 scan lines (the kernel's SEG).
-        var dOut = weights.contiguous().data<double>().ToArray();
-        foreach (int segment in new[] { 0, 1, 2, 3 })
-        {
-            var dGates = tensor(FusedGateKernelMirror.Backward(flat, dOut, N, 4, x, y, segment: segment),
-                stacked.shape, dtype: float64);
-            for (int i = 0; i < 8; i++)
-            {
-                if (gates[i] is null) continue;
-                TensorAssert.AssertClose(dGates.select(2, i), gates[i]!.grad!, $"d{GateWalkCases.GateNames[i]} (segment {segment})",
-                    Tolerances.Float64Rtol, Tolerances.Float64Atol);
-            }
-        }
-    }
+        AssertMirrorMatchesRowScan(9000, x, y, wiring, [default], [0, 1, 2, 3]);
 
     /// <summary>Source tiles (the kernel's TILE_X × TILE_Y: each warp walks a tile of lines × columns of sources, starting
     /// at the tile's first line and skipping the positions before its first column): the gate and every gate gradient
     /// are the row scan's, for tiles of every aspect, on the awkward grids and on grids of several partial tiles.</summary>
     [Theory]
     [MemberData(nameof(TiledGrids))]
-    public void Kernel_loops_with_source_tiles_equal_the_row_scan_gate_and_its_gradients(int x, int y, string wiring)
+    public void Kernel_loops_with_source_tiles_equal_the_row_scan_gate_and_its_gradients(int x, int y, string wiring) =>
+        AssertMirrorMatchesRowScan(9200, x, y, wiring, [(4, 8), (8, 4), (2, 16), (32, 1)], [0, 1, 3]);
+
+    /// <summary>The mirror's gate (orientations paired, the kernel's default, and one at a time) and its backward (in
+    /// each of <paramref name="segments"/>) against the row-scan gate and autograd, for each of <paramref name="tiles"/>,
+    /// on random gates of <paramref name="wiring"/>.</summary>
+    private static void AssertMirrorMatchesRowScan(int seed, int x, int y, string wiring, (int, int)[] tiles, int[] segments)
     {
         using var scope = NewDisposeScope();
         const int N = 2;
-        var gates = GateWalkCases.RandomGates(9200 + 31 * x + y, N, 4, x, y, wiring);
-        var (reference, weights) = GateWalkCases.RowScanReference(gates, N, x, y, 9201);
+        var gates = GateWalkCases.RandomGates(seed + 31 * x + y, N, 4, x, y, wiring);
+        var (reference, weights) = GateWalkCases.RowScanReference(gates, N, x, y, seed + 1);
+        // The kernel's layout: [N, O, 8, cells], absent turns as zeros.
         var stacked = GateWalkCases.Stacked(gates, N, 4, x, y).detach();
         var flat = stacked.contiguous().data<double>().ToArray();
         var dOut = weights.contiguous().data<double>().ToArray();
-        foreach (var tiles in new[] { (4, 8), (8, 4), (2, 16), (32, 1) })
+        foreach (var tile in tiles)
         {
             foreach (bool pairs in new[] { true, false })
             {
-                var gate = FusedGateKernelMirror.Forward(flat, N, 4, x, y, pairs: pairs, tiles: tiles);
+                var gate = FusedGateKernelMirror.Forward(flat, N, 4, x, y, pairs: pairs, tiles: tile);
                 TensorAssert.AssertClose(tensor(gate, reference.shape, dtype: float64), reference,
-                    $"gate (tiles {tiles}, pairs {pairs})", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+                    $"gate (tiles {tile}, pairs {pairs})", Tolerances.Float64Rtol, Tolerances.Float64Atol);
             }
-            foreach (int segment in new[] { 0, 1, 3 })
+            foreach (int segment in segments)
             {
-                var dGates = tensor(FusedGateKernelMirror.Backward(flat, dOut, N, 4, x, y, segment: segment, tiles: tiles),
+                var dGates = tensor(FusedGateKernelMirror.Backward(flat, dOut, N, 4, x, y, segment: segment, tiles: tile),
                     stacked.shape, dtype: float64);
                 for (int i = 0; i < 8; i++)
                 {
                     if (gates[i] is null) continue;
                     TensorAssert.AssertClose(dGates.select(2, i), gates[i]!.grad!,
-                        $"d{GateWalkCases.GateNames[i]} (tiles {tiles}, segment {segment})", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+                        $"d{GateWalkCases.GateNames[i]} (tiles {tile}, segment {segment})", Tolerances.Float64Rtol, Tolerances.Float64Atol);
                 }
             }
         }
