@@ -51,6 +51,7 @@ def variants(base):
                 for t in (0, 1):
                     ft = min(256, (gx * gy + 31) // 32 * 32)
                     yield dict(REAL=r, GX=gx, GY=gy, TRANSPOSE=t, FORWARD_THREADS=ft)
+                    if r == "float": yield dict(REAL=r, GX=gx, GY=gy, TRANSPOSE=t, FORWARD_THREADS=ft, TARGETS=4)
     elif base == "masked_attention.cu":
         for dk in (16, 64):
             yield dict(DK=dk, DV=dk, FWD_TILE=64, BWD_TILE=64, MIN_BLOCKS=1)

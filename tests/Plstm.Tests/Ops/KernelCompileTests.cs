@@ -30,6 +30,9 @@ public class KernelCompileTests
                 foreach (bool left in new[] { false, true })
                     yield return ("single_path_gate.cu", $"{type} {x}x{y} {(left ? "L" : "R")}",
                         SinglePathGateKernel.Definitions((type, x, y, left)));
+                // Several targets per forward block, where the host would pass them (PLSTM_SINGLE_PATH_TARGETS).
+                yield return ("single_path_gate.cu", $"{type} {x}x{y} R, 4 targets per block",
+                    SinglePathGateKernel.Definitions((type, x, y, false), 4));
             }
         foreach (long width in new long[] { 8, 16, 64 })
             yield return ("masked_attention.cu", $"DK = DV = {width}", MaskedAttentionKernel.Definitions((width, width)));

@@ -150,8 +150,10 @@ public static class SinglePathGateKernelMirror
     /// <summary>single_path_tables then single_path_forward: scale · Σ_o 𝒢_o of a D-mode layer's gates (chirality L when
     /// <paramref name="left"/>), one target per block, each pair's orientations found from its coordinates, the tables
     /// read by the source's cell and original coordinate, each thread's sources at the block's (constant) width apart,
-    /// advanced without division as the kernel does.</summary>
-    public static double[] Forward(double[] gates, int n, int orientations, int gx, int gy, bool left, double scale = 1.0)
+    /// advanced without division as the kernel does. <paramref name="targets"/> is the kernel's TARGETS (targets per
+    /// block, walked one after another; the last block's beyond the grid skipped).</summary>
+    public static double[] Forward(double[] gates, int n, int orientations, int gx, int gy, bool left, double scale = 1.0,
+        int targets = 1)
     {
         var f = new Frame(gx, gy, left);
         int cells = f.Cells, GP = f.GP;
@@ -159,9 +161,13 @@ public static class SinglePathGateKernelMirror
         var output = new double[(long)n * cells * cells];
         Array.Fill(output, double.NaN);                      // an entry no thread writes fails the tests
         int threads = Math.Min(256, (cells + 31) / 32 * 32);  // FORWARD_THREADS
+        int blocks = (cells + targets - 1) / targets;
         for (int b = 0; b < n; b++)
-            for (int target = 0; target < cells; target++)
+            for (int block = 0; block < blocks; block++)
+            for (int t = 0; t < targets; t++)
             {
+                int target = block * targets + t;
+                if (target >= cells) break;
                 int x = target / gy, y = target - target / gy * gy;
                 var (t1, t2) = f.Transpose ? (y, x) : (x, y);
                 long tb = (long)b * orientations * f.Tables;

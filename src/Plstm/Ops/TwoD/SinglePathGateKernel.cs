@@ -38,6 +38,12 @@ public static class SinglePathGateKernel
     private const int MaxGridY = 65535;
     private const int TurnThreads = 256;
 
+    /// <summary>Targets (rows of 𝒢) per block of the forward kernel (its TARGETS): 1 unless
+    /// <c>PLSTM_SINGLE_PATH_TARGETS</c> names 2 to 16, for measurements (read once).</summary>
+    private static readonly int ForwardTargets =
+        int.TryParse(Environment.GetEnvironmentVariable("PLSTM_SINGLE_PATH_TARGETS"), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out int targets) && targets is >= 2 and <= 16 ? targets : 1;
+
     private static readonly string[] Names =
         { "single_path_tables", "single_path_forward", "single_path_turns", "single_path_chains" };
 
@@ -188,7 +194,8 @@ public static class SinglePathGateKernel
             for (long start = 0; start < N; start += MaxGridY)
             {
                 batch0 = (int)start;
-                CudaDriver.Launch(kernels[1], ((uint)cells, (uint)Math.Min(MaxGridY, N - start), 1), threads, forwardArgs);
+                CudaDriver.Launch(kernels[1], (Blocks(cells, ForwardTargets), (uint)Math.Min(MaxGridY, N - start), 1), threads,
+                    forwardArgs);
             }
             return;
         }
@@ -212,10 +219,15 @@ public static class SinglePathGateKernel
     private static IntPtr[] KernelsOn(int device, ScalarType type, long x, long y, bool left) =>
         Kernels.On(device, (type, x, y, left));
 
-    internal static Dictionary<string, string> Definitions((ScalarType Type, long X, long Y, bool Left) key)
+    internal static Dictionary<string, string> Definitions((ScalarType Type, long X, long Y, bool Left) key) =>
+        Definitions(key, ForwardTargets);
+
+    /// <summary>The compiler definitions for <paramref name="key"/> with <paramref name="targets"/> targets per forward
+    /// block (1: the kernel's default, not passed).</summary>
+    internal static Dictionary<string, string> Definitions((ScalarType Type, long X, long Y, bool Left) key, int targets)
     {
         var invariant = System.Globalization.CultureInfo.InvariantCulture;
-        return new Dictionary<string, string>
+        var definitions = new Dictionary<string, string>
         {
             ["REAL"] = key.Type == ScalarType.Float64 ? "double" : "float",
             ["GX"] = key.X.ToString(invariant),
@@ -224,6 +236,8 @@ public static class SinglePathGateKernel
             // The forward's loop over a thread's sources is unrolled for the width it is launched with.
             ["FORWARD_THREADS"] = ForwardWidth(key.X * key.Y).ToString(invariant),
         };
+        if (targets > 1) definitions["TARGETS"] = targets.ToString(invariant);
+        return definitions;
     }
 
     /// <summary>The reason the kernels do not run: turned off, or what keeps every runtime-compiled kernel of the

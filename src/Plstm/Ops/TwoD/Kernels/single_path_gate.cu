@@ -216,11 +216,29 @@ single_path_tables(const REAL* __restrict__ gates, REAL* __restrict__ tables, in
 // of the SM's issue slots at 32² in its first form), so per pair it does the least: the tables are indexed by the
 // source's cell and original coordinate (no mapping into the orientation's frame), the row offsets of the target are
 // per block, the sources walked without division, the offsets 32-bit from an opaque base.
+// TARGETS > 1 (the host passes it; off by default, not yet measured: PLSTM_SINGLE_PATH_TARGETS): a block takes TARGETS
+// consecutive targets, one after the other with the same threads (the loop unrolled, so a thread's loads for different
+// targets are independent), over ⌈CELLS / TARGETS⌉ blocks per batch entry. At 14² a thread of a one-target block
+// handles one source — a few dozen instructions and one round of loads per block — and the 75,264 blocks run in 63
+// waves (Nsight Compute: 97 µs, issue active 62 %); fewer, longer blocks may hide the loads' latency better.
+#ifndef TARGETS
+#define TARGETS 1
+#endif
 extern "C" __global__ void __launch_bounds__(256)
 single_path_forward(const REAL* __restrict__ gates, const REAL* __restrict__ tables, REAL* __restrict__ out,
                     int orientations, REAL scale, int batch0)
 {
+#if TARGETS > 1
+    const int b = batch0 + blockIdx.y;
+#pragma unroll
+    for (int target = 0; target < TARGETS; ++target)
+    {
+    const int n = blockIdx.x * TARGETS + target;
+    if (n >= CELLS) break;
+#else
+    {
     const int n = blockIdx.x, b = batch0 + blockIdx.y;
+#endif
     const int x = n / GY, y = n - (n / GY) * GY;
 #if TRANSPOSE
     const int t1 = y, t2 = x;                              // the target's coordinates along the first and second axis
@@ -274,6 +292,7 @@ single_path_forward(const REAL* __restrict__ gates, const REAL* __restrict__ tab
         xm += FORWARD_THREADS / GY;
         if (ym >= GY) { ym -= GY; ++xm; }
     }
+    }                                                       // the block's targets (TARGETS)
 }
 
 // One thread per (batch entry · orientation, entry of F or Ā), for the turn cells c = (p, a), p ≥ 1, a < GQ − 1, with
