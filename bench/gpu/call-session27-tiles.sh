@@ -5,7 +5,9 @@
 # steps at 32² by count; paired forward: each twin's columns separately). Checked so far by the C# mirror against
 # autograd and by NVRTC compiles only. One call (bundle first: bash ../shared/tools/gpu/bundle.sh
 # src/Plstm.Cli/Plstm.Cli.csproj; then run(command="OUT=$OUT bash bench/gpu/call-session27-tiles.sh", carry=[".gpu"])):
-# selfcheck walk with 4x8, Nsight Compute kernel durations at 14² and 32² for none / 4x8 / 8x4, the gate alone, the P-mode operator at 32² (issue 6's ≥ 20× target: ≤ 15.5 ms) and steps at 224 / 512 px.
+# selfcheck walk with 4x8, Nsight Compute kernel durations at 14² and 32² for none / 4x8 / 8x4, the gate alone, the
+# P-mode operator at 32² (issue 6's ≥ 20× target: ≤ 15.5 ms), steps at 224 / 512 px with 4x8, and the committed build's
+# steps against ViT-T at 192, 224, 384 and 512 px (the README has no 192-px row of a current build).
 set -u
 OUT=${OUT:-/tmp/out}; R=/tmp/res; mkdir -p "$OUT" "$R"
 . bench/gpu/common.sh; probe
@@ -24,6 +26,7 @@ done; done
 tiles none
 python3 bench/gpu/ncu_sum.py $files > "$R/durations.txt"; cat "$R/durations.txt"
 for t in none 4x8 none 4x8; do tiles $t; part "op-$t" 60 op --forms walk,kernel --mode p --grids 14,24,32 --warmup 5 --iters 20; done
-for t in none 4x8; do tiles $t; part "step-$t" 100 step --presets plstm_vit_t --sizes 224,512 --warmup 5 --iters 20; done
+tiles none; part step-none 150 step --presets plstm_vit_t,vit_t --sizes 192,224,384,512 --warmup 5 --iters 20
+tiles 4x8; part step-4x8 100 step --presets plstm_vit_t --sizes 224,512 --warmup 5 --iters 20
 tiles none
 collect "$R/durations.txt"
