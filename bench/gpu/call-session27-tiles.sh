@@ -25,7 +25,7 @@ for g in 14 32; do for t in none 4x8 8x4; do
 done; done
 tiles none
 python3 bench/gpu/ncu_sum.py $files > "$R/durations.txt"; cat "$R/durations.txt"
-for t in none 4x8 none 4x8; do tiles $t; part "op-$t" 60 op --forms walk,kernel --mode p --grids 14,24,32 --warmup 5 --iters 20; done
+for t in none 4x8; do tiles $t; part "op-$t" 60 op --forms walk,kernel --mode p --grids 14,24,32 --warmup 5 --iters 20; done
 tiles none; part step-none 150 step --presets plstm_vit_t,vit_t --sizes 192,224,384,512 --warmup 5 --iters 20
 tiles 4x8; part step-4x8 100 step --presets plstm_vit_t --sizes 224,512 --warmup 5 --iters 20
 tiles none
