@@ -4,6 +4,7 @@
 //   GX, GY the grid sides (cells n = x·GY + y, x-major, as everywhere in Ops/TwoD)
 //   BLOCK  threads per block of the forward kernel
 //   BLOCK_BWD  threads per block of the backward kernel (BLOCK when absent)
+//   TILE_X, TILE_Y  optionally, source tiles of TILE_X lines × TILE_Y columns per warp (below; both or neither)
 // and may override the measured defaults below (PAIRS, SMEM_GATES, SMEM_PAIRS, SMEM_GATES_BWD, PF, FPF, SEG, PARK, SHARED_LU, BWD_MIN_BLOCKS; variants for
 // measurements are compiled from a copy of this file with #defines prepended, PLSTM_FUSED_GATE_SOURCE).
 // Layout: gates [N, O, 8, GX·GY], gate index 0 S0r, 1 S0d, 2 T0rl, 3 T0du, 4 T0dl, 5 T0ru, 6 M0l, 7 M0u (absent turns
