@@ -88,10 +88,22 @@ public class FusedGateKernelTests
         Assert.Equal((32, 1), FusedGateKernel.ParseWalkTiles("32x1"));
         foreach (var text in new[] { null, "", "4x4", "4*8", "x8", "4x8x1", "-4x-8", "4x 8" })
             Assert.Equal((0, 0), FusedGateKernel.ParseWalkTiles(text));
-        var definitions = FusedGateKernel.Definitions((ScalarType.Float32, 14, 14), (4, 8));
-        Assert.Equal("4", definitions["TILE_X"]);
-        Assert.Equal("8", definitions["TILE_Y"]);
-        Assert.False(FusedGateKernel.Definitions((ScalarType.Float32, 14, 14), (0, 0)).ContainsKey("TILE_X"));
+        Assert.Equal(FusedGateKernel.WalkTiling.None, FusedGateKernel.ParseTiling("off"));
+        Assert.Equal(new FusedGateKernel.WalkTiling((8, 4), true), FusedGateKernel.ParseTiling("8x4"));
+        Assert.Null(FusedGateKernel.ParseTiling(null));
+        Assert.Null(FusedGateKernel.ParseTiling("4x4"));
+        var both = FusedGateKernel.Definitions((ScalarType.Float32, 14, 14), new FusedGateKernel.WalkTiling((4, 8), true));
+        Assert.Equal("4", both["TILE_X"]);
+        Assert.Equal("8", both["TILE_Y"]);
+        Assert.False(both.ContainsKey("TILE_BWD"));
+        Assert.False(FusedGateKernel.Definitions((ScalarType.Float32, 14, 14), FusedGateKernel.WalkTiling.None).ContainsKey("TILE_X"));
+        // The measured default: the forward tiled above 576 cells (where it takes tiles at all), the backward never.
+        Assert.Equal(FusedGateKernel.WalkTiling.None, FusedGateKernel.DefaultTiling(24, 24));
+        var large = FusedGateKernel.DefaultTiling(32, 32);
+        Assert.Equal(((4, 8), (0, 0)), (large.Tiles, large.BackwardTiles));
+        var forwardOnly = FusedGateKernel.Definitions((ScalarType.Float32, 32, 32), large);
+        Assert.Equal(("4", "8", "0"), (forwardOnly["TILE_X"], forwardOnly["TILE_Y"], forwardOnly["TILE_BWD"]));
+        Assert.Equal(32 * 32L, FusedGateKernel.SourceSlots(32, 32, large.BackwardTiles));
     }
 
     /// <summary>The operator's scale enters through the marks: the gate and every gate gradient scale with it.</summary>

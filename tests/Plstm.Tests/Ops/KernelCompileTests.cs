@@ -23,16 +23,21 @@ public class KernelCompileTests
             foreach (var (x, y) in grids)
             {
                 yield return ("fused_gate.cu", $"{type} {x}x{y}", FusedGateKernel.Definitions((type, x, y)));
-                // With source tiles where the host would pass them (PLSTM_WALK_TILES).
+                // With source tiles in both kernels and in neither, where the host would pass them (PLSTM_WALK_TILES);
+                // the default above passes them for the forward alone above 576 cells.
                 var tiles = FusedGateKernel.TilesFor(x, y, (4, 8));
                 if (tiles.Lines > 0)
-                    yield return ("fused_gate.cu", $"{type} {x}x{y} tiles 4x8", FusedGateKernel.Definitions((type, x, y), tiles));
+                    yield return ("fused_gate.cu", $"{type} {x}x{y} tiles 4x8 both kernels",
+                        FusedGateKernel.Definitions((type, x, y), new FusedGateKernel.WalkTiling(tiles, Backward: true)));
+                if (FusedGateKernel.DefaultTiling(x, y).Tiles.Lines > 0)
+                    yield return ("fused_gate.cu", $"{type} {x}x{y} no tiles",
+                        FusedGateKernel.Definitions((type, x, y), FusedGateKernel.WalkTiling.None));
                 foreach (bool left in new[] { false, true })
                     yield return ("single_path_gate.cu", $"{type} {x}x{y} {(left ? "L" : "R")}",
                         SinglePathGateKernel.Definitions((type, x, y, left)));
-                // Several targets per forward block, where the host would pass them (PLSTM_SINGLE_PATH_TARGETS).
-                yield return ("single_path_gate.cu", $"{type} {x}x{y} R, 4 targets per block",
-                    SinglePathGateKernel.Definitions((type, x, y, false), 4));
+                // One target per forward block (the kernel's own default; PLSTM_SINGLE_PATH_TARGETS=1).
+                yield return ("single_path_gate.cu", $"{type} {x}x{y} R, 1 target per block",
+                    SinglePathGateKernel.Definitions((type, x, y, false), 1));
             }
         foreach (long width in new long[] { 8, 16, 64 })
             yield return ("masked_attention.cu", $"DK = DV = {width}", MaskedAttentionKernel.Definitions((width, width)));

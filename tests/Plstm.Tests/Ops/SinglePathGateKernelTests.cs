@@ -39,6 +39,8 @@ public class SinglePathGateKernelTests
         // Several targets per forward block (the kernel's TARGETS; 3 divides few grids, so the last block is partial):
         // every entry written, the same values to the bit.
         Assert.Equal(gate, SinglePathGateKernelMirror.Forward(flat, N, 4, x, y, left, scale, targets: 3));
+        Assert.Equal(gate, SinglePathGateKernelMirror.Forward(flat, N, 4, x, y, left, scale,
+            targets: SinglePathGateKernel.DefaultForwardTargets));
 
         var dGates = tensor(SinglePathGateKernelMirror.Backward(flat, weights.contiguous().data<double>().ToArray(), N, 4, x, y,
             left, scale), new long[] { N, 4, 8, x, y }, dtype: float64);

@@ -51,11 +51,10 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
     /// measurements; the default is the measured faster one.</summary>
     private static readonly int OrientationsPerBackwardBlock =
         int.TryParse(Environment.GetEnvironmentVariable("PLSTM_KERNEL_BACKWARD_SPLIT"), out var split) && split >= 1 ? split : 1;
-    /// <summary>Source tiles of the walks (fused_gate.cu TILE_X × TILE_Y: each warp walks a tile of lines × columns of
-    /// sources instead of 32 consecutive cells, and skips the columns before the tile's first). Off by default (not yet
-    /// measured); <c>PLSTM_WALK_TILES</c> = "4x8" (lines x columns, 32 in all) turns them on for grids of up to
-    /// <see cref="MaxCellsAnyLine"/> cells with lines of at most 32, for measurements.</summary>
-    private static readonly (int Lines, int Columns) WalkTiles = ParseWalkTiles(Environment.GetEnvironmentVariable("PLSTM_WALK_TILES"));
+    /// <summary>Source tiles of the walks set by <c>PLSTM_WALK_TILES</c> (read once), for measurements: "LxC" (lines x
+    /// columns, 32 in all) for both kernels, "off" for neither; null (unset or unreadable) leaves
+    /// <see cref="DefaultTiling"/>.</summary>
+    private static readonly WalkTiling? RequestedTiling = ParseTiling(Environment.GetEnvironmentVariable("PLSTM_WALK_TILES"));
 
     private const string ForwardName = "plstm_fused_gate_forward";
     private const string BackwardName = "plstm_fused_gate_backward";
@@ -189,7 +188,8 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
         double scale64 = scale;
         void* scaleArg = dtype == ScalarType.Float64 ? &scale64 : &scale32;
         uint batch = checked((uint)N);
-        long slots = SourceSlots(X, Y, TilesFor(X, Y, WalkTiles));
+        var tiling = TilingFor(X, Y);
+        long slots = SourceSlots(X, Y, dGates is null ? tiling.Tiles : tiling.BackwardTiles);
         if (dGates is null)
         {
             void** args = stackalloc void*[] { &g, &s, &o, scaleArg };
@@ -207,11 +207,11 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
     }
 
     internal static Dictionary<string, string> Definitions((ScalarType Type, long X, long Y) key) =>
-        Definitions(key, TilesFor(key.X, key.Y, WalkTiles));
+        Definitions(key, TilingFor(key.X, key.Y));
 
-    /// <summary>The compiler definitions for <paramref name="key"/> with source tiles <paramref name="tiles"/> ((0, 0):
-    /// 32 consecutive sources per warp).</summary>
-    internal static Dictionary<string, string> Definitions((ScalarType Type, long X, long Y) key, (int Lines, int Columns) tiles)
+    /// <summary>The compiler definitions for <paramref name="key"/> with source tiles <paramref name="tiling"/>
+    /// (<see cref="WalkTiling.None"/>: 32 consecutive sources per warp in both kernels).</summary>
+    internal static Dictionary<string, string> Definitions((ScalarType Type, long X, long Y) key, WalkTiling tiling)
     {
         var invariant = System.Globalization.CultureInfo.InvariantCulture;
         var definitions = new Dictionary<string, string>
@@ -222,23 +222,60 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
             ["BLOCK"] = Block.ToString(invariant),
             ["BLOCK_BWD"] = BackwardBlock(key.X, key.Y).ToString(invariant),
         };
-        if (tiles.Lines > 0)
+        if (tiling.Tiles.Lines > 0)
         {
-            definitions["TILE_X"] = tiles.Lines.ToString(invariant);
-            definitions["TILE_Y"] = tiles.Columns.ToString(invariant);
+            definitions["TILE_X"] = tiling.Tiles.Lines.ToString(invariant);
+            definitions["TILE_Y"] = tiling.Tiles.Columns.ToString(invariant);
+            if (!tiling.Backward) definitions["TILE_BWD"] = "0";
         }
         return definitions;
     }
 
-    /// <summary>The source tiles the kernels use on an X × Y grid given the requested ones: none beyond
+    /// <summary>Source tiles of the two walks (fused_gate.cu TILE_X × TILE_Y, TILE_BWD): <paramref name="Tiles"/> for the
+    /// forward ((0, 0): 32 consecutive sources per warp), and for the backward too when <paramref name="Backward"/>.</summary>
+    internal readonly record struct WalkTiling((int Lines, int Columns) Tiles, bool Backward)
+    {
+        /// <summary>No tiles in either kernel.</summary>
+        public static WalkTiling None => new((0, 0), false);
+
+        /// <summary>The backward's tiles ((0, 0) when it walks 32 consecutive sources per warp).</summary>
+        public (int Lines, int Columns) BackwardTiles => Backward ? Tiles : (0, 0);
+    }
+
+    /// <summary>The tiling the kernels use on an X × Y grid: <c>PLSTM_WALK_TILES</c>'s where set, else
+    /// <see cref="DefaultTiling"/>; never tiles where <see cref="TilesFor"/> refuses them.</summary>
+    internal static WalkTiling TilingFor(long x, long y)
+    {
+        var tiling = RequestedTiling ?? DefaultTiling(x, y);
+        var tiles = TilesFor(x, y, tiling.Tiles);
+        return tiles.Lines > 0 ? tiling with { Tiles = tiles } : WalkTiling.None;
+    }
+
+    /// <summary>The measured default: 4 × 8 tiles for the forward above 576 cells, the backward without. On an H200
+    /// (Nsight Compute, B·H 384; bench/results/gpu-h200-walk-tiles-targets-2026-12-02.md) the tiled forward took 2.20 → 1.76
+    /// ms at 32² but lost at 14² (89 → 108 µs; 24² not measured alone, so it stays untiled); the tiled backward lost
+    /// everywhere (32²: 7.3 → 11.5 ms), its lanes' walks differing in length within a warp.</summary>
+    internal static WalkTiling DefaultTiling(long x, long y) =>
+        x * y > 576 ? new WalkTiling((4, 8), Backward: false) : WalkTiling.None;
+
+    /// <summary>The source tiles the kernels take on an X × Y grid given the requested ones: none beyond
     /// <see cref="MaxCellsAnyLine"/> cells or for lines longer than 32 (the walks there are measured without).</summary>
     internal static (int Lines, int Columns) TilesFor(long x, long y, (int Lines, int Columns) requested) =>
         requested.Lines > 0 && x * y <= MaxCellsAnyLine && y <= 32 ? requested : (0, 0);
 
-    /// <summary>Source slots (threads with a source or a tile's empty lane) the kernels are launched for: X·Y, or with
+    /// <summary>Source slots (threads with a source or a tile's empty lane) a kernel is launched for: X·Y, or with
     /// tiles of L × C sources one warp per tile, ⌈X / L⌉ · ⌈Y / C⌉ · 32 (fused_gate.cu source_tile).</summary>
     internal static long SourceSlots(long x, long y, (int Lines, int Columns) tiles) =>
         tiles.Lines > 0 ? (x + tiles.Lines - 1) / tiles.Lines * ((y + tiles.Columns - 1) / tiles.Columns) * 32 : x * y;
+
+    /// <summary><c>PLSTM_WALK_TILES</c>: "LxC" (L · C = 32) → those tiles in both kernels; "off" → none; anything else
+    /// → null (the default).</summary>
+    internal static WalkTiling? ParseTiling(string? text)
+    {
+        if (string.Equals(text, "off", StringComparison.OrdinalIgnoreCase)) return WalkTiling.None;
+        var tiles = ParseWalkTiles(text);
+        return tiles.Lines > 0 ? new WalkTiling(tiles, Backward: true) : null;
+    }
 
     /// <summary>"LxC" with L · C = 32 (e.g. "4x8"), else (0, 0).</summary>
     internal static (int Lines, int Columns) ParseWalkTiles(string? text)

@@ -38,11 +38,18 @@ public static class SinglePathGateKernel
     private const int MaxGridY = 65535;
     private const int TurnThreads = 256;
 
-    /// <summary>Targets (rows of 𝒢) per block of the forward kernel (its TARGETS): 1 unless
-    /// <c>PLSTM_SINGLE_PATH_TARGETS</c> names 2 to 16, for measurements (read once).</summary>
+    /// <summary>Targets (rows of 𝒢) per block of the forward kernel (its TARGETS): <see cref="DefaultForwardTargets"/>
+    /// unless <c>PLSTM_SINGLE_PATH_TARGETS</c> names 1 to 16, for measurements (read once).</summary>
     private static readonly int ForwardTargets =
         int.TryParse(Environment.GetEnvironmentVariable("PLSTM_SINGLE_PATH_TARGETS"), System.Globalization.NumberStyles.None,
-            System.Globalization.CultureInfo.InvariantCulture, out int targets) && targets is >= 2 and <= 16 ? targets : 1;
+            System.Globalization.CultureInfo.InvariantCulture, out int targets) && targets is >= 1 and <= 16
+            ? targets : DefaultForwardTargets;
+
+    /// <summary>Four targets per forward block. Measured on an H200 (Nsight Compute, B·H 384; bench/results/
+    /// gpu-h200-walk-tiles-targets-2026-12-02.md): single_path_forward at 14² 96 → 72 µs (2: 78, 8: 78), at 32²
+    /// 1,282 → 1,029 µs (2: 1,081, 8: 998); the D-mode operator fwd + bwd at 24² 1.82–1.84 → 1.69 ms, 32² 4.70 → 4.35–4.41
+    /// ms. One value for every grid: 8 gained another 3 % at 32² only.</summary>
+    internal const int DefaultForwardTargets = 4;
 
     private static readonly string[] Names =
         { "single_path_tables", "single_path_forward", "single_path_turns", "single_path_chains" };

@@ -4,7 +4,8 @@
 //   GX, GY the grid sides (cells n = x·GY + y, x-major, as everywhere in Ops/TwoD)
 //   BLOCK  threads per block of the forward kernel
 //   BLOCK_BWD  threads per block of the backward kernel (BLOCK when absent)
-//   TILE_X, TILE_Y  optionally, source tiles of TILE_X lines × TILE_Y columns per warp (below; both or neither)
+//   TILE_X, TILE_Y  optionally, source tiles of TILE_X lines × TILE_Y columns per warp (below; both or neither),
+//                   TILE_BWD 0 for the forward only
 // and may override the measured defaults below (PAIRS, SMEM_GATES, SMEM_PAIRS, SMEM_GATES_BWD, PF, FPF, SEG, PARK, SHARED_LU, BWD_MIN_BLOCKS; variants for
 // measurements are compiled from a copy of this file with #defines prepended, PLSTM_FUSED_GATE_SOURCE).
 // Layout: gates [N, O, 8, GX·GY], gate index 0 S0r, 1 S0d, 2 T0rl, 3 T0du, 4 T0dl, 5 T0ru, 6 M0l, 7 M0u (absent turns
@@ -136,19 +137,28 @@ __device__ __forceinline__ int first_line(int o, int m0)
     return (o & 1) ? GX - 1 - last / GY : m0 / GY;
 }
 
-// TILE_X × TILE_Y (the host passes both, 32 in all; off by default): each warp walks the sources of a tile of TILE_X
-// lines and TILE_Y columns instead of 32 consecutive cells, so that its walks start at the tile's first line and also
-// skip the columns before the tile's first (in the orientation's frame): a source's weight reaches only cells at or
-// after it on both axes, and a warp walks the union of its lanes' quadrants. At 32² a warp of one line walks 16.5 lines
-// of 32 cells on average, a 4 × 8 tile 18 lines of 20 (−32 % of the backward's cell steps; the paired forward skips
-// each twin's columns separately). Lanes of a tile past the grid's edge walk without a source (m = CELLS). The host
-// launches ⌈GX / TILE_X⌉ · ⌈GY / TILE_Y⌉ warps (FusedGateKernel.SourceSlots). Not yet measured (PLSTM_WALK_TILES).
+// TILE_X × TILE_Y (the host passes both, 32 in all): each warp walks the sources of a tile of TILE_X lines and TILE_Y
+// columns instead of 32 consecutive cells, so that its walks start at the tile's first line and also skip the columns
+// before the tile's first (in the orientation's frame): a source's weight reaches only cells at or after it on both
+// axes, and a warp walks the union of its lanes' quadrants. At 32² a warp of one line walks 16.5 lines of 32 cells on
+// average, a 4 × 8 tile 18 lines of 20 (the paired forward skips each twin's columns separately). Lanes of a tile past
+// the grid's edge walk without a source (m = CELLS). The host launches ⌈GX / TILE_X⌉ · ⌈GY / TILE_Y⌉ warps
+// (FusedGateKernel.SourceSlots). TILE_BWD = 0 keeps the backward on 32 consecutive sources per warp.
+// Measured on an H200 (Nsight Compute, B·H 384; bench/results/gpu-h200-walk-tiles-targets-2026-12-02.md), 4 × 8: the
+// forward at 32² 2.20 → 1.76 ms, at 14² 89 → 108 µs; the backward, although it walks 32 % fewer cell steps at 32², 7.3 →
+// 11.5 ms (14²: 325 → 528 µs; 8 × 4 no better): its lanes' walks now differ in length within a warp and its reads of a
+// line are no longer one row of consecutive cells. So the host passes 4 × 8 with TILE_BWD 0 above 576 cells
+// (FusedGateKernel.DefaultTiling) and no tiles below.
 #ifndef TILE_X
 #define TILE_X 0
 #endif
 #ifndef TILE_Y
 #define TILE_Y 0
 #endif
+#ifndef TILE_BWD
+#define TILE_BWD 1
+#endif
+#define BWD_TILES (TILE_X && TILE_BWD)
 #if TILE_X && TILE_X * TILE_Y != 32
 #error "TILE_X * TILE_Y must be 32"
 #endif
@@ -466,7 +476,7 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
                           int orientations, int per_block, REAL scale)
 {
     const int b = blockIdx.x;
-#if TILE_X
+#if BWD_TILES
     const SourceTile tile = source_tile(blockIdx.y * BLOCK_BWD + threadIdx.x);
     const int m = tile.m;
 #else
@@ -475,7 +485,7 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
     const bool valid = m < CELLS;     // lanes past the last source still take part in the shuffles, with zeros
     const int lane = threadIdx.x & 31;
     const int slot = (lane >> 2) & 7;   // which of warp_sum8's totals this lane holds
-#if !TILE_X
+#if !BWD_TILES
     const int m0 = blockIdx.y * BLOCK_BWD + (threadIdx.x & ~31);
 #endif
     const REAL* dcolumn = dout + (size_t)b * CELLS * CELLS + (valid ? m : 0);
@@ -499,7 +509,7 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
 #endif
         REAL* dg = dgates + ((size_t)b * orientations + o) * 8 * CELLS;
 
-#if TILE_X
+#if BWD_TILES
         if (tile.x0 < GX)             // warps without any source have nothing to walk
         {
             const int start = tile_first_line(o, tile);
@@ -596,7 +606,7 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
 #pragma unroll
                     for (int c = GY - 1; c >= 0; c -= PF)
                     {
-#if TILE_X
+#if BWD_TILES
                         if (c < col0) break;
 #endif
                         REAL dl[PF];

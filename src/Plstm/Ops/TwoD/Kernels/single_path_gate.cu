@@ -216,11 +216,12 @@ single_path_tables(const REAL* __restrict__ gates, REAL* __restrict__ tables, in
 // of the SM's issue slots at 32² in its first form), so per pair it does the least: the tables are indexed by the
 // source's cell and original coordinate (no mapping into the orientation's frame), the row offsets of the target are
 // per block, the sources walked without division, the offsets 32-bit from an opaque base.
-// TARGETS > 1 (the host passes it; off by default, not yet measured: PLSTM_SINGLE_PATH_TARGETS): a block takes TARGETS
-// consecutive targets, one after the other with the same threads (the loop unrolled, so a thread's loads for different
-// targets are independent), over ⌈CELLS / TARGETS⌉ blocks per batch entry. At 14² a thread of a one-target block
-// handles one source — a few dozen instructions and one round of loads per block — and the 75,264 blocks run in 63
-// waves (Nsight Compute: 97 µs, issue active 62 %); fewer, longer blocks may hide the loads' latency better.
+// TARGETS > 1 (the host passes it: SinglePathGateKernel.DefaultForwardTargets, 4): a block takes TARGETS consecutive
+// targets, one after the other with the same threads (the loop unrolled, so a thread's loads for different targets are
+// independent), over ⌈CELLS / TARGETS⌉ blocks per batch entry. At 14² a thread of a one-target block handled one source —
+// a few dozen instructions and one round of loads per block — and the 75,264 blocks ran in 63 waves (Nsight Compute: 97
+// µs, issue active 62 %). Measured on an H200 with 4: 14² 96 → 72 µs, 32² 1,282 → 1,029 µs
+// (bench/results/gpu-h200-walk-tiles-targets-2026-12-02.md).
 #ifndef TARGETS
 #define TARGETS 1
 #endif
