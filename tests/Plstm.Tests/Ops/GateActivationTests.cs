@@ -62,6 +62,51 @@ public sealed class GateActivationTests
         Assert.True(Pre(actualGrad, heads, mode).abs().max().item<double>() > 1e-3);
     }
 
+    /// <summary>The CUDA kernels' loops (<see cref="GateActivationKernelMirror"/>: the forward per item, the backward by
+    /// tiles of cells staged in shared memory) equal the definition and its autograd gradient: the backward's tile the
+    /// host picks, and tiles that leave a partial last one, the pre-activations read from a wider projection output as the
+    /// layer passes them.</summary>
+    [Theory]
+    [InlineData(GateActivationMode.P, 2, 14, 14, 3, 0)]
+    [InlineData(GateActivationMode.P, 1, 5, 7, 2, 3)]
+    [InlineData(GateActivationMode.DLeft, 2, 3, 11, 3, 0)]
+    [InlineData(GateActivationMode.DLeft, 1, 1, 1, 1, 0)]
+    [InlineData(GateActivationMode.DRight, 3, 4, 9, 1, 5)]
+    [InlineData(GateActivationMode.DRight, 1, 6, 6, 11, 0)]
+    public void Kernel_loops_equal_the_reference_and_its_gradient(GateActivationMode mode, int b, int x, int y, int heads,
+        int tile)
+    {
+        using var scope = NewDisposeScope();
+        const double factor = 1.3;
+        var projection = Projection(8300 + 31 * x + y, b, x, y, heads, mode, float64);
+        using var generator = new Generator(8399);
+        var weights = randn(new long[] { b * heads, 4, 8, x, y }, generator: generator, dtype: float64);
+        var (expected, expectedGrad) = Run(projection, heads, mode, factor, weights, reference: true);
+        int columns = GateActivation.Kinds(mode) * 4 * heads;
+        if (tile == 0) tile = GateActivation.TileCells(columns, sizeof(float));                 // the host's choice
+        long stride = projection.shape[3];
+        var flat = projection.contiguous().data<double>().ToArray();
+        var gates = GateActivationKernelMirror.Forward(flat, stride, 5, b, heads, x * y, mode, factor);
+        TensorAssert.AssertClose(tensor(gates, expected.shape, dtype: float64), expected, "gates",
+            Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        var dProjection = GateActivationKernelMirror.Backward(flat, stride, 5, weights.contiguous().data<double>().ToArray(),
+            b, heads, x * y, mode, factor, tile);
+        TensorAssert.AssertClose(tensor(dProjection, projection.shape, dtype: float64), expectedGrad,
+            $"d projection (tile {tile})", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+    }
+
+    /// <summary>The host's tile: 32 cells while their staged rows fit 48 KiB, fewer for very wide rows, and a clear error
+    /// when not even one row fits.</summary>
+    [Fact]
+    public void Tile_fits_the_shared_memory()
+    {
+        Assert.Equal(32, GateActivation.TileCells(84, 4));
+        Assert.Equal(32, GateActivation.TileCells(48, 8));
+        Assert.Equal(48 * 1024 / (1000 * 8), GateActivation.TileCells(999, 8));
+        Assert.Equal(1, GateActivation.TileCells(48 * 1024 / 4 - 1, 4));
+        Assert.Contains("shared memory", Assert.Throws<ArgumentException>(() => GateActivation.TileCells(48 * 1024 / 4, 4)).Message);
+    }
+
     [Theory]
     [InlineData(GateActivationMode.P)]
     [InlineData(GateActivationMode.DLeft)]

@@ -27,7 +27,8 @@ public sealed class GateActivation : autograd.MultiTensorFunction<GateActivation
     private const string HeadsKey = "heads";
     private const string ModeKey = "mode";
     private const string FactorKey = "factor";
-    private const int Block = 256;
+    private const int ForwardBlock = 256;
+    private const int BackwardBlock = 128;
     private const string ForwardName = "plstm_gate_activation_forward";
     private const string BackwardName = "plstm_gate_activation_backward";
 
@@ -261,8 +262,9 @@ public sealed class GateActivation : autograd.MultiTensorFunction<GateActivation
     }
 
     /// <summary>Launches the forward (<paramref name="gates"/> and optionally <paramref name="kept"/> from
-    /// <paramref name="pre"/>) or, when <paramref name="dPre"/> is given, the backward (<paramref name="gates"/> holding
-    /// the incoming gradient).</summary>
+    /// <paramref name="pre"/>; one thread per item) or, when <paramref name="dPre"/> is given, the backward
+    /// (<paramref name="gates"/> holding the incoming gradient; one block per tile of cells of a batch entry), see
+    /// gate_activation.cu.</summary>
     private static unsafe void Launch(Tensor pre, long stride, Tensor gates, Tensor? kept, Tensor? dPre, int heads,
         GateActivationMode mode, double factor)
     {
@@ -270,24 +272,42 @@ public sealed class GateActivation : autograd.MultiTensorFunction<GateActivation
         var shape = pre.shape;
         int B = checked((int)shape[0]), cells = checked((int)(shape[1] * shape[2])), H = heads, m = (int)mode;
         int kinds = Kinds(mode);
-        long total = (long)B * H * 4 * cells;
-        uint blocks = checked((uint)((total + Block - 1) / Block));
         IntPtr p = TensorData.Pointer(pre), gp = TensorData.Pointer(gates);
         float factor32 = (float)factor;
         double factor64 = factor;
         void* factorArg = pre.dtype == ScalarType.Float64 ? &factor64 : &factor32;
         if (dPre is null)
         {
+            long total = (long)B * H * 4 * cells;
+            uint blocks = checked((uint)((total + ForwardBlock - 1) / ForwardBlock));
             IntPtr kp = kept is null ? IntPtr.Zero : TensorData.Pointer(kept);
             void** args = stackalloc void*[] { &p, &stride, &gp, &kp, &B, &H, &cells, &m, factorArg, &kinds };
-            CudaDriver.Launch(kernels[0], (blocks, 1, 1), Block, args);
+            CudaDriver.Launch(kernels[0], (blocks, 1, 1), ForwardBlock, args);
         }
         else
         {
+            int bytes = pre.dtype == ScalarType.Float64 ? 8 : 4;
+            int tile = TileCells(kinds * 4 * heads, bytes);
+            uint sharedBytes = (uint)(tile * (kinds * 4 * heads + 1) * bytes);
             IntPtr dp = TensorData.Pointer(dPre);
             long dstride = dPre.stride(2);
-            void** args = stackalloc void*[] { &p, &stride, &gp, &dp, &dstride, &B, &H, &cells, &m, factorArg, &kinds };
-            CudaDriver.Launch(kernels[1], (blocks, 1, 1), Block, args);
+            void** args = stackalloc void*[] { &p, &stride, &gp, &dp, &dstride, &B, &H, &cells, &m, factorArg, &kinds, &tile };
+            CudaDriver.Launch(kernels[1], ((uint)((cells + tile - 1) / tile), checked((uint)B), 1), BackwardBlock, args,
+                sharedBytes);
         }
     }
+
+    /// <summary>Cells per block of the backward kernel: at most 32, and as many as let their staged pre-activation rows
+    /// (<paramref name="columns"/> + 1 values of <paramref name="bytes"/> each) fit 48 KiB of shared memory.</summary>
+    internal static int TileCells(int columns, int bytes)
+    {
+        int tile = Math.Min(MaxTileCells, SharedBytes / ((columns + 1) * bytes));
+        if (tile < 1)
+            throw new ArgumentException($"{columns} gate columns per cell do not fit the activation backward's shared memory "
+                + $"({SharedBytes} bytes; at most {SharedBytes / bytes - 1} columns)", nameof(columns));
+        return tile;
+    }
+
+    private const int MaxTileCells = 32;
+    private const int SharedBytes = 48 * 1024;
 }
