@@ -286,9 +286,9 @@ public sealed class GateActivation : autograd.MultiTensorFunction<GateActivation
         }
         else
         {
-            int bytes = pre.dtype == ScalarType.Float64 ? 8 : 4;
-            int tile = TileCells(kinds * 4 * heads, bytes);
-            uint sharedBytes = (uint)(tile * (kinds * 4 * heads + 1) * bytes);
+            int bytes = pre.dtype == ScalarType.Float64 ? 8 : 4, columns = kinds * 4 * heads;
+            int tile = TileCells(columns, bytes);
+            uint sharedBytes = (uint)(tile * (columns + 1) * bytes);
             IntPtr dp = TensorData.Pointer(dPre);
             long dstride = dPre.stride(2);
             void** args = stackalloc void*[] { &p, &stride, &gp, &dp, &dstride, &B, &H, &cells, &m, factorArg, &kinds, &tile };

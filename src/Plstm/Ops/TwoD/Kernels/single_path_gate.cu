@@ -216,9 +216,9 @@ single_path_tables(const REAL* __restrict__ gates, REAL* __restrict__ tables, in
 // of the SM's issue slots at 32² in its first form), so per pair it does the least: the tables are indexed by the
 // source's cell and original coordinate (no mapping into the orientation's frame), the row offsets of the target are
 // per block, the sources walked without division, the offsets 32-bit from an opaque base.
-// TARGETS > 1 (the host passes it: SinglePathGateKernel.DefaultForwardTargets, 4): a block takes TARGETS consecutive
-// targets, one after the other with the same threads (the loop unrolled, so a thread's loads for different targets are
-// independent), over ⌈CELLS / TARGETS⌉ blocks per batch entry. At 14² a thread of a one-target block handled one source —
+// TARGETS (the host passes SinglePathGateKernel.DefaultForwardTargets, 4; 1 when absent): a block takes TARGETS
+// consecutive targets, one after the other with the same threads (the loop unrolled, so a thread's loads for different
+// targets are independent), over ⌈CELLS / TARGETS⌉ blocks per batch entry. At 14² a thread of a one-target block handled one source —
 // a few dozen instructions and one round of loads per block — and the 75,264 blocks ran in 63 waves (Nsight Compute: 97
 // µs, issue active 62 %). Measured on an H200 with 4: 14² 96 → 72 µs, 32² 1,282 → 1,029 µs
 // (bench/results/gpu-h200-walk-tiles-targets-2026-12-02.md).
@@ -229,17 +229,12 @@ extern "C" __global__ void __launch_bounds__(256)
 single_path_forward(const REAL* __restrict__ gates, const REAL* __restrict__ tables, REAL* __restrict__ out,
                     int orientations, REAL scale, int batch0)
 {
-#if TARGETS > 1
     const int b = batch0 + blockIdx.y;
 #pragma unroll
     for (int target = 0; target < TARGETS; ++target)
     {
     const int n = blockIdx.x * TARGETS + target;
     if (n >= CELLS) break;
-#else
-    {
-    const int n = blockIdx.x, b = batch0 + blockIdx.y;
-#endif
     const int x = n / GY, y = n - (n / GY) * GY;
 #if TRANSPOSE
     const int t1 = y, t2 = x;                              // the target's coordinates along the first and second axis
