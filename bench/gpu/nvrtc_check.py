@@ -53,8 +53,10 @@ def variants(base):
                     yield dict(REAL=r, GX=gx, GY=gy, TRANSPOSE=t, FORWARD_THREADS=ft)
                     if r == "float": yield dict(REAL=r, GX=gx, GY=gy, TRANSPOSE=t, FORWARD_THREADS=ft, TARGETS=4)
     elif base == "masked_attention.cu":
-        for dk in (16, 64):
-            yield dict(DK=dk, DV=dk, FWD_TILE=64, BWD_TILE=64, MIN_BLOCKS=1)
+        # Every backward tile the fused backward takes (16, 32, 64) and one it leaves to the two kernels (8).
+        for dk, dv in ((16, 16), (64, 64), (24, 40), (8, 56)):
+            for bt in (8, 16, 32, 64):
+                yield dict(DK=dk, DV=dv, FWD_TILE=64, BWD_TILE=bt, MIN_BLOCKS=3 if bt == 32 else 1)
     elif base == "gate_activation.cu":
         for r in reals: yield dict(REAL=r)
     else:

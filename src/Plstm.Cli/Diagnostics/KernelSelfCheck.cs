@@ -196,11 +196,13 @@ public static class KernelSelfCheck
                 return error is null ? 0 : 1;
             }
         var resources = MaskedAttentionKernel.Resources(index, 64, 64);
-        output.WriteLine("masked attention kernels, DK = DV = 64: " + string.Join("; ", new[] { "forward", "dQ", "dK/dV" }
+        output.WriteLine("masked attention kernels, DK = DV = 64: " + string.Join("; ", new[] { "forward", "dQ", "dK/dV", "fused backward" }
             .Zip(resources, (name, r) => $"{name} {r.Registers} registers, {r.LocalBytes} B local")));
-        int failed = 0;
+        int failed = 0, cases = 0;
         foreach (var (n, t, dk, dv) in AttentionShapes)
+        foreach (var form in new[] { MaskedAttentionBackwardForm.Fused, MaskedAttentionBackwardForm.TwoKernels })
         {
+            cases++;
             if (MaskedAttentionKernel.BuildError(index, dk, dv) is { } error)
             {
                 failed++;
@@ -216,7 +218,8 @@ public static class KernelSelfCheck
             var dy = randn(new long[] { n, t, dv }, dtype: ScalarType.Float64, device: device);
             Tensor F(Tensor x) => x.to(ScalarType.Float32).contiguous();
             var y = MaskedAttentionKernel.Forward(F(q), F(k), F(v), F(gate));
-            var (dq, dk32, dv32, dg) = MaskedAttentionKernel.Backward(F(q), F(k), F(v), F(gate), F(dy));
+            // Both backward forms: the fused kernel and the query and key kernels.
+            var (dq, dk32, dv32, dg) = MaskedAttentionKernel.Backward(F(q), F(k), F(v), F(gate), F(dy), form);
             // The reference in float64 (inputs rounded to float32 first: the kernel sees those).
             var (qr, kr, vr, gr, dyr) = (F(q).to(ScalarType.Float64), F(k).to(ScalarType.Float64), F(v).to(ScalarType.Float64),
                 F(gate).to(ScalarType.Float64), F(dy).to(ScalarType.Float64));
@@ -228,11 +231,12 @@ public static class KernelSelfCheck
                 ("Y", y, (scores * gr).matmul(vr)), ("dQ", dq, dS.matmul(kr)), ("dK", dk32, dS.transpose(1, 2).matmul(qr)),
                 ("dV", dv32, (scores * gr).transpose(1, 2).matmul(dyr)), ("dG", dg, dA * scores),
             };
-            if (!Report(output, $"float32 masked attention N {n} T {t} DK {dk} DV {dv}", Worst(checks, ScalarType.Float32)))
+            if (!Report(output, $"float32 masked attention N {n} T {t} DK {dk} DV {dv} {(form == MaskedAttentionBackwardForm.Fused ? "fused" : "two-kernel")} backward",
+                    Worst(checks, ScalarType.Float32)))
                 failed++;
         }
-        output.WriteLine($"{AttentionShapes.Length - failed} of {AttentionShapes.Length} masked attention cases agree "
-            + "(3xTF32 kernels vs float64 products, output and the gradients of Q, K, V and the gate)");
+        output.WriteLine($"{cases - failed} of {cases} masked attention cases agree (3xTF32 kernels vs float64 products, "
+            + "output and the gradients of Q, K, V and the gate; the fused and the two-kernel backward)");
         return failed;
     }
 

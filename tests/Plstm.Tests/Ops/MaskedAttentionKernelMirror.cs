@@ -1,7 +1,7 @@
 namespace Plstm.Tests.Ops;
 
 /// <summary>
-/// The three CUDA kernels of <c>src/Plstm/Ops/TwoD/Kernels/masked_attention.cu</c> written again in C# over plain arrays,
+/// The CUDA kernels of <c>src/Plstm/Ops/TwoD/Kernels/masked_attention.cu</c> written again in C# over plain arrays,
 /// block by block and warp by warp, with the kernels' tiles, padded shared-memory rows, index expressions and register
 /// fragments: every lane's values are kept in arrays indexed by lane, and <see cref="Mma"/> assembles the 16 × 8 · 8 × 8
 /// tensor-core product from the lanes' fragments by the PTX layouts the kernels rely on (A: a0 (g, t), a1 (g + 8, t), a2
@@ -349,6 +349,122 @@ public static class MaskedAttentionKernelMirror
                             Scale(dat[si], gv[si]);
                             ProductTimesTile(dva[warp], st[si], dys, sh.LDV, si, sh.VS, tf32);
                             ProductTimesTile(dka[warp], dat[si], qs, sh.LDK, si, sh.KS, tf32);
+                        }
+                    }
+                }
+                for (int warp = 0; warp < Warps; warp++)
+                {
+                    StoreRows(dK, ldk.Entry(b), ldk.Row, dka[warp], dk, block * Rows + warp * 16, tokens);
+                    StoreRows(dV, ldv.Entry(b), ldv.Row, dva[warp], dv, block * Rows + warp * 16, tokens);
+                }
+            }
+    }
+
+    /// <summary>plstm_masked_attention_backward_fused: dQ, dK, dV and dG in one pass per 64 keys.</summary>
+    public static (double[] DQ, double[] DK, double[] DV, double[] DGate) BackwardFused(double[] q, double[] k, double[] v,
+        double[] gate, double[] dy, int n, int tokens, int dk, int dv, bool tf32 = false)
+    {
+        var dq = new double[(long)n * tokens * dk];
+        var dK = new double[(long)n * tokens * dk];
+        var dV = new double[(long)n * tokens * dv];
+        var dgate = new double[(long)n * tokens * tokens];
+        Layout qk = Layout.Contiguous(tokens, dk), vy = Layout.Contiguous(tokens, dv);
+        BackwardFusedInto(q, qk, k, qk, v, vy, gate, dy, vy, dq, qk, dK, qk, dV, vy, dgate, n, tokens, dk, dv, tf32);
+        return (dq, dK, dV, dgate);
+    }
+
+    /// <summary><see cref="BackwardFused"/> on operands placed by layouts: dK, dV written where their layouts say, dQ ADDED
+    /// where <paramref name="ldq"/> says (each block of keys adds its share, as the kernel's L2 reductions do: the caller
+    /// zeroes it), the gate's gradient into the contiguous <paramref name="dgate"/>.</summary>
+    public static void BackwardFusedInto(double[] q, Layout lq, double[] k, Layout lk, double[] v, Layout lv, double[] gate,
+        double[] dy, Layout ldy, double[] dq, Layout ldq, double[] dK, Layout ldk, double[] dV, Layout ldv, double[] dgate,
+        int n, int tokens, int dk, int dv, bool tf32 = false)
+    {
+        var sh = new Shape(tokens, dk, dv);
+        const int lds = BackwardTile + 4, queryTiles = BackwardTile / 16, warpsPerTile = Warps / queryTiles;
+        int perWarp = (sh.KS + warpsPerTile - 1) / warpsPerTile;
+        for (int b = 0; b < n; b++)
+            for (int block = 0; block * Rows < tokens; block++)
+            {
+                var ownK = LoadTile(k, lk.Entry(b), lk.Row, dk, block * Rows, Rows, tokens);
+                var ownV = LoadTile(v, lv.Entry(b), lv.Row, dv, block * Rows, Rows, tokens);
+                var ds = new double[Rows * lds];                                  // dSᵀ: the block's keys × the tile's queries
+                var dka = Enumerable.Range(0, Warps).Select(_ => NewAccumulators(sh.KS)).ToArray();
+                var dva = Enumerable.Range(0, Warps).Select(_ => NewAccumulators(sh.VS)).ToArray();
+                for (int i0 = 0; i0 < tokens; i0 += BackwardTile)
+                {
+                    var qs = LoadTile(q, lq.Entry(b), lq.Row, dk, i0, BackwardTile, tokens);
+                    var dys = LoadTile(dy, ldy.Entry(b), ldy.Row, dv, i0, BackwardTile, tokens);
+                    for (int warp = 0; warp < Warps; warp++)
+                    {
+                        int row0 = block * Rows + warp * 16;
+                        if (row0 >= tokens) continue;
+                        int slices = Slices(BackwardTile, tokens, i0);
+                        var gv = LoadGate(gate, (long)b * tokens * tokens, row0, i0, slices, BackwardTile / 8, tokens, true);
+                        var st = NewAccumulators(BackwardTile / 8);
+                        var dat = NewAccumulators(BackwardTile / 8);
+                        for (int s = 0; s < Math.Max(sh.KS, sh.VS); s++)
+                        {
+                            if (s < sh.KS) RowsTimesTile(st, ownK, warp * 16 * sh.LDK, sh.LDK, qs, sh.LDK, s, slices, tf32);
+                            if (s < sh.VS) RowsTimesTile(dat, ownV, warp * 16 * sh.LDV, sh.LDV, dys, sh.LDV, s, slices, tf32);
+                        }
+                        for (int si = 0; si < BackwardTile / 8; si++)
+                        {
+                            if (si < slices)
+                            {
+                                for (int lane = 0; lane < Lanes; lane++)
+                                    for (int e = 0; e < 4; e++)
+                                    {
+                                        int key = row0 + (lane >> 2) + (e >= 2 ? 8 : 0), query = i0 + 8 * si + 2 * (lane & 3) + (e & 1);
+                                        if (key < tokens && query < tokens)
+                                            dgate[(long)b * tokens * tokens + (long)query * tokens + key] = dat[si][lane, e] * st[si][lane, e];
+                                    }
+                                Scale(st[si], gv[si]);
+                                Scale(dat[si], gv[si]);
+                                ProductTimesTile(dva[warp], st[si], dys, sh.LDV, si, sh.VS, tf32);
+                                ProductTimesTile(dka[warp], dat[si], qs, sh.LDK, si, sh.KS, tf32);
+                            }
+                            for (int lane = 0; lane < Lanes; lane++)                  // staged, zero past the tile's slices
+                                for (int e = 0; e < 4; e++)
+                                    ds[(warp * 16 + (lane >> 2) + (e >= 2 ? 8 : 0)) * lds + 8 * si + 2 * (lane & 3) + (e & 1)] =
+                                        si < slices ? dat[si][lane, e] : 0;
+                        }
+                    }
+                    // dQ of the tile's queries: dS (queries × the block's keys) times the block's K, per warp one 16-row
+                    // query tile and every warpsPerTile-th n-slice, added.
+                    for (int warp = 0; warp < Warps; warp++)
+                    {
+                        int qrow = 16 * (warp % queryTiles), wsub = warp / queryTiles;
+                        if (i0 + qrow >= tokens) continue;
+                        var acc = NewAccumulators(perWarp);
+                        for (int ks = 0; ks < Rows / 8; ks++)
+                        {
+                            var ab = new double[Lanes, 4];
+                            var asm = new double[Lanes, 4];
+                            for (int lane = 0; lane < Lanes; lane++)
+                            {
+                                int p = (8 * ks + (lane & 3)) * lds + qrow + (lane >> 2);
+                                double[] raw = { ds[p], ds[p + 8], ds[p + 4 * lds], ds[p + 4 * lds + 8] };
+                                for (int e = 0; e < 4; e++) (ab[lane, e], asm[lane, e]) = Split(raw[e], tf32);
+                            }
+                            for (int u = 0; u < perWarp; u++)
+                            {
+                                int slice = wsub + u * warpsPerTile, keySlice = ks;
+                                if (slice >= sh.KS) continue;
+                                var (bb, bsm) = TileB(ownK, (g, t) => (8 * keySlice + t) * sh.LDK + 8 * slice + g, 4 * sh.LDK, tf32);
+                                Mma3(acc[u], ab, asm, bb, bsm);
+                            }
+                        }
+                        for (int u = 0; u < perWarp; u++)
+                        {
+                            int slice = wsub + u * warpsPerTile;
+                            if (slice >= sh.KS) continue;
+                            for (int lane = 0; lane < Lanes; lane++)
+                                for (int e = 0; e < 4; e++)
+                                {
+                                    int row = i0 + qrow + (lane >> 2) + (e >= 2 ? 8 : 0), col = 8 * slice + 2 * (lane & 3) + (e & 1);
+                                    if (row < tokens) dq[ldq.Entry(b) + (long)row * ldq.Row + col] += acc[u][lane, e];
+                                }
                         }
                     }
                 }

@@ -63,7 +63,8 @@ public class MaskedAttentionKernelTests
 
     private static double[] Flat(Tensor x) => x.contiguous().data<double>().ToArray();
 
-    /// <summary>The mirror's Y, dQ, dK, dV, dG and the same from plain float64 products.</summary>
+    /// <summary>The mirror's Y, dQ, dK, dV, dG (the two-kernel backward, then the fused one) and the same from plain
+    /// float64 products.</summary>
     private static (string Name, Tensor Mirror, Tensor Expected)[] MirrorAndProducts(Tensor[] x, bool tf32)
     {
         var (q, k, v, gate, dy) = (x[0], x[1], x[2], x[3], x[4]);
@@ -73,6 +74,7 @@ public class MaskedAttentionKernelTests
         var y = MaskedAttentionKernelMirror.Forward(fq, fk, fv, fg, n, t, dk, dv, tf32);
         var (dq, dg) = MaskedAttentionKernelMirror.BackwardQuery(fq, fk, fv, fg, fdy, n, t, dk, dv, tf32);
         var (dK, dV) = MaskedAttentionKernelMirror.BackwardKey(fq, fk, fv, fg, fdy, n, t, dk, dv, tf32);
+        var (fusedQ, fusedK, fusedV, fusedG) = MaskedAttentionKernelMirror.BackwardFused(fq, fk, fv, fg, fdy, n, t, dk, dv, tf32);
         var scores = q.matmul(k.transpose(1, 2));
         var dA = dy.matmul(v.transpose(1, 2));
         var dS = dA * gate;
@@ -82,6 +84,8 @@ public class MaskedAttentionKernelTests
             ("Y", T3(y, dv), (scores * gate).matmul(v)), ("dQ", T3(dq, dk), dS.matmul(k)),
             ("dK", T3(dK, dk), dS.transpose(1, 2).matmul(q)), ("dV", T3(dV, dv), (scores * gate).transpose(1, 2).matmul(dy)),
             ("dG", T3(dg, t), dA * scores),
+            ("fused dQ", T3(fusedQ, dk), dS.matmul(k)), ("fused dK", T3(fusedK, dk), dS.transpose(1, 2).matmul(q)),
+            ("fused dV", T3(fusedV, dv), (scores * gate).transpose(1, 2).matmul(dy)), ("fused dG", T3(fusedG, t), dA * scores),
         };
     }
 
@@ -140,6 +144,49 @@ public class MaskedAttentionKernelTests
         var dProjTensor = tensor(dProj, new long[] { b, t, c }, ScalarType.Float64);
         TensorAssert.AssertClose(tensor(y, new long[] { b, t, heads, w }, ScalarType.Float64),
             Unfold((scores * gate).matmul(v)), "Y", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        var expected = new[] { dS.matmul(k), dS.transpose(1, 2).matmul(q), (scores * gate).transpose(1, 2).matmul(dy) };
+        string[] names = { "dQ", "dK", "dV" };
+        for (int i = 0; i < 3; i++)
+            TensorAssert.AssertClose(dProjTensor.narrow(2, i * heads * w, heads * w).reshape(b, t, heads, w),
+                Unfold(expected[i]), names[i], Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        TensorAssert.AssertClose(tensor(dGate, new long[] { n, t, t }, ScalarType.Float64), dA * scores, "dG",
+            Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        Assert.True(dProjTensor.narrow(2, 3 * heads * w, gateColumns).isnan().all().item<bool>(),
+            "the gate columns of the gradient buffer were written");
+    }
+
+    /// <summary>The fused backward in the layer's layout: dQ added into the zeroed q columns of the gradient buffer, dK and
+    /// dV written into theirs, the gate columns untouched — against plain products of the heads-folded operands. Two batch
+    /// entries × three heads, 70 tokens (two key blocks adding into each dQ row, partial tiles), DK 16 (n-slices split
+    /// over the warps of a query tile).</summary>
+    [Fact]
+    public void The_fused_backward_adds_dq_into_the_layers_projection_layout()
+    {
+        using var scope = NewDisposeScope();
+        const int b = 2, heads = 3, t = 70, w = 16, gateColumns = 12, c = 3 * heads * w + gateColumns, n = b * heads;
+        using var generator = new Generator(4243);
+        var proj = randn(new long[] { b, t, c }, generator: generator, dtype: ScalarType.Float64);
+        var dyPerHead = randn(new long[] { b, t, heads, w }, generator: generator, dtype: ScalarType.Float64);
+        var gate = randn(new long[] { n, t, t }, generator: generator, dtype: ScalarType.Float64) / Math.Sqrt(t);
+        var folded = proj.narrow(2, 0, 3 * heads * w).reshape(b, t, 3, heads, w).permute(2, 0, 3, 1, 4).reshape(3, n, t, w);
+        var (q, k, v) = (folded[0], folded[1], folded[2]);
+        var dy = dyPerHead.permute(0, 2, 1, 3).reshape(n, t, w);
+        var scores = q.matmul(k.transpose(1, 2));
+        var dA = dy.matmul(v.transpose(1, 2));
+        var dS = dA * gate;
+
+        var (fp, fdy, fg) = (Flat(proj), Flat(dyPerHead), Flat(gate));
+        MaskedAttentionKernelMirror.Layout Block(int index) => new((long)t * c, w, c, heads, index * heads * w);
+        var perHead = new MaskedAttentionKernelMirror.Layout((long)t * heads * w, w, heads * w, heads);
+        var dProj = Enumerable.Repeat(double.NaN, b * t * c).ToArray();
+        for (int row = 0; row < b * t; row++)                                    // the caller zeroes the q columns
+            Array.Clear(dProj, row * c, heads * w);
+        var dGate = new double[n * t * t];
+        MaskedAttentionKernelMirror.BackwardFusedInto(fp, Block(0), fp, Block(1), fp, Block(2), fg, fdy, perHead, dProj,
+            Block(0), dProj, Block(1), dProj, Block(2), dGate, n, t, w, w);
+
+        Tensor Unfold(Tensor x) => x.reshape(b, heads, t, w).permute(0, 2, 1, 3);
+        var dProjTensor = tensor(dProj, new long[] { b, t, c }, ScalarType.Float64);
         var expected = new[] { dS.matmul(k), dS.transpose(1, 2).matmul(q), (scores * gate).transpose(1, 2).matmul(dy) };
         string[] names = { "dQ", "dK", "dV" };
         for (int i = 0; i < 3; i++)

@@ -21,8 +21,10 @@ namespace Plstm.Ops.TwoD;
 /// capability 8.0 or newer, where the driver and NVRTC are installed (<see cref="CanRun"/>); callers use the batched
 /// products elsewhere. The products run on tensor cores as 3xTF32 (each float32 operand split into two TF32 parts, three
 /// products, the small·small one dropped: about 2⁻²¹ relative per product, float32 accumulation) — the arithmetic
-/// PyTorch's fused attention uses for float32 on these devices, so the ViT comparison stays like for like. Deterministic:
-/// no atomics (dQ by one kernel over query rows, dK and dV by another over key rows). Kernels are compiled once per
+/// PyTorch's fused attention uses for float32 on these devices, so the ViT comparison stays like for like. The backward
+/// is one kernel per block of keys that adds each block's share of dQ by L2 reductions (float32 dQ may differ in its last
+/// bits between runs), or with <c>PLSTM_MASKED_ATTENTION_BACKWARD=split</c> two deterministic kernels
+/// (<see cref="MaskedAttentionBackwardForm"/>). Kernels are compiled once per
 /// (device, DK, DV). <c>PLSTM_MASKED_ATTENTION=off</c> turns the kernels off for the process (measurements side by side).
 /// On an H200 (B·H 384, DK = DV 64, forward + backward of the whole kernel-form operator): 14² cells 1.67–1.87 → 1.43–1.48
 /// ms, 32² 25.7 → 22.9–23.1 ms and 8.7 → 5.7 GiB (bench/results/gpu-h200-masked-attention-2026-12-01.md).
@@ -43,14 +45,31 @@ public static class MaskedAttentionKernel
     private const string ForwardName = "plstm_masked_attention_forward";
     private const string QueryName = "plstm_masked_attention_backward_query";
     private const string KeyName = "plstm_masked_attention_backward_key";
+    private const string FusedName = "plstm_masked_attention_backward_fused";
 
     private static readonly bool Disabled =
         string.Equals(Environment.GetEnvironmentVariable("PLSTM_MASKED_ATTENTION"), "off", StringComparison.OrdinalIgnoreCase);
     /// <summary>The kernel source: the embedded <c>Kernels/masked_attention.cu</c>, or, for measuring a variant without a
     /// rebuild, the file named by <c>PLSTM_MASKED_ATTENTION_SOURCE</c> (same kernel names, arguments and results).</summary>
     private static readonly KernelCache<(long DK, long DV)> Kernels =
-        new("masked_attention.cu", "PLSTM_MASKED_ATTENTION_SOURCE", [ForwardName, QueryName, KeyName], Definitions, AllowShared);
+        new("masked_attention.cu", "PLSTM_MASKED_ATTENTION_SOURCE", [ForwardName, QueryName, KeyName, FusedName], Definitions,
+            AllowShared);
     private static readonly ConcurrentDictionary<int, bool> TensorCores = new();
+
+    /// <summary>How the layers' backward runs (<see cref="MaskedAttentionBackwardForm"/>): fused unless
+    /// <c>PLSTM_MASKED_ATTENTION_BACKWARD=split</c> or a backward tile (<c>PLSTM_MASKED_ATTENTION_TILES</c>) the fused
+    /// kernel does not take (a multiple of 16 whose sixteenths divide the block's four warps). Read once.</summary>
+    public static MaskedAttentionBackwardForm BackwardForm { get; } =
+        !string.Equals(Environment.GetEnvironmentVariable("PLSTM_MASKED_ATTENTION_BACKWARD"), "split",
+            StringComparison.OrdinalIgnoreCase) && FusedTakesTile(BackwardTile)
+            ? MaskedAttentionBackwardForm.Fused : MaskedAttentionBackwardForm.TwoKernels;
+
+    /// <summary>Whether <see cref="BackwardForm"/> is the fused kernel.</summary>
+    internal static bool FusedBackward => BackwardForm == MaskedAttentionBackwardForm.Fused;
+
+    /// <summary>Whether the fused backward is compiled for backward tiles of <paramref name="tile"/> queries (the source's
+    /// <c>#if</c>: 16, 32 or 64).</summary>
+    private static bool FusedTakesTile(int tile) => tile % 16 == 0 && Warps % (tile / 16) == 0;
 
     /// <summary>Whether the kernels run for operands like q <c>[N, T, DK]</c> and v <c>[N, T, DV]</c> (the caller has
     /// checked that they match): CUDA, float32, DK and DV multiples of 8 up to <see cref="MaxWidth"/>, N at most 65,535
@@ -153,25 +172,49 @@ public static class MaskedAttentionKernel
     internal static (Tensor DQ, Tensor DK, Tensor DV, Tensor DGate) Backward(Tensor q, Tensor k, Tensor v,
         Tensor gate, Tensor dy, bool check)
     {
-        var (dQ, dK, dV, dGate, keyKernel) = BackwardQueryFirst(q, k, v, gate, dy, check);
-        keyKernel();
+        var (dQ, dK, dV, dGate, keyKernel) = BackwardQueryFirst(q, k, v, gate, dy, check, FusedBackward);
+        keyKernel?.Invoke();
+        return (dQ, dK, dV, dGate);
+    }
+
+    /// <summary><see cref="Backward(Tensor, Tensor, Tensor, Tensor, Tensor)"/> in the given form (`plstm selfcheck` checks
+    /// both).</summary>
+    /// <exception cref="ArgumentException">Operands the kernels do not take, or of mismatched shapes.</exception>
+    /// <exception cref="InvalidOperationException">The fused form with a backward tile
+    /// (<c>PLSTM_MASKED_ATTENTION_TILES</c>) it does not take.</exception>
+    public static (Tensor DQ, Tensor DK, Tensor DV, Tensor DGate) Backward(Tensor q, Tensor k, Tensor v, Tensor gate,
+        Tensor dy, MaskedAttentionBackwardForm form)
+    {
+        ArgumentNullException.ThrowIfNull(dy);
+        bool fused = form == MaskedAttentionBackwardForm.Fused;
+        if (fused && !FusedTakesTile(BackwardTile))
+            throw new InvalidOperationException($"the fused backward does not take backward tiles of {BackwardTile} queries");
+        var (dQ, dK, dV, dGate, keyKernel) = BackwardQueryFirst(q, k, v, gate, dy, check: true, fused);
+        keyKernel?.Invoke();
         return (dQ, dK, dV, dGate);
     }
 
     /// <summary><see cref="Backward(Tensor, Tensor, Tensor, Tensor, Tensor, bool)"/> in two steps: the gradients' buffers
     /// and the query kernel (dQ and the gate's gradient, complete on return in stream order), and an action that
     /// launches the key kernel (dK, dV) — so that work needing only the gate's gradient can be launched between the two,
-    /// and run beside the second.</summary>
-    internal static (Tensor DQ, Tensor DK, Tensor DV, Tensor DGate, Action KeyKernel) BackwardQueryFirst(Tensor q,
-        Tensor k, Tensor v, Tensor gate, Tensor dy, bool check)
+    /// and run beside the second. With <paramref name="fused"/> the one kernel computes everything and the action is
+    /// null.</summary>
+    internal static (Tensor DQ, Tensor DK, Tensor DV, Tensor DGate, Action? KeyKernel) BackwardQueryFirst(Tensor q,
+        Tensor k, Tensor v, Tensor gate, Tensor dy, bool check, bool fused)
     {
         var (n, tokens, dk, dv, _) = Prepare(q, k, v, gate, dy, check);
-        var dQ = empty(new[] { n, tokens, dk }, q.dtype, q.device);
+        // The fused kernel adds each key block's share into dQ.
+        var dQ = fused ? zeros(new[] { n, tokens, dk }, q.dtype, q.device) : empty(new[] { n, tokens, dk }, q.dtype, q.device);
         var dK = empty(new[] { n, tokens, dk }, q.dtype, q.device);
         var dV = empty(new[] { n, tokens, dv }, q.dtype, q.device);
         var dGate = empty(new[] { n, tokens, tokens }, q.dtype, q.device);                 // every entry is written
         RowLayout qk = RowLayout.Contiguous(tokens, dk), vy = RowLayout.Contiguous(tokens, dv);
         Operand Q = new(q, 0, qk), K = new(k, 0, qk), V = new(v, 0, vy), DY = new(dy, 0, vy);
+        if (fused)
+        {
+            BackwardFusedInto(Q, K, V, gate, DY, new(dQ, 0, qk), new(dK, 0, qk), new(dV, 0, vy), dGate, n, tokens, dk, dv);
+            return (dQ, dK, dV, dGate, null);
+        }
         BackwardQueryInto(Q, K, V, gate, DY, new(dQ, 0, qk), dGate, n, tokens, dk, dv);
         return (dQ, dK, dV, dGate,
             () => BackwardKeyInto(Q, K, V, gate, DY, new(dK, 0, qk), new(dV, 0, vy), n, tokens, dk, dv));
@@ -206,8 +249,26 @@ public static class MaskedAttentionKernel
         CudaDriver.Launch(kernels[2], Grid(n, tokens), Warps * 32, keyArgs, (uint)BackwardSharedBytes(dkWidth, dvWidth));
     }
 
+    /// <summary>The whole backward as one kernel (<see cref="FusedBackward"/>) on operands placed by their
+    /// <see cref="RowLayout"/>: dK, dV written where they say, dQ ADDED where it says (the caller zeroes it: each block of
+    /// keys adds its share), the gate's gradient into the contiguous <paramref name="dGate"/> (every entry).
+    /// Preconditions as <see cref="ForwardInto"/>'s, and a backward tile the kernel takes.</summary>
+    internal static unsafe void BackwardFusedInto(Operand q, Operand k, Operand v, Tensor gate, Operand dy, Operand dq,
+        Operand dk, Operand dv, Tensor dGate, long n, long tokens, long dkWidth, long dvWidth)
+    {
+        var kernels = KernelsOn(q.Data.device_index < 0 ? 0 : q.Data.device_index, dkWidth, dvWidth);
+        IntPtr qp = q.Pointer, kp = k.Pointer, vp = v.Pointer, gp = TensorData.Pointer(gate), dyp = dy.Pointer,
+            dqp = dq.Pointer, dkp = dk.Pointer, dvp = dv.Pointer, dgp = TensorData.Pointer(dGate);
+        RowLayout lq = q.Layout, lk = k.Layout, lv = v.Layout, ldy = dy.Layout, ldq = dq.Layout, ldk = dk.Layout,
+            ldv = dv.Layout;
+        int t = checked((int)tokens);
+        void** args = stackalloc void*[] { &qp, &kp, &vp, &gp, &dyp, &dqp, &dkp, &dvp, &dgp, &t, &lq, &lk, &lv, &ldy, &ldq,
+            &ldk, &ldv };
+        CudaDriver.Launch(kernels[3], Grid(n, tokens), Warps * 32, args, (uint)FusedSharedBytes(dkWidth, dvWidth));
+    }
+
     /// <summary>Registers and local memory per thread (bytes) of the forward and the two backward kernels compiled for
-    /// DK × DV on CUDA device <paramref name="device"/> (what `plstm selfcheck` reports).</summary>
+    /// DK × DV on CUDA device <paramref name="device"/>, then of the fused backward (what `plstm selfcheck` reports).</summary>
     public static (int Registers, int LocalBytes)[] Resources(int device, long dk, long dv) =>
         KernelsOn(device, dk, dv).Select(CudaDriver.Resources).ToArray();
 
@@ -261,6 +322,10 @@ public static class MaskedAttentionKernel
     private static int BackwardSharedBytes(long dk, long dv) =>
         checked((int)(Rows * (dk + 4 + dv + 4) * 4 + BackwardTile * (dk + 4 + dv + 4) * 4));
 
+    /// <summary>The fused backward's dynamic shared memory: the key kernel's and the staged dS tile (ROWS keys × the tile's
+    /// queries, rows padded by 4 floats).</summary>
+    private static int FusedSharedBytes(long dk, long dv) => checked(BackwardSharedBytes(dk, dv) + Rows * (BackwardTile + 4) * 4);
+
     private static IntPtr[] KernelsOn(int device, long dk, long dv) => Kernels.On(device, (dk, dv));
 
     internal static Dictionary<string, string> Definitions((long DK, long DV) key) => new()
@@ -283,6 +348,8 @@ public static class MaskedAttentionKernel
             CudaDriver.AllowSharedMemory(kernels[1], backward);
             CudaDriver.AllowSharedMemory(kernels[2], backward);
         }
+        int fused = FusedSharedBytes(key.DK, key.DV);
+        if (FusedTakesTile(BackwardTile) && fused > DefaultSharedLimit) CudaDriver.AllowSharedMemory(kernels[3], fused);
     }
 
     private static (int, int) ReadTiles()

@@ -189,14 +189,26 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
                 var dGate = empty(new[] { s.Entries, s.Tokens, s.Tokens }, proj.dtype, proj.device);
                 var (inputs, grads) = (Blocks(proj, s), Blocks(dProj, s));
                 var dyRows = PerHead(dy, s);
-                // The masked attention's query kernel writes the gate's gradient; the walk's backward, which needs only
-                // that, then runs on a side stream alongside the key kernel (dK, dV), each kernel family filling the
-                // multiprocessors the other leaves idle (both run few warps per multiprocessor).
-                MaskedAttentionKernel.BackwardQueryInto(inputs[0], inputs[1], inputs[2], gate, dyRows, grads[0], dGate,
-                    s.Entries, s.Tokens, s.Width, s.Width);
-                var (dGates, dDirect) = WalkedGateAttention.WalkBackward(gates, dGate, s.Scale, directGrad, form,
-                    () => MaskedAttentionKernel.BackwardKeyInto(inputs[0], inputs[1], inputs[2], gate, dyRows, grads[1],
-                        grads[2], s.Entries, s.Tokens, s.Width, s.Width));
+                Action? alongside = null;
+                if (MaskedAttentionKernel.FusedBackward)
+                {
+                    // One kernel for every gradient of the masked attention; it adds dq (its key blocks' shares) into
+                    // the q columns, which therefore start at zero.
+                    dProj.narrow(3, 0, s.Heads * s.Width).zero_();
+                    MaskedAttentionKernel.BackwardFusedInto(inputs[0], inputs[1], inputs[2], gate, dyRows, grads[0], grads[1],
+                        grads[2], dGate, s.Entries, s.Tokens, s.Width, s.Width);
+                }
+                else
+                {
+                    // The masked attention's query kernel writes the gate's gradient; the walk's backward, which needs
+                    // only that, then runs on a side stream alongside the key kernel (dK, dV), each kernel family filling
+                    // the multiprocessors the other leaves idle (both run few warps per multiprocessor).
+                    MaskedAttentionKernel.BackwardQueryInto(inputs[0], inputs[1], inputs[2], gate, dyRows, grads[0], dGate,
+                        s.Entries, s.Tokens, s.Width, s.Width);
+                    alongside = () => MaskedAttentionKernel.BackwardKeyInto(inputs[0], inputs[1], inputs[2], gate, dyRows,
+                        grads[1], grads[2], s.Entries, s.Tokens, s.Width, s.Width);
+                }
+                var (dGates, dDirect) = WalkedGateAttention.WalkBackward(gates, dGate, s.Scale, directGrad, form, alongside);
                 if (s.Recompute) gate.Dispose();
                 dGate.Dispose();
                 GateActivation.BackwardInto(proj.narrow(3, s.QkvColumns, s.GateColumns), dGates,

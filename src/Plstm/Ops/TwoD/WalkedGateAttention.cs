@@ -247,10 +247,11 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
             else if (fused)
             {
                 var gate = recompute ? Walk(gates, direct, scale, form) : saved[5];
-                // The query kernel writes dG; the walk's adjoint then runs beside the key kernel (dK, dV), on a side
-                // stream where the walk can fork (GateWalkFunction.BackwardGateAlongside).
+                // The fused backward kernel writes every gradient at once; with the two-kernel backward the query kernel
+                // writes dG and the walk's adjoint then runs beside the key kernel (dK, dV), on a side stream where the
+                // walk can fork (GateWalkFunction.BackwardGateAlongside).
                 var (dQ, dK, dV, dGate, keyKernel) = MaskedAttentionKernel.BackwardQueryFirst(q, k, v, gate,
-                    dOutput.contiguous(), check: false);
+                    dOutput.contiguous(), check: false, MaskedAttentionKernel.FusedBackward);
                 var walked = WalkBackward(gates, dGate, scale, directGrad, form, keyKernel);
                 if (recompute) gate.Dispose();
                 result = GatesBackward(walked, dGate, saved, activation, dQ, dK, dV);

@@ -422,3 +422,176 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
     store_rows<DK>(dk + entry(ldk, n), ldk.row, dka, j0r, j1r, t, T);
     store_rows<DV>(dv + entry(ldv, n), ldv.row, dva, j0r, j1r, t, T);
 }
+
+// The backward in one kernel (the default; MaskedAttentionKernel.FusedBackward): per 64 keys as the key kernel — Sᵀ and
+// dAᵀ of each tile of BWD_TILE queries formed once for dK, dV, the gate's gradient and dQ — where the two kernels above
+// form S and dA twice (seven products per tile pair instead of five). dQ = dS K needs, per query tile, the sum over all
+// keys: each block adds its 64 keys' share, dS of the tile (gated, keys as rows) staged in shared memory so that every
+// warp reads it as the A operand of queries × keys, into dq with vector L2 reductions — dq must be zero on entry, and
+// float32 dQ may differ in its last bits between runs (the order of the blocks' additions). The warps split the tile's
+// dQ [BWD_TILE × DK] by 16-row query tiles (MT of them) and n-slices of 8 columns, each warp one query tile.
+// Measured on an H200 (Nsight Compute, B·H 384, DK = DV 64; bench/results/gpu-h200-fused-attention-backward-2026-12-02.md):
+// backward 14² 594 → 521 µs (query + key kernels → this), 32² 9.58 → 8.92 ms. Less than the products' count promises
+// (5 / 7): the tile now waits at three barriers. Measured and left: two staged dS buffers so that a tile's dQ runs
+// beside the next tile's load (two barriers a tile; 14² 547, 32² 9.34 ms), 16-byte reductions after a shuffle (525 µs,
+// 9.00 ms), query tiles of 64 (913 µs, 13.0 ms: fewer blocks fit).
+#if BWD_TILE % 16 == 0
+#define LDS (BWD_TILE + 4)        // the staged dS tile: ROWS key rows, BWD_TILE query columns (+4: conflict-free reads)
+#define MT (BWD_TILE / 16)        // 16-row query tiles of dQ per tile (1, 2 or 4 warps' worth)
+#if WARPS % MT != 0
+#error "the fused backward needs BWD_TILE / 16 to divide WARPS"
+#endif
+#define WPM (WARPS / MT)          // warps per query tile
+#define DQW ((KS + WPM - 1) / WPM)  // n-slices of dQ per warp
+
+// p[0] += a, p[1] += b in L2 (p 8-byte aligned): one vector reduction on sm_90 with a CUDA 12.1+ NVRTC, else two.
+__device__ __forceinline__ void reduce_add2(float* p, float a, float b)
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900 && (__CUDACC_VER_MAJOR__ > 12 || (__CUDACC_VER_MAJOR__ == 12 && __CUDACC_VER_MINOR__ >= 1))
+    asm volatile("red.global.add.v2.f32 [%0], {%1, %2};" :: "l"(p), "f"(a), "f"(b) : "memory");
+#else
+    atomicAdd(p, a);
+    atomicAdd(p + 1, b);
+#endif
+}
+
+// dK, dV, dG and the keys' share of dQ. Grid (⌈T / ROWS⌉, N), block WARPS · 32; dynamic shared memory the key kernel's
+// plus ROWS · LDS floats.
+extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_masked_attention_backward_fused(
+    const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
+    const float* __restrict__ gate, const float* __restrict__ dy, float* __restrict__ dq, float* __restrict__ dk,
+    float* __restrict__ dv, float* __restrict__ dgate, int T, RowLayout lq, RowLayout lk, RowLayout lv, RowLayout ldy,
+    RowLayout ldq, RowLayout ldk, RowLayout ldv)
+{
+    extern __shared__ __align__(16) float shared[];
+    float* own_k = shared;
+    float* own_v = own_k + ROWS * LDK;
+    float* qs = own_v + ROWS * LDV;
+    float* dys = qs + BWD_TILE * LDK;
+    float* ds = dys + BWD_TILE * LDV;                       // dSᵀ of the tile: ROWS keys × BWD_TILE queries
+    const Place at = place();
+    const int g = at.g, t = at.t, j0r = at.r0, j1r = at.r1;    // this thread's keys
+    const size_t n = blockIdx.y;
+    const float* qn = q + entry(lq, n);
+    const float* dyn = dy + entry(ldy, n);
+    const float* gn = gate + n * T * T;
+    float* dgn = dgate + n * T * T;
+    float* dqn = dq + entry(ldq, n);
+    load_tile<DK>(own_k, k + entry(lk, n), lk.row, blockIdx.x * ROWS, ROWS, T);
+    load_tile<DV>(own_v, v + entry(lv, n), lv.row, blockIdx.x * ROWS, ROWS, T);
+    // Rows of warps without keys (the last block) stay zero: those warps skip the products.
+    for (int i = threadIdx.x; i < ROWS * LDS; i += WARPS * 32) ds[i] = 0.f;
+    const float* wk = own_k + at.warp * 16 * LDK;
+    const float* wv = own_v + at.warp * 16 * LDV;
+    const bool active = at.row0 < T;
+    float dka[KS][4], dva[VS][4];
+    clear<KS>(dka);
+    clear<VS>(dva);
+    // This warp's part of each tile's dQ: query rows 16 · mt … + 15 of the tile, n-slices wsub, wsub + WPM, …
+    const int mt = at.warp % MT, wsub = at.warp / MT;
+
+    // Sᵀ, dAᵀ of the warp's keys and the tile's queries; dG; dV += (S ⊙ G)ᵀ dY, dK += (dA ⊙ G)ᵀ Q; dSᵀ staged in
+    // `into`.
+    auto body = [&](const int i0, const int slices, float* into)
+    {
+        float* dsw = into + at.warp * 16 * LDS;
+        float gv[BWD_SLICES][4], st[BWD_SLICES][4], dat[BWD_SLICES][4];
+        load_gate<BWD_SLICES, true>(gv, gn, j0r, j1r, i0, t, slices, T);
+        two_products<BWD_SLICES>(st, wk, qs, dat, wv, dys, g, t, slices);       // Sᵀ = K Qᵀ, dAᵀ = V dYᵀ
+#pragma unroll
+        for (int si = 0; si < BWD_SLICES; ++si)
+        {
+            float2 top = make_float2(0.f, 0.f), bottom = top;                   // dSᵀ rows g, g + 8 (zero past the tile)
+            if (si < slices)
+            {
+                const int c0 = i0 + 8 * si + 2 * t, c1 = c0 + 1;             // queries: the gate's rows
+                if (j0r < T && c0 < T) dgn[(size_t)c0 * T + j0r] = dat[si][0] * st[si][0];
+                if (j0r < T && c1 < T) dgn[(size_t)c1 * T + j0r] = dat[si][1] * st[si][1];
+                if (j1r < T && c0 < T) dgn[(size_t)c0 * T + j1r] = dat[si][2] * st[si][2];
+                if (j1r < T && c1 < T) dgn[(size_t)c1 * T + j1r] = dat[si][3] * st[si][3];
+#pragma unroll
+                for (int e = 0; e < 4; ++e)
+                {
+                    st[si][e] *= gv[si][e];                     // (S ⊙ G)ᵀ
+                    dat[si][e] *= gv[si][e];                    // (dA ⊙ G)ᵀ = dSᵀ
+                }
+                product_times_tile<LDV, VS>(dva, st[si], dys, si, g, t);   // dV += (S ⊙ G)ᵀ dY
+                product_times_tile<LDK, KS>(dka, dat[si], qs, si, g, t);   // dK += (dA ⊙ G)ᵀ Q
+                top = make_float2(dat[si][0], dat[si][1]);
+                bottom = make_float2(dat[si][2], dat[si][3]);
+            }
+            *reinterpret_cast<float2*>(dsw + g * LDS + 8 * si + 2 * t) = top;
+            *reinterpret_cast<float2*>(dsw + (g + 8) * LDS + 8 * si + 2 * t) = bottom;
+        }
+    };
+
+    // dQ[qrow …, the warp's n-slices] of the tile at i0 += dS[its queries, the block's keys] K[the block's keys, :] from
+    // the staged buffer `from` (the reduction over ROWS keys), added into dq.
+    auto dq_tile = [&](const int i0, const float* from)
+    {
+        const int qrow = 16 * mt;                           // the warp's first query row within the tile
+        if (i0 + qrow >= T) return;
+        float acc[DQW][4];
+        clear<DQW>(acc);
+#pragma unroll
+        for (int ks = 0; ks < ROWS / 8; ++ks)
+        {
+            unsigned ab[4], asm_[4], bb[DQW][2], bsm[DQW][2];
+            const float* a = from + (8 * ks + t) * LDS + qrow + g;    // A = dS: rows queries, columns keys
+            split(a[0], ab[0], asm_[0]);
+            split(a[8], ab[1], asm_[1]);
+            split(a[4 * LDS], ab[2], asm_[2]);
+            split(a[4 * LDS + 8], ab[3], asm_[3]);
+#pragma unroll
+            for (int u = 0; u < DQW; ++u)
+                if (wsub + u * WPM < KS) tile_b(own_k + (8 * ks + t) * LDK + 8 * (wsub + u * WPM) + g, 4 * LDK, bb[u], bsm[u]);
+#pragma unroll
+            for (int u = 0; u < DQW; ++u)
+                if (wsub + u * WPM < KS) mma_tf32(acc[u], asm_, bb[u]);
+#pragma unroll
+            for (int u = 0; u < DQW; ++u)
+                if (wsub + u * WPM < KS) mma_tf32(acc[u], ab, bsm[u]);
+#pragma unroll
+            for (int u = 0; u < DQW; ++u)
+                if (wsub + u * WPM < KS) mma_tf32(acc[u], ab, bb[u]);
+        }
+        const int r0 = i0 + qrow + g, r1 = r0 + 8;
+#pragma unroll
+        for (int u = 0; u < DQW; ++u)
+            if (wsub + u * WPM < KS)
+            {
+                const int col = 8 * (wsub + u * WPM) + 2 * t;
+                if (r0 < T) reduce_add2(dqn + (size_t)r0 * ldq.row + col, acc[u][0], acc[u][1]);
+                if (r1 < T) reduce_add2(dqn + (size_t)r1 * ldq.row + col, acc[u][2], acc[u][3]);
+            }
+    };
+
+    for (int i0 = 0; i0 < T; i0 += BWD_TILE)
+    {
+        __syncthreads();                                    // the previous tiles and dS are read
+        load_tile<DK>(qs, qn, lq.row, i0, BWD_TILE, T);
+        load_tile<DV>(dys, dyn, ldy.row, i0, BWD_TILE, T);
+        __syncthreads();
+        if (active)
+        {
+            const int partial = (min(BWD_TILE, T - i0) + 7) / 8;
+            if (partial == BWD_SLICES) body(i0, BWD_SLICES, ds);
+            else body(i0, partial, ds);
+        }
+        __syncthreads();                                    // dS of every key of the block is staged
+        dq_tile(i0, ds);
+    }
+    store_rows<DK>(dk + entry(ldk, n), ldk.row, dka, j0r, j1r, t, T);
+    store_rows<DV>(dv + entry(ldv, n), ldv.row, dva, j0r, j1r, t, T);
+}
+#else
+// A backward tile the fused kernel does not take (a measurement's PLSTM_MASKED_ATTENTION_TILES): the host runs the two
+// kernels instead (MaskedAttentionKernel.FusedBackward) and never launches this; it exists so the module has every name.
+extern "C" __global__ void plstm_masked_attention_backward_fused(
+    const float* q, const float* k, const float* v, const float* gate, const float* dy, float* dq, float* dk, float* dv,
+    float* dgate, int T, RowLayout lq, RowLayout lk, RowLayout lv, RowLayout ldy, RowLayout ldq, RowLayout ldk,
+    RowLayout ldv)
+{
+    asm volatile("trap;");
+}
+#endif
