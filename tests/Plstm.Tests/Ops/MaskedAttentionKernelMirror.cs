@@ -362,26 +362,27 @@ public static class MaskedAttentionKernelMirror
 
     /// <summary>plstm_masked_attention_backward_fused: dQ, dK, dV and dG in one pass per 64 keys.</summary>
     public static (double[] DQ, double[] DK, double[] DV, double[] DGate) BackwardFused(double[] q, double[] k, double[] v,
-        double[] gate, double[] dy, int n, int tokens, int dk, int dv, bool tf32 = false)
+        double[] gate, double[] dy, int n, int tokens, int dk, int dv, bool tf32 = false, int tile = BackwardTile)
     {
         var dq = new double[(long)n * tokens * dk];
         var dK = new double[(long)n * tokens * dk];
         var dV = new double[(long)n * tokens * dv];
         var dgate = new double[(long)n * tokens * tokens];
         Layout qk = Layout.Contiguous(tokens, dk), vy = Layout.Contiguous(tokens, dv);
-        BackwardFusedInto(q, qk, k, qk, v, vy, gate, dy, vy, dq, qk, dK, qk, dV, vy, dgate, n, tokens, dk, dv, tf32);
+        BackwardFusedInto(q, qk, k, qk, v, vy, gate, dy, vy, dq, qk, dK, qk, dV, vy, dgate, n, tokens, dk, dv, tf32, tile);
         return (dq, dK, dV, dgate);
     }
 
     /// <summary><see cref="BackwardFused"/> on operands placed by layouts: dK, dV written where their layouts say, dQ ADDED
     /// where <paramref name="ldq"/> says (each block of keys adds its share, as the kernel's L2 reductions do: the caller
-    /// zeroes it), the gate's gradient into the contiguous <paramref name="dgate"/>.</summary>
+    /// zeroes it), the gate's gradient into the contiguous <paramref name="dgate"/>; <paramref name="tile"/> queries per
+    /// tile (the kernel's BWD_TILE: 16 or 32 as the host picks it, or 64).</summary>
     public static void BackwardFusedInto(double[] q, Layout lq, double[] k, Layout lk, double[] v, Layout lv, double[] gate,
         double[] dy, Layout ldy, double[] dq, Layout ldq, double[] dK, Layout ldk, double[] dV, Layout ldv, double[] dgate,
-        int n, int tokens, int dk, int dv, bool tf32 = false)
+        int n, int tokens, int dk, int dv, bool tf32 = false, int tile = BackwardTile)
     {
         var sh = new Shape(tokens, dk, dv);
-        const int lds = BackwardTile + 4, queryTiles = BackwardTile / 16, warpsPerTile = Warps / queryTiles;
+        int lds = tile + 4, queryTiles = tile / 16, warpsPerTile = Warps / queryTiles;
         int perWarp = (sh.KS + warpsPerTile - 1) / warpsPerTile;
         for (int b = 0; b < n; b++)
             for (int block = 0; block * Rows < tokens; block++)
@@ -391,24 +392,24 @@ public static class MaskedAttentionKernelMirror
                 var ds = new double[Rows * lds];                                  // dSᵀ: the block's keys × the tile's queries
                 var dka = Enumerable.Range(0, Warps).Select(_ => NewAccumulators(sh.KS)).ToArray();
                 var dva = Enumerable.Range(0, Warps).Select(_ => NewAccumulators(sh.VS)).ToArray();
-                for (int i0 = 0; i0 < tokens; i0 += BackwardTile)
+                for (int i0 = 0; i0 < tokens; i0 += tile)
                 {
-                    var qs = LoadTile(q, lq.Entry(b), lq.Row, dk, i0, BackwardTile, tokens);
-                    var dys = LoadTile(dy, ldy.Entry(b), ldy.Row, dv, i0, BackwardTile, tokens);
+                    var qs = LoadTile(q, lq.Entry(b), lq.Row, dk, i0, tile, tokens);
+                    var dys = LoadTile(dy, ldy.Entry(b), ldy.Row, dv, i0, tile, tokens);
                     for (int warp = 0; warp < Warps; warp++)
                     {
                         int row0 = block * Rows + warp * 16;
                         if (row0 >= tokens) continue;
-                        int slices = Slices(BackwardTile, tokens, i0);
-                        var gv = LoadGate(gate, (long)b * tokens * tokens, row0, i0, slices, BackwardTile / 8, tokens, true);
-                        var st = NewAccumulators(BackwardTile / 8);
-                        var dat = NewAccumulators(BackwardTile / 8);
+                        int slices = Slices(tile, tokens, i0);
+                        var gv = LoadGate(gate, (long)b * tokens * tokens, row0, i0, slices, tile / 8, tokens, true);
+                        var st = NewAccumulators(tile / 8);
+                        var dat = NewAccumulators(tile / 8);
                         for (int s = 0; s < Math.Max(sh.KS, sh.VS); s++)
                         {
                             if (s < sh.KS) RowsTimesTile(st, ownK, warp * 16 * sh.LDK, sh.LDK, qs, sh.LDK, s, slices, tf32);
                             if (s < sh.VS) RowsTimesTile(dat, ownV, warp * 16 * sh.LDV, sh.LDV, dys, sh.LDV, s, slices, tf32);
                         }
-                        for (int si = 0; si < BackwardTile / 8; si++)
+                        for (int si = 0; si < tile / 8; si++)
                         {
                             if (si < slices)
                             {

@@ -155,6 +155,33 @@ public class MaskedAttentionKernelTests
             "the gate columns of the gradient buffer were written");
     }
 
+    /// <summary>The fused backward with the query tiles of 16 the host picks for small grids (one 16-row query tile per
+    /// tile, the n-slices spread over all four warps) and of 64 (four query tiles, one per warp), against plain products:
+    /// token counts around those tiles, widths whose n-slices do not divide evenly among the warps.</summary>
+    [Theory]
+    [InlineData(16, 1, 1, 8, 8)]
+    [InlineData(16, 2, 33, 24, 16)]
+    [InlineData(16, 1, 70, 40, 8)]
+    [InlineData(64, 1, 97, 16, 24)]
+    [InlineData(64, 1, 130, 64, 8)]
+    public void The_fused_backward_takes_query_tiles_of_16_and_64(int tile, int n, int t, int dk, int dv)
+    {
+        using var scope = NewDisposeScope();
+        var x = RandomOperands(10 * t + dk + tile, n, t, dk, dv);
+        var (q, k, v, gate, dy) = (x[0], x[1], x[2], x[3], x[4]);
+        var (dq, dK, dV, dg) = MaskedAttentionKernelMirror.BackwardFused(Flat(q), Flat(k), Flat(v), Flat(gate), Flat(dy), n, t,
+            dk, dv, tile: tile);
+        var scores = q.matmul(k.transpose(1, 2));
+        var dA = dy.matmul(v.transpose(1, 2));
+        var dS = dA * gate;
+        Tensor T3(double[] values, long last) => tensor(values, new long[] { n, t, last }, ScalarType.Float64);
+        TensorAssert.AssertClose(T3(dq, dk), dS.matmul(k), "dQ", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        TensorAssert.AssertClose(T3(dK, dk), dS.transpose(1, 2).matmul(q), "dK", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        TensorAssert.AssertClose(T3(dV, dv), (scores * gate).transpose(1, 2).matmul(dy), "dV", Tolerances.Float64Rtol,
+            Tolerances.Float64Atol);
+        TensorAssert.AssertClose(T3(dg, t), dA * scores, "dG", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+    }
+
     /// <summary>The fused backward in the layer's layout: dQ added into the zeroed q columns of the gradient buffer, dK and
     /// dV written into theirs, the gate columns untouched — against plain products of the heads-folded operands. Two batch
     /// entries × three heads, 70 tokens (two key blocks adding into each dQ row, partial tiles), DK 16 (n-slices split

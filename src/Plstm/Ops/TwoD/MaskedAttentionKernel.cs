@@ -36,11 +36,30 @@ public static class MaskedAttentionKernel
 
     private const int Warps = 4;
     private const int Rows = 16 * Warps;
-    /// <summary>Keys per shared tile in the forward, and keys or queries per tile in the backward kernels: 64 and 32 unless
-    /// <c>PLSTM_MASKED_ATTENTION_TILES</c> names others ("F,B", multiples of 8 up to 64) for measurements.</summary>
-    private static readonly (int Forward, int Backward) Tiles = ReadTiles();
+    /// <summary>Keys per shared tile in the forward (64), and a fixed number of keys or queries per tile in the backward
+    /// kernels (null: <see cref="BackwardTileFor"/>'s rule), unless <c>PLSTM_MASKED_ATTENTION_TILES</c> names both ("F,B",
+    /// multiples of 8 up to 64) for measurements.</summary>
+    private static readonly (int Forward, int? Backward) Tiles = ReadTiles();
     private static int ForwardTile => Tiles.Forward;
-    private static int BackwardTile => Tiles.Backward;
+
+    /// <summary>Token counts up to which the fused backward takes query tiles of 16 rather than 32. Measured on an H200
+    /// (Nsight Compute, B·H 384, DK = DV 64; bench/results/gpu-h200-fused-attention-backward-2026-12-02.md): 14² 523 → 490
+    /// µs with 16, 32² 8.87 → 9.00 ms (shorter tiles meet the three barriers a tile more often).</summary>
+    private const long SmallTileTokens = 400;
+
+    /// <summary>The backward tile for <paramref name="tokens"/> tokens in the fused or the two-kernel backward: the fixed
+    /// one of <c>PLSTM_MASKED_ATTENTION_TILES</c>, else 16 for the fused backward up to <see cref="SmallTileTokens"/> and
+    /// 32 otherwise. Each tile is its own compiled module (the kernels' BWD_TILE).</summary>
+    private static int BackwardTileFor(long tokens, bool fused) =>
+        Tiles.Backward ?? (fused && tokens <= SmallTileTokens ? 16 : 32);
+
+    /// <summary>The module the forward and <see cref="CanRun"/> use for <paramref name="tokens"/> tokens: the one the
+    /// default backward takes (so a layer builds one module per grid).</summary>
+    private static int ModuleTile(long tokens) => BackwardTileFor(tokens, FusedBackward);
+
+    /// <summary>The module of large token counts (what <see cref="CanRun"/>, <see cref="BuildError"/> and
+    /// <see cref="Resources"/> build).</summary>
+    private static int LargeTile => BackwardTileFor(long.MaxValue, FusedBackward);
     private const int DefaultSharedLimit = 48 * 1024;
     private const string ForwardName = "plstm_masked_attention_forward";
     private const string QueryName = "plstm_masked_attention_backward_query";
@@ -51,7 +70,7 @@ public static class MaskedAttentionKernel
         string.Equals(Environment.GetEnvironmentVariable("PLSTM_MASKED_ATTENTION"), "off", StringComparison.OrdinalIgnoreCase);
     /// <summary>The kernel source: the embedded <c>Kernels/masked_attention.cu</c>, or, for measuring a variant without a
     /// rebuild, the file named by <c>PLSTM_MASKED_ATTENTION_SOURCE</c> (same kernel names, arguments and results).</summary>
-    private static readonly KernelCache<(long DK, long DV)> Kernels =
+    private static readonly KernelCache<(long DK, long DV, int Tile)> Kernels =
         new("masked_attention.cu", "PLSTM_MASKED_ATTENTION_SOURCE", [ForwardName, QueryName, KeyName, FusedName], Definitions,
             AllowShared);
     private static readonly ConcurrentDictionary<int, bool> TensorCores = new();
@@ -61,7 +80,7 @@ public static class MaskedAttentionKernel
     /// kernel does not take (a multiple of 16 whose sixteenths divide the block's four warps). Read once.</summary>
     public static MaskedAttentionBackwardForm BackwardForm { get; } =
         !string.Equals(Environment.GetEnvironmentVariable("PLSTM_MASKED_ATTENTION_BACKWARD"), "split",
-            StringComparison.OrdinalIgnoreCase) && FusedTakesTile(BackwardTile)
+            StringComparison.OrdinalIgnoreCase) && (Tiles.Backward is not { } fixedTile || FusedTakesTile(fixedTile))
             ? MaskedAttentionBackwardForm.Fused : MaskedAttentionBackwardForm.TwoKernels;
 
     /// <summary>Whether <see cref="BackwardForm"/> is the fused kernel.</summary>
@@ -82,7 +101,7 @@ public static class MaskedAttentionKernel
         if (FusedGateKernel.UnavailableReason is not null || Kernels.Source is null) return false;
         int device = q.device_index < 0 ? 0 : q.device_index;
         // Kernels that do not build here (an NVRTC or driver too old for them) leave the batched products in place.
-        return HasTensorCores(device) && Kernels.BuildError(device, (dk, dv)) is null;
+        return HasTensorCores(device) && Kernels.BuildError(device, (dk, dv, LargeTile)) is null;
     }
 
     /// <summary>Whether CUDA device <paramref name="device"/> has the TF32 tensor cores the kernels use (compute capability
@@ -93,7 +112,7 @@ public static class MaskedAttentionKernel
     /// <summary>Why the kernels for DK × DV do not build on CUDA device <paramref name="device"/> (what NVRTC or the driver
     /// said), or null when they do; compiles them if needed. <c>plstm selfcheck</c> reports it: <see cref="CanRun"/> then
     /// says no and the layers quietly keep the batched products.</summary>
-    public static string? BuildError(int device, long dk, long dv) => Kernels.BuildError(device, (dk, dv));
+    public static string? BuildError(int device, long dk, long dv) => Kernels.BuildError(device, (dk, dv, LargeTile));
 
     /// <summary>Whether the kernels are built for N batch entries of widths DK and DV: DK and DV multiples of 8 from 8 to
     /// <see cref="MaxWidth"/>, 1 ≤ N ≤ 65,535 (a grid axis). Any token count T ≥ 1.</summary>
@@ -144,7 +163,7 @@ public static class MaskedAttentionKernel
     /// entry lies inside its tensor, and that every stride and offset is a multiple of 4 floats of a tensor whose data
     /// starts 16-byte aligned (the float4 loads).</summary>
     internal static void ForwardInto(Operand q, Operand k, Operand v, Tensor gate, Operand y, long n, long tokens, long dk,
-        long dv) => Launch(KernelsOn(q.Data.device_index < 0 ? 0 : q.Data.device_index, dk, dv), n, tokens, dk, dv,
+        long dv) => Launch(KernelsOn(q.Data.device_index < 0 ? 0 : q.Data.device_index, dk, dv, ModuleTile(tokens)), n, tokens, dk, dv,
         q, k, v, gate, y);
 
     private static unsafe void Launch(IntPtr[] kernels, long n, long tokens, long dk, long dv, Operand q, Operand k,
@@ -187,8 +206,8 @@ public static class MaskedAttentionKernel
     {
         ArgumentNullException.ThrowIfNull(dy);
         bool fused = form == MaskedAttentionBackwardForm.Fused;
-        if (fused && !FusedTakesTile(BackwardTile))
-            throw new InvalidOperationException($"the fused backward does not take backward tiles of {BackwardTile} queries");
+        if (fused && Tiles.Backward is { } fixedTile && !FusedTakesTile(fixedTile))
+            throw new InvalidOperationException($"the fused backward does not take backward tiles of {fixedTile} queries");
         var (dQ, dK, dV, dGate, keyKernel) = BackwardQueryFirst(q, k, v, gate, dy, check: true, fused);
         keyKernel?.Invoke();
         return (dQ, dK, dV, dGate);
@@ -227,26 +246,28 @@ public static class MaskedAttentionKernel
     internal static unsafe void BackwardQueryInto(Operand q, Operand k, Operand v, Tensor gate, Operand dy, Operand dq,
         Tensor dGate, long n, long tokens, long dkWidth, long dvWidth)
     {
-        var kernels = KernelsOn(q.Data.device_index < 0 ? 0 : q.Data.device_index, dkWidth, dvWidth);
+        int tile = BackwardTileFor(tokens, fused: false);
+        var kernels = KernelsOn(q.Data.device_index < 0 ? 0 : q.Data.device_index, dkWidth, dvWidth, tile);
         IntPtr qp = q.Pointer, kp = k.Pointer, vp = v.Pointer, gp = TensorData.Pointer(gate), dyp = dy.Pointer,
             dqp = dq.Pointer, dgp = TensorData.Pointer(dGate);
         RowLayout lq = q.Layout, lk = k.Layout, lv = v.Layout, ldy = dy.Layout, ldq = dq.Layout;
         int t = checked((int)tokens);
         void** queryArgs = stackalloc void*[] { &qp, &kp, &vp, &gp, &dyp, &dqp, &dgp, &t, &lq, &lk, &lv, &ldy, &ldq };
-        CudaDriver.Launch(kernels[1], Grid(n, tokens), Warps * 32, queryArgs, (uint)BackwardSharedBytes(dkWidth, dvWidth));
+        CudaDriver.Launch(kernels[1], Grid(n, tokens), Warps * 32, queryArgs, (uint)BackwardSharedBytes(dkWidth, dvWidth, tile));
     }
 
     /// <summary>The backward's second kernel alone: dK and dV (see <see cref="BackwardQueryInto"/>).</summary>
     internal static unsafe void BackwardKeyInto(Operand q, Operand k, Operand v, Tensor gate, Operand dy, Operand dk,
         Operand dv, long n, long tokens, long dkWidth, long dvWidth)
     {
-        var kernels = KernelsOn(q.Data.device_index < 0 ? 0 : q.Data.device_index, dkWidth, dvWidth);
+        int tile = BackwardTileFor(tokens, fused: false);
+        var kernels = KernelsOn(q.Data.device_index < 0 ? 0 : q.Data.device_index, dkWidth, dvWidth, tile);
         IntPtr qp = q.Pointer, kp = k.Pointer, vp = v.Pointer, gp = TensorData.Pointer(gate), dyp = dy.Pointer,
             dkp = dk.Pointer, dvp = dv.Pointer;
         RowLayout lq = q.Layout, lk = k.Layout, lv = v.Layout, ldy = dy.Layout, ldk = dk.Layout, ldv = dv.Layout;
         int t = checked((int)tokens);
         void** keyArgs = stackalloc void*[] { &qp, &kp, &vp, &gp, &dyp, &dkp, &dvp, &t, &lq, &lk, &lv, &ldy, &ldk, &ldv };
-        CudaDriver.Launch(kernels[2], Grid(n, tokens), Warps * 32, keyArgs, (uint)BackwardSharedBytes(dkWidth, dvWidth));
+        CudaDriver.Launch(kernels[2], Grid(n, tokens), Warps * 32, keyArgs, (uint)BackwardSharedBytes(dkWidth, dvWidth, tile));
     }
 
     /// <summary>The whole backward as one kernel (<see cref="FusedBackward"/>) on operands placed by their
@@ -256,7 +277,8 @@ public static class MaskedAttentionKernel
     internal static unsafe void BackwardFusedInto(Operand q, Operand k, Operand v, Tensor gate, Operand dy, Operand dq,
         Operand dk, Operand dv, Tensor dGate, long n, long tokens, long dkWidth, long dvWidth)
     {
-        var kernels = KernelsOn(q.Data.device_index < 0 ? 0 : q.Data.device_index, dkWidth, dvWidth);
+        int tile = BackwardTileFor(tokens, fused: true);
+        var kernels = KernelsOn(q.Data.device_index < 0 ? 0 : q.Data.device_index, dkWidth, dvWidth, tile);
         IntPtr qp = q.Pointer, kp = k.Pointer, vp = v.Pointer, gp = TensorData.Pointer(gate), dyp = dy.Pointer,
             dqp = dq.Pointer, dkp = dk.Pointer, dvp = dv.Pointer, dgp = TensorData.Pointer(dGate);
         RowLayout lq = q.Layout, lk = k.Layout, lv = v.Layout, ldy = dy.Layout, ldq = dq.Layout, ldk = dk.Layout,
@@ -264,13 +286,13 @@ public static class MaskedAttentionKernel
         int t = checked((int)tokens);
         void** args = stackalloc void*[] { &qp, &kp, &vp, &gp, &dyp, &dqp, &dkp, &dvp, &dgp, &t, &lq, &lk, &lv, &ldy, &ldq,
             &ldk, &ldv };
-        CudaDriver.Launch(kernels[3], Grid(n, tokens), Warps * 32, args, (uint)FusedSharedBytes(dkWidth, dvWidth));
+        CudaDriver.Launch(kernels[3], Grid(n, tokens), Warps * 32, args, (uint)FusedSharedBytes(dkWidth, dvWidth, tile));
     }
 
     /// <summary>Registers and local memory per thread (bytes) of the forward and the two backward kernels compiled for
     /// DK × DV on CUDA device <paramref name="device"/>, then of the fused backward (what `plstm selfcheck` reports).</summary>
     public static (int Registers, int LocalBytes)[] Resources(int device, long dk, long dv) =>
-        KernelsOn(device, dk, dv).Select(CudaDriver.Resources).ToArray();
+        KernelsOn(device, dk, dv, LargeTile).Select(CudaDriver.Resources).ToArray();
 
     /// <summary>Checks the operands (unless <paramref name="check"/> is false) and returns the sizes and the kernels.</summary>
     private static (long N, long T, long DK, long DV, IntPtr[] Kernels) Prepare(Tensor q, Tensor k, Tensor v, Tensor gate,
@@ -280,7 +302,8 @@ public static class MaskedAttentionKernel
         {
             var shape = q.shape;
             long width = v.shape[2];
-            return (shape[0], shape[1], shape[2], width, KernelsOn(q.device_index < 0 ? 0 : q.device_index, shape[2], width));
+            return (shape[0], shape[1], shape[2], width,
+                KernelsOn(q.device_index < 0 ? 0 : q.device_index, shape[2], width, ModuleTile(shape[1])));
         }
         ArgumentNullException.ThrowIfNull(q);
         ArgumentNullException.ThrowIfNull(k);
@@ -306,7 +329,7 @@ public static class MaskedAttentionKernel
         Require(gate, [n, tokens, tokens], nameof(gate));
         if (dy is not null) Require(dy, [n, tokens, dv], nameof(dy));
         int device = q.device_index < 0 ? 0 : q.device_index;
-        return (n, tokens, dk, dv, KernelsOn(device, dk, dv));
+        return (n, tokens, dk, dv, KernelsOn(device, dk, dv, ModuleTile(tokens)));
     }
 
     private static (uint, uint, uint) Grid(long n, long tokens) =>
@@ -319,44 +342,44 @@ public static class MaskedAttentionKernel
 
     /// <summary>The backward kernels' dynamic shared memory: the block's own rows and one tile of the other side, of both
     /// operands, rows padded by 4 floats (see the source).</summary>
-    private static int BackwardSharedBytes(long dk, long dv) =>
-        checked((int)(Rows * (dk + 4 + dv + 4) * 4 + BackwardTile * (dk + 4 + dv + 4) * 4));
+    private static int BackwardSharedBytes(long dk, long dv, int tile) =>
+        checked((int)(Rows * (dk + 4 + dv + 4) * 4 + tile * (dk + 4 + dv + 4) * 4));
 
     /// <summary>The fused backward's dynamic shared memory: the key kernel's and the staged dS tile (ROWS keys × the tile's
     /// queries, rows padded by 4 floats).</summary>
-    private static int FusedSharedBytes(long dk, long dv) => checked(BackwardSharedBytes(dk, dv) + Rows * (BackwardTile + 4) * 4);
+    private static int FusedSharedBytes(long dk, long dv, int tile) => checked(BackwardSharedBytes(dk, dv, tile) + Rows * (tile + 4) * 4);
 
-    private static IntPtr[] KernelsOn(int device, long dk, long dv) => Kernels.On(device, (dk, dv));
+    private static IntPtr[] KernelsOn(int device, long dk, long dv, int tile) => Kernels.On(device, (dk, dv, tile));
 
-    internal static Dictionary<string, string> Definitions((long DK, long DV) key) => new()
+    internal static Dictionary<string, string> Definitions((long DK, long DV, int Tile) key) => new()
     {
         ["DK"] = key.DK.ToString(CultureInfo.InvariantCulture),
         ["DV"] = key.DV.ToString(CultureInfo.InvariantCulture),
         ["FWD_TILE"] = ForwardTile.ToString(CultureInfo.InvariantCulture),
-        ["BWD_TILE"] = BackwardTile.ToString(CultureInfo.InvariantCulture),
+        ["BWD_TILE"] = key.Tile.ToString(CultureInfo.InvariantCulture),
         ["MIN_BLOCKS"] = int.TryParse(Environment.GetEnvironmentVariable("PLSTM_MASKED_ATTENTION_MIN_BLOCKS"),
             out var minBlocks) && minBlocks is >= 1 and <= 8 ? minBlocks.ToString(CultureInfo.InvariantCulture) : "3",
     };
 
     /// <summary>Shared memory above the 48 KiB a kernel gets without the driver's opt-in.</summary>
-    private static void AllowShared(IntPtr[] kernels, (long DK, long DV) key)
+    private static void AllowShared(IntPtr[] kernels, (long DK, long DV, int Tile) key)
     {
-        int forward = ForwardSharedBytes(key.DK, key.DV), backward = BackwardSharedBytes(key.DK, key.DV);
+        int forward = ForwardSharedBytes(key.DK, key.DV), backward = BackwardSharedBytes(key.DK, key.DV, key.Tile);
         if (forward > DefaultSharedLimit) CudaDriver.AllowSharedMemory(kernels[0], forward);
         if (backward > DefaultSharedLimit)
         {
             CudaDriver.AllowSharedMemory(kernels[1], backward);
             CudaDriver.AllowSharedMemory(kernels[2], backward);
         }
-        int fused = FusedSharedBytes(key.DK, key.DV);
-        if (FusedTakesTile(BackwardTile) && fused > DefaultSharedLimit) CudaDriver.AllowSharedMemory(kernels[3], fused);
+        int fused = FusedSharedBytes(key.DK, key.DV, key.Tile);
+        if (FusedTakesTile(key.Tile) && fused > DefaultSharedLimit) CudaDriver.AllowSharedMemory(kernels[3], fused);
     }
 
-    private static (int, int) ReadTiles()
+    private static (int, int?) ReadTiles()
     {
         var parts = (Environment.GetEnvironmentVariable("PLSTM_MASKED_ATTENTION_TILES") ?? "").Split(',');
         static bool Valid(string text, out int tile) =>
             int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out tile) && tile is >= 8 and <= 64 && tile % 8 == 0;
-        return parts.Length == 2 && Valid(parts[0], out var f) && Valid(parts[1], out var b) ? (f, b) : (64, 32);
+        return parts.Length == 2 && Valid(parts[0], out var f) && Valid(parts[1], out var b) ? (f, b) : (64, null);
     }
 }
