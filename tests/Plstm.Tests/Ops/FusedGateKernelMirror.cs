@@ -67,15 +67,13 @@ public static class FusedGateKernelMirror
 
     /// <summary>The lines X0..X1 and columns Y0..Y1 (original coordinates) of the sources of source
     /// <paramref name="m"/>'s warp: 32 consecutive cells (first_line), or with <paramref name="tiles"/> (the kernel's
-    /// TILE_X × TILE_Y, source_tile) the tile of lines × columns holding m, clipped to the grid. With
-    /// <paramref name="sources"/> per lane (the backward's SRCS) a warp holds 32 · sources consecutive cells.</summary>
-    private static (int X0, int X1, int Y0, int Y1) WarpSources(int m, int gx, int gy, (int Lines, int Columns) tiles,
-        int sources = 1)
+    /// TILE_X × TILE_Y, source_tile) the tile of lines × columns holding m, clipped to the grid.</summary>
+    private static (int X0, int X1, int Y0, int Y1) WarpSources(int m, int gx, int gy, (int Lines, int Columns) tiles)
     {
         if (tiles.Lines <= 0)
         {
-            int width = 32 * sources, m0 = m / width * width;      // blocks are whole warps
-            return (m0 / gy, Math.Min(m0 + width - 1, gx * gy - 1) / gy, 0, gy - 1);
+            int m0 = m & ~31;                                       // blocks are whole warps
+            return (m0 / gy, Math.Min(m0 + 31, gx * gy - 1) / gy, 0, gy - 1);
         }
         int x0 = m / gy / tiles.Lines * tiles.Lines, y0 = m % gy / tiles.Columns * tiles.Columns;
         return (x0, Math.Min(x0 + tiles.Lines, gx) - 1, y0, Math.Min(y0 + tiles.Columns, gy) - 1);
@@ -180,11 +178,9 @@ public static class FusedGateKernelMirror
     /// <summary>plstm_fused_gate_backward: the gradient of Σ dOut ⊙ gate (gate = scale · Σ_o 𝒢_o) with respect to the
     /// stacked gates. <paramref name="segment"/> is the kernel's SEG (scan lines whose L and U are kept at a time; 0 or
     /// ≥ gx: the whole walk). <paramref name="tiles"/> is TILE_X × TILE_Y (default none): the walks start at the tile's
-    /// first line and skip the positions before its first column. <paramref name="sources"/> is the kernel's SRCS
-    /// (sources per lane, without tiles): a warp's walks start at the first line of its 32 · SRCS sources; the sums are
-    /// the same (here in source order, in the kernel per lane, then over the warp).</summary>
+    /// first line and skip the positions before its first column.</summary>
     public static double[] Backward(double[] gates, double[] dOut, int n, int orientations, int gx, int gy, double scale = 1.0,
-        int segment = 0, (int Lines, int Columns) tiles = default, int sources = 1)
+        int segment = 0, (int Lines, int Columns) tiles = default)
     {
         int cells = gx * gy;
         int seg = segment <= 0 || segment > gx ? gx : segment;
@@ -199,7 +195,7 @@ public static class FusedGateKernelMirror
                     // The walks start at the warp's first scan line (the lines before carry no weight of its sources),
                     // so the segments are counted from there, as in the kernel; with tiles they also skip the positions
                     // before the tile's first column (col0; 0 without tiles).
-                    var warp = WarpSources(m, gx, gy, tiles, sources);
+                    var warp = WarpSources(m, gx, gy, tiles);
                     int start = FirstLine(o, warp, gx), col0 = FirstColumn(o, warp, gy);
                     int segments = (gx - start + seg - 1) / seg;
                     // Walk 1: up to the last segment's first line, keeping wr at every later segment's first line in

@@ -48,18 +48,15 @@ public class FusedGateKernelTests
                 TensorAssert.AssertClose(tensor(gate, reference.shape, dtype: float64), reference,
                     $"gate (tiles {tile}, pairs {pairs})", Tolerances.Float64Rtol, Tolerances.Float64Atol);
             }
-            // Two sources per lane (SRCS 2) only without tiles, as the kernel.
-            foreach (int sources in tile.Item1 == 0 ? new[] { 1, 2 } : new[] { 1 })
             foreach (int segment in segments)
             {
-                var dGates = tensor(FusedGateKernelMirror.Backward(flat, dOut, N, 4, x, y, segment: segment, tiles: tile,
-                    sources: sources), stacked.shape, dtype: float64);
+                var dGates = tensor(FusedGateKernelMirror.Backward(flat, dOut, N, 4, x, y, segment: segment, tiles: tile),
+                    stacked.shape, dtype: float64);
                 for (int i = 0; i < 8; i++)
                 {
                     if (gates[i] is null) continue;
                     TensorAssert.AssertClose(dGates.select(2, i), gates[i]!.grad!,
-                        $"d{GateWalkCases.GateNames[i]} (tiles {tile}, segment {segment}, sources per lane {sources})",
-                        Tolerances.Float64Rtol, Tolerances.Float64Atol);
+                        $"d{GateWalkCases.GateNames[i]} (tiles {tile}, segment {segment})", Tolerances.Float64Rtol, Tolerances.Float64Atol);
                 }
             }
         }
@@ -107,22 +104,6 @@ public class FusedGateKernelTests
         var forwardOnly = FusedGateKernel.Definitions((ScalarType.Float32, 32, 32), large);
         Assert.Equal(("4", "8", "0"), (forwardOnly["TILE_X"], forwardOnly["TILE_Y"], forwardOnly["TILE_BWD"]));
         Assert.Equal(32 * 32L, FusedGateKernel.SourceSlots(32, 32, large.BackwardTiles));
-    }
-
-    /// <summary>Two sources per lane in the backward only where the kernel compiles them (no backward tiles, at most 32
-    /// lines), and as many threads as whole warps of 64 consecutive sources need; the compiled SRCS is the launched one.</summary>
-    [Fact]
-    public void Two_sources_per_lane_only_where_the_backward_takes_them()
-    {
-        var none = FusedGateKernel.WalkTiling.None;
-        Assert.Equal(2, FusedGateKernel.BackwardSourcesFor(14, 14, none));
-        Assert.Equal(1, FusedGateKernel.BackwardSourcesFor(40, 16, none));        // more than 32 lines: parking
-        Assert.Equal(1, FusedGateKernel.BackwardSourcesFor(14, 14, new FusedGateKernel.WalkTiling((4, 8), Backward: true)));
-        Assert.Equal(4 * 32L, FusedGateKernel.BackwardThreads(196, 2));          // ⌈196 / 64⌉ warps
-        Assert.Equal(32L, FusedGateKernel.BackwardThreads(1, 2));
-        Assert.Equal(196L, FusedGateKernel.BackwardThreads(196, 1));
-        Assert.Equal("2", FusedGateKernel.Definitions((ScalarType.Float32, 14, 14), none)["SRCS"]);
-        Assert.Equal("1", FusedGateKernel.Definitions((ScalarType.Float32, 40, 16), none)["SRCS"]);
     }
 
     /// <summary>The operator's scale enters through the marks: the gate and every gate gradient scale with it.</summary>

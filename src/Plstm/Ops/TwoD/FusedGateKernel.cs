@@ -56,11 +56,6 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
     /// <see cref="DefaultTiling"/>.</summary>
     private static readonly WalkTiling? RequestedTiling = ParseTiling(Environment.GetEnvironmentVariable("PLSTM_WALK_TILES"));
 
-    /// <summary>Sources per thread of the backward set by <c>PLSTM_WALK_BACKWARD_SOURCES</c> (1 or 2; read once), for
-    /// measurements; null leaves <see cref="DefaultBackwardSources"/>.</summary>
-    private static readonly int? RequestedBackwardSources =
-        Environment.GetEnvironmentVariable("PLSTM_WALK_BACKWARD_SOURCES") switch { "1" => 1, "2" => 2, _ => null };
-
     private const string ForwardName = "plstm_fused_gate_forward";
     private const string BackwardName = "plstm_fused_gate_backward";
 
@@ -195,7 +190,6 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
         uint batch = checked((uint)N);
         var tiling = TilingFor(X, Y);
         long slots = SourceSlots(X, Y, dGates is null ? tiling.Tiles : tiling.BackwardTiles);
-        if (dGates is not null) slots = BackwardThreads(slots, BackwardSourcesFor(X, Y, tiling));
         if (dGates is null)
         {
             void** args = stackalloc void*[] { &g, &s, &o, scaleArg };
@@ -227,7 +221,6 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
             ["GY"] = key.Y.ToString(invariant),
             ["BLOCK"] = Block.ToString(invariant),
             ["BLOCK_BWD"] = BackwardBlock(key.X, key.Y).ToString(invariant),
-            ["SRCS"] = BackwardSourcesFor(key.X, key.Y, tiling).ToString(invariant),
         };
         if (tiling.Tiles.Lines > 0)
         {
@@ -269,21 +262,6 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
     /// <see cref="MaxCellsAnyLine"/> cells or for lines longer than 32 (the walks there are measured without).</summary>
     internal static (int Lines, int Columns) TilesFor(long x, long y, (int Lines, int Columns) requested) =>
         requested.Lines > 0 && x * y <= MaxCellsAnyLine && y <= 32 ? requested : (0, 0);
-
-    /// <summary>Sources per thread of the backward on an X × Y grid (fused_gate.cu SRCS): <c>PLSTM_WALK_BACKWARD_SOURCES</c>'s
-    /// or <see cref="DefaultBackwardSources"/>, where the kernel takes two (no backward tiles, at most 32 lines: no
-    /// parking), else one.</summary>
-    internal static int BackwardSourcesFor(long x, long y, WalkTiling tiling) =>
-        tiling.BackwardTiles.Lines == 0 && x <= 32 && x * y <= MaxCellsAnyLine
-            ? RequestedBackwardSources ?? DefaultBackwardSources(x, y) : 1;
-
-    /// <summary>The measured default of <see cref="BackwardSourcesFor"/>.</summary>
-    internal static int DefaultBackwardSources(long x, long y) => x * y <= 400 ? 2 : 1;
-
-    /// <summary>Backward threads for <paramref name="slots"/> sources with <paramref name="sources"/> per thread: whole
-    /// warps of 32 · sources consecutive sources.</summary>
-    internal static long BackwardThreads(long slots, int sources) =>
-        sources == 1 ? slots : (slots + 32 * sources - 1) / (32 * sources) * 32;
 
     /// <summary>Source slots (threads with a source or a tile's empty lane) a kernel is launched for: X·Y, or with
     /// tiles of L × C sources one warp per tile, ⌈X / L⌉ · ⌈Y / C⌉ · 32 (fused_gate.cu source_tile).</summary>

@@ -448,25 +448,16 @@ __device__ __forceinline__ REAL warp_sum8(REAL v0, REAL v1, REAL v2, REAL v3, RE
     return c;
 }
 
-// SRCS: sources per thread of the backward (1 or 2; the host passes it, FusedGateKernel.BackwardSources). With 2, a
-// warp walks 64 consecutive sources, each lane two of them (m0 + lane and m0 + 32 + lane) in the same steps: the six
-// products of a cell are summed over the lane's two sources before the warp's reduction (warp_sum8, about 40
-// instructions per cell, then serves 64 sources instead of 32), the gates of a cell are read once for both, and the
-// two walks are independent chains the scheduler interleaves. Only without tiles, parking or shared L and U (the
-// grids it is used on).
-#ifndef SRCS
-#define SRCS 1
-#endif
-#if SRCS > 1 && (BWD_TILES || PARK || SHARED_LU)
-#error "SRCS > 1 is compiled without source tiles, PARK and SHARED_LU"
-#endif
-
 // dgates must be zero on entry (gate slots 2..7 are accumulated atomically; 0, 1 are written by their source's thread).
 // blockIdx.z · per_block … + per_block − 1 are the orientations of this block: the backward does three walks per source
 // and orientation, so it can spread the orientations over blocks (more warps in flight; the forward loops over them to
 // add into 𝒢 without atomics).
 // Keeping only L and recomputing U line by line (half the local memory traffic) measured 12 % slower at 32² (register
-// pressure), so both are kept.
+// pressure), so both are kept. Two sources per lane (a warp walking 64 consecutive sources, the six products of a cell
+// summed over the lane's two before one warp reduction, the cell's gates read once for both) measured on an H200
+// (Nsight Compute, B·H 384; bench/results/gpu-h200-fused-attention-backward-2026-12-02.md §4): 14² 325 → 353 µs (122
+// registers and 1.8 KiB local per thread), 24² 2.46 → 2.83 ms, 32² 7.29 → 7.04 ms — a loss where the vision step's grids
+// are and 3.5 % at 32², so not kept.
 // The warps' sums go straight to global memory: each a native L2 reduction (REDG.ADD.F32, fire and forget). They used to
 // be gathered per block in shared memory first, but sm_90 has no shared float atomic add: atomicAdd there compiles to a
 // compare-and-swap loop (ATOMS.CAST.SPIN), which the block's warps — walking the same cells at the same time — made
@@ -488,175 +479,6 @@ extern "C" __global__ void __launch_bounds__(BLOCK_BWD)
 plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict__ dout, REAL* __restrict__ dgates,
                           int orientations, int per_block, REAL scale)
 {
-#if SRCS > 1
-    // SRCS sources per lane (above): the same walks as the one-source form below, the loops over the lane's sources
-    // unrolled, one warp_sum8 per cell for all of them.
-    const int b = blockIdx.x;
-    const int lane = threadIdx.x & 31;
-    const int slot = (lane >> 2) & 7;
-    const int m0 = (blockIdx.y * BLOCK_BWD + (threadIdx.x & ~31)) * SRCS;   // the warp's first source
-    int m[SRCS];
-    bool valid[SRCS];
-    const REAL* dcolumn[SRCS];
-#pragma unroll
-    for (int k = 0; k < SRCS; ++k)
-    {
-        m[k] = m0 + 32 * k + lane;
-        valid[k] = m[k] < CELLS;
-        dcolumn[k] = dout + (size_t)b * CELLS * CELLS + (valid[k] ? m[k] : 0);
-    }
-    // The first scan line of orientation o holding one of the warp's 32 · SRCS sources.
-    const int last = min(m0 + 32 * SRCS - 1, CELLS - 1);
-#if SMEM_GATES_BWD
-    __shared__ REAL staged[8 * CELLS];
-#endif
-    for (int o = blockIdx.z * per_block; o < (blockIdx.z + 1) * per_block && o < orientations; ++o)
-    {
-#if SMEM_GATES_BWD
-        __syncthreads();                                   // the previous orientation's gates are read
-        {
-            const REAL* source = gates + ((size_t)b * orientations + o) * 8 * CELLS;
-            for (int i = threadIdx.x; i < 8 * CELLS; i += BLOCK_BWD) staged[i] = source[i];
-        }
-        __syncthreads();
-        const REAL* g = staged;
-#else
-        const REAL* g = gates + ((size_t)b * orientations + o) * 8 * CELLS;
-#endif
-        REAL* dg = dgates + ((size_t)b * orientations + o) * 8 * CELLS;
-        if (m0 >= CELLS) continue;                         // warps without any source have nothing to walk
-        const int start = (o & 1) ? GX - 1 - last / GY : m0 / GY;
-        const int segments = (GX - start + SEGL - 1) / SEGL;
-        REAL saved[SRCS][NSEG * GY];
-        REAL wr[SRCS][GY];
-#pragma unroll
-        for (int k = 0; k < SRCS; ++k)
-#pragma unroll
-            for (int i = 0; i < GY; ++i) wr[k][i] = 0;
-        // Walk 1: up to the last segment's first line, keeping wr at every later segment's first line.
-        for (int xi = start; xi < start + (segments - 1) * SEGL; ++xi)
-        {
-            REAL wd[SRCS];
-#pragma unroll
-            for (int k = 0; k < SRCS; ++k) wd[k] = 0;
-#pragma unroll
-            for (int yi = 0; yi < GY; ++yi)
-            {
-                const int n = cell_of(o, xi, yi);
-#pragma unroll
-                for (int k = 0; k < SRCS; ++k)
-                {
-                    const REAL L = wr[k][yi], U = wd[k];
-                    advance(g, n, m[k], L, U, wr[k][yi], wd[k]);
-                }
-            }
-            if ((xi + 1 - start) % SEGL == 0)
-            {
-                const int sg = (xi + 1 - start) / SEGL;
-#pragma unroll
-                for (int k = 0; k < SRCS; ++k)
-#pragma unroll
-                    for (int i = 0; i < GY; ++i) saved[k][sg * GY + i] = wr[k][i];
-            }
-        }
-        REAL ar[SRCS][GY];
-#pragma unroll
-        for (int k = 0; k < SRCS; ++k)
-#pragma unroll
-            for (int i = 0; i < GY; ++i) ar[k][i] = 0;
-        REAL Ls[SRCS][SEGL * GY], Us[SRCS][SEGL * GY];
-        for (int sg = segments - 1; sg >= 0; --sg)
-        {
-            const int x0 = start + sg * SEGL, x1 = min(x0 + SEGL, GX);
-#pragma unroll
-            for (int k = 0; k < SRCS; ++k)
-#pragma unroll
-                for (int i = 0; i < GY; ++i) wr[k][i] = sg == 0 ? (REAL)0 : saved[k][sg * GY + i];
-            // Walk 2: the segment again from its saved weights, keeping L and U of every cell.
-            for (int xi = x0; xi < x1; ++xi)
-            {
-                REAL wd[SRCS];
-#pragma unroll
-                for (int k = 0; k < SRCS; ++k) wd[k] = 0;
-#pragma unroll
-                for (int yi = 0; yi < GY; ++yi)
-                {
-                    const int n = cell_of(o, xi, yi);
-#pragma unroll
-                    for (int k = 0; k < SRCS; ++k)
-                    {
-                        const REAL L = wr[k][yi], U = wd[k];
-                        Ls[k][(xi - x0) * GY + yi] = L;
-                        Us[k][(xi - x0) * GY + yi] = U;
-                        advance(g, n, m[k], L, U, wr[k][yi], wd[k]);
-                    }
-                }
-            }
-            // The adjoint walk over the segment, in reverse scan order.
-            for (int xi = x1 - 1; xi >= x0; --xi)
-            {
-                REAL ad[SRCS];
-#pragma unroll
-                for (int k = 0; k < SRCS; ++k) ad[k] = 0;
-#pragma unroll
-                for (int c = GY - 1; c >= 0; c -= PF)
-                {
-                    REAL dl[SRCS][PF], Ll[SRCS][PF], Ul[SRCS][PF];
-#pragma unroll
-                    for (int j = 0; j < PF; ++j)
-                    {
-                        const int yi = c - j;
-                        if (yi < 0) break;
-                        const int n = cell_of(o, xi, yi);
-#pragma unroll
-                        for (int k = 0; k < SRCS; ++k)
-                        {
-                            dl[k][j] = valid[k] ? scale * dcolumn[k][(size_t)n * CELLS] : (REAL)0;
-                            Ll[k][j] = Ls[k][(xi - x0) * GY + yi];
-                            Ul[k][j] = Us[k][(xi - x0) * GY + yi];
-                        }
-                    }
-#pragma unroll
-                    for (int j = 0; j < PF; ++j)
-                    {
-                        const int yi = c - j;
-                        if (yi < 0) break;
-                        const int n = cell_of(o, xi, yi);
-                        // The six products of the cell summed over the lane's sources, then over the warp.
-                        REAL v0 = 0, v1 = 0, v2 = 0, v3 = 0, v4 = 0, v5 = 0;
-#pragma unroll
-                        for (int k = 0; k < SRCS; ++k)
-                        {
-                            const REAL L = Ll[k][j], U = Ul[k][j], d = dl[k][j], a_r = ar[k][yi], a_d = ad[k];
-                            v0 += a_r * L;
-                            v1 += a_d * U;
-                            v2 += a_d * L;
-                            v3 += a_r * U;
-                            v4 += d * L;
-                            v5 += d * U;
-                        }
-                        const REAL total = warp_sum8(v0, v1, v2, v3, v4, v5, (REAL)0, (REAL)0, lane);
-                        if ((lane & 3) == 0 && slot < 6) atomicAdd(&dg[(2 + slot) * CELLS + n], total);
-                        const REAL g2 = g[2 * CELLS + n], g3 = g[3 * CELLS + n], g4 = g[4 * CELLS + n],
-                                   g5 = g[5 * CELLS + n], g6 = g[6 * CELLS + n], g7 = g[7 * CELLS + n];
-#pragma unroll
-                        for (int k = 0; k < SRCS; ++k)
-                        {
-                            const REAL a_r = ar[k][yi], a_d = ad[k], d = dl[k][j];
-                            if (n == m[k])
-                            {
-                                dg[n] = a_r;
-                                dg[CELLS + n] = a_d;
-                            }
-                            ar[k][yi] = d * g6 + a_r * g2 + a_d * g4;
-                            ad[k] = d * g7 + a_r * g5 + a_d * g3;
-                        }
-                    }
-                }
-            }
-        }
-    }
-#else
     const int b = blockIdx.x;
 #if BWD_TILES
     const SourceTile tile = source_tile(blockIdx.y * BLOCK_BWD + threadIdx.x);
@@ -826,7 +648,6 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
             }
         }
     }
-#endif                                                     // SRCS
 }
 #undef BWD_SKIP
 #undef BWD_BEFORE
