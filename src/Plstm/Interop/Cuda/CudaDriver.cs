@@ -204,8 +204,7 @@ internal static unsafe class CudaDriver
 
     /// <summary>Whether <c>PLSTM_OVERLAP=off</c> turned forks off (read once): <see cref="CanFork"/> is then false and
     /// callers run their side work in order on the legacy stream (for measurements and as a way out).</summary>
-    private static readonly bool OverlapOff =
-        string.Equals(Environment.GetEnvironmentVariable("PLSTM_OVERLAP"), "off", StringComparison.OrdinalIgnoreCase);
+    private static readonly bool OverlapOff = RunTimeSwitch.Is("PLSTM_OVERLAP", "off");
 
     /// <summary>Whether <see cref="Fork"/> may be called: the driver loaded and forks not turned off.</summary>
     public static bool CanFork => !OverlapOff && Available;

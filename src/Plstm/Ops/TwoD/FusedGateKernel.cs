@@ -43,14 +43,13 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
     /// <c>PLSTM_KERNEL_LARGE_BACKWARD_BLOCK</c> (128, 256, 512 or 1024) for measurements; otherwise the measured rule of
     /// <see cref="BackwardBlock"/>.</summary>
     private static readonly int? LargeGridBackwardBlockOverride =
-        int.TryParse(Environment.GetEnvironmentVariable("PLSTM_KERNEL_LARGE_BACKWARD_BLOCK"), out var large)
-        && large is 128 or 256 or 512 or 1024 ? large : null;
+        RunTimeSwitch.Integer("PLSTM_KERNEL_LARGE_BACKWARD_BLOCK", block => block is 128 or 256 or 512 or 1024);
 
     /// <summary>Orientations walked by one block of the backward kernel (1: each orientation its own block row, four times
     /// the warps in flight; 4: one block row loops over them). Read once from <c>PLSTM_KERNEL_BACKWARD_SPLIT</c> for
     /// measurements; the default is the measured faster one.</summary>
     private static readonly int OrientationsPerBackwardBlock =
-        int.TryParse(Environment.GetEnvironmentVariable("PLSTM_KERNEL_BACKWARD_SPLIT"), out var split) && split >= 1 ? split : 1;
+        RunTimeSwitch.Integer("PLSTM_KERNEL_BACKWARD_SPLIT", split => split >= 1) ?? 1;
     /// <summary>Source tiles of the walks set by <c>PLSTM_WALK_TILES</c> (read once), for measurements: "LxC" (lines x
     /// columns, 32 in all) for both kernels, "off" for neither; null (unset or unreadable) leaves
     /// <see cref="DefaultTiling"/>.</summary>

@@ -67,7 +67,7 @@ public static class MaskedAttentionKernel
     private const string FusedName = "plstm_masked_attention_backward_fused";
 
     private static readonly bool Disabled =
-        string.Equals(Environment.GetEnvironmentVariable("PLSTM_MASKED_ATTENTION"), "off", StringComparison.OrdinalIgnoreCase);
+        RunTimeSwitch.Is("PLSTM_MASKED_ATTENTION", "off");
     /// <summary>The kernel source: the embedded <c>Kernels/masked_attention.cu</c>, or, for measuring a variant without a
     /// rebuild, the file named by <c>PLSTM_MASKED_ATTENTION_SOURCE</c> (same kernel names, arguments and results).</summary>
     private static readonly KernelCache<(long DK, long DV, int Tile)> Kernels =
@@ -79,8 +79,7 @@ public static class MaskedAttentionKernel
     /// <c>PLSTM_MASKED_ATTENTION_BACKWARD=split</c> or a backward tile (<c>PLSTM_MASKED_ATTENTION_TILES</c>) the fused
     /// kernel does not take (a multiple of 16 whose sixteenths divide the block's four warps). Read once.</summary>
     public static MaskedAttentionBackwardForm BackwardForm { get; } =
-        !string.Equals(Environment.GetEnvironmentVariable("PLSTM_MASKED_ATTENTION_BACKWARD"), "split",
-            StringComparison.OrdinalIgnoreCase) && (Tiles.Backward is not { } fixedTile || FusedTakesTile(fixedTile))
+        !RunTimeSwitch.Is("PLSTM_MASKED_ATTENTION_BACKWARD", "split") && (Tiles.Backward is not { } fixedTile || FusedTakesTile(fixedTile))
             ? MaskedAttentionBackwardForm.Fused : MaskedAttentionBackwardForm.TwoKernels;
 
     /// <summary>Whether <see cref="BackwardForm"/> is the fused kernel.</summary>
@@ -357,8 +356,8 @@ public static class MaskedAttentionKernel
         ["DV"] = key.DV.ToString(CultureInfo.InvariantCulture),
         ["FWD_TILE"] = ForwardTile.ToString(CultureInfo.InvariantCulture),
         ["BWD_TILE"] = key.Tile.ToString(CultureInfo.InvariantCulture),
-        ["MIN_BLOCKS"] = int.TryParse(Environment.GetEnvironmentVariable("PLSTM_MASKED_ATTENTION_MIN_BLOCKS"),
-            out var minBlocks) && minBlocks is >= 1 and <= 8 ? minBlocks.ToString(CultureInfo.InvariantCulture) : "3",
+        ["MIN_BLOCKS"] = (RunTimeSwitch.Integer("PLSTM_MASKED_ATTENTION_MIN_BLOCKS", blocks => blocks is >= 1 and <= 8) ?? 3)
+            .ToString(CultureInfo.InvariantCulture),
     };
 
     /// <summary>Shared memory above the 48 KiB a kernel gets without the driver's opt-in.</summary>

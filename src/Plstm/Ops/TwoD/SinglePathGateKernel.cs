@@ -41,9 +41,7 @@ public static class SinglePathGateKernel
     /// <summary>Targets (rows of 𝒢) per block of the forward kernel (its TARGETS): <see cref="DefaultForwardTargets"/>
     /// unless <c>PLSTM_SINGLE_PATH_TARGETS</c> names 1 to 16, for measurements (read once).</summary>
     private static readonly int ForwardTargets =
-        int.TryParse(Environment.GetEnvironmentVariable("PLSTM_SINGLE_PATH_TARGETS"), System.Globalization.NumberStyles.None,
-            System.Globalization.CultureInfo.InvariantCulture, out int targets) && targets is >= 1 and <= 16
-            ? targets : DefaultForwardTargets;
+        RunTimeSwitch.Integer("PLSTM_SINGLE_PATH_TARGETS", targets => targets is >= 1 and <= 16) ?? DefaultForwardTargets;
 
     /// <summary>Four targets per forward block. Measured on an H200 (Nsight Compute, B·H 384; bench/results/
     /// gpu-h200-walk-tiles-targets-2026-12-02.md): single_path_forward at 14² 96 → 72 µs (2: 78, 8: 78), at 32²
@@ -60,7 +58,7 @@ public static class SinglePathGateKernel
 
     /// <summary>Whether <c>PLSTM_SINGLE_PATH=off</c> turned the kernels off (read once).</summary>
     private static readonly bool TurnedOff =
-        string.Equals(Environment.GetEnvironmentVariable("PLSTM_SINGLE_PATH"), "off", StringComparison.OrdinalIgnoreCase);
+        RunTimeSwitch.Is("PLSTM_SINGLE_PATH", "off");
 
     /// <summary>Why the kernels cannot run on this machine (no CUDA driver, no NVRTC, turned off), or null when they can.</summary>
     public static string? UnavailableReason => Unavailable.Value;
