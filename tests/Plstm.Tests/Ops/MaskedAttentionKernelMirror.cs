@@ -174,6 +174,21 @@ public static class MaskedAttentionKernelMirror
         return gv;
     }
 
+    /// <summary>two_products: the warp's a = A Xᵀ over DK (own rows A, tile X) and b = B Yᵀ over DV, each of
+    /// <paramref name="allSlices"/> accumulators of which the first <paramref name="slices"/> are formed.</summary>
+    private static (double[][,] A, double[][,] B) TwoProducts(Shape sh, double[] ownA, double[] tileA, double[] ownB,
+        double[] tileB, int warp, int allSlices, int slices, bool tf32)
+    {
+        var a = NewAccumulators(allSlices);
+        var b = NewAccumulators(allSlices);
+        for (int s = 0; s < Math.Max(sh.KS, sh.VS); s++)
+        {
+            if (s < sh.KS) RowsTimesTile(a, ownA, warp * 16 * sh.LDK, sh.LDK, tileA, sh.LDK, s, slices, tf32);
+            if (s < sh.VS) RowsTimesTile(b, ownB, warp * 16 * sh.LDV, sh.LDV, tileB, sh.LDV, s, slices, tf32);
+        }
+        return (a, b);
+    }
+
     private static double[][,] NewAccumulators(int count) => Enumerable.Range(0, count).Select(_ => new double[Lanes, 4]).ToArray();
 
     /// <summary>store_rows: an accumulator [16, W] of rows row0 + g, row0 + g + 8 into a [T, W] matrix (at offset, rows ld
@@ -275,13 +290,7 @@ public static class MaskedAttentionKernelMirror
                         if (row0 >= tokens) continue;
                         int slices = Slices(BackwardTile, tokens, j0);
                         var gv = LoadGate(gate, (long)b * tokens * tokens, row0, j0, slices, BackwardTile / 8, tokens, false);
-                        var sc = NewAccumulators(BackwardTile / 8);
-                        var da = NewAccumulators(BackwardTile / 8);
-                        for (int s = 0; s < Math.Max(sh.KS, sh.VS); s++)
-                        {
-                            if (s < sh.KS) RowsTimesTile(sc, ownQ, warp * 16 * sh.LDK, sh.LDK, ks, sh.LDK, s, slices, tf32);
-                            if (s < sh.VS) RowsTimesTile(da, ownDy, warp * 16 * sh.LDV, sh.LDV, vs, sh.LDV, s, slices, tf32);
-                        }
+                        var (sc, da) = TwoProducts(sh, ownQ, ks, ownDy, vs, warp, BackwardTile / 8, slices, tf32);
                         for (int sj = 0; sj < slices; sj++)
                         {
                             for (int lane = 0; lane < Lanes; lane++)
@@ -336,13 +345,7 @@ public static class MaskedAttentionKernelMirror
                         if (row0 >= tokens) continue;
                         int slices = Slices(BackwardTile, tokens, i0);
                         var gv = LoadGate(gate, (long)b * tokens * tokens, row0, i0, slices, BackwardTile / 8, tokens, true);
-                        var st = NewAccumulators(BackwardTile / 8);
-                        var dat = NewAccumulators(BackwardTile / 8);
-                        for (int s = 0; s < Math.Max(sh.KS, sh.VS); s++)
-                        {
-                            if (s < sh.KS) RowsTimesTile(st, ownK, warp * 16 * sh.LDK, sh.LDK, qs, sh.LDK, s, slices, tf32);
-                            if (s < sh.VS) RowsTimesTile(dat, ownV, warp * 16 * sh.LDV, sh.LDV, dys, sh.LDV, s, slices, tf32);
-                        }
+                        var (st, dat) = TwoProducts(sh, ownK, qs, ownV, dys, warp, BackwardTile / 8, slices, tf32);
                         for (int si = 0; si < slices; si++)
                         {
                             Scale(st[si], gv[si]);
@@ -402,13 +405,7 @@ public static class MaskedAttentionKernelMirror
                         if (row0 >= tokens) continue;
                         int slices = Slices(tile, tokens, i0);
                         var gv = LoadGate(gate, (long)b * tokens * tokens, row0, i0, slices, tile / 8, tokens, true);
-                        var st = NewAccumulators(tile / 8);
-                        var dat = NewAccumulators(tile / 8);
-                        for (int s = 0; s < Math.Max(sh.KS, sh.VS); s++)
-                        {
-                            if (s < sh.KS) RowsTimesTile(st, ownK, warp * 16 * sh.LDK, sh.LDK, qs, sh.LDK, s, slices, tf32);
-                            if (s < sh.VS) RowsTimesTile(dat, ownV, warp * 16 * sh.LDV, sh.LDV, dys, sh.LDV, s, slices, tf32);
-                        }
+                        var (st, dat) = TwoProducts(sh, ownK, qs, ownV, dys, warp, tile / 8, slices, tf32);
                         for (int si = 0; si < tile / 8; si++)
                         {
                             if (si < slices)

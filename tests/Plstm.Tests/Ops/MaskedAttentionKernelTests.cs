@@ -106,53 +106,81 @@ public class MaskedAttentionKernelTests
             TensorAssert.AssertClose(mirror, expected, name, Tolerances.Float64Rtol, Tolerances.Float64Atol);
     }
 
+    /// <summary>A projection output <c>[B, T, 3·H·W + gate columns]</c> as the 2D layer passes it (two batch entries ×
+    /// three heads, 70 tokens: two row blocks, partial tiles), dY per head <c>[B, T, H, W]</c> and a gate, with the mirror's
+    /// layouts of them and the plain products of the heads-folded operands.</summary>
+    private sealed class ProjectionCase
+    {
+        public const int B = 2, Heads = 3, T = 70, GateColumns = 12, N = B * Heads;
+        public readonly int W, C;
+        public readonly Tensor Gate, Q, K, V, Dy, Scores, DA, DS;
+        public readonly double[] Proj, DyPerHead, GateValues;
+
+        public ProjectionCase(int seed, int w)
+        {
+            (W, C) = (w, 3 * Heads * w + GateColumns);
+            using var generator = new Generator((ulong)seed);
+            var proj = randn(new long[] { B, T, C }, generator: generator, dtype: ScalarType.Float64);
+            var dyPerHead = randn(new long[] { B, T, Heads, w }, generator: generator, dtype: ScalarType.Float64);
+            Gate = randn(new long[] { N, T, T }, generator: generator, dtype: ScalarType.Float64) / Math.Sqrt(T);
+            // The heads folded into the batch, as the composition does: [3, B·H, T, W]; dY [B·H, T, W].
+            var folded = proj.narrow(2, 0, 3 * Heads * w).reshape(B, T, 3, Heads, w).permute(2, 0, 3, 1, 4).reshape(3, N, T, w);
+            (Q, K, V) = (folded[0], folded[1], folded[2]);
+            Dy = dyPerHead.permute(0, 2, 1, 3).reshape(N, T, w);
+            Scores = Q.matmul(K.transpose(1, 2));
+            DA = Dy.matmul(V.transpose(1, 2));
+            DS = DA * Gate;
+            (Proj, DyPerHead, GateValues) = (Flat(proj), Flat(dyPerHead), Flat(Gate));
+        }
+
+        /// <summary>Column block <paramref name="index"/> (q, k, v) of the projection output or its gradient.</summary>
+        public MaskedAttentionKernelMirror.Layout Block(int index) => new((long)T * C, W, C, Heads, index * Heads * W);
+
+        /// <summary>A <c>[B, T, H, W]</c> operand (y, dY).</summary>
+        public MaskedAttentionKernelMirror.Layout PerHead => new((long)T * Heads * W, W, Heads * W, Heads);
+
+        /// <summary>[B·H, T, W] → [B, T, H, W].</summary>
+        public Tensor Unfold(Tensor x) => x.reshape(B, Heads, T, W).permute(0, 2, 1, 3);
+
+        /// <summary>dQ, dK, dV in their column blocks of <paramref name="dProj"/>, the gate's gradient, and the gate columns
+        /// untouched (NaN as filled).</summary>
+        public void AssertGradients(double[] dProj, double[] dGate)
+        {
+            var dProjTensor = tensor(dProj, new long[] { B, T, C }, ScalarType.Float64);
+            var expected = new[] { DS.matmul(K), DS.transpose(1, 2).matmul(Q), (Scores * Gate).transpose(1, 2).matmul(Dy) };
+            string[] names = { "dQ", "dK", "dV" };
+            for (int i = 0; i < 3; i++)
+                TensorAssert.AssertClose(dProjTensor.narrow(2, i * Heads * W, Heads * W).reshape(B, T, Heads, W),
+                    Unfold(expected[i]), names[i], Tolerances.Float64Rtol, Tolerances.Float64Atol);
+            TensorAssert.AssertClose(tensor(dGate, new long[] { N, T, T }, ScalarType.Float64), DA * Scores, "dG",
+                Tolerances.Float64Rtol, Tolerances.Float64Atol);
+            Assert.True(dProjTensor.narrow(2, 3 * Heads * W, GateColumns).isnan().all().item<bool>(),
+                "the gate columns of the gradient buffer were written");
+        }
+    }
+
     /// <summary>The kernels' row layouts as the 2D layer uses them (<c>ProjectedGateAttention</c>): q, k, v read as column
-    /// blocks of a projection output <c>[B, T, 3·H·W + gate columns]</c> (entry (b, h) at head h's W columns), y and dY
-    /// in <c>[B, T, H, W]</c>, dQ, dK, dV written into the column blocks of one gradient buffer — against plain products
-    /// of the heads-folded operands; the buffer's gate columns stay as they were (nothing written past a block), every
-    /// entry of y is written. Two batch entries × three heads, 70 tokens (two row blocks, partial tiles).</summary>
+    /// blocks of a projection output (entry (b, h) at head h's W columns), y and dY in <c>[B, T, H, W]</c>, dQ, dK, dV
+    /// written into the column blocks of one gradient buffer — against plain products of the heads-folded operands; the
+    /// buffer's gate columns stay as they were (nothing written past a block), every entry of y is written.</summary>
     [Fact]
     public void The_kernels_read_and_write_the_layers_projection_layout()
     {
         using var scope = NewDisposeScope();
-        const int b = 2, heads = 3, t = 70, w = 8, gateColumns = 12, c = 3 * heads * w + gateColumns, n = b * heads;
-        using var generator = new Generator(4242);
-        var proj = randn(new long[] { b, t, c }, generator: generator, dtype: ScalarType.Float64);
-        var dyPerHead = randn(new long[] { b, t, heads, w }, generator: generator, dtype: ScalarType.Float64);
-        var gate = randn(new long[] { n, t, t }, generator: generator, dtype: ScalarType.Float64) / Math.Sqrt(t);
-        // The heads folded into the batch, as the composition does: [3, B·H, T, W]; dY [B·H, T, W].
-        var folded = proj.narrow(2, 0, 3 * heads * w).reshape(b, t, 3, heads, w).permute(2, 0, 3, 1, 4).reshape(3, n, t, w);
-        var (q, k, v) = (folded[0], folded[1], folded[2]);
-        var dy = dyPerHead.permute(0, 2, 1, 3).reshape(n, t, w);
-        var scores = q.matmul(k.transpose(1, 2));
-        var dA = dy.matmul(v.transpose(1, 2));
-        var dS = dA * gate;
-
-        var (fp, fdy, fg) = (Flat(proj), Flat(dyPerHead), Flat(gate));
-        MaskedAttentionKernelMirror.Layout Block(int index) => new((long)t * c, w, c, heads, index * heads * w);
-        var perHead = new MaskedAttentionKernelMirror.Layout((long)t * heads * w, w, heads * w, heads);
-        var y = Enumerable.Repeat(double.NaN, b * t * heads * w).ToArray();
-        MaskedAttentionKernelMirror.ForwardInto(fp, Block(0), fp, Block(1), fp, Block(2), fg, y, perHead, n, t, w, w);
-        var dProj = Enumerable.Repeat(double.NaN, b * t * c).ToArray();
+        var x = new ProjectionCase(4242, 8);
+        const int n = ProjectionCase.N, t = ProjectionCase.T;
+        var (fp, fdy, fg, w) = (x.Proj, x.DyPerHead, x.GateValues, x.W);
+        var y = Enumerable.Repeat(double.NaN, n * t * w).ToArray();
+        MaskedAttentionKernelMirror.ForwardInto(fp, x.Block(0), fp, x.Block(1), fp, x.Block(2), fg, y, x.PerHead, n, t, w, w);
+        var dProj = Enumerable.Repeat(double.NaN, ProjectionCase.B * t * x.C).ToArray();
         var dGate = new double[n * t * t];
-        MaskedAttentionKernelMirror.BackwardQueryInto(fp, Block(0), fp, Block(1), fp, Block(2), fg, fdy, perHead, dProj,
-            Block(0), dGate, n, t, w, w);
-        MaskedAttentionKernelMirror.BackwardKeyInto(fp, Block(0), fp, Block(1), fp, Block(2), fg, fdy, perHead, dProj,
-            Block(1), dProj, Block(2), n, t, w, w);
-
-        Tensor Unfold(Tensor x) => x.reshape(b, heads, t, w).permute(0, 2, 1, 3);            // [B·H, T, W] → [B, T, H, W]
-        var dProjTensor = tensor(dProj, new long[] { b, t, c }, ScalarType.Float64);
-        TensorAssert.AssertClose(tensor(y, new long[] { b, t, heads, w }, ScalarType.Float64),
-            Unfold((scores * gate).matmul(v)), "Y", Tolerances.Float64Rtol, Tolerances.Float64Atol);
-        var expected = new[] { dS.matmul(k), dS.transpose(1, 2).matmul(q), (scores * gate).transpose(1, 2).matmul(dy) };
-        string[] names = { "dQ", "dK", "dV" };
-        for (int i = 0; i < 3; i++)
-            TensorAssert.AssertClose(dProjTensor.narrow(2, i * heads * w, heads * w).reshape(b, t, heads, w),
-                Unfold(expected[i]), names[i], Tolerances.Float64Rtol, Tolerances.Float64Atol);
-        TensorAssert.AssertClose(tensor(dGate, new long[] { n, t, t }, ScalarType.Float64), dA * scores, "dG",
-            Tolerances.Float64Rtol, Tolerances.Float64Atol);
-        Assert.True(dProjTensor.narrow(2, 3 * heads * w, gateColumns).isnan().all().item<bool>(),
-            "the gate columns of the gradient buffer were written");
+        MaskedAttentionKernelMirror.BackwardQueryInto(fp, x.Block(0), fp, x.Block(1), fp, x.Block(2), fg, fdy, x.PerHead,
+            dProj, x.Block(0), dGate, n, t, w, w);
+        MaskedAttentionKernelMirror.BackwardKeyInto(fp, x.Block(0), fp, x.Block(1), fp, x.Block(2), fg, fdy, x.PerHead,
+            dProj, x.Block(1), dProj, x.Block(2), n, t, w, w);
+        TensorAssert.AssertClose(tensor(y, new long[] { ProjectionCase.B, t, ProjectionCase.Heads, w }, ScalarType.Float64),
+            x.Unfold((x.Scores * x.Gate).matmul(x.V)), "Y", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        x.AssertGradients(dProj, dGate);
     }
 
     /// <summary>The fused backward with the query tiles of 16 the host picks for small grids (one 16-row query tile per
@@ -183,46 +211,22 @@ public class MaskedAttentionKernelTests
     }
 
     /// <summary>The fused backward in the layer's layout: dQ added into the zeroed q columns of the gradient buffer, dK and
-    /// dV written into theirs, the gate columns untouched — against plain products of the heads-folded operands. Two batch
-    /// entries × three heads, 70 tokens (two key blocks adding into each dQ row, partial tiles), DK 16 (n-slices split
-    /// over the warps of a query tile).</summary>
+    /// dV written into theirs, the gate columns untouched — against plain products of the heads-folded operands; 70 tokens
+    /// (two key blocks adding into each dQ row, partial tiles), DK 16 (n-slices split over the warps of a query tile).</summary>
     [Fact]
     public void The_fused_backward_adds_dq_into_the_layers_projection_layout()
     {
         using var scope = NewDisposeScope();
-        const int b = 2, heads = 3, t = 70, w = 16, gateColumns = 12, c = 3 * heads * w + gateColumns, n = b * heads;
-        using var generator = new Generator(4243);
-        var proj = randn(new long[] { b, t, c }, generator: generator, dtype: ScalarType.Float64);
-        var dyPerHead = randn(new long[] { b, t, heads, w }, generator: generator, dtype: ScalarType.Float64);
-        var gate = randn(new long[] { n, t, t }, generator: generator, dtype: ScalarType.Float64) / Math.Sqrt(t);
-        var folded = proj.narrow(2, 0, 3 * heads * w).reshape(b, t, 3, heads, w).permute(2, 0, 3, 1, 4).reshape(3, n, t, w);
-        var (q, k, v) = (folded[0], folded[1], folded[2]);
-        var dy = dyPerHead.permute(0, 2, 1, 3).reshape(n, t, w);
-        var scores = q.matmul(k.transpose(1, 2));
-        var dA = dy.matmul(v.transpose(1, 2));
-        var dS = dA * gate;
-
-        var (fp, fdy, fg) = (Flat(proj), Flat(dyPerHead), Flat(gate));
-        MaskedAttentionKernelMirror.Layout Block(int index) => new((long)t * c, w, c, heads, index * heads * w);
-        var perHead = new MaskedAttentionKernelMirror.Layout((long)t * heads * w, w, heads * w, heads);
-        var dProj = Enumerable.Repeat(double.NaN, b * t * c).ToArray();
-        for (int row = 0; row < b * t; row++)                                    // the caller zeroes the q columns
-            Array.Clear(dProj, row * c, heads * w);
+        var x = new ProjectionCase(4243, 16);
+        const int n = ProjectionCase.N, t = ProjectionCase.T;
+        var (fp, fdy, fg, w) = (x.Proj, x.DyPerHead, x.GateValues, x.W);
+        var dProj = Enumerable.Repeat(double.NaN, ProjectionCase.B * t * x.C).ToArray();
+        for (int row = 0; row < ProjectionCase.B * t; row++)                   // the caller zeroes the q columns
+            Array.Clear(dProj, row * x.C, ProjectionCase.Heads * w);
         var dGate = new double[n * t * t];
-        MaskedAttentionKernelMirror.BackwardFusedInto(fp, Block(0), fp, Block(1), fp, Block(2), fg, fdy, perHead, dProj,
-            Block(0), dProj, Block(1), dProj, Block(2), dGate, n, t, w, w);
-
-        Tensor Unfold(Tensor x) => x.reshape(b, heads, t, w).permute(0, 2, 1, 3);
-        var dProjTensor = tensor(dProj, new long[] { b, t, c }, ScalarType.Float64);
-        var expected = new[] { dS.matmul(k), dS.transpose(1, 2).matmul(q), (scores * gate).transpose(1, 2).matmul(dy) };
-        string[] names = { "dQ", "dK", "dV" };
-        for (int i = 0; i < 3; i++)
-            TensorAssert.AssertClose(dProjTensor.narrow(2, i * heads * w, heads * w).reshape(b, t, heads, w),
-                Unfold(expected[i]), names[i], Tolerances.Float64Rtol, Tolerances.Float64Atol);
-        TensorAssert.AssertClose(tensor(dGate, new long[] { n, t, t }, ScalarType.Float64), dA * scores, "dG",
-            Tolerances.Float64Rtol, Tolerances.Float64Atol);
-        Assert.True(dProjTensor.narrow(2, 3 * heads * w, gateColumns).isnan().all().item<bool>(),
-            "the gate columns of the gradient buffer were written");
+        MaskedAttentionKernelMirror.BackwardFusedInto(fp, x.Block(0), fp, x.Block(1), fp, x.Block(2), fg, fdy, x.PerHead,
+            dProj, x.Block(0), dProj, x.Block(1), dProj, x.Block(2), dGate, n, t, w, w);
+        x.AssertGradients(dProj, dGate);
     }
 
     /// <summary>The 3xTF32 splits as the kernels make them (the products' accumulation in float64 here) keep every output
