@@ -9,8 +9,8 @@ using static TorchSharp.torch;
 namespace Plstm.Ops.TwoD;
 
 /// <summary>
-/// The kernel form's masked attention <c>Y = (Q Kᵀ ⊙ G) V</c> and its gradients as three runtime-compiled CUDA kernels
-/// (README §"Masked attention kernel", source <c>Kernels/masked_attention.cu</c>): tile by tile, so that of the
+/// The kernel form's masked attention <c>Y = (Q Kᵀ ⊙ G) V</c> and its gradients as runtime-compiled CUDA kernels — a
+/// forward and a one-kernel backward, or the two-kernel backward (README §"Masked attention kernel", source <c>Kernels/masked_attention.cu</c>): tile by tile, so that of the
 /// cells²-sized tensors only the gate G is read and its gradient written (the batched products wrote and read the scores
 /// S, their product with G and the gradients dA and dS, six float32 GEMMs and several element-wise passes per layer).
 /// Not differentiable itself: <see cref="WalkedGateAttention"/> calls <see cref="Forward(Tensor, Tensor, Tensor, Tensor)"/> and
@@ -99,7 +99,9 @@ public static class MaskedAttentionKernel
             return false;
         if (FusedGateKernel.UnavailableReason is not null || Kernels.Source is null) return false;
         int device = q.device_index < 0 ? 0 : q.device_index;
-        // Kernels that do not build here (an NVRTC or driver too old for them) leave the batched products in place.
+        // Kernels that do not build here (an NVRTC or driver too old for them) leave the batched products in place. The
+        // module of small grids (query tiles of 16) differs from this one in a tile size only: should it alone fail, its
+        // first launch throws with NVRTC's message, and `plstm selfcheck` (token counts from 1) reports it.
         return HasTensorCores(device) && Kernels.BuildError(device, (dk, dv, LargeTile)) is null;
     }
 
