@@ -431,10 +431,13 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
 // float32 dQ may differ in its last bits between runs (the order of the blocks' additions). The warps split the tile's
 // dQ [BWD_TILE × DK] by 16-row query tiles (MT of them) and n-slices of 8 columns, each warp one query tile.
 // Measured on an H200 (Nsight Compute, B·H 384, DK = DV 64; bench/results/gpu-h200-fused-attention-backward-2026-12-02.md):
-// backward 14² 594 → 521 µs (query + key kernels → this), 32² 9.58 → 8.92 ms. Less than the products' count promises
-// (5 / 7): the tile now waits at three barriers. Measured and left: two staged dS buffers so that a tile's dQ runs
-// beside the next tile's load (two barriers a tile; 14² 547, 32² 9.34 ms), 16-byte reductions after a shuffle (525 µs,
-// 9.00 ms), query tiles of 64 (913 µs, 13.0 ms: fewer blocks fit).
+// backward 14² 594 → 521 µs (query + key kernels → this, query tiles of 32), 490 µs with tiles of 16 (what the host
+// takes up to 400 tokens; at 24² 3.03 against 2.94 ms and at 32² 9.00 against 8.87 ms they lose), 32² 9.58 → 8.87 ms.
+// Less than the products' count promises (5 / 7): the tile now waits at three barriers (Nsight Compute at 14²: 168
+// registers, 18 % warps active, stalls per instruction wait 1.9, long scoreboard 1.1, barrier 1.0). Measured and left:
+// two staged dS buffers so that a tile's dQ runs beside the next tile's load (two barriers a tile; 14² 547, 32² 9.34
+// ms), 16-byte reductions after a shuffle (525 µs, 9.00 ms), query tiles of 64 (913 µs, 13.0 ms: fewer blocks fit),
+// registers for two blocks per multiprocessor (528 µs, 9.16 ms).
 #if BWD_TILE % 16 == 0
 #define LDS (BWD_TILE + 4)        // the staged dS tile: ROWS key rows, BWD_TILE query columns (+4: conflict-free reads)
 #define MT (BWD_TILE / 16)        // 16-row query tiles of dQ per tile (1, 2 or 4 warps' worth)
