@@ -526,11 +526,10 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
     // This warp's part of each tile's dQ: query rows 16 · mt … + 15 of the tile, n-slices wsub, wsub + WPM, …
     const int mt = at.warp % MT, wsub = at.warp / MT;
 
-    // Sᵀ, dAᵀ of the warp's keys and the tile's queries; dG; dV += (S ⊙ G)ᵀ dY, dK += (dA ⊙ G)ᵀ Q; dSᵀ staged in
-    // `into`.
-    auto body = [&](const int i0, const int slices, float* into)
+    // Sᵀ, dAᵀ of the warp's keys and the tile's queries; dG; dV += (S ⊙ G)ᵀ dY, dK += (dA ⊙ G)ᵀ Q; dSᵀ staged in ds.
+    auto body = [&](const int i0, const int slices)
     {
-        float* dsw = into + at.warp * 16 * LDS;
+        float* dsw = ds + at.warp * 16 * LDS;
         float gv[BWD_SLICES][4], st[BWD_SLICES][4], dat[BWD_SLICES][4];
         load_gate<BWD_SLICES, true>(gv, gn, j0r, j1r, i0, t, slices, T);
         two_products<BWD_SLICES>(st, wk, qs, dat, wv, dys, g, t, slices);       // Sᵀ = K Qᵀ, dAᵀ = V dYᵀ
@@ -562,8 +561,8 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
     };
 
     // dQ[qrow …, the warp's n-slices] of the tile at i0 += dS[its queries, the block's keys] K[the block's keys, :] from
-    // the staged buffer `from` (the reduction over ROWS keys), added into dq.
-    auto dq_tile = [&](const int i0, const float* from)
+    // the staged ds (the reduction over ROWS keys), added into dq.
+    auto dq_tile = [&](const int i0)
     {
         const int qrow = 16 * mt;                           // the warp's first query row within the tile
         if (i0 + qrow >= T) return;
@@ -573,7 +572,7 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
         for (int ks = 0; ks < ROWS / 8; ++ks)
         {
             unsigned ab[4], asm_[4], bb[DQW][2], bsm[DQW][2];
-            const float* a = from + (8 * ks + t) * LDS + qrow + g;    // A = dS: rows queries, columns keys
+            const float* a = ds + (8 * ks + t) * LDS + qrow + g;      // A = dS: rows queries, columns keys
             split(a[0], ab[0], asm_[0]);
             split(a[8], ab[1], asm_[1]);
             split(a[4 * LDS], ab[2], asm_[2]);
@@ -602,6 +601,20 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
             }
     };
 
+    // A tile's work once its Q and dY are in shared memory (for every thread): the warps' products (on a whole tile the
+    // unguarded copy of the body), then, with every key's dS staged, the tile's dQ.
+    auto work = [&](const int i0)
+    {
+        if (active)
+        {
+            const int partial = (min(BWD_TILE, T - i0) + 7) / 8;
+            if (partial == BWD_SLICES) body(i0, BWD_SLICES);
+            else body(i0, partial);
+        }
+        __syncthreads();                                    // dS of every key of the block is staged
+        dq_tile(i0);
+    };
+
 #if PIPELINE
     // Tile i's Q and dY in buffer i % 2; tile i + 1's copy is in flight while tile i is worked on.
     load_tile_async<DK>(tiles[0], qn, lq.row, 0, BWD_TILE, T);
@@ -622,14 +635,7 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
         async_commit();                                     // (an empty group on the last tile keeps the count)
         async_wait<1>();                                    // this tile's copies are done, the next one's may not be
         __syncthreads();                                    // … for every thread; and the previous tile's dQ read dS
-        if (active)
-        {
-            const int partial = (min(BWD_TILE, T - i0) + 7) / 8;
-            if (partial == BWD_SLICES) body(i0, BWD_SLICES, ds);
-            else body(i0, partial, ds);
-        }
-        __syncthreads();                                    // dS of every key of the block is staged
-        dq_tile(i0, ds);
+        work(i0);
     }
 #else
     for (int i0 = 0; i0 < T; i0 += BWD_TILE)
@@ -638,14 +644,7 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
         load_tile<DK>(qs, qn, lq.row, i0, BWD_TILE, T);
         load_tile<DV>(dys, dyn, ldy.row, i0, BWD_TILE, T);
         __syncthreads();
-        if (active)
-        {
-            const int partial = (min(BWD_TILE, T - i0) + 7) / 8;
-            if (partial == BWD_SLICES) body(i0, BWD_SLICES, ds);
-            else body(i0, partial, ds);
-        }
-        __syncthreads();                                    // dS of every key of the block is staged
-        dq_tile(i0, ds);
+        work(i0);
     }
 #endif
     store_rows<DK>(dk + entry(ldk, n), ldk.row, dka, j0r, j1r, t, T);
