@@ -182,24 +182,10 @@ public static class MaskedAttentionKernel
     }
 
     /// <summary>The gradients of <see cref="Forward(Tensor, Tensor, Tensor, Tensor)"/>'s output with respect to q, k, v and the gate, given the output's
-    /// gradient <paramref name="dy"/> <c>[N, T, DV]</c> (contiguous).</summary>
+    /// gradient <paramref name="dy"/> <c>[N, T, DV]</c> (contiguous), in the layers' form (<see cref="BackwardForm"/>).</summary>
     /// <exception cref="ArgumentException">Operands the kernels do not take, or of mismatched shapes.</exception>
     public static (Tensor DQ, Tensor DK, Tensor DV, Tensor DGate) Backward(Tensor q, Tensor k, Tensor v, Tensor gate,
-        Tensor dy)
-    {
-        ArgumentNullException.ThrowIfNull(dy);
-        return Backward(q, k, v, gate, dy, check: true);
-    }
-
-    /// <summary><see cref="Backward(Tensor, Tensor, Tensor, Tensor, Tensor)"/>; <paramref name="check"/> as in
-    /// <see cref="Forward(Tensor, Tensor, Tensor, Tensor, bool)"/>.</summary>
-    internal static (Tensor DQ, Tensor DK, Tensor DV, Tensor DGate) Backward(Tensor q, Tensor k, Tensor v,
-        Tensor gate, Tensor dy, bool check)
-    {
-        var (dQ, dK, dV, dGate, keyKernel) = BackwardQueryFirst(q, k, v, gate, dy, check, FusedBackward);
-        keyKernel?.Invoke();
-        return (dQ, dK, dV, dGate);
-    }
+        Tensor dy) => Backward(q, k, v, gate, dy, BackwardForm);
 
     /// <summary><see cref="Backward(Tensor, Tensor, Tensor, Tensor, Tensor)"/> in the given form (`plstm selfcheck` checks
     /// both).</summary>
@@ -218,7 +204,7 @@ public static class MaskedAttentionKernel
         return (dQ, dK, dV, dGate);
     }
 
-    /// <summary><see cref="Backward(Tensor, Tensor, Tensor, Tensor, Tensor, bool)"/> in two steps: the gradients' buffers
+    /// <summary><see cref="Backward(Tensor, Tensor, Tensor, Tensor, Tensor, MaskedAttentionBackwardForm)"/> in two steps: the gradients' buffers
     /// and the query kernel (dQ and the gate's gradient, complete on return in stream order), and an action that
     /// launches the key kernel (dK, dV) — so that work needing only the gate's gradient can be launched between the two,
     /// and run beside the second. With <paramref name="fused"/> the one kernel computes everything and the action is
