@@ -17,6 +17,10 @@ internal static class RunTimeSwitch
     /// <summary>The variable <paramref name="name"/> as plain decimal digits that <paramref name="accept"/> takes, or null
     /// (unset, not such a number, or refused).</summary>
     public static int? Integer(string name, Func<int, bool> accept) =>
-        int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.None, CultureInfo.InvariantCulture, out int value)
-        && accept(value) ? value : null;
+        TryInteger(Environment.GetEnvironmentVariable(name), out int value) && accept(value) ? value : null;
+
+    /// <summary>Whether <paramref name="text"/> is plain decimal digits (the rule for a switch's integers, also for those
+    /// inside a list such as <c>PLSTM_WALK_TILES=4x8</c>).</summary>
+    public static bool TryInteger(string? text, out int value) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value);
 }

@@ -280,11 +280,8 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
     internal static (int Lines, int Columns) ParseWalkTiles(string? text)
     {
         var parts = (text ?? "").Split('x');
-        var invariant = System.Globalization.CultureInfo.InvariantCulture;
-        return parts.Length == 2
-            && int.TryParse(parts[0], System.Globalization.NumberStyles.None, invariant, out int lines)
-            && int.TryParse(parts[1], System.Globalization.NumberStyles.None, invariant, out int columns)
-            && lines > 0 && columns > 0 && lines * columns == 32 ? (lines, columns) : (0, 0);
+        return parts.Length == 2 && RunTimeSwitch.TryInteger(parts[0], out int lines)
+            && RunTimeSwitch.TryInteger(parts[1], out int columns) && lines > 0 && columns > 0 && lines * columns == 32 ? (lines, columns) : (0, 0);
     }
 
     private static string? Probe()

@@ -372,7 +372,7 @@ public static class MaskedAttentionKernel
     {
         var parts = (Environment.GetEnvironmentVariable("PLSTM_MASKED_ATTENTION_TILES") ?? "").Split(',');
         static bool Valid(string text, out int tile) =>
-            int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out tile) && tile is >= 8 and <= 64 && tile % 8 == 0;
+            RunTimeSwitch.TryInteger(text, out tile) && tile is >= 8 and <= 64 && tile % 8 == 0;
         return parts.Length == 2 && Valid(parts[0], out var f) && Valid(parts[1], out var b) ? (f, b) : (64, null);
     }
 }
