@@ -43,13 +43,6 @@ public class KernelCompileTests
             foreach (int tile in new[] { 16, 32 })                               // both backward tiles the host picks
                 yield return ("masked_attention.cu", $"DK = DV = {width}, backward tile {tile}",
                     MaskedAttentionKernel.Definitions((width, width, tile)));
-        // The fused backward's double-buffered tiles (PLSTM_MASKED_ATTENTION_PIPELINE=1, a measurement switch).
-        foreach (int tile in new[] { 16, 32 })
-        {
-            var pipelined = MaskedAttentionKernel.Definitions((64, 64, tile));
-            pipelined["PIPELINE"] = "1";
-            yield return ("masked_attention.cu", $"DK = DV = 64, backward tile {tile}, pipelined", pipelined);
-        }
         foreach (var real in new[] { "float", "double" })
             yield return ("gate_activation.cu", real, new Dictionary<string, string> { ["REAL"] = real });
         yield return ("rms_norm.cu", "", new Dictionary<string, string>());

@@ -82,10 +82,6 @@ public static class MaskedAttentionKernel
         !RunTimeSwitch.Is("PLSTM_MASKED_ATTENTION_BACKWARD", "split") && (Tiles.Backward is not { } fixedTile || FusedTakesTile(fixedTile))
             ? MaskedAttentionBackwardForm.Fused : MaskedAttentionBackwardForm.TwoKernels;
 
-    /// <summary>Whether the fused backward double-buffers its Q and dY tiles with asynchronous copies (the source's
-    /// PIPELINE): <c>PLSTM_MASKED_ATTENTION_PIPELINE=1</c>, for measurements (prepared, not yet measured: off).</summary>
-    private static readonly bool Pipeline = RunTimeSwitch.Is("PLSTM_MASKED_ATTENTION_PIPELINE", "1");
-
     /// <summary>Whether <see cref="BackwardForm"/> is the fused kernel.</summary>
     internal static bool FusedBackward => BackwardForm == MaskedAttentionBackwardForm.Fused;
 
@@ -337,9 +333,9 @@ public static class MaskedAttentionKernel
         checked((int)(Rows * (dk + 4 + dv + 4) * 4 + tile * (dk + 4 + dv + 4) * 4));
 
     /// <summary>The fused backward's dynamic shared memory: the key kernel's and the staged dS tile (ROWS keys × the tile's
-    /// queries, rows padded by 4 floats), with <see cref="Pipeline"/> a second Q and dY tile.</summary>
+    /// queries, rows padded by 4 floats).</summary>
     private static int FusedSharedBytes(long dk, long dv, int tile) =>
-        checked(BackwardSharedBytes(dk, dv, tile) + Rows * (tile + 4) * 4 + (Pipeline ? tile * (int)(dk + 4 + dv + 4) * 4 : 0));
+        checked(BackwardSharedBytes(dk, dv, tile) + Rows * (tile + 4) * 4);
 
     private static IntPtr[] KernelsOn(int device, long dk, long dv, int tile) => Kernels.On(device, (dk, dv, tile));
 
@@ -349,7 +345,6 @@ public static class MaskedAttentionKernel
         ["DV"] = key.DV.ToString(CultureInfo.InvariantCulture),
         ["FWD_TILE"] = ForwardTile.ToString(CultureInfo.InvariantCulture),
         ["BWD_TILE"] = key.Tile.ToString(CultureInfo.InvariantCulture),
-        ["PIPELINE"] = Pipeline ? "1" : "0",
         ["MIN_BLOCKS"] = (RunTimeSwitch.Integer("PLSTM_MASKED_ATTENTION_MIN_BLOCKS", blocks => blocks is >= 1 and <= 8) ?? 3)
             .ToString(CultureInfo.InvariantCulture),
     };

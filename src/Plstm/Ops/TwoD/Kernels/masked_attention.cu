@@ -437,7 +437,10 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
 // registers, 18 % warps active, stalls per instruction wait 1.9, long scoreboard 1.1, barrier 1.0). Measured and left:
 // two staged dS buffers so that a tile's dQ runs beside the next tile's load (two barriers a tile; 14² 547, 32² 9.34
 // ms), 16-byte reductions after a shuffle (525 µs, 9.00 ms), query tiles of 64 (913 µs, 13.0 ms: fewer blocks fit),
-// registers for two blocks per multiprocessor (528 µs, 9.16 ms).
+// registers for two blocks per multiprocessor (528 µs, 9.16 ms), and the Q and dY tiles double-buffered by cp.async,
+// the next tile's copy in flight while the current one is worked on (two barriers a tile instead of three; 14² 499 →
+// 497 µs, 32² 8.97 → 13.24 ms: the second buffer's shared memory costs a block per multiprocessor; steps 512 px 103.1
+// → 113.9 ms; bench/results/gpu-h200-backward-pipeline-2026-12-02.md).
 #if BWD_TILE % 16 == 0
 #define LDS (BWD_TILE + 4)        // the staged dS tile: ROWS key rows, BWD_TILE query columns (+4: conflict-free reads)
 #define MT (BWD_TILE / 16)        // 16-row query tiles of dQ per tile (1, 2 or 4 warps' worth)
@@ -458,38 +461,8 @@ __device__ __forceinline__ void reduce_add2(float* p, float a, float b)
 #endif
 }
 
-// PIPELINE (the host passes it; off by default, prepared for a measurement): the fused kernel's Q and dY tiles in two
-// buffers, the next tile copied by cp.async while the current one is worked on, so that a tile waits at two barriers
-// instead of three and the copy's latency hides behind the products. Shared memory + BWD_TILE · (LDK + LDV) floats.
-#ifndef PIPELINE
-#define PIPELINE 0
-#endif
-
-// load_tile without waiting: each 16-byte piece copied by cp.async (rows past T zero-filled by a source size of 0),
-// then one commit group. The caller waits (cp.async.wait_group) and synchronises before reading.
-template <int W>
-__device__ __forceinline__ void load_tile_async(float* tile, const float* __restrict__ source, int ld, int row0, int rows,
-                                                int T)
-{
-    constexpr int QUADS = W / 4;
-    for (int i = threadIdx.x; i < rows * QUADS; i += WARPS * 32)
-    {
-        const int r = i / QUADS, c = (i % QUADS) * 4;
-        const bool inside = row0 + r < T;
-        const float* from = source + (inside ? (size_t)(row0 + r) * ld + c : 0);
-        const unsigned to = (unsigned)__cvta_generic_to_shared(tile + r * (W + 4) + c);
-        asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" :: "r"(to), "l"(from), "r"(inside ? 16 : 0) : "memory");
-    }
-}
-
-__device__ __forceinline__ void async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
-
-// Waits until at most N of this thread's commit groups are still in flight.
-template <int N>
-__device__ __forceinline__ void async_wait() { asm volatile("cp.async.wait_group %0;" :: "n"(N) : "memory"); }
-
 // dK, dV, dG and the keys' share of dQ. Grid (⌈T / ROWS⌉, N), block WARPS · 32; dynamic shared memory the key kernel's
-// plus ROWS · LDS floats (and with PIPELINE a second Q and dY tile).
+// plus ROWS · LDS floats.
 extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_masked_attention_backward_fused(
     const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
     const float* __restrict__ gate, const float* __restrict__ dy, float* __restrict__ dq, float* __restrict__ dk,
@@ -502,9 +475,6 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
     float* qs = own_v + ROWS * LDV;
     float* dys = qs + BWD_TILE * LDK;
     float* ds = dys + BWD_TILE * LDV;                       // dSᵀ of the tile: ROWS keys × BWD_TILE queries
-#if PIPELINE
-    float* const tiles[2] = { qs, ds + ROWS * LDS };        // the second buffer's Q tile, its dY tile after it
-#endif
     const Place at = place();
     const int g = at.g, t = at.t, j0r = at.r0, j1r = at.r1;    // this thread's keys
     const size_t n = blockIdx.y;
@@ -615,29 +585,6 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
         dq_tile(i0);
     };
 
-#if PIPELINE
-    // Tile i's Q and dY in buffer i % 2; tile i + 1's copy is in flight while tile i is worked on.
-    load_tile_async<DK>(tiles[0], qn, lq.row, 0, BWD_TILE, T);
-    load_tile_async<DV>(tiles[0] + BWD_TILE * LDK, dyn, ldy.row, 0, BWD_TILE, T);
-    async_commit();
-    for (int i0 = 0, tile = 0; i0 < T; i0 += BWD_TILE, ++tile)
-    {
-        qs = tiles[tile & 1];
-        dys = qs + BWD_TILE * LDK;
-        if (i0 + BWD_TILE < T)
-        {
-            // The other buffer was last read by tile i − 1's products, which every warp finished before the barrier
-            // ahead of that tile's dQ.
-            float* next = tiles[(tile + 1) & 1];
-            load_tile_async<DK>(next, qn, lq.row, i0 + BWD_TILE, BWD_TILE, T);
-            load_tile_async<DV>(next + BWD_TILE * LDK, dyn, ldy.row, i0 + BWD_TILE, BWD_TILE, T);
-        }
-        async_commit();                                     // (an empty group on the last tile keeps the count)
-        async_wait<1>();                                    // this tile's copies are done, the next one's may not be
-        __syncthreads();                                    // … for every thread; and the previous tile's dQ read dS
-        work(i0);
-    }
-#else
     for (int i0 = 0; i0 < T; i0 += BWD_TILE)
     {
         __syncthreads();                                    // the previous tiles and dS are read
@@ -646,7 +593,6 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
         __syncthreads();
         work(i0);
     }
-#endif
     store_rows<DK>(dk + entry(ldk, n), ldk.row, dka, j0r, j1r, t, T);
     store_rows<DV>(dv + entry(ldv, n), ldv.row, dva, j0r, j1r, t, T);
 }
