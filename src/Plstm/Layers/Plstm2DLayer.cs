@@ -178,22 +178,28 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
         // exactly one path joins two cells: chirality L lets state turn up → right, R left → down.
         // Every transition gate of the layer has the configured factor, so the first one's serves all.
         double factor = transitions[0].Factor;
-        // The direct gate is bias-only here (DirectGate without weight): σ(bias_h), the same at every cell.
-        var dHead = sigmoid(Cast(direct.Bias, x.dtype));                                     // [H]
         double scale = 1.0 / Math.Sqrt(cfg.DK);
         long cells = X * Y;
 
         Tensor normed;                                                                       // [B, X, Y, H, DV], normalised
-        // The walks take float32 and float64 only (half precision goes the other way, through the row scan).
+        // The walks take float32 and float64. Half precision (bfloat16, float16) mixes in float32 there — the projection's
+        // output cast up, the normalised heads cast back, the projections on either side in the input's dtype — as
+        // autocast keeps attention-like reductions in float32: the walk sums over hundreds of paths and the attention's
+        // rows over hundreds of cells, where half precision loses most, and the float32 kernels are the fast ones (the
+        // half-precision row scan below runs batched products and a per-cell gate in the inputs' dtype).
+        bool half = x.dtype is ScalarType.BFloat16 or ScalarType.Float16;
+        var mixDtype = half ? ScalarType.Float32 : x.dtype;
         if (Plstm2DAutoForm.Resolve(Form, scalarGates: true, X, Y, x.device_type) == Plstm2DForm.Kernel
-            && WalkedGateAttention.CanWalk(x.device_type, x.dtype, X, Y))
+            && WalkedGateAttention.CanWalk(x.device_type, mixDtype, X, Y))
         {
             // The kernel form: activation, walk, masked attention and the per-head norm (without its scale) as one
             // function reading the projection output (on CUDA float32 in place: no copies of q, k, v or of their
-            // gradients, the norm one kernel each way). mhnorm's eps is the config's.
+            // gradients, the norm one kernel each way). mhnorm's eps is the config's. The direct gate is bias-only
+            // here (DirectGate without weight): σ(bias_h), the same at every cell.
+            var dHead = sigmoid(Cast(direct.Bias, mixDtype));                               // [H]
             var dCells = dHead.reshape(1, H, 1).expand(B, H, cells).reshape(B * H, cells);   // [B·H, cells]
-            normed = ProjectedGateAttention.Attend(projected, H, cfg.DK, activation, factor, dCells, scale,
-                RecomputeInBackward, cfg.NormEps);
+            normed = Cast(ProjectedGateAttention.Attend(Cast(projected, mixDtype), H, cfg.DK, activation, factor, dCells,
+                scale, RecomputeInBackward, cfg.NormEps), x.dtype);
         }
         else
         {
@@ -208,6 +214,7 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
             var planes = stacked.unbind(2);                                                  // 8 × [B·H, 4, X, Y]
             Tensor Gate(int p) => planes[p].view(B * H, 4, X, Y, 1, 1, 1);                   // [B·H, 4, X, Y, J, J, J]
             Tensor Transition(int p) => planes[p].view(B * H, 4, X, Y, 1, 1);                // [B·H, 4, X, Y, JT, JT]
+            var dHead = sigmoid(Cast(direct.Bias, x.dtype));                                 // [H]: σ(bias_h), as above
             var d = dHead.reshape(1, H, 1, 1, 1, 1, 1, 1).expand(B, H, X, Y, 1, 1, 1, 1)
                 .reshape(B * H, X, Y, 1, 1, 1, 1);                                           // [B·H, X, Y, 1, 1, 1, 1]
             var inputs = new Plstm2DFusedInputs(qkv[0], qkv[1], qkv[2], Gate(0), Gate(1), Transition(2), Transition(3),

@@ -139,30 +139,25 @@ public static class Plstm2DFused
         {
             var reference = inputs.S0r.reshape(B, 4, X, Y);
             var stackedGates = stack(all.Select(t => t is null ? zeros_like(reference) : t.reshape(B, 4, X, Y)).ToArray(), 2);
-            // The kernel computes in float32 or float64; half-precision gates are walked in float32 and the gate rounded
-            // back (the walk's sums over hundreds of paths are where half precision loses most).
+            // The kernels compute in float32 or float64; half-precision inputs are walked and attended in float32 and the
+            // output rounded back (the walk's sums over hundreds of paths and the attention's rows over hundreds of cells
+            // are where half precision loses most, and the float32 kernels are the fast ones).
             var dtype = stackedGates.dtype;
             bool half = dtype is ScalarType.BFloat16 or ScalarType.Float16;
-            var walked = half ? stackedGates.to(ScalarType.Float32) : stackedGates;            // [B, 4, 8, X, Y]
+            Tensor Mixed(Tensor t) => half ? t.to_type(ScalarType.Float32) : t;
+            var walked = Mixed(stackedGates);                                                 // [B, 4, 8, X, Y]
             // The walks put D0 on the gate's diagonal and fold the scale in, so the masked attention alone is the output
             // (no per-cell direct term: about fifteen fewer kernels per layer, forward and backward).
             var direct = Plstm2DChunkwise.ScalarGrid(inputs.D0).reshape(B, X * Y).to(walked.dtype);  // [B, cells]
             if (WalkedGateAttention.CanWalk(walked))
             {
-                if (!half)
-                {
-                    // The walk and the masked attention as one function (nothing cells²-sized crosses its boundary;
-                    // with recomputation nothing cells²-sized is kept for backward either).
-                    long cells = X * Y, DK = inputs.Q.shape[3], DV = inputs.V.shape[3];
-                    var y = WalkedGateAttention.Attend(inputs.Q.reshape(B, cells, DK), inputs.K.reshape(B, cells, DK),
-                        inputs.V.reshape(B, cells, DV), walked, direct, scale, recompute, Wiring(inputs));  // [B, cells, DV]
-                    return y.view(B, X, Y, DV, 1).MoveToOuterDisposeScope();
-                }
-                // Half precision: the gate walked in float32 and rounded back, the attention in the inputs' dtype.
-                var kernelGate = FusedGateKernel.CanRun(walked) ? FusedGateKernel.Gate(walked, direct, scale)
-                    : FusedGateCpuKernel.Gate(walked, direct, scale);                              // [B, cells, cells]
-                return Plstm2DRowScan.AttendWithGate(inputs.Q, inputs.K, inputs.V, kernelGate.to(dtype))
-                    .MoveToOuterDisposeScope();
+                // The walk and the masked attention as one function (nothing cells²-sized crosses its boundary; with
+                // recomputation nothing cells²-sized is kept for backward either).
+                long cells = X * Y, DK = inputs.Q.shape[3], DV = inputs.V.shape[3];
+                var y = WalkedGateAttention.Attend(Mixed(inputs.Q).reshape(B, cells, DK), Mixed(inputs.K).reshape(B, cells, DK),
+                    Mixed(inputs.V).reshape(B, cells, DV), walked, direct, scale, recompute, Wiring(inputs));  // [B, cells, DV]
+                var output = y.view(B, X, Y, DV, 1);                                         // [B, X, Y, DV, 1]
+                return (half ? output.to_type(dtype) : output).MoveToOuterDisposeScope();
             }
         }
         var gate = SummedRowScanGate(all, B, X, Y, recompute);

@@ -1,0 +1,107 @@
+using Plstm.Layers;
+using Plstm.Ops.TwoD;
+using Plstm.Tests.Ops;
+using Plstm.Tests.Support;
+
+namespace Plstm.Tests.Layers;
+
+/// <summary>
+/// Half precision (bfloat16, float16) through the 2D layer and the fused operator: the kernel form mixes in float32 (the
+/// walk and the masked attention; Plstm2DLayer and Plstm2DFused say why), the other forms compute in the inputs' dtype.
+/// Every form must return the inputs' dtype and agree with the same computation in float64 on the half-rounded inputs and
+/// parameters, output and every gradient, within the half-precision bounds of <see cref="Tolerances"/> (several roundings
+/// to 8 or 11 significant bits between input and output).
+/// </summary>
+public sealed class HalfPrecisionTests
+{
+    public static TheoryData<string, int, int, string> LayerCases() => new()
+    {
+        { "P", 5, 6, "bfloat16" },
+        { "DL", 7, 3, "bfloat16" },
+        { "DR", 1, 4, "bfloat16" },
+        { "P", 4, 4, "float16" },
+        { "DR", 6, 5, "float16" },
+    };
+
+    [Theory]
+    [MemberData(nameof(LayerCases))]
+    public void Half_precision_layer_follows_the_float64_layer_in_every_form(string wiring, int gridX, int gridY, string dtypeName)
+    {
+        using var scope = NewDisposeScope();
+        var dtype = dtypeName == "float16" ? ScalarType.Float16 : ScalarType.BFloat16;
+        var mode = wiring == "P" ? Plstm2DMode.P : Plstm2DMode.D;
+        var config = LayerTestSupport.SmallConfig(mode, wiring == "DR" ? "R" : "L");
+        using var reference = new Plstm2DLayer("layer", config);
+        reference.to(float64);
+        LayerTestSupport.Randomize(reference, seed: 700 + 10 * gridX + gridY);
+        using var low = new Plstm2DLayer("layer", config);
+        low.to(dtype);
+        using (no_grad())
+            foreach (var ((_, r), (_, l)) in reference.named_parameters().Zip(low.named_parameters()))
+            {
+                l.copy_(r);                                                   // rounded to the half dtype
+                r.copy_(l);                                                   // the reference holds the rounded values
+            }
+        var g = new Generator(13);
+        var x = randn(new long[] { 2, gridX, gridY, config.InputDim }, dtype: float64, generator: g).to(dtype);
+        var upstream = randn(new long[] { 2, gridX, gridY, config.InputDim }, dtype: float64, generator: g).to(dtype);
+        var expected = LayerTestSupport.Differentiate(reference.forward, x.to(float64), upstream.to(float64),
+            reference.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).ToList());
+        var parameters = low.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).ToList();
+
+        foreach (var form in new[] { Plstm2DForm.Kernel, Plstm2DForm.RowScan, Plstm2DForm.Auto })
+        {
+            low.Form = form;
+            var actual = LayerTestSupport.Differentiate(low.forward, x, upstream, parameters);
+            Assert.Equal(dtype, actual.Y.dtype);
+            Assert.Equal(dtype, actual.Dx.dtype);
+            var failures = new List<string?>
+            {
+                Within(actual.Y, expected.Y, Tolerances.BFloat16ComputeScale, $"{form} y"),
+                Within(actual.Dx, expected.Dx, Tolerances.BFloat16ComputeGradScale, $"{form} dx"),
+            };
+            foreach (var (name, grad) in actual.DParams)
+                failures.Add(Within(grad, expected.DParams[name], Tolerances.BFloat16ComputeGradScale, $"{form} d{name}"));
+            var real = failures.Where(f => f is not null).ToList();
+            if (real.Count > 0) Assert.Fail(string.Join("\n", real));
+        }
+        Assert.True(expected.Y.abs().max().item<double>() > 0.1);
+    }
+
+    [Theory]
+    [InlineData(3, 5, true, "bfloat16")]
+    [InlineData(4, 4, false, "bfloat16")]
+    [InlineData(2, 7, true, "float16")]
+    public void Half_precision_kernel_form_operator_follows_float64(int gridX, int gridY, bool pWiring, string dtypeName)
+    {
+        using var scope = NewDisposeScope();
+        var dtype = dtypeName == "float16" ? ScalarType.Float16 : ScalarType.BFloat16;
+        // Scalar gates (the kernel form's case); without T0ru a D-mode wiring (one path between two cells).
+        var rounded = FusedOperatorTests.ToArray(RandomInputs.Fused(seed: 80 + gridX, B: 2, X: gridX, Y: gridY, DK: 4, DV: 3,
+                JDims.Scalar, withRu: pWiring))
+            .Select(t => t?.to(dtype).to(float64)).ToArray();
+        var expected = Differentiate.Run(rounded,
+            a => new[] { Plstm2DFused.Forward(FusedOperatorTests.FromArray(a), form: Plstm2DForm.Hierarchical) });
+        var actual = Differentiate.Run(rounded.Select(t => t?.to(dtype)).ToArray(),
+            a => new[] { Plstm2DFused.Forward(FusedOperatorTests.FromArray(a), form: Plstm2DForm.Kernel) });
+        Assert.Equal(dtype, actual.Outputs[0].dtype);
+        var failures = new List<string?> { Within(actual.Outputs[0], expected.Outputs[0], Tolerances.BFloat16ComputeScale, "Y") };
+        for (int i = 0; i < rounded.Length; i++)
+            if (rounded[i] is not null)
+            {
+                Assert.Equal(dtype, actual.Gradients[i]!.dtype);
+                failures.Add(Within(actual.Gradients[i]!, expected.Gradients[i]!, Tolerances.BFloat16ComputeGradScale,
+                    $"d{FusedOperatorTests.InputNames[i]}"));
+            }
+        var real = failures.Where(f => f is not null).ToList();
+        if (real.Count > 0) Assert.Fail(string.Join("\n", real));
+    }
+
+    /// <summary>Null when |actual − expected| ≤ scale · max(1, max|expected|) everywhere, else the failure.</summary>
+    private static string? Within(Tensor actual, Tensor expected, double scale, string what)
+    {
+        double bound = scale * Math.Max(1.0, expected.abs().max().item<double>());
+        double gap = (actual.to(float64) - expected).abs().max().item<double>();
+        return gap <= bound ? null : $"{what}: differs by {gap:G3}, bound {bound:G3}";
+    }
+}
