@@ -57,7 +57,8 @@ def variants(base):
         for dk, dv in ((16, 16), (64, 64), (24, 40), (8, 56)):
             for bt in (8, 16, 32, 64):
                 yield dict(DK=dk, DV=dv, FWD_TILE=64, BWD_TILE=bt, MIN_BLOCKS=3 if bt == 32 else 1)
-            yield dict(DK=dk, DV=dv, FWD_TILE=64, BWD_TILE=16, MIN_BLOCKS=3, PIPELINE=1)
+            for bt in (16, 32):
+                yield dict(DK=dk, DV=dv, FWD_TILE=64, BWD_TILE=bt, MIN_BLOCKS=3, TF32_PASSES=1)
     elif base == "gate_activation.cu":
         for r in reals: yield dict(REAL=r)
     else:

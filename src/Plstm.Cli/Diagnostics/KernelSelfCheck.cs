@@ -199,8 +199,15 @@ public static class KernelSelfCheck
         output.WriteLine("masked attention kernels, DK = DV = 64: " + string.Join("; ", new[] { "forward", "dQ", "dK/dV", "fused backward" }
             .Zip(resources, (name, r) => $"{name} {r.Registers} registers, {r.LocalBytes} B local")));
         int failed = 0, cases = 0;
+        // Both backward forms in float32 (3xTF32), and the fused one with TF32 products (the half-precision layers').
+        var variants = new[]
+        {
+            (MaskedAttentionBackwardForm.Fused, MaskedAttentionPrecision.Float32),
+            (MaskedAttentionBackwardForm.TwoKernels, MaskedAttentionPrecision.Float32),
+            (MaskedAttentionBackwardForm.Fused, MaskedAttentionPrecision.Tf32),
+        };
         foreach (var (n, t, dk, dv) in AttentionShapes)
-        foreach (var form in new[] { MaskedAttentionBackwardForm.Fused, MaskedAttentionBackwardForm.TwoKernels })
+        foreach (var (form, precision) in variants)
         {
             cases++;
             if (MaskedAttentionKernel.BuildError(index, dk, dv) is { } error)
@@ -217,9 +224,8 @@ public static class KernelSelfCheck
             var gate = (rand(new long[] { n, t, t }, dtype: ScalarType.Float64, device: device) * 2 - 1) / Math.Sqrt(t);
             var dy = randn(new long[] { n, t, dv }, dtype: ScalarType.Float64, device: device);
             Tensor F(Tensor x) => x.to(ScalarType.Float32).contiguous();
-            var y = MaskedAttentionKernel.Forward(F(q), F(k), F(v), F(gate));
-            // Both backward forms: the fused kernel and the query and key kernels.
-            var (dq, dk32, dv32, dg) = MaskedAttentionKernel.Backward(F(q), F(k), F(v), F(gate), F(dy), form);
+            var y = MaskedAttentionKernel.Forward(F(q), F(k), F(v), F(gate), precision);
+            var (dq, dk32, dv32, dg) = MaskedAttentionKernel.Backward(F(q), F(k), F(v), F(gate), F(dy), form, precision);
             // The reference in float64 (inputs rounded to float32 first: the kernel sees those).
             var (qr, kr, vr, gr, dyr) = (F(q).to(ScalarType.Float64), F(k).to(ScalarType.Float64), F(v).to(ScalarType.Float64),
                 F(gate).to(ScalarType.Float64), F(dy).to(ScalarType.Float64));
@@ -231,12 +237,15 @@ public static class KernelSelfCheck
                 ("Y", y, (scores * gr).matmul(vr)), ("dQ", dq, dS.matmul(kr)), ("dK", dk32, dS.transpose(1, 2).matmul(qr)),
                 ("dV", dv32, (scores * gr).transpose(1, 2).matmul(dyr)), ("dG", dg, dA * scores),
             };
-            if (!Report(output, $"float32 masked attention N {n} T {t} DK {dk} DV {dv} {(form == MaskedAttentionBackwardForm.Fused ? "fused" : "two-kernel")} backward",
-                    Worst(checks, ScalarType.Float32)))
+            bool tf32 = precision == MaskedAttentionPrecision.Tf32;
+            if (!Report(output, $"{(tf32 ? "TF32" : "float32")} masked attention N {n} T {t} DK {dk} DV {dv} "
+                    + $"{(form == MaskedAttentionBackwardForm.Fused ? "fused" : "two-kernel")} backward",
+                    Worst(checks, ScalarType.Float32, tf32)))
                 failed++;
         }
         output.WriteLine($"{cases - failed} of {cases} masked attention cases agree (3xTF32 kernels vs float64 products, "
-            + "output and the gradients of Q, K, V and the gate; the fused and the two-kernel backward)");
+            + "output and the gradients of Q, K, V and the gate; the fused and the two-kernel backward; the fused with TF32 "
+            + "products under the TF32 rule)");
         return failed;
     }
 
@@ -290,10 +299,24 @@ public static class KernelSelfCheck
                     if (!Report(output, $"float32 {label}{(recompute ? " recomputing" : "")}", worst)) failed++;
                 }
                 layer.RecomputeInBackward = false;
+                // bfloat16 (the projections in bfloat16, the walk and the masked attention in float32 with TF32 products on
+                // CUDA) against the float64 hierarchical form under the bfloat16 rule.
+                cases++;
+                layer.to(ScalarType.BFloat16);
+                var half = Run(Plstm2DForm.Kernel, ScalarType.BFloat16);
+                (double Worst, string What) halfWorst = (double.NegativeInfinity, "");
+                foreach (var (name, actual, expected) in Against(half))
+                {
+                    double scale = name == "y" ? NumericTolerances.BFloat16Scale : NumericTolerances.BFloat16GradScale;
+                    double bound = scale * Math.Max(1.0, expected.abs().max().item<double>());
+                    double r = (actual.to(ScalarType.Float64) - expected).abs().max().item<double>() / bound;
+                    if (r > halfWorst.Worst) halfWorst = (r, name);
+                }
+                if (!Report(output, $"bfloat16 {label}", halfWorst)) failed++;
                 layer.to(ScalarType.Float64);
             }
         output.WriteLine($"{cases - failed} of {cases} layer cases agree (kernel form vs hierarchical form, output and the "
-            + "gradients of the input and every parameter)");
+            + "gradients of the input and every parameter; bfloat16 under its own rule)");
         return failed;
     }
 
@@ -396,12 +419,12 @@ public static class KernelSelfCheck
     /// <summary>The largest ratio error / tolerance (<see cref="Ratio"/>) over named (actual, expected) pairs under the
     /// dtype's rule, and which pair it was (the first of equal ones).</summary>
     private static (double Worst, string What) Worst(IEnumerable<(string Name, Tensor Actual, Tensor Expected)> pairs,
-        ScalarType dtype)
+        ScalarType dtype, bool tf32 = false)
     {
         (double Worst, string What) result = (double.NegativeInfinity, "");
         foreach (var (name, actual, expected) in pairs)
         {
-            double r = Ratio(actual, expected, dtype);
+            double r = Ratio(actual, expected, dtype, tf32);
             if (r > result.Worst) result = (r, name);
         }
         return result;
@@ -425,15 +448,16 @@ public static class KernelSelfCheck
         return (y.detach(), l.Select(t => t?.grad?.detach()).ToArray());
     }
 
-    /// <summary>max over elements of |a − e| / (atol + rtol·|e|) under the dtype's rule.</summary>
-    private static double Ratio(Tensor actual, Tensor expected, ScalarType dtype)
+    /// <summary>max over elements of |a − e| / (atol + rtol·|e|) under the dtype's rule (with <paramref name="tf32"/> the
+    /// rule of TF32 products).</summary>
+    private static double Ratio(Tensor actual, Tensor expected, ScalarType dtype, bool tf32 = false)
     {
         using var scope = NewDisposeScope();
         var a = actual.to(ScalarType.Float64);
         var e = expected.to(ScalarType.Float64);
         double maxAbs = e.numel() == 0 ? 0 : e.abs().max().item<double>();
-        var (atol, rtol) = dtype == ScalarType.Float64
-            ? (NumericTolerances.Float64Atol, NumericTolerances.Float64Rtol)
+        var (atol, rtol) = tf32 ? (NumericTolerances.Tf32AbsScale * Math.Max(1.0, maxAbs), NumericTolerances.Tf32Rtol)
+            : dtype == ScalarType.Float64 ? (NumericTolerances.Float64Atol, NumericTolerances.Float64Rtol)
             : (NumericTolerances.Float32Atol(maxAbs), NumericTolerances.Float32Rtol);
         return e.numel() == 0 ? 0 : ((a - e).abs() / (e.abs() * rtol + atol)).max().item<double>();
     }

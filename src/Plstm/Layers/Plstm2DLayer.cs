@@ -198,8 +198,9 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
             // here (DirectGate without weight): σ(bias_h), the same at every cell.
             var dHead = sigmoid(Cast(direct.Bias, mixDtype));                               // [H]
             var dCells = dHead.reshape(1, H, 1).expand(B, H, cells).reshape(B * H, cells);   // [B·H, cells]
+            // Half-precision operands are exact in TF32, so the masked attention kernel's products need no float32 split.
             normed = Cast(ProjectedGateAttention.Attend(Cast(projected, mixDtype), H, cfg.DK, activation, factor, dCells,
-                scale, RecomputeInBackward, cfg.NormEps), x.dtype);
+                scale, RecomputeInBackward, cfg.NormEps, half ? MaskedAttentionPrecision.Tf32 : null), x.dtype);
         }
         else
         {

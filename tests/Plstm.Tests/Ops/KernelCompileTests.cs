@@ -41,8 +41,9 @@ public class KernelCompileTests
             }
         foreach (long width in new long[] { 8, 16, 64 })
             foreach (int tile in new[] { 16, 32 })                               // both backward tiles the host picks
-                yield return ("masked_attention.cu", $"DK = DV = {width}, backward tile {tile}",
-                    MaskedAttentionKernel.Definitions((width, width, tile)));
+                foreach (var precision in Enum.GetValues<MaskedAttentionPrecision>())
+                    yield return ("masked_attention.cu", $"DK = DV = {width}, backward tile {tile}, {precision}",
+                        MaskedAttentionKernel.Definitions((width, width, tile, precision)));
         foreach (var real in new[] { "float", "double" })
             yield return ("gate_activation.cu", real, new Dictionary<string, string> { ["REAL"] = real });
         yield return ("rms_norm.cu", "", new Dictionary<string, string>());

@@ -1,3 +1,4 @@
+using Plstm.Ops.Common;
 using Plstm.Ops.TwoD;
 using Plstm.Tests.Support;
 using TorchSharp;
@@ -245,5 +246,26 @@ public class MaskedAttentionKernelTests
         var singleY = MirrorAndProducts(operands.Select(Truncated).ToArray(), tf32: false)[0].Mirror;
         var exactY = MirrorAndProducts(operands, tf32: false)[0].Expected;
         Assert.NotNull(TensorAssert.CompareFloat32(singleY, exactY, "Y with one TF32 product"));
+    }
+
+    /// <summary>The TF32 rule that `plstm selfcheck` holds the kernels' one-product form
+    /// (<see cref="MaskedAttentionPrecision.Tf32"/>) to: operands rounded to TF32 as the kernels round them (products exact
+    /// here) stay within it, at the largest width and a few hundred tokens — and an operand off by one row would not.</summary>
+    [Fact]
+    public void One_rounded_tf32_product_meets_the_tf32_rule()
+    {
+        using var scope = NewDisposeScope();
+        var operands = RandomOperands(8, 2, 300, 64, 64);
+        Tensor Rounded(Tensor x) => tensor(Flat(x).Select(value => (double)BitConverter.Int32BitsToSingle(
+            (int)((uint)(BitConverter.SingleToInt32Bits((float)value) + 0x1000) & 0xffffe000u))).ToArray(), x.shape,
+            ScalarType.Float64);
+        var rounded = MirrorAndProducts(operands.Select(Rounded).ToArray(), tf32: false);
+        var exact = MirrorAndProducts(operands, tf32: false);
+        string? Tf32(Tensor actual, Tensor expected, string what) => TensorAssert.Compare(actual, expected, what,
+            NumericTolerances.Tf32Rtol, NumericTolerances.Tf32AbsScale * Math.Max(1.0, expected.abs().max().item<double>()));
+        for (int i = 0; i < exact.Length; i++)
+            Assert.Null(Tf32(rounded[i].Mirror, exact[i].Expected, exact[i].Name));
+        var shifted = operands[0].roll(1, 1);                                        // Q one row off
+        Assert.NotNull(Tf32(MirrorAndProducts([shifted, .. operands[1..]], tf32: false)[0].Mirror, exact[0].Expected, "Y"));
     }
 }

@@ -29,14 +29,13 @@ public static class Tolerances
     /// <summary>Human-readable form of the float32 rule, for failure messages.</summary>
     public const string Float32Rule = "|a−e| ≤ 2e-5·max(1, max|e|) + 1e-4·|e|";
 
-    /// <summary>A layer computing in bfloat16 (8-bit significand: ≈ 4e-3 relative per rounding, several roundings from
-    /// input to output) against the same layer in float32, its output: <c>|a−e| ≤ 5e-2 · max(1, max|e|)</c> (max over the
-    /// whole array).</summary>
-    public const double BFloat16ComputeScale = 5e-2;
+    /// <summary>A layer computing in bfloat16 against the same layer in float32 or float64, its output:
+    /// <c>|a−e| ≤ 5e-2 · max(1, max|e|)</c> (<see cref="NumericTolerances.BFloat16Scale"/>).</summary>
+    public const double BFloat16ComputeScale = NumericTolerances.BFloat16Scale;
 
-    /// <summary>The same for its parameters' gradients, which pass through the bfloat16 backward as well (the graph layer
-    /// test measured up to 4e-2 with gradient 1 at the output): <c>|a−e| ≤ 1e-1 · max(1, max|e|)</c>.</summary>
-    public const double BFloat16ComputeGradScale = 1e-1;
+    /// <summary>The same for its gradients: <c>|a−e| ≤ 1e-1 · max(1, max|e|)</c>
+    /// (<see cref="NumericTolerances.BFloat16GradScale"/>).</summary>
+    public const double BFloat16ComputeGradScale = NumericTolerances.BFloat16GradScale;
 
     /// <summary>The absolute part of the float32 rule for an array whose largest magnitude is <paramref name="maxAbsExpected"/>.</summary>
     public static double Float32Atol(double maxAbsExpected) => NumericTolerances.Float32Atol(maxAbsExpected);

@@ -22,4 +22,21 @@ public static class NumericTolerances
 
     /// <summary>The absolute part of the float32 rule for an array whose largest magnitude is <paramref name="maxAbsExpected"/>.</summary>
     public static double Float32Atol(double maxAbsExpected) => Float32AbsScale * Math.Max(1.0, maxAbsExpected);
+
+    /// <summary>TF32 products (<c>MaskedAttentionPrecision.Tf32</c>: each operand rounded to 11 significant bits, ≈ 2⁻¹¹
+    /// relative, float32 sums of up to thousands of such products, two products deep) against float64, absolute part:
+    /// <c>1e-2 · max(1, max|expected|)</c>; an indexing error is of the order of the values themselves.</summary>
+    public const double Tf32AbsScale = 1e-2;
+
+    /// <summary>The TF32 rule's relative part: <c>1e-2 · |expected|</c>.</summary>
+    public const double Tf32Rtol = 1e-2;
+
+    /// <summary>A layer computing in bfloat16 (8 significant bits: ≈ 4e-3 relative per rounding, several roundings from
+    /// input to output) against the same layer in float64, its output: <c>|a−e| ≤ 5e-2 · max(1, max|e|)</c> (max over the
+    /// whole array).</summary>
+    public const double BFloat16Scale = 5e-2;
+
+    /// <summary>The same for the gradients of its input and parameters, which pass through the bfloat16 backward as well
+    /// (measured up to 4e-2 with gradient 1 at the output): <c>|a−e| ≤ 1e-1 · max(1, max|e|)</c>.</summary>
+    public const double BFloat16GradScale = 1e-1;
 }

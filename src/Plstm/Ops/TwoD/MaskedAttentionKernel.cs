@@ -70,7 +70,7 @@ public static class MaskedAttentionKernel
         RunTimeSwitch.Is("PLSTM_MASKED_ATTENTION", "off");
     /// <summary>The kernel source: the embedded <c>Kernels/masked_attention.cu</c>, or, for measuring a variant without a
     /// rebuild, the file named by <c>PLSTM_MASKED_ATTENTION_SOURCE</c> (same kernel names, arguments and results).</summary>
-    private static readonly KernelCache<(long DK, long DV, int Tile)> Kernels =
+    private static readonly KernelCache<(long DK, long DV, int Tile, MaskedAttentionPrecision Precision)> Kernels =
         new("masked_attention.cu", "PLSTM_MASKED_ATTENTION_SOURCE", [ForwardName, QueryName, KeyName, FusedName], Definitions,
             AllowShared);
     private static readonly ConcurrentDictionary<int, bool> TensorCores = new();
@@ -102,7 +102,7 @@ public static class MaskedAttentionKernel
         // Kernels that do not build here (an NVRTC or driver too old for them) leave the batched products in place. The
         // module of small grids (query tiles of 16) differs from this one in a tile size only: should it alone fail, its
         // first launch throws with NVRTC's message, and `plstm selfcheck` (token counts from 1) reports it.
-        return HasTensorCores(device) && Kernels.BuildError(device, (dk, dv, LargeTile)) is null;
+        return HasTensorCores(device) && Kernels.BuildError(device, (dk, dv, LargeTile, MaskedAttentionPrecision.Float32)) is null;
     }
 
     /// <summary>Whether CUDA device <paramref name="device"/> has the TF32 tensor cores the kernels use (compute capability
@@ -113,7 +113,8 @@ public static class MaskedAttentionKernel
     /// <summary>Why the kernels for DK × DV do not build on CUDA device <paramref name="device"/> (what NVRTC or the driver
     /// said), or null when they do; compiles them if needed. <c>plstm selfcheck</c> reports it: <see cref="CanRun"/> then
     /// says no and the layers quietly keep the batched products.</summary>
-    public static string? BuildError(int device, long dk, long dv) => Kernels.BuildError(device, (dk, dv, LargeTile));
+    public static string? BuildError(int device, long dk, long dv) =>
+        Kernels.BuildError(device, (dk, dv, LargeTile, MaskedAttentionPrecision.Float32));
 
     /// <summary>Whether the kernels are built for N batch entries of widths DK and DV: DK and DV multiples of 8 from 8 to
     /// <see cref="MaxWidth"/>, 1 ≤ N ≤ 65,535 (a grid axis). Any token count T ≥ 1.</summary>
@@ -123,13 +124,25 @@ public static class MaskedAttentionKernel
     /// <summary><c>(q kᵀ ⊙ gate) v</c>, <c>[N, T, DV]</c>, for contiguous q, k <c>[N, T, DK]</c>, v <c>[N, T, DV]</c>,
     /// gate <c>[N, T, T]</c> the kernels take (<see cref="CanRun"/>).</summary>
     /// <exception cref="ArgumentException">Operands the kernels do not take, or of mismatched shapes.</exception>
-    public static Tensor Forward(Tensor q, Tensor k, Tensor v, Tensor gate) => Forward(q, k, v, gate, check: true);
+    public static Tensor Forward(Tensor q, Tensor k, Tensor v, Tensor gate) =>
+        Forward(q, k, v, gate, check: true, DefaultPrecision);
+
+    /// <summary><see cref="Forward(Tensor, Tensor, Tensor, Tensor)"/> with the products in <paramref name="precision"/>.</summary>
+    /// <exception cref="ArgumentException">Operands the kernels do not take, or of mismatched shapes.</exception>
+    public static Tensor Forward(Tensor q, Tensor k, Tensor v, Tensor gate, MaskedAttentionPrecision precision) =>
+        Forward(q, k, v, gate, check: true, precision);
+
+    /// <summary>The precision of calls that do not name one: <see cref="MaskedAttentionPrecision.Tf32"/> while
+    /// <c>torch.backends.cuda.matmul.allow_tf32</c> is set (as PyTorch's float32 matmuls; read at each call), else
+    /// <see cref="MaskedAttentionPrecision.Float32"/>.</summary>
+    public static MaskedAttentionPrecision DefaultPrecision =>
+        backends.cuda.matmul.allow_tf32 ? MaskedAttentionPrecision.Tf32 : MaskedAttentionPrecision.Float32;
 
     /// <summary><see cref="Forward(Tensor, Tensor, Tensor, Tensor)"/>; <paramref name="check"/> false for a caller that
     /// has established the preconditions (the layer's hot path: each check is a few native calls).</summary>
-    internal static Tensor Forward(Tensor q, Tensor k, Tensor v, Tensor gate, bool check)
+    internal static Tensor Forward(Tensor q, Tensor k, Tensor v, Tensor gate, bool check, MaskedAttentionPrecision precision)
     {
-        var (n, tokens, dk, dv, kernels) = Prepare(q, k, v, gate, null, check);
+        var (n, tokens, dk, dv, kernels) = Prepare(q, k, v, gate, null, check, precision);
         var y = empty(new[] { n, tokens, dv }, q.dtype, q.device);
         RowLayout qk = RowLayout.Contiguous(tokens, dk), vy = RowLayout.Contiguous(tokens, dv);
         Launch(kernels, n, tokens, dk, dv, new(q, 0, qk), new(k, 0, qk), new(v, 0, vy), gate, new(y, 0, vy));
@@ -164,8 +177,9 @@ public static class MaskedAttentionKernel
     /// entry lies inside its tensor, and that every stride and offset is a multiple of 4 floats of a tensor whose data
     /// starts 16-byte aligned (the float4 loads).</summary>
     internal static void ForwardInto(Operand q, Operand k, Operand v, Tensor gate, Operand y, long n, long tokens, long dk,
-        long dv) => Launch(KernelsOn(q.Data.device_index < 0 ? 0 : q.Data.device_index, dk, dv, ModuleTile(tokens)), n, tokens, dk, dv,
-        q, k, v, gate, y);
+        long dv, MaskedAttentionPrecision precision) =>
+        Launch(KernelsOn(q.Data.device_index < 0 ? 0 : q.Data.device_index, dk, dv, ModuleTile(tokens), precision), n, tokens,
+            dk, dv, q, k, v, gate, y);
 
     private static unsafe void Launch(IntPtr[] kernels, long n, long tokens, long dk, long dv, Operand q, Operand k,
         Operand v, Tensor gate, Operand y)
@@ -181,34 +195,35 @@ public static class MaskedAttentionKernel
     /// gradient <paramref name="dy"/> <c>[N, T, DV]</c> (contiguous), in the layers' form (<see cref="BackwardForm"/>).</summary>
     /// <exception cref="ArgumentException">Operands the kernels do not take, or of mismatched shapes.</exception>
     public static (Tensor DQ, Tensor DK, Tensor DV, Tensor DGate) Backward(Tensor q, Tensor k, Tensor v, Tensor gate,
-        Tensor dy) => Backward(q, k, v, gate, dy, BackwardForm);
+        Tensor dy) => Backward(q, k, v, gate, dy, BackwardForm, DefaultPrecision);
 
     /// <summary><see cref="Backward(Tensor, Tensor, Tensor, Tensor, Tensor)"/> in the given form (`plstm selfcheck` checks
-    /// both).</summary>
+    /// both) and precision (null: <see cref="DefaultPrecision"/>; the forward's, for the gradients of its output).</summary>
     /// <exception cref="ArgumentException">Operands the kernels do not take, or of mismatched shapes.</exception>
     /// <exception cref="InvalidOperationException">The fused form with a backward tile
     /// (<c>PLSTM_MASKED_ATTENTION_TILES</c>) it does not take.</exception>
     public static (Tensor DQ, Tensor DK, Tensor DV, Tensor DGate) Backward(Tensor q, Tensor k, Tensor v, Tensor gate,
-        Tensor dy, MaskedAttentionBackwardForm form)
+        Tensor dy, MaskedAttentionBackwardForm form, MaskedAttentionPrecision? precision = null)
     {
         ArgumentNullException.ThrowIfNull(dy);
         bool fused = form == MaskedAttentionBackwardForm.Fused;
         if (fused && Tiles.Backward is { } fixedTile && !FusedTakesTile(fixedTile))
             throw new InvalidOperationException($"the fused backward does not take backward tiles of {fixedTile} queries");
-        var (dQ, dK, dV, dGate, keyKernel) = BackwardQueryFirst(q, k, v, gate, dy, check: true, fused);
+        var (dQ, dK, dV, dGate, keyKernel) = BackwardQueryFirst(q, k, v, gate, dy, check: true, fused,
+            precision ?? DefaultPrecision);
         keyKernel?.Invoke();
         return (dQ, dK, dV, dGate);
     }
 
-    /// <summary><see cref="Backward(Tensor, Tensor, Tensor, Tensor, Tensor, MaskedAttentionBackwardForm)"/> in two steps: the gradients' buffers
+    /// <summary><see cref="Backward(Tensor, Tensor, Tensor, Tensor, Tensor, MaskedAttentionBackwardForm, MaskedAttentionPrecision?)"/> in two steps: the gradients' buffers
     /// and the query kernel (dQ and the gate's gradient, complete on return in stream order), and an action that
     /// launches the key kernel (dK, dV) — so that work needing only the gate's gradient can be launched between the two,
     /// and run beside the second. With <paramref name="fused"/> the one kernel computes everything and the action is
     /// null.</summary>
     internal static (Tensor DQ, Tensor DK, Tensor DV, Tensor DGate, Action? KeyKernel) BackwardQueryFirst(Tensor q,
-        Tensor k, Tensor v, Tensor gate, Tensor dy, bool check, bool fused)
+        Tensor k, Tensor v, Tensor gate, Tensor dy, bool check, bool fused, MaskedAttentionPrecision precision)
     {
-        var (n, tokens, dk, dv, _) = Prepare(q, k, v, gate, dy, check);
+        var (n, tokens, dk, dv, _) = Prepare(q, k, v, gate, dy, check, precision);
         // The fused kernel adds each key block's share into dQ.
         var dQ = fused ? zeros(new[] { n, tokens, dk }, q.dtype, q.device) : empty(new[] { n, tokens, dk }, q.dtype, q.device);
         var dK = empty(new[] { n, tokens, dk }, q.dtype, q.device);
@@ -218,12 +233,13 @@ public static class MaskedAttentionKernel
         Operand Q = new(q, 0, qk), K = new(k, 0, qk), V = new(v, 0, vy), DY = new(dy, 0, vy);
         if (fused)
         {
-            BackwardFusedInto(Q, K, V, gate, DY, new(dQ, 0, qk), new(dK, 0, qk), new(dV, 0, vy), dGate, n, tokens, dk, dv);
+            BackwardFusedInto(Q, K, V, gate, DY, new(dQ, 0, qk), new(dK, 0, qk), new(dV, 0, vy), dGate, n, tokens, dk, dv,
+                precision);
             return (dQ, dK, dV, dGate, null);
         }
-        BackwardQueryInto(Q, K, V, gate, DY, new(dQ, 0, qk), dGate, n, tokens, dk, dv);
+        BackwardQueryInto(Q, K, V, gate, DY, new(dQ, 0, qk), dGate, n, tokens, dk, dv, precision);
         return (dQ, dK, dV, dGate,
-            () => BackwardKeyInto(Q, K, V, gate, DY, new(dK, 0, qk), new(dV, 0, vy), n, tokens, dk, dv));
+            () => BackwardKeyInto(Q, K, V, gate, DY, new(dK, 0, qk), new(dV, 0, vy), n, tokens, dk, dv, precision));
     }
 
     /// <summary>The backward's first kernel on operands placed by their <see cref="RowLayout"/>: dQ written where it says
@@ -231,10 +247,10 @@ public static class MaskedAttentionKernel
     /// <c>[N, T, T]</c> (every entry). Preconditions as <see cref="ForwardInto"/>'s. Apart from the second kernel
     /// (<see cref="BackwardKeyInto"/>), so that work needing the gate's gradient can run alongside that one.</summary>
     internal static unsafe void BackwardQueryInto(Operand q, Operand k, Operand v, Tensor gate, Operand dy, Operand dq,
-        Tensor dGate, long n, long tokens, long dkWidth, long dvWidth)
+        Tensor dGate, long n, long tokens, long dkWidth, long dvWidth, MaskedAttentionPrecision precision)
     {
         int tile = BackwardTileFor(tokens, fused: false);
-        var kernels = KernelsOn(q.Data.device_index < 0 ? 0 : q.Data.device_index, dkWidth, dvWidth, tile);
+        var kernels = KernelsOn(q.Data.device_index < 0 ? 0 : q.Data.device_index, dkWidth, dvWidth, tile, precision);
         IntPtr qp = q.Pointer, kp = k.Pointer, vp = v.Pointer, gp = TensorData.Pointer(gate), dyp = dy.Pointer,
             dqp = dq.Pointer, dgp = TensorData.Pointer(dGate);
         RowLayout lq = q.Layout, lk = k.Layout, lv = v.Layout, ldy = dy.Layout, ldq = dq.Layout;
@@ -245,10 +261,10 @@ public static class MaskedAttentionKernel
 
     /// <summary>The backward's second kernel alone: dK and dV (see <see cref="BackwardQueryInto"/>).</summary>
     internal static unsafe void BackwardKeyInto(Operand q, Operand k, Operand v, Tensor gate, Operand dy, Operand dk,
-        Operand dv, long n, long tokens, long dkWidth, long dvWidth)
+        Operand dv, long n, long tokens, long dkWidth, long dvWidth, MaskedAttentionPrecision precision)
     {
         int tile = BackwardTileFor(tokens, fused: false);
-        var kernels = KernelsOn(q.Data.device_index < 0 ? 0 : q.Data.device_index, dkWidth, dvWidth, tile);
+        var kernels = KernelsOn(q.Data.device_index < 0 ? 0 : q.Data.device_index, dkWidth, dvWidth, tile, precision);
         IntPtr qp = q.Pointer, kp = k.Pointer, vp = v.Pointer, gp = TensorData.Pointer(gate), dyp = dy.Pointer,
             dkp = dk.Pointer, dvp = dv.Pointer;
         RowLayout lq = q.Layout, lk = k.Layout, lv = v.Layout, ldy = dy.Layout, ldk = dk.Layout, ldv = dv.Layout;
@@ -262,10 +278,10 @@ public static class MaskedAttentionKernel
     /// keys adds its share), the gate's gradient into the contiguous <paramref name="dGate"/> (every entry).
     /// Preconditions as <see cref="ForwardInto"/>'s, and a backward tile the kernel takes.</summary>
     internal static unsafe void BackwardFusedInto(Operand q, Operand k, Operand v, Tensor gate, Operand dy, Operand dq,
-        Operand dk, Operand dv, Tensor dGate, long n, long tokens, long dkWidth, long dvWidth)
+        Operand dk, Operand dv, Tensor dGate, long n, long tokens, long dkWidth, long dvWidth, MaskedAttentionPrecision precision)
     {
         int tile = BackwardTileFor(tokens, fused: true);
-        var kernels = KernelsOn(q.Data.device_index < 0 ? 0 : q.Data.device_index, dkWidth, dvWidth, tile);
+        var kernels = KernelsOn(q.Data.device_index < 0 ? 0 : q.Data.device_index, dkWidth, dvWidth, tile, precision);
         IntPtr qp = q.Pointer, kp = k.Pointer, vp = v.Pointer, gp = TensorData.Pointer(gate), dyp = dy.Pointer,
             dqp = dq.Pointer, dkp = dk.Pointer, dvp = dv.Pointer, dgp = TensorData.Pointer(dGate);
         RowLayout lq = q.Layout, lk = k.Layout, lv = v.Layout, ldy = dy.Layout, ldq = dq.Layout, ldk = dk.Layout,
@@ -279,18 +295,18 @@ public static class MaskedAttentionKernel
     /// <summary>Registers and local memory per thread (bytes) of the forward and the two backward kernels compiled for
     /// DK × DV on CUDA device <paramref name="device"/>, then of the fused backward (what `plstm selfcheck` reports).</summary>
     public static (int Registers, int LocalBytes)[] Resources(int device, long dk, long dv) =>
-        KernelsOn(device, dk, dv, LargeTile).Select(CudaDriver.Resources).ToArray();
+        KernelsOn(device, dk, dv, LargeTile, MaskedAttentionPrecision.Float32).Select(CudaDriver.Resources).ToArray();
 
     /// <summary>Checks the operands (unless <paramref name="check"/> is false) and returns the sizes and the kernels.</summary>
     private static (long N, long T, long DK, long DV, IntPtr[] Kernels) Prepare(Tensor q, Tensor k, Tensor v, Tensor gate,
-        Tensor? dy, bool check)
+        Tensor? dy, bool check, MaskedAttentionPrecision precision)
     {
         if (!check)
         {
             var shape = q.shape;
             long width = v.shape[2];
             return (shape[0], shape[1], shape[2], width,
-                KernelsOn(q.device_index < 0 ? 0 : q.device_index, shape[2], width, ModuleTile(shape[1])));
+                KernelsOn(q.device_index < 0 ? 0 : q.device_index, shape[2], width, ModuleTile(shape[1]), precision));
         }
         ArgumentNullException.ThrowIfNull(q);
         ArgumentNullException.ThrowIfNull(k);
@@ -316,7 +332,7 @@ public static class MaskedAttentionKernel
         Require(gate, [n, tokens, tokens], nameof(gate));
         if (dy is not null) Require(dy, [n, tokens, dv], nameof(dy));
         int device = q.device_index < 0 ? 0 : q.device_index;
-        return (n, tokens, dk, dv, KernelsOn(device, dk, dv, ModuleTile(tokens)));
+        return (n, tokens, dk, dv, KernelsOn(device, dk, dv, ModuleTile(tokens), precision));
     }
 
     private static (uint, uint, uint) Grid(long n, long tokens) =>
@@ -337,10 +353,12 @@ public static class MaskedAttentionKernel
     private static int FusedSharedBytes(long dk, long dv, int tile) =>
         checked(BackwardSharedBytes(dk, dv, tile) + Rows * (tile + 4) * 4);
 
-    private static IntPtr[] KernelsOn(int device, long dk, long dv, int tile) => Kernels.On(device, (dk, dv, tile));
+    private static IntPtr[] KernelsOn(int device, long dk, long dv, int tile, MaskedAttentionPrecision precision) =>
+        Kernels.On(device, (dk, dv, tile, precision));
 
-    internal static Dictionary<string, string> Definitions((long DK, long DV, int Tile) key) => new()
+    internal static Dictionary<string, string> Definitions((long DK, long DV, int Tile, MaskedAttentionPrecision Precision) key) => new()
     {
+        ["TF32_PASSES"] = key.Precision == MaskedAttentionPrecision.Tf32 ? "1" : "3",
         ["DK"] = key.DK.ToString(CultureInfo.InvariantCulture),
         ["DV"] = key.DV.ToString(CultureInfo.InvariantCulture),
         ["FWD_TILE"] = ForwardTile.ToString(CultureInfo.InvariantCulture),
@@ -350,7 +368,7 @@ public static class MaskedAttentionKernel
     };
 
     /// <summary>Shared memory above the 48 KiB a kernel gets without the driver's opt-in.</summary>
-    private static void AllowShared(IntPtr[] kernels, (long DK, long DV, int Tile) key)
+    private static void AllowShared(IntPtr[] kernels, (long DK, long DV, int Tile, MaskedAttentionPrecision Precision) key)
     {
         int forward = ForwardSharedBytes(key.DK, key.DV), backward = BackwardSharedBytes(key.DK, key.DV, key.Tile);
         if (forward > DefaultSharedLimit) CudaDriver.AllowSharedMemory(kernels[0], forward);

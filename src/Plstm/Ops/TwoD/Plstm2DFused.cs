@@ -141,7 +141,8 @@ public static class Plstm2DFused
             var stackedGates = stack(all.Select(t => t is null ? zeros_like(reference) : t.reshape(B, 4, X, Y)).ToArray(), 2);
             // The kernels compute in float32 or float64; half-precision inputs are walked and attended in float32 and the
             // output rounded back (the walk's sums over hundreds of paths and the attention's rows over hundreds of cells
-            // are where half precision loses most, and the float32 kernels are the fast ones).
+            // are where half precision loses most, and the float32 kernels are the fast ones), the masked attention
+            // kernel with TF32 products (half-precision operands are exact in TF32).
             var dtype = stackedGates.dtype;
             bool half = dtype is ScalarType.BFloat16 or ScalarType.Float16;
             Tensor Mixed(Tensor t) => half ? t.to_type(ScalarType.Float32) : t;
@@ -155,7 +156,8 @@ public static class Plstm2DFused
                 // recomputation nothing cells²-sized is kept for backward either).
                 long cells = X * Y, DK = inputs.Q.shape[3], DV = inputs.V.shape[3];
                 var y = WalkedGateAttention.Attend(Mixed(inputs.Q).reshape(B, cells, DK), Mixed(inputs.K).reshape(B, cells, DK),
-                    Mixed(inputs.V).reshape(B, cells, DV), walked, direct, scale, recompute, Wiring(inputs));  // [B, cells, DV]
+                    Mixed(inputs.V).reshape(B, cells, DV), walked, direct, scale, recompute, Wiring(inputs),
+                    half ? MaskedAttentionPrecision.Tf32 : null);                                   // [B, cells, DV]
                 var output = y.view(B, X, Y, DV, 1);                                         // [B, X, Y, DV, 1]
                 return (half ? output.to_type(dtype) : output).MoveToOuterDisposeScope();
             }

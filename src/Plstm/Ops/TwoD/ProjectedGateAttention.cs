@@ -39,7 +39,7 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
     /// <summary>What the function needs besides its two tensors; <paramref name="Shape"/> is proj's, read once per call
     /// (each read is a native call that allocates).</summary>
     private sealed record Setting(long[] Shape, int Heads, long Width, GateActivationMode Mode, double Factor, double Scale,
-        bool Recompute, double? NormEps)
+        bool Recompute, double? NormEps, MaskedAttentionPrecision Precision)
     {
         public long Tokens => Shape[1] * Shape[2];
         public long Entries => Shape[0] * Heads;
@@ -52,10 +52,11 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
     /// <paramref name="direct"/> <c>[B·H, X·Y]</c> (D0), on a device, dtype and grid a gate walk takes
     /// (<see cref="WalkedGateAttention.CanWalk(DeviceType, ScalarType, long, long)"/>). With
     /// <paramref name="normEps"/> each head's W outputs come RMS-normalised (<see cref="Common.RmsNormalization"/>, no
-    /// scale; on the in-place path by <see cref="RmsNormKernel"/> inside this function).</summary>
+    /// scale; on the in-place path by <see cref="RmsNormKernel"/> inside this function). <paramref name="precision"/>: the
+    /// masked attention kernel's products (null: <see cref="MaskedAttentionKernel.DefaultPrecision"/>).</summary>
     /// <exception cref="ArgumentException">A <paramref name="proj"/> of another shape, or one no walk takes.</exception>
     public static Tensor Attend(Tensor proj, int heads, long width, GateActivationMode mode, double factor, Tensor direct,
-        double scale, bool recompute, double? normEps = null)
+        double scale, bool recompute, double? normEps = null, MaskedAttentionPrecision? precision = null)
     {
         ArgumentNullException.ThrowIfNull(proj);
         ArgumentNullException.ThrowIfNull(direct);
@@ -75,11 +76,12 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
             var folded = proj.narrow(3, 0, qkv).reshape(B, X, Y, 3, heads, width).permute(3, 0, 4, 1, 2, 5)
                 .reshape(3, N, T, width).unbind(0);                                          // 3 × [N, T, W]
             var scanned = WalkedGateAttention.AttendActivated(folded[0], folded[1], folded[2],
-                proj.narrow(3, qkv, gateColumns), heads, mode, factor, direct, scale, recompute); // [N, T, W]
+                proj.narrow(3, qkv, gateColumns), heads, mode, factor, direct, scale, recompute, precision); // [N, T, W]
             var perHead = scanned.view(B, heads, X, Y, width).permute(0, 2, 3, 1, 4);         // [B, X, Y, H, W]
             return (normEps is { } eps ? RmsNormalization.Apply(perHead, width, eps) : perHead).MoveToOuterDisposeScope();
         }
-        var setting = new Setting(shape, heads, width, mode, factor, scale, recompute, normEps);
+        var setting = new Setting(shape, heads, width, mode, factor, scale, recompute, normEps,
+            precision ?? MaskedAttentionKernel.DefaultPrecision);
         if (!is_grad_enabled() || !(proj.requires_grad || direct.requires_grad))
         {
             using var noGrad = no_grad();
@@ -127,7 +129,7 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
         var y = empty(new[] { s.Shape[0], s.Shape[1], s.Shape[2], s.Heads, s.Width }, proj.dtype, proj.device);
         var qkv = Blocks(proj, s);
         MaskedAttentionKernel.ForwardInto(qkv[0], qkv[1], qkv[2], gate, PerHead(y, s), s.Entries, s.Tokens, s.Width,
-            s.Width);
+            s.Width, s.Precision);
         if (s.NormEps is not { } eps) return (y, null, null);
         var (normalized, inverse) = RmsNormKernel.Forward(y, s.Width, eps);
         return (normalized, y, inverse);
@@ -196,7 +198,7 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
                     // the q columns, which therefore start at zero.
                     dProj.narrow(3, 0, s.Heads * s.Width).zero_();
                     MaskedAttentionKernel.BackwardFusedInto(inputs[0], inputs[1], inputs[2], gate, dyRows, grads[0], grads[1],
-                        grads[2], dGate, s.Entries, s.Tokens, s.Width, s.Width);
+                        grads[2], dGate, s.Entries, s.Tokens, s.Width, s.Width, s.Precision);
                 }
                 else
                 {
@@ -204,9 +206,9 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
                     // only that, then runs on a side stream alongside the key kernel (dK, dV), each kernel family filling
                     // the multiprocessors the other leaves idle (both run few warps per multiprocessor).
                     MaskedAttentionKernel.BackwardQueryInto(inputs[0], inputs[1], inputs[2], gate, dyRows, grads[0], dGate,
-                        s.Entries, s.Tokens, s.Width, s.Width);
+                        s.Entries, s.Tokens, s.Width, s.Width, s.Precision);
                     alongside = () => MaskedAttentionKernel.BackwardKeyInto(inputs[0], inputs[1], inputs[2], gate, dyRows,
-                        grads[1], grads[2], s.Entries, s.Tokens, s.Width, s.Width);
+                        grads[1], grads[2], s.Entries, s.Tokens, s.Width, s.Width, s.Precision);
                 }
                 var (dGates, dDirect) = WalkedGateAttention.WalkBackward(gates, dGate, s.Scale, directGrad, form, alongside);
                 if (s.Recompute) gate.Dispose();

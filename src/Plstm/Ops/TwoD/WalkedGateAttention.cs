@@ -42,6 +42,7 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
     private const string ActivationKey = "activation";
     private const string FusedKey = "fused";
     private const string FormKey = "form";
+    private const string PrecisionKey = "precision";
 
     /// <inheritdoc />
     public override string Name => nameof(WalkedGateAttention);
@@ -61,6 +62,9 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
     /// <summary>The gate activation run inside the function (<see cref="AttendActivated"/>).</summary>
     private sealed record Activation(int Heads, GateActivationMode Mode, double Factor);
 
+    /// <summary>The masked attention kernel's products, passed to the function (its last argument) and kept for backward.</summary>
+    private sealed record Products(MaskedAttentionPrecision Precision);
+
     /// <summary>Which turn gates stacked gates given to <see cref="Attend"/> may hold (the function's last argument
     /// there, as <see cref="Activation"/> is <see cref="AttendActivated"/>'s).</summary>
     private sealed record Wiring(GateActivationMode Mode);
@@ -71,7 +75,7 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
     /// (each costs the host a few hundred microseconds through TorchSharp). Same values as
     /// <c>Attend(q, k, v, GateActivation.Apply(pre, …), …)</c>.</summary>
     public static Tensor AttendActivated(Tensor q, Tensor k, Tensor v, Tensor pre, int heads, GateActivationMode mode,
-        double factor, Tensor direct, double scale, bool recompute)
+        double factor, Tensor direct, double scale, bool recompute, MaskedAttentionPrecision? precision = null)
     {
         ArgumentNullException.ThrowIfNull(pre);
         var shape = pre.shape;
@@ -79,16 +83,18 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
             throw new ArgumentException("no gate walk runs for gates from these pre-activations (CUDA kernel or CPU walk, "
                 + "float32/float64, [B, X, Y, K·4H] on a grid they take)", nameof(pre));
         using var scope = NewDisposeScope();
+        var products = new Products(precision ?? MaskedAttentionKernel.DefaultPrecision);
         bool wantsGrad = is_grad_enabled()
             && (q.requires_grad || k.requires_grad || v.requires_grad || pre.requires_grad || direct.requires_grad);
         if (!wantsGrad)
         {
             var activated = GateActivation.Apply(pre, heads, mode, factor);
             var form = FormOf(activated, mode);
-            return Masked(q, k, v, Walk(activated, direct, scale, form)).MoveToOuterDisposeScope();
+            return Masked(q, k, v, Walk(activated, direct, scale, form), products.Precision).MoveToOuterDisposeScope();
         }
         // As in Attend: the forward's handles of what it saves are released with this scope.
-        return apply(q, k, v, pre, direct, scale, recompute, new Activation(heads, mode, factor))[0].MoveToOuterDisposeScope();
+        return apply(q, k, v, pre, direct, scale, recompute, new Activation(heads, mode, factor), products)[0]
+            .MoveToOuterDisposeScope();
     }
 
     /// <summary><c>(q kᵀ ⊙ scale · (walk(gates) + diag direct)) v</c>, <c>[N, T, DV]</c>, for q, k <c>[N, T, DK]</c>,
@@ -98,21 +104,25 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
     /// <see cref="GateActivationMode.P"/> any (walked), <see cref="GateActivationMode.DRight"/> no T0ru (its slot zero),
     /// <see cref="GateActivationMode.DLeft"/> no T0dl: with one turn only, one path joins two cells and on CUDA the gate
     /// is formed in closed form (<see cref="SinglePathGateKernel"/>) where it takes the grid, else walked. A zero slot is
-    /// the caller's promise: it is not checked (the closed form ignores what the absent slot holds).</summary>
+    /// the caller's promise: it is not checked (the closed form ignores what the absent slot holds).
+    /// <paramref name="precision"/>: the masked attention kernel's products (null:
+    /// <see cref="MaskedAttentionKernel.DefaultPrecision"/>; the batched products elsewhere are not affected).</summary>
     public static Tensor Attend(Tensor q, Tensor k, Tensor v, Tensor gates, Tensor direct, double scale, bool recompute,
-        GateActivationMode wiring = GateActivationMode.P)
+        GateActivationMode wiring = GateActivationMode.P, MaskedAttentionPrecision? precision = null)
     {
         if (!CanWalk(gates))
             throw new ArgumentException("no gate walk runs for these gates (CUDA kernel or CPU walk, float32/float64, "
                 + "[N, O, 8, X, Y] on a grid they take)", nameof(gates));
         using var scope = NewDisposeScope();
         gates = gates.contiguous();                                                         // the walks read raw memory
+        var products = new Products(precision ?? MaskedAttentionKernel.DefaultPrecision);
         bool wantsGrad = is_grad_enabled()
             && (q.requires_grad || k.requires_grad || v.requires_grad || gates.requires_grad || direct.requires_grad);
-        if (!wantsGrad) return Masked(q, k, v, Walk(gates, direct, scale, FormOf(gates, wiring))).MoveToOuterDisposeScope();
+        if (!wantsGrad)
+            return Masked(q, k, v, Walk(gates, direct, scale, FormOf(gates, wiring)), products.Precision).MoveToOuterDisposeScope();
         // The forward's handles of what it saves stay in this scope until the context has taken its own references
         // (TorchSharp copies the saved tensors after the forward returns), then are released here.
-        return apply(q, k, v, gates, direct, scale, recompute, new Wiring(wiring))[0].MoveToOuterDisposeScope();
+        return apply(q, k, v, gates, direct, scale, recompute, new Wiring(wiring), products)[0].MoveToOuterDisposeScope();
     }
 
     private static bool OnCuda(Tensor gates) => gates.device_type == DeviceType.CUDA;
@@ -126,8 +136,8 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
     }
 
     /// <summary><c>(q kᵀ ⊙ gate) v</c> without autograd: the kernel where it runs, else batched products.</summary>
-    private static Tensor Masked(Tensor q, Tensor k, Tensor v, Tensor gate) => Fused(q, v)
-        ? MaskedAttentionKernel.Forward(q.contiguous(), k.contiguous(), v.contiguous(), gate, check: false)
+    private static Tensor Masked(Tensor q, Tensor k, Tensor v, Tensor gate, MaskedAttentionPrecision precision) => Fused(q, v)
+        ? MaskedAttentionKernel.Forward(q.contiguous(), k.contiguous(), v.contiguous(), gate, check: false, precision)
         : (q.matmul(k.transpose(1, 2)) * gate).matmul(v);
 
     /// <summary>How the gate is formed: the walk of the gates' device, or on CUDA for gates with one turn only (a D-mode
@@ -179,6 +189,7 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
         // handles, like the copy of the pre-activations the backward reads, are released by AttendActivated's scope).
         var activation = vars[7] as Activation;
         var wiring = activation?.Mode ?? ((Wiring)vars[7]).Mode;
+        var precision = ((Products)vars[8]).Precision;
         // TorchSharp runs a custom function's forward in the caller's grad mode.
         using var noGrad = no_grad();
         var (gates, kept) = activation is null ? ((Tensor)vars[3], null)
@@ -195,7 +206,7 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
             if (fused)
             {
                 scores = gate;                                                              // unused
-                output = MaskedAttentionKernel.Forward(q, k, v, gate, check: false);        // [N, T, DV]
+                output = MaskedAttentionKernel.Forward(q, k, v, gate, check: false, precision); // [N, T, DV]
             }
             else
             {
@@ -215,6 +226,7 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
         ctx.save_for_backward(save);
         ctx.save_data(ActivationKey, (object?)activation ?? false);
         ctx.save_data(FusedKey, fused);
+        ctx.save_data(PrecisionKey, precision);
         ctx.save_data(FormKey, form);
         ctx.save_data(ScaleKey, scale);
         ctx.save_data(RecomputeKey, recompute);
@@ -233,6 +245,7 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
         var directGrad = (bool)ctx.get_data(DirectGradKey);
         var activation = ctx.get_data(ActivationKey) as Activation;
         var fused = (bool)ctx.get_data(FusedKey);
+        var precision = (MaskedAttentionPrecision)ctx.get_data(PrecisionKey);
         var form = (GateForm)ctx.get_data(FormKey);
         var dOutput = grad_outputs[0];
         List<Tensor> result;
@@ -251,7 +264,7 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
                 // writes dG and the walk's adjoint then runs beside the key kernel (dK, dV), on a side stream where the
                 // walk can fork (GateWalkFunction.BackwardGateAlongside).
                 var (dQ, dK, dV, dGate, keyKernel) = MaskedAttentionKernel.BackwardQueryFirst(q, k, v, gate,
-                    dOutput.contiguous(), check: false, MaskedAttentionKernel.FusedBackward);
+                    dOutput.contiguous(), check: false, MaskedAttentionKernel.FusedBackward, precision);
                 var walked = WalkBackward(gates, dGate, scale, directGrad, form, keyKernel);
                 if (recompute) gate.Dispose();
                 result = GatesBackward(walked, dGate, saved, activation, dQ, dK, dV);
@@ -281,8 +294,8 @@ internal sealed class WalkedGateAttention : autograd.MultiTensorFunction<WalkedG
         foreach (var t in saved) t.Dispose();
         if (dOutput is { IsInvalid: false }) dOutput.Dispose();
         // One entry per forward argument: q, k, v, the gates (or their pre-activations), D0 (null without gradient), none
-        // for scale, recompute and the activation or wiring.
-        return [.. result, null!, null!, null!];
+        // for scale, recompute, the activation or wiring, and the products.
+        return [.. result, null!, null!, null!, null!];
     }
 
     /// <summary>From the walk's adjoint <paramref name="walked"/> of the gate's gradient <paramref name="dGate"/> (disposed

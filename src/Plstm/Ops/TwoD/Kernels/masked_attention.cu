@@ -9,6 +9,10 @@
 // small_a·big_b (the dropped small·small term and the tensor core's truncation of small are ≈ 2⁻²¹ relative),
 // accumulated in float32 by mma.m16n8k8.
 //
+// TF32_PASSES 1 (the host's MaskedAttentionPrecision.Tf32) drops the two small products: one TF32 product with float32
+// accumulation, ≈ 2⁻¹¹ relative per operand — what float32 matmuls do with TF32 allowed, and exact for operands that
+// came from bfloat16 (8 significant bits fit TF32's 11), which is why the layer's half-precision path takes it.
+//
 // Layout: one warp owns 16 rows (queries in the forward and the dQ kernel, keys in the dK/dV kernel); a block of WARPS
 // warps keeps its own rows in shared memory (in registers the compiler hoisted their splits out of the tile loop and
 // spilled) and shares tiles of the other side. Each warp forms the products of a whole tile at once — one accumulator
@@ -24,10 +28,17 @@
 // per multiprocessor beat one and four; storing the B tiles pre-split (8 bytes an element) lost to splitting on use
 // (fewer blocks fit); tiles 64 / 32 as fast as 32 / 32 and faster than 64 / 16.
 //
-// Defines: DK, DV (multiples of 8, at most 64); FWD_TILE, BWD_TILE (multiples of 8) and MIN_BLOCKS for measurements.
+// Defines: DK, DV (multiples of 8, at most 64); TF32_PASSES (3 or 1, above); FWD_TILE, BWD_TILE (multiples of 8) and
+// MIN_BLOCKS for measurements.
 // Dynamic shared memory per block (floats): forward (ROWS + FWD_TILE) · LDK + FWD_TILE · LDV; each backward kernel
 // (ROWS + BWD_TILE) · (LDK + LDV).
 
+#ifndef TF32_PASSES
+#define TF32_PASSES 3    // 3xTF32 (float32 products); 1: TF32 alone
+#endif
+#if TF32_PASSES != 3 && TF32_PASSES != 1
+#error "TF32_PASSES must be 3 or 1"
+#endif
 #define WARPS 4
 #define ROWS (16 * WARPS)
 #ifndef MIN_BLOCKS
@@ -176,12 +187,15 @@ __device__ __forceinline__ void rows_times_tile(float (*acc)[4], const float* ow
     for (int sj = 0; sj < SLICES; ++sj)
         if (sj < slices) tile_b(tile + (8 * sj + g) * LDB + 8 * s + t, 4, bb[sj], bsm[sj]);
     // The three products of 3xTF32 in phases over the independent accumulators (each accumulator's three are dependent).
+    if (TF32_PASSES == 3)
+    {
 #pragma unroll
-    for (int sj = 0; sj < SLICES; ++sj)
-        if (sj < slices) mma_tf32(acc[sj], asm_, bb[sj]);
+        for (int sj = 0; sj < SLICES; ++sj)
+            if (sj < slices) mma_tf32(acc[sj], asm_, bb[sj]);
 #pragma unroll
-    for (int sj = 0; sj < SLICES; ++sj)
-        if (sj < slices) mma_tf32(acc[sj], ab, bsm[sj]);
+        for (int sj = 0; sj < SLICES; ++sj)
+            if (sj < slices) mma_tf32(acc[sj], ab, bsm[sj]);
+    }
 #pragma unroll
     for (int sj = 0; sj < SLICES; ++sj)
         if (sj < slices) mma_tf32(acc[sj], ab, bb[sj]);
@@ -197,10 +211,13 @@ __device__ __forceinline__ void product_times_tile(float (*acc)[4], const float*
     accumulator_as_a(p, ab, asm_);
 #pragma unroll
     for (int s = 0; s < OUT; ++s) tile_b(tile + (8 * sj + 2 * t) * LD + 8 * s + g, LD, bb[s], bsm[s]);
+    if (TF32_PASSES == 3)
+    {
 #pragma unroll
-    for (int s = 0; s < OUT; ++s) mma_tf32(acc[s], asm_, bb[s]);
+        for (int s = 0; s < OUT; ++s) mma_tf32(acc[s], asm_, bb[s]);
 #pragma unroll
-    for (int s = 0; s < OUT; ++s) mma_tf32(acc[s], ab, bsm[s]);
+        for (int s = 0; s < OUT; ++s) mma_tf32(acc[s], ab, bsm[s]);
+    }
 #pragma unroll
     for (int s = 0; s < OUT; ++s) mma_tf32(acc[s], ab, bb[s]);
 }
@@ -550,12 +567,15 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
 #pragma unroll
             for (int u = 0; u < DQW; ++u)
                 if (wsub + u * WPM < KS) tile_b(own_k + (8 * ks + t) * LDK + 8 * (wsub + u * WPM) + g, 4 * LDK, bb[u], bsm[u]);
+            if (TF32_PASSES == 3)
+            {
 #pragma unroll
-            for (int u = 0; u < DQW; ++u)
-                if (wsub + u * WPM < KS) mma_tf32(acc[u], asm_, bb[u]);
+                for (int u = 0; u < DQW; ++u)
+                    if (wsub + u * WPM < KS) mma_tf32(acc[u], asm_, bb[u]);
 #pragma unroll
-            for (int u = 0; u < DQW; ++u)
-                if (wsub + u * WPM < KS) mma_tf32(acc[u], ab, bsm[u]);
+                for (int u = 0; u < DQW; ++u)
+                    if (wsub + u * WPM < KS) mma_tf32(acc[u], ab, bsm[u]);
+            }
 #pragma unroll
             for (int u = 0; u < DQW; ++u)
                 if (wsub + u * WPM < KS) mma_tf32(acc[u], ab, bb[u]);
