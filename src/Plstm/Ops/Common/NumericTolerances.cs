@@ -25,11 +25,12 @@ public static class NumericTolerances
 
     /// <summary>TF32 products (<c>MaskedAttentionPrecision.Tf32</c>: each operand rounded to 11 significant bits, ≈ 2⁻¹¹
     /// relative, float32 sums of up to thousands of such products, two products deep) against float64, absolute part:
-    /// <c>1e-2 · max(1, max|expected|)</c>; an indexing error is of the order of the values themselves.</summary>
-    public const double Tf32AbsScale = 1e-2;
+    /// <c>2e-3 · max(1, max|expected|)</c> (the kernels' worst cases on an H200, T up to 4,095, reached 0.02–0.05 of a
+    /// 1e-2 rule, i.e. 0.1–0.3 of this one); an indexing error is of the order of the values themselves.</summary>
+    public const double Tf32AbsScale = 2e-3;
 
-    /// <summary>The TF32 rule's relative part: <c>1e-2 · |expected|</c>.</summary>
-    public const double Tf32Rtol = 1e-2;
+    /// <summary>The TF32 rule's relative part: <c>2e-3 · |expected|</c>.</summary>
+    public const double Tf32Rtol = 2e-3;
 
     /// <summary>A layer computing in bfloat16 (8 significant bits: ≈ 4e-3 relative per rounding, several roundings from
     /// input to output) against the same layer in float64, its output: <c>|a−e| ≤ 5e-2 · max(1, max|e|)</c> (max over the

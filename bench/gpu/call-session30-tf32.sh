@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Twenty-ninth session (2026-12-02): the masked attention kernel's TF32 products (MaskedAttentionPrecision.Tf32), taken
+# by half-precision layers and by float32 under --tf32 (8214a5f). The bundle holds that build; .gpu/old/ holds Plstm.dll
+# and Plstm.Cli.dll of 29b79f7 (half precision mixed in float32 with 3xTF32 products). Selfcheck (attention with the TF32
+# cases, layer with the bfloat16 cases), pure-bfloat16 steps old / new alternating, ViT-T in bfloat16, the bfloat16
+# operator, and float32 steps with TF32 allowed for both models.
+# Bundle, copy the old DLLs to .gpu/old/, then run(command="OUT=$OUT bash bench/gpu/call-session30-tf32.sh", carry=[".gpu"]).
+set -u
+OUT=${OUT:-/tmp/out}; R=/tmp/res; mkdir -p "$OUT" "$R"
+. bench/gpu/common.sh; probe
+cp -r .gpu/stage .gpu/stage-old && cp .gpu/old/*.dll .gpu/stage-old/app/
+sed "s#\\\$B/stage/#\$B/stage-old/#g" .gpu/run.sh > .gpu/run-old.sh
+part_old() { local name=$1 cap=$2; shift 2; echo "=== $name ==="
+  timeout --kill-after=5 $((cap + 30)) bash .gpu/run-old.sh bench "$@" --device cuda --max-seconds "$cap" \
+    --out "$R/$name.md" --json "$R/$name.json" 2>&1 | grep -E "^\| [a-z]|rror" ; echo "$name exit ${PIPESTATUS[0]}"; }
+selfcheck 150 --parts attention,layer
+for round in 1 2; do
+  part_old "bf16-3xtf32-$round" 60 step --presets plstm_vit_t --sizes 224,512 --dtype bfloat16 --warmup 5 --iters 20
+  part "bf16-tf32-$round" 60 step --presets plstm_vit_t --sizes 224,512 --dtype bfloat16 --warmup 5 --iters 20
+done
+part bf16-vit 60 step --presets vit_t --sizes 224,512 --dtype bfloat16 --warmup 5 --iters 20
+part op-bf16 40 op --grids 14,32 --forms kernel,sdpa --dtype bfloat16 --warmup 3 --iters 10
+part fp32-tf32 80 step --presets plstm_vit_t,vit_t --sizes 224,512 --tf32 --warmup 5 --iters 20
+collect
