@@ -8,11 +8,7 @@
 set -u
 OUT=${OUT:-/tmp/out}; R=/tmp/res; mkdir -p "$OUT" "$R"
 . bench/gpu/common.sh; probe
-cp -r .gpu/stage .gpu/stage-old && cp .gpu/old/*.dll .gpu/stage-old/app/
-sed "s#\\\$B/stage/#\$B/stage-old/#g" .gpu/run.sh > .gpu/run-old.sh
-part_old() { local name=$1 cap=$2; shift 2; echo "=== $name ==="
-  timeout --kill-after=5 $((cap + 30)) bash .gpu/run-old.sh bench "$@" --device cuda --max-seconds "$cap" \
-    --out "$R/$name.md" --json "$R/$name.json" 2>&1 | grep -E "^\| [a-z]|rror" ; echo "$name exit ${PIPESTATUS[0]}"; }
+stage_old
 selfcheck 150 --parts attention,layer
 for round in 1 2; do
   part_old "bf16-3xtf32-$round" 60 step --presets plstm_vit_t --sizes 224,512 --dtype bfloat16 --warmup 5 --iters 20

@@ -24,3 +24,11 @@ selfcheck() { local cap=$1; shift
   timeout "$cap" bash .gpu/run.sh selfcheck "$@" > "$R/selfcheck-full.txt" 2>&1; echo "selfcheck exit $?"
   grep -E "FAIL|kernels:|cases agree|rror|not run" "$R/selfcheck-full.txt" | tee "$R/selfcheck.txt"; }
 collect() { for f in "$R"/selfcheck.txt "$R"/*.md "$@"; do echo "=== $(basename "$f")"; cat "$f"; done > "$OUT/all.md"; }
+#   stage_old   makes .gpu/stage-old and .gpu/run-old.sh: a copy of the bundle's stage with the DLLs in .gpu/old/ (an
+#           older build's Plstm.dll and Plstm.Cli.dll, put there after bundling) in place of its own (after probe);
+#   part_old NAME CAP ARGS…   part with that older build.
+stage_old() { cp -r .gpu/stage .gpu/stage-old && cp .gpu/old/*.dll .gpu/stage-old/app/
+  sed "s#\\\$B/stage/#\$B/stage-old/#g" .gpu/run.sh > .gpu/run-old.sh; }
+part_old() { local name=$1 cap=$2; shift 2; echo "=== $name ==="
+  timeout --kill-after=5 $((cap + 30)) bash .gpu/run-old.sh bench "$@" --device cuda --max-seconds "$cap" \
+    --out "$R/$name.md" --json "$R/$name.json" 2>&1 | grep -E "^\| [a-z]|rror" ; echo "$name exit ${PIPESTATUS[0]}"; }
