@@ -40,6 +40,25 @@ public class MaskedAttentionKernelTests
     public void Takes_the_widths_and_batch_sizes_it_was_built_for(int n, int dk, int dv, bool expected) =>
         Assert.Equal(expected, MaskedAttentionKernel.TakesShape(n, dk, dv));
 
+    /// <summary>Calls that name no precision follow <c>torch.backends.cuda.matmul.allow_tf32</c>, as PyTorch's float32
+    /// matmuls do (the flag touches CUDA products only, so flipping it here cannot disturb the CPU tests beside).</summary>
+    [Fact]
+    public void Default_precision_follows_allow_tf32()
+    {
+        bool before = backends.cuda.matmul.allow_tf32;
+        try
+        {
+            backends.cuda.matmul.allow_tf32 = true;
+            Assert.Equal(MaskedAttentionPrecision.Tf32, MaskedAttentionKernel.DefaultPrecision);
+            backends.cuda.matmul.allow_tf32 = false;
+            Assert.Equal(MaskedAttentionPrecision.Float32, MaskedAttentionKernel.DefaultPrecision);
+        }
+        finally
+        {
+            backends.cuda.matmul.allow_tf32 = before;
+        }
+    }
+
     [Fact]
     public void Refuses_cpu_operands_naming_q()
     {
