@@ -211,6 +211,16 @@ public static class SinglePathGateKernelMirror
         return output;
     }
 
+    /// <summary>triangle_row: the row r of packed index k (r (r − 1) / 2 ≤ k &lt; r (r + 1) / 2), from the float estimate
+    /// corrected as the kernel corrects it.</summary>
+    private static int TriangleRow(int k)
+    {
+        int r = (int)((1.0f + MathF.Sqrt(8.0f * k + 1.0f)) * 0.5f);
+        while (r * (r - 1) / 2 > k) --r;
+        while (r * (r + 1) / 2 <= k) ++r;
+        return r;
+    }
+
     /// <summary>single_path_tables, single_path_turns, single_path_chains: the gradient of Σ dOut ⊙ gate with respect to
     /// the stacked gates (the absent turn's slot zero).</summary>
     public static double[] Backward(double[] gates, double[] dOut, int n, int orientations, int gx, int gy, bool left,
@@ -226,13 +236,15 @@ public static class SinglePathGateKernelMirror
             long pa = (long)bo * f.Tables, pb = pa + f.PaSize, ab = pb + f.PbSize, ft = ab + f.PaSize;
             long d = (long)b * cells * cells;
 
-            // single_path_turns: one thread per entry of F, then per entry of Ā.
-            for (int t = 0; t < GP * GQ * GQ + GQ * GP * GP; t++)
+            // single_path_turns: one thread per entry of F that exists (lines p ≥ 1, pairs a < q), then per entry of Ā
+            // (pairs i < p, every a), decoded from the packed thread index as the kernel does.
+            int fPairs = GQ * (GQ - 1) / 2, fThreads = (GP - 1) * fPairs, turnThreads = fThreads + GP * (GP - 1) / 2 * GQ;
+            for (int t = 0; t < turnThreads; t++)
             {
-                if (t < GP * GQ * GQ)
+                if (t < fThreads)
                 {
-                    int a = t % GQ, q = t / GQ % GQ, p = t / (GQ * GQ);
-                    if (p == 0 || q <= a) continue;
+                    int p = 1 + t / fPairs, k = t - (p - 1) * fPairs;
+                    int q = TriangleRow(k), a = k - q * (q - 1) / 2;
                     long row = d + (long)f.CellAt(o, p, q) * cells;
                     double sum = 0;
                     for (int i = 0; i < p; i++)
@@ -244,9 +256,21 @@ public static class SinglePathGateKernelMirror
                 }
                 else
                 {
-                    int u = t - GP * GQ * GQ;
-                    var (i, a, p) = f.Transpose ? (u % GP, u / GP % GQ, u / (GP * GQ)) : (u / GQ % GP, u % GQ, u / (GQ * GP));
-                    if (i >= p || a == GQ - 1) continue;
+                    int u = t - fThreads, p, i, a;
+                    if (f.Transpose)
+                    {
+                        p = TriangleRow(u / GQ);
+                        int v = u - GQ * (p * (p - 1) / 2);
+                        (i, a) = (v % p, v / p);
+                    }
+                    else
+                    {
+                        a = u % GQ;
+                        int k = u / GQ;
+                        p = TriangleRow(k);
+                        i = k - p * (p - 1) / 2;
+                    }
+                    if (a == GQ - 1) continue;
                     int m = f.CellAt(o, i, a);
                     double sum = 0;
                     for (int q = a + 1; q < GQ; q++)

@@ -204,11 +204,10 @@ public static class SinglePathGateKernel
             }
             return;
         }
-        // One thread per entry of F or Ā (X·Y·(X + Y) per batch entry and orientation), then per cell and chain; both
-        // grids flat with an entry's blocks consecutive (the kernels' TURN_BLOCKS and CHAIN_BLOCKS), so that the blocks
-        // in flight share the entries' d𝒢 in L2.
+        // One thread per entry of F or Ā that exists, then per cell and chain; both grids flat with an entry's blocks
+        // consecutive (the kernels' TURN_BLOCKS and CHAIN_BLOCKS), so that the blocks in flight share the entries' d𝒢 in L2.
         void** turnArgs = stackalloc void*[] { &g, &s, &t, &o, scaleArg };
-        CudaDriver.Launch(kernels[2], (checked(entries * Blocks(X * Y * (X + Y), TurnThreads)), 1, 1), TurnThreads, turnArgs);
+        CudaDriver.Launch(kernels[2], (checked(entries * TurnBlocks(left ? Y : X, left ? X : Y)), 1, 1), TurnThreads, turnArgs);
         void** chainArgs = stackalloc void*[] { &g, &s, &t, &r, &o, scaleArg };
         CudaDriver.Launch(kernels[3], (checked(entries * Blocks(2 * cells, TableThreads)), 1, 1), TableThreads, chainArgs);
     }
@@ -218,6 +217,12 @@ public static class SinglePathGateKernel
     private static uint ForwardWidth(long cells) => (uint)Math.Min(ForwardThreads, (cells + 31) / 32 * 32);
 
     private static uint Blocks(long threads, int perBlock) => checked((uint)((threads + perBlock - 1) / perBlock));
+
+    /// <summary>The turn kernel's blocks per batch entry and orientation (its TURN_BLOCKS) for GP lines of GQ cells in the
+    /// chirality's frame: a thread per F entry (lines p ≥ 1, pairs a &lt; q) and per Ā entry (pairs i &lt; p, every a);
+    /// one idle block where there are none (a grid of one line).</summary>
+    internal static uint TurnBlocks(long gp, long gq) =>
+        Math.Max(1u, Blocks((gp - 1) * (gq * (gq - 1) / 2) + gp * (gp - 1) / 2 * gq, TurnThreads));
 
     /// <summary>Makes the device's context current on this thread and returns its kernels for the grid, dtype and
     /// chirality, compiled on first use and cached for the process.</summary>

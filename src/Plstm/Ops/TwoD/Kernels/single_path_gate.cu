@@ -73,9 +73,16 @@
 #define PA_SIZE (GQ * GP * GP)
 #define PB_SIZE (GP * GQ * GQ)
 #define TABLES (2 * PA_SIZE + 2 * PB_SIZE)
-// Blocks per (batch entry, orientation) of the backward's kernels: single_path_turns (256 threads, one per entry of F
-// and of Ā) and single_path_chains (128 threads, one per cell and chain).
-#define TURN_BLOCKS ((GP * GQ * GQ + GQ * GP * GP + 255) / 256)
+// Threads per (batch entry, orientation) of single_path_turns, one per entry of F and of Ā that exists: F(p, a, q) for
+// lines p ≥ 1 and a < q (F_PAIRS pairs (q, a) per line), Ā(p, a, i) for i < p (AB_PAIRS pairs (p, i)) and every a.
+#define F_PAIRS (GQ * (GQ - 1) / 2)
+#define AB_PAIRS (GP * (GP - 1) / 2)
+#define F_THREADS ((GP - 1) * F_PAIRS)
+#define F_DIVISOR (F_PAIRS > 0 ? F_PAIRS : 1)
+#define TURN_THREADS (F_THREADS + AB_PAIRS * GQ)
+// Blocks per (batch entry, orientation) of the backward's kernels: single_path_turns (256 threads) and
+// single_path_chains (128 threads, one per cell and chain).
+#define TURN_BLOCKS (TURN_THREADS > 0 ? (TURN_THREADS + 255) / 256 : 1)   // one idle block for a grid without turns
 // Threads per block of single_path_forward: SinglePathGateKernel defines it (the width it launches with: the cells
 // rounded up to whole warps, at most 256); the same rule here for a compile without it.
 #ifndef FORWARD_THREADS
@@ -291,13 +298,24 @@ single_path_forward(const REAL* __restrict__ gates, const REAL* __restrict__ tab
     }                                                       // the block's targets (TARGETS)
 }
 
+// The triangle row r of a packed index k: r (r − 1) / 2 ≤ k < r (r + 1) / 2, i.e. pairs (r, c) with c < r numbered
+// row by row (c = k − r (r − 1) / 2). The float estimate is corrected to the exact row.
+__device__ __forceinline__ int triangle_row(int k)
+{
+    int r = (int)((1.0f + sqrtf(8.0f * (float)k + 1.0f)) * 0.5f);
+    while (r * (r - 1) / 2 > k) --r;
+    while (r * (r + 1) / 2 <= k) ++r;
+    return r;
+}
+
 // One thread per (batch entry · orientation, entry of F or Ā), for the turn cells c = (p, a), p ≥ 1, a < GQ − 1, with
 // d = scale · d𝒢[(p, q), (p', a)] over the pairs that turn at c:
 //   F(c; q)  = Σ_{p'<p} d · PA(a; p', p−1) · SA(p', a)   (q > a; the weight arriving at c from (p', a), per target)
 //   Ā(c; p') = Σ_{q>a} d · MB(p, q) · PB(p; a, q−1)       (p' < p; the target side beyond c, per source)
 // Each thread sums one entry with a scalar (no per-thread arrays: registers for many warps in flight); threads t <
-// GP·GQ·GQ take F, the next GQ·GP·GP take Ā, in orders whose lanes read neighbouring sources where the layout allows.
-// Entries outside those ranges are neither written nor read.
+// F_THREADS take F, the next AB_PAIRS · GQ take Ā, in orders whose lanes read neighbouring sources where the layout
+// allows. Only entries that exist get a thread (packed triangles: with a thread per (p, q, a) and per (p, i, a), the
+// entries with q ≤ a or i ≥ p left half the F lanes and half the Ā warps idle); the others are neither written nor read.
 extern "C" __global__ void __launch_bounds__(256)
 single_path_turns(const REAL* __restrict__ gates, const REAL* __restrict__ dout, REAL* __restrict__ tables,
                   int orientations, REAL scale)
@@ -313,10 +331,11 @@ single_path_turns(const REAL* __restrict__ gates, const REAL* __restrict__ dout,
     REAL* ab = pa + PA_SIZE + PB_SIZE;
     REAL* f = ab + PA_SIZE;
     const REAL* d = dout + (size_t)b * CELLS * CELLS;
-    if (t < GP * GQ * GQ)
+    if (t < F_THREADS)
     {
-        const int a = t % GQ, q = (t / GQ) % GQ, p = t / (GQ * GQ);
-        if (p == 0 || q <= a) return;
+        // Line p ≥ 1, then the pairs (q, a < q) row by row: a warp's lanes hold neighbouring a of one or a few q.
+        const int p = 1 + t / F_DIVISOR, k = t - (p - 1) * F_PAIRS;
+        const int q = triangle_row(k), a = k - q * (q - 1) / 2;
         const REAL* row = d + (size_t)cell_at(o, p, q) * CELLS;
         REAL sum = 0;
 #pragma unroll 4
@@ -327,15 +346,20 @@ single_path_turns(const REAL* __restrict__ gates, const REAL* __restrict__ dout,
         }
         f[F_AT(p, a, q)] = sum;
     }
-    else if (t < GP * GQ * GQ + GQ * GP * GP)
+    else if (t < TURN_THREADS)
     {
-        const int u = t - GP * GQ * GQ;
+        const int u = t - F_THREADS;
 #if TRANSPOSE
-        const int i = u % GP, a = (u / GP) % GQ, p = u / (GP * GQ);
+        // Line p's block of p · GQ threads, i fastest (neighbouring cells of a memory line in chirality L).
+        const int p = triangle_row(u / GQ);
+        const int v = u - GQ * (p * (p - 1) / 2);
+        const int i = v % p, a = v / p;
 #else
-        const int a = u % GQ, i = (u / GQ) % GP, p = u / (GQ * GP);
+        // The pairs (p, i < p) row by row, a fastest (neighbouring cells of a memory line in chirality R).
+        const int a = u % GQ, k = u / GQ;
+        const int p = triangle_row(k), i = k - p * (p - 1) / 2;
 #endif
-        if (i >= p || a == GQ - 1) return;
+        if (a == GQ - 1) return;
         const int m = cell_at(o, i, a);
         REAL sum = 0;
 #pragma unroll 4
