@@ -13,8 +13,8 @@ namespace Plstm.Cli.Bench;
 /// <param name="Threads">libtorch intra-op threads, or null for libtorch's default.</param>
 /// <param name="Seed">Seed of inputs and initialisation.</param>
 /// <param name="CommandLine">The command line, for the report.</param>
-/// <param name="Tf32">Whether cuBLAS may use TF32 tensor cores for float32 matrix products (PyTorch's
-/// <c>torch.backends.cuda.matmul.allow_tf32</c>, what <c>set_float32_matmul_precision("high")</c> sets).</param>
+/// <param name="Tf32">Whether cuBLAS and the masked attention kernel may use TF32 tensor cores for float32 matrix products
+/// (PyTorch's <c>torch.backends.cuda.matmul.allow_tf32</c>, what <c>set_float32_matmul_precision("high")</c> sets).</param>
 public sealed record BenchSettings(
     torch.Device Device, IReadOnlyList<(torch.ScalarType Type, string Name)> Dtypes, int Warmup, int Iterations,
     string? MarkdownPath, string? JsonPath, double? MaxSeconds, int? Threads, long Seed, string CommandLine,

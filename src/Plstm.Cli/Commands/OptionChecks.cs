@@ -63,8 +63,9 @@ internal static class OptionChecks
     /// <summary>The <c>--tf32</c> flag of the verbs that train or time models on CUDA.</summary>
     public static Option<bool> Tf32Option() => new("--tf32")
     {
-        Description = "On CUDA, let cuBLAS use TF32 tensor cores for float32 matrix products (PyTorch's "
-            + "set_float32_matmul_precision(\"high\"): faster, about 10 mantissa bits per product). No effect on the CPU.",
+        Description = "On CUDA, let cuBLAS and the 2D operator's masked attention kernel use TF32 tensor cores for float32 "
+            + "matrix products (PyTorch's set_float32_matmul_precision(\"high\"): faster, about 10 mantissa bits per product). "
+            + "No effect on the CPU.",
     };
 
     /// <summary>Sets cuBLAS's TF32 flag for this process (TorchSharp 0.107 has no <c>set_float32_matmul_precision</c>;
