@@ -198,7 +198,8 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
             // here (DirectGate without weight): σ(bias_h), the same at every cell.
             var dHead = sigmoid(Cast(direct.Bias, mixDtype));                               // [H]
             var dCells = dHead.reshape(1, H, 1).expand(B, H, cells).reshape(B * H, cells);   // [B·H, cells]
-            // Half-precision operands are exact in TF32, so the masked attention kernel's products need no float32 split.
+            // q, k and v from half precision are exact in TF32 (8 or 11 significant bits): the masked attention kernel
+            // takes one TF32 product per operand pair instead of the float32 split.
             normed = Cast(ProjectedGateAttention.Attend(Cast(projected, mixDtype), H, cfg.DK, activation, factor, dCells,
                 scale, RecomputeInBackward, cfg.NormEps, half ? MaskedAttentionPrecision.Tf32 : null), x.dtype);
         }

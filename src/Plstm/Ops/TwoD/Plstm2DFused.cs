@@ -142,7 +142,7 @@ public static class Plstm2DFused
             // The kernels compute in float32 or float64; half-precision inputs are walked and attended in float32 and the
             // output rounded back (the walk's sums over hundreds of paths and the attention's rows over hundreds of cells
             // are where half precision loses most, and the float32 kernels are the fast ones), the masked attention
-            // kernel with TF32 products (half-precision operands are exact in TF32).
+            // kernel with TF32 products (q, k and v from half precision are exact in TF32).
             var dtype = stackedGates.dtype;
             bool half = dtype is ScalarType.BFloat16 or ScalarType.Float16;
             Tensor Mixed(Tensor t) => half ? t.to_type(ScalarType.Float32) : t;
