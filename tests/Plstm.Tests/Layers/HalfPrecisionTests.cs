@@ -97,6 +97,30 @@ public sealed class HalfPrecisionTests
         if (real.Count > 0) Assert.Fail(string.Join("\n", real));
     }
 
+    /// <summary>The half-precision path's casts (the projection output up, the heads back) live in the layer's dispose
+    /// scope: repeated steps leave the live tensor count where it was.</summary>
+    [Theory]
+    [InlineData("P")]
+    [InlineData("DR")]
+    public void Repeated_half_precision_layer_steps_leave_no_tensors_behind(string wiring)
+    {
+        var mode = wiring == "P" ? Plstm2DMode.P : Plstm2DMode.D;
+        using var layer = new Plstm2DLayer("layer", LayerTestSupport.SmallConfig(mode, "R"));
+        layer.to(ScalarType.BFloat16);
+        using var generator = new Generator(14);
+        using var x = randn(new long[] { 2, 3, 4, 16 }, generator: generator).to(ScalarType.BFloat16).requires_grad_(true);
+        long Live() => DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        void Step()
+        {
+            using var scope = NewDisposeScope();
+            layer.forward(x).to(float32).sum().backward();
+        }
+        Step();                                                                  // allocates the gradients once
+        long before = Live();
+        for (int i = 0; i < 5; i++) Step();
+        Assert.Equal(before, Live());
+    }
+
     /// <summary>Null when |actual − expected| ≤ scale · max(1, max|expected|) everywhere, else the failure.</summary>
     private static string? Within(Tensor actual, Tensor expected, double scale, string what)
     {
