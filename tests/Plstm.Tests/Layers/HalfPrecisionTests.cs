@@ -49,19 +49,23 @@ public sealed class HalfPrecisionTests
             reference.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).ToList());
         var parameters = low.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).ToList();
 
-        foreach (var form in new[] { Plstm2DForm.Kernel, Plstm2DForm.RowScan, Plstm2DForm.Auto })
+        // The kernel form also recomputing its gate in backward (the float32 path's other branch).
+        foreach (var (form, recompute) in new[] { (Plstm2DForm.Kernel, false), (Plstm2DForm.Kernel, true),
+            (Plstm2DForm.RowScan, false), (Plstm2DForm.Auto, false) })
         {
             low.Form = form;
+            low.RecomputeInBackward = recompute;
             var actual = LayerTestSupport.Differentiate(low.forward, x, upstream, parameters);
             Assert.Equal(dtype, actual.Y.dtype);
             Assert.Equal(dtype, actual.Dx.dtype);
             var failures = new List<string?>
             {
-                Within(actual.Y, expected.Y, Tolerances.BFloat16ComputeScale, $"{form} y"),
+                Within(actual.Y, expected.Y, Tolerances.BFloat16ComputeScale, $"{form}{(recompute ? " recomputing" : "")} y"),
                 Within(actual.Dx, expected.Dx, Tolerances.BFloat16ComputeGradScale, $"{form} dx"),
             };
             foreach (var (name, grad) in actual.DParams)
-                failures.Add(Within(grad, expected.DParams[name], Tolerances.BFloat16ComputeGradScale, $"{form} d{name}"));
+                failures.Add(Within(grad, expected.DParams[name], Tolerances.BFloat16ComputeGradScale,
+                    $"{form}{(recompute ? " recomputing" : "")} d{name}"));
             var real = failures.Where(f => f is not null).ToList();
             if (real.Count > 0) Assert.Fail(string.Join("\n", real));
         }
