@@ -64,7 +64,8 @@ public static class StepBench
             new("img/s", r => r.ImagesPerSecond is double rate ? rate.ToString(rate < 100 ? "0.0" : "0", inv) : "", true),
         ]);
         report.Notes.Add("img/s = batch / median step time. bfloat16 rows are pure bfloat16 (weights, activations and "
-            + "AdamW state; no autocast).");
+            + "AdamW state; no autocast); \"float32, bfloat16 compute\" rows keep float32 parameters and AdamW state and "
+            + "compute in bfloat16 (--compute-dtype: mixed precision, as autocast).");
         report.Notes.Add("host fwd + bwd ms = median times the host takes to issue the forward and loss, and the backward "
             + "(the calls return before the device finishes; the AdamW step is not included). On a GPU, host times that add up to nearly the median step time mean the step is bound by "
             + "per-operation host costs, not by its kernels.");
@@ -80,7 +81,9 @@ public static class StepBench
                     long parameters = preset.ParameterCount(size);
                     var row = new BenchRow
                     {
-                        Name = preset.Name, Dtype = dtypeName, Grid = (grid, grid), Batch = batch, ImageSize = size,
+                        Name = preset.Name, Grid = (grid, grid), Batch = batch, ImageSize = size,
+                        Dtype = plan.ComputeDtype is { } compute && compute != dtype
+                            ? $"{dtypeName}, {compute.ToString().ToLowerInvariant()} compute" : dtypeName,
                         Parameters = parameters,
                     };
                     session.Run(row, dtype, () =>
@@ -103,6 +106,7 @@ public static class StepBench
             VitConfig v => new VisionTransformer(v, preset.Name),
             _ => throw new InvalidOperationException($"Preset '{preset.Name}' has no configuration."),
         };
+        model.ComputeDtype = plan.ComputeDtype;
         foreach (var layer in model.modules().OfType<Plstm2DLayer>())
         {
             if (plan.Form is { } form) layer.Form = form;

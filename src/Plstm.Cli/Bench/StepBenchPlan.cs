@@ -1,5 +1,6 @@
 using Plstm.Models;
 using Plstm.Ops.TwoD;
+using static TorchSharp.torch;
 
 namespace Plstm.Cli.Bench;
 
@@ -11,9 +12,12 @@ namespace Plstm.Cli.Bench;
 /// <param name="Form">Operator form for every pLSTM layer, or null for the layer's default.</param>
 /// <param name="Levels">Hierarchy depth of every pLSTM layer, or null for the preset's.</param>
 /// <param name="Recompute">Recompute the path sums in backward in every pLSTM layer (chunkwise, row-scan and kernel forms).</param>
+/// <param name="ComputeDtype">The dtype the models compute in, their parameters in the row's dtype
+/// (<see cref="VisionModel.ComputeDtype"/>), or null for the parameters' own.</param>
 public sealed record StepBenchPlan(
     IReadOnlyList<ModelPreset> Presets, IReadOnlyList<int> Sizes, int? BatchOverall,
-    IReadOnlyDictionary<int, int> BatchPerSize, Plstm2DForm? Form, int? Levels, bool Recompute = false)
+    IReadOnlyDictionary<int, int> BatchPerSize, Plstm2DForm? Form, int? Levels, bool Recompute = false,
+    ScalarType? ComputeDtype = null)
 {
     /// <summary>Default batch sizes on CUDA for the default image sizes (about the largest a ViT-T step fits in a
     /// typical GPU at 224 px, shrinking with the token count).</summary>

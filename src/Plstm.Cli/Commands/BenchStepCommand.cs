@@ -2,6 +2,7 @@ using System.CommandLine;
 using Plstm.Cli.Bench;
 using Plstm.Models;
 using Plstm.Ops.TwoD;
+using static TorchSharp.torch;
 
 namespace Plstm.Cli.Commands;
 
@@ -39,13 +40,20 @@ public static class BenchStepCommand
         {
             Description = "Recompute the path sums in backward in every pLSTM layer (chunkwise, row-scan and kernel forms: less memory, one more program per backward).",
         };
+        var computeDtype = new Option<string>("--compute-dtype")
+        {
+            Description = "dtype the models compute in with their parameters in --dtype (mixed precision, as autocast): "
+                + "float32 (default: the parameters' dtype), bfloat16 or float16.",
+            DefaultValueFactory = _ => "float32",
+        };
+        computeDtype.AcceptOnlyFromAmong("float32", "bfloat16", "float16");
         var common = new BenchCommonOptions();
 
         var step = new Command("step",
             "Time full training steps (forward, cross-entropy, backward, AdamW) of model presets at several image sizes "
             + "on random data: images/s and peak memory; OOM rows are reported and skipped.")
         {
-            presets, sizes, batchSizes, form, levels, recompute,
+            presets, sizes, batchSizes, form, levels, recompute, computeDtype,
         };
         common.AddTo(step);
         step.SetAction(parseResult =>
@@ -68,7 +76,13 @@ public static class BenchStepCommand
                     : throw new CliUsageException($"--form: '{formName}' is not one operator form.");
             }
             var plan = new StepBenchPlan(models, BenchLists.Integers("--sizes", parseResult.GetValue(sizes)).Distinct().ToArray(),
-                batches.All, batches.PerSize, layerForm, parseResult.GetValue(levels), parseResult.GetValue(recompute));
+                batches.All, batches.PerSize, layerForm, parseResult.GetValue(levels), parseResult.GetValue(recompute),
+                parseResult.GetValue(computeDtype) switch
+                {
+                    "bfloat16" => ScalarType.BFloat16,
+                    "float16" => ScalarType.Float16,
+                    _ => null,
+                });
             return StepBench.Run(plan, settings, parseResult.InvocationConfiguration.Output);
         });
         return step;

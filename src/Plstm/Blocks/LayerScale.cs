@@ -33,6 +33,6 @@ public sealed class LayerScale : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         ArgumentNullException.ThrowIfNull(x);
-        return x * Scale;
+        return x * Layers.Dtypes.Cast(Scale, x.dtype);                                  // γ in x's dtype (a no-op unless mixed)
     }
 }

@@ -71,8 +71,9 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(up);
         ArgumentNullException.ThrowIfNull(down);
         using var scope = NewDisposeScope();
-        var hidden = nn.functional.gelu(up.forward(x));                                  // [..., inner]
-        return down.forward(hidden).MoveToOuterDisposeScope();                          // [..., D]
+        // The parameters cast to x's dtype (no-ops unless a lower compute dtype runs: VisionModel.ComputeDtype).
+        var hidden = nn.functional.gelu(Layers.Dtypes.LinearIn(x, up));                 // [..., inner]
+        return Layers.Dtypes.LinearIn(hidden, down).MoveToOuterDisposeScope();          // [..., D]
     }
 
     /// <inheritdoc cref="Apply"/>

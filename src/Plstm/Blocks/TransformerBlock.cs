@@ -105,7 +105,7 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         long batch = x.shape[0];
         long headDim = Dim / NumHeads;
         var h = _norm.forward(x).reshape(batch, -1, Dim);                                // [B, N, D]
-        var qkv = _qkv.forward(h);                                                       // [B, N, 3D]
+        var qkv = Layers.Dtypes.LinearIn(h, _qkv);                                       // [B, N, 3D]
         Tensor Heads(Tensor t) => t.reshape(batch, -1, NumHeads, headDim).transpose(1, 2); // [B, H, N, D/H]
         var q = Heads(qkv.narrow(-1, 0, Dim));
         var k = Heads(qkv.narrow(-1, Dim, Dim));
@@ -113,7 +113,7 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         // TorchSharp 0.107 spells PyTorch's is_causal "is_casual".
         var attended = nn.functional.scaled_dot_product_attention(q, k, v, is_casual: Causal); // [B, H, N, D/H]
         var merged = attended.transpose(1, 2).reshape(x.shape);                         // [B, …, D]
-        var x2 = x + _dropPath.forward(_scale.forward(_out.forward(merged)));
+        var x2 = x + _dropPath.forward(_scale.forward(Layers.Dtypes.LinearIn(merged, _out)));
         var y = _scale2.forward(Mlp.Apply(_norm2.forward(x2), _up, _down));
         return (x2 + _dropPath.forward(y)).MoveToOuterDisposeScope();
     }

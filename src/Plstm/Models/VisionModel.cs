@@ -103,6 +103,29 @@ public abstract class VisionModel : nn.Module<Tensor, Tensor>
     /// <summary>The patch embedding.</summary>
     public PatchEmbedding PatchEmbedding => _patchEmbed;
 
+    /// <summary>
+    /// The dtype the blocks compute in while the parameters keep theirs — mixed precision, as PyTorch's autocast:
+    /// float32 parameters (and AdamW state), activations and products in bfloat16 or float16. Null (the default)
+    /// computes in the parameters' dtype. The patch embedding runs in the parameters' dtype and its output is cast to
+    /// this one; every block casts the parameters it uses to the activations' dtype (their gradients come back through
+    /// the casts in the parameters' dtype); RMS norms and the 2D layers' token mixing compute in float32 inside; the
+    /// logits come back in the parameters' dtype.
+    /// </summary>
+    /// <exception cref="ArgumentException">A dtype that is not floating point.</exception>
+    public ScalarType? ComputeDtype
+    {
+        get => _computeDtype;
+        set
+        {
+            if (value is { } dtype && dtype is not (ScalarType.Float32 or ScalarType.Float64 or ScalarType.BFloat16
+                or ScalarType.Float16))
+                throw new ArgumentException($"ComputeDtype must be a floating-point dtype, got {dtype}.", nameof(value));
+            _computeDtype = value;
+        }
+    }
+
+    private ScalarType? _computeDtype;
+
     /// <summary>Total number of parameter elements.</summary>
     public long ParameterCount() => parameters().Sum(p => p.numel());
 
@@ -151,6 +174,7 @@ public abstract class VisionModel : nn.Module<Tensor, Tensor>
         ValidateImages(images);
         using var scope = NewDisposeScope();
         var patches = _patchEmbed.forward(images);                                      // [B, X, Y, D]
+        if (_computeDtype is { } compute) patches = Layers.Dtypes.Cast(patches, compute); // mixed precision from here
         if (_posEmbed is not null) patches = _posEmbed.forward(patches);
         Tensor pooled;
         if (Layout.Pooling == VisionPooling.Cls)
@@ -174,7 +198,8 @@ public abstract class VisionModel : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor images)
     {
         using var scope = NewDisposeScope();
-        return _head.forward(Features(images)).MoveToOuterDisposeScope();
+        var logits = Layers.Dtypes.LinearIn(Features(images), _head);                   // [B, classes]
+        return Layers.Dtypes.Cast(logits, _head.weight!.dtype).MoveToOuterDisposeScope(); // the parameters' dtype
     }
 
     /// <summary>Pools a <c>[B, X, Y, D]</c> feature map (any mode but Cls).</summary>

@@ -90,6 +90,29 @@ public sealed class BenchCliTests : IDisposable
     }
 
     [Fact]
+    public void Bench_step_with_a_compute_dtype_runs_mixed_precision_rows()
+    {
+        using var temp = new TempFolder();
+        string json = temp.File("step.json");
+
+        var run = CliRunner.Run("bench", "step", "--presets", "plstm_vit_tiny,vit_tiny", "--sizes", "16",
+            "--batch-sizes", "2@16", "--warmup", "0", "--iters", "1", "--json", json, "--threads", "1",
+            "--compute-dtype", "bfloat16");
+
+        CliAssert.Succeeded(run, "bench step --compute-dtype bfloat16");
+        using var document = JsonDocument.Parse(File.ReadAllText(json));
+        var rows = document.RootElement.GetProperty("rows").EnumerateArray().ToArray();
+        Assert.Equal(2, rows.Length);
+        foreach (var row in rows)
+        {
+            Assert.Equal("ok", row.GetProperty("status").GetString());
+            Assert.Equal("float32, bfloat16 compute", row.GetProperty("dtype").GetString());
+        }
+        var bad = CliRunner.Run("bench", "step", "--presets", "vit_tiny", "--compute-dtype", "int8");
+        Assert.NotEqual(0, bad.ExitCode);
+    }
+
+    [Fact]
     public void Bench_reports_out_of_memory_for_a_row_and_continues()
     {
         using var temp = new TempFolder();
