@@ -68,6 +68,12 @@ public sealed class TrainCommand : IVerb
             Description = "Every pLSTM layer keeps only its gates for backward and recomputes the rest there: less memory "
                 + "(pLSTM-ViT-T at 1024 px on an H200: 19 instead of 52 GiB at batch 8), about 11-14 % slower on large images, same result.",
         };
+        var computeDtype = new Option<string?>("--compute-dtype")
+        {
+            Description = "Mixed precision, as autocast: the models compute in bfloat16 or float16 while their parameters "
+                + "and the optimiser's state stay float32 (float32, the default, computes in float32). Mainly for CUDA.",
+        };
+        computeDtype.AcceptOnlyFromAmong("float32", "bfloat16", "float16");
         var parallelModels = new Option<int?>("--parallel-models")
         {
             Description = "Train this many of the experiment's models at once, each in a process of its own with its "
@@ -83,7 +89,7 @@ public sealed class TrainCommand : IVerb
         {
             experiment, preset, data, dataDir, steps, batchSize, evalBatchSize, lr, warmup, weightDecay, clip,
             labelSmoothing, randomCrop, hflip, symmetryCurriculum, curriculumWindow, emaDecay, tta, arrowInput, seed, device, evalEvery, checkpointEvery, logEvery, trainCount, evalCount, scale, patchSize, convStem, convStemKind, config, output,
-            resume, noPlot, threads, tf32, recompute, parallelModels, modelWorker,
+            resume, noPlot, threads, tf32, recompute, computeDtype, parallelModels, modelWorker,
         };
         // Asynchronous (on a worker thread) so that Ctrl+C can cancel it: the trainer then saves last.ckpt and stops,
         // and the run can be resumed (PlstmApp gives it time to finish).
@@ -129,6 +135,7 @@ public sealed class TrainCommand : IVerb
                 Threads = parseResult.GetValue(threads),
                 Tf32 = parseResult.GetValue(tf32) ? true : null,
                 Recompute = parseResult.GetValue(recompute) ? true : null,
+                ComputeDtype = parseResult.GetValue(computeDtype),
                 ParallelModels = parseResult.GetValue(parallelModels),
             };
             string? configPath = parseResult.GetValue(config);
@@ -169,7 +176,7 @@ public sealed class TrainCommand : IVerb
 
         var inv = CultureInfo.InvariantCulture;
         writer.WriteLine(string.Create(inv,
-            $"{preset.Name}: {preset.Models.Count} model(s) × {preset.Steps} steps of {preset.BatchSize} on {options.Device}{(settings.Tf32 == true ? " (TF32 products)" : "")}{(preset.RecomputeInBackward ? " (recomputing in backward)" : "")}{workers}; {preset.Data.Describe()}{Regularisation(preset)}"));
+            $"{preset.Name}: {preset.Models.Count} model(s) × {preset.Steps} steps of {preset.BatchSize} on {options.Device}{(settings.Tf32 == true ? " (TF32 products)" : "")}{(preset.RecomputeInBackward ? " (recomputing in backward)" : "")}{(preset.ComputeDtype is { } compute ? $" ({compute.ToString().ToLowerInvariant()} compute, float32 parameters)" : "")}{workers}; {preset.Data.Describe()}{Regularisation(preset)}"));
         writer.WriteLine($"output: {Path.GetFullPath(options.OutputFolder)}{(options.Resume ? " (resuming)" : "")}");
         writer.Flush();
 

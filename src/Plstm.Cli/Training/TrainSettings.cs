@@ -122,6 +122,10 @@ public sealed class TrainSettings
     /// same result; <see cref="Plstm.Experiments.ExperimentPreset.RecomputeInBackward"/>).</summary>
     public bool? Recompute { get; set; }
 
+    /// <summary>The dtype the models compute in while their parameters stay float32: float32, bfloat16 or float16
+    /// (<see cref="Plstm.Experiments.ExperimentPreset.ComputeDtype"/>).</summary>
+    public string? ComputeDtype { get; set; }
+
     /// <summary>Resume.</summary>
     public bool? Resume { get; set; }
 
@@ -169,6 +173,7 @@ public sealed class TrainSettings
         ["parallel_models"] = (s, v) => s.ParallelModels = v.Int(),
         ["tf32"] = (s, v) => s.Tf32 = v.Bool(),
         ["recompute"] = (s, v) => s.Recompute = v.Bool(),
+        ["compute_dtype"] = (s, v) => s.ComputeDtype = v.String(),
         ["resume"] = (s, v) => s.Resume = v.Bool(),
         ["plot"] = (s, v) => s.Plot = v.Bool(),
     };

@@ -138,6 +138,11 @@ public sealed record ExperimentPreset
     /// the model. Default false.</summary>
     public bool RecomputeInBackward { get; init; }
 
+    /// <summary>Mixed precision, as autocast: the models compute in this dtype (bfloat16 or float16) while their
+    /// parameters and the optimiser's state stay float32 (<see cref="Models.VisionModel.ComputeDtype"/>). An execution
+    /// setting: not stored with the model. Null (default): float32 throughout.</summary>
+    public TorchSharp.torch.ScalarType? ComputeDtype { get; init; }
+
     /// <summary>Checks the recipe without loading data (counts, steps, models exist, options valid).</summary>
     /// <exception cref="ArgumentException">Something is invalid; the message says what.</exception>
     public void Validate()

@@ -289,7 +289,7 @@ public sealed class ExperimentRunner
         });
 
         Trainer.SeedTorch(Preset.Seed);
-        using var network = CreateNetwork(spec, Preset.RecomputeInBackward);
+        using var network = CreateNetwork(spec, Preset.RecomputeInBackward, Preset.ComputeDtype);
         long parameters = network.ParameterCount();
         var trainer = new Trainer(options, relay);
         var clock = Stopwatch.StartNew();
@@ -351,10 +351,13 @@ public sealed class ExperimentRunner
         IReadOnlyList<(ExperimentModel Model, ModelSpec Spec, TrainerOptions Options)> Models);
 
     /// <summary>The model of <paramref name="spec"/>, its pLSTM 2D layers recomputing their path sums in backward when
-    /// <paramref name="recompute"/> (<see cref="ExperimentPreset.RecomputeInBackward"/>).</summary>
-    internal static Models.VisionModel CreateNetwork(ModelSpec spec, bool recompute)
+    /// <paramref name="recompute"/> (<see cref="ExperimentPreset.RecomputeInBackward"/>), computing in
+    /// <paramref name="computeDtype"/> (<see cref="ExperimentPreset.ComputeDtype"/>).</summary>
+    internal static Models.VisionModel CreateNetwork(ModelSpec spec, bool recompute,
+        TorchSharp.torch.ScalarType? computeDtype = null)
     {
         var network = spec.Create();
+        network.ComputeDtype = computeDtype;
         if (recompute)
             foreach (var layer in network.modules().OfType<Layers.Plstm2DLayer>()) layer.RecomputeInBackward = true;
         return network;

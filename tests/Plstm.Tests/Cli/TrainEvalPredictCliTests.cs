@@ -13,6 +13,26 @@ namespace Plstm.Tests.Cli;
 [Collection(TrainingSerialCollection.Name)]
 public sealed class TrainEvalPredictCliTests
 {
+    /// <summary>Mixed precision end to end: a few steps with the models computing in bfloat16, float32 parameters (the
+    /// checkpoint a plain float32 eval reads).</summary>
+    [Fact]
+    public void Train_with_a_bfloat16_compute_dtype_keeps_float32_checkpoints()
+    {
+        using var temp = new TempFolder();
+        string run = temp.File("run");
+        var train = CliRunner.Run("train", "--preset", "plstm_vit_tiny", "--data", "arrows", "--scale", "6",
+            "--steps", "3", "--batch-size", "8", "--train-count", "32", "--eval-count", "8", "--log-every", "1",
+            "--eval-every", "0", "--no-plot", "--out", run, "--compute-dtype", "bfloat16");
+        CliAssert.Succeeded(train, "train --compute-dtype bfloat16");
+        Assert.Contains("(bfloat16 compute, float32 parameters)", train.Stdout);
+        Assert.Contains("[plstm_vit_tiny] step 3/3 loss ", train.Stdout);
+        string last = Path.Combine(run, "plstm_vit_tiny", TrainingCheckpoint.LastFileName);
+        var eval = CliRunner.Run("eval", "--checkpoint", last, "--count", "8", "--json");
+        CliAssert.Succeeded(eval, "eval of a mixed-precision checkpoint");
+        using var json = JsonDocument.Parse(eval.Stdout);
+        Assert.True(double.IsFinite(json.RootElement.GetProperty("loss").GetDouble()));
+    }
+
     [Fact]
     public void Train_then_eval_then_predict_on_arrows()
     {

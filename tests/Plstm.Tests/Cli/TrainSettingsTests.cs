@@ -115,6 +115,37 @@ public sealed class TrainSettingsTests
         Assert.Empty(vit.modules().OfType<Plstm.Layers.Plstm2DLayer>());
     }
 
+    /// <summary><c>--compute-dtype</c> / <c>compute_dtype</c> reaches the run's preset and the runner's networks (float32
+    /// parameters, the given compute dtype); float32 and the default compute in the parameters' dtype; other values are
+    /// refused naming the key.</summary>
+    [Fact]
+    public void Compute_dtype_comes_from_the_flag_or_the_config_and_reaches_the_networks()
+    {
+        using var temp = new TempFolder();
+        string yaml = temp.File("mixed.yaml");
+        File.WriteAllText(yaml, "experiment: ape-small\ncompute_dtype: bfloat16\n");
+        var (fromConfig, _) = TrainPlan.Build(TrainSettings.Load(yaml));
+        Assert.Equal(ScalarType.BFloat16, fromConfig.ComputeDtype);
+        var (byDefault, _) = TrainPlan.Build(new TrainSettings { Experiment = "ape-small" });
+        Assert.Null(byDefault.ComputeDtype);
+        var (float32, _) = TrainPlan.Build(TrainSettings.Load(yaml).Overlay(new TrainSettings { ComputeDtype = "float32" }));
+        Assert.Null(float32.ComputeDtype);
+        var (half, _) = TrainPlan.Build(new TrainSettings { Experiment = "ape-small", ComputeDtype = "float16" });
+        Assert.Equal(ScalarType.Float16, half.ComputeDtype);
+        var error = Assert.Throws<CliUsageException>(() =>
+            TrainPlan.Build(new TrainSettings { Experiment = "ape-small", ComputeDtype = "int8" }));
+        Assert.Contains("compute_dtype", error.Message, StringComparison.Ordinal);
+        // The worker processes get the settings as JSON: the key survives the round trip.
+        Assert.Equal("bfloat16", TrainSettings.FromJson(TrainSettings.Load(yaml).ToJson(), "worker").ComputeDtype);
+
+        foreach (var model in fromConfig.Models)
+        {
+            using var network = ExperimentRunner.CreateNetwork(model.Spec(64, 3, 2), recompute: false, fromConfig.ComputeDtype);
+            Assert.Equal(ScalarType.BFloat16, network.ComputeDtype);
+            Assert.All(network.parameters(), p => Assert.Equal(ScalarType.Float32, p.dtype));
+        }
+    }
+
     [Fact]
     public void Test_time_augmentation_comes_from_the_preset_and_the_config_or_flag_override_it()
     {
