@@ -13,5 +13,5 @@ internal static class Dtypes
     /// same product as <c>layer.forward(x)</c> when they already match): float32 parameters serve activations of a
     /// lower compute dtype (<c>VisionModel.ComputeDtype</c>), their gradients flowing back through the casts.</summary>
     public static Tensor LinearIn(Tensor x, TorchSharp.Modules.Linear layer) =>
-        TorchSharp.torch.nn.functional.linear(x, Cast(layer.weight!, x.dtype), layer.bias is null ? null : Cast(layer.bias, x.dtype));
+        nn.functional.linear(x, Cast(layer.weight!, x.dtype), layer.bias is null ? null : Cast(layer.bias, x.dtype));
 }
