@@ -249,23 +249,33 @@ __device__ __forceinline__ Place place()
     return at;
 }
 
-// The loop over the other side's tiles of TILE rows shared by the three kernels: the block loads a tile into shared
+// The loop over the other side's tiles of TILE rows shared by the four kernels: the block loads a tile into shared
 // memory (load(j0)), then each warp with rows runs body(j0, slices) — on a whole tile with slices the constant
 // TILE / 8, which takes the body's unguarded copy (each guarded product costs a branch and a warp sync), on the last,
 // partial tile with the slices it has.
-template <int TILE, typename Load, typename Body>
-__device__ __forceinline__ void over_tiles(int T, bool active, Load load, Body body)
+// `after` runs on every thread once the tile's body is done (the fused backward's dQ step; a no-op for the others).
+template <int TILE, typename Load, typename Body, typename After>
+__device__ __forceinline__ void over_tiles(int T, bool active, Load load, Body body, After after)
 {
     for (int j0 = 0; j0 < T; j0 += TILE)
     {
         __syncthreads();                                    // the previous tiles are read
         load(j0);
         __syncthreads();
-        if (!active) continue;
-        const int partial = (min(TILE, T - j0) + 7) / 8;
-        if (partial == TILE / 8) body(j0, TILE / 8);
-        else body(j0, partial);
+        if (active)
+        {
+            const int partial = (min(TILE, T - j0) + 7) / 8;
+            if (partial == TILE / 8) body(j0, TILE / 8);
+            else body(j0, partial);
+        }
+        after(j0);
     }
+}
+
+template <int TILE, typename Load, typename Body>
+__device__ __forceinline__ void over_tiles(int T, bool active, Load load, Body body)
+{
+    over_tiles<TILE>(T, active, load, body, [](const int) {});
 }
 
 // The two backward kernels' products on a tile, interleaved slice by slice (each waits less on shared memory between
@@ -591,28 +601,20 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
             }
     };
 
-    // A tile's work once its Q and dY are in shared memory (for every thread): the warps' products (on a whole tile the
-    // unguarded copy of the body), then, with every key's dS staged, the tile's dQ.
-    auto work = [&](const int i0)
-    {
-        if (active)
+    // Per tile of queries: the warps' products (on a whole tile the unguarded copy of the body), then, with every key's
+    // dS staged, the tile's dQ; over_tiles' barrier before each load also waits for the previous tile's dQ to read dS.
+    over_tiles<BWD_TILE>(T, active,
+        [&](const int i0)
         {
-            const int partial = (min(BWD_TILE, T - i0) + 7) / 8;
-            if (partial == BWD_SLICES) body(i0, BWD_SLICES);
-            else body(i0, partial);
-        }
-        __syncthreads();                                    // dS of every key of the block is staged
-        dq_tile(i0);
-    };
-
-    for (int i0 = 0; i0 < T; i0 += BWD_TILE)
-    {
-        __syncthreads();                                    // the previous tiles and dS are read
-        load_tile<DK>(qs, qn, lq.row, i0, BWD_TILE, T);
-        load_tile<DV>(dys, dyn, ldy.row, i0, BWD_TILE, T);
-        __syncthreads();
-        work(i0);
-    }
+            load_tile<DK>(qs, qn, lq.row, i0, BWD_TILE, T);
+            load_tile<DV>(dys, dyn, ldy.row, i0, BWD_TILE, T);
+        },
+        body,
+        [&](const int i0)
+        {
+            __syncthreads();                                // dS of every key of the block is staged
+            dq_tile(i0);
+        });
     store_rows<DK>(dk + entry(ldk, n), ldk.row, dka, j0r, j1r, t, T);
     store_rows<DV>(dv + entry(ldv, n), ldv.row, dva, j0r, j1r, t, T);
 }
