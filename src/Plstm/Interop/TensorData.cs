@@ -20,4 +20,8 @@ internal static class TensorData
             throw new InvalidOperationException("could not read a tensor's data pointer");
         return pointer;
     }
+
+    /// <summary>The CUDA device ordinal of <paramref name="tensor"/>'s device for the driver calls: its index, 0 for a
+    /// device given without one.</summary>
+    public static int DeviceIndex(torch.Tensor tensor) => tensor.device_index < 0 ? 0 : tensor.device_index;
 }

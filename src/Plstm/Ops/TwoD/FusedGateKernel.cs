@@ -174,7 +174,7 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
     /// is given, the backward (gates, <paramref name="second"/> = its incoming gradient → <paramref name="dGates"/>).</summary>
     private static unsafe void Launch(Tensor gates, Tensor second, Tensor? dGates, double scale)
     {
-        int device = gates.device_index < 0 ? 0 : gates.device_index;
+        int device = TensorData.DeviceIndex(gates);
         var shape = gates.shape;
         var dtype = gates.dtype;
         long X = shape[3], Y = shape[4], N = shape[0];

@@ -90,7 +90,7 @@ public abstract class GateWalkFunction<TSelf> : autograd.MultiTensorFunction<TSe
         var dGates = zeros_like(gates);                                                      // the kernels add into it
         using var scratch = self.AdjointScratch(gates);
         // Forked after the zero fill (and after the kernel that wrote dGate): the side stream waits for both.
-        var fork = Interop.Cuda.CudaDriver.Fork(gates.device_index < 0 ? 0 : gates.device_index);
+        var fork = Interop.Cuda.CudaDriver.Fork(Interop.TensorData.DeviceIndex(gates));
         Tensor? dDirect = null;
         try
         {

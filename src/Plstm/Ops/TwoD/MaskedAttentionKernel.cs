@@ -98,7 +98,7 @@ public static class MaskedAttentionKernel
         if (!TakesShape(n, dk, dv) || Disabled || q.device_type != DeviceType.CUDA || q.dtype != ScalarType.Float32)
             return false;
         if (FusedGateKernel.UnavailableReason is not null || Kernels.Source is null) return false;
-        int device = q.device_index < 0 ? 0 : q.device_index;
+        int device = TensorData.DeviceIndex(q);
         // Kernels that do not build here (an NVRTC or driver too old for them) leave the batched products in place. The
         // module of small grids (query tiles of 16) differs from this one in a tile size only: should it alone fail, its
         // first launch throws with NVRTC's message, and `plstm selfcheck` (token counts from 1) reports it.
@@ -178,7 +178,7 @@ public static class MaskedAttentionKernel
     /// starts 16-byte aligned (the float4 loads).</summary>
     internal static void ForwardInto(Operand q, Operand k, Operand v, Tensor gate, Operand y, long n, long tokens, long dk,
         long dv, MaskedAttentionPrecision precision) =>
-        Launch(KernelsOn(q.Data.device_index < 0 ? 0 : q.Data.device_index, dk, dv, ModuleTile(tokens), precision), n, tokens,
+        Launch(KernelsOn(TensorData.DeviceIndex(q.Data), dk, dv, ModuleTile(tokens), precision), n, tokens,
             dk, dv, q, k, v, gate, y);
 
     private static unsafe void Launch(IntPtr[] kernels, long n, long tokens, long dk, long dv, Operand q, Operand k,
@@ -250,7 +250,7 @@ public static class MaskedAttentionKernel
         Tensor dGate, long n, long tokens, long dkWidth, long dvWidth, MaskedAttentionPrecision precision)
     {
         int tile = BackwardTileFor(tokens, fused: false);
-        var kernels = KernelsOn(q.Data.device_index < 0 ? 0 : q.Data.device_index, dkWidth, dvWidth, tile, precision);
+        var kernels = KernelsOn(TensorData.DeviceIndex(q.Data), dkWidth, dvWidth, tile, precision);
         IntPtr qp = q.Pointer, kp = k.Pointer, vp = v.Pointer, gp = TensorData.Pointer(gate), dyp = dy.Pointer,
             dqp = dq.Pointer, dgp = TensorData.Pointer(dGate);
         RowLayout lq = q.Layout, lk = k.Layout, lv = v.Layout, ldy = dy.Layout, ldq = dq.Layout;
@@ -264,7 +264,7 @@ public static class MaskedAttentionKernel
         Operand dv, long n, long tokens, long dkWidth, long dvWidth, MaskedAttentionPrecision precision)
     {
         int tile = BackwardTileFor(tokens, fused: false);
-        var kernels = KernelsOn(q.Data.device_index < 0 ? 0 : q.Data.device_index, dkWidth, dvWidth, tile, precision);
+        var kernels = KernelsOn(TensorData.DeviceIndex(q.Data), dkWidth, dvWidth, tile, precision);
         IntPtr qp = q.Pointer, kp = k.Pointer, vp = v.Pointer, gp = TensorData.Pointer(gate), dyp = dy.Pointer,
             dkp = dk.Pointer, dvp = dv.Pointer;
         RowLayout lq = q.Layout, lk = k.Layout, lv = v.Layout, ldy = dy.Layout, ldk = dk.Layout, ldv = dv.Layout;
@@ -281,7 +281,7 @@ public static class MaskedAttentionKernel
         Operand dk, Operand dv, Tensor dGate, long n, long tokens, long dkWidth, long dvWidth, MaskedAttentionPrecision precision)
     {
         int tile = BackwardTileFor(tokens, fused: true);
-        var kernels = KernelsOn(q.Data.device_index < 0 ? 0 : q.Data.device_index, dkWidth, dvWidth, tile, precision);
+        var kernels = KernelsOn(TensorData.DeviceIndex(q.Data), dkWidth, dvWidth, tile, precision);
         IntPtr qp = q.Pointer, kp = k.Pointer, vp = v.Pointer, gp = TensorData.Pointer(gate), dyp = dy.Pointer,
             dqp = dq.Pointer, dkp = dk.Pointer, dvp = dv.Pointer, dgp = TensorData.Pointer(dGate);
         RowLayout lq = q.Layout, lk = k.Layout, lv = v.Layout, ldy = dy.Layout, ldq = dq.Layout, ldk = dk.Layout,
@@ -306,7 +306,7 @@ public static class MaskedAttentionKernel
             var shape = q.shape;
             long width = v.shape[2];
             return (shape[0], shape[1], shape[2], width,
-                KernelsOn(q.device_index < 0 ? 0 : q.device_index, shape[2], width, ModuleTile(shape[1]), precision));
+                KernelsOn(TensorData.DeviceIndex(q), shape[2], width, ModuleTile(shape[1]), precision));
         }
         ArgumentNullException.ThrowIfNull(q);
         ArgumentNullException.ThrowIfNull(k);
@@ -331,7 +331,7 @@ public static class MaskedAttentionKernel
         Require(v, [n, tokens, dv], nameof(v));
         Require(gate, [n, tokens, tokens], nameof(gate));
         if (dy is not null) Require(dy, [n, tokens, dv], nameof(dy));
-        int device = q.device_index < 0 ? 0 : q.device_index;
+        int device = TensorData.DeviceIndex(q);
         return (n, tokens, dk, dv, KernelsOn(device, dk, dv, ModuleTile(tokens), precision));
     }
 

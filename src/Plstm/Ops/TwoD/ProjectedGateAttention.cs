@@ -100,7 +100,7 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
     private static bool InPlace(Tensor proj, long n, long width) =>
         proj.device_type == DeviceType.CUDA && proj.dtype == ScalarType.Float32 && proj.is_contiguous()
         && MaskedAttentionKernel.CanRun(proj, n, width, width)
-        && RmsNormKernel.BuildError(proj.device_index < 0 ? 0 : proj.device_index) is null;
+        && RmsNormKernel.BuildError(Interop.TensorData.DeviceIndex(proj)) is null;
 
     /// <summary>The stacked gates from the gate columns (not differentiated) and how the walk forms the gate.</summary>
     private static (Tensor Gates, WalkedGateAttention.GateForm Form) ActivatedGates(Tensor proj, Setting s)

@@ -49,7 +49,7 @@ internal static class RmsNormKernel
         return dy;
     }
 
-    private static IntPtr[] On(Tensor t) => Kernels.On(t.device_index < 0 ? 0 : t.device_index, 0);
+    private static IntPtr[] On(Tensor t) => Kernels.On(TensorData.DeviceIndex(t), 0);
 
     private static (uint, uint, uint) Grid(long rows) => (checked((uint)((rows * 32 + Block - 1) / Block)), 1, 1);
 }
