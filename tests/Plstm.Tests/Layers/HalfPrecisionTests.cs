@@ -60,12 +60,13 @@ public sealed class HalfPrecisionTests
             Assert.Equal(dtype, actual.Dx.dtype);
             var failures = new List<string?>
             {
-                Within(actual.Y, expected.Y, Tolerances.BFloat16ComputeScale, $"{form}{(recompute ? " recomputing" : "")} y"),
-                Within(actual.Dx, expected.Dx, Tolerances.BFloat16ComputeGradScale, $"{form} dx"),
+                TensorAssert.CompareScaled(actual.Y, expected.Y, $"{form}{(recompute ? " recomputing" : "")} y", 0,
+                    Tolerances.BFloat16ComputeScale),
+                TensorAssert.CompareScaled(actual.Dx, expected.Dx, $"{form} dx", 0, Tolerances.BFloat16ComputeGradScale),
             };
             foreach (var (name, grad) in actual.DParams)
-                failures.Add(Within(grad, expected.DParams[name], Tolerances.BFloat16ComputeGradScale,
-                    $"{form}{(recompute ? " recomputing" : "")} d{name}"));
+                failures.Add(TensorAssert.CompareScaled(grad, expected.DParams[name],
+                    $"{form}{(recompute ? " recomputing" : "")} d{name}", 0, Tolerances.BFloat16ComputeGradScale));
             var real = failures.Where(f => f is not null).ToList();
             if (real.Count > 0) Assert.Fail(string.Join("\n", real));
         }
@@ -89,13 +90,16 @@ public sealed class HalfPrecisionTests
         var actual = Differentiate.Run(rounded.Select(t => t?.to(dtype)).ToArray(),
             a => new[] { Plstm2DFused.Forward(FusedOperatorTests.FromArray(a), form: Plstm2DForm.Kernel) });
         Assert.Equal(dtype, actual.Outputs[0].dtype);
-        var failures = new List<string?> { Within(actual.Outputs[0], expected.Outputs[0], Tolerances.BFloat16ComputeScale, "Y") };
+        var failures = new List<string?>
+        {
+            TensorAssert.CompareScaled(actual.Outputs[0], expected.Outputs[0], "Y", 0, Tolerances.BFloat16ComputeScale),
+        };
         for (int i = 0; i < rounded.Length; i++)
             if (rounded[i] is not null)
             {
                 Assert.Equal(dtype, actual.Gradients[i]!.dtype);
-                failures.Add(Within(actual.Gradients[i]!, expected.Gradients[i]!, Tolerances.BFloat16ComputeGradScale,
-                    $"d{FusedOperatorTests.InputNames[i]}"));
+                failures.Add(TensorAssert.CompareScaled(actual.Gradients[i]!, expected.Gradients[i]!,
+                    $"d{FusedOperatorTests.InputNames[i]}", 0, Tolerances.BFloat16ComputeGradScale));
             }
         var real = failures.Where(f => f is not null).ToList();
         if (real.Count > 0) Assert.Fail(string.Join("\n", real));
@@ -123,13 +127,5 @@ public sealed class HalfPrecisionTests
         long before = Live();
         for (int i = 0; i < 5; i++) Step();
         Assert.Equal(before, Live());
-    }
-
-    /// <summary>Null when |actual − expected| ≤ scale · max(1, max|expected|) everywhere, else the failure.</summary>
-    private static string? Within(Tensor actual, Tensor expected, double scale, string what)
-    {
-        double bound = scale * Math.Max(1.0, expected.abs().max().item<double>());
-        double gap = (actual.to(float64) - expected).abs().max().item<double>();
-        return gap <= bound ? null : $"{what}: differs by {gap:G3}, bound {bound:G3}";
     }
 }

@@ -27,12 +27,17 @@ public static class MaskedAttentionKernelMirror
         public int VS => DV / 8;
     }
 
+    /// <summary>x rounded to TF32 as the kernels' split rounds it (two integer operations on the float32 bits): the big
+    /// part of 3xTF32, and the whole operand of the one-product form.</summary>
+    public static float RoundToTf32(float x) =>
+        BitConverter.Int32BitsToSingle((int)((uint)(BitConverter.SingleToInt32Bits(x) + 0x1000) & 0xffffe000u));
+
     /// <summary>The TF32 split of x: (big, small) as the tensor core reads them.</summary>
     private static (double Big, double Small) Split(double x, bool tf32)
     {
         if (!tf32) return (x, 0.0);
         float f = (float)x;
-        float big = BitConverter.Int32BitsToSingle((int)((uint)(BitConverter.SingleToInt32Bits(f) + 0x1000) & 0xffffe000u));
+        float big = RoundToTf32(f);
         float small = f - big;
         float read = BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(small) & unchecked((int)0xffffe000u));
         return (big, read);

@@ -260,8 +260,8 @@ public class MaskedAttentionKernelTests
         foreach (var (name, mirror, expected) in MirrorAndProducts(operands, tf32: true))
             TensorAssert.AssertCloseFloat32(mirror, expected, name);
         // One TF32 product instead of three: every operand truncated to TF32, products exact.
-        Tensor Truncated(Tensor x) => tensor(Flat(x).Select(value => (double)BitConverter.Int32BitsToSingle(
-            BitConverter.SingleToInt32Bits((float)value) & unchecked((int)0xffffe000))).ToArray(), x.shape, ScalarType.Float64);
+        Tensor Truncated(Tensor x) => EachValue(x, value => BitConverter.Int32BitsToSingle(
+            BitConverter.SingleToInt32Bits((float)value) & unchecked((int)0xffffe000)));
         var singleY = MirrorAndProducts(operands.Select(Truncated).ToArray(), tf32: false)[0].Mirror;
         var exactY = MirrorAndProducts(operands, tf32: false)[0].Expected;
         Assert.NotNull(TensorAssert.CompareFloat32(singleY, exactY, "Y with one TF32 product"));
@@ -275,16 +275,18 @@ public class MaskedAttentionKernelTests
     {
         using var scope = NewDisposeScope();
         var operands = RandomOperands(8, 2, 300, 64, 64);
-        Tensor Rounded(Tensor x) => tensor(Flat(x).Select(value => (double)BitConverter.Int32BitsToSingle(
-            (int)((uint)(BitConverter.SingleToInt32Bits((float)value) + 0x1000) & 0xffffe000u))).ToArray(), x.shape,
-            ScalarType.Float64);
+        Tensor Rounded(Tensor x) => EachValue(x, value => MaskedAttentionKernelMirror.RoundToTf32((float)value));
         var rounded = MirrorAndProducts(operands.Select(Rounded).ToArray(), tf32: false);
         var exact = MirrorAndProducts(operands, tf32: false);
-        string? Tf32(Tensor actual, Tensor expected, string what) => TensorAssert.Compare(actual, expected, what,
-            NumericTolerances.Tf32Rtol, NumericTolerances.Tf32AbsScale * Math.Max(1.0, expected.abs().max().item<double>()));
+        string? Tf32(Tensor actual, Tensor expected, string what) =>
+            TensorAssert.CompareScaled(actual, expected, what, NumericTolerances.Tf32Rtol, NumericTolerances.Tf32AbsScale);
         for (int i = 0; i < exact.Length; i++)
             Assert.Null(Tf32(rounded[i].Mirror, exact[i].Expected, exact[i].Name));
         var shifted = operands[0].roll(1, 1);                                        // Q one row off
         Assert.NotNull(Tf32(MirrorAndProducts([shifted, .. operands[1..]], tf32: false)[0].Mirror, exact[0].Expected, "Y"));
     }
+
+    /// <summary>A float64 tensor of x's shape holding <paramref name="map"/> of each of its values.</summary>
+    private static Tensor EachValue(Tensor x, Func<double, double> map) =>
+        tensor(Flat(x).Select(map).ToArray(), x.shape, ScalarType.Float64);
 }

@@ -29,6 +29,13 @@ public static class TensorAssert
         CompareCore(actual, expected, what, rtol, _ => atol,
             $"|a−e| ≤ {F(atol)} + {F(rtol)}·|e|");
 
+    /// <summary>The failure message (null when close) of <c>|actual − expected| ≤ absScale · max(1, max|expected|) +
+    /// rtol·|expected|</c> — the shape of the float32, TF32 and bfloat16 rules (<see cref="Tolerances"/>), the absolute
+    /// part scaled by the array's largest magnitude.</summary>
+    public static string? CompareScaled(Tensor actual, Tensor expected, string what, double rtol, double absScale) =>
+        CompareCore(actual, expected, what, rtol, maxAbs => absScale * Math.Max(1.0, maxAbs),
+            $"|a−e| ≤ {F(absScale)}·max(1, max|e|) + {F(rtol)}·|e|");
+
     /// <summary>As <see cref="AssertCloseFloat32"/>, but returns the failure message (null when the tensors are close).</summary>
     public static string? CompareFloat32(Tensor actual, Tensor expected, string what) =>
         CompareCore(actual, expected, what, Tolerances.Float32Rtol, Tolerances.Float32Atol,
