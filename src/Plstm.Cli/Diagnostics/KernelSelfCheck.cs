@@ -303,15 +303,8 @@ public static class KernelSelfCheck
                 // CUDA) against the float64 hierarchical form under the bfloat16 rule.
                 cases++;
                 layer.to(ScalarType.BFloat16);
-                var half = Run(Plstm2DForm.Kernel, ScalarType.BFloat16);
-                (double Worst, string What) halfWorst = (double.NegativeInfinity, "");
-                foreach (var (name, actual, expected) in Against(half))
-                {
-                    double scale = name == "y" ? NumericTolerances.BFloat16Scale : NumericTolerances.BFloat16GradScale;
-                    double bound = scale * Math.Max(1.0, expected.abs().max().item<double>());
-                    double r = (actual.to(ScalarType.Float64) - expected).abs().max().item<double>() / bound;
-                    if (r > halfWorst.Worst) halfWorst = (r, name);
-                }
+                var halfWorst = Worst(Against(Run(Plstm2DForm.Kernel, ScalarType.BFloat16)), name => Rule.Scaled(0,
+                    name == "y" ? NumericTolerances.BFloat16Scale : NumericTolerances.BFloat16GradScale));
                 if (!Report(output, $"bfloat16 {label}", halfWorst)) failed++;
                 layer.to(ScalarType.Float64);
             }
@@ -416,15 +409,32 @@ public static class KernelSelfCheck
             .Where(g => g.Item3 is not null).Select(g => (g.Item1, g.Item2!, g.Item3!))
             .Prepend(("Y", actual.Output, expected.Output));
 
+    /// <summary>An agreement rule <c>|a − e| ≤ atol(max|e|) + rtol·|e|</c> (<see cref="NumericTolerances"/>).</summary>
+    private readonly record struct Rule(double Rtol, Func<double, double> Atol)
+    {
+        /// <summary>The dtype's rule; with <paramref name="tf32"/> the rule of TF32 products.</summary>
+        public static Rule For(ScalarType dtype, bool tf32 = false) =>
+            tf32 ? Scaled(NumericTolerances.Tf32Rtol, NumericTolerances.Tf32AbsScale)
+            : dtype == ScalarType.Float64 ? new(NumericTolerances.Float64Rtol, _ => NumericTolerances.Float64Atol)
+            : new(NumericTolerances.Float32Rtol, NumericTolerances.Float32Atol);
+
+        /// <summary>The absolute part <paramref name="absScale"/>·max(1, max|e|).</summary>
+        public static Rule Scaled(double rtol, double absScale) => new(rtol, maxAbs => absScale * Math.Max(1.0, maxAbs));
+    }
+
     /// <summary>The largest ratio error / tolerance (<see cref="Ratio"/>) over named (actual, expected) pairs under the
     /// dtype's rule, and which pair it was (the first of equal ones).</summary>
     private static (double Worst, string What) Worst(IEnumerable<(string Name, Tensor Actual, Tensor Expected)> pairs,
-        ScalarType dtype, bool tf32 = false)
+        ScalarType dtype, bool tf32 = false) => Worst(pairs, _ => Rule.For(dtype, tf32));
+
+    /// <summary>As above, each pair under the rule <paramref name="ruleOf"/> gives for its name.</summary>
+    private static (double Worst, string What) Worst(IEnumerable<(string Name, Tensor Actual, Tensor Expected)> pairs,
+        Func<string, Rule> ruleOf)
     {
         (double Worst, string What) result = (double.NegativeInfinity, "");
         foreach (var (name, actual, expected) in pairs)
         {
-            double r = Ratio(actual, expected, dtype, tf32);
+            double r = Ratio(actual, expected, ruleOf(name));
             if (r > result.Worst) result = (r, name);
         }
         return result;
@@ -448,18 +458,15 @@ public static class KernelSelfCheck
         return (y.detach(), l.Select(t => t?.grad?.detach()).ToArray());
     }
 
-    /// <summary>max over elements of |a − e| / (atol + rtol·|e|) under the dtype's rule (with <paramref name="tf32"/> the
-    /// rule of TF32 products).</summary>
-    private static double Ratio(Tensor actual, Tensor expected, ScalarType dtype, bool tf32 = false)
+    /// <summary>max over elements of |a − e| / (atol + rtol·|e|) under <paramref name="rule"/>.</summary>
+    private static double Ratio(Tensor actual, Tensor expected, Rule rule)
     {
         using var scope = NewDisposeScope();
         var a = actual.to(ScalarType.Float64);
         var e = expected.to(ScalarType.Float64);
-        double maxAbs = e.numel() == 0 ? 0 : e.abs().max().item<double>();
-        var (atol, rtol) = tf32 ? (NumericTolerances.Tf32AbsScale * Math.Max(1.0, maxAbs), NumericTolerances.Tf32Rtol)
-            : dtype == ScalarType.Float64 ? (NumericTolerances.Float64Atol, NumericTolerances.Float64Rtol)
-            : (NumericTolerances.Float32Atol(maxAbs), NumericTolerances.Float32Rtol);
-        return e.numel() == 0 ? 0 : ((a - e).abs() / (e.abs() * rtol + atol)).max().item<double>();
+        if (e.numel() == 0) return 0;
+        double atol = rule.Atol(e.abs().max().item<double>());
+        return ((a - e).abs() / (e.abs() * rule.Rtol + atol)).max().item<double>();
     }
 
     /// <summary>Random inputs with bounded path sums (P-mode-like transitions: what enters a cell leaves it with total
