@@ -281,7 +281,8 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
     {
         var parts = (text ?? "").Split('x');
         return parts.Length == 2 && RunTimeSwitch.TryInteger(parts[0], out int lines)
-            && RunTimeSwitch.TryInteger(parts[1], out int columns) && lines > 0 && columns > 0 && lines * columns == 32 ? (lines, columns) : (0, 0);
+            && RunTimeSwitch.TryInteger(parts[1], out int columns) && lines > 0 && columns > 0 && lines * columns == 32
+            ? (lines, columns) : (0, 0);
     }
 
     private static string? Probe()
