@@ -21,11 +21,14 @@ public sealed class DropPath : nn.Module<Tensor, Tensor>
     /// <summary>Probability that a sample's branch is dropped.</summary>
     public double Probability { get; }
 
+    /// <summary>Whether <see cref="forward"/> drops anything: in training with p &gt; 0 (otherwise it is the identity).</summary>
+    public bool IsActive => training && Probability > 0.0;
+
     /// <summary>Applies the per-sample mask to a branch output <c>[B, …]</c>.</summary>
     public override Tensor forward(Tensor branch)
     {
         ArgumentNullException.ThrowIfNull(branch);
-        if (!training || Probability == 0.0) return branch.alias();
+        if (!IsActive) return branch.alias();
         using var scope = NewDisposeScope();
         double keep = 1.0 - Probability;
         // One draw per sample, broadcast over every other axis.

@@ -179,6 +179,23 @@ public class BlockTests
         }
     }
 
+    [Theory]
+    [InlineData(0.0, true)]                                                      // rate 0 (every config), training
+    [InlineData(0.5, false)]                                                     // evaluation
+    public void Block_pair_without_an_active_drop_path_is_its_two_blocks(double rate, bool training)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(7);
+        using var pair = PlstmVisionBlockPair.Create("0", 8, PlstmBlockMode.PD,
+            _ => nn.Linear(8, 8, hasBias: true), pairDropPathRate: rate);
+        pair.to(float64);
+        pair.train(training);
+        var x = randn(4, 2, 3, 8, dtype: float64);
+        // The blocks' output itself, not x + (x2 − x), which differs from it by rounding (and cost four full-size passes).
+        var expected = pair.Block1.forward(pair.Block0.forward(x));
+        Assert.True(pair.forward(x).eq(expected).all().item<bool>(), "the pair is not exactly its two blocks");
+    }
+
     [Fact]
     public void Truncated_normal_init_draws_samples_with_the_requested_std()
     {
