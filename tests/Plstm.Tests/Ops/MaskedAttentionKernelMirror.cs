@@ -228,7 +228,55 @@ public static class MaskedAttentionKernelMirror
     /// <summary><see cref="Forward"/> on operands placed by layouts, y written into <paramref name="y"/> where
     /// <paramref name="ly"/> says.</summary>
     public static void ForwardInto(double[] q, Layout lq, double[] k, Layout lk, double[] v, Layout lv, double[] gate,
-        double[] y, Layout ly, int n, int tokens, int dk, int dv, bool tf32 = false)
+        double[] y, Layout ly, int n, int tokens, int dk, int dv, bool tf32 = false) =>
+        Attend(q, lq, k, lk, v, lv, gate, n, tokens, dk, dv, tf32,
+            (b, row0, acc) => StoreRows(y, ly.Entry(b), ly.Row, acc, dv, row0, tokens));
+
+    /// <summary>plstm_masked_attention_forward_normalized: <see cref="ForwardInto"/>, then per row r = (Σ y² / DV +
+    /// eps)^−½ from the four lanes holding it (partial sums per lane, then the shuffles xor 1 and xor 2), ŷ = y · r into
+    /// <paramref name="yhat"/> (y's layout) and r into <paramref name="inverse"/> at (b · T + row) · H + h for entry
+    /// n = (b, h), H = <paramref name="ly"/>'s heads.</summary>
+    public static void ForwardNormalizedInto(double[] q, Layout lq, double[] k, Layout lk, double[] v, Layout lv,
+        double[] gate, double[] y, double[] yhat, double[] inverse, Layout ly, double eps, int n, int tokens, int dk,
+        int dv, bool tf32 = false) =>
+        Attend(q, lq, k, lk, v, lv, gate, n, tokens, dk, dv, tf32, (b, row0, acc) =>
+        {
+            StoreRows(y, ly.Entry(b), ly.Row, acc, dv, row0, tokens);
+            var sums = new double[Lanes, 2];                                                 // rows g and g + 8
+            for (int lane = 0; lane < Lanes; lane++)
+                for (int s = 0; s < dv / 8; s++)
+                {
+                    sums[lane, 0] += acc[s][lane, 0] * acc[s][lane, 0] + acc[s][lane, 1] * acc[s][lane, 1];
+                    sums[lane, 1] += acc[s][lane, 2] * acc[s][lane, 2] + acc[s][lane, 3] * acc[s][lane, 3];
+                }
+            foreach (int mask in new[] { 1, 2 })                                             // __shfl_xor_sync
+            {
+                var before = (double[,])sums.Clone();
+                for (int lane = 0; lane < Lanes; lane++)
+                    for (int row = 0; row < 2; row++) sums[lane, row] = before[lane, row] + before[lane ^ mask, row];
+            }
+            for (int lane = 0; lane < Lanes; lane++)
+            {
+                double i0 = 1 / Math.Sqrt(sums[lane, 0] / dv + eps), i1 = 1 / Math.Sqrt(sums[lane, 1] / dv + eps);
+                for (int s = 0; s < dv / 8; s++)
+                {
+                    acc[s][lane, 0] *= i0; acc[s][lane, 1] *= i0;
+                    acc[s][lane, 2] *= i1; acc[s][lane, 3] *= i1;
+                }
+                int g = lane >> 2, t = lane & 3;
+                if (t != 0) continue;
+                long heads = ly.Heads, at = (b / heads) * tokens, h = b % heads;
+                int r0 = row0 + g, r1 = r0 + 8;
+                if (r0 < tokens) inverse[(at + r0) * heads + h] = i0;
+                if (r1 < tokens) inverse[(at + r1) * heads + h] = i1;
+            }
+            StoreRows(yhat, ly.Entry(b), ly.Row, acc, dv, row0, tokens);
+        });
+
+    /// <summary>The forward kernels' common part (attend): each warp's accumulator of (Q Kᵀ ⊙ G) V for its 16 rows, handed
+    /// to <paramref name="store"/> with the entry and the warp's first row.</summary>
+    private static void Attend(double[] q, Layout lq, double[] k, Layout lk, double[] v, Layout lv, double[] gate, int n,
+        int tokens, int dk, int dv, bool tf32, Action<int, int, double[][,]> store)
     {
         var sh = new Shape(tokens, dk, dv);
         for (int b = 0; b < n; b++)
@@ -257,7 +305,7 @@ public static class MaskedAttentionKernelMirror
                     }
                 }
                 for (int warp = 0; warp < Warps; warp++)
-                    StoreRows(y, ly.Entry(b), ly.Row, acc[warp], dv, block * Rows + warp * 16, tokens);
+                    store(b, block * Rows + warp * 16, acc[warp]);
             }
     }
 

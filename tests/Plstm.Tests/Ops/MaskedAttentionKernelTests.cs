@@ -203,6 +203,34 @@ public class MaskedAttentionKernelTests
         x.AssertGradients(dProj, dGate);
     }
 
+    /// <summary>The forward with the per-head RMS norm in its epilogue (plstm_masked_attention_forward_normalized), in the
+    /// layer's layout: y as the plain forward's, ŷ = y / √(mean y² + eps) per row of <c>[B, T, H, W]</c>, and the factors
+    /// in that row order (what the norm's backward kernel reads) — every entry written.</summary>
+    [Fact]
+    public void The_normalized_forward_writes_y_its_norm_and_the_factors_in_the_layers_rows()
+    {
+        using var scope = NewDisposeScope();
+        var x = new ProjectionCase(4343, 16);
+        const int n = ProjectionCase.N, t = ProjectionCase.T, b = ProjectionCase.B, heads = ProjectionCase.Heads;
+        const double eps = 1e-3;
+        var (fp, fg, w) = (x.Proj, x.GateValues, x.W);
+        double[] Filled(int count) => Enumerable.Repeat(double.NaN, count).ToArray();
+        var (y, yhat, inverse) = (Filled(n * t * w), Filled(n * t * w), Filled(n * t));
+        MaskedAttentionKernelMirror.ForwardNormalizedInto(fp, x.Block(0), fp, x.Block(1), fp, x.Block(2), fg, y, yhat,
+            inverse, x.PerHead, eps, n, t, w, w);
+        var expectedY = x.Unfold((x.Scores * x.Gate).matmul(x.V));                         // [B, T, H, W]
+        var expectedR = (expectedY.square().mean(new long[] { -1 }) + eps).rsqrt();          // [B, T, H]
+        var shape = new long[] { b, t, heads, w };
+        TensorAssert.AssertClose(tensor(y, shape, ScalarType.Float64), expectedY, "y", Tolerances.Float64Rtol,
+            Tolerances.Float64Atol);
+        TensorAssert.AssertClose(tensor(yhat, shape, ScalarType.Float64), expectedY * expectedR.unsqueeze(-1), "ŷ",
+            Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        TensorAssert.AssertClose(tensor(inverse, new long[] { b, t, heads }, ScalarType.Float64), expectedR, "r",
+            Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        Assert.True(expectedR.max().item<double>() / expectedR.min().item<double>() > 1.5,
+            "the rows' factors are too alike for the test to tell rows apart");
+    }
+
     /// <summary>The fused backward with the query tiles of 16 the host picks for small grids (one 16-row query tile per
     /// tile, the n-slices spread over all four warps) and of 64 (four query tiles, one per warp), against plain products:
     /// token counts around those tiles, widths whose n-slices do not divide evenly among the warps.</summary>

@@ -65,13 +65,15 @@ public static class MaskedAttentionKernel
     private const string QueryName = "plstm_masked_attention_backward_query";
     private const string KeyName = "plstm_masked_attention_backward_key";
     private const string FusedName = "plstm_masked_attention_backward_fused";
+    private const string NormalizedName = "plstm_masked_attention_forward_normalized";
 
     private static readonly bool Disabled =
         RunTimeSwitch.Is("PLSTM_MASKED_ATTENTION", "off");
     /// <summary>The kernel source: the embedded <c>Kernels/masked_attention.cu</c>, or, for measuring a variant without a
     /// rebuild, the file named by <c>PLSTM_MASKED_ATTENTION_SOURCE</c> (same kernel names, arguments and results).</summary>
     private static readonly KernelCache<(long DK, long DV, int Tile, MaskedAttentionPrecision Precision)> Kernels =
-        new("masked_attention.cu", "PLSTM_MASKED_ATTENTION_SOURCE", [ForwardName, QueryName, KeyName, FusedName], Definitions,
+        new("masked_attention.cu", "PLSTM_MASKED_ATTENTION_SOURCE", [ForwardName, QueryName, KeyName, FusedName, NormalizedName],
+            Definitions,
             AllowShared);
     private static readonly ConcurrentDictionary<int, bool> TensorCores = new();
 
@@ -180,6 +182,28 @@ public static class MaskedAttentionKernel
         long dv, MaskedAttentionPrecision precision) =>
         Launch(KernelsOn(TensorData.DeviceIndex(q.Data), dk, dv, ModuleTile(tokens), precision), n, tokens,
             dk, dv, q, k, v, gate, y);
+
+    /// <summary><see cref="ForwardInto"/> with the 2D layer's per-head RMS norm in the same kernel (the formula of
+    /// <see cref="Common.RmsNormalization"/>, without reading y back): y where <paramref name="y"/> says, ŷ = y · r in
+    /// <paramref name="normalized"/> (y's layout, another tensor), and r into <paramref name="inverse"/>, one per row of
+    /// <c>[B, T, H, DV]</c> in that order (entry n = (b, h), H the layout's heads) — what the norm's backward reads.
+    /// Preconditions as <see cref="ForwardInto"/>'s; <paramref name="inverse"/> a contiguous float32 tensor of
+    /// <c>N · T</c> values.</summary>
+    internal static unsafe void ForwardNormalizedInto(Operand q, Operand k, Operand v, Tensor gate, Operand y,
+        Operand normalized, Tensor inverse, double eps, long n, long tokens, long dk, long dv,
+        MaskedAttentionPrecision precision)
+    {
+        if (normalized.Layout != y.Layout)
+            throw new ArgumentException("ŷ must have y's row layout", nameof(normalized));
+        var kernels = KernelsOn(TensorData.DeviceIndex(q.Data), dk, dv, ModuleTile(tokens), precision);
+        IntPtr qp = q.Pointer, kp = k.Pointer, vp = v.Pointer, gp = TensorData.Pointer(gate), yp = y.Pointer,
+            np = normalized.Pointer, ip = TensorData.Pointer(inverse);
+        RowLayout lq = q.Layout, lk = k.Layout, lv = v.Layout, ly = y.Layout;
+        int t = checked((int)tokens);
+        float e = (float)eps;
+        void** args = stackalloc void*[] { &qp, &kp, &vp, &gp, &yp, &np, &ip, &t, &lq, &lk, &lv, &ly, &e };
+        CudaDriver.Launch(kernels[4], Grid(n, tokens), Warps * 32, args, (uint)ForwardSharedBytes(dk, dv));
+    }
 
     private static unsafe void Launch(IntPtr[] kernels, long n, long tokens, long dk, long dv, Operand q, Operand k,
         Operand v, Tensor gate, Operand y)
@@ -371,7 +395,11 @@ public static class MaskedAttentionKernel
     private static void AllowShared(IntPtr[] kernels, (long DK, long DV, int Tile, MaskedAttentionPrecision Precision) key)
     {
         int forward = ForwardSharedBytes(key.DK, key.DV), backward = BackwardSharedBytes(key.DK, key.DV, key.Tile);
-        if (forward > DefaultSharedLimit) CudaDriver.AllowSharedMemory(kernels[0], forward);
+        if (forward > DefaultSharedLimit)
+        {
+            CudaDriver.AllowSharedMemory(kernels[0], forward);
+            CudaDriver.AllowSharedMemory(kernels[4], forward);
+        }
         if (backward > DefaultSharedLimit)
         {
             CudaDriver.AllowSharedMemory(kernels[1], backward);

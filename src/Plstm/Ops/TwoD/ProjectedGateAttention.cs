@@ -128,10 +128,17 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
     {
         var y = empty(new[] { s.Shape[0], s.Shape[1], s.Shape[2], s.Heads, s.Width }, proj.dtype, proj.device);
         var qkv = Blocks(proj, s);
-        MaskedAttentionKernel.ForwardInto(qkv[0], qkv[1], qkv[2], gate, PerHead(y, s), s.Entries, s.Tokens, s.Width,
-            s.Width, s.Precision);
-        if (s.NormEps is not { } eps) return (y, null, null);
-        var (normalized, inverse) = RmsNormKernel.Forward(y, s.Width, eps);
+        if (s.NormEps is not { } eps)
+        {
+            MaskedAttentionKernel.ForwardInto(qkv[0], qkv[1], qkv[2], gate, PerHead(y, s), s.Entries, s.Tokens, s.Width,
+                s.Width, s.Precision);
+            return (y, null, null);
+        }
+        // The norm in the attention kernel's epilogue: one pass over y fewer than a norm kernel after it.
+        var normalized = empty_like(y);
+        var inverse = empty(new[] { s.Entries * s.Tokens }, proj.dtype, proj.device);  // [B·X·Y·H]
+        MaskedAttentionKernel.ForwardNormalizedInto(qkv[0], qkv[1], qkv[2], gate, PerHead(y, s), PerHead(normalized, s),
+            inverse, eps, s.Entries, s.Tokens, s.Width, s.Width, s.Precision);
         return (normalized, y, inverse);
     }
 

@@ -296,24 +296,20 @@ __device__ __forceinline__ void two_products(float (*a)[4], const float* wa, con
     }
 }
 
-// Y = (Q Kᵀ ⊙ G) V. Grid (⌈T / ROWS⌉, N), block WARPS · 32.
-extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_masked_attention_forward(
-    const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
-    const float* __restrict__ gate, float* __restrict__ y, int T, RowLayout lq, RowLayout lk, RowLayout lv, RowLayout ly)
+// The forward kernels' common part: the accumulator of Y = (Q Kᵀ ⊙ G) V for the warp's 16 rows of entry n.
+__device__ __forceinline__ void attend(const float* __restrict__ q, const float* __restrict__ k,
+    const float* __restrict__ v, const float* __restrict__ gate, int T, const RowLayout& lq, const RowLayout& lk,
+    const RowLayout& lv, const Place& at, size_t n, float* shared, float (*acc)[4])
 {
-    extern __shared__ __align__(16) float shared[];
     float* own_q = shared;
     float* ks = own_q + ROWS * LDK;
     float* vs = ks + FWD_TILE * LDK;
-    const Place at = place();
     const int g = at.g, t = at.t, r0 = at.r0, r1 = at.r1;
-    const size_t n = blockIdx.y;
     const float* kn = k + entry(lk, n);
     const float* vn = v + entry(lv, n);
     const float* gn = gate + n * T * T;
     load_tile<DK>(own_q, q + entry(lq, n), lq.row, blockIdx.x * ROWS, ROWS, T);
     const float* wq = own_q + at.warp * 16 * LDK;
-    float acc[VS][4];
     clear<VS>(acc);
 
     over_tiles<FWD_TILE>(T, at.row0 < T,
@@ -339,7 +335,61 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
                     product_times_tile<LDV, VS>(acc, sc[sj], vs, sj, g, t);
                 }
         });
-    store_rows<DV>(y + entry(ly, n), ly.row, acc, r0, r1, t, T);
+}
+
+// Y = (Q Kᵀ ⊙ G) V. Grid (⌈T / ROWS⌉, N), block WARPS · 32.
+extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_masked_attention_forward(
+    const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
+    const float* __restrict__ gate, float* __restrict__ y, int T, RowLayout lq, RowLayout lk, RowLayout lv, RowLayout ly)
+{
+    extern __shared__ __align__(16) float shared[];
+    const Place at = place();
+    const size_t n = blockIdx.y;
+    float acc[VS][4];
+    attend(q, k, v, gate, T, lq, lk, lv, at, n, shared, acc);
+    store_rows<DV>(y + entry(ly, n), ly.row, acc, at.r0, at.r1, at.t, T);
+}
+
+// The forward with the 2D layer's per-head RMS norm on its output rows (rms_norm.cu's forward, which read y back from
+// memory): y as above, ŷ = y · r where y's layout puts it in yhat, and r = (Σ_c y_c² / DV + eps)^−½ at inv[(b · T + row)
+// · H + h] for entry n = (b, h), H = ly.heads (the rows of [B, T, H, DV] in order, as rms_norm.cu keeps them). A row's
+// sum of squares lies in the four lanes that hold it (t = 0…3): two shuffles. Same grid and block.
+extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_masked_attention_forward_normalized(
+    const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
+    const float* __restrict__ gate, float* __restrict__ y, float* __restrict__ yhat, float* __restrict__ inv, int T,
+    RowLayout lq, RowLayout lk, RowLayout lv, RowLayout ly, float eps)
+{
+    extern __shared__ __align__(16) float shared[];
+    const Place at = place();
+    const size_t n = blockIdx.y;
+    float acc[VS][4];
+    attend(q, k, v, gate, T, lq, lk, lv, at, n, shared, acc);
+    store_rows<DV>(y + entry(ly, n), ly.row, acc, at.r0, at.r1, at.t, T);
+    float s0 = 0.f, s1 = 0.f;                               // rows r0 and r1: this lane's columns
+#pragma unroll
+    for (int s = 0; s < VS; ++s)
+    {
+        s0 += acc[s][0] * acc[s][0] + acc[s][1] * acc[s][1];
+        s1 += acc[s][2] * acc[s][2] + acc[s][3] * acc[s][3];
+    }
+    s0 += __shfl_xor_sync(0xffffffffu, s0, 1);
+    s1 += __shfl_xor_sync(0xffffffffu, s1, 1);
+    s0 += __shfl_xor_sync(0xffffffffu, s0, 2);
+    s1 += __shfl_xor_sync(0xffffffffu, s1, 2);
+    const float i0 = rsqrtf(s0 / DV + eps), i1 = rsqrtf(s1 / DV + eps);
+#pragma unroll
+    for (int s = 0; s < VS; ++s)
+    {
+        acc[s][0] *= i0; acc[s][1] *= i0;
+        acc[s][2] *= i1; acc[s][3] *= i1;
+    }
+    store_rows<DV>(yhat + entry(ly, n), ly.row, acc, at.r0, at.r1, at.t, T);
+    if (at.t == 0)
+    {
+        const size_t heads = ly.heads, base = (n / heads) * T, h = n % heads;
+        if (at.r0 < T) inv[(base + at.r0) * heads + h] = i0;
+        if (at.r1 < T) inv[(base + at.r1) * heads + h] = i1;
+    }
 }
 
 // dQ = ((dY Vᵀ) ⊙ G) K and dG = (dY Vᵀ) ⊙ (Q Kᵀ), one warp per 16 queries. Grid (⌈T / ROWS⌉, N).

@@ -1,34 +1,18 @@
-// Per-row RMS normalisation for the 2D layer's in-place kernel form (ProjectedGateAttention; README §"Masked attention
-// kernel", "Operands in place"), compiled at run time by NVRTC: the rows are the per-head outputs [B, T, H, W] of the
-// masked attention, normalised over their W channels as Ops/Common/RmsNormalization.cs defines it,
-//   ŷ = y · r,   r = (Σ_c y_c² / W + eps)^−½,
-// and back, with ŷ recomputed from the saved y and r:
+// The backward of the per-row RMS normalisation of the 2D layer's in-place kernel form (ProjectedGateAttention; README
+// §"Masked attention kernel", "Operands in place"), compiled at run time by NVRTC: the rows are the per-head outputs
+// [B, T, H, W] of the masked attention, normalised over their W channels as Ops/Common/RmsNormalization.cs defines it,
+//   ŷ = y · r,   r = (Σ_c y_c² / W + eps)^−½
+// (the forward runs in the masked attention kernel's epilogue, plstm_masked_attention_forward_normalized, which saves
+// y and r), and back, with ŷ recomputed from the saved y and r:
 //   dy = r · (dŷ − ŷ · Σ_c dŷ_c ŷ_c / W).
-// One warp per row: the lanes stride over the row's channels and the sums are reduced by shuffles. Two launches
-// instead of the norm's six tensor operations forward and about ten backward per layer (most of them full passes over
-// [B, T, H, W]).
+// One warp per row: the lanes stride over the row's channels and the sum is reduced by shuffles. One launch instead of
+// the norm's about ten tensor operations backward per layer (most of them full passes over [B, T, H, W]).
 
 __device__ __forceinline__ float warp_sum(float value)
 {
 #pragma unroll
     for (int offset = 16; offset > 0; offset >>= 1) value += __shfl_xor_sync(0xffffffffu, value, offset);
     return value;
-}
-
-// ŷ and r from y. Grid: one warp per row (rows = B·T·H), any block size that is a multiple of 32.
-extern "C" __global__ void plstm_rms_norm_forward(const float* __restrict__ y, float* __restrict__ yhat,
-    float* __restrict__ inv, long long rows, int width, float eps)
-{
-    const long long row = (blockIdx.x * (long long)blockDim.x + threadIdx.x) >> 5;
-    const int lane = threadIdx.x & 31;
-    if (row >= rows) return;                                 // the whole warp: its lanes share the row
-    const float* in = y + row * width;
-    float sum = 0.f;
-    for (int c = lane; c < width; c += 32) sum += in[c] * in[c];
-    const float r = rsqrtf(warp_sum(sum) / width + eps);
-    float* out = yhat + row * width;
-    for (int c = lane; c < width; c += 32) out[c] = in[c] * r;
-    if (lane == 0) inv[row] = r;
 }
 
 // dy from dŷ, y and r.
