@@ -72,9 +72,8 @@ public static class MaskedAttentionKernel
     /// <summary>The kernel source: the embedded <c>Kernels/masked_attention.cu</c>, or, for measuring a variant without a
     /// rebuild, the file named by <c>PLSTM_MASKED_ATTENTION_SOURCE</c> (same kernel names, arguments and results).</summary>
     private static readonly KernelCache<(long DK, long DV, int Tile, MaskedAttentionPrecision Precision)> Kernels =
-        new("masked_attention.cu", "PLSTM_MASKED_ATTENTION_SOURCE", [ForwardName, QueryName, KeyName, FusedName, NormalizedName],
-            Definitions,
-            AllowShared);
+        new("masked_attention.cu", "PLSTM_MASKED_ATTENTION_SOURCE",
+            [ForwardName, QueryName, KeyName, FusedName, NormalizedName], Definitions, AllowShared);
     private static readonly ConcurrentDictionary<int, bool> TensorCores = new();
 
     /// <summary>How the layers' backward runs (<see cref="MaskedAttentionBackwardForm"/>): fused unless

@@ -52,7 +52,8 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
     /// <paramref name="direct"/> <c>[B·H, X·Y]</c> (D0), on a device, dtype and grid a gate walk takes
     /// (<see cref="WalkedGateAttention.CanWalk(DeviceType, ScalarType, long, long)"/>). With
     /// <paramref name="normEps"/> each head's W outputs come RMS-normalised (<see cref="Common.RmsNormalization"/>, no
-    /// scale; on the in-place path by <see cref="RmsNormKernel"/> inside this function). <paramref name="precision"/>: the
+    /// scale; on the in-place path in the masked attention kernel's epilogue and <see cref="RmsNormKernel"/> backward,
+    /// inside this function). <paramref name="precision"/>: the
     /// masked attention kernel's products (null: <see cref="MaskedAttentionKernel.DefaultPrecision"/>).</summary>
     /// <exception cref="ArgumentException">A <paramref name="proj"/> of another shape, or one no walk takes.</exception>
     public static Tensor Attend(Tensor proj, int heads, long width, GateActivationMode mode, double factor, Tensor direct,

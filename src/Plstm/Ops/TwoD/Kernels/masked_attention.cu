@@ -350,8 +350,8 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_maske
     store_rows<DV>(y + entry(ly, n), ly.row, acc, at.r0, at.r1, at.t, T);
 }
 
-// The forward with the 2D layer's per-head RMS norm on its output rows (rms_norm.cu's forward, which read y back from
-// memory): y as above, ŷ = y · r where y's layout puts it in yhat, and r = (Σ_c y_c² / DV + eps)^−½ at inv[(b · T + row)
+// The forward with the 2D layer's per-head RMS norm on its output rows (a kernel of its own after this one before, which
+// read y back from memory): y as above, ŷ = y · r where y's layout puts it in yhat, and r = (Σ_c y_c² / DV + eps)^−½ at inv[(b · T + row)
 // · H + h] for entry n = (b, h), H = ly.heads (the rows of [B, T, H, DV] in order, as rms_norm.cu keeps them). A row's
 // sum of squares lies in the four lanes that hold it (t = 0…3): two shuffles. Same grid and block.
 extern "C" __global__ void __launch_bounds__(WARPS * 32, MIN_BLOCKS) plstm_masked_attention_forward_normalized(
