@@ -13,8 +13,8 @@ namespace Plstm.Bench;
 /// pLSTM-ViT-T block pieces at a size where the arithmetic is negligible (batch 1, a 2 × 2 grid, D 192, 3 heads; CPU,
 /// one thread), so the times are the per-operation overheads — TorchSharp calls, libtorch dispatch, autograd nodes —
 /// that the host pays to issue the same pieces on a GPU. Rows: forward + backward (sum of the output, backward, gradients
-/// set to none) of the ViT's transformer block, a pLSTM block with a P-mode and a D-mode layer, each 2D layer alone, and
-/// the layer's stacked input-projection weight alone. Prints median / min milliseconds per call over R runs of S calls.
+/// set to none) of the ViT's transformer block, a pLSTM block with a P-mode and a D-mode layer, each 2D layer alone, the
+/// P layer's walked attention function, a block's RMS norm, and the layer's stacked input-projection weight alone. Prints median / min milliseconds per call over R runs of S calls.
 /// </summary>
 internal static class LayerHostBench
 {
@@ -32,6 +32,7 @@ internal static class LayerHostBench
         var x = randn(1, grid, grid, dim).requires_grad_(true);
         var tokens = randn(1, grid * grid, dim).requires_grad_(true);
         var transformer = new TransformerBlock("block", dim, heads);
+        var norm = new RmsNorm("norm", dim);
         Plstm2DLayer Layer(Plstm2DMode mode) =>
             new("interaction_module", new Plstm2DLayerConfig(dim, heads, mode));
         var pLayer = Layer(Plstm2DMode.P);
@@ -77,6 +78,7 @@ internal static class LayerHostBench
                      ("P layer's walked attention (one function)", () => FwdBwd(pLayer, () =>
                          (Tensor)attend.Invoke(null, new object?[] { projected, heads, (long)(dim / heads),
                              Plstm.Ops.TwoD.GateActivationMode.P, 1.0, direct, 0.1, false, 1e-5, null })!)),
+                     ("RMS norm", () => FwdBwd(norm, () => norm.forward(x))),
                      ("P layer's stacked projection weight", () => FwdBwd(pLayer, () =>
                      {
                          var (w, b) = ((Tensor, Tensor))stacked.Invoke(pLayer, stackedArgs)!;

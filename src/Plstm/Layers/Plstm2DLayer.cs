@@ -154,6 +154,7 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
     {
         var shape = CheckInput(x);
         using var scope = NewDisposeScope();
+        var (dtype, deviceType) = (x.dtype, x.device_type);                                // each read is a native call
         var cfg = Config;
         long B = shape[0], X = shape[1], Y = shape[2];
         int H = cfg.NumHeads, G = cfg.GateHeads;
@@ -165,7 +166,7 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
         // than the arithmetic at these sizes): columns [q | k | v | gate pre-activations], see StackedProjection.
         var activation = pMode ? GateActivationMode.P
             : cfg.DModeChirality == "L" ? GateActivationMode.DLeft : GateActivationMode.DRight;
-        var (weight, bias) = StackedProjection(sigmoidGates, transitions, x.dtype);
+        var (weight, bias) = StackedProjection(sigmoidGates, transitions, dtype);
         var projected = nn.functional.linear(x, weight, bias);                               // [B, X, Y, 3·H·DK + K·4H]
 
         // The gate pre-activations (kinds k, gate axis n = 4h + orientation, which the walk reads) become the walk's
@@ -187,10 +188,10 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
         // autocast keeps attention-like reductions in float32: the walk sums over hundreds of paths and the attention's
         // rows over hundreds of cells, where half precision loses most, and the float32 kernels are the fast ones (the
         // half-precision row scan below runs batched products and a per-cell gate in the inputs' dtype).
-        bool half = x.dtype is ScalarType.BFloat16 or ScalarType.Float16;
-        var mixDtype = half ? ScalarType.Float32 : x.dtype;
-        if (Plstm2DAutoForm.Resolve(Form, scalarGates: true, X, Y, x.device_type) == Plstm2DForm.Kernel
-            && WalkedGateAttention.CanWalk(x.device_type, mixDtype, X, Y))
+        bool half = dtype is ScalarType.BFloat16 or ScalarType.Float16;
+        var mixDtype = half ? ScalarType.Float32 : dtype;
+        if (Plstm2DAutoForm.Resolve(Form, scalarGates: true, X, Y, deviceType) == Plstm2DForm.Kernel
+            && WalkedGateAttention.CanWalk(deviceType, mixDtype, X, Y))
         {
             // The kernel form: activation, walk, masked attention and the per-head norm (without its scale) as one
             // function reading the projection output (on CUDA float32 in place: no copies of q, k, v or of their
@@ -201,7 +202,7 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
             // q, k and v from half precision are exact in TF32 (8 or 11 significant bits): the masked attention kernel
             // takes one TF32 product per operand pair instead of the float32 split.
             normed = Cast(ProjectedGateAttention.Attend(Cast(projected, mixDtype), H, cfg.DK, activation, factor, dCells,
-                scale, RecomputeInBackward, cfg.NormEps, half ? MaskedAttentionPrecision.Tf32 : null), x.dtype);
+                scale, RecomputeInBackward, cfg.NormEps, half ? MaskedAttentionPrecision.Tf32 : null), dtype);
         }
         else
         {
@@ -216,7 +217,7 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
             var planes = stacked.unbind(2);                                                  // 8 × [B·H, 4, X, Y]
             Tensor Gate(int p) => planes[p].view(B * H, 4, X, Y, 1, 1, 1);                   // [B·H, 4, X, Y, J, J, J]
             Tensor Transition(int p) => planes[p].view(B * H, 4, X, Y, 1, 1);                // [B·H, 4, X, Y, JT, JT]
-            var dHead = sigmoid(Cast(direct.Bias, x.dtype));                                 // [H]: σ(bias_h), as above
+            var dHead = sigmoid(Cast(direct.Bias, dtype));                                   // [H]: σ(bias_h), as above
             var d = dHead.reshape(1, H, 1, 1, 1, 1, 1, 1).expand(B, H, X, Y, 1, 1, 1, 1)
                 .reshape(B * H, X, Y, 1, 1, 1, 1);                                           // [B·H, X, Y, 1, 1, 1, 1]
             var inputs = new Plstm2DFusedInputs(qkv[0], qkv[1], qkv[2], Gate(0), Gate(1), Transition(2), Transition(3),
@@ -231,7 +232,7 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
         // one [D, H·DV] product instead of a full-size one and its backward.
         var heads = normed.reshape(B, X, Y, H * cfg.DV);                                     // [B, X, Y, H·DV], head-major
         var outWeight = outprojection.weight! * mhnorm.Scale.reshape(H * cfg.DV);            // [D, H·DV]
-        var y = nn.functional.linear(heads, Cast(outWeight, x.dtype));                      // [B, X, Y, D]
+        var y = nn.functional.linear(heads, Cast(outWeight, dtype));                        // [B, X, Y, D]
         return y.MoveToOuterDisposeScope();
     }
 
@@ -260,14 +261,29 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
         {
             var grouped = sigmoidGates.Select(g => g.Weight!).Concat(transitions.Select(t => t.EigenvaluesWeight))
                 .Select(w => w.reshape(G, D / G)).ToArray();                                 // [4H, D/(4H)] each
-            weights.Add(SubHeadAffine.Dense(stack(grouped).unsqueeze(2)));                  // [K·4H, D]
+            // Block-diagonal rows (SubHeadAffine.Dense's layout, R = 1): [K, G, 1, C] ⊙ I [1, G, G, 1] → [K·G, G·C].
+            var blocks = GateBlocks(sigmoidGates[0].Weight!, G);
+            weights.Add((stack(grouped).unsqueeze(2) * blocks).reshape((long)kinds * G, D)); // [K·4H, D]
         }
         else
             weights.Add(zeros(kinds * G, D, dtype: query.Weight.dtype, device: query.Weight.device));
         biases.AddRange(sigmoidGates.Select(g => g.Bias.reshape(G)));
         biases.AddRange(transitions.Select(t => t.EigenvaluesBias.reshape(G)));
-        return (Cast(cat(weights, 0), dtype), Cast(cat(biases, 0), dtype));
+        var (weight, bias) = (cat(weights, 0), cat(biases, 0));
+        return weight.dtype == dtype ? (weight, bias) : (weight.to_type(dtype), bias.to_type(dtype)); // one dtype read
     }
+
+    /// <summary>The identity <c>[1, G, G, 1]</c> that masks the stacked gate weights to their blocks, in the dtype and on
+    /// the device of <paramref name="like"/> (a gate weight of this layer), made once per parameter tensor: looking it up
+    /// by dtype and device would cost three native calls per layer call (a model's parameters are replaced, with new
+    /// keys, when it moves).</summary>
+    private static Tensor GateBlocks(Tensor like, int gates) => GateBlockMasks.GetValue(like, key =>
+    {
+        using var noGrad = no_grad();
+        return eye(gates, dtype: key.dtype, device: key.device).reshape(1, gates, gates, 1).DetachFromDisposeScope();
+    });
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Tensor, Tensor> GateBlockMasks = new();
 
     /// <summary>Checks x and returns its shape (read once: each read is a native call that allocates).</summary>
     private long[] CheckInput(Tensor x)

@@ -93,9 +93,10 @@ public sealed class QueryKeyValueProjection : nn.Module<Tensor, Tensor>
     internal Tensor DenseWeight()
     {
         // Output row (h', s, k', j) reads group s: the einsum's order "…hskj".
+        // One sub-head (every vision preset): the size-1 group axis moves freely, so the weight is the rows as they are
+        // (sizes from the config: a shape read is one more native call).
+        if (_subHeads == 1) return weight.reshape((long)_numHeads * _headDim * _j, _inputDim); // [H·DK·J, D]
         var shape = weight.shape;
-        // One sub-head (every vision preset): the size-1 group axis moves freely, so the weight is the rows as they are.
-        if (_subHeads == 1) return weight.reshape(shape[0] * shape[1] * _j, _inputDim);       // [H'·DK'·J, D]
         var grouped = weight.permute(0, 3, 1, 2, 4)
             .reshape(shape[0], _subHeads, shape[1] * _j, _inputDim / _subHeads);             // [H', S, DK'·J, D/S]
         return SubHeadAffine.Dense(grouped);
