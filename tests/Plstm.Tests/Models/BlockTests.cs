@@ -19,6 +19,19 @@ public class BlockTests
         var expected = x / (x.square().mean(new long[] { -1 }, keepdim: true) + 1e-5).sqrt() * linspace(0.5, 1.5, 6, dtype: float64);
         TensorAssert.AssertClose(norm.forward(x), expected, "rms norm", Tolerances.Float64Rtol, Tolerances.Float64Atol);
 
+        // Every gradient (x and the scale) as autograd of the formula gives it: the norm computes in place on its own
+        // temporaries.
+        var upstream = randn(2, 3, 6, dtype: float64);
+        var leaf = x.clone().requires_grad_(true);
+        var scale = linspace(0.5, 1.5, 6, dtype: float64).requires_grad_(true);
+        var formula = leaf / (leaf.square().mean(new long[] { -1 }, keepdim: true) + 1e-5).sqrt() * scale;
+        var expectedGrads = torch.autograd.grad(new[] { (formula * upstream).sum() }, new[] { leaf, scale });
+        var moduleLeaf = x.clone().requires_grad_(true);
+        norm.zero_grad(true);
+        (norm.forward(moduleLeaf) * upstream).sum().backward();
+        TensorAssert.AssertClose(moduleLeaf.grad!, expectedGrads[0], "dx", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        TensorAssert.AssertClose(norm.Scale.grad!, expectedGrads[1], "dscale", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+
         norm.to(float32);
         var half = x.to(bfloat16);
         var y = norm.forward(half);
