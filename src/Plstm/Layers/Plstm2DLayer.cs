@@ -261,9 +261,7 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
         {
             var grouped = sigmoidGates.Select(g => g.Weight!).Concat(transitions.Select(t => t.EigenvaluesWeight))
                 .Select(w => w.reshape(G, D / G)).ToArray();                                 // [4H, D/(4H)] each
-            // Block-diagonal rows (SubHeadAffine.Dense's layout, R = 1): [K, G, 1, C] ⊙ I [1, G, G, 1] → [K·G, G·C].
-            var blocks = GateBlocks(sigmoidGates[0].Weight!, G);
-            weights.Add((stack(grouped).unsqueeze(2) * blocks).reshape((long)kinds * G, D)); // [K·4H, D]
+            weights.Add(SubHeadAffine.Dense(stack(grouped).unsqueeze(2), sigmoidGates[0].Weight!)); // [K·4H, D]
         }
         else
             weights.Add(zeros(kinds * G, D, dtype: query.Weight.dtype, device: query.Weight.device));
@@ -272,18 +270,6 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
         var (weight, bias) = (cat(weights, 0), cat(biases, 0));
         return weight.dtype == dtype ? (weight, bias) : (weight.to_type(dtype), bias.to_type(dtype)); // one dtype read
     }
-
-    /// <summary>The identity <c>[1, G, G, 1]</c> that masks the stacked gate weights to their blocks, in the dtype and on
-    /// the device of <paramref name="like"/> (a gate weight of this layer), made once per parameter tensor: looking it up
-    /// by dtype and device would cost three native calls per layer call (a model's parameters are replaced, with new
-    /// keys, when it moves).</summary>
-    private static Tensor GateBlocks(Tensor like, int gates) => GateBlockMasks.GetValue(like, key =>
-    {
-        using var noGrad = no_grad();
-        return eye(gates, dtype: key.dtype, device: key.device).reshape(1, gates, gates, 1).DetachFromDisposeScope();
-    });
-
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Tensor, Tensor> GateBlockMasks = new();
 
     /// <summary>Checks x and returns its shape (read once: each read is a native call that allocates).</summary>
     private long[] CheckInput(Tensor x)

@@ -99,7 +99,7 @@ public sealed class QueryKeyValueProjection : nn.Module<Tensor, Tensor>
         var shape = weight.shape;
         var grouped = weight.permute(0, 3, 1, 2, 4)
             .reshape(shape[0], _subHeads, shape[1] * _j, _inputDim / _subHeads);             // [H', S, DK'·J, D/S]
-        return SubHeadAffine.Dense(grouped);
+        return SubHeadAffine.Dense(grouped, weight);
     }
 
     /// <summary>The bias flattened to <c>[H·DK·J]</c> (zeros without bias), matching <see cref="DenseWeight"/>.</summary>

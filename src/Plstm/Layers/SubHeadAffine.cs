@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -32,28 +32,34 @@ internal static class SubHeadAffine
     }
 
     /// <summary>The dense matrix of a grouped weight <c>[A, S, R, D/S]</c> whose row (a, s, r) reads input group s:
-    /// <c>[A·S·R, D]</c>, zero outside each row's group (block-diagonal over s), rows in (a, s, r) order.</summary>
-    public static Tensor Dense(Tensor grouped)
+    /// <c>[A·S·R, D]</c>, zero outside each row's group (block-diagonal over s), rows in (a, s, r) order.
+    /// <paramref name="owner"/>: the parameter the grouped weight is made from (its dtype and device), which keys the
+    /// block mask.</summary>
+    public static Tensor Dense(Tensor grouped, Tensor owner)
     {
         var shape = grouped.shape;                                                           // one native call
         long a = shape[0], s = shape[1], r = shape[2], c = shape[3];
         if (s == 1) return grouped.reshape(a * r, c);
-        return (grouped.unsqueeze(3) * Blocks(s, grouped.dtype, grouped.device_type, grouped.device_index))
-            .reshape(a * s * r, s * c);                                                      // [A, S, R, S, D/S]
+        return (grouped.unsqueeze(3) * Blocks(owner, s)).reshape(a * s * r, s * c);       // [A, S, R, S, D/S]
     }
 
-    private static readonly ConcurrentDictionary<(long S, ScalarType Type, DeviceType Device, int Index), Tensor> BlockMasks = new();
+    private sealed record BlockMask(long S, Tensor Mask);
 
-    /// <summary>The identity <c>[1, S, 1, S, 1]</c> that masks a grouped weight to its blocks, made once per size, dtype
-    /// and device (a constant: every layer forward of every step would otherwise build it again, a host call and a
-    /// kernel).</summary>
-    private static Tensor Blocks(long s, ScalarType type, DeviceType device, int index) =>
-        BlockMasks.GetOrAdd((s, type, device, index), key =>
-        {
-            using var noGrad = no_grad();
-            var mask = eye(key.S, dtype: key.Type, device: new Device(key.Device, key.Index)).reshape(1, key.S, 1, key.S, 1);
-            return mask.DetachFromDisposeScope();                                             // lives for the process
-        });
+    private static readonly ConditionalWeakTable<Tensor, BlockMask> BlockMasks = new();
+
+    /// <summary>The identity <c>[1, S, 1, S, 1]</c> that masks a grouped weight to its blocks, in the dtype and on the
+    /// device of <paramref name="owner"/>, made once per owner parameter (a constant: every layer forward of every step
+    /// would otherwise build it again, a host call and a kernel). Keyed by the parameter object rather than by dtype and
+    /// device, whose reads are three native calls per use; a model moved to another dtype or device has new parameter
+    /// objects, hence new masks.</summary>
+    private static Tensor Blocks(Tensor owner, long s)
+    {
+        if (BlockMasks.TryGetValue(owner, out var known) && known.S == s) return known.Mask;
+        using var noGrad = no_grad();
+        var mask = eye(s, dtype: owner.dtype, device: owner.device).reshape(1, s, 1, s, 1).DetachFromDisposeScope();
+        BlockMasks.AddOrUpdate(owner, new BlockMask(s, mask));
+        return mask;
+    }
 
     /// <summary>Null when N gates can be split into <paramref name="subHeads"/> groups of a D-channel input, else why not.</summary>
     public static string? Check(int numGates, int subHeads, int inputDim)
