@@ -2,7 +2,6 @@ using System.CommandLine;
 using Plstm.Cli.Bench;
 using Plstm.Models;
 using Plstm.Ops.TwoD;
-using static TorchSharp.torch;
 
 namespace Plstm.Cli.Commands;
 
@@ -46,7 +45,7 @@ public static class BenchStepCommand
                 + "float32 (default: the parameters' dtype), bfloat16 or float16.",
             DefaultValueFactory = _ => "float32",
         };
-        computeDtype.AcceptOnlyFromAmong("float32", "bfloat16", "float16");
+        computeDtype.AcceptOnlyFromAmong(OptionChecks.ComputeDtypeNames);
         var common = new BenchCommonOptions();
 
         var step = new Command("step",
@@ -77,12 +76,7 @@ public static class BenchStepCommand
             }
             var plan = new StepBenchPlan(models, BenchLists.Integers("--sizes", parseResult.GetValue(sizes)).Distinct().ToArray(),
                 batches.All, batches.PerSize, layerForm, parseResult.GetValue(levels), parseResult.GetValue(recompute),
-                parseResult.GetValue(computeDtype) switch
-                {
-                    "bfloat16" => ScalarType.BFloat16,
-                    "float16" => ScalarType.Float16,
-                    _ => null,
-                });
+                OptionChecks.ComputeDtype(parseResult.GetValue(computeDtype)!, "--compute-dtype"));
             return StepBench.Run(plan, settings, parseResult.InvocationConfiguration.Output);
         });
         return step;

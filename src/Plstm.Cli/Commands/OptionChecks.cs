@@ -72,6 +72,21 @@ internal static class OptionChecks
     /// this is the flag its "high" sets). cuDNN's own flag (convolutions) stays at libtorch's default.</summary>
     public static void ApplyTf32(bool tf32) => TorchSharp.torch.backends.cuda.matmul.allow_tf32 = tf32;
 
+    /// <summary>The names a compute dtype takes (<c>--compute-dtype</c> of <c>train</c> and <c>bench step</c>, the config
+    /// key <c>compute_dtype</c>).</summary>
+    public static readonly string[] ComputeDtypeNames = ["float32", "bfloat16", "float16"];
+
+    /// <summary>The compute dtype <paramref name="name"/> names (<see cref="ComputeDtypeNames"/>): null for float32 (the
+    /// parameters' own), bfloat16 or float16 for mixed precision (<see cref="Plstm.Models.VisionModel.ComputeDtype"/>).</summary>
+    /// <exception cref="CliUsageException">Another name; the message names <paramref name="setting"/>.</exception>
+    public static TorchSharp.torch.ScalarType? ComputeDtype(string name, string setting) => name switch
+    {
+        "float32" => null,
+        "bfloat16" => TorchSharp.torch.ScalarType.BFloat16,
+        "float16" => TorchSharp.torch.ScalarType.Float16,
+        _ => throw new CliUsageException($"{setting} must be float32, bfloat16 or float16, got '{name}'."),
+    };
+
     /// <summary><c>--tta none|flips|d4</c> (default none): average the class probabilities over symmetric views of each
     /// image (<see cref="Plstm.Training.SymmetryAveraging"/>).</summary>
     public static Option<string> TtaOption()

@@ -73,7 +73,7 @@ public sealed class TrainCommand : IVerb
             Description = "Mixed precision, as autocast: the models compute in bfloat16 or float16 while their parameters "
                 + "and the optimiser's state stay float32 (float32, the default, computes in float32). Mainly for CUDA.",
         };
-        computeDtype.AcceptOnlyFromAmong("float32", "bfloat16", "float16");
+        computeDtype.AcceptOnlyFromAmong(OptionChecks.ComputeDtypeNames);
         var parallelModels = new Option<int?>("--parallel-models")
         {
             Description = "Train this many of the experiment's models at once, each in a process of its own with its "

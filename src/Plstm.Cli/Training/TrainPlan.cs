@@ -97,15 +97,8 @@ public static class TrainPlan
             CheckpointEverySteps = s.CheckpointEvery ?? preset.CheckpointEverySteps,
             LogEverySteps = s.LogEvery ?? preset.LogEverySteps,
             RecomputeInBackward = s.Recompute ?? preset.RecomputeInBackward,
-            ComputeDtype = s.ComputeDtype switch
-            {
-                null => preset.ComputeDtype,
-                "float32" => null,
-                "bfloat16" => TorchSharp.torch.ScalarType.BFloat16,
-                "float16" => TorchSharp.torch.ScalarType.Float16,
-                var other => throw new CliUsageException(
-                    $"compute_dtype must be float32, bfloat16 or float16, got '{other}'."),
-            },
+            ComputeDtype = s.ComputeDtype is { } computeDtype
+                ? Commands.OptionChecks.ComputeDtype(computeDtype, "compute_dtype") : preset.ComputeDtype,
         };
         try
         {
