@@ -13,5 +13,24 @@ internal static class Dtypes
     /// same product as <c>layer.forward(x)</c> when they already match): float32 parameters serve activations of a
     /// lower compute dtype (<c>VisionModel.ComputeDtype</c>), their gradients flowing back through the casts.</summary>
     public static Tensor LinearIn(Tensor x, TorchSharp.Modules.Linear layer) =>
-        nn.functional.linear(x, Cast(layer.weight!, x.dtype), layer.bias is null ? null : Cast(layer.bias, x.dtype));
+        Linear(x, Cast(layer.weight!, x.dtype), layer.bias is null ? null : Cast(layer.bias, x.dtype));
+
+    /// <summary><c>nn.functional.linear(x, weight, bias)</c> (<c>x Wᵀ + b</c> over the last axis, same shapes) with a
+    /// contiguous <paramref name="x"/> of rank ≥ 3 taken as one matrix of rows: the bias then goes into the product
+    /// (libtorch's addmm: on CUDA cuBLASLt's bias epilogue), where libtorch's linear on a rank-4 input — the vision
+    /// model's <c>[B, X, Y, D]</c> grids — runs the product and then adds the bias in a separate pass over the whole
+    /// output (it folds rank 3 itself, so <c>[B, T, D]</c> sequences take this path already). At 224 px (batch 128)
+    /// those passes cost 50–60 µs per 2D layer projection and MLP up-projection and 17 µs per down-projection on an
+    /// H200: ≈ 1.5 ms of a pLSTM-ViT-T training step that ViT-T, on <c>[B, 1 + X·Y, D]</c> tokens, never paid
+    /// (bench/results/gpu-h200-flat-linear-2026-12-02.md).</summary>
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias)
+    {
+        if (bias is null) return nn.functional.linear(x, weight);                     // matmul folds the rows itself
+        var shape = x.shape;                                                            // one native call
+        if (shape.Length <= 2 || !x.is_contiguous()) return nn.functional.linear(x, weight, bias);
+        using var rows = x.view(-1, shape[^1]);                                         // [rows, in]
+        using var product = nn.functional.linear(rows, weight, bias);                   // [rows, out]
+        shape[^1] = product.size(1);
+        return product.view(shape);                                                     // [..., out]
+    }
 }

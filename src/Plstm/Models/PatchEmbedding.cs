@@ -107,7 +107,7 @@ public sealed class PatchEmbedding : nn.Module<Tensor, Tensor>
         var patches = features.reshape(B, C, X, k, Y, k).permute(0, 2, 4, 1, 3, 5)
             .reshape(B, X, Y, C * k * k);                                               // [B, X, Y, C·k·k]
         var weight = _proj.weight!.reshape(_proj.weight!.shape[0], C * k * k);          // [D, C·k·k]
-        return nn.functional.linear(patches, weight, _proj.bias).MoveToOuterDisposeScope(); // [B, X, Y, D]
+        return Dtypes.Linear(patches, weight, _proj.bias).MoveToOuterDisposeScope();       // [B, X, Y, D]
     }
 
     /// <summary>
