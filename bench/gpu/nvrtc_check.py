@@ -61,6 +61,8 @@ def variants(base):
                 yield dict(DK=dk, DV=dv, FWD_TILE=64, BWD_TILE=bt, MIN_BLOCKS=3, TF32_PASSES=1)
     elif base == "gate_activation.cu":
         for r in reals: yield dict(REAL=r)
+    elif base == "rms_norm_rows.cu":
+        for w in (1, 8, 31, 64, 192, 200, 384, 1024): yield dict(WIDTH=w)
     else:
         yield {}
 

@@ -42,7 +42,7 @@ public static class KernelSelfCheck
 
     /// <summary>The parts of the check, in the order they run: the gate walk against the row-scan form, the D-mode
     /// closed form against the walk, the gate activation, the masked attention kernels, the layer end to end.</summary>
-    public static readonly string[] Parts = { "walk", "single-path", "activation", "attention", "layer" };
+    public static readonly string[] Parts = { "walk", "single-path", "activation", "attention", "layer", "norm" };
 
     /// <summary>"unknown part 'NAME'; known: …" for the first of <paramref name="parts"/> not in <see cref="Parts"/>, or
     /// null when every one is known (or <paramref name="parts"/> is null).</summary>
@@ -102,7 +102,50 @@ public static class KernelSelfCheck
         return failed + (Runs("single-path") ? CheckSinglePath(device, output, seed) : 0)
             + (Runs("activation") ? CheckGateActivation(device, output, seed) : 0)
             + (Runs("attention") ? CheckMaskedAttention(device, output, seed) + CheckOperatorAttention(device, output, seed) : 0)
-            + (Runs("layer") ? CheckLayer(device, output, seed) : 0);
+            + (Runs("layer") ? CheckLayer(device, output, seed) : 0)
+            + (Runs("norm") ? CheckRmsNorm(device, output, seed) : 0);
+    }
+
+    /// <summary>Rows × widths of the norm cases: one value, odd widths (partial lanes), the vision models' 192 at a
+    /// 224-px batch of 128 (25,088 rows), the widest the kernels take.</summary>
+    private static readonly (long Rows, long Width)[] NormShapes =
+    {
+        (1, 1), (7, 31), (3, 192), (25_088, 192), (50, 200), (9, 1024),
+    };
+
+    /// <summary>The blocks' RMS norm (<see cref="Blocks.RmsNorm"/>; on CUDA in float32 its fused kernels) against the same
+    /// module's tensor operations in float64, output and the gradients of x and the scale; returns the failed cases.</summary>
+    private static int CheckRmsNorm(Device device, TextWriter output, long seed)
+    {
+        int failed = 0, cases = 0;
+        bool kernel = false;
+        foreach (var (rows, width) in NormShapes)
+        {
+            cases++;
+            using var scope = NewDisposeScope();
+            manual_seed(seed + 13 * rows + width);
+            var norm = new Blocks.RmsNorm("norm", width).to(device);
+            using (no_grad())
+                norm.Scale.copy_(randn(new[] { width }, dtype: ScalarType.Float64).mul_(0.5).add_(1.0));
+            var x = (randn(new[] { rows, width }, dtype: ScalarType.Float64) * 1.7 + 0.3).to(device);
+            var weights = randn(new[] { rows, width }, dtype: ScalarType.Float64).to(device);
+            (Tensor Y, Tensor Dx, Tensor DScale) Run(ScalarType dtype)
+            {
+                norm.zero_grad(true);
+                var leaf = x.to(dtype).detach().requires_grad_(true);
+                var y = norm.forward(leaf);
+                (y * weights.to(dtype)).sum().backward();
+                return (y.detach(), leaf.grad!.detach(), norm.Scale.grad!.detach().clone());
+            }
+            kernel |= norm.UsesKernel(x.to(ScalarType.Float32));
+            var (y32, dx32, ds32) = Run(ScalarType.Float32);
+            var (y64, dx64, ds64) = Run(ScalarType.Float64);
+            var worst = Worst(new[] { ("y", y32, y64), ("dx", dx32, dx64), ("dscale", ds32, ds64) }, ScalarType.Float32);
+            if (!Report(output, $"float32 RMS norm {rows} x {width}", worst)) failed++;
+        }
+        output.WriteLine($"{cases - failed} of {cases} RMS norm cases agree ({(kernel ? "CUDA kernels" : "tensor operations")} "
+            + "in float32 vs the tensor operations in float64, output and the gradients of x and the scale)");
+        return failed;
     }
 
     /// <summary>Grids of the single-path cases: one cell, single lines and columns, thin, odd and square grids, the vision

@@ -1,3 +1,4 @@
+using Plstm.Ops.Common;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -39,6 +40,17 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     /// <summary>The per-channel gain γ, <c>[D]</c>. Looked up each time because <c>Module.to</c> may replace it.</summary>
     public Parameter Scale => get_parameter("scale")!;
 
+    /// <summary>Whether <see cref="forward"/> of <paramref name="x"/> runs the fused CUDA kernels
+    /// (<c>Ops/Common/ScaledRmsNormKernel</c>: float32 or half-precision input on a CUDA device, D ≤ 1,024, a float32
+    /// scale) rather than tensor operations.</summary>
+    public bool UsesKernel(Tensor x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (x.device_type != DeviceType.CUDA || x.dtype == ScalarType.Float64 || !x.is_floating_point()) return false;
+        using var probe = empty(new[] { 1L, Dim }, ScalarType.Float32, x.device);
+        return ScaledRmsNormKernel.CanRun(probe, Scale, Dim);
+    }
+
     /// <summary>Normalises <c>[…, D]</c> → <c>[…, D]</c>.</summary>
     public override Tensor forward(Tensor x)
     {
@@ -54,8 +66,13 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
         var dtype = x.dtype;
         var computeType = dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
         var xc = Layers.Dtypes.Cast(x, computeType);                                     // [..., D]
+        var scale = Layers.Dtypes.Cast(Scale, computeType);                              // [D]
+        // On CUDA in float32: one kernel each way (Ops/Common/ScaledRmsNormKernel; these operations were about six
+        // full-size passes forward and a dozen backward). The operations below are its definition.
+        if (ScaledRmsNormKernel.CanRun(xc, scale, Dim))
+            return Layers.Dtypes.Cast(ScaledRmsNormKernel.Apply(xc, scale, Dim, Eps), dtype).MoveToOuterDisposeScope();
         var inverseRms = xc.square().mean(LastAxis, keepdim: true).add_(Eps).rsqrt_();   // [..., 1]
-        var y = xc * inverseRms * Layers.Dtypes.Cast(Scale, computeType);
+        var y = xc * inverseRms * scale;
         return Layers.Dtypes.Cast(y, dtype).MoveToOuterDisposeScope();
     }
 }

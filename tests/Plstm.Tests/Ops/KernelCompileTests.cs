@@ -47,6 +47,8 @@ public class KernelCompileTests
         foreach (var real in new[] { "float", "double" })
             yield return ("gate_activation.cu", real, new Dictionary<string, string> { ["REAL"] = real });
         yield return ("rms_norm.cu", "", new Dictionary<string, string>());
+        foreach (int width in new[] { 1, 31, 192, 1024 })                       // 1024: ScaledRmsNormKernel.MaxWidth
+            yield return ("rms_norm_rows.cu", $"width {width}", Plstm.Ops.Common.ScaledRmsNormKernel.Definitions(width));
     }
 
     [Fact]
