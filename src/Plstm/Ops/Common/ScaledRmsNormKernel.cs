@@ -79,12 +79,15 @@ internal sealed class ScaledRmsNormKernel : autograd.MultiTensorFunction<ScaledR
         return (y, inverse);
     }
 
+    /// <summary>The backward kernel's blocks for <paramref name="rows"/> rows: one per 8 rows up to 264 (two per
+    /// multiprocessor of a large GPU), each block then striding over many rows — few partial sums for libtorch to add.</summary>
+    internal static long BackwardBlocks(long rows) => Math.Max(1, Math.Min((rows + BackwardWarps - 1) / BackwardWarps, 264));
+
     private static unsafe (Tensor Dx, Tensor DScale) Backward(Tensor x, Tensor scale, Tensor inverse, Tensor dy, long width)
     {
         long rows = x.numel() / width;
         var dx = empty_like(x);
-        // Two blocks per multiprocessor of a large GPU at most, each over many rows: few partial sums for libtorch to add.
-        long blocks = Math.Max(1, Math.Min((rows + BackwardWarps - 1) / BackwardWarps, 264));
+        long blocks = BackwardBlocks(rows);
         using var partial = empty(new[] { blocks, width }, ScalarType.Float32, x.device);
         if (rows > 0)
         {
