@@ -17,12 +17,11 @@ internal static class Dtypes
 
     /// <summary><c>nn.functional.linear(x, weight, bias)</c> (<c>x Wᵀ + b</c> over the last axis, same shapes) with a
     /// contiguous <paramref name="x"/> of rank ≥ 3 taken as one matrix of rows: the bias then goes into the product
-    /// (libtorch's addmm: on CUDA cuBLASLt's bias epilogue), where libtorch's linear on a rank-4 input — the vision
-    /// model's <c>[B, X, Y, D]</c> grids — runs the product and then adds the bias in a separate pass over the whole
-    /// output (it folds rank 3 itself, so <c>[B, T, D]</c> sequences take this path already). At 224 px (batch 128)
-    /// those passes cost 50–60 µs per 2D layer projection and MLP up-projection and 17 µs per down-projection on an
-    /// H200: ≈ 1.5 ms of a pLSTM-ViT-T training step that ViT-T, on <c>[B, 1 + X·Y, D]</c> tokens, never paid
-    /// (bench/results/gpu-h200-flat-linear-2026-12-02.md).</summary>
+    /// (libtorch's addmm: on CUDA cuBLASLt's bias epilogue), where libtorch's linear as TorchSharp calls it ran the
+    /// product and then added the bias in a separate pass over the whole output. At 224 px (batch 128) those passes cost
+    /// 50–60 µs per 2D-layer projection and MLP up-projection and 17 µs per down-projection and patch embedding on an
+    /// H200, ≈ 1.5 ms of a pLSTM-ViT-T training step; ViT-T's <c>[B, 1 + X·Y, D]</c> tokens gained too (224 px ≈ 0.7
+    /// ms; bench/results/gpu-h200-flat-linear-2026-12-02.md).</summary>
     public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias)
     {
         if (bias is null) return nn.functional.linear(x, weight);                     // matmul folds the rows itself
