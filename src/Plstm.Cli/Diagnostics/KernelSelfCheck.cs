@@ -145,7 +145,28 @@ public static class KernelSelfCheck
         }
         output.WriteLine($"{cases - failed} of {cases} RMS norm cases agree ({(kernel ? "CUDA kernels" : "tensor operations")} "
             + "in float32 vs the tensor operations in float64, output and the gradients of x and the scale)");
-        return failed;
+        return failed + CheckRmsNormLeaves(device, output);
+    }
+
+    /// <summary>Repeated forward and backward steps of the blocks' norm in float32 leave as many live tensors as one step
+    /// (the custom function's saved tensors and its backward's results released); 1 when they do not.</summary>
+    private static int CheckRmsNormLeaves(Device device, TextWriter output)
+    {
+        var norm = new Blocks.RmsNorm("norm", 192).to(device);
+        using var x = randn(new long[] { 64, 192 }, device: device).requires_grad_(true);
+        long Live() => DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        void Step()
+        {
+            using var scope = NewDisposeScope();
+            norm.forward(x).square().sum().backward();
+        }
+        Step();                                                                  // the leaves' gradients, made once
+        long before = Live();
+        for (int i = 0; i < 10; i++) Step();
+        long after = Live();
+        bool ok = after == before;
+        output.WriteLine($"{(ok ? "ok  " : "FAIL")} RMS norm, 10 more steps: {before} live tensors before, {after} after");
+        return ok ? 0 : 1;
     }
 
     /// <summary>Grids of the single-path cases: one cell, single lines and columns, thin, odd and square grids, the vision
