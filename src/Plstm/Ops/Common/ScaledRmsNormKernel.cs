@@ -68,14 +68,13 @@ internal sealed class ScaledRmsNormKernel : autograd.MultiTensorFunction<ScaledR
         var y = empty_like(x);
         var inverse = empty(new[] { rows }, ScalarType.Float32, x.device);
         if (rows == 0) return (y, inverse);
-        var gamma = scale.contiguous();
+        using var gamma = scale.contiguous();                                             // a new handle: disposed here
         IntPtr xp = TensorData.Pointer(x), sp = TensorData.Pointer(gamma), yp = TensorData.Pointer(y),
             ip = TensorData.Pointer(inverse);
         float e = (float)eps;
         void** args = stackalloc void*[] { &xp, &sp, &yp, &ip, &rows, &e };
         var kernels = Kernels.On(TensorData.DeviceIndex(x), (int)width);
         CudaDriver.Launch(kernels[0], (checked((uint)((rows * 32 + ForwardBlock - 1) / ForwardBlock)), 1, 1), ForwardBlock, args);
-        if (!ReferenceEquals(gamma, scale)) gamma.Dispose();
         return (y, inverse);
     }
 

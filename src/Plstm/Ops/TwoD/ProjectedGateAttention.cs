@@ -196,13 +196,10 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
                 var dy = dOutput.contiguous();                                              // [B, X, Y, H, W]
                 var dProj = empty(s.Shape, proj.dtype, proj.device);                        // every entry is written
                 // The fused backward adds dq (its key blocks' shares) into the q columns, which therefore start at zero:
-                // cleared by the norm's backward kernel where it runs (one pass fewer), else by a fill.
-                bool fused = MaskedAttentionKernel.FusedBackward, cleared = false;
+                // cleared by the norm's backward kernel where it runs (one pass fewer), else by a fill below.
+                bool fused = MaskedAttentionKernel.FusedBackward;
                 if (s.NormEps is not null)                                                  // through the norm
-                {
                     dy = RmsNormKernel.Backward(saved[3], saved[4], dy, s.Width, fused ? (dProj, s.Heads) : null);
-                    cleared = fused;
-                }
                 var dGate = empty(new[] { s.Entries, s.Tokens, s.Tokens }, proj.dtype, proj.device);
                 var (inputs, grads) = (Blocks(proj, s), Blocks(dProj, s));
                 var dyRows = PerHead(dy, s);
@@ -210,7 +207,7 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
                 if (fused)
                 {
                     // One kernel for every gradient of the masked attention; it adds dq into the zeroed q columns.
-                    if (!cleared) dProj.narrow(3, 0, s.Heads * s.Width).zero_();
+                    if (s.NormEps is null) dProj.narrow(3, 0, s.Heads * s.Width).zero_();
                     MaskedAttentionKernel.BackwardFusedInto(inputs[0], inputs[1], inputs[2], gate, dyRows, grads[0], grads[1],
                         grads[2], dGate, s.Entries, s.Tokens, s.Width, s.Width, s.Precision);
                 }
