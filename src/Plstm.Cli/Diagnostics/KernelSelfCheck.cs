@@ -42,7 +42,7 @@ public static class KernelSelfCheck
 
     /// <summary>The parts of the check, in the order they run: the gate walk against the row-scan form, the D-mode
     /// closed form against the walk, the gate activation, the masked attention kernels, the layer end to end.</summary>
-    public static readonly string[] Parts = { "walk", "single-path", "activation", "attention", "layer", "norm" };
+    public static readonly string[] Parts = { "walk", "single-path", "activation", "attention", "layer", "norm", "linear" };
 
     /// <summary>"unknown part 'NAME'; known: …" for the first of <paramref name="parts"/> not in <see cref="Parts"/>, or
     /// null when every one is known (or <paramref name="parts"/> is null).</summary>
@@ -103,7 +103,80 @@ public static class KernelSelfCheck
             + (Runs("activation") ? CheckGateActivation(device, output, seed) : 0)
             + (Runs("attention") ? CheckMaskedAttention(device, output, seed) + CheckOperatorAttention(device, output, seed) : 0)
             + (Runs("layer") ? CheckLayer(device, output, seed) : 0)
-            + (Runs("norm") ? CheckRmsNorm(device, output, seed) : 0);
+            + (Runs("norm") ? CheckRmsNorm(device, output, seed) : 0)
+            + (Runs("linear") ? CheckLinear(device, output, seed) : 0);
+    }
+
+    /// <summary>Input shapes × output widths of the linear cases: one row, a rank-4 and a rank-3 input, the 2D layer's
+    /// stacked projections (P 624, D 660 columns) and the MLP's up- and down-projections at a 224-px batch of 128.</summary>
+    private static readonly (long[] Shape, long Out)[] LinearShapes =
+    {
+        (new long[] { 1, 5 }, 3), (new long[] { 2, 3, 4, 24 }, 17), (new long[] { 4, 197, 192 }, 576),
+        (new long[] { 128, 14, 14, 192 }, 624), (new long[] { 128, 14, 14, 192 }, 660), (new long[] { 25_088, 192 }, 768),
+        (new long[] { 25_088, 768 }, 192),
+    };
+
+    /// <summary>The layers' linear maps with a bias (<see cref="RowsLinear.Linear"/>; with PLSTM_ROWS_LINEAR=on on CUDA the
+    /// function) on <paramref name="device"/> in float32 and float64 against libtorch's
+    /// linear in float64 on the CPU, output and the gradients of input, weight and bias; returns the failed cases.</summary>
+    private static int CheckLinear(Device device, TextWriter output, long seed)
+    {
+        int failed = 0, cases = 0;
+        foreach (var (shape, outputs) in LinearShapes)
+        {
+            using var scope = NewDisposeScope();
+            manual_seed(seed + 7 * outputs + shape[^1]);
+            long inputs = shape[^1];
+            var x = randn(shape, dtype: ScalarType.Float64);
+            var weight = randn(new[] { outputs, inputs }, dtype: ScalarType.Float64) / Math.Sqrt(inputs);
+            var bias = randn(new[] { outputs }, dtype: ScalarType.Float64);
+            var weights = randn(shape.Take(shape.Length - 1).Append(outputs).ToArray(), dtype: ScalarType.Float64);
+            (Tensor Y, Tensor Dx, Tensor Dw, Tensor Db) Run(Device on, ScalarType dtype, bool reference)
+            {
+                // Fresh leaves each run (to() returns the tensor itself when nothing changes).
+                Tensor Leaf(Tensor t) => t.to(on).to(dtype).detach().clone().requires_grad_(true);
+                var (xl, wl, bl) = (Leaf(x), Leaf(weight), Leaf(bias));
+                var y = reference ? nn.functional.linear(xl, wl, bl) : RowsLinear.Linear(xl, wl, bl);
+                (y * weights.to(on).to(dtype)).sum().backward();
+                return (y.detach().cpu().to(ScalarType.Float64), xl.grad!.cpu().to(ScalarType.Float64),
+                    wl.grad!.cpu().to(ScalarType.Float64), bl.grad!.cpu().to(ScalarType.Float64));
+            }
+            var expected = Run(CPU, ScalarType.Float64, reference: true);
+            foreach (var dtype in new[] { ScalarType.Float64, ScalarType.Float32 })
+            {
+                cases++;
+                var actual = Run(device, dtype, reference: false);
+                var worst = Worst(new[] { ("y", actual.Y, expected.Y), ("dx", actual.Dx, expected.Dx),
+                    ("dweight", actual.Dw, expected.Dw), ("dbias", actual.Db, expected.Db) }, dtype);
+                if (!Report(output, $"{DtypeName(dtype),-7} linear [{string.Join(", ", shape)}] -> {outputs}", worst)) failed++;
+            }
+        }
+        bool function = device.type == DeviceType.CUDA && Environment.GetEnvironmentVariable("PLSTM_ROWS_LINEAR") == "on";
+        output.WriteLine($"{cases - failed} of {cases} linear cases agree ({(function ? "RowsLinear" : "libtorch's linear")} "
+            + "vs libtorch's linear in float64 on the CPU, output and the gradients of input, weight and bias)");
+        return failed + CheckLinearLeaves(device, output);
+    }
+
+    /// <summary>Repeated forward and backward steps of a float32 linear map leave as many live tensors as one step;
+    /// 1 when they do not.</summary>
+    private static int CheckLinearLeaves(Device device, TextWriter output)
+    {
+        using var x = randn(new long[] { 4, 9, 48 }, device: device).requires_grad_(true);
+        using var w = randn(new long[] { 40, 48 }, device: device).requires_grad_(true);
+        using var b = randn(new long[] { 40 }, device: device).requires_grad_(true);
+        long Live() => DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        void Step()
+        {
+            using var scope = NewDisposeScope();
+            RowsLinear.Linear(x, w, b).square().sum().backward();
+        }
+        Step();
+        long before = Live();
+        for (int i = 0; i < 10; i++) Step();
+        long after = Live();
+        bool ok = after == before;
+        output.WriteLine($"{(ok ? "ok  " : "FAIL")} linear, 10 more steps: {before} live tensors before, {after} after");
+        return ok ? 0 : 1;
     }
 
     /// <summary>Rows × widths of the norm cases: one value, odd widths (partial lanes), the vision models' 192 at a
