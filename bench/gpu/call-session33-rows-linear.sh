@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # (Run while the function was the default on CUDA and PLSTM_ROWS_LINEAR=off turned it off; it is opt-in since, =on.)
 # Thirty-second session (2026-12-02): RowsLinear (the layers' linear maps with a bias on CUDA: the bias gradient as a
-# matrix-vector product, the forward with the weight as a row-major transposed copy; bench/gpu/gemm_shapes.py and
-# gemm_layouts.py measured both on this GPU). 1. `selfcheck --parts linear,layer` (the function against libtorch's
+# matrix-vector product, the forward with the weight as a row-major transposed copy; bench/gpu/gemm_products.py
+# measured both on this GPU). 1. `selfcheck --parts linear,layer` (the function against libtorch's
 # linear in float64 on the CPU, every gradient; leak check; the layer end to end); 2. both models at 224 px, the
 # function off and on in alternating rounds; 3. 512 px once each way.
 # Bundle first, then run(command="OUT=$OUT bash bench/gpu/call-session33-rows-linear.sh", carry=[".gpu"]).

@@ -164,18 +164,26 @@ public static class KernelSelfCheck
         using var x = randn(new long[] { 4, 9, 48 }, device: device).requires_grad_(true);
         using var w = randn(new long[] { 40, 48 }, device: device).requires_grad_(true);
         using var b = randn(new long[] { 40 }, device: device).requires_grad_(true);
+        return CheckLeaves(output, "linear", () => RowsLinear.Linear(x, w, b).square().sum().backward());
+    }
+
+    /// <summary>Ten more forward and backward steps (<paramref name="step"/>, each in its own dispose scope) leave as many
+    /// live tensors as one step — a custom function's saved tensors and its backward's results released; prints one line
+    /// and returns 1 when they do not.</summary>
+    private static int CheckLeaves(TextWriter output, string what, Action step)
+    {
         long Live() => DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         void Step()
         {
             using var scope = NewDisposeScope();
-            RowsLinear.Linear(x, w, b).square().sum().backward();
+            step();
         }
-        Step();
+        Step();                                                                  // the leaves' gradients, made once
         long before = Live();
         for (int i = 0; i < 10; i++) Step();
         long after = Live();
         bool ok = after == before;
-        output.WriteLine($"{(ok ? "ok  " : "FAIL")} linear, 10 more steps: {before} live tensors before, {after} after");
+        output.WriteLine($"{(ok ? "ok  " : "FAIL")} {what}, 10 more steps: {before} live tensors before, {after} after");
         return ok ? 0 : 1;
     }
 
@@ -227,19 +235,7 @@ public static class KernelSelfCheck
     {
         var norm = new Blocks.RmsNorm("norm", 192).to(device);
         using var x = randn(new long[] { 64, 192 }, device: device).requires_grad_(true);
-        long Live() => DisposeScopeManager.Statistics.ThreadTotalLiveCount;
-        void Step()
-        {
-            using var scope = NewDisposeScope();
-            norm.forward(x).square().sum().backward();
-        }
-        Step();                                                                  // the leaves' gradients, made once
-        long before = Live();
-        for (int i = 0; i < 10; i++) Step();
-        long after = Live();
-        bool ok = after == before;
-        output.WriteLine($"{(ok ? "ok  " : "FAIL")} RMS norm, 10 more steps: {before} live tensors before, {after} after");
-        return ok ? 0 : 1;
+        return CheckLeaves(output, "RMS norm", () => norm.forward(x).square().sum().backward());
     }
 
     /// <summary>Grids of the single-path cases: one cell, single lines and columns, thin, odd and square grids, the vision

@@ -10,7 +10,7 @@ namespace Plstm.Ops.Common;
 /// </summary>
 /// <remarks>
 /// Why: at the vision models' shapes the column sum is the slow part of a linear map's backward on a GPU. Measured on an
-/// H200 (M = 128 · 196 rows; bench/gpu/gemm_shapes.py and gemm_layouts.py, bench/results/gpu-h200-rows-linear-2026-12-02.md):
+/// H200 (M = 128 · 196 rows; bench/gpu/gemm_products.py, bench/results/gpu-h200-rows-linear-2026-12-02.md):
 /// the reduction took 62 µs for 576 or 660 columns, 52 µs for 768 and 30 µs for 192, cuBLAS's matrix–vector product
 /// 22–27 µs for each, against 150–260 µs for the products themselves. The other two gradients are libtorch's own
 /// products, <c>dx = dY W</c> and <c>dW = dYᵀ x</c>, each only where its input wants a gradient. The forward hands
