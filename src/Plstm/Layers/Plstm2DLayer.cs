@@ -167,7 +167,7 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
         var activation = pMode ? GateActivationMode.P
             : cfg.DModeChirality == "L" ? GateActivationMode.DLeft : GateActivationMode.DRight;
         var (weight, bias) = StackedProjection(sigmoidGates, transitions, dtype);
-        var projected = Dtypes.Linear(x, weight, bias);                                      // [B, X, Y, 3·H·DK + K·4H]
+        // projected = x Wᵀ + b, [B, X, Y, 3·H·DK + K·4H]: made here, or inside the kernel form's function (below).
 
         // The gate pre-activations (kinds k, gate axis n = 4h + orientation, which the walk reads) become the walk's
         // stacked gates [B·H, 4, 8, X, Y] in one differentiable step (on CUDA one kernel each way): as separate tensor
@@ -202,12 +202,17 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
             var dHead = sigmoid(Cast(direct.Bias, mixDtype));                               // [H]
             var dCells = dHead.reshape(1, H, 1).expand(B, H, cells).reshape(B * H, cells);   // [B·H, cells]
             // q, k and v from half precision are exact in TF32 (8 or 11 significant bits): the masked attention kernel
-            // takes one TF32 product per operand pair instead of the float32 split.
-            normed = Cast(ProjectedGateAttention.Attend(Cast(projected, mixDtype), H, cfg.DK, activation, factor, dCells,
-                scale, RecomputeInBackward, cfg.NormEps, half ? MaskedAttentionPrecision.Tf32 : null), dtype);
+            // takes one TF32 product per operand pair instead of the float32 split. In the compute dtype the projection
+            // goes into the function too, whose backward makes its gradients (the bias's as a matrix–vector product).
+            normed = half
+                ? Cast(ProjectedGateAttention.Attend(Cast(Dtypes.Linear(x, weight, bias), mixDtype), H, cfg.DK, activation,
+                    factor, dCells, scale, RecomputeInBackward, cfg.NormEps, MaskedAttentionPrecision.Tf32), dtype)
+                : ProjectedGateAttention.AttendProjected(x, weight, bias, H, cfg.DK, activation, factor, dCells, scale,
+                    RecomputeInBackward, cfg.NormEps);
         }
         else
         {
+            var projected = Dtypes.Linear(x, weight, bias);                                  // [B, X, Y, 3·H·DK + K·4H]
             var parts = projected.split(new[] { 3L * H * cfg.DK, (long)GateActivation.Kinds(activation) * G }, -1);
             // q, k, v with the heads folded into the batch (batch-major, head-minor): one copy for the three.
             var qkvCells = parts[0].reshape(B, X, Y, 3, H, cfg.DK).permute(3, 0, 4, 1, 2, 5)

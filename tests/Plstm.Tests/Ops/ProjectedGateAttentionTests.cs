@@ -96,6 +96,55 @@ public class ProjectedGateAttentionTests
         direct.Dispose();
     }
 
+    /// <summary><see cref="ProjectedGateAttention.AttendProjected"/> equals <see cref="ProjectedGateAttention.Attend"/> of
+    /// <c>x Wᵀ + b</c> written out, with the gradients of x, the weight, the bias and D0 (on the CPU it is that
+    /// composition; on CUDA in float32 its projecting function is checked by <c>plstm selfcheck</c>'s layer cases).</summary>
+    [Theory]
+    [InlineData(GateActivationMode.P, 2, 3)]
+    [InlineData(GateActivationMode.DRight, 3, 1)]
+    public void Projected_equals_attend_of_the_linear_map(GateActivationMode mode, int x, int y)
+    {
+        using var scope = NewDisposeScope();
+        const int b = 2, heads = 2, width = 4, inputs = 8;
+        long columns = 3L * heads * width + GateActivation.Kinds(mode) * 4L * heads;
+        using var generator = new Generator(9500 + (ulong)(x * 10 + y));
+        var source = randn(new long[] { b, x, y, inputs }, generator: generator, dtype: float64);
+        var weight = randn(new long[] { columns, inputs }, generator: generator, dtype: float64) * 0.4;
+        var bias = randn(new long[] { columns }, generator: generator, dtype: float64) * 0.2;
+        var direct = rand(new long[] { b * heads, x * y }, generator: generator, dtype: float64);
+        var weights = randn(new long[] { b, x, y, heads, width }, generator: generator, dtype: float64);
+
+        List<Tensor> Run(bool projected)
+        {
+            var leaves = new[] { source, weight, bias, direct }.Select(t => t.detach().clone().requires_grad_(true)).ToArray();
+            var output = projected
+                ? ProjectedGateAttention.AttendProjected(leaves[0], leaves[1], leaves[2], heads, width, mode, Factor, leaves[3],
+                    Scale, false, Eps)
+                : ProjectedGateAttention.Attend(leaves[0].matmul(leaves[1].t()) + leaves[2], heads, width, mode, Factor,
+                    leaves[3], Scale, false, Eps);
+            (output * weights).sum().backward();
+            return [output.detach(), .. leaves.Select(t => t.grad!)];
+        }
+        var expected = Run(projected: false);
+        var actual = Run(projected: true);
+        string[] names = ["y", "dx", "dweight", "dbias", "ddirect"];
+        for (int i = 0; i < names.Length; i++)
+            TensorAssert.AssertClose(actual[i], expected[i], names[i], Tolerances.Float64Rtol, Tolerances.Float64Atol);
+    }
+
+    [Fact]
+    public void Projected_refuses_a_weight_that_does_not_fit_naming_it()
+    {
+        using var scope = NewDisposeScope();
+        var x = zeros(new long[] { 1, 2, 2, 8 }, dtype: float64);
+        var direct = zeros(new long[] { 2, 4 }, dtype: float64);
+        var error = Assert.Throws<ArgumentException>(() => ProjectedGateAttention.AttendProjected(x,
+            zeros(new long[] { 56, 7 }, dtype: float64), zeros(new long[] { 56 }, dtype: float64), 2, 4, GateActivationMode.P,
+            Factor, direct, Scale, false));
+        Assert.Equal("weight", error.ParamName);
+        Assert.Contains("[56, 7]", error.Message);
+    }
+
     [Fact]
     public void Refuses_a_projection_of_another_width_or_one_no_walk_takes_naming_it()
     {

@@ -23,6 +23,8 @@ namespace Plstm.Ops.TwoD;
 /// <para>Everywhere else (the CPU, float64, widths or batch sizes the kernels do not take, operands the float4 loads
 /// cannot read) <see cref="Attend"/> is that composition itself, so those paths are unchanged to the bit. On CUDA the
 /// in-place path is checked by <c>plstm selfcheck</c> (the float32 layer cases, the gradients of every parameter).</para>
+/// <para><see cref="AttendProjected"/> takes x, the weight and the bias instead of proj and makes the projection inside
+/// the function (the layer's path in float32), its backward then also the projection's gradients.</para>
 /// <para>Kept for backward: <c>proj</c> itself (the q, k, v copies and the compact pre-activation copy it replaces are
 /// as large), the stacked gates, D0, with the norm the attention's output before it and the norm's factors, and,
 /// unless <c>recompute</c>, the gate G.</para>
@@ -41,6 +43,9 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
     private sealed record Setting(long[] Shape, int Heads, long Width, GateActivationMode Mode, double Factor, double Scale,
         bool Recompute, double? NormEps, MaskedAttentionPrecision Precision)
     {
+        /// <summary>Whether the function makes proj itself from x, the weight and the bias (<see cref="AttendProjected"/>)
+        /// and returns their gradients; which of the three want one.</summary>
+        public (bool X, bool Weight, bool Bias)? Projecting { get; init; }
         public long Tokens => Shape[1] * Shape[2];
         public long Entries => Shape[0] * Heads;
         public long QkvColumns => 3L * Heads * Width;
@@ -95,6 +100,44 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
         return apply(proj, direct, setting)[0].MoveToOuterDisposeScope();
     }
 
+    /// <summary><see cref="Attend"/> of <c>proj = x Wᵀ + b</c> (<paramref name="x"/> <c>[B, X, Y, D]</c>,
+    /// <paramref name="weight"/> <c>[C, D]</c>, <paramref name="bias"/> <c>[C]</c>, C the columns <see cref="Attend"/>
+    /// takes) with the projection inside the function where the in-place kernels run: its backward then makes the
+    /// gradients of x, the weight and the bias from proj's gradient itself — the bias's as a matrix–vector product
+    /// (<c>dprojᵀ · 1</c>) where libtorch's linear sums over the rows with a reduction kernel (H200, 224 px: 62 µs for the
+    /// D-mode layer's 660 columns against about 25; bench/results/gpu-h200-rows-linear-2026-12-02.md), at no host cost
+    /// beyond the function the layer calls anyway. Everywhere else it is <see cref="Attend"/> of the linear map.</summary>
+    /// <exception cref="ArgumentException">Shapes that do not fit together, or those <see cref="Attend"/> rejects.</exception>
+    public static Tensor AttendProjected(Tensor x, Tensor weight, Tensor bias, int heads, long width, GateActivationMode mode,
+        double factor, Tensor direct, double scale, bool recompute, double? normEps = null,
+        MaskedAttentionPrecision? precision = null)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(weight);
+        ArgumentNullException.ThrowIfNull(bias);
+        ArgumentNullException.ThrowIfNull(direct);
+        var (xShape, wShape, bShape) = (x.shape, weight.shape, bias.shape);
+        if (xShape.Length != 4 || wShape.Length != 2 || bShape.Length != 1 || wShape[1] != xShape[3] || bShape[0] != wShape[0])
+            throw new ArgumentException($"x [B, X, Y, D], weight [C, D] and bias [C] must fit together, got x "
+                + $"[{string.Join(", ", xShape)}], weight [{string.Join(", ", wShape)}], bias [{string.Join(", ", bShape)}]",
+                nameof(weight));
+        long B = xShape[0], X = xShape[1], Y = xShape[2];
+        bool wantsGrad = is_grad_enabled() && (x.requires_grad || weight.requires_grad || bias.requires_grad || direct.requires_grad);
+        if (!wantsGrad || !x.is_contiguous() || !InPlace(x, B * heads, width)
+            || weight.dtype != x.dtype || bias.dtype != x.dtype || !WalkedGateAttention.CanWalk(x.device_type, x.dtype, X, Y))
+            return Attend(Layers.Dtypes.Linear(x, weight, bias), heads, width, mode, factor, direct, scale, recompute, normEps,
+                precision);
+        long qkv = 3L * heads * width, gateColumns = (long)GateActivation.Kinds(mode) * 4 * heads;
+        if (wShape[0] != qkv + gateColumns)
+            throw new ArgumentException($"weight must have {qkv + gateColumns} rows (q, k, v of {heads} heads × {width} and "
+                + $"{gateColumns} gate pre-activations), got {wShape[0]}", nameof(weight));
+        var setting = new Setting([B, X, Y, wShape[0]], heads, width, mode, factor, scale, recompute, normEps,
+            precision ?? MaskedAttentionKernel.DefaultPrecision)
+        { Projecting = (x.requires_grad, weight.requires_grad, bias.requires_grad) };
+        using var scope = NewDisposeScope();
+        return apply(x, weight, bias, direct, setting)[0].MoveToOuterDisposeScope();
+    }
+
     /// <summary>Whether the in-place kernels run: CUDA float32, a contiguous <c>proj</c>, W and N as
     /// <see cref="MaskedAttentionKernel"/> takes them. W a multiple of 8 (which it requires) also makes every column
     /// block offset and row length a multiple of 4 floats, as its float4 loads need (3·H·W and K·4H columns).</summary>
@@ -147,9 +190,22 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
     public override List<Tensor> forward(autograd.AutogradContext ctx, params object[] vars)
     {
         ArgumentNullException.ThrowIfNull(ctx);
-        var (proj, direct, setting) = ((Tensor)vars[0], (Tensor)vars[1], (Setting)vars[2]);
+        var setting = (Setting)vars[^1];
+        bool projecting = setting.Projecting is not null;
+        var direct = (Tensor)vars[projecting ? 3 : 1];
         // TorchSharp runs a custom function's forward in the caller's grad mode.
         using var noGrad = no_grad();
+        Tensor proj;
+        Tensor? xRows = null, weight = null;
+        if (projecting)
+        {
+            // proj = x Wᵀ + b as libtorch's linear makes it on the rows (addmm, the bias in cuBLASLt's epilogue).
+            var x = (Tensor)vars[0];
+            (xRows, weight) = (x.view(setting.Shape[0] * setting.Tokens, -1), (Tensor)vars[1]);       // [M, D]
+            using var rows = addmm((Tensor)vars[2], xRows, weight.t(), 1, 1);                          // [M, C]
+            proj = rows.view(setting.Shape);                                                              // [B, X, Y, C]
+        }
+        else proj = (Tensor)vars[0];
         var (gates, form) = ActivatedGates(proj, setting);
         Tensor output, gate;
         Tensor? attended, inverse;
@@ -163,10 +219,12 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
             if (!setting.Recompute) gate.MoveToOuterDisposeScope();
         }
         // Saved: proj, gates, D0, then y and r when normalised (y is not the output: saving an output would tie the
-        // graph to itself), then G unless recomputing.
+        // graph to itself), then G unless recomputing, then, when projecting, x's rows and the weight (what the
+        // products of the backward read; libtorch's linear keeps the same two).
         var save = new List<Tensor> { proj, gates, direct };
         if (attended is not null && inverse is not null) save.AddRange([attended, inverse]);
         if (!setting.Recompute) save.Add(gate);
+        if (xRows is not null && weight is not null) save.AddRange([xRows, weight]);
         ctx.save_for_backward(save);
         ctx.save_data(SettingKey, setting);
         ctx.save_data(FormKey, form);
@@ -188,18 +246,22 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
         using (var scope = NewDisposeScope())
         {
             var (proj, gates, direct) = (saved[0], saved[1], saved[2]);
+            int next = 3;
+            var (attended, inverse) = s.NormEps is not null ? (saved[next++], saved[next++]) : (null, null);
+            var savedGate = s.Recompute ? null : saved[next++];
+            var (xRows, weight) = s.Projecting is not null ? (saved[next++], saved[next++]) : (null, null);
             if (dOutput is null || dOutput.IsInvalid)
                 result = [zeros_like(proj), zeros_like(direct)];
             else
             {
-                var gate = s.Recompute ? WalkedGateAttention.Walk(gates, direct, s.Scale, form) : saved[^1];
+                var gate = savedGate ?? WalkedGateAttention.Walk(gates, direct, s.Scale, form);
                 var dy = dOutput.contiguous();                                              // [B, X, Y, H, W]
                 var dProj = empty(s.Shape, proj.dtype, proj.device);                        // every entry is written
                 // The fused backward adds dq (its key blocks' shares) into the q columns, which therefore start at zero:
                 // cleared by the norm's backward kernel where it runs (one pass fewer), else by a fill below.
                 bool fused = MaskedAttentionKernel.FusedBackward;
-                if (s.NormEps is not null)                                                  // through the norm
-                    dy = RmsNormKernel.Backward(saved[3], saved[4], dy, s.Width, fused ? (dProj, s.Heads) : null);
+                if (attended is not null && inverse is not null)                             // through the norm
+                    dy = RmsNormKernel.Backward(attended, inverse, dy, s.Width, fused ? (dProj, s.Heads) : null);
                 var dGate = empty(new[] { s.Entries, s.Tokens, s.Tokens }, proj.dtype, proj.device);
                 var (inputs, grads) = (Blocks(proj, s), Blocks(dProj, s));
                 var dyRows = PerHead(dy, s);
@@ -229,12 +291,40 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
                 dGates.Dispose();
                 result = [dProj, dDirect!];
             }
+            if (s.Projecting is { } wants && xRows is not null && weight is not null)
+                result = ProjectionBackward(result[0], result[1], xRows, weight, wants);
             foreach (var t in result) t?.MoveToOuterDisposeScope();
         }
         BackwardResults.Hand(result);
         foreach (var t in saved) t.Dispose();
         if (dOutput is { IsInvalid: false }) dOutput.Dispose();
-        // One entry per forward argument: proj, D0 (null without gradient), none for the setting.
+        // One entry per forward argument: proj, or x, the weight and the bias; D0 (null without gradient); none for the
+        // setting.
         return [.. result, null!];
+    }
+
+    /// <summary>The gradients of x <c>[B, X, Y, D]</c>, the weight and the bias (each null unless wanted) and D0's from
+    /// proj's gradient <paramref name="dProj"/> <c>[B, X, Y, C]</c>: dx = dproj W, dW = dprojᵀ x, db = dprojᵀ 1.</summary>
+    private static List<Tensor> ProjectionBackward(Tensor dProj, Tensor? dDirect, Tensor xRows, Tensor weight,
+        (bool X, bool Weight, bool Bias) wants)
+    {
+        var shape = dProj.shape;
+        using var rows = dProj.view(-1, shape[3]);                                          // [M, C]
+        using var rowsT = rows.t();                                                         // [C, M]
+        Tensor? dx = null;
+        if (wants.X)
+        {
+            using var dxRows = rows.mm(weight);                                             // [M, D]
+            dx = dxRows.view(shape[0], shape[1], shape[2], -1);
+        }
+        var dWeight = wants.Weight ? rowsT.mm(xRows) : null;                               // [C, D]
+        Tensor? dBias = null;
+        if (wants.Bias)
+        {
+            using var ones = Common.RowsLinear.Ones(rows, shape[0] * shape[1] * shape[2]);
+            dBias = mv(rowsT, ones);                                                       // [C]
+        }
+        dProj.Dispose();
+        return [dx!, dWeight!, dBias!, dDirect!];
     }
 }
