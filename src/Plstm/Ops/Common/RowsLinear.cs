@@ -67,7 +67,21 @@ public sealed class RowsLinear : autograd.MultiTensorFunction<RowsLinear>
     }
 
     /// <summary>Which of rows, weight and bias want a gradient (read once per call: each read is a native call).</summary>
-    private sealed record Wants(bool Rows, bool Weight, bool Bias);
+    internal sealed record Wants(bool Rows, bool Weight, bool Bias);
+
+    /// <summary>The gradients of rows <c>[M, in]</c>, weight <c>[out, in]</c> and bias of <c>rows Wᵀ + b</c> for its
+    /// output's gradient <paramref name="dy"/> <c>[M, out]</c>, each null unless wanted: dx = dY W, dW = dYᵀ rows and
+    /// db = dYᵀ · 1 (a matrix–vector product, not libtorch's column-sum reduction). Also the backward of the 2D layer's
+    /// projection inside <c>ProjectedGateAttention.AttendProjected</c>.</summary>
+    internal static (Tensor? Dx, Tensor? Dw, Tensor? Db) Gradients(Tensor dy, Tensor rows, Tensor weight, Wants wants)
+    {
+        using var dyT = dy.t();                                                             // [out, M]
+        var dx = wants.Rows ? dy.mm(weight) : null;                                         // [M, in]
+        var dw = wants.Weight ? dyT.mm(rows) : null;                                        // [out, in]
+        if (!wants.Bias) return (dx, dw, null);
+        using var ones = Ones(dy, dy.size(0));
+        return (dx, dw, mv(dyT, ones));                                                     // db [out]
+    }
 
     /// <summary>The longest vector of ones made so far per device and dtype (the bias gradient's right-hand side):
     /// backward takes a view of it instead of allocating and filling one per call. Guarded by a lock: CUDA runs
@@ -75,7 +89,7 @@ public sealed class RowsLinear : autograd.MultiTensorFunction<RowsLinear>
     private static readonly Dictionary<(DeviceType, int, ScalarType), Tensor> OnesCache = new();
 
     /// <summary>A view of <paramref name="length"/> ones in <paramref name="like"/>'s dtype and device.</summary>
-    internal static Tensor Ones(Tensor like, long length)
+    private static Tensor Ones(Tensor like, long length)
     {
         var (device, dtype) = (like.device, like.dtype);
         var key = (device.type, device.index, dtype);
@@ -127,16 +141,7 @@ public sealed class RowsLinear : autograd.MultiTensorFunction<RowsLinear>
                 result = [zeros_like(rows), zeros_like(weight), zeros(weight.size(0), dtype: weight.dtype, device: weight.device)];
             else
             {
-                var dy = dOutput;                                                           // [M, out]
-                var dyT = dy.t();                                                           // [out, M]
-                Tensor? dx = wants.Rows ? dy.mm(weight) : null;                             // [M, in]
-                Tensor? dw = wants.Weight ? dyT.mm(rows) : null;                            // [out, in]
-                Tensor? db = null;
-                if (wants.Bias)
-                {
-                    using var ones = Ones(dy, rows.size(0));
-                    db = mv(dyT, ones);                                                     // [out]
-                }
+                var (dx, dw, db) = Gradients(dOutput, rows, weight, wants);                 // dOutput [M, out]
                 result = [dx!, dw!, db!];
             }
             foreach (var t in result) t?.MoveToOuterDisposeScope();

@@ -45,7 +45,7 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
     {
         /// <summary>Whether the function makes proj itself from x, the weight and the bias (<see cref="AttendProjected"/>)
         /// and returns their gradients; which of the three want one.</summary>
-        public (bool X, bool Weight, bool Bias)? Projecting { get; init; }
+        public Common.RowsLinear.Wants? Projecting { get; init; }
         public long Tokens => Shape[1] * Shape[2];
         public long Entries => Shape[0] * Heads;
         public long QkvColumns => 3L * Heads * Width;
@@ -122,7 +122,8 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
                 + $"[{string.Join(", ", xShape)}], weight [{string.Join(", ", wShape)}], bias [{string.Join(", ", bShape)}]",
                 nameof(weight));
         long B = xShape[0], X = xShape[1], Y = xShape[2];
-        bool wantsGrad = is_grad_enabled() && (x.requires_grad || weight.requires_grad || bias.requires_grad || direct.requires_grad);
+        var wants = new Common.RowsLinear.Wants(x.requires_grad, weight.requires_grad, bias.requires_grad); // read once
+        bool wantsGrad = is_grad_enabled() && (wants.Rows || wants.Weight || wants.Bias || direct.requires_grad);
         if (!wantsGrad || !x.is_contiguous() || !InPlace(x, B * heads, width)
             || weight.dtype != x.dtype || bias.dtype != x.dtype || !WalkedGateAttention.CanWalk(x.device_type, x.dtype, X, Y))
             return Attend(Layers.Dtypes.Linear(x, weight, bias), heads, width, mode, factor, direct, scale, recompute, normEps,
@@ -133,7 +134,7 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
                 + $"{gateColumns} gate pre-activations), got {wShape[0]}", nameof(weight));
         var setting = new Setting([B, X, Y, wShape[0]], heads, width, mode, factor, scale, recompute, normEps,
             precision ?? MaskedAttentionKernel.DefaultPrecision)
-        { Projecting = (x.requires_grad, weight.requires_grad, bias.requires_grad) };
+        { Projecting = wants };
         using var scope = NewDisposeScope();
         return apply(x, weight, bias, direct, setting)[0].MoveToOuterDisposeScope();
     }
@@ -303,27 +304,17 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
         return [.. result, null!];
     }
 
-    /// <summary>The gradients of x <c>[B, X, Y, D]</c>, the weight and the bias (each null unless wanted) and D0's from
-    /// proj's gradient <paramref name="dProj"/> <c>[B, X, Y, C]</c>: dx = dproj W, dW = dprojᵀ x, db = dprojᵀ 1.</summary>
+    /// <summary>The gradients of x <c>[B, X, Y, D]</c>, the weight and the bias (each null unless wanted; the linear
+    /// map's, <see cref="Common.RowsLinear.Gradients"/>) and D0's from proj's gradient <paramref name="dProj"/>
+    /// <c>[B, X, Y, C]</c>.</summary>
     private static List<Tensor> ProjectionBackward(Tensor dProj, Tensor? dDirect, Tensor xRows, Tensor weight,
-        (bool X, bool Weight, bool Bias) wants)
+        Common.RowsLinear.Wants wants)
     {
         var shape = dProj.shape;
         using var rows = dProj.view(-1, shape[3]);                                          // [M, C]
-        using var rowsT = rows.t();                                                         // [C, M]
-        Tensor? dx = null;
-        if (wants.X)
-        {
-            using var dxRows = rows.mm(weight);                                             // [M, D]
-            dx = dxRows.view(shape[0], shape[1], shape[2], -1);
-        }
-        var dWeight = wants.Weight ? rowsT.mm(xRows) : null;                               // [C, D]
-        Tensor? dBias = null;
-        if (wants.Bias)
-        {
-            using var ones = Common.RowsLinear.Ones(rows, shape[0] * shape[1] * shape[2]);
-            dBias = mv(rowsT, ones);                                                       // [C]
-        }
+        var (dxRows, dWeight, dBias) = Common.RowsLinear.Gradients(rows, xRows, weight, wants);
+        var dx = dxRows?.view(shape[0], shape[1], shape[2], -1);                            // [B, X, Y, D]
+        dxRows?.Dispose();
         dProj.Dispose();
         return [dx!, dWeight!, dBias!, dDirect!];
     }
