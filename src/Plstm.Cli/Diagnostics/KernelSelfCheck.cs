@@ -389,18 +389,20 @@ public static class KernelSelfCheck
     {
         int failed = 0, cases = 0;
         foreach (var (mode, chirality) in new[] { (Plstm2DMode.P, "L"), (Plstm2DMode.D, "L"), (Plstm2DMode.D, "R") })
-            foreach (var (x, y) in new[] { (5, 7), (14, 14) })
+            // D 16 with 2 heads (gate rows of 2 input channels each) and the vision presets' 192 with 3 (16 each).
+            foreach (var (x, y, d, h) in new[] { (5, 7, 16, 2), (14, 14, 16, 2), (14, 14, 192, 3) })
             {
                 cases++;
                 using var scope = NewDisposeScope();
-                manual_seed(seed + 31 * x + y);
-                using var layer = new Plstm2DLayer("layer", new Plstm2DLayerConfig(16, 2, mode) { DModeChirality = chirality });
+                manual_seed(seed + 31 * x + y + d);
+                using var layer = new Plstm2DLayer("layer", new Plstm2DLayerConfig(d, h, mode) { DModeChirality = chirality });
                 layer.to(ScalarType.Float64).to(device);
                 using (no_grad())
                     foreach (var (name, p) in layer.named_parameters())
-                        p.copy_(randn(p.shape, dtype: ScalarType.Float64).to(device) * 0.3 + (name == "mhnorm.scale" ? 1.0 : 0.0));
-                var input = randn(new long[] { 2, x, y, 16 }, dtype: ScalarType.Float64).to(device);
-                var upstream = randn(new long[] { 2, x, y, 16 }, dtype: ScalarType.Float64).to(device);
+                        p.copy_(randn(p.shape, dtype: ScalarType.Float64).to(device) * (0.3 * Math.Sqrt(16.0 / d))
+                            + (name == "mhnorm.scale" ? 1.0 : 0.0));                   // the same scale of products at any D
+                var input = randn(new long[] { 2, x, y, d }, dtype: ScalarType.Float64).to(device);
+                var upstream = randn(new long[] { 2, x, y, d }, dtype: ScalarType.Float64).to(device);
                 var parameters = layer.named_parameters().ToList();
                 (Tensor Y, Tensor[] Grads) Run(Plstm2DForm form, ScalarType dtype = ScalarType.Float64)
                 {
@@ -419,7 +421,7 @@ public static class KernelSelfCheck
                 IEnumerable<(string, Tensor, Tensor)> Against((Tensor Y, Tensor[] Grads) actual) =>
                     actual.Grads.Select((g, i) => (i == 0 ? "dx" : "d" + parameters[i - 1].name, g, hierGrads[i]))
                         .Prepend(("y", actual.Y, hierY));
-                string label = $"layer {mode}{(mode == Plstm2DMode.D ? chirality : "")} {x}x{y}";
+                string label = $"layer {mode}{(mode == Plstm2DMode.D ? chirality : "")} {x}x{y} D {d} H {h}";
                 if (!Report(output, $"float64 {label}", Worst(Against(Run(Plstm2DForm.Kernel)), ScalarType.Float64))) failed++;
                 // float32, where CUDA runs the masked attention kernels (DK = 8), against the float64 hierarchical form;
                 // storing the gate for backward and recomputing it.
