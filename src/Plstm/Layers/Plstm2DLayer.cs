@@ -197,17 +197,16 @@ public sealed class Plstm2DLayer : nn.Module<Tensor, Tensor>
             // function reading the projection output (on CUDA float32 in place: no copies of q, k, v or of their
             // gradients, the norm one kernel each way). mhnorm's eps is the config's. The direct gate is bias-only
             // here (DirectGate without weight): σ(bias_h), the same at every cell.
-            // (Measured: D0 per entry broadcast over the cells instead of this copy made its gradient two reductions,
-            // cells then batch, 4.8 + 12.9 µs per 224-px layer on an H200 against this one's 15.2 µs: kept as is.)
-            var dHead = sigmoid(Cast(direct.Bias, mixDtype));                               // [H]
-            var dCells = dHead.reshape(1, H, 1).expand(B, H, cells).reshape(B * H, cells);   // [B·H, cells]
+            // D0 goes in per head: the function spreads it over the cells and sums its gradient back (the cells' sum,
+            // then the batch's as a matrix–vector product) instead of autograd's reduction of a broadcast copy.
+            var dHead = sigmoid(Cast(direct.Bias, mixDtype)).reshape(H);                    // [H]
             // q, k and v from half precision are exact in TF32 (8 or 11 significant bits): the masked attention kernel
             // takes one TF32 product per operand pair instead of the float32 split. In the compute dtype the projection
             // goes into the function too, whose backward makes its gradients (the bias's as a matrix–vector product).
             normed = half
                 ? Cast(ProjectedGateAttention.Attend(Cast(Dtypes.Linear(x, weight, bias), mixDtype), H, cfg.DK, activation,
-                    factor, dCells, scale, RecomputeInBackward, cfg.NormEps, MaskedAttentionPrecision.Tf32), dtype)
-                : ProjectedGateAttention.AttendProjected(x, weight, bias, H, cfg.DK, activation, factor, dCells, scale,
+                    factor, dHead, scale, RecomputeInBackward, cfg.NormEps, MaskedAttentionPrecision.Tf32), dtype)
+                : ProjectedGateAttention.AttendProjected(x, weight, bias, H, cfg.DK, activation, factor, dHead, scale,
                     RecomputeInBackward, cfg.NormEps);
         }
         else

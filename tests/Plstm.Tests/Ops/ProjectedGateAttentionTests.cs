@@ -132,6 +132,54 @@ public class ProjectedGateAttentionTests
             TensorAssert.AssertClose(actual[i], expected[i], names[i], Tolerances.Float64Rtol, Tolerances.Float64Atol);
     }
 
+    /// <summary>D0 given per head <c>[H]</c> equals the same D0 spread over batch entries and cells <c>[B·H, X·Y]</c>,
+    /// output and gradients, its own the sum of the spread one's (on CUDA in float32 the function sums it itself, checked
+    /// by <c>plstm selfcheck</c>'s layer cases through the layer's direct.bias gradient).</summary>
+    [Theory]
+    [InlineData(GateActivationMode.P, 2, 3, false)]
+    [InlineData(GateActivationMode.DLeft, 3, 3, true)]
+    public void Direct_per_head_equals_it_spread_over_the_cells(GateActivationMode mode, int x, int y, bool projecting)
+    {
+        using var scope = NewDisposeScope();
+        const int b = 3, heads = 2, width = 4, inputs = 8;
+        long columns = 3L * heads * width + GateActivation.Kinds(mode) * 4L * heads;
+        using var generator = new Generator(9600 + (ulong)(x * 10 + y));
+        var source = randn(new long[] { b, x, y, inputs }, generator: generator, dtype: float64);
+        var weight = randn(new long[] { columns, inputs }, generator: generator, dtype: float64) * 0.4;
+        var bias = randn(new long[] { columns }, generator: generator, dtype: float64) * 0.2;
+        var perHead = rand(new long[] { heads }, generator: generator, dtype: float64);
+        var weights = randn(new long[] { b, x, y, heads, width }, generator: generator, dtype: float64);
+
+        (Tensor Y, Tensor DHead) Run(bool spread)
+        {
+            var d = perHead.detach().clone().requires_grad_(true);
+            var direct = spread ? d.reshape(1, heads, 1).expand(b, heads, x * y).reshape(b * heads, x * y) : d;
+            var output = projecting
+                ? ProjectedGateAttention.AttendProjected(source, weight, bias, heads, width, mode, Factor, direct, Scale, false,
+                    Eps)
+                : ProjectedGateAttention.Attend(source.matmul(weight.t()) + bias, heads, width, mode, Factor, direct, Scale,
+                    false, Eps);
+            (output * weights).sum().backward();
+            return (output.detach(), d.grad!);
+        }
+        var (expected, expectedGrad) = Run(spread: true);
+        var (actual, actualGrad) = Run(spread: false);
+        TensorAssert.AssertClose(actual, expected, "y", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        TensorAssert.AssertClose(actualGrad, expectedGrad, "ddirect", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        Assert.True(actualGrad.abs().min().item<double>() > 0);
+    }
+
+    [Fact]
+    public void Refuses_a_direct_gate_of_another_head_count_naming_it()
+    {
+        using var scope = NewDisposeScope();
+        var proj = zeros(new long[] { 1, 2, 2, 56 }, dtype: float64);
+        var error = Assert.Throws<ArgumentException>(() => ProjectedGateAttention.Attend(proj, 2, 4, GateActivationMode.P,
+            Factor, zeros(new long[] { 3 }, dtype: float64), Scale, false));
+        Assert.Equal("direct", error.ParamName);
+        Assert.Contains("[2]", error.Message);
+    }
+
     [Fact]
     public void Projected_refuses_a_weight_that_does_not_fit_naming_it()
     {

@@ -21,6 +21,7 @@ internal static unsafe class CudaDriver
     private const int ComputeCapabilityMinor = 76;   // CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR
     private const int SharedMemoryPerBlockOptin = 97; // CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN
     private const int MaxDynamicSharedSizeBytes = 8;  // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
+    private const int PreferredSharedMemoryCarveout = 9;  // CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT
     private const int LocalSizeBytes = 3;             // CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES
     private const int NumRegisters = 4;               // CU_FUNC_ATTRIBUTE_NUM_REGS
 
@@ -148,6 +149,15 @@ internal static unsafe class CudaDriver
     {
         var api = Require();
         Check(api.FuncSetAttribute(kernel, MaxDynamicSharedSizeBytes, bytes), "cuFuncSetAttribute");
+    }
+
+    /// <summary>Asks the driver to give <paramref name="kernel"/>'s multiprocessors the largest shared-memory share of
+    /// their L1/shared storage (a hint: without it the driver may pick a share that fits one block of a kernel with tens
+    /// of KiB of shared memory per multiprocessor).</summary>
+    public static void PreferSharedMemory(IntPtr kernel)
+    {
+        var api = Require();
+        Check(api.FuncSetAttribute(kernel, PreferredSharedMemoryCarveout, 100), "cuFuncSetAttribute");
     }
 
     /// <summary>Registers per thread and local memory per thread (bytes) of a loaded kernel. The driver reserves local

@@ -89,7 +89,7 @@ public sealed class RowsLinear : autograd.MultiTensorFunction<RowsLinear>
     private static readonly Dictionary<(DeviceType, int, ScalarType), Tensor> OnesCache = new();
 
     /// <summary>A view of <paramref name="length"/> ones in <paramref name="like"/>'s dtype and device.</summary>
-    private static Tensor Ones(Tensor like, long length)
+    internal static Tensor Ones(Tensor like, long length)
     {
         var (device, dtype) = (like.device, like.dtype);
         var key = (device.type, device.index, dtype);

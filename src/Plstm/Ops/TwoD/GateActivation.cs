@@ -31,9 +31,12 @@ public sealed class GateActivation : autograd.MultiTensorFunction<GateActivation
     private const int BackwardBlock = 128;
     private const string ForwardName = "plstm_gate_activation_forward";
     private const string BackwardName = "plstm_gate_activation_backward";
+    private const string ProjectName = "plstm_gate_activation_project";
 
-    private static readonly KernelCache<ScalarType> Kernels = new("gate_activation.cu", null, [ForwardName, BackwardName],
-        type => new Dictionary<string, string> { ["REAL"] = type == ScalarType.Float64 ? "double" : "float" });
+    private static readonly KernelCache<ScalarType> Kernels = new("gate_activation.cu", null,
+        [ForwardName, BackwardName, ProjectName],
+        type => new Dictionary<string, string> { ["REAL"] = type == ScalarType.Float64 ? "double" : "float" },
+        (kernels, _) => CudaDriver.PreferSharedMemory(kernels[2]));
 
     /// <inheritdoc />
     public override string Name => nameof(GateActivation);
@@ -149,6 +152,57 @@ public sealed class GateActivation : autograd.MultiTensorFunction<GateActivation
     {
         Check(pre, heads, mode);
         return Forward(pre, heads, mode, factor, keep: false).Gates;
+    }
+
+    /// <summary><c>PLSTM_GATE_PROJECTION=on</c> lets the gate kernel make a D-mode layer's gate pre-activations from x on
+    /// CUDA (<see cref="ProjectNoGrad"/>); off by default: measured no faster on an H200 yet
+    /// (bench/results/gpu-h200-gate-projection-2026-12-02.md).</summary>
+    private static readonly bool ProjectionOn = Environment.GetEnvironmentVariable("PLSTM_GATE_PROJECTION") == "on";
+
+    /// <summary>Cells per block of the projecting kernel (<c>PLSTM_GATE_PROJECTION_TILE</c>, default 32; for
+    /// measurements), capped so that the staged rows fit 48 KiB.</summary>
+    private static readonly int ProjectionTile =
+        int.TryParse(Environment.GetEnvironmentVariable("PLSTM_GATE_PROJECTION_TILE"), out int t) && t > 0 ? t : MaxTileCells;
+
+    /// <summary>Whether <see cref="ProjectNoGrad"/> runs for inputs like <paramref name="x"/> of
+    /// <paramref name="inputs"/> channels: switched on (<c>PLSTM_GATE_PROJECTION=on</c>), a D-mode layer (the P-mode
+    /// orientation rows read every channel, and the P-mode product gains nothing from the narrower width), on CUDA in
+    /// float32/float64 with the kernels built, D a multiple of 4H, rows that fit the staging.</summary>
+    internal static bool CanProject(Tensor x, long inputs, int heads, GateActivationMode mode) =>
+        ProjectionOn && mode != GateActivationMode.P && inputs % (4L * heads) == 0 && RunsKernel(x)
+        && ProjectTile(inputs, Kinds(mode) * 4 * heads, x.dtype == ScalarType.Float64 ? 8 : 4) > 0;
+
+    /// <summary>Cells per block of the projecting kernel: its input and pre-activation rows staged in 48 KiB.</summary>
+    private static int ProjectTile(long inputs, int columns, int bytes) =>
+        (int)Math.Min(ProjectionTile, SharedBytes / ((inputs + 1 + columns + 1) * bytes));
+
+    /// <summary>The stacked gates <c>[B·H, 4, 8, X, Y]</c> and the pre-activations <c>[B, X, Y, K·4H]</c> the backward
+    /// reads, made from the layer's input rows <paramref name="xRows"/> <c>[B·X·Y, D]</c> (contiguous) and the gate rows
+    /// of its stacked projection, <paramref name="gateWeight"/> <c>[K·4H, D]</c> and <paramref name="gateBias"/>
+    /// <c>[K·4H]</c> (contiguous, possibly views), without autograd: pre = x·wᵀ + b, then the activations, in one kernel
+    /// (see <see cref="CanProject"/>). The weight's rows must be block-diagonal (column 4h + o reading its own D/(4H)
+    /// channels, as the 2D layer's are): the zero entries are not read.</summary>
+    internal static unsafe (Tensor Gates, Tensor Pre) ProjectNoGrad(Tensor xRows, Tensor gateWeight, Tensor gateBias,
+        long batch, long gridX, long gridY, int heads, GateActivationMode mode, double factor)
+    {
+        using var noGrad = no_grad();
+        int columns = Kinds(mode) * 4 * heads, kinds = Kinds(mode), H = heads, m = (int)mode;
+        int B = checked((int)batch), cells = checked((int)(gridX * gridY)), D = checked((int)xRows.shape[1]);
+        var gates = empty(new[] { batch * heads, 4, FusedGateKernel.GatesPerOrientation, gridX, gridY }, xRows.dtype,
+            xRows.device);
+        var pre = empty(new[] { batch, gridX, gridY, columns }, xRows.dtype, xRows.device);     // as BackwardInto reads it
+        var kernels = Kernels.On(xRows.device_index, xRows.dtype);
+        IntPtr xp = TensorData.Pointer(xRows), wp = TensorData.Pointer(gateWeight), bp = TensorData.Pointer(gateBias);
+        IntPtr gp = TensorData.Pointer(gates), kp = TensorData.Pointer(pre);
+        float factor32 = (float)factor;
+        double factor64 = factor;
+        void* factorArg = xRows.dtype == ScalarType.Float64 ? &factor64 : &factor32;
+        int bytes = xRows.dtype == ScalarType.Float64 ? 8 : 4, tile = ProjectTile(D, columns, bytes);
+        uint sharedBytes = (uint)(tile * (D + 1 + columns + 1) * bytes);
+        void** args = stackalloc void*[] { &xp, &D, &wp, &bp, &gp, &kp, &B, &H, &cells, &m, factorArg, &kinds, &tile };
+        CudaDriver.Launch(kernels[2], ((uint)((cells + tile - 1) / tile), checked((uint)B), 1), ForwardBlock, args,
+            sharedBytes);
+        return (gates, pre);
     }
 
     /// <summary>The gradient of the pre-activations (<c>[B, X, Y, K·4H]</c>, contiguous) from the stacked gates'

@@ -46,6 +46,13 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
         /// <summary>Whether the function makes proj itself from x, the weight and the bias (<see cref="AttendProjected"/>)
         /// and returns their gradients; which of the three want one.</summary>
         public Common.RowsLinear.Wants? Projecting { get; init; }
+        /// <summary>When projecting: whether the gate kernel makes the gate pre-activations from x
+        /// (<see cref="GateActivation.ProjectNoGrad"/>; proj then holds only the q, k and v columns).</summary>
+        public bool GatesFromInput { get; init; }
+        /// <summary>Whether D0 came per head (<c>[H]</c>; its gradient then summed here) rather than per cell.</summary>
+        public bool DirectPerHead { get; init; }
+        /// <summary>The columns of proj as the forward holds it (the gradient of proj has all of <see cref="Shape"/>'s).</summary>
+        public long ProjColumns => GatesFromInput ? QkvColumns : Shape[3];
         public long Tokens => Shape[1] * Shape[2];
         public long Entries => Shape[0] * Heads;
         public long QkvColumns => 3L * Heads * Width;
@@ -54,7 +61,8 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
 
     /// <summary>The per-head outputs <c>[B, X, Y, H, W]</c> (a view on the composition's path) of the layer's projection
     /// output <paramref name="proj"/> <c>[B, X, Y, 3·H·W + K·4H]</c> (K = <see cref="GateActivation.Kinds"/>),
-    /// <paramref name="direct"/> <c>[B·H, X·Y]</c> (D0), on a device, dtype and grid a gate walk takes
+    /// <paramref name="direct"/> (D0 per cell <c>[B·H, X·Y]</c>, or per head <c>[H]</c>, the same at every batch entry and
+    /// cell: its gradient is then summed inside), on a device, dtype and grid a gate walk takes
     /// (<see cref="WalkedGateAttention.CanWalk(DeviceType, ScalarType, long, long)"/>). With
     /// <paramref name="normEps"/> each head's W outputs come RMS-normalised (<see cref="Common.RmsNormalization"/>, no
     /// scale; on the in-place path in the masked attention kernel's epilogue and <see cref="RmsNormKernel"/> backward,
@@ -72,6 +80,7 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
             throw new ArgumentException($"proj must be [B, X, Y, {qkv + gateColumns}] (q, k, v of {heads} heads × {width} and "
                 + $"{gateColumns} gate pre-activations), got [{string.Join(", ", shape)}]", nameof(proj));
         long B = shape[0], X = shape[1], Y = shape[2], T = X * Y, N = B * heads;
+        bool directPerHead = DirectPerHead(direct, heads);
         if (!WalkedGateAttention.CanWalk(proj.device_type, proj.dtype, X, Y))
             throw new ArgumentException($"no gate walk runs for a {X} × {Y} grid of {proj.dtype} on {proj.device_type} (CUDA "
                 + "kernel or CPU walk, float32/float64, a grid they take)", nameof(proj));
@@ -82,17 +91,18 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
             var folded = proj.narrow(3, 0, qkv).reshape(B, X, Y, 3, heads, width).permute(3, 0, 4, 1, 2, 5)
                 .reshape(3, N, T, width).unbind(0);                                          // 3 × [N, T, W]
             var scanned = WalkedGateAttention.AttendActivated(folded[0], folded[1], folded[2],
-                proj.narrow(3, qkv, gateColumns), heads, mode, factor, direct, scale, recompute, precision); // [N, T, W]
+                proj.narrow(3, qkv, gateColumns), heads, mode, factor, PerCell(direct, B, heads, T), scale, recompute,
+                precision);                                                                  // [N, T, W]
             var perHead = scanned.view(B, heads, X, Y, width).permute(0, 2, 3, 1, 4);         // [B, X, Y, H, W]
             return (normEps is { } eps ? RmsNormalization.Apply(perHead, width, eps) : perHead).MoveToOuterDisposeScope();
         }
         var setting = new Setting(shape, heads, width, mode, factor, scale, recompute, normEps,
-            precision ?? MaskedAttentionKernel.DefaultPrecision);
+            precision ?? MaskedAttentionKernel.DefaultPrecision) { DirectPerHead = directPerHead };
         if (!is_grad_enabled() || !(proj.requires_grad || direct.requires_grad))
         {
             using var noGrad = no_grad();
             var (gates, form) = ActivatedGates(proj, setting);
-            using var gate = WalkedGateAttention.Walk(gates, direct, scale, form);
+            using var gate = WalkedGateAttention.Walk(gates, PerCell(direct, B, heads, T), scale, form);
             var (output, _, _) = Attention(proj, gate, setting);
             return output.MoveToOuterDisposeScope();
         }
@@ -134,7 +144,10 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
                 + $"{gateColumns} gate pre-activations), got {wShape[0]}", nameof(weight));
         var setting = new Setting([B, X, Y, wShape[0]], heads, width, mode, factor, scale, recompute, normEps,
             precision ?? MaskedAttentionKernel.DefaultPrecision)
-        { Projecting = wants };
+        {
+            Projecting = wants, DirectPerHead = DirectPerHead(direct, heads),
+            GatesFromInput = weight.is_contiguous() && GateActivation.CanProject(x, xShape[3], heads, mode),
+        };
         using var scope = NewDisposeScope();
         return apply(x, weight, bias, direct, setting)[0].MoveToOuterDisposeScope();
     }
@@ -154,11 +167,45 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
         return (gates, WalkedGateAttention.FormOf(gates, s.Mode));                          // [B·H, 4, 8, X, Y]
     }
 
-    /// <summary>The kernels' operands in <paramref name="t"/>, a <c>[B, X, Y, C]</c> projection output or its gradient:
-    /// q, k, v at column blocks 0, 1, 2 of H·W columns, entry (b, h) at head h's W columns.</summary>
-    private static MaskedAttentionKernel.Operand[] Blocks(Tensor t, Setting s)
+    /// <summary>Whether <paramref name="direct"/> is D0 per head, <c>[H]</c> (else it must be per cell, <c>[B·H, X·Y]</c>,
+    /// which the walks check).</summary>
+    private static bool DirectPerHead(Tensor direct, int heads)
     {
-        var rows = MaskedAttentionKernel.RowLayout.HeadsInRows(s.Tokens, s.Shape[3], s.Width, s.Heads);
+        var shape = direct.shape;
+        if (shape.Length != 1) return false;
+        if (shape[0] != heads)
+            throw new ArgumentException($"direct must be D0 per head [{heads}] or per cell [B·H, X·Y], got [{shape[0]}]",
+                nameof(direct));
+        return true;
+    }
+
+    /// <summary>D0 per cell <c>[B·H, X·Y]</c> from D0 per head (the same at every batch entry and cell; a copy), or
+    /// <paramref name="direct"/> itself when it is per cell. Differentiable where grad mode is on.</summary>
+    private static Tensor PerCell(Tensor direct, long batch, int heads, long tokens) =>
+        direct.dim() == 1 ? direct.reshape(1, heads, 1).expand(batch, heads, tokens).reshape(batch * heads, tokens) : direct;
+
+    /// <summary>D0's gradient per head <c>[H]</c>: scale · Σ over batch entries and cells of the gate gradient's diagonal
+    /// (<paramref name="dGate"/> <c>[B·H, T, T]</c>) — the sum over cells, then the batch's as a matrix–vector product: at
+    /// 224 px on an H200 autograd's sum of the broadcast per-cell copy's gradient was one 15-µs reduction after a 5-µs
+    /// read-out of the diagonal.</summary>
+    private static Tensor HeadDirectGradient(Tensor dGate, Setting s)
+    {
+        using var diagonal = dGate.diagonal(0, 1, 2);                                      // [N, T], strided
+        using var perEntry = diagonal.sum(new long[] { 1 });                               // [N]
+        using var byBatch = perEntry.view(s.Shape[0], s.Heads);                            // [B, H]
+        using var byHead = byBatch.t();                                                     // [H, B]
+        using var ones = Common.RowsLinear.Ones(dGate, s.Shape[0]);
+        var sums = mv(byHead, ones);                                                         // [H]
+        sums.mul_(s.Scale);
+        return sums;
+    }
+
+    /// <summary>The kernels' operands in <paramref name="t"/>, a <c>[B, X, Y, C]</c> projection output or its gradient
+    /// (C = <paramref name="columns"/>):
+    /// q, k, v at column blocks 0, 1, 2 of H·W columns, entry (b, h) at head h's W columns.</summary>
+    private static MaskedAttentionKernel.Operand[] Blocks(Tensor t, long columns, Setting s)
+    {
+        var rows = MaskedAttentionKernel.RowLayout.HeadsInRows(s.Tokens, columns, s.Width, s.Heads);
         return [new(t, 0, rows), new(t, s.Heads * s.Width, rows), new(t, 2 * s.Heads * s.Width, rows)];
     }
 
@@ -172,7 +219,7 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
     private static (Tensor Output, Tensor? Attended, Tensor? Inverse) Attention(Tensor proj, Tensor gate, Setting s)
     {
         var y = empty(new[] { s.Shape[0], s.Shape[1], s.Shape[2], s.Heads, s.Width }, proj.dtype, proj.device);
-        var qkv = Blocks(proj, s);
+        var qkv = Blocks(proj, s.ProjColumns, s);
         if (s.NormEps is not { } eps)
         {
             MaskedAttentionKernel.ForwardInto(qkv[0], qkv[1], qkv[2], gate, PerHead(y, s), s.Entries, s.Tokens, s.Width,
@@ -193,21 +240,54 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
         ArgumentNullException.ThrowIfNull(ctx);
         var setting = (Setting)vars[^1];
         bool projecting = setting.Projecting is not null;
-        var direct = (Tensor)vars[projecting ? 3 : 1];
+        var directArgument = (Tensor)vars[projecting ? 3 : 1];
         // TorchSharp runs a custom function's forward in the caller's grad mode.
         using var noGrad = no_grad();
-        Tensor proj;
-        Tensor? xRows = null, weight = null;
+        var direct = setting.DirectPerHead                                                   // [N, T]
+            ? PerCell(directArgument, setting.Shape[0], setting.Heads, setting.Tokens) : directArgument;
+        Tensor proj, gates;
+        Tensor? xRows = null, weight = null, pre = null;
+        WalkedGateAttention.GateForm form;
         if (projecting)
         {
             // proj = x Wᵀ + b as libtorch's linear makes it on the rows (addmm, the bias in cuBLASLt's epilogue).
             var x = (Tensor)vars[0];
             (xRows, weight) = (x.view(setting.Shape[0] * setting.Tokens, -1), (Tensor)vars[1]);       // [M, D]
-            using var rows = addmm((Tensor)vars[2], xRows, weight.t(), 1, 1);                          // [M, C]
-            proj = rows.view(setting.Shape);                                                              // [B, X, Y, C]
+            var bias = (Tensor)vars[2];
+            if (setting.GatesFromInput)
+            {
+                // Opt-in (GateActivation.CanProject): only q, k and v from the matrix product; the gate kernel makes the
+                // gate pre-activations from x (their rows block-diagonal: 16 channels each at 224 px) and keeps them for
+                // the backward. At 224 px on an H200 the D-mode layer's product narrows from 660 columns, past a cuBLAS
+                // tile boundary, to 576 (257 → 208 µs under Nsight Compute), but the kernel costs ≈ 31 µs more than the
+                // plain activation (bench/results/gpu-h200-gate-projection-2026-12-02.md).
+                long qkvColumns = setting.QkvColumns, gateColumns = setting.GateColumns;
+                // The gate kernel first, while x (just written by the block's norm) is still in the L2 cache: the
+                // product's output streams through it.
+                using (var gateWeight = weight.narrow(0, qkvColumns, gateColumns))                      // [K·4H, D]
+                using (var gateBias = bias.narrow(0, qkvColumns, gateColumns))
+                    (gates, pre) = GateActivation.ProjectNoGrad(xRows, gateWeight, gateBias, setting.Shape[0],
+                        setting.Shape[1], setting.Shape[2], setting.Heads, setting.Mode, setting.Factor);
+                using var qkvWeight = weight.narrow(0, 0, qkvColumns);
+                using var qkvWeightT = qkvWeight.t();
+                using var qkvBias = bias.narrow(0, 0, qkvColumns);
+                using var rows = addmm(qkvBias, xRows, qkvWeightT, 1, 1);                              // [M, 3·H·W]
+                proj = rows.view(setting.Shape[0], setting.Shape[1], setting.Shape[2], qkvColumns);
+                form = WalkedGateAttention.FormOf(gates, setting.Mode);
+            }
+            else
+            {
+                using var weightT = weight.t();
+                using var rows = addmm(bias, xRows, weightT, 1, 1);                                    // [M, C]
+                proj = rows.view(setting.Shape);                                                          // [B, X, Y, C]
+                (gates, form) = ActivatedGates(proj, setting);
+            }
         }
-        else proj = (Tensor)vars[0];
-        var (gates, form) = ActivatedGates(proj, setting);
+        else
+        {
+            proj = (Tensor)vars[0];
+            (gates, form) = ActivatedGates(proj, setting);
+        }
         Tensor output, gate;
         Tensor? attended, inverse;
         using (var scope = NewDisposeScope())
@@ -226,10 +306,11 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
         if (attended is not null && inverse is not null) save.AddRange([attended, inverse]);
         if (!setting.Recompute) save.Add(gate);
         if (xRows is not null && weight is not null) save.AddRange([xRows, weight]);
+        if (pre is not null) save.Add(pre);
         ctx.save_for_backward(save);
         ctx.save_data(SettingKey, setting);
         ctx.save_data(FormKey, form);
-        ctx.save_data(DirectGradKey, direct.requires_grad);
+        ctx.save_data(DirectGradKey, directArgument.requires_grad);
         ctx.set_materialize_grads(false);
         return [output];
     }
@@ -251,8 +332,11 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
             var (attended, inverse) = s.NormEps is not null ? (saved[next++], saved[next++]) : (null, null);
             var savedGate = s.Recompute ? null : saved[next++];
             var (xRows, weight) = s.Projecting is not null ? (saved[next++], saved[next++]) : (null, null);
+            // The gate pre-activations: kept by the gate kernel, else proj's gate columns.
+            var pre = s.GatesFromInput ? saved[next++] : proj.narrow(3, s.QkvColumns, s.GateColumns);
             if (dOutput is null || dOutput.IsInvalid)
-                result = [zeros_like(proj), zeros_like(direct)];
+                result = [zeros(s.Shape, proj.dtype, proj.device),
+                    s.DirectPerHead ? zeros(s.Heads, direct.dtype, direct.device) : zeros_like(direct)];
             else
             {
                 var gate = savedGate ?? WalkedGateAttention.Walk(gates, direct, s.Scale, form);
@@ -264,7 +348,7 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
                 if (attended is not null && inverse is not null)                             // through the norm
                     dy = RmsNormKernel.Backward(attended, inverse, dy, s.Width, fused ? (dProj, s.Heads) : null);
                 var dGate = empty(new[] { s.Entries, s.Tokens, s.Tokens }, proj.dtype, proj.device);
-                var (inputs, grads) = (Blocks(proj, s), Blocks(dProj, s));
+                var (inputs, grads) = (Blocks(proj, s.ProjColumns, s), Blocks(dProj, s.Shape[3], s));
                 var dyRows = PerHead(dy, s);
                 Action? alongside = null;
                 if (fused)
@@ -284,10 +368,12 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
                     alongside = () => MaskedAttentionKernel.BackwardKeyInto(inputs[0], inputs[1], inputs[2], gate, dyRows,
                         grads[1], grads[2], s.Entries, s.Tokens, s.Width, s.Width, s.Precision);
                 }
-                var (dGates, dDirect) = WalkedGateAttention.WalkBackward(gates, dGate, s.Scale, directGrad, form, alongside);
+                var (dGates, dDirect) = WalkedGateAttention.WalkBackward(gates, dGate, s.Scale,
+                    directGrad && !s.DirectPerHead, form, alongside);
+                if (directGrad && s.DirectPerHead) dDirect = HeadDirectGradient(dGate, s);
                 if (s.Recompute) gate.Dispose();
                 dGate.Dispose();
-                GateActivation.BackwardInto(proj.narrow(3, s.QkvColumns, s.GateColumns), dGates,
+                GateActivation.BackwardInto(pre, dGates,
                     dProj.narrow(3, s.QkvColumns, s.GateColumns), s.Heads, s.Mode, s.Factor);
                 dGates.Dispose();
                 result = [dProj, dDirect!];

@@ -2,7 +2,8 @@
 // (Plstm.Interop.Cuda.NvrtcCompiler) with REAL = float or double. One item per (batch entry b, head h, orientation o,
 // cell c) turns the layer's gate pre-activations into the eight gates of the stacked layout the gate walk reads, and
 // back for the gradients: two launches instead of about fifteen small operations and their autograd nodes per layer,
-// each of which costs the host more than the GPU at these sizes.
+// each of which costs the host more than the GPU at these sizes. A third (plstm_gate_activation_project, below) makes
+// the pre-activations from the layer's input itself.
 //
 // The forward runs one thread per item. The backward's block takes a tile of `tile` consecutive cells of one batch entry
 // (grid: x over the tiles, y over b): the pre-activation rows are cell-major ([B, cells, K·4H]) and the gate planes
@@ -41,6 +42,25 @@ __device__ __forceinline__ bool locate(long long i, int B, int H, int cells, int
     return true;
 }
 
+// The eight gates of one (head, orientation) from its K pre-activations row[0], row[G], …, row[(K − 1)·G].
+__device__ __forceinline__ void activate(const REAL* row, int G, int mode, REAL factor, REAL g[8])
+{
+    if (mode == 0)
+    {
+        REAL w = logistic(row[0]), s = logistic(row[G]), m = logistic(row[2 * G]), t = tanh(factor * row[3 * G]);
+        REAL ws = w * s, wt = w * t;
+        g[0] = ws; g[1] = REAL(1) - ws; g[2] = wt; g[3] = REAL(1) - wt; g[4] = REAL(1) - wt; g[5] = wt; g[6] = m; g[7] = m;
+    }
+    else
+    {
+        REAL turn = tanh(factor * row[6 * G]);
+        g[0] = logistic(row[0]); g[1] = logistic(row[G]); g[6] = logistic(row[2 * G]); g[7] = logistic(row[3 * G]);
+        g[2] = tanh(factor * row[4 * G]); g[3] = tanh(factor * row[5 * G]);
+        g[4] = mode == 2 ? turn : REAL(0);
+        g[5] = mode == 1 ? turn : REAL(0);
+    }
+}
+
 // keep (may be null): the pre-activations this thread read, written to a contiguous [B, cells, K·4H] copy that the
 // backward reads (saving the strided view would keep the whole projection output alive; the layer's in-place path,
 // ProjectedGateAttention, saves that output anyway for its q, k, v and passes null).
@@ -58,22 +78,61 @@ extern "C" __global__ void plstm_gate_activation_forward(const REAL* __restrict_
     }
     REAL* out = gates + (((long long)(b * H + h) * 4 + o) * 8) * cells + c;
     REAL g[8];
-    if (mode == 0)
-    {
-        REAL w = logistic(row[0]), s = logistic(row[G]), m = logistic(row[2 * G]), t = tanh(factor * row[3 * G]);
-        REAL ws = w * s, wt = w * t;
-        g[0] = ws; g[1] = REAL(1) - ws; g[2] = wt; g[3] = REAL(1) - wt; g[4] = REAL(1) - wt; g[5] = wt; g[6] = m; g[7] = m;
-    }
-    else
-    {
-        REAL turn = tanh(factor * row[6 * G]);
-        g[0] = logistic(row[0]); g[1] = logistic(row[G]); g[6] = logistic(row[2 * G]); g[7] = logistic(row[3 * G]);
-        g[2] = tanh(factor * row[4 * G]); g[3] = tanh(factor * row[5 * G]);
-        g[4] = mode == 2 ? turn : REAL(0);
-        g[5] = mode == 1 ? turn : REAL(0);
-    }
+    activate(row, G, mode, factor, g);
 #pragma unroll
     for (int p = 0; p < 8; p++) out[(long long)p * cells] = g[p];
+}
+
+// The forward from the layer's input rows instead of its projection output (ProjectedGateAttention, CUDA float32, D-mode
+// layers, opt-in): the pre-activations are x·wᵀ + bias for the K·4H gate rows w of the layer's stacked projection, which
+// then need not widen the layer's matrix product (at 224 px its 660 columns sit past a cuBLAS tile boundary that 576 do
+// not). Column n = 4h + o of every kind reads only its own `sub` = D/(4H) input channels (the block-diagonal rows
+// SubHeadAffine.Dense makes; zero elsewhere, and so not read). The block takes a tile of `tile` consecutive cells of one
+// batch entry (grid: x over the tiles, y over b), stages their input rows (read coalesced; padded by one value so that
+// items of consecutive cells read different banks), makes their pre-activations into a second staged block (items of
+// one column on consecutive cells: each weight read is the same for the warp), writes those rows to `keep`
+// ([B, cells, K·4H], what the backward reads) as it staged them, and activates them per (head, orientation, cell).
+// (One thread per item, reading its sub channels of x straight from memory, took 69 µs per 224-px layer on an H200: each
+// load of x touched 32 rows. This form takes 47–50 µs against the plain activation's 16, which leaves ≈ 18 of the
+// product's 49 µs: why it is not nearer the ≈ 20 µs its traffic suggests is open.)
+extern "C" __global__ void plstm_gate_activation_project(const REAL* __restrict__ x, int D, const REAL* __restrict__ w,
+    const REAL* __restrict__ bias, REAL* __restrict__ gates, REAL* __restrict__ keep, int B, int H, int cells, int mode,
+    REAL factor, int kinds, int tile)
+{
+    extern __shared__ unsigned char staged_bytes[];
+    const int G = 4 * H, kg = kinds * G, sub = D / G, b = blockIdx.y, c0 = blockIdx.x * tile, n = min(tile, cells - c0);
+    REAL* xs = reinterpret_cast<REAL*>(staged_bytes);                                   // [tile, D + 1]
+    REAL* rows = xs + tile * (D + 1);                                                    // [tile, kg + 1]
+    for (int i = threadIdx.x; i < n * D; i += blockDim.x)
+    {
+        const int r = i / D, col = i - r * D;
+        xs[r * (D + 1) + col] = x[((long long)b * cells + c0 + r) * D + col];
+    }
+    __syncthreads();
+    for (int i = threadIdx.x; i < n * kg; i += blockDim.x)
+    {
+        const int col = i / n, r = i - col * n, start = (col % G) * sub;
+        const REAL* wr = w + (long long)col * D + start;
+        const REAL* xr = xs + r * (D + 1) + start;
+        REAL acc = bias[col];
+        for (int j = 0; j < sub; j++) acc += wr[j] * xr[j];
+        rows[r * (kg + 1) + col] = acc;
+    }
+    __syncthreads();
+    for (int i = threadIdx.x; i < n * kg; i += blockDim.x)
+    {
+        const int r = i / kg, col = i - r * kg;
+        keep[((long long)b * cells + c0 + r) * kg + col] = rows[r * (kg + 1) + col];
+    }
+    for (int j = threadIdx.x; j < G * n; j += blockDim.x)
+    {
+        const int ho = j / n, cl = j - ho * n, h = ho >> 2, o = ho & 3;
+        REAL g[8];
+        activate(rows + cl * (kg + 1) + ho, G, mode, factor, g);
+        REAL* out = gates + (((long long)(b * H + h) * 4 + o) * 8) * cells + c0 + cl;
+#pragma unroll
+        for (int p = 0; p < 8; p++) out[(long long)p * cells] = g[p];
+    }
 }
 
 // Each item overwrites its own staged values (columns k·4H + 4h + o of its cell's row) with their gradients; the block
