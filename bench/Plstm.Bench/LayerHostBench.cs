@@ -39,6 +39,8 @@ internal static class LayerHostBench
         var dLayer = Layer(Plstm2DMode.D);
         var pBlock = new PostUpProjectionBlock("block0", dim, Layer(Plstm2DMode.P), layerScaleInit: 1.0);
         var dBlock = new PostUpProjectionBlock("block1", dim, Layer(Plstm2DMode.D), layerScaleInit: 1.0);
+        // The block around an identity layer: what the block costs beside its 2D layer (norms, MLP, residuals).
+        var bareBlock = new PostUpProjectionBlock("block2", dim, nn.Identity(), layerScaleInit: 1.0);
         var stacked = typeof(Plstm2DLayer).GetMethod("StackedProjection", BindingFlags.NonPublic | BindingFlags.Instance)
             ?? throw new InvalidOperationException("Plstm2DLayer.StackedProjection not found");
         T Field<T>(string name) => (T)(typeof(Plstm2DLayer).GetField(name, BindingFlags.NonPublic | BindingFlags.Instance)
@@ -73,6 +75,7 @@ internal static class LayerHostBench
                      ("transformer block", () => FwdBwd(transformer, () => transformer.forward(tokens))),
                      ("pLSTM block, P layer", () => FwdBwd(pBlock, () => pBlock.forward(x))),
                      ("pLSTM block, D layer", () => FwdBwd(dBlock, () => dBlock.forward(x))),
+                     ("pLSTM block around an identity layer", () => FwdBwd(bareBlock, () => bareBlock.forward(x))),
                      ("P layer", () => FwdBwd(pLayer, () => pLayer.forward(x))),
                      ("D layer", () => FwdBwd(dLayer, () => dLayer.forward(x))),
                      ("P layer's walked attention (one function)", () => FwdBwd(pLayer, () =>

@@ -26,8 +26,11 @@ namespace Plstm.Ops.TwoD;
 /// <para><see cref="AttendProjected"/> takes x, the weight and the bias instead of proj and makes the projection inside
 /// the function (the layer's path in float32), its backward then also the projection's gradients.</para>
 /// <para>Kept for backward: <c>proj</c> itself (the q, k, v copies and the compact pre-activation copy it replaces are
-/// as large), the stacked gates, D0, with the norm the attention's output before it and the norm's factors, and,
-/// unless <c>recompute</c>, the gate G.</para>
+/// as large), the stacked gates, D0 per cell, with the norm the attention's output before it and the norm's factors,
+/// unless <c>recompute</c> the gate G, when projecting x's rows and the weight, and with the opt-in gate kernel
+/// (<see cref="GateActivation.CanProject"/>, proj then only the q, k, v columns) the gate pre-activations it made.</para>
+/// <para>D0 may come per head (<c>[H]</c>, the layer's bias-only direct gate): the function spreads it over the cells and
+/// sums its gradient itself (<see cref="HeadDirectGradient"/>), cheaper than autograd's reduction of a broadcast copy.</para>
 /// </remarks>
 internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<ProjectedGateAttention>
 {
