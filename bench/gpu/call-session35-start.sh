@@ -3,8 +3,8 @@
 # was spent), so the next session's first call (about 5 minutes): the final default of that session (D0 per head into
 # the kernel form's function; the gate kernel from x opt-in and off) — selfcheck layer on that default (its D-mode
 # layers with the gates in the product and D0 per head were not selfchecked on a GPU in exactly this combination), five
-# 224-px rounds against ViT-T, then Nsight Compute's full section set on one launch of the opt-in gate kernel (why it
-# takes ≈ 47 µs where its traffic suggests ≈ 20). Bundle first, then
+# 224-px rounds against ViT-T and three with --sync-every 10, then Nsight Compute's full section set on one launch of
+# the opt-in gate kernel (why it takes ≈ 47 µs where its traffic suggests ≈ 20). Bundle first, then
 # run(command="OUT=$OUT bash bench/gpu/call-session35-start.sh", carry=[".gpu"]).
 set -u
 OUT=${OUT:-/tmp/out}; R=/tmp/res; mkdir -p "$OUT" "$R"
@@ -12,6 +12,11 @@ OUT=${OUT:-/tmp/out}; R=/tmp/res; mkdir -p "$OUT" "$R"
 selfcheck 150 --parts layer
 for round in 1 2 3 4 5; do
   part "step-224-$round" 50 step --presets plstm_vit_t,vit_t --sizes 224 --warmup 5 --iters 30
+done
+# The same with one device synchronisation per 10 steps (--sync-every, new in the thirty-third session): the host may
+# issue the next step while the device runs the last, as a training loop that reads nothing back every step.
+for round in 1 2 3; do
+  part "pipelined-224-$round" 50 step --presets plstm_vit_t,vit_t --sizes 224 --warmup 5 --iters 30 --sync-every 10
 done
 collect
 PLSTM_GATE_PROJECTION=on timeout 100 ncu --set full --cache-control none --kernel-name plstm_gate_activation_project \

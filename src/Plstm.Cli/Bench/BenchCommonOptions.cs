@@ -7,7 +7,8 @@ namespace Plstm.Cli.Bench;
 
 /// <summary>
 /// The options every bench subcommand has (<c>--device</c>, <c>--dtype</c>, <c>--warmup</c>, <c>--iters</c>,
-/// <c>--out</c>, <c>--json</c>, <c>--max-seconds</c>, <c>--threads</c>, <c>--seed</c>, <c>--tf32</c>) and their parsing
+/// <c>--sync-every</c>, <c>--out</c>, <c>--json</c>, <c>--max-seconds</c>, <c>--threads</c>, <c>--seed</c>,
+/// <c>--tf32</c>) and their parsing
 /// into a <see cref="BenchSettings"/>.
 /// </summary>
 public sealed class BenchCommonOptions
@@ -32,8 +33,16 @@ public sealed class BenchCommonOptions
 
     private readonly Option<int> _iters = new("--iters")
     {
-        Description = "Timed iterations per row (default 10); each ends with a device synchronisation.",
+        Description = "Timed iterations per row (default 10); each ends with a device synchronisation (see --sync-every).",
         DefaultValueFactory = _ => 10,
+    };
+
+    private readonly Option<int> _syncEvery = new("--sync-every")
+    {
+        Description = "Synchronise the device after every N timed iterations instead of after each (default 1); each "
+            + "iteration's time is then its window's mean: throughput with the host free to issue the next iteration "
+            + "while the device still runs the last, as a training loop that does not read a value back every step.",
+        DefaultValueFactory = _ => 1,
     };
 
     private readonly Option<string?> _out = new("--out") { Description = "Also write the markdown report to this file (rewritten after every row)." };
@@ -60,6 +69,7 @@ public sealed class BenchCommonOptions
     {
         OptionChecks.Add(_warmup, v => v >= 0, "--warmup must be ≥ 0.");
         OptionChecks.Add(_iters, v => v >= 1, "--iters must be ≥ 1.");
+        OptionChecks.Add(_syncEvery, v => v >= 1, "--sync-every must be ≥ 1.");
         OptionChecks.Add(_maxSeconds, v => v is null or (> 0 and < double.PositiveInfinity), "--max-seconds must be a positive number.");
     }
 
@@ -67,8 +77,8 @@ public sealed class BenchCommonOptions
     public void AddTo(Command command)
     {
         ArgumentNullException.ThrowIfNull(command);
-        foreach (Option option in new Option[] { _device, _dtype, _warmup, _iters, _out, _json, _maxSeconds, _seed, _threads,
-                     _tf32 })
+        foreach (Option option in new Option[] { _device, _dtype, _warmup, _iters, _syncEvery, _out, _json, _maxSeconds, _seed,
+                     _threads, _tf32 })
             command.Options.Add(option);
     }
 
@@ -85,7 +95,8 @@ public sealed class BenchCommonOptions
             throw new CliUsageException("--out and --json must be different files.");
         return new BenchSettings(TrainingDevice.Resolve(device), dtypes, parseResult.GetValue(_warmup),
             parseResult.GetValue(_iters), markdown, json, parseResult.GetValue(_maxSeconds), parseResult.GetValue(_threads),
-            parseResult.GetValue(_seed), CommandLine(parseResult, verb), parseResult.GetValue(_tf32));
+            parseResult.GetValue(_seed), CommandLine(parseResult, verb), parseResult.GetValue(_tf32),
+            parseResult.GetValue(_syncEvery));
     }
 
     /// <summary>An output file path: its folder is created if missing; a folder at the path itself is an error.</summary>

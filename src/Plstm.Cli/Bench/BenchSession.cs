@@ -24,7 +24,7 @@ public sealed class BenchSession
         PlannedRows = plannedRows;
         Deadline = new BenchDeadline(settings.MaxSeconds);
         Meter = MemoryMeter.For(settings.Device);
-        _timer = new IterationTimer(settings.Warmup, settings.Iterations, Meter.Synchronize, Deadline);
+        _timer = new IterationTimer(settings.Warmup, settings.Iterations, Meter.Synchronize, Deadline, settings.SyncEvery);
         Report.TimeLimitSeconds = settings.MaxSeconds;
         Report.MemoryMeasure = Meter.Description;
     }

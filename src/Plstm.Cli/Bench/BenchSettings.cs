@@ -15,11 +15,17 @@ namespace Plstm.Cli.Bench;
 /// <param name="CommandLine">The command line, for the report.</param>
 /// <param name="Tf32">Whether cuBLAS and the masked attention kernel may use TF32 tensor cores for float32 matrix products
 /// (PyTorch's <c>torch.backends.cuda.matmul.allow_tf32</c>, what <c>set_float32_matmul_precision("high")</c> sets).</param>
+/// <param name="SyncEvery">Timed iterations per device synchronisation (<see cref="IterationTimer.SyncEvery"/>).</param>
 public sealed record BenchSettings(
     torch.Device Device, IReadOnlyList<(torch.ScalarType Type, string Name)> Dtypes, int Warmup, int Iterations,
     string? MarkdownPath, string? JsonPath, double? MaxSeconds, int? Threads, long Seed, string CommandLine,
-    bool Tf32 = false)
+    bool Tf32 = false, int SyncEvery = 1)
 {
+    /// <summary>The report's line on when the timer waits for the device (<see cref="IterationTimer.SyncEvery"/>).</summary>
+    public string SynchronisationNote => SyncEvery == 1
+        ? "after every timed iteration"
+        : $"after every {SyncEvery} timed iterations (--sync-every; each iteration timed as its window's mean)";
+
     /// <summary>Applies the thread count and the TF32 setting to this process.</summary>
     public void Apply()
     {

@@ -23,7 +23,7 @@ public static class OpBench
             ("B·H", plan.BatchHeads), ("sdpa heads", plan.Heads), ("DK", plan.Dk), ("DV", plan.Dv), ("J", 1),
             ("levels", plan.Levels), ("recompute in backward", plan.Recompute ? "yes" : "no"),
             ("TF32 matrix products", settings.Tf32 ? "allowed (--tf32)" : "no"),
-            ("warm-up", settings.Warmup), ("iterations", settings.Iterations),
+            ("warm-up", settings.Warmup), ("iterations", settings.Iterations), ("device synchronisation", settings.SynchronisationNote),
             ("seed", settings.Seed), ("work", "forward + backward of Y.sum(), grads into every input"),
             ("gates", plan.DMode
                 ? "D-mode wiring (no T0ru) with the P-mode layer's values: o=σ(ε), s=σ(ε−4), t=tanh(ε+5), m=σ(ε−4), D=σ(ε−4)"
@@ -42,7 +42,9 @@ public static class OpBench
             + "walk and through the closed form); "
             + $"sdpa rows: scaled_dot_product_attention on [B·H/{plan.Heads}, {plan.Heads}, X·Y, DK], libtorch's kernel choice.");
         report.Notes.Add("Times are per iteration (forward + backward), median and interquartile range over the timed "
-            + "iterations, each ending with a device synchronisation.");
+            + (settings.SyncEvery == 1 ? "iterations, each ending with a device synchronisation."
+                : $"iterations, timed in windows of {settings.SyncEvery} with one device synchronisation at each window's "
+                    + "end (each iteration its window's mean)."));
 
         var session = new BenchSession(settings, report, writer, settings.Dtypes.Count * plan.Grids.Count * plan.Targets.Count);
         session.Start();

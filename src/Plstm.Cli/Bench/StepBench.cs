@@ -51,7 +51,8 @@ public static class StepBench
             ("pLSTM levels", plan.Levels?.ToString(inv) ?? "preset default"),
             ("pLSTM recompute in backward", plan.Recompute ? "yes" : "no"),
             ("TF32 matrix products", settings.Tf32 ? "allowed (--tf32)" : "no"),
-            ("warm-up", settings.Warmup), ("iterations", settings.Iterations), ("seed", settings.Seed),
+            ("warm-up", settings.Warmup), ("iterations", settings.Iterations),
+            ("device synchronisation", settings.SynchronisationNote), ("seed", settings.Seed),
             ("step", "forward, cross-entropy, backward, AdamW (wd 0.05); no clipping, no loss read-back"),
         ],
         [

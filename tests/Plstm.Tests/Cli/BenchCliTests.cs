@@ -62,13 +62,16 @@ public sealed class BenchCliTests : IDisposable
         string json = temp.File("step.json");
 
         var run = CliRunner.Run("bench", "step", "--presets", "vit_tiny,plstm_vit_tiny", "--sizes", "16",
-            "--batch-sizes", "3@16", "--warmup", "1", "--iters", "1", "--json", json, "--threads", "1", "--tf32");
+            "--batch-sizes", "3@16", "--warmup", "1", "--iters", "2", "--sync-every", "2", "--json", json, "--threads", "1",
+            "--tf32");
 
         CliAssert.Succeeded(run, "bench step");
         Assert.Contains("| model | image | grid | batch | params M | dtype | img/s |", run.Stdout);
         using var document = JsonDocument.Parse(File.ReadAllText(json));
         // --tf32 is a CUDA setting (no effect on this CPU run); the report says it was asked for.
         Assert.Equal("allowed (--tf32)", document.RootElement.GetProperty("settings").GetProperty("TF32 matrix products").GetString());
+        Assert.StartsWith("after every 2 timed iterations (--sync-every",
+            document.RootElement.GetProperty("settings").GetProperty("device synchronisation").GetString());
         var rows = document.RootElement.GetProperty("rows").EnumerateArray().ToArray();
         Assert.Equal(["vit_tiny", "plstm_vit_tiny"], rows.Select(r => r.GetProperty("name").GetString()));
         foreach (var row in rows)
@@ -229,6 +232,7 @@ public sealed class BenchCliTests : IDisposable
             ["bench", "op", "--bh", "4", "--heads", "3", "--out", output],
             ["bench", "op", "--bh", "0", "--out", output],
             ["bench", "op", "--iters", "0", "--out", output],
+            ["bench", "op", "--sync-every", "0", "--out", output],
             ["bench", "op", "--warmup", "-1", "--out", output],
             ["bench", "op", "--max-seconds", "0", "--out", output],
             ["bench", "op", "--levels", "17", "--out", output],
