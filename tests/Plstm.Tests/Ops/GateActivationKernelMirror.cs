@@ -4,7 +4,7 @@ namespace Plstm.Tests.Ops;
 
 /// <summary>
 /// The loops of the CUDA gate activation kernels (<c>Kernels/gate_activation.cu</c>) in C#, as launched — the forward one
-/// thread per item; the backward block by block and thread by thread (one block per tile of cells of a batch entry, the
+/// thread per item; the projecting forward and the backward block by block and thread by thread (one block per tile of cells of a batch entry, the
 /// tile's pre-activation rows staged in a padded shared array, items with cells fastest, a thread striding over them by
 /// the block size) — on flat arrays: the indexing that the GPU alone would run, checked on the CPU against the tensor
 /// definition.
@@ -42,23 +42,87 @@ internal static class GateActivationKernelMirror
             int c = (int)(i % cells), o = (int)(i / cells % 4), h = (int)(i / cells / 4 % H), b = (int)(i / cells / 4 / H);
             long row = ((long)b * cells + c) * stride + offset + 4 * h + o;
             long out0 = (((long)(b * H + h) * 4 + o) * 8) * cells + c;
-            double[] g;
-            if (mode == GateActivationMode.P)
-            {
-                double w = Logistic(pre[row]), s = Logistic(pre[row + G]), m = Logistic(pre[row + 2 * G]),
-                    t = Math.Tanh(factor * pre[row + 3 * G]);
-                g = [w * s, 1 - w * s, w * t, 1 - w * t, 1 - w * t, w * t, m, m];
-            }
-            else
-            {
-                double turn = Math.Tanh(factor * pre[row + 6 * G]);
-                g = [Logistic(pre[row]), Logistic(pre[row + G]), Math.Tanh(factor * pre[row + 4 * G]),
-                    Math.Tanh(factor * pre[row + 5 * G]), mode == GateActivationMode.DRight ? turn : 0,
-                    mode == GateActivationMode.DLeft ? turn : 0, Logistic(pre[row + 2 * G]), Logistic(pre[row + 3 * G])];
-            }
+            var g = Activate(pre, row, G, mode, factor);
             for (int p = 0; p < 8; p++) gates[out0 + (long)p * cells] = g[p];
         }
         return gates;
+    }
+
+    /// <summary>plstm_gate_activation_project (8 warps of 32 lanes per block, one block per tile of ≤ 32 cells of a batch
+    /// entry): the gate pre-activations x·wᵀ + b, each gate column n reading its own D/(4H) channels of the
+    /// <paramref name="x"/> rows <c>[B·cells, D]</c> (w <c>[K·4H, D]</c>, read only in those blocks), kept as
+    /// <c>[B·cells, K·4H]</c>, and the stacked gates from them — phase by phase between the kernel's barriers, each phase
+    /// thread by thread with the kernel's loops and staged arrays.</summary>
+    public static (double[] Gates, double[] Keep) Project(double[] x, int D, double[] w, double[] bias, int B, int H, int cells,
+        GateActivationMode mode, double factor, int tile)
+    {
+        const int Threads = 256, LanesPerWarp = 32;
+        int kinds = GateActivation.Kinds(mode), G = 4 * H, kg = kinds * G, sub = D / G, warps = Threads / LanesPerWarp;
+        var gates = new double[(long)B * H * 4 * 8 * cells];
+        var keep = new double[(long)B * cells * kg];
+        for (int b = 0; b < B; b++)
+            for (int block = 0; block * tile < cells; block++)
+            {
+                int c0 = block * tile, n = Math.Min(tile, cells - c0);
+                var xs = new double[tile * (D + 1)];
+                var ws = new double[kg * (sub + 1)];
+                var bs = new double[kg];
+                var rows = new double[tile * (kg + 1)];
+                long xb = ((long)b * cells + c0) * D;
+                for (int warp = 0; warp < warps; warp++)
+                    for (int lane = 0; lane < LanesPerWarp; lane++)
+                    {
+                        for (int r = warp; r < n; r += warps)
+                            for (int c = lane; c < D; c += 32) xs[r * (D + 1) + c] = x[xb + (long)r * D + c];
+                        for (int col = warp; col < kg; col += warps)
+                        {
+                            long wr = (long)col * D + col % G * sub;
+                            for (int j = lane; j < sub; j += 32) ws[col * (sub + 1) + j] = w[wr + j];
+                            if (lane == 0) bs[col] = bias[col];
+                        }
+                    }
+                for (int warp = 0; warp < warps; warp++)                       // after the first barrier
+                    for (int lane = 0; lane < n; lane++)
+                        for (int col = warp; col < kg; col += warps)
+                        {
+                            int xc = lane * (D + 1) + col % G * sub, wc = col * (sub + 1);
+                            double acc = bs[col];
+                            for (int j = 0; j < sub; j++) acc += ws[wc + j] * xs[xc + j];
+                            rows[lane * (kg + 1) + col] = acc;
+                        }
+                long kb = ((long)b * cells + c0) * kg;                            // after the second barrier
+                for (int warp = 0; warp < warps; warp++)
+                    for (int lane = 0; lane < LanesPerWarp; lane++)
+                    {
+                        for (int r = warp; r < n; r += warps)
+                            for (int col = lane; col < kg; col += 32) keep[kb + (long)r * kg + col] = rows[r * (kg + 1) + col];
+                        if (lane >= n) continue;
+                        for (int ho = warp; ho < G; ho += warps)
+                        {
+                            int h = ho >> 2, o = ho & 3;
+                            var g = Activate(rows, lane * (kg + 1) + ho, G, mode, factor);
+                            long out0 = (((long)(b * H + h) * 4 + o) * 8) * cells + c0 + lane;
+                            for (int p = 0; p < 8; p++) gates[out0 + (long)p * cells] = g[p];
+                        }
+                    }
+            }
+        return (gates, keep);
+    }
+
+    /// <summary>The kernels' activate(): the eight gates from the K pre-activations at <paramref name="row"/>,
+    /// <paramref name="row"/> + G, ….</summary>
+    private static double[] Activate(double[] pre, long row, int G, GateActivationMode mode, double factor)
+    {
+        if (mode == GateActivationMode.P)
+        {
+            double w = Logistic(pre[row]), s = Logistic(pre[row + G]), m = Logistic(pre[row + 2 * G]),
+                t = Math.Tanh(factor * pre[row + 3 * G]);
+            return [w * s, 1 - w * s, w * t, 1 - w * t, 1 - w * t, w * t, m, m];
+        }
+        double turn = Math.Tanh(factor * pre[row + 6 * G]);
+        return [Logistic(pre[row]), Logistic(pre[row + G]), Math.Tanh(factor * pre[row + 4 * G]),
+            Math.Tanh(factor * pre[row + 5 * G]), mode == GateActivationMode.DRight ? turn : 0,
+            mode == GateActivationMode.DLeft ? turn : 0, Logistic(pre[row + 2 * G]), Logistic(pre[row + 3 * G])];
     }
 
     /// <summary>plstm_gate_activation_backward: the pre-activations' gradient written at column <paramref name="offset"/>

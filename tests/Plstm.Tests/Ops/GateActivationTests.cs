@@ -95,6 +95,43 @@ public sealed class GateActivationTests
             $"d projection (tile {tile})", Tolerances.Float64Rtol, Tolerances.Float64Atol);
     }
 
+    /// <summary>The projecting kernel's loops (<see cref="GateActivationKernelMirror.Project"/>: the gate pre-activations
+    /// made from x with each gate column's block of D/(4H) channels, then activated) equal the definition — the linear
+    /// map of the block-diagonal gate rows, then <see cref="GateActivation.Reference"/> — for the kept pre-activations and
+    /// the gates: D-mode (the only mode the layer projects), tiles of 32 and 8 cells with partial last tiles, one or
+    /// several heads, one to three channels per gate column, and entries off the blocks that must not be read.</summary>
+    [Theory]
+    [InlineData(GateActivationMode.DLeft, 2, 14, 14, 3, 2, 32)]
+    [InlineData(GateActivationMode.DRight, 1, 5, 7, 2, 3, 8)]
+    [InlineData(GateActivationMode.DLeft, 3, 1, 1, 1, 1, 32)]
+    [InlineData(GateActivationMode.DRight, 2, 6, 11, 1, 2, 5)]
+    public void Projecting_kernel_loops_equal_the_linear_map_then_the_reference(GateActivationMode mode, int b, int x, int y,
+        int heads, int sub, int tile)
+    {
+        using var scope = NewDisposeScope();
+        const double factor = 1.3;
+        int G = 4 * heads, d = G * sub, kg = GateActivation.Kinds(mode) * G;
+        using var generator = new Generator(8500 + (ulong)(31 * x + y));
+        var input = randn(new long[] { b, x, y, d }, generator: generator, dtype: float64);
+        var blocks = randn(new long[] { kg, d }, generator: generator, dtype: float64);
+        var bias = randn(new long[] { kg }, generator: generator, dtype: float64);
+        // Column col reads channels (col mod 4H)·sub …: the block-diagonal weight, and one with garbage off the blocks.
+        var mask = zeros(kg, d, dtype: float64);
+        for (int col = 0; col < kg; col++) mask[col, TensorIndex.Slice(col % G * sub, (col % G + 1) * sub)] = ones(sub, dtype: float64);
+        var weight = blocks * mask;
+        var garbage = weight + (1.0 - mask) * 1e3;
+        var pre = nn.functional.linear(input, weight, bias);                                 // [B, X, Y, K·4H]
+        var expected = GateActivation.Reference(pre, heads, mode, factor);                 // [B·H, 4, 8, X, Y]
+
+        var (gates, keep) = GateActivationKernelMirror.Project(input.contiguous().data<double>().ToArray(), d,
+            garbage.contiguous().data<double>().ToArray(), bias.data<double>().ToArray(), b, heads, x * y, mode, factor, tile);
+
+        TensorAssert.AssertClose(tensor(keep, pre.shape, dtype: float64), pre, "kept pre-activations",
+            Tolerances.Float64Rtol, Tolerances.Float64Atol);
+        TensorAssert.AssertClose(tensor(gates, expected.shape, dtype: float64), expected, "gates",
+            Tolerances.Float64Rtol, Tolerances.Float64Atol);
+    }
+
     /// <summary>The host's tile: 32 cells while their staged rows fit 48 KiB, fewer for very wide rows, and a clear error
     /// when not even one row fits.</summary>
     [Fact]

@@ -159,8 +159,8 @@ public sealed class GateActivation : autograd.MultiTensorFunction<GateActivation
     /// (bench/results/gpu-h200-gate-projection-2026-12-02.md).</summary>
     private static readonly bool ProjectionOn = Environment.GetEnvironmentVariable("PLSTM_GATE_PROJECTION") == "on";
 
-    /// <summary>Cells per block of the projecting kernel (<c>PLSTM_GATE_PROJECTION_TILE</c>, default 32; for
-    /// measurements), capped so that the staged rows fit 48 KiB.</summary>
+    /// <summary>Cells per block of the projecting kernel (<c>PLSTM_GATE_PROJECTION_TILE</c>, default 32, at most 32; for
+    /// measurements), capped so that what it stages fits 48 KiB.</summary>
     private static readonly int ProjectionTile =
         int.TryParse(Environment.GetEnvironmentVariable("PLSTM_GATE_PROJECTION_TILE"), out int t) && t > 0 ? t : MaxTileCells;
 
@@ -170,11 +170,22 @@ public sealed class GateActivation : autograd.MultiTensorFunction<GateActivation
     /// float32/float64 with the kernels built, D a multiple of 4H, rows that fit the staging.</summary>
     internal static bool CanProject(Tensor x, long inputs, int heads, GateActivationMode mode) =>
         ProjectionOn && mode != GateActivationMode.P && inputs % (4L * heads) == 0 && RunsKernel(x)
-        && ProjectTile(inputs, Kinds(mode) * 4 * heads, x.dtype == ScalarType.Float64 ? 8 : 4) > 0;
+        && ProjectTile(inputs, heads, mode, x.dtype == ScalarType.Float64 ? 8 : 4) > 0;
 
-    /// <summary>Cells per block of the projecting kernel: its input and pre-activation rows staged in 48 KiB.</summary>
-    private static int ProjectTile(long inputs, int columns, int bytes) =>
-        (int)Math.Min(ProjectionTile, SharedBytes / ((inputs + 1 + columns + 1) * bytes));
+    /// <summary>Cells per block of the projecting kernel for inputs of <paramref name="inputs"/> channels (one cell per
+    /// lane: at most 32), as many as let <see cref="ProjectSharedBytes"/> fit 48 KiB; 0 when none fit.</summary>
+    private static int ProjectTile(long inputs, int heads, GateActivationMode mode, int bytes)
+    {
+        int columns = Kinds(mode) * 4 * heads;
+        long sub = inputs / (4L * heads), perCell = (inputs + 1 + columns + 1) * bytes;
+        long tile = (SharedBytes - ProjectSharedBytes(0, inputs, sub, columns, bytes)) / perCell;
+        return (int)Math.Clamp(Math.Min(tile, Math.Min(ProjectionTile, 32)), 0, 32);
+    }
+
+    /// <summary>Shared memory of the projecting kernel: the staged input rows <c>[tile, D + 1]</c>, the gate rows' blocks
+    /// <c>[K·4H, D/(4H) + 1]</c>, their biases <c>[K·4H]</c> and the pre-activation rows <c>[tile, K·4H + 1]</c>.</summary>
+    private static long ProjectSharedBytes(int tile, long inputs, long sub, int columns, int bytes) =>
+        (tile * (inputs + 1) + columns * (sub + 1) + columns + tile * (columns + 1L)) * bytes;
 
     /// <summary>The stacked gates <c>[B·H, 4, 8, X, Y]</c> and the pre-activations <c>[B, X, Y, K·4H]</c> the backward
     /// reads, made from the layer's input rows <paramref name="xRows"/> <c>[B·X·Y, D]</c> (contiguous) and the gate rows
@@ -197,8 +208,8 @@ public sealed class GateActivation : autograd.MultiTensorFunction<GateActivation
         float factor32 = (float)factor;
         double factor64 = factor;
         void* factorArg = xRows.dtype == ScalarType.Float64 ? &factor64 : &factor32;
-        int bytes = xRows.dtype == ScalarType.Float64 ? 8 : 4, tile = ProjectTile(D, columns, bytes);
-        uint sharedBytes = (uint)(tile * (D + 1 + columns + 1) * bytes);
+        int bytes = xRows.dtype == ScalarType.Float64 ? 8 : 4, tile = ProjectTile(D, heads, mode, bytes);
+        uint sharedBytes = checked((uint)ProjectSharedBytes(tile, D, D / (4 * heads), columns, bytes));
         void** args = stackalloc void*[] { &xp, &D, &wp, &bp, &gp, &kp, &B, &H, &cells, &m, factorArg, &kinds, &tile };
         CudaDriver.Launch(kernels[2], ((uint)((cells + tile - 1) / tile), checked((uint)B), 1), ForwardBlock, args,
             sharedBytes);

@@ -262,8 +262,8 @@ internal sealed class ProjectedGateAttention : autograd.MultiTensorFunction<Proj
                 // Opt-in (GateActivation.CanProject): only q, k and v from the matrix product; the gate kernel makes the
                 // gate pre-activations from x (their rows block-diagonal: 16 channels each at 224 px) and keeps them for
                 // the backward. At 224 px on an H200 the D-mode layer's product narrows from 660 columns, past a cuBLAS
-                // tile boundary, to 576 (257 → 208 µs under Nsight Compute), but the kernel costs ≈ 31 µs more than the
-                // plain activation (bench/results/gpu-h200-gate-projection-2026-12-02.md).
+                // tile boundary, to 576 (257 → 208 µs under Nsight Compute), but its earlier forms cost 31–56 µs more than
+                // the plain activation (bench/results/gpu-h200-gate-projection-2026-12-02.md).
                 long qkvColumns = setting.QkvColumns, gateColumns = setting.GateColumns;
                 // The gate kernel first, while x (just written by the block's norm) is still in the L2 cache: the
                 // product's output streams through it.

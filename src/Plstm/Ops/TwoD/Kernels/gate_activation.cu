@@ -87,52 +87,63 @@ extern "C" __global__ void plstm_gate_activation_forward(const REAL* __restrict_
 // layers, opt-in): the pre-activations are x·wᵀ + bias for the K·4H gate rows w of the layer's stacked projection, which
 // then need not widen the layer's matrix product (at 224 px its 660 columns sit past a cuBLAS tile boundary that 576 do
 // not). Column n = 4h + o of every kind reads only its own `sub` = D/(4H) input channels (the block-diagonal rows
-// SubHeadAffine.Dense makes; zero elsewhere, and so not read). The block takes a tile of `tile` consecutive cells of one
-// batch entry (grid: x over the tiles, y over b), stages their input rows (read coalesced; padded by one value so that
-// items of consecutive cells read different banks), makes their pre-activations into a second staged block (items of
-// one column on consecutive cells: each weight read is the same for the warp), writes those rows to `keep`
-// ([B, cells, K·4H], what the backward reads) as it staged them, and activates them per (head, orientation, cell).
-// (One thread per item, reading its sub channels of x straight from memory, took 69 µs per 224-px layer on an H200: each
-// load of x touched 32 rows. This form takes 47–50 µs against the plain activation's 16, which leaves ≈ 18 of the
-// product's 49 µs: why it is not nearer the ≈ 20 µs its traffic suggests is open.)
+// SubHeadAffine.Dense makes; zero elsewhere, and so not read). The block (8 warps) takes a tile of `tile` ≤ 32
+// consecutive cells of one batch entry (grid: x over the tiles, y over b) and stages in shared memory their input rows
+// (a warp per row, lanes along the channels: coalesced; padded by one value), the gate rows' blocks and biases, and
+// then their pre-activations: lane = cell, each warp a column at a time (the weights a broadcast, the staged rows read
+// conflict-free). It writes the pre-activation rows to `keep` ([B, cells, K·4H], what the backward reads; a warp per
+// row) and activates them, lane = cell, each warp a (head, orientation) at a time (the gate planes written coalesced).
+// Earlier forms, per 224-px layer on an H200 (Nsight Compute), against the plain activation's 16 µs: one thread per
+// item reading its channels of x from memory (each load touching 32 rows) 69 µs; a tile staged by items with a
+// division per element and the weights read from memory 47–54 µs.
 extern "C" __global__ void plstm_gate_activation_project(const REAL* __restrict__ x, int D, const REAL* __restrict__ w,
     const REAL* __restrict__ bias, REAL* __restrict__ gates, REAL* __restrict__ keep, int B, int H, int cells, int mode,
     REAL factor, int kinds, int tile)
 {
     extern __shared__ unsigned char staged_bytes[];
     const int G = 4 * H, kg = kinds * G, sub = D / G, b = blockIdx.y, c0 = blockIdx.x * tile, n = min(tile, cells - c0);
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
     REAL* xs = reinterpret_cast<REAL*>(staged_bytes);                                   // [tile, D + 1]
-    REAL* rows = xs + tile * (D + 1);                                                    // [tile, kg + 1]
-    for (int i = threadIdx.x; i < n * D; i += blockDim.x)
+    REAL* ws = xs + tile * (D + 1);                                                      // [kg, sub + 1]
+    REAL* bs = ws + kg * (sub + 1);                                                      // [kg]
+    REAL* rows = bs + kg;                                                                // [tile, kg + 1]
+    const REAL* xb = x + ((long long)b * cells + c0) * D;
+    for (int r = warp; r < n; r += warps)
+        for (int c = lane; c < D; c += 32) xs[r * (D + 1) + c] = xb[(long long)r * D + c];
+    for (int col = warp; col < kg; col += warps)
     {
-        const int r = i / D, col = i - r * D;
-        xs[r * (D + 1) + col] = x[((long long)b * cells + c0 + r) * D + col];
+        const REAL* wr = w + (long long)col * D + (col % G) * sub;
+        for (int j = lane; j < sub; j += 32) ws[col * (sub + 1) + j] = wr[j];
+        if (lane == 0) bs[col] = bias[col];
     }
     __syncthreads();
-    for (int i = threadIdx.x; i < n * kg; i += blockDim.x)
+    if (lane < n)
     {
-        const int col = i / n, r = i - col * n, start = (col % G) * sub;
-        const REAL* wr = w + (long long)col * D + start;
-        const REAL* xr = xs + r * (D + 1) + start;
-        REAL acc = bias[col];
-        for (int j = 0; j < sub; j++) acc += wr[j] * xr[j];
-        rows[r * (kg + 1) + col] = acc;
+        const REAL* xr = xs + lane * (D + 1);
+        for (int col = warp; col < kg; col += warps)
+        {
+            const REAL* wc = ws + col * (sub + 1);
+            const REAL* xc = xr + (col % G) * sub;
+            REAL acc = bs[col];
+#pragma unroll 4
+            for (int j = 0; j < sub; j++) acc += wc[j] * xc[j];
+            rows[lane * (kg + 1) + col] = acc;
+        }
     }
     __syncthreads();
-    for (int i = threadIdx.x; i < n * kg; i += blockDim.x)
-    {
-        const int r = i / kg, col = i - r * kg;
-        keep[((long long)b * cells + c0 + r) * kg + col] = rows[r * (kg + 1) + col];
-    }
-    for (int j = threadIdx.x; j < G * n; j += blockDim.x)
-    {
-        const int ho = j / n, cl = j - ho * n, h = ho >> 2, o = ho & 3;
-        REAL g[8];
-        activate(rows + cl * (kg + 1) + ho, G, mode, factor, g);
-        REAL* out = gates + (((long long)(b * H + h) * 4 + o) * 8) * cells + c0 + cl;
+    REAL* kb = keep + ((long long)b * cells + c0) * kg;
+    for (int r = warp; r < n; r += warps)
+        for (int col = lane; col < kg; col += 32) kb[(long long)r * kg + col] = rows[r * (kg + 1) + col];
+    if (lane < n)
+        for (int ho = warp; ho < G; ho += warps)
+        {
+            const int h = ho >> 2, o = ho & 3;
+            REAL g[8];
+            activate(rows + lane * (kg + 1) + ho, G, mode, factor, g);
+            REAL* out = gates + (((long long)(b * H + h) * 4 + o) * 8) * cells + c0 + lane;
 #pragma unroll
-        for (int p = 0; p < 8; p++) out[(long long)p * cells] = g[p];
-    }
+            for (int p = 0; p < 8; p++) out[(long long)p * cells] = g[p];
+        }
 }
 
 // Each item overwrites its own staged values (columns k·4H + 4h + o of its cell's row) with their gradients; the block
