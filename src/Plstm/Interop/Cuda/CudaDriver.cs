@@ -153,12 +153,10 @@ internal static unsafe class CudaDriver
 
     /// <summary>Asks the driver to give <paramref name="kernel"/>'s multiprocessors the largest shared-memory share of
     /// their L1/shared storage (a hint: without it the driver may pick a share that fits one block of a kernel with tens
-    /// of KiB of shared memory per multiprocessor).</summary>
-    public static void PreferSharedMemory(IntPtr kernel)
-    {
-        var api = Require();
-        Check(api.FuncSetAttribute(kernel, PreferredSharedMemoryCarveout, 100), "cuFuncSetAttribute");
-    }
+    /// of KiB of shared memory per multiprocessor). Returns whether the driver took it; a refusal (a device without a
+    /// configurable share) changes nothing else, so it is not an error.</summary>
+    public static bool PreferSharedMemory(IntPtr kernel) =>
+        Require().FuncSetAttribute(kernel, PreferredSharedMemoryCarveout, 100) == 0;
 
     /// <summary>Registers per thread and local memory per thread (bytes) of a loaded kernel. The driver reserves local
     /// memory for every thread the device can hold at once, so a kernel with much of it costs device memory beyond its

@@ -36,7 +36,7 @@ public sealed class GateActivation : autograd.MultiTensorFunction<GateActivation
     private static readonly KernelCache<ScalarType> Kernels = new("gate_activation.cu", null,
         [ForwardName, BackwardName, ProjectName],
         type => new Dictionary<string, string> { ["REAL"] = type == ScalarType.Float64 ? "double" : "float" },
-        (kernels, _) => CudaDriver.PreferSharedMemory(kernels[2]));
+        (kernels, _) => CudaDriver.PreferSharedMemory(kernels[2]));                      // a hint; refusal is fine
 
     /// <inheritdoc />
     public override string Name => nameof(GateActivation);
