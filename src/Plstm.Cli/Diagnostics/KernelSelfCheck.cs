@@ -151,7 +151,7 @@ public static class KernelSelfCheck
                 if (!Report(output, $"{DtypeName(dtype),-7} linear [{string.Join(", ", shape)}] -> {outputs}", worst)) failed++;
             }
         }
-        bool function = device.type == DeviceType.CUDA && Environment.GetEnvironmentVariable("PLSTM_ROWS_LINEAR") == "on";
+        bool function = device.type == DeviceType.CUDA && RowsLinear.On;
         output.WriteLine($"{cases - failed} of {cases} linear cases agree ({(function ? "RowsLinear" : "libtorch's linear")} "
             + "vs libtorch's linear in float64 on the CPU, output and the gradients of input, weight and bias)");
         return failed + CheckLinearLeaves(device, output);

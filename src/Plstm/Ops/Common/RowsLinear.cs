@@ -26,8 +26,9 @@ public sealed class RowsLinear : autograd.MultiTensorFunction<RowsLinear>
 {
     private const string WantsKey = "wants";
 
-    /// <summary><c>PLSTM_ROWS_LINEAR=on</c> runs <see cref="Linear"/> through this function on CUDA (see the remarks).</summary>
-    internal static readonly bool On = Environment.GetEnvironmentVariable("PLSTM_ROWS_LINEAR") == "on";
+    /// <summary>Whether <see cref="Linear"/> runs through this function on CUDA: <c>PLSTM_ROWS_LINEAR=on</c> (see the
+    /// remarks).</summary>
+    public static bool On { get; } = Environment.GetEnvironmentVariable("PLSTM_ROWS_LINEAR") == "on";
 
     /// <inheritdoc />
     public override string Name => nameof(RowsLinear);

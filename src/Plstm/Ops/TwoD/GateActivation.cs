@@ -179,7 +179,7 @@ public sealed class GateActivation : autograd.MultiTensorFunction<GateActivation
         int columns = Kinds(mode) * 4 * heads;
         long sub = inputs / (4L * heads), perCell = (inputs + 1 + columns + 1) * bytes;
         long tile = (SharedBytes - ProjectSharedBytes(0, inputs, sub, columns, bytes)) / perCell;
-        return (int)Math.Clamp(Math.Min(tile, Math.Min(ProjectionTile, 32)), 0, 32);
+        return (int)Math.Clamp(Math.Min(tile, ProjectionTile), 0, MaxTileCells);             // a lane per cell: ≤ 32
     }
 
     /// <summary>Shared memory of the projecting kernel: the staged input rows <c>[tile, D + 1]</c>, the gate rows' blocks
@@ -197,7 +197,7 @@ public sealed class GateActivation : autograd.MultiTensorFunction<GateActivation
         long batch, long gridX, long gridY, int heads, GateActivationMode mode, double factor)
     {
         using var noGrad = no_grad();
-        int columns = Kinds(mode) * 4 * heads, kinds = Kinds(mode), H = heads, m = (int)mode;
+        int kinds = Kinds(mode), columns = kinds * 4 * heads, H = heads, m = (int)mode;
         int B = checked((int)batch), cells = checked((int)(gridX * gridY)), D = checked((int)xRows.shape[1]);
         var gates = empty(new[] { batch * heads, 4, FusedGateKernel.GatesPerOrientation, gridX, gridY }, xRows.dtype,
             xRows.device);
