@@ -51,6 +51,7 @@ public sealed class TrainCommand : IVerb
         var evalEvery = new Option<long?>("--eval-every") { Description = "Validate every N steps (0 = only at the end)." };
         var checkpointEvery = new Option<long?>("--checkpoint-every") { Description = "Write last.ckpt every N steps (0 = only at the end)." };
         var logEvery = new Option<long?>("--log-every") { Description = "Progress line and metrics every N steps." };
+        var syncEvery = new Option<int?>("--sync-every") { Description = "Read the training numbers (loss, accuracy, gradient norm) from the device every N steps, so the host can queue the next steps meanwhile (default: 10 on CUDA, 1 on the CPU and with the symmetry curriculum, which needs 1)." };
         var trainCount = new Option<int?>("--train-count") { Description = "Training images (arrows: generated; files: a subset)." };
         var evalCount = new Option<int?>("--eval-count") { Description = "Images of the validation set and of each test set." };
         var scale = new Option<double?>("--scale") { Description = "Arrow pointing: divide the paper's sizes by this factor (ape-small: 3)." };
@@ -88,7 +89,7 @@ public sealed class TrainCommand : IVerb
             + "results table, write results.json, results.md and curves.png.")
         {
             experiment, preset, data, dataDir, steps, batchSize, evalBatchSize, lr, warmup, weightDecay, clip,
-            labelSmoothing, randomCrop, hflip, symmetryCurriculum, curriculumWindow, emaDecay, tta, arrowInput, seed, device, evalEvery, checkpointEvery, logEvery, trainCount, evalCount, scale, patchSize, convStem, convStemKind, config, output,
+            labelSmoothing, randomCrop, hflip, symmetryCurriculum, curriculumWindow, emaDecay, tta, arrowInput, seed, device, evalEvery, checkpointEvery, logEvery, syncEvery, trainCount, evalCount, scale, patchSize, convStem, convStemKind, config, output,
             resume, noPlot, threads, tf32, recompute, computeDtype, parallelModels, modelWorker,
         };
         // Asynchronous (on a worker thread) so that Ctrl+C can cancel it: the trainer then saves last.ckpt and stops,
@@ -123,6 +124,7 @@ public sealed class TrainCommand : IVerb
                 EvalEvery = parseResult.GetValue(evalEvery),
                 CheckpointEvery = parseResult.GetValue(checkpointEvery),
                 LogEvery = parseResult.GetValue(logEvery),
+                SyncEvery = parseResult.GetValue(syncEvery),
                 TrainCount = parseResult.GetValue(trainCount),
                 EvalCount = parseResult.GetValue(evalCount),
                 Scale = parseResult.GetValue(scale),

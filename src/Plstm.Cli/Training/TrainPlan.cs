@@ -96,10 +96,15 @@ public static class TrainPlan
             EvalEverySteps = s.EvalEvery ?? preset.EvalEverySteps,
             CheckpointEverySteps = s.CheckpointEvery ?? preset.CheckpointEverySteps,
             LogEverySteps = s.LogEvery ?? preset.LogEverySteps,
+            SyncEverySteps = s.SyncEvery ?? preset.SyncEverySteps,
             RecomputeInBackward = s.Recompute ?? preset.RecomputeInBackward,
             ComputeDtype = s.ComputeDtype is { } computeDtype
                 ? Commands.OptionChecks.ComputeDtype(computeDtype, "compute_dtype") : preset.ComputeDtype,
         };
+        if (preset.SyncEverySteps > 1 && preset.SymmetryCurriculumThreshold > 0)
+            throw new CliUsageException(
+                $"--sync-every must be 1 with the symmetry curriculum, which reads every step's accuracy before the next "
+                + $"(got {preset.SyncEverySteps}; --symmetry-curriculum 0 turns the curriculum off).");
         try
         {
             preset.Validate();
@@ -203,6 +208,7 @@ public static class TrainPlan
         if (s.EvalEvery is long evalEvery) Require(evalEvery >= 0, "eval-every", evalEvery, "≥ 0 (0 = only at the end)");
         if (s.CheckpointEvery is long ckpt) Require(ckpt >= 0, "checkpoint-every", ckpt, "≥ 0 (0 = only at the end)");
         if (s.LogEvery is long log) Require(log >= 1, "log-every", log, "≥ 1");
+        if (s.SyncEvery is int sync) Require(sync >= 1, "sync-every", sync, "≥ 1");
         if (s.TrainCount is int train) Require(train >= 1, "train-count", train, "≥ 1");
         if (s.EvalCount is int eval) Require(eval >= 0, "eval-count", eval, "≥ 0");
         if (s.Scale is double scale) Require(scale >= 1 && double.IsFinite(scale), "scale", scale, "a number ≥ 1");

@@ -85,6 +85,9 @@ public sealed class TrainSettings
     /// <summary>Progress line cadence in steps (also the metrics cadence).</summary>
     public long? LogEvery { get; set; }
 
+    /// <summary>Steps between reads of the training numbers from the device (default: 10 on CUDA, else 1).</summary>
+    public int? SyncEvery { get; set; }
+
     /// <summary>Training images.</summary>
     public int? TrainCount { get; set; }
 
@@ -162,6 +165,7 @@ public sealed class TrainSettings
         ["eval_every"] = (s, v) => s.EvalEvery = v.Long(),
         ["checkpoint_every"] = (s, v) => s.CheckpointEvery = v.Long(),
         ["log_every"] = (s, v) => s.LogEvery = v.Long(),
+        ["sync_every"] = (s, v) => s.SyncEvery = v.Int(),
         ["train_count"] = (s, v) => s.TrainCount = v.Int(),
         ["eval_count"] = (s, v) => s.EvalCount = v.Int(),
         ["scale"] = (s, v) => s.Scale = v.Double(),

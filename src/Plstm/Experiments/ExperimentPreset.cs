@@ -129,6 +129,11 @@ public sealed record ExperimentPreset
     /// <summary>Metrics line every this many steps.</summary>
     public long LogEverySteps { get; init; } = 10;
 
+    /// <summary>Read the training steps' numbers back from the device every this many steps
+    /// (<see cref="TrainerOptions.SyncEverySteps"/>); null: 10 on CUDA, 1 on the CPU and with the symmetry
+    /// curriculum.</summary>
+    public int? SyncEverySteps { get; init; }
+
     /// <summary>Run seed (model initialisation, data order).</summary>
     public long Seed { get; init; }
 
@@ -192,6 +197,7 @@ public sealed record ExperimentPreset
             EvalEverySteps = EvalEverySteps,
             CheckpointEverySteps = CheckpointEverySteps,
             LogEverySteps = LogEverySteps,
+            SyncEverySteps = SyncEverySteps,
             Seed = Seed,
             Device = device,
             OutputFolder = outputFolder,

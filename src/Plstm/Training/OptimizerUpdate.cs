@@ -32,9 +32,16 @@ internal static class OptimizerUpdate
     public static double[] Read(params Tensor[] values)
     {
         using var scope = NewDisposeScope();
+        return Gather(values).cpu().data<double>().ToArray();
+    }
+
+    /// <summary>One-element tensors gathered into one float64 vector on the first one's device, without waiting for
+    /// it: what a trainer that reads every few steps keeps per step (<see cref="DeferredStepReads{TStep}"/>). The
+    /// result belongs to the caller's dispose scope.</summary>
+    public static Tensor Gather(params Tensor[] values)
+    {
         using var noGrad = no_grad();
         var device = values[0].device;
-        return stack(values.Select(v => v.detach().reshape(1).to_type(ScalarType.Float64).to(device)).ToArray())
-            .cpu().data<double>().ToArray();
+        return cat(values.Select(v => v.detach().reshape(1).to_type(ScalarType.Float64).to(device)).ToArray());
     }
 }

@@ -159,41 +159,63 @@ public sealed class Trainer
         var window = new MetricsWindow();
 
         model.train();
+        int syncEvery = o.SyncEveryStepsOn(device);
+        using var pending = new DeferredStepReads<PendingStep>();
+        long pendingSince = clock.ElapsedTicks;
+        // Reads the queued steps' numbers (one wait for the device) and hands each step, in order, to the progress
+        // report, the NaN stop, the metrics window and the curriculum; each step counts the batch's mean duration.
+        void ReadPending()
+        {
+            int count = pending.Count;
+            if (count == 0) return;
+            var read = pending.ReadAll();
+            double seconds = Math.Max((clock.ElapsedTicks - pendingSince) / (double)Stopwatch.Frequency / count, 1e-9);
+            pendingSince = clock.ElapsedTicks;
+            foreach (var (values, step) in read)
+            {
+                double loss = values[0], accuracy = values[1] / step.Size, gradNorm = values[2];
+                curriculum?.Observe(accuracy, step.Step);
+                lastTrainLoss = loss;
+                _progress?.Report(new TrainingProgress(step.Step, total, step.Epoch, "train", loss, accuracy,
+                    step.LearningRate, gradNorm, step.Size / seconds, clock.Elapsed, curriculum?.Stage));
+                if (!double.IsFinite(loss))
+                    throw new InvalidOperationException(
+                        $"The training loss became {loss} at step {step.Step}; stopping (last.ckpt holds the last good state).");
+                window.Add(loss, accuracy, gradNorm, step.Size, seconds);
+            }
+        }
+
         IEnumerator<Batch>? batches = run.Step < stopAt ? loader.Read(run.Position).GetEnumerator() : null;
         try
         {
             while (run.Step < stopAt && !cancellationToken.IsCancellationRequested)
             {
-                long stepStart = clock.ElapsedTicks;
                 batches!.MoveNext();
                 using var batch = batches.Current;
                 double lr = schedule.At(run.Step);
-                var (loss, accuracy, gradNorm) = TrainStep(model, optimizer, augmentation, mixer, curriculum, oriented,
-                    batch, run.Step, lr, device, train.NumClasses);
+                var values = TrainStep(model, optimizer, augmentation, mixer, curriculum, oriented, batch, run.Step, lr,
+                    device, train.NumClasses);
                 ema?.Update(model, run.Step);
                 run.Step++;
                 run.Position = batch.Position.Next(loader.BatchesPerEpoch);
-                curriculum?.Observe(accuracy, run.Step);
-                double seconds = Math.Max((clock.ElapsedTicks - stepStart) / (double)Stopwatch.Frequency, 1e-9);
-                lastTrainLoss = loss;
-                _progress?.Report(new TrainingProgress(run.Step, total, batch.Position.Epoch, "train", loss, accuracy, lr,
-                    gradNorm, batch.Size / seconds, clock.Elapsed, curriculum?.Stage));
-                if (!double.IsFinite(loss))
-                    throw new InvalidOperationException(
-                        $"The training loss became {loss} at step {run.Step}; stopping (last.ckpt holds the last good state).");
+                pending.Add(values, new PendingStep(run.Step, batch.Position.Epoch, lr, batch.Size));
 
-                window.Add(loss, accuracy, gradNorm, batch.Size, seconds);
-                if (run.Step % o.LogEverySteps == 0 || run.Step == stopAt)
-                    window.Flush(metrics, run.Step, batch.Position.Epoch, lr);
+                bool logs = run.Step % o.LogEverySteps == 0 || run.Step == stopAt;
+                bool validates = validation is not null
+                    && ((o.EvalEverySteps > 0 && run.Step % o.EvalEverySteps == 0) || run.Step == total);
+                bool saves = lastPath is not null && o.CheckpointEverySteps > 0 && run.Step % o.CheckpointEverySteps == 0;
+                // Every step is read before anything is written or validated, so metrics, checkpoints and the NaN
+                // stop cover every step up to here.
+                if (pending.Count >= syncEvery || logs || validates || saves) ReadPending();
+                if (logs) window.Flush(metrics, run.Step, batch.Position.Epoch, lr);
 
-                if (validation is not null
-                    && ((o.EvalEverySteps > 0 && run.Step % o.EvalEverySteps == 0) || run.Step == total))
+                if (validates)
                 {
                     // With a weight average, the average is what is validated and kept as the best model.
                     ema?.Swap(model);
                     try
                     {
-                        lastValidation = EvaluateDuringFit(model, validation, device, run, total, batch.Position.Epoch,
+                        lastValidation = EvaluateDuringFit(model, validation!, device, run, total, batch.Position.Epoch,
                             clock, metrics);
                         if (run.Best is null || lastValidation.Accuracy > run.Best)
                         {
@@ -208,14 +230,19 @@ public sealed class Trainer
                     {
                         ema?.Swap(model);
                     }
+                    // Validation time is not a training step's.
+                    pendingSince = clock.ElapsedTicks;
                 }
 
-                if (lastPath is not null && o.CheckpointEverySteps > 0 && run.Step % o.CheckpointEverySteps == 0)
+                if (saves)
                 {
-                    SaveLast(lastPath, model, optimizer, ema, MakeState(run, total, train, mixer, curriculum, null));
+                    SaveLast(lastPath!, model, optimizer, ema, MakeState(run, total, train, mixer, curriculum, null));
                     lastSaved = run.Step;
+                    pendingSince = clock.ElapsedTicks;
                 }
             }
+            // A cancelled run stops between reads: its last steps are read (and checked) before last.ckpt is written.
+            ReadPending();
             window.Flush(metrics, run.Step, run.Position.Epoch, optimizer.LearningRate);
             if (lastPath is not null && lastSaved != run.Step)
                 SaveLast(lastPath, model, optimizer, ema, MakeState(run, total, train, mixer, curriculum, null));
@@ -328,16 +355,18 @@ public sealed class Trainer
         return result;
     }
 
-    private (double Loss, double Accuracy, double GradNorm) TrainStep(nn.Module<Tensor, Tensor> model,
+    // Returns the step's loss, correct count and gradient norm as a float64 vector still on the device, outside the
+    // step's dispose scope (the caller reads it, with the steps around it, through DeferredStepReads).
+    private Tensor TrainStep(nn.Module<Tensor, Tensor> model,
         AdamWOptimizer optimizer, RandomCropFlip? augmentation, MixupCutmix? mixer, SymmetryCurriculum? curriculum,
         ICanonicalOrientation? oriented, Batch batch, long step, double learningRate, Device device, int numClasses)
     {
         using var scope = NewDisposeScope();
         // The curriculum turns whole images first: crops, flips and mixing (none in the arrow presets) act on what the
         // stage shows.
-        var images = (curriculum is null ? batch.Images : curriculum.Turn(batch.Images, batch.Indices, oriented!, step))
-            .to(device);
-        var labels = batch.Labels.to(device);
+        var images = Upload(curriculum is null ? batch.Images : curriculum.Turn(batch.Images, batch.Indices, oriented!, step),
+            device);
+        var labels = Upload(batch.Labels, device);
         // Per-sample augmentation first, then batch mixing (timm's order). Keyed by the step: a resumed run draws the
         // same crops and flips without any stored generator state.
         if (augmentation is not null) images = augmentation.Augment(images, step);
@@ -348,8 +377,17 @@ public sealed class Trainer
         var gradNorm = OptimizerUpdate.Apply(model, optimizer, loss, learningRate, Options.GradientClip);
         Tensor correct;
         using (no_grad()) correct = logits.argmax(1).eq(labels).sum();
-        var values = OptimizerUpdate.Read(loss, correct, gradNorm);                          // one wait for the device
-        return (values[0], values[1] / batch.Size, values[2]);
+        return OptimizerUpdate.Gather(loss, correct, gradNorm).MoveToOuterDisposeScope();
+    }
+
+    // A CPU tensor onto the training device. To CUDA through pinned memory without waiting: an ordinary copy from
+    // pageable memory waits for everything queued on the device first, which would make every step's upload a full
+    // synchronisation whatever SyncEverySteps says. libtorch keeps the pinned block until its copy has run.
+    private static Tensor Upload(Tensor host, Device device)
+    {
+        if (device.type != DeviceType.CUDA) return host.to(device);
+        using var pinned = host.pin_memory();
+        return pinned.to(device, non_blocking: true);
     }
 
     private Tensor Forward(nn.Module<Tensor, Tensor> model, Tensor images, int numClasses)
@@ -427,6 +465,9 @@ public sealed class Trainer
     }
 
     /// <summary>Mutable progress of one Fit call.</summary>
+    // What the loop keeps about a step until its numbers are read.
+    private readonly record struct PendingStep(long Step, int Epoch, double LearningRate, int Size);
+
     private sealed class RunState
     {
         public long Step;

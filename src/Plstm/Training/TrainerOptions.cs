@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Plstm.Training;
 
@@ -99,6 +101,20 @@ public sealed record TrainerOptions
     /// <summary>Write a training metrics line every this many steps (averaged over them).</summary>
     public long LogEverySteps { get; init; } = 10;
 
+    /// <summary>Read the steps' numbers (loss, accuracy, gradient norm) back from the device every this many steps
+    /// instead of after every step: between reads the host queues the next steps while the device still runs the last,
+    /// so a GPU whose steps are short for the host that issues them is not left idle at each step's start (pLSTM-ViT-T,
+    /// 224 px, H200: 42.9–43.5 ms per step against 43.7–49.8 with a read every step;
+    /// bench/results/gpu-h200-pipelined-steps-2026-12-02.md). The numbers themselves do not change, and a read also
+    /// happens at every log, evaluation and checkpoint step and at the end, so metrics, checkpoints and the NaN stop
+    /// see every step before anything is written (a non-finite loss is then reported up to this many steps late, with
+    /// its own step number; <c>last.ckpt</c> still holds the last good state). Progress reports arrive in bursts of up
+    /// to this many steps, each with the burst's mean duration. On CUDA the training images are also copied from
+    /// pinned memory without waiting (an ordinary copy would wait for the device). Null (the default): 10 on CUDA, 1 on
+    /// the CPU (where nothing runs ahead) and with the symmetry curriculum, whose stage decides the next step's images
+    /// and so needs every step's accuracy at once (a value above 1 with the curriculum is refused).</summary>
+    public int? SyncEverySteps { get; init; }
+
     /// <summary>Stop after this many completed steps (saving <c>last.ckpt</c>) without changing the schedule, e.g.
     /// to split a run into time-limited jobs; null runs to the end.</summary>
     public long? StopAfterSteps { get; init; }
@@ -153,6 +169,11 @@ public sealed record TrainerOptions
     [JsonIgnore]
     public bool UsesSymmetryCurriculum => SymmetryCurriculumThreshold > 0;
 
+    /// <summary>The steps between reads on <paramref name="device"/>: <see cref="SyncEverySteps"/> when set, else 10 on
+    /// CUDA without the symmetry curriculum and 1 otherwise.</summary>
+    public int SyncEveryStepsOn(Device device) =>
+        SyncEverySteps ?? (device.type == DeviceType.CUDA && !UsesSymmetryCurriculum ? 10 : 1);
+
     /// <summary>Total steps for a training set of <paramref name="trainCount"/> samples.</summary>
     public long TotalSteps(int trainCount) =>
         Steps ?? (long)Epochs!.Value * DataLoader.CountBatches(trainCount, BatchSize, DropLast);
@@ -203,6 +224,10 @@ public sealed record TrainerOptions
         if (EvalEverySteps < 0) throw Bad(nameof(EvalEverySteps), $"must be ≥ 0 (got {EvalEverySteps})");
         if (CheckpointEverySteps < 0) throw Bad(nameof(CheckpointEverySteps), $"must be ≥ 0 (got {CheckpointEverySteps})");
         if (LogEverySteps <= 0) throw Bad(nameof(LogEverySteps), $"must be positive (got {LogEverySteps})");
+        if (SyncEverySteps is <= 0) throw Bad(nameof(SyncEverySteps), $"must be positive (got {SyncEverySteps})");
+        if (SyncEverySteps > 1 && UsesSymmetryCurriculum)
+            throw Bad(nameof(SyncEverySteps),
+                $"must be 1 with the symmetry curriculum, which reads every step's accuracy before the next (got {SyncEverySteps})");
         if (StopAfterSteps is <= 0) throw Bad(nameof(StopAfterSteps), $"must be positive (got {StopAfterSteps})");
         if (Resume && string.IsNullOrWhiteSpace(OutputFolder))
             throw Bad(nameof(OutputFolder), "is required when Resume is set");

@@ -108,6 +108,8 @@ public sealed class BadInputCliTests
             (["train", "fashion-mnist", "--arrow-input", "ink"], "--arrow-input applies to arrow-pointing data only."),
             (["train", "ape-small", "--conv-stem-kind", "avgpool"], "--conv-stem-kind must be maxpool or strided (got avgpool)."),
             (["train", "ape-small", "--ema-decay", "1"], "--ema-decay must be in [0, 1) (0 = off) (got 1)."),
+            (["train", "fashion-mnist", "--sync-every", "0"], "--sync-every must be ≥ 1 (got 0)."),
+            (["train", "ape-small", "--sync-every", "4"], "--sync-every must be 1 with the symmetry curriculum"),
             (["train", "ape-small", "--tta", "rot90"], "rot90"),
             (["train", "ape-small", "--conv-stem", "-1"], "--conv-stem must be ≥ 0 (0 = the linear patch projection) (got -1)."),
             // ape-small's models have a stem, whose max-pools reach only power-of-two patches (48 px images, patch 6).
