@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Plstm.Experiments;
 
 /// <summary>A view of some samples of another dataset, in the order of <see cref="Indices"/>.</summary>
-public sealed class SubsetDataset : IImageDataset
+public sealed class SubsetDataset : IBatchImageDataset
 {
     private readonly int[] _indices;
 
@@ -68,6 +68,22 @@ public sealed class SubsetDataset : IImageDataset
         if ((uint)index >= (uint)_indices.Length)
             throw new ArgumentOutOfRangeException(nameof(index), index, $"The dataset has {_indices.Length} samples.");
         return Source.Get(_indices[index]);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Through the source's own batch fill when it has one (<see cref="ImageBatch.Fill"/>).</remarks>
+    public void FillBatch(IReadOnlyList<int> indices, float[] pixels, long[] labels)
+    {
+        ImageBatch.CheckBuffers(this, indices, pixels, labels);
+        var mapped = new int[indices.Count];
+        for (int i = 0; i < mapped.Length; i++)
+        {
+            int index = indices[i];
+            if ((uint)index >= (uint)_indices.Length)
+                throw new ArgumentOutOfRangeException(nameof(indices), index, $"The dataset has {_indices.Length} samples.");
+            mapped[i] = _indices[index];
+        }
+        ImageBatch.Fill(Source, mapped, pixels, labels);
     }
 }
 

@@ -9,7 +9,7 @@ namespace Plstm.Data.ArrowPointing;
 /// normalised with <see cref="Normalization"/> — by default the ImageNet mean and standard deviation, as the paper's
 /// trainer does (<c>imagenet1k_norm</c>).
 /// </summary>
-public sealed class ArrowPointingDataset : IImageDataset, ICanonicalOrientation
+public sealed class ArrowPointingDataset : IBatchImageDataset, ICanonicalOrientation
 {
     /// <summary>Number of image channels of every sample (the reference draws on an RGB canvas).</summary>
     public const int ImageChannels = 3;
@@ -98,18 +98,25 @@ public sealed class ArrowPointingDataset : IImageDataset, ICanonicalOrientation
     public (Tensor Images, Tensor Labels) GetBatch(IReadOnlyList<int> indices)
     {
         ArgumentNullException.ThrowIfNull(indices);
-        foreach (int index in indices) CheckIndex(index);
         int b = indices.Count, s = ImageSize;
-        int perImage = ImageChannels * s * s;
-        var values = new float[(long)b * perImage];
+        var values = new float[(long)b * ImageChannels * s * s];
         var labels = new long[b];
-        Parallel.For(0, b, i =>
+        FillBatch(indices, values, labels);
+        return (tensor(values, [b, ImageChannels, s, s], ScalarType.Float32), tensor(labels, [b], ScalarType.Int64));
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Samples are rendered in parallel, each into its own slice.</remarks>
+    public void FillBatch(IReadOnlyList<int> indices, float[] pixels, long[] labels)
+    {
+        int perImage = ImageBatch.CheckBuffers(this, indices, pixels, labels);
+        foreach (int index in indices) CheckIndex(index);
+        ImageBatch.ForEachInParallel(indices.Count, i =>
         {
             var sample = Generator.GetSample(indices[i]);
             labels[i] = sample.Label;
-            Fill(sample, values.AsSpan((int)((long)i * perImage), perImage));
+            Fill(sample, pixels.AsSpan((int)((long)i * perImage), perImage));
         });
-        return (tensor(values, [b, ImageChannels, s, s], ScalarType.Float32), tensor(labels, [b], ScalarType.Int64));
     }
 
     private void Fill(ArrowPointingSample sample, Span<float> destination)

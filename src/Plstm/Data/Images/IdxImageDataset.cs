@@ -7,7 +7,7 @@ namespace Plstm.Data.Images;
 /// scaled to [0, 1] (pixel / 255) and then normalised with <see cref="Normalization"/> (torchvision's
 /// <c>ToTensor</c> + <c>Normalize</c>, in float32). Immutable; <see cref="Get"/> is thread-safe.
 /// </summary>
-public sealed class IdxImageDataset : IImageDataset
+public sealed class IdxImageDataset : IBatchImageDataset
 {
     private readonly byte[] _labels;
     private readonly float[] _lookup;
@@ -88,17 +88,24 @@ public sealed class IdxImageDataset : IImageDataset
     public (Tensor Images, Tensor Labels) GetBatch(IReadOnlyList<int> indices)
     {
         ArgumentNullException.ThrowIfNull(indices);
-        foreach (int i in indices) CheckIndex(i);
-        int per = Images.PixelsPerImage;
-        var values = new float[(long)indices.Count * per];
+        var values = new float[(long)indices.Count * Images.PixelsPerImage];
         var labels = new long[indices.Count];
-        for (int b = 0; b < indices.Count; b++)
-        {
-            Fill(indices[b], values.AsSpan(b * per, per));
-            labels[b] = _labels[indices[b]];
-        }
+        FillBatch(indices, values, labels);
         return (tensor(values, [indices.Count, 1, Height, Width], ScalarType.Float32),
             tensor(labels, [indices.Count], ScalarType.Int64));
+    }
+
+    /// <inheritdoc />
+    /// <remarks>One thread: a sample is a table lookup per pixel, cheaper than handing it to another thread.</remarks>
+    public void FillBatch(IReadOnlyList<int> indices, float[] pixels, long[] labels)
+    {
+        int per = ImageBatch.CheckBuffers(this, indices, pixels, labels);
+        foreach (int i in indices) CheckIndex(i);
+        for (int b = 0; b < indices.Count; b++)
+        {
+            Fill(indices[b], pixels.AsSpan(b * per, per));
+            labels[b] = _labels[indices[b]];
+        }
     }
 
     private void Fill(int index, Span<float> destination)

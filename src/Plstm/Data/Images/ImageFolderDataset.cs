@@ -59,7 +59,7 @@ public readonly record struct ImageFolderSample(string Path, int Label);
 /// to <see cref="ImageFolderOptions.Channels"/> channels, brought to the data set's size, scaled to [0, 1] and
 /// normalised. Thread-safe.
 /// </summary>
-public sealed class ImageFolderDataset : IImageDataset
+public sealed class ImageFolderDataset : IBatchImageDataset
 {
     private readonly ImageFolderSample[] _samples;
     private readonly float[][] _lookup;
@@ -179,10 +179,51 @@ public sealed class ImageFolderDataset : IImageDataset
         return (Resized(image), sample.Label);
     }
 
+    /// <inheritdoc />
+    /// <remarks>Files are decoded in parallel; an image of another size is resized afterwards on the calling thread
+    /// (the resize is a libtorch call, kept off the pool's threads). A file that fails fails the batch with the error of
+    /// the first such sample in batch order.</remarks>
+    /// <exception cref="InvalidDataException">A file is not a valid PNG/JPEG, or has the wrong size under
+    /// <see cref="ImageResizeMode.RequireSameSize"/> (the message names the file).</exception>
+    public void FillBatch(IReadOnlyList<int> indices, float[] pixels, long[] labels)
+    {
+        int perImage = ImageBatch.CheckBuffers(this, indices, pixels, labels);
+        foreach (int index in indices) CheckIndex(index);
+        var toResize = new DecodedImage?[indices.Count];
+        ImageBatch.ForEachInParallel(indices.Count, i =>
+        {
+            var sample = _samples[indices[i]];
+            labels[i] = sample.Label;
+            var image = ImageDecoding.ReadFile(sample.Path, Channels);
+            if (image.Width == Width && image.Height == Height)
+            {
+                WriteNormalised(image, pixels.AsSpan(i * perImage, perImage));
+                return;
+            }
+            if (Options.Resize == ImageResizeMode.RequireSameSize)
+                CheckSize(sample.Path, image.Width, image.Height);
+            toResize[i] = image;
+        });
+        for (int i = 0; i < indices.Count; i++)
+        {
+            if (toResize[i] is not { } image) continue;
+            using var resized = Resized(image);
+            using var values = resized.data<float>();
+            values.CopyTo(pixels.AsSpan(i * perImage, perImage), 0, 0);
+        }
+    }
+
     private Tensor FromPixels(DecodedImage image)
     {
+        var values = new float[image.Channels * image.Width * image.Height];
+        WriteNormalised(image, values);
+        return tensor(values, [image.Channels, image.Height, image.Width], ScalarType.Float32);
+    }
+
+    // Interleaved bytes [H, W, C] to normalised planes [C, H, W].
+    private void WriteNormalised(DecodedImage image, Span<float> values)
+    {
         int c = image.Channels, plane = image.Width * image.Height;
-        var values = new float[c * plane];
         var pixels = image.Pixels;
         for (int ch = 0; ch < c; ch++)
         {
@@ -190,7 +231,6 @@ public sealed class ImageFolderDataset : IImageDataset
             int offset = ch * plane;
             for (int p = 0; p < plane; p++) values[offset + p] = lut[pixels[p * c + ch]];
         }
-        return tensor(values, [c, image.Height, image.Width], ScalarType.Float32);
     }
 
     private Tensor Resized(DecodedImage image)
