@@ -104,7 +104,7 @@ public sealed record TrainerOptions
     /// <summary>Read the steps' numbers (loss, accuracy, gradient norm) back from the device every this many steps
     /// instead of after every step: between reads the host queues the next steps while the device still runs the last,
     /// so a GPU whose steps are short for the host that issues them is not left idle at each step's start (pLSTM-ViT-T,
-    /// 224 px, H200: 42.9–43.5 ms per step against 43.7–49.8 with a read every step;
+    /// 224 px, H200: 42.9–43.6 ms per step against 43.7–49.8 with a read every step;
     /// bench/results/gpu-h200-pipelined-steps-2026-12-02.md). The numbers themselves do not change, and a read also
     /// happens at every log, evaluation and checkpoint step and at the end, so metrics, checkpoints and the NaN stop
     /// see every step before anything is written (a non-finite loss is then reported up to this many steps late, with
