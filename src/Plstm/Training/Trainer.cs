@@ -314,31 +314,36 @@ public sealed class Trainer
             dropLast: false, prefetch: Options.Prefetch);
         bool wasTraining = model.training;
         model.eval();
-        double lossSum = 0;
-        long correct = 0;
         int count = 0;
+        double[] totals;
         try
         {
             using var noGrad = no_grad();
+            // Summed on the device and read once at the end: a read per batch would make the host wait for the device
+            // before it could issue the next batch (the float64 sums add in the same order as on the host, so the
+            // result is the same to the bit).
+            using var lossSum = tensor(0.0, ScalarType.Float64, device);
+            using var correct = tensor(0L, ScalarType.Int64, device);
             foreach (var batch in loader.ReadEpoch())
             {
                 using var owned = batch;
                 using var scope = NewDisposeScope();
-                var labels = batch.Labels.to(device);
+                var labels = Upload(batch.Labels, device);
                 var logits = SymmetryAveraging.Logits(x => Forward(model, x, dataset.NumClasses),
-                    batch.Images.to(device), augmentation);
+                    Upload(batch.Images, device), augmentation);
                 // Sum per batch, averaged once at the end, so a smaller last batch is weighted correctly.
-                lossSum += nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum)
-                    .to_type(ScalarType.Float64).item<double>();
-                correct += logits.argmax(1).eq(labels).sum().item<long>();
+                lossSum.add_(nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum)
+                    .to_type(ScalarType.Float64));
+                correct.add_(logits.argmax(1).eq(labels).sum());
                 count += batch.Size;
             }
+            totals = OptimizerUpdate.Read(lossSum, correct);
         }
         finally
         {
             model.train(wasTraining);
         }
-        return new EvaluationResult(lossSum / count, (double)correct / count, count);
+        return new EvaluationResult(totals[0] / count, totals[1] / count, count);
     }
 
     private EvaluationResult EvaluateDuringFit(nn.Module<Tensor, Tensor> model, IImageDataset validation, Device device,
