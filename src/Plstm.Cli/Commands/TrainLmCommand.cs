@@ -41,6 +41,7 @@ public sealed class TrainLmCommand : IVerb
         var evalBatches = new Option<int?>("--eval-batches") { Description = "Batches of each periodic validation (default 16; the final one uses the whole split)." };
         var checkpointEvery = new Option<long?>("--checkpoint-every") { Description = "Write last.ckpt every N steps (default: --eval-every; 0 = only at the end)." };
         var logEvery = new Option<long?>("--log-every") { Description = "Progress line and metrics every N steps (default 10)." };
+        var syncEvery = new Option<int?>("--sync-every") { Description = "Read the training numbers (loss, gradient norm) from the device every N steps, so the host can queue the next steps meanwhile (default: 10 on CUDA, else 1; with --time-budget always 1)." };
         var timeBudget = new Option<string?>("--time-budget") { Description = "Wall-clock budget of the training steps (600, 90s, 10m, 1h30m): training stops there and the cosine reaches its end value there (or at --steps, whichever comes first)." };
         var stopAfter = new Option<long?>("--stop-after") { Description = "Stop after N steps (saving last.ckpt) without changing the schedule; continue with --resume." };
         var output = new Option<string?>("--out") { Description = "Output folder (default runs/lm-<preset>); must not exist or be empty unless --resume." };
@@ -53,7 +54,7 @@ public sealed class TrainLmCommand : IVerb
             + "validation loss in nats and bits per byte, checkpoints, metrics and results.json.")
         {
             data, preset, steps, batchSize, context, lr, warmup, weightDecay, clip, seed, device, evalEvery, evalBatches,
-            checkpointEvery, logEvery, timeBudget, stopAfter, output, resume, threads, tf32,
+            checkpointEvery, logEvery, syncEvery, timeBudget, stopAfter, output, resume, threads, tf32,
         };
         // Asynchronous (on a worker thread) so that Ctrl+C can cancel it: the trainer then saves last.ckpt and stops.
         command.SetAction((parseResult, cancellationToken) => Task.Run(() =>
@@ -75,6 +76,7 @@ public sealed class TrainLmCommand : IVerb
                 EvalBatches = parseResult.GetValue(evalBatches),
                 CheckpointEvery = parseResult.GetValue(checkpointEvery),
                 LogEvery = parseResult.GetValue(logEvery),
+                SyncEvery = parseResult.GetValue(syncEvery),
                 TimeBudget = parseResult.GetValue(timeBudget),
                 StopAfter = parseResult.GetValue(stopAfter),
                 Out = parseResult.GetValue(output),

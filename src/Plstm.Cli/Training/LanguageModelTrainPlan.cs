@@ -110,6 +110,7 @@ public sealed record LanguageModelTrainPlan
                 EvalEverySteps = evalEvery,
                 CheckpointEverySteps = s.CheckpointEvery ?? evalEvery,
                 LogEverySteps = s.LogEvery ?? 10,
+                SyncEverySteps = s.SyncEvery,
                 StopAfterSteps = s.StopAfter,
                 OutputFolder = output,
                 Resume = s.Resume,
@@ -206,6 +207,7 @@ public sealed record LanguageModelTrainPlan
         if (s.EvalBatches is int evalBatches) Require(evalBatches >= 1, "eval-batches", evalBatches, "≥ 1");
         if (s.CheckpointEvery is long ckpt) Require(ckpt >= 0, "checkpoint-every", ckpt, "≥ 0 (0 = only at the end)");
         if (s.LogEvery is long log) Require(log >= 1, "log-every", log, "≥ 1");
+        if (s.SyncEvery is int sync) Require(sync >= 1, "sync-every", sync, "≥ 1");
         if (s.StopAfter is long stop) Require(stop >= 1, "stop-after", stop, "≥ 1");
         if (s.Threads is int threads) Require(threads >= 1, "threads", threads, "≥ 1");
         if (s.Device is not null) Require(!string.IsNullOrWhiteSpace(s.Device), "device", "''", "cpu, cuda or cuda:N");

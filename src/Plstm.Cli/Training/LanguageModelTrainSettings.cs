@@ -49,6 +49,9 @@ public sealed record LanguageModelTrainSettings
     /// <summary>Progress-line and metrics cadence in steps.</summary>
     public long? LogEvery { get; init; }
 
+    /// <summary>Steps between reads of the training numbers from the device (default: 10 on CUDA, else 1).</summary>
+    public int? SyncEvery { get; init; }
+
     /// <summary>Wall-clock budget of the training steps, as given (<see cref="Duration"/>).</summary>
     public string? TimeBudget { get; init; }
 

@@ -328,9 +328,9 @@ public sealed class Trainer
             {
                 using var owned = batch;
                 using var scope = NewDisposeScope();
-                var labels = Upload(batch.Labels, device);
+                var labels = TrainingDevice.Upload(batch.Labels, device);
                 var logits = SymmetryAveraging.Logits(x => Forward(model, x, dataset.NumClasses),
-                    Upload(batch.Images, device), augmentation);
+                    TrainingDevice.Upload(batch.Images, device), augmentation);
                 // Sum per batch, averaged once at the end, so a smaller last batch is weighted correctly.
                 lossSum.add_(nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum)
                     .to_type(ScalarType.Float64));
@@ -369,9 +369,9 @@ public sealed class Trainer
         using var scope = NewDisposeScope();
         // The curriculum turns whole images first: crops, flips and mixing (none in the arrow presets) act on what the
         // stage shows.
-        var images = Upload(curriculum is null ? batch.Images : curriculum.Turn(batch.Images, batch.Indices, oriented!, step),
+        var images = TrainingDevice.Upload(curriculum is null ? batch.Images : curriculum.Turn(batch.Images, batch.Indices, oriented!, step),
             device);
-        var labels = Upload(batch.Labels, device);
+        var labels = TrainingDevice.Upload(batch.Labels, device);
         // Per-sample augmentation first, then batch mixing (timm's order). Keyed by the step: a resumed run draws the
         // same crops and flips without any stored generator state.
         if (augmentation is not null) images = augmentation.Augment(images, step);
@@ -383,16 +383,6 @@ public sealed class Trainer
         Tensor correct;
         using (no_grad()) correct = logits.argmax(1).eq(labels).sum();
         return OptimizerUpdate.Gather(loss, correct, gradNorm).MoveToOuterDisposeScope();
-    }
-
-    // A CPU tensor onto the training device. To CUDA through pinned memory without waiting: an ordinary copy from
-    // pageable memory waits for everything queued on the device first, which would make every step's upload a full
-    // synchronisation whatever SyncEverySteps says. libtorch keeps the pinned block until its copy has run.
-    private static Tensor Upload(Tensor host, Device device)
-    {
-        if (device.type != DeviceType.CUDA) return host.to(device);
-        using var pinned = host.pin_memory();
-        return pinned.to(device, non_blocking: true);
     }
 
     private Tensor Forward(nn.Module<Tensor, Tensor> model, Tensor images, int numClasses)

@@ -31,4 +31,15 @@ public static class TrainingDevice
         }
         throw new ArgumentException($"Trainer option Device '{device}' is not cpu, cuda or cuda:N.", option);
     }
+
+    /// <summary>A CPU tensor onto <paramref name="device"/>. To CUDA through pinned memory without waiting: an ordinary
+    /// copy from pageable memory waits for everything queued on the device first, which would make every step's upload
+    /// a full synchronisation however rarely the trainer reads its numbers. libtorch keeps the pinned block until its
+    /// copy has run.</summary>
+    internal static Tensor Upload(Tensor host, Device device)
+    {
+        if (device.type != DeviceType.CUDA || host.device_type != DeviceType.CPU) return host.to(device);
+        using var pinned = host.pin_memory();
+        return pinned.to(device, non_blocking: true);
+    }
 }

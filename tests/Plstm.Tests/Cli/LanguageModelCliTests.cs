@@ -139,6 +139,43 @@ public sealed class LanguageModelCliTests
     }
 
     [Fact]
+    public void Reading_every_few_steps_changes_no_metric_evaluation_or_checkpoint()
+    {
+        using var temp = new TempFolder();
+        string data = SmallText(temp);
+        // Logs every 2, validates every 3, saves every 5: reads forced off the window's rhythm.
+        (List<string> Metrics, double Validation, string Weights) Run(int sync)
+        {
+            string run = temp.File($"sync-{sync}");
+            var train = CliRunner.Run("train", "lm", "--data", data, "--preset", "lm_tiny", "--steps", "10", "--batch-size", "4",
+                "--context", "32", "--lr", "3e-3", "--warmup", "1", "--log-every", "2", "--eval-every", "3",
+                "--checkpoint-every", "5", "--threads", "1", "--out", run,
+                "--sync-every", sync.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            CliAssert.Succeeded(train, $"train lm --sync-every {sync}");
+            var metrics = File.ReadAllLines(Path.Combine(run, MetricsWriter.JsonLinesFileName))
+                .Select(line => string.Join(",", JsonDocument.Parse(line).RootElement.EnumerateObject()
+                    .Where(p => p.Name is not (MetricRecord.BytesPerSecondName or "time"))
+                    .Select(p => $"{p.Name}={p.Value.GetRawText()}")))
+                .ToList();
+            var results = LanguageModelRunResult.FromJson(File.ReadAllText(Path.Combine(run, LanguageModelRunResult.FileName)));
+            using var trained = TrainedLanguageModel.Load(Path.Combine(run, "last.ckpt"));
+            string weights = string.Join(";", trained.Model.named_parameters()
+                .Select(p => p.name + ":" + string.Join(",", p.parameter.data<float>().ToArray().Select(BitConverter.SingleToInt32Bits))));
+            return (metrics, results.ValNatsPerByte, weights);
+        }
+
+        var everyStep = Run(1);
+        Assert.Equal(5, everyStep.Metrics.Count(m => m.Contains("split=\"train\"")));          // steps 2, 4, …, 10
+        foreach (int sync in new[] { 4, 10 })
+        {
+            var deferred = Run(sync);
+            Assert.Equal(everyStep.Metrics, deferred.Metrics);
+            Assert.Equal(BitConverter.DoubleToInt64Bits(everyStep.Validation), BitConverter.DoubleToInt64Bits(deferred.Validation));
+            Assert.Equal(everyStep.Weights, deferred.Weights);
+        }
+    }
+
+    [Fact]
     public void A_time_budget_stops_the_run_and_anneals_the_learning_rate()
     {
         using var temp = new TempFolder();
@@ -194,6 +231,7 @@ public sealed class LanguageModelCliTests
             (Args("--steps", "0"), "--steps"),
             (Args("--steps", "abc"), null),
             (Args("--batch-size", "0"), "--batch-size"),
+            (Args("--sync-every", "0"), "--sync-every must be ≥ 1 (got 0)."),
             (Args("--context", "0"), "--context"),
             (Args("--lr", "-1"), "--lr"),
             (Args("--lr", "NaN"), "--lr"),

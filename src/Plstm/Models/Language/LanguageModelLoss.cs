@@ -23,7 +23,7 @@ public static class LanguageModelLoss
                 nameof(windows));
         using var scope = NewDisposeScope();
         var device = model.parameters().First().device;
-        var w = windows.to(device);
+        var w = Training.TrainingDevice.Upload(windows, device);
         long length = w.shape[1] - 1;
         var inputs = w.narrow(1, 0, length);                                             // [B, T]
         var targets = w.narrow(1, 1, length);                                            // [B, T]
@@ -47,17 +47,20 @@ public static class LanguageModelLoss
         try
         {
             using var noGrad = no_grad();
-            double total = 0;
+            // Summed on the device (in float64, in the same order as on the host: the same result to the bit) and
+            // read once: a read per batch would make the host wait for the device before issuing the next one.
+            var device = model.parameters().First().device;
+            using var total = tensor(0.0, ScalarType.Float64, device);
             long count = 0;
             foreach (var batch in corpus.SequentialWindows(split, batchSize, sequenceLength, maxWindows))
             {
                 using var scope = NewDisposeScope();
                 long targets = batch.shape[0] * sequenceLength;
-                total += Compute(model, batch).item<float>() * (double)targets;
+                total.add_(Compute(model, batch).to_type(ScalarType.Float64).mul_((double)targets));
                 count += targets;
                 batch.Dispose();
             }
-            return count == 0 ? double.NaN : total / count;
+            return count == 0 ? double.NaN : total.item<double>() / count;
         }
         finally
         {

@@ -137,39 +137,60 @@ public sealed class LanguageModelTrainer
         long bytesPerStep = (long)batchSize * length;
 
         model.train();
-        try
+        // Reads every few steps on CUDA (TrainerOptions.SyncEverySteps); with a time budget every step, since the budget's
+        // clock and its learning-rate schedule follow each step's measured time.
+        int syncEvery = budget is null ? o.SyncEveryStepsOn(device) : 1;
+        using var pending = new DeferredStepReads<(long Step, double LearningRate)>();
+        long pendingSince = Stopwatch.GetTimestamp();
+        // Reads the queued steps' numbers (one wait for the device) and hands each step, in order, to the clocks, the
+        // progress report, the NaN stop and the metrics window; each step counts the batch's mean duration.
+        void ReadPending()
         {
-            while (run.Step < stopAt && !BudgetUsed() && !cancellationToken.IsCancellationRequested)
+            int count = pending.Count;
+            if (count == 0) return;
+            var read = pending.ReadAll();
+            double seconds = Math.Max(Stopwatch.GetElapsedTime(pendingSince).TotalSeconds / count, 1e-9);
+            pendingSince = Stopwatch.GetTimestamp();
+            foreach (var (values, step) in read)
             {
-                long start = Stopwatch.GetTimestamp();
-                double lr = schedule.At(run.Step, budget is double b ? run.TrainSeconds / b : 0);
-                double loss, gradNorm;
-                using (var scope = NewDisposeScope())
-                {
-                    var windows = corpus.TrainingBatch(batchSize, length, o.Seed, run.Step);
-                    var lossTensor = LanguageModelLoss.Compute(model, windows);
-                    var values = OptimizerUpdate.Read(lossTensor,
-                        OptimizerUpdate.Apply(model, optimizer, lossTensor, lr, o.GradientClip));  // one wait for the device
-                    (loss, gradNorm) = (values[0], values[1]);
-                }
-                run.Step++;
-                double seconds = Math.Max(Stopwatch.GetElapsedTime(start).TotalSeconds, 1e-9);
+                double loss = values[0], gradNorm = values[1];
                 run.TrainSeconds += seconds;
                 secondsThisCall += seconds;
                 stepsThisCall++;
                 lastTrainLoss = loss;
-                lastLearningRate = lr;
-                _progress?.Report(new LanguageModelTrainingProgress(run.Step, total, "train", loss, lr, gradNorm,
-                    bytesPerStep / seconds, run.TrainSeconds, Eta(run, stopAt, secondsThisCall / stepsThisCall)));
+                lastLearningRate = step.LearningRate;
+                _progress?.Report(new LanguageModelTrainingProgress(step.Step, total, "train", loss, step.LearningRate,
+                    gradNorm, bytesPerStep / seconds, run.TrainSeconds, Eta(run, stopAt, secondsThisCall / stepsThisCall)));
                 if (!double.IsFinite(loss))
                     throw new InvalidOperationException(
-                        $"The training loss became {loss} at step {run.Step}; stopping (last.ckpt holds the last good state).");
-
+                        $"The training loss became {loss} at step {step.Step}; stopping (last.ckpt holds the last good state).");
                 window.Add(loss, null, gradNorm, bytesPerStep, seconds);
+            }
+        }
+
+        try
+        {
+            while (run.Step < stopAt && !BudgetUsed() && !cancellationToken.IsCancellationRequested)
+            {
+                double lr = schedule.At(run.Step, budget is double b ? run.TrainSeconds / b : 0);
+                using (var scope = NewDisposeScope())
+                {
+                    var windows = corpus.TrainingBatch(batchSize, length, o.Seed, run.Step);
+                    var lossTensor = LanguageModelLoss.Compute(model, windows);
+                    var gradNorm = OptimizerUpdate.Apply(model, optimizer, lossTensor, lr, o.GradientClip);
+                    pending.Add(OptimizerUpdate.Gather(lossTensor, gradNorm).MoveToOuterDisposeScope(), (run.Step + 1, lr));
+                }
+                run.Step++;
+                bool evaluates = o.EvalEverySteps > 0 && run.Step % o.EvalEverySteps == 0;
+                bool saves = lastPath is not null && o.CheckpointEverySteps > 0 && run.Step % o.CheckpointEverySteps == 0;
+                // Every step is read before anything is written or evaluated, and at the run's end.
+                if (pending.Count >= syncEvery || run.Step % o.LogEverySteps == 0 || run.Step == stopAt || evaluates
+                    || saves)
+                    ReadPending();
                 bool last = run.Step == stopAt || BudgetUsed();
                 if (run.Step % o.LogEverySteps == 0 || last) window.Flush(metrics, run.Step, 0, lr);
 
-                if (o.EvalEverySteps > 0 && run.Step % o.EvalEverySteps == 0)
+                if (evaluates)
                 {
                     lastValidation = EvaluateDuringFit(model, corpus, run, total, metrics);
                     if (run.Best is null || lastValidation.NatsPerByte < run.Best)
@@ -179,14 +200,18 @@ public sealed class LanguageModelTrainer
                         if (bestPath is not null)
                             TrainingCheckpoint.Save(bestPath, model, null, MakeState(run, total, sha), o.RunConfigJson);
                     }
+                    pendingSince = Stopwatch.GetTimestamp();
                 }
 
-                if (lastPath is not null && o.CheckpointEverySteps > 0 && run.Step % o.CheckpointEverySteps == 0)
+                if (saves)
                 {
-                    TrainingCheckpoint.Save(lastPath, model, optimizer, MakeState(run, total, sha), o.RunConfigJson);
+                    TrainingCheckpoint.Save(lastPath!, model, optimizer, MakeState(run, total, sha), o.RunConfigJson);
                     lastSaved = run.Step;
+                    pendingSince = Stopwatch.GetTimestamp();
                 }
             }
+            // A cancelled run stops between reads: its last steps are read (and checked) before last.ckpt is written.
+            ReadPending();
             window.Flush(metrics, run.Step, 0, lastLearningRate ?? optimizer.LearningRate);
             if (lastPath is not null && lastSaved != run.Step)
                 TrainingCheckpoint.Save(lastPath, model, optimizer, MakeState(run, total, sha), o.RunConfigJson);
