@@ -17,7 +17,7 @@ public sealed class Batch : IDisposable
         Indices = indices;
     }
 
-    /// <summary>Images <c>[B, C, H, W]</c>, float32, CPU.</summary>
+    /// <summary>Images <c>[B, C, H, W]</c>, float32, CPU (pinned memory when the loader pins, <see cref="DataLoader.PinMemory"/>).</summary>
     public Tensor Images { get; }
 
     /// <summary>Labels <c>[B]</c>, int64, CPU.</summary>

@@ -33,19 +33,26 @@ public sealed class DataLoader
     /// <param name="seed">Seed of the per-epoch permutations.</param>
     /// <param name="dropLast">Drop the last, incomplete batch of each epoch.</param>
     /// <param name="prefetch">Build the next batch on a background task while the current one is used.</param>
-    /// <exception cref="ArgumentException">Bad batch size, or an epoch would contain no batch.</exception>
+    /// <param name="pinMemory">Put the batches in pinned (page-locked) host memory, from which a CUDA device copies them
+    /// without the host waiting (<c>to(device, non_blocking: true)</c>); needs CUDA.</param>
+    /// <exception cref="ArgumentException">Bad batch size, an epoch would contain no batch, or pinned memory without
+    /// CUDA.</exception>
     public DataLoader(IImageDataset dataset, int batchSize, bool shuffle = true, long seed = 0, bool dropLast = true,
-        bool prefetch = true)
+        bool prefetch = true, bool pinMemory = false)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         if (batchSize <= 0)
             throw new ArgumentException($"The batch size must be positive (got {batchSize}).", nameof(batchSize));
+        if (pinMemory && !cuda.is_available())
+            throw new ArgumentException("Pinned memory needs CUDA, which is not available here; leave pinMemory off.",
+                nameof(pinMemory));
         Dataset = dataset;
         BatchSize = batchSize;
         Shuffle = shuffle;
         Seed = seed;
         DropLast = dropLast;
         Prefetch = prefetch;
+        PinMemory = pinMemory;
         (_channels, _height, _width) = (dataset.Channels, dataset.Height, dataset.Width);
         BatchesPerEpoch = CountBatches(dataset.Count, batchSize, dropLast);
         if (BatchesPerEpoch == 0)
@@ -71,6 +78,9 @@ public sealed class DataLoader
 
     /// <summary>Whether batches are built ahead on a background task.</summary>
     public bool Prefetch { get; }
+
+    /// <summary>Whether batches come in pinned host memory.</summary>
+    public bool PinMemory { get; }
 
     /// <summary>Batches per epoch.</summary>
     public int BatchesPerEpoch { get; }
@@ -199,9 +209,20 @@ public sealed class DataLoader
 
     private Batch ToBatch(HostBatch host)
     {
-        // torch.tensor(array, shape) copies the array, so the managed buffers can be dropped afterwards.
-        var images = tensor(host.Pixels!, [host.Indices.Length, _channels, _height, _width], ScalarType.Float32);
+        // One copy out of the managed buffer (viewed, not copied, by from_array): into pinned memory, or into libtorch's
+        // own; the buffer can then be reused.
+        long[] shape = [host.Indices.Length, _channels, _height, _width];
+        Tensor images;
+        using (var pixels = from_array(host.Pixels!))
+        using (var view = pixels.view(shape))
+            images = PinMemory ? view.pin_memory() : view.clone();
         var labels = tensor(host.Labels!, [host.Indices.Length], ScalarType.Int64);
+        if (PinMemory)
+        {
+            var pinned = labels.pin_memory();
+            labels.Dispose();
+            labels = pinned;
+        }
         if (host.Indices.Length == BatchSize && _pixelBuffers.Count < KeptPixelBuffers) _pixelBuffers.Add(host.Pixels!);
         host.Pixels = null;
         return new Batch(images, labels, host.Position, host.Indices);

@@ -87,7 +87,8 @@ public sealed class Trainer
                 $"The validation set has {validation.NumClasses} classes, the training set {train.NumClasses}.",
                 nameof(validation));
         o.ValidateForImages(train.Channels, train.Height, train.Width);
-        var loader = new DataLoader(train, o.BatchSize, shuffle: true, o.Seed, o.DropLast, o.Prefetch);
+        var loader = new DataLoader(train, o.BatchSize, shuffle: true, o.Seed, o.DropLast, o.Prefetch,
+            pinMemory: device.type == DeviceType.CUDA);
         long total = o.TotalSteps(train.Count);
         if (o.WarmupSteps > total)
             throw new ArgumentException(
@@ -311,7 +312,7 @@ public sealed class Trainer
         TestTimeAugmentation augmentation = TestTimeAugmentation.None)
     {
         var loader = new DataLoader(dataset, Options.EvalBatchSize ?? Options.BatchSize, shuffle: false, seed: 0,
-            dropLast: false, prefetch: Options.Prefetch);
+            dropLast: false, prefetch: Options.Prefetch, pinMemory: device.type == DeviceType.CUDA);
         bool wasTraining = model.training;
         model.eval();
         int count = 0;

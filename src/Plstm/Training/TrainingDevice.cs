@@ -39,6 +39,8 @@ public static class TrainingDevice
     internal static Tensor Upload(Tensor host, Device device)
     {
         if (device.type != DeviceType.CUDA || host.device_type != DeviceType.CPU) return host.to(device);
+        // Batches of a loader with pinned memory are pinned already (one copy fewer).
+        if (host.is_pinned()) return host.to(device, non_blocking: true);
         using var pinned = host.pin_memory();
         return pinned.to(device, non_blocking: true);
     }

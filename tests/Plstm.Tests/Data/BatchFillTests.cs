@@ -104,6 +104,15 @@ public class BatchFillTests
         foreach (var batch in fastBatches.Concat(slowBatches)) batch.Dispose();
     }
 
+    [SkippableFact]
+    public void Pinned_batches_without_CUDA_are_refused_naming_the_option()
+    {
+        Skip.If(cuda.is_available(), "CUDA is available here");
+        var arrows = new ArrowPointingDataset(ArrowPointingSettings.Paper(192, 42).Scaled(4), 8);
+        var error = Assert.Throws<ArgumentException>(() => new DataLoader(arrows, 4, pinMemory: true));
+        Assert.Equal("pinMemory", error.ParamName);
+    }
+
     [Fact]
     public void A_parallel_fill_rethrows_the_first_failure_in_batch_order()
     {
