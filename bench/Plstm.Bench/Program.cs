@@ -37,6 +37,7 @@ public static class Program
             if (args.Contains("--adamw-step")) return AdamWStepBench.Run(args);
             if (args.Contains("--layer-host")) return LayerHostBench.Run(args);
             if (args.Contains("--data-loader")) return DataLoaderBench.Run(args);
+            if (args.Contains("--lm-host")) return LanguageModelHostBench.Run(args);
             int chunkSide = ReadInt(args, "--chunk", 0);                // 0: the automatic choice per grid
             var grids = ReadGrids(args);
             workloads = grids.Select(g => chunkSide > 0 ? new Workload(g) { ChunkSide = chunkSide } : new Workload(g)).ToArray();
