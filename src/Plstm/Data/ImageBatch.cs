@@ -18,13 +18,28 @@ public static class ImageBatch
     public static void Fill(IImageDataset dataset, IReadOnlyList<int> indices, float[] pixels, long[] labels)
     {
         ArgumentNullException.ThrowIfNull(dataset);
-        CheckBuffers(dataset, indices, pixels, labels);
+        // Both paths check the buffers themselves (FillBatch is public).
         if (dataset is IBatchImageDataset batched) batched.FillBatch(indices, pixels, labels);
         else FillFromSamples(dataset, indices, pixels, labels);
         for (int i = 0; i < indices.Count; i++)
             if (labels[i] < 0 || labels[i] >= dataset.NumClasses)
                 throw new InvalidDataException(
                     $"Sample {indices[i]} has label {labels[i]}, outside 0 … {dataset.NumClasses - 1}.");
+    }
+
+    /// <summary>The samples at <paramref name="indices"/> as new CPU tensors: images <c>[B, C, H, W]</c> float32 and
+    /// labels <c>[B]</c> int64, through <paramref name="dataset"/>'s batch fill.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An index is outside the dataset.</exception>
+    public static (Tensor Images, Tensor Labels) Tensors(IBatchImageDataset dataset, IReadOnlyList<int> indices)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(indices);
+        int b = indices.Count;
+        var pixels = new float[(long)b * dataset.Channels * dataset.Height * dataset.Width];
+        var labels = new long[b];
+        dataset.FillBatch(indices, pixels, labels);
+        return (tensor(pixels, [b, dataset.Channels, dataset.Height, dataset.Width], ScalarType.Float32),
+            tensor(labels, [b], ScalarType.Int64));
     }
 
     /// <summary>Writes the samples one <see cref="IImageDataset.Get"/> at a time, on the calling thread (every tensor

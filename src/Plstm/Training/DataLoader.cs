@@ -209,20 +209,16 @@ public sealed class DataLoader
 
     private Batch ToBatch(HostBatch host)
     {
-        // One copy out of the managed buffer (viewed, not copied, by from_array): into pinned memory, or into libtorch's
-        // own; the buffer can then be reused.
-        long[] shape = [host.Indices.Length, _channels, _height, _width];
-        Tensor images;
-        using (var pixels = from_array(host.Pixels!))
-        using (var view = pixels.view(shape))
-            images = PinMemory ? view.pin_memory() : view.clone();
-        var labels = tensor(host.Labels!, [host.Indices.Length], ScalarType.Int64);
-        if (PinMemory)
+        // One copy out of each managed buffer (viewed, not copied, by from_array): into pinned memory, or into
+        // libtorch's own; the buffers can then be reused.
+        Tensor Own(Array values, long[] shape)
         {
-            var pinned = labels.pin_memory();
-            labels.Dispose();
-            labels = pinned;
+            using var shared = from_array(values);
+            using var view = shared.view(shape);
+            return PinMemory ? view.pin_memory() : view.clone();
         }
+        var images = Own(host.Pixels!, [host.Indices.Length, _channels, _height, _width]);
+        var labels = Own(host.Labels!, [host.Indices.Length]);
         if (host.Indices.Length == BatchSize && _pixelBuffers.Count < KeptPixelBuffers) _pixelBuffers.Add(host.Pixels!);
         host.Pixels = null;
         return new Batch(images, labels, host.Position, host.Indices);

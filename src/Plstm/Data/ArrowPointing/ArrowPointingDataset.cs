@@ -95,15 +95,7 @@ public sealed class ArrowPointingDataset : IBatchImageDataset, ICanonicalOrienta
     /// The samples at <paramref name="indices"/> as a new float32 tensor <c>[B, 3, S, S]</c> and an int64 label tensor
     /// <c>[B]</c> (both on the CPU). Samples are rendered in parallel; the result does not depend on the thread count.
     /// </summary>
-    public (Tensor Images, Tensor Labels) GetBatch(IReadOnlyList<int> indices)
-    {
-        ArgumentNullException.ThrowIfNull(indices);
-        int b = indices.Count, s = ImageSize;
-        var values = new float[(long)b * ImageChannels * s * s];
-        var labels = new long[b];
-        FillBatch(indices, values, labels);
-        return (tensor(values, [b, ImageChannels, s, s], ScalarType.Float32), tensor(labels, [b], ScalarType.Int64));
-    }
+    public (Tensor Images, Tensor Labels) GetBatch(IReadOnlyList<int> indices) => ImageBatch.Tensors(this, indices);
 
     /// <inheritdoc />
     /// <remarks>Samples are rendered in parallel, each into its own slice.</remarks>

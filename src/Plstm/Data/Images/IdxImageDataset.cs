@@ -85,15 +85,7 @@ public sealed class IdxImageDataset : IBatchImageDataset
     /// The samples at <paramref name="indices"/>: a float32 tensor <c>[B, 1, H, W]</c> and an int64 label tensor
     /// <c>[B]</c>, both new and on the CPU.
     /// </summary>
-    public (Tensor Images, Tensor Labels) GetBatch(IReadOnlyList<int> indices)
-    {
-        ArgumentNullException.ThrowIfNull(indices);
-        var values = new float[(long)indices.Count * Images.PixelsPerImage];
-        var labels = new long[indices.Count];
-        FillBatch(indices, values, labels);
-        return (tensor(values, [indices.Count, 1, Height, Width], ScalarType.Float32),
-            tensor(labels, [indices.Count], ScalarType.Int64));
-    }
+    public (Tensor Images, Tensor Labels) GetBatch(IReadOnlyList<int> indices) => ImageBatch.Tensors(this, indices);
 
     /// <inheritdoc />
     /// <remarks>One thread: a sample is a table lookup per pixel, cheaper than handing it to another thread.</remarks>
