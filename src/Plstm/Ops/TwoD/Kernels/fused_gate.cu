@@ -464,6 +464,12 @@ __device__ __forceinline__ REAL warp_sum8(REAL v0, REAL v1, REAL v2, REAL v3, RE
 // retry (Nsight Compute at 32²: 162 M CAS and 420 M branch instructions of 3.8 G). Measured on an H200 (gate fwd + bwd,
 // bench/results/gpu-h200-walk-global-sums-2026-12-01.md): 24² 4.09 → 2.85 ms, 32² 12.49 → 8.91, 48² 87.8 → 70.8, 64²
 // (B·H 96) 70.7 → 58.0; 14² unchanged. It also frees the 6 · cells values of shared memory per block.
+// Measured at 14²–32² and not kept (H200, Nsight Compute; bench/results/gpu-h200-walk-backward-traffic-2026-12-02.md):
+// the kernel is bound by latency with few warps in flight, not by memory traffic — L and U in shared memory cut its L2
+// traffic at 32² from 34 to 22.5 GB and took 7.35 → 7.79 ms; L and U in registers (168 of them) 9.39 ms; more blocks per
+// multiprocessor (80 or 64 registers) 8.31 / 9.96 ms; blocks relabelled so that the four orientations of a source block
+// share d𝒢's reads in L2 8.09 ms. A [cells, 8] layout of the gate gradients (a warp's six reductions of a cell in one
+// sector) gained 3–5 % (7.33 → 7.12 ms), less than the transposition it would need for the gate activation's backward.
 // (An explicit minimum of one block is not the same as none: NVRTC then takes up to 255 registers, measured 32² 26.0 →
 // 36.3 ms.)
 // Why the line walk is written out in walk 1 and walk 2 and the restore under #if PARK: a tidier source — one inlined

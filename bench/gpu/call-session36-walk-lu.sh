@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Thirty-sixth session (2026-12-02), second call. The first (call-session36-walk-bwd.sh) found the P-mode walk's backward
+# at 32² moving 33.7 GB through L2 in 7.3 ms: ≈ 19.5 GB of it local memory (L and U of each line and the saved line
+# weights, missing L1) and ≈ 7.5 GB the gate gradients' L2 reductions (six sectors per warp and cell). Source variants
+# of fused_gate.cu here: SHARED_LU (L and U in shared memory), REG_LU (L and U by constant index: registers),
+# DG_CELL_MAJOR (a cell's gate gradients in one sector; timing only, its layout is not the host's).
+# Bundle first, then run(command="OUT=$OUT bash bench/gpu/call-session36-walk-lu.sh", carry=[".gpu"]).
+set -u
+OUT=${OUT:-/tmp/out}; R=/tmp/res; mkdir -p "$OUT" "$R"
+. bench/gpu/common.sh; probe
+# The variants' switches are in bench/gpu/kernels/session36-walk-variants.patch (not kept in the kernel): applied to a copy.
+SRC=/tmp/fused_gate_s36.cu; cp src/Plstm/Ops/TwoD/Kernels/fused_gate.cu $SRC
+patch -s $SRC bench/gpu/kernels/session36-walk-variants.patch
+mk() { local name=$1; shift; { for d in "$@"; do printf '#define %s 1\n' "$d"; done; cat $SRC; } > /tmp/v-$name.cu; }
+mk shlu SHARED_LU; mk reglu REG_LU; mk dgcm DG_CELL_MAJOR; mk shdg SHARED_LU DG_CELL_MAJOR; mk regdg REG_LU DG_CELL_MAJOR
+use() { if [ "$1" = base ]; then unset PLSTM_FUSED_GATE_SOURCE; else export PLSTM_FUSED_GATE_SOURCE=/tmp/v-$1.cu; fi; }
+files=""
+for g in 32 24 14; do for v in base shlu reglu dgcm shdg regdg; do use $v
+  timeout 60 ncu --csv --metrics gpu__time_duration.sum,launch__registers_per_thread,lts__t_bytes.sum --target-processes all -k regex:plstm_fused_gate_backward \
+    bash .gpu/run.sh bench op --device cuda --forms walk --grids $g --warmup 1 --iters 1 > "$R/ncu-$v-$g.csv" 2>"$R/ncu-$v-$g.err"
+  echo "ncu $v $g exit $?"; grep -i -m2 "error" "$R/ncu-$v-$g.err"; files="$files $v$g=$R/ncu-$v-$g.csv"
+  python3 bench/gpu/ncu_metrics.py "$R/ncu-$v-$g.csv" | grep -E "registers|lts__t_bytes|duration" | tr '\n' ' '; echo
+done; done
+use base
+python3 bench/gpu/ncu_sum.py --halve $files > "$R/durations.txt"; cat "$R/durations.txt"
+collect "$R/durations.txt"

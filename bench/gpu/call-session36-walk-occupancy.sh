@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Thirty-sixth session (2026-12-02), third call. The second (call-session36-walk-lu.sh) showed that less L2 traffic alone
+# does not speed the P-mode walk's backward up (L and U in shared memory: 34 → 22.7 GB, 7.35 → 7.79 ms at 32²); only
+# DG_CELL_MAJOR gained (−3 to −5 % at 14²–32²). Its stalls are latency with few warps (96 registers: 5 blocks of 128 per
+# multiprocessor). Here: BWD_MIN_BLOCKS 6 / 8 (fewer registers, more warps), with and without DG_CELL_MAJOR.
+# Bundle first, then run(command="OUT=$OUT bash bench/gpu/call-session36-walk-occupancy.sh", carry=[".gpu"]).
+set -u
+OUT=${OUT:-/tmp/out}; R=/tmp/res; mkdir -p "$OUT" "$R"
+. bench/gpu/common.sh; probe
+# The variants' switches are in bench/gpu/kernels/session36-walk-variants.patch (not kept in the kernel): applied to a copy.
+SRC=/tmp/fused_gate_s36.cu; cp src/Plstm/Ops/TwoD/Kernels/fused_gate.cu $SRC
+patch -s $SRC bench/gpu/kernels/session36-walk-variants.patch
+mk() { local name=$1; shift; { for d in "$@"; do printf '#define %s\n' "$d"; done; cat $SRC; } > /tmp/v-$name.cu; }
+mk mb6 "BWD_MIN_BLOCKS 6"; mk mb8 "BWD_MIN_BLOCKS 8"; mk dgcm "DG_CELL_MAJOR 1"
+mk dgmb6 "DG_CELL_MAJOR 1" "BWD_MIN_BLOCKS 6"; mk dgmb8 "DG_CELL_MAJOR 1" "BWD_MIN_BLOCKS 8"
+use() { if [ "$1" = base ]; then unset PLSTM_FUSED_GATE_SOURCE; else export PLSTM_FUSED_GATE_SOURCE=/tmp/v-$1.cu; fi; }
+files=""
+for g in 32 24 14; do for v in base mb6 mb8 dgcm dgmb6 dgmb8; do use $v
+  timeout 60 ncu --csv --metrics gpu__time_duration.sum,launch__registers_per_thread --target-processes all -k regex:plstm_fused_gate_backward \
+    bash .gpu/run.sh bench op --device cuda --forms walk --grids $g --warmup 1 --iters 1 > "$R/ncu-$v-$g.csv" 2>"$R/ncu-$v-$g.err"
+  echo "ncu $v $g exit $?"; grep -i -m2 "error" "$R/ncu-$v-$g.err"; files="$files $v$g=$R/ncu-$v-$g.csv"
+  python3 bench/gpu/ncu_metrics.py "$R/ncu-$v-$g.csv" | grep -m1 registers
+done; done
+use base
+python3 bench/gpu/ncu_sum.py --halve $files > "$R/durations.txt"; cat "$R/durations.txt"
+collect "$R/durations.txt"
