@@ -116,7 +116,9 @@ public static class FusedGateKernelMirror
                         var copy = stagedPairs ? PairCopy(gates, b, d, orientations, cells) : null;
                         int start = FirstLine(d, warp, gx);
                         int firstA = FirstColumn(d, warp, gy), firstB = FirstColumn(d | 2, warp, gy);
-                        if (d == 0)
+                        // The x-reversed pair writes the lines before the warp's first source line without reading
+                        // them; only with one orientation does the x-forward pair zero them.
+                        if (d == 0 && orientations < 2)
                             for (int c = 0; c < start * gy; c++) output[column + (long)c * cells] = 0;
                         var wa = new double[gy];
                         var wb = new double[gy];
@@ -124,7 +126,8 @@ public static class FusedGateKernelMirror
                         for (int xi = start; xi < gx; xi++)
                         {
                             int line = (d != 0 ? gx - 1 - xi : xi) * gy;
-                            for (int y = 0; y < gy; y++) sum[y] = d == 0 ? 0 : output[column + (long)(line + y) * cells];
+                            bool add = d != 0 && line >= warp.X0 * gy;     // the x-forward pair wrote this line too
+                            for (int y = 0; y < gy; y++) sum[y] = add ? output[column + (long)(line + y) * cells] : 0;
                             double da = 0, db = 0;
                             for (int yi = 0; yi < gy; yi++)
                             {

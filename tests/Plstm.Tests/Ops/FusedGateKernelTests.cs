@@ -143,10 +143,12 @@ public class FusedGateKernelTests
             Tolerances.Float64Rtol, Tolerances.Float64Atol);
     }
 
-    /// <summary>Two or three orientations (the layout's O): the forward pairs o with o | 2 only where both exist, and
+    /// <summary>One, two or three orientations (the layout's O): the forward pairs o with o | 2 only where both exist, and
     /// equals the walk one orientation at a time — which the tests above check against the row scan — on a grid of
-    /// several warps of sources (their walks start at different lines).</summary>
+    /// several warps of sources (their walks start at different lines), writing every entry: the lines before a warp's
+    /// first source line are written by the x-reversed pair, or zeroed by the x-forward one where there is none (O = 1).</summary>
     [Theory]
+    [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
     public void Forward_pairs_only_the_orientations_present(int orientations)

@@ -343,7 +343,17 @@ plstm_fused_gate_forward(const REAL* __restrict__ gates, REAL* __restrict__ out,
 #define PAIR_ADVANCE(g, s, n, L, U, wr, wd) advance(g, n, m, L, U, wr, wd)
 #endif
         const int start = FORWARD_FIRST_LINE(d);
-        if (d == 0)
+        // The two pairs' lines overlap only on the warp's own source lines (first_line … last_line): the x-forward pair
+        // (d = 0) walks from the first of them up, the x-reversed one (d = 1) from the last down. So d = 0 writes its
+        // lines, and d = 1 writes the lines before the first source line without reading them (d = 0 left them alone)
+        // and reads and adds only on the source lines: 𝒢 is written about once, not once whole and again half. Only
+        // without an x-reversed pair (one orientation) does d = 0 zero the lines before its first.
+#if TILE_X
+        const int source_first = tile.x0;
+#else
+        const int source_first = m0 / GY;
+#endif
+        if (d == 0 && orientations < 2)
             for (int xi = 0; xi < start; ++xi)
 #pragma unroll
                 for (int yi = 0; yi < GY; ++yi) column[(size_t)cell_of(0, xi, yi) * CELLS] = (REAL)0;
@@ -354,8 +364,9 @@ plstm_fused_gate_forward(const REAL* __restrict__ gates, REAL* __restrict__ out,
         {
             const int line = (d ? GX - 1 - xi : xi) * GY;   // the line's first cell
             REAL sum[GY];                                  // by y: the line's entries of 𝒢 in this thread's column
+            const bool add = d != 0 && line >= source_first * GY;   // the x-forward pair wrote this line too
 #pragma unroll
-            for (int y = 0; y < GY; ++y) sum[y] = d == 0 ? (REAL)0 : column[(size_t)(line + y) * CELLS];
+            for (int y = 0; y < GY; ++y) sum[y] = add ? column[(size_t)(line + y) * CELLS] : (REAL)0;
             REAL da = 0, db = 0;
 #pragma unroll
             for (int yi = 0; yi < GY; ++yi)
@@ -464,7 +475,7 @@ __device__ __forceinline__ REAL warp_sum8(REAL v0, REAL v1, REAL v2, REAL v3, RE
 // retry (Nsight Compute at 32²: 162 M CAS and 420 M branch instructions of 3.8 G). Measured on an H200 (gate fwd + bwd,
 // bench/results/gpu-h200-walk-global-sums-2026-12-01.md): 24² 4.09 → 2.85 ms, 32² 12.49 → 8.91, 48² 87.8 → 70.8, 64²
 // (B·H 96) 70.7 → 58.0; 14² unchanged. It also frees the 6 · cells values of shared memory per block.
-// Measured at 14²–32² and not kept (H200, Nsight Compute; bench/results/gpu-h200-walk-backward-traffic-2026-12-02.md):
+// Measured at 14²–32² and not kept (H200, Nsight Compute; bench/results/gpu-h200-walk-traffic-2026-12-02.md):
 // the kernel is bound by latency with few warps in flight, not by memory traffic — L and U in shared memory cut its L2
 // traffic at 32² from 34 to 22.5 GB and took 7.35 → 7.79 ms; L and U in registers (168 of them) 9.39 ms; more blocks per
 // multiprocessor (80 or 64 registers) 8.31 / 9.96 ms; blocks relabelled so that the four orientations of a source block
