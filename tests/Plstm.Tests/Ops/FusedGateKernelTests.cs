@@ -146,7 +146,8 @@ public class FusedGateKernelTests
     /// <summary>One, two or three orientations (the layout's O): the forward pairs o with o | 2 only where both exist, and
     /// equals the walk one orientation at a time — which the tests above check against the row scan — on a grid of
     /// several warps of sources (their walks start at different lines), writing every entry: the lines before a warp's
-    /// first source line are written by the x-reversed pair, or zeroed by the x-forward one where there is none (O = 1).</summary>
+    /// first source line are written by the x-reversed pair, or zeroed by the x-forward one where there is none (O = 1);
+    /// one orientation at a time, orientation 0 zeroes them.</summary>
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
@@ -162,6 +163,7 @@ public class FusedGateKernelTests
         var single = FusedGateKernelMirror.Forward(flat, N, orientations, x, y, pairs: false);
         TensorAssert.AssertClose(tensor(paired), tensor(single), "gate", Tolerances.Float64Rtol, Tolerances.Float64Atol);
         Assert.DoesNotContain(paired, double.IsNaN);
+        Assert.DoesNotContain(single, double.IsNaN);
     }
 
     /// <summary>SMEM_PAIRS (the paired forward reading the walked pair's slots 2-7 from a shared-memory copy, the sources
