@@ -151,4 +151,28 @@ public class FusedGateCpuKernelTests
         Assert.Equal("gates", error.ParamName);
         Assert.Contains("[4, 8, 3, 3]", error.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>The layout's O counts scan directions, of which there are four: O = 0 or 5 is refused naming gates and
+    /// the range, 1 … 4 run.</summary>
+    [Theory]
+    [InlineData(0, false)]
+    [InlineData(1, true)]
+    [InlineData(3, true)]
+    [InlineData(4, true)]
+    [InlineData(5, false)]
+    public void Takes_one_to_four_orientations(int orientations, bool takes)
+    {
+        using var scope = NewDisposeScope();
+        var gates = zeros(new long[] { 1, orientations, 8, 3, 3 });
+        Assert.Equal(takes, FusedGateKernel.TakesOrientations(orientations));
+        Assert.Equal(takes, FusedGateCpuKernel.CanRun(gates));
+        if (takes)
+        {
+            Assert.Equal(new long[] { 1, 9, 9 }, FusedGateCpuKernel.Gate(gates).shape);
+            return;
+        }
+        var error = Assert.Throws<ArgumentException>(() => FusedGateCpuKernel.Gate(gates));
+        Assert.Equal("gates", error.ParamName);
+        Assert.Contains("1 ≤ O ≤ 4", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -33,13 +33,15 @@ public sealed class FusedGateCpuKernel : GateWalkFunction<FusedGateCpuKernel>
     public override string Name => nameof(FusedGateCpuKernel);
 
     /// <summary>Whether the walk runs for stacked gates like <paramref name="gates"/>: a CPU float32/float64 tensor
-    /// <c>[N, O, 8, X, Y]</c> of at most <see cref="MaxCells"/> cells.</summary>
+    /// <c>[N, O, 8, X, Y]</c> with 1 ≤ O ≤ 4 (<see cref="FusedGateKernel.TakesOrientations"/>) and at most
+    /// <see cref="MaxCells"/> cells.</summary>
     public static bool CanRun(Tensor gates)
     {
         ArgumentNullException.ThrowIfNull(gates);
         if (gates.device_type != DeviceType.CPU) return false;
         var shape = gates.shape;
-        return shape.Length == 5 && shape[2] == FusedGateKernel.GatesPerOrientation && CanRun(gates.dtype, shape[3], shape[4]);
+        return shape.Length == 5 && FusedGateKernel.TakesOrientations(shape[1])
+            && shape[2] == FusedGateKernel.GatesPerOrientation && CanRun(gates.dtype, shape[3], shape[4]);
     }
 
     /// <summary>Whether the walk runs for stacked CPU gates of <paramref name="dtype"/> on an X × Y grid (the test of
@@ -60,7 +62,7 @@ public sealed class FusedGateCpuKernel : GateWalkFunction<FusedGateCpuKernel>
     public static Tensor Gate(Tensor gates, Tensor? direct, double scale)
     {
         if (!CanRun(gates))
-            throw new ArgumentException("gates must be a CPU float32/float64 tensor [N, O, 8, X, Y] with X·Y ≤ "
+            throw new ArgumentException("gates must be a CPU float32/float64 tensor [N, O, 8, X, Y] with 1 ≤ O ≤ 4 and X·Y ≤ "
                 + $"{MaxCells}, got {gates.device_type} {gates.dtype} [{string.Join(", ", gates.shape)}]", nameof(gates));
         CheckDirect(gates, direct);
         return Run(gates, direct, scale);

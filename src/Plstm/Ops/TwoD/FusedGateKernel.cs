@@ -72,16 +72,22 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
     public static string? UnavailableReason => Unavailable.Value;
 
     /// <summary>Whether the kernel runs for stacked gates like <paramref name="gates"/> (<c>[N, O, 8, X, Y]</c>): CUDA,
-    /// float32/float64, a grid the kernel takes (<see cref="TakesGrid"/>), a driver and NVRTC on this machine.</summary>
+    /// float32/float64, 1 ≤ O ≤ 4 (<see cref="TakesOrientations"/>), a grid the kernel takes (<see cref="TakesGrid"/>), a
+    /// driver and NVRTC on this machine.</summary>
     public static bool CanRun(Tensor gates)
     {
         ArgumentNullException.ThrowIfNull(gates);
         // Each shape, dtype or device read is a native call that allocates: read once (this runs per layer call).
         if (gates.device_type != DeviceType.CUDA) return false;
         var shape = gates.shape;
-        return shape.Length == 5 && shape[2] == GatesPerOrientation
+        return shape.Length == 5 && TakesOrientations(shape[1]) && shape[2] == GatesPerOrientation
             && CanRun(gates.dtype, shape[3], shape[4]);
     }
+
+    /// <summary>Whether <paramref name="orientations"/> (the layout's O) is one the walks take: 1 to 4. The orientations
+    /// are the four scan directions (o reverses x when o &amp; 1, y when o &amp; 2): a fifth would repeat one, and the CUDA
+    /// kernel's forward copies at most four orientations' gates into shared memory.</summary>
+    public static bool TakesOrientations(long orientations) => orientations is >= 1 and <= 4;
 
     /// <summary>Whether the kernel runs for stacked gates of <paramref name="dtype"/> on an X × Y grid on a CUDA device
     /// (the test of <see cref="CanRun(Tensor)"/> before the gates exist). No per-device condition is left since the
@@ -117,7 +123,7 @@ public sealed class FusedGateKernel : GateWalkFunction<FusedGateKernel>
     public static Tensor Gate(Tensor gates, Tensor? direct, double scale)
     {
         if (!CanRun(gates))
-            throw new ArgumentException("gates must be a CUDA float32/float64 tensor [N, O, 8, X, Y] with X·Y ≤ "
+            throw new ArgumentException("gates must be a CUDA float32/float64 tensor [N, O, 8, X, Y] with 1 ≤ O ≤ 4, X·Y ≤ "
                 + $"{MaxCellsAnyLine}, or X·Y ≤ {MaxCells} and Y ≤ {MaxLine}, on a machine with the CUDA driver and NVRTC "
                 + $"({UnavailableReason ?? "available"})", nameof(gates));
         CheckDirect(gates, direct);

@@ -82,7 +82,7 @@ public static class SinglePathGateKernel
         var shape = gates.shape;
         // O ≤ 4: the orientations are the four scan directions (bit 0 reverses x, bit 1 y); the forward finds a pair's
         // orientation from those bits.
-        if (gates.device_type != DeviceType.CUDA || shape.Length != 5 || shape[1] < 1 || shape[1] > 4
+        if (gates.device_type != DeviceType.CUDA || shape.Length != 5 || !FusedGateKernel.TakesOrientations(shape[1])
             || shape[2] != FusedGateKernel.GatesPerOrientation || !CanRun(gates.dtype, shape[3], shape[4]))
             throw new ArgumentException($"gates must be a CUDA float32/float64 tensor [N, O ≤ 4, 8, X, Y] with X, Y ≤ {MaxSide} "
                 + $"and X·Y ≤ {MaxCells} on a machine with the CUDA driver and NVRTC ({UnavailableReason ?? "available"}); "
