@@ -273,9 +273,11 @@ __device__ __forceinline__ REAL marked_staged(const REAL* t, int n, REAL L, REAL
 #define FWD_MIN_BLOCKS 1
 #endif
 
-// out may hold anything on entry: the first orientation (pair) writes every entry of the thread's column (zeros on the
-// lines before its warp's first line), later ones add to it. A line's earlier sums are read before the line is walked,
-// so the walk's chain never waits on a global load.
+// out may hold anything on entry: every entry of the thread's column is written. With PAIRS the x-forward pair writes the
+// lines from the warp's first source line on and the x-reversed pair the lines before it, adding on the source lines
+// (below); one orientation at a time, the first writes the whole column (zeros on the lines before its warp's first
+// line) and later ones add to it. A line's earlier sums are read before the line is walked, so the walk's chain never
+// waits on a global load.
 #if FWD_MIN_BLOCKS > 1
 extern "C" __global__ void __launch_bounds__(BLOCK, FWD_MIN_BLOCKS)
 #else
