@@ -44,10 +44,12 @@ public static class Plstm1DChunked
         for (int l = 0; l < lv; l++)
         {
             long n = Tm.shape[1] / 2, s = Sm.shape[2];
-            var TA = Tm.view(B, n, 2, JT, JT).select(2, 0); var TB = Tm.view(B, n, 2, JT, JT).select(2, 1);
-            var SA = Sm.view(B, n, 2, s, JT, Z).select(2, 0); var SB = Sm.view(B, n, 2, s, JT, Z).select(2, 1);
-            var MA = Mm.view(B, n, 2, s, Yd, JT).select(2, 0); var MB = Mm.view(B, n, 2, s, Yd, JT).select(2, 1);
-            var GA = Gm.view(B, n, 2, s, s, Yd, Z).select(2, 0); var GB = Gm.view(B, n, 2, s, s, Yd, Z).select(2, 1);
+            // Each block pair split by one unbind (autograd: one stack backward) rather than two selects (each of whose
+            // backward passes fills a whole zero tensor for its half).
+            var (TA, TB) = Halves(Tm.view(B, n, 2, JT, JT));
+            var (SA, SB) = Halves(Sm.view(B, n, 2, s, JT, Z));
+            var (MA, MB) = Halves(Mm.view(B, n, 2, s, Yd, JT));
+            var (GA, GB) = Halves(Gm.view(B, n, 2, s, s, Yd, Z));
             Tm = einsum("bnij,bnjk->bnik", TB, TA);                                        // 𝒯 = 𝒯_B 𝒯_A
             Sm = cat(new[] { einsum("bnij,bnsjz->bnsiz", TB, SA), SB }, 2);                // 𝒮 = [𝒯_B 𝒮_A, 𝒮_B]
             Mm = cat(new[] { MA, einsum("bnsyi,bnij->bnsyj", MB, TA) }, 2);                // ℳ = [ℳ_A, ℳ_B 𝒯_A]
@@ -64,21 +66,27 @@ public static class Plstm1DChunked
         // (per position), then (position, JK) against K in one matmul: going through 𝒮·K first would build a
         // [B, NT, P, JT, JV, DK] intermediate, ten times slower on the CPU for the language-model shapes.
         var SV = einsum("bnpikl,bnpvl->bnpkvi", S6, Vc);                                   // [B, NT, P, JK, DV, JT]
-        var U = einsum("bnpdk,bnpkvi->bndvi", Kc, SV);                                     // [B, NT, DK, DV, JT]
+        // The chunk loop's layout: the state as JT rows of DK·DV, so that each step is one batched matrix product.
+        var U = einsum("bnpdk,bnpkvi->bnidv", Kc, SV).reshape(B, NT, JT, DK * DV);        // [B, NT, JT, DK·DV]
 
-        // Inter-chunk recurrence: Ĉ_c = 𝒯_c Ĉ_{c-1} + U_c (short sequential loop over chunks).
-        var state = inputs.CInitial ?? zeros(new[] { B, DK, DV, JT }, dtype: Q.dtype, device: Q.device);
+        // Inter-chunk recurrence: Ĉ_c = 𝒯_c Ĉ_{c-1} + U_c (short sequential loop over chunks). The chunks' 𝒯 and U
+        // are split by one unbind each (one stack in backward), not a select per chunk (a zero-filled gradient each).
+        var state = inputs.CInitial is { } c0
+            ? c0.permute(0, 3, 1, 2).reshape(B, JT, DK * DV)                                // [B, JT, DK·DV]
+            : zeros(new[] { B, JT, DK * DV }, dtype: Q.dtype, device: Q.device);
+        var transitions = Tm.unbind(1);                                                    // NT × [B, JT, JT]
+        var sources = U.unbind(1);                                                         // NT × [B, JT, DK·DV]
         var entering = new Tensor[NT];
         for (long ch = 0; ch < NT; ch++)
         {
             entering[ch] = state;
-            state = einsum("bij,bdvj->bdvi", Tm.select(1, ch), state) + U.select(1, ch);
+            state = transitions[ch].matmul(state) + sources[ch];
         }
-        var Cin = stack(entering, 1);                                                      // [B, NT, DK, DV, JT]
+        var Cin = stack(entering, 1).view(B, NT, JT, DK, DV);                              // [B, NT, JT, DK, DV]
 
         // Read of the entering state: Q_a ℳ[a] Ĉ_{c-1}.
         var M6 = Mm.view(B, NT, P, JO, JQ, JT);
-        var QC = einsum("bnadq,bndvt->bnaqvt", Qc, Cin);                                   // [B, NT, P, JQ, DV, JT]
+        var QC = einsum("bnadq,bntdv->bnaqvt", Qc, Cin);                                   // [B, NT, P, JQ, DV, JT]
         var yInter = einsum("bnaoqt,bnaqvt->bnavo", M6, QC);                               // [B, NT, P, DV, JO]
 
         // Intra-chunk: Σ_b Q_a 𝒢[a,b] K_b V_b as masked attention.
@@ -89,7 +97,15 @@ public static class Plstm1DChunked
         var yIntra = einsum("bnacol,bncvl->bnavo", W, Vc);                                 // [B, NT, P, DV, JO]
 
         var y = ((yInter + yIntra) * c).reshape(B, Lp, DV, JO).narrow(1, 0, L);            // [B, L, DV, JO]
-        return new Plstm1DOutput(y.MoveToOuterDisposeScope(), state.MoveToOuterDisposeScope());
+        var last = state.view(B, JT, DK, DV).permute(0, 2, 3, 1).contiguous();             // [B, DK, DV, JT]
+        return new Plstm1DOutput(y.MoveToOuterDisposeScope(), last.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The two halves of axis 2 (size 2) of <paramref name="pairs"/>: the earlier and the later block.</summary>
+    private static (Tensor Earlier, Tensor Later) Halves(Tensor pairs)
+    {
+        var halves = pairs.unbind(2);
+        return (halves[0], halves[1]);
     }
 
     /// <summary>Zero-pads axis 1 to <paramref name="length"/>; with <paramref name="identity"/> the padded
