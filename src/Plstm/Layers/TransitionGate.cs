@@ -210,12 +210,14 @@ public sealed class TransitionGate : nn.Module<Tensor, Tensor>
         // B_j = Σ_{i<s} c_{js+i} X^i for every j at once: [..., blocks, J, J].
         var blockSums = (coefficients.view([.. batch, blocks, blockSize, 1, 1])
             * stack(powers, -3).unsqueeze(-4)).sum(-3);
-        var sum = blockSums.select(-3, blocks - 1);
+        // The blocks by one unbind (its backward is one stack; a select per block would zero-fill a whole gradient each).
+        var block = blockSums.unbind(-3);
+        var sum = block[blocks - 1];
         if (blocks > 1)
         {
             var step = blockSize == 1 ? normed : powers[blockSize - 1].matmul(normed);       // X^s
             for (int j = blocks - 2; j >= 0; j--)
-                sum = blockSums.select(-3, j) + step.matmul(sum);
+                sum = block[j] + step.matmul(sum);
         }
         return sum.MoveToOuterDisposeScope();
     }
