@@ -7,8 +7,9 @@
 # copied to $OUT as they come.
 # Not run: the session's device time ran out (the change is kept as bench/gpu/kernels/session36-forward-large.patch,
 # compile-checked with bench/gpu/nvrtc_check.py and mirrored in C#). To run it: `git apply
-# bench/gpu/kernels/session36-forward-large.patch`, bundle, then run(command="OUT=$OUT bash bench/gpu/call-session36-forward-large.sh",
-# carry=[".gpu", "bench/gpu/kernels/fused_gate_before_s36b.cu"]).
+# bench/gpu/kernels/session36-forward-large.patch`, bundle, then run(command="OUT=$OUT bash
+# bench/gpu/call-session36-forward-large.sh", carry=[".gpu", "bench/gpu/kernels/fused_gate_before_s36b.cu"]); or run
+# bench/gpu/call-walk-next.sh, which measures the patch as a source variant without a rebuild.
 set -u
 OUT=${OUT:-/tmp/out}; R=/tmp/res; mkdir -p "$OUT" "$R"
 . bench/gpu/common.sh; probe

@@ -7,9 +7,12 @@
 set -u
 OUT=${OUT:-/tmp/out}; R=/tmp/res; mkdir -p "$OUT" "$R"
 . bench/gpu/common.sh; probe
-# The variants' switches are in bench/gpu/kernels/session36-walk-variants.patch (not kept in the kernel): applied to a copy.
-SRC=/tmp/fused_gate_s36.cu; cp src/Plstm/Ops/TwoD/Kernels/fused_gate.cu $SRC
-patch -s $SRC bench/gpu/kernels/session36-walk-variants.patch
+# The variants' switches are in bench/gpu/kernels/session36-walk-variants.patch (not kept in the kernel), applied to a
+# copy of the kernel it was measured on (6bd2c92's; to re-run on a later tree, put that version in BASE_SRC first:
+# `git show 6bd2c92:src/Plstm/Ops/TwoD/Kernels/fused_gate.cu > /tmp/fused_gate_6bd2c92.cu` and carry it).
+K=src/Plstm/Ops/TwoD/Kernels/fused_gate.cu
+SRC=/tmp/fused_gate_s36.cu; cp "${BASE_SRC:-$K}" $SRC
+python3 bench/gpu/apply_patch.py bench/gpu/kernels/session36-walk-variants.patch $K $SRC || exit 1
 mk() { local name=$1; shift; { for d in "$@"; do printf '#define %s\n' "$d"; done; cat $SRC; } > /tmp/v-$name.cu; }
 mk mb6 "BWD_MIN_BLOCKS 6"; mk mb8 "BWD_MIN_BLOCKS 8"; mk dgcm "DG_CELL_MAJOR 1"
 mk dgmb6 "DG_CELL_MAJOR 1" "BWD_MIN_BLOCKS 6"; mk dgmb8 "DG_CELL_MAJOR 1" "BWD_MIN_BLOCKS 8"

@@ -42,7 +42,7 @@ def variants(base):
                 yield dict(REAL=r, GX=gx, GY=gy, BLOCK=128, BLOCK_BWD=128 if gx * gy <= 1024 else 256)
         # The measurement switches, each flipped from its default, float32 at the vision grid and a large one.
         for switch in ({"SMEM_GATES_BWD": 0}, {"SMEM_GATES_BWD": 1}, {"SMEM_PAIRS": 0}, {"SMEM_PAIRS": 1}, {"SMEM_GATES": 0}, {"SHARED_LU": 1, "SEG": 3}, {"PAIRS": 0},
-                       {"TILE_X": 4, "TILE_Y": 8}, {"TILE_X": 8, "TILE_Y": 4}, {"TILE_X": 1, "TILE_Y": 32}):
+                       {"TILE_X": 4, "TILE_Y": 8}, {"TILE_X": 8, "TILE_Y": 4}, {"TILE_X": 1, "TILE_Y": 32}, {"WALK2_LEAN": 1}):
             for gx, gy in ((3, 5), (14, 14), (32, 32)):
                 yield dict(REAL="float", GX=gx, GY=gy, BLOCK=128, BLOCK_BWD=128, **switch)
     elif base == "single_path_gate.cu":

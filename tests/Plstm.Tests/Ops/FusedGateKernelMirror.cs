@@ -181,12 +181,14 @@ public static class FusedGateKernelMirror
     /// <summary>plstm_fused_gate_backward: the gradient of Σ dOut ⊙ gate (gate = scale · Σ_o 𝒢_o) with respect to the
     /// stacked gates. <paramref name="segment"/> is the kernel's SEG (scan lines whose L and U are kept at a time; 0 or
     /// ≥ gx: the whole walk). <paramref name="tiles"/> is TILE_X × TILE_Y (default none): the walks start at the tile's
-    /// first line and skip the positions before its first column.</summary>
+    /// first line and skip the positions before its first column. <paramref name="lean"/> is the kernel's WALK2_LEAN (with
+    /// segments of one line: the second walk recomputes only U, the adjoint reads L from the saved line weights).</summary>
     public static double[] Backward(double[] gates, double[] dOut, int n, int orientations, int gx, int gy, double scale = 1.0,
-        int segment = 0, (int Lines, int Columns) tiles = default)
+        int segment = 0, (int Lines, int Columns) tiles = default, bool lean = false)
     {
         int cells = gx * gy;
         int seg = segment <= 0 || segment > gx ? gx : segment;
+        if (lean && seg != 1) throw new ArgumentException("the lean second walk needs segments of one line", nameof(lean));
         var dGates = new double[gates.Length];
         for (int b = 0; b < n; b++)
             for (int o = 0; o < orientations; o++)
@@ -222,9 +224,23 @@ public static class FusedGateKernelMirror
                     for (int s = segments - 1; s >= 0; s--)
                     {
                         int x0 = start + s * seg, x1 = Math.Min(x0 + seg, gx);
+                        if (lean)
+                        {
+                            // Walk 2, lean: L of the line is the saved weights; only the chain from above is walked.
+                            double wd = 0;
+                            for (int yi = col0; yi < gy; yi++)
+                            {
+                                int c = CellOf(o, x0, yi, gx, gy);
+                                double L = s == 0 ? 0 : saved[s * gy + yi], U = wd;
+                                Ls[yi] = double.NaN;                   // not kept: the adjoint reads saved
+                                Us[yi] = U;
+                                wd = gates[g + 4 * cells + c] * L + gates[g + 3 * cells + c] * U
+                                    + (c == m ? gates[g + cells + c] : 0);
+                            }
+                        }
                         // Walk 2: the segment again from its saved weights, keeping L and U.
                         for (int i = 0; i < gy; i++) wr[i] = s == 0 ? 0 : saved[s * gy + i];
-                        for (int xi = x0; xi < x1; xi++)
+                        for (int xi = x0; xi < x1 && !lean; xi++)
                         {
                             double wd = 0;
                             for (int yi = col0; yi < gy; yi++)
@@ -243,7 +259,8 @@ public static class FusedGateKernelMirror
                             for (int yi = gy - 1; yi >= col0; yi--)
                             {
                                 int c = CellOf(o, xi, yi, gx, gy);
-                                double L = Ls[(xi - x0) * gy + yi], U = Us[(xi - x0) * gy + yi];
+                                double L = lean ? (s == 0 ? 0 : saved[s * gy + yi]) : Ls[(xi - x0) * gy + yi];
+                                double U = Us[(xi - x0) * gy + yi];
                                 double d = scale * dOut[((long)b * cells + c) * cells + m];
                                 double aR = ar[yi], aD = ad;
                                 acc[0 * cells + c] += aR * L;

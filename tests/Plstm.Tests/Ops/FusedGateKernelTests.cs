@@ -48,15 +48,16 @@ public class FusedGateKernelTests
                 TensorAssert.AssertClose(tensor(gate, reference.shape, dtype: float64), reference,
                     $"gate (tiles {tile}, pairs {pairs})", Tolerances.Float64Rtol, Tolerances.Float64Atol);
             }
-            foreach (int segment in segments)
+            // Segments of one line also with the lean second walk (the kernel's WALK2_LEAN).
+            foreach (var (segment, lean) in segments.Select(s => (s, false)).Concat(segments.Contains(1) ? [(1, true)] : []))
             {
-                var dGates = tensor(FusedGateKernelMirror.Backward(flat, dOut, N, 4, x, y, segment: segment, tiles: tile),
+                var dGates = tensor(FusedGateKernelMirror.Backward(flat, dOut, N, 4, x, y, segment: segment, tiles: tile, lean: lean),
                     stacked.shape, dtype: float64);
                 for (int i = 0; i < 8; i++)
                 {
                     if (gates[i] is null) continue;
                     TensorAssert.AssertClose(dGates.select(2, i), gates[i]!.grad!,
-                        $"d{GateWalkCases.GateNames[i]} (tiles {tile}, segment {segment})", Tolerances.Float64Rtol, Tolerances.Float64Atol);
+                        $"d{GateWalkCases.GateNames[i]} (tiles {tile}, segment {segment}, lean {lean})", Tolerances.Float64Rtol, Tolerances.Float64Atol);
                 }
             }
         }

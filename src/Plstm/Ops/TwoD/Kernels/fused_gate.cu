@@ -105,6 +105,16 @@
 #undef SHARED_LU
 #define SHARED_LU 0
 #endif
+// WALK2_LEAN (measurement switch, thirty-sixth session; not yet measured): with segments of one line, the second walk
+// recomputes only the chain from above (U) and the adjoint reads L from the saved line weights (half the second walk's
+// products, no stores of L). Only without PARK and SHARED_LU.
+#ifndef WALK2_LEAN
+#define WALK2_LEAN 0
+#endif
+#if WALK2_LEAN && (SEGL != 1 || PARK || SHARED_LU)
+#undef WALK2_LEAN
+#define WALK2_LEAN 0
+#endif
 
 __device__ __forceinline__ int cell_of(int o, int xi, int yi)
 {
@@ -581,7 +591,11 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
 #define LS(i) lu_shared[(i) * BLOCK_BWD + threadIdx.x]
 #define US(i) lu_shared[(SEGL * GY + (i)) * BLOCK_BWD + threadIdx.x]
 #else
+#if WALK2_LEAN
+            REAL Us[SEGL * GY];                 // per scan step of the segment: the weight arriving from above (L: saved)
+#else
             REAL Ls[SEGL * GY], Us[SEGL * GY];  // per scan step of the segment: the weights arriving from the left and from above
+#endif
 #define LS(i) Ls[i]
 #define US(i) Us[i]
 #endif
@@ -589,7 +603,22 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
             {
                 const int x0 = start + s * SEGL, x1 = min(x0 + SEGL, GX);
                 // Walk 2: the segment again from its saved weights, keeping L and U of every cell.
-#if PARK
+#if WALK2_LEAN
+                // A segment of one line: its weights from the left (L) are the saved line weights themselves, so only
+                // the chain from above (U) is walked again, and the adjoint reads L from the saved slot.
+                {
+                    REAL wd = 0;
+#pragma unroll
+                    for (int yi = 0; yi < GY; ++yi)
+                    {
+                        BWD_SKIP(yi);
+                        const int n = cell_of(o, x0, yi);
+                        const REAL L = s == 0 ? (REAL)0 : saved[s * GY + yi], U = wd;
+                        US(yi) = U;
+                        wd = g[4 * CELLS + n] * L + g[3 * CELLS + n] * U + (n == m ? g[CELLS + n] : (REAL)0);
+                    }
+                }
+#elif PARK
                 // The adjoint weights ar of the later segments wait in the slot just read, so that the walk does not
                 // hold them in registers beside wr (fewer registers: more warps in flight).
                 const bool park = s < segments - 1;
@@ -603,6 +632,7 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
 #pragma unroll
                 for (int i = 0; i < GY; ++i) wr[i] = s == 0 ? (REAL)0 : saved[s * GY + i];
 #endif
+#if !WALK2_LEAN
                 for (int xi = x0; xi < x1; ++xi)
                 {
                     REAL wd = 0;
@@ -617,6 +647,7 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
                         advance(g, n, m, L, U, wr[yi], wd);
                     }
                 }
+#endif
 
 #if PARK
 #pragma unroll
@@ -640,7 +671,11 @@ plstm_fused_gate_backward(const REAL* __restrict__ gates, const REAL* __restrict
                             const int yi = c - j;
                             if (BWD_BEFORE(yi)) break;
                             dl[j] = valid ? scale * dcolumn[(size_t)cell_of(o, xi, yi) * CELLS] : (REAL)0;
+#if WALK2_LEAN
+                            Ll[j] = s == 0 ? (REAL)0 : saved[s * GY + yi];
+#else
                             Ll[j] = LS((xi - x0) * GY + yi);
+#endif
                             Ul[j] = US((xi - x0) * GY + yi);
                         }
 #pragma unroll
