@@ -145,8 +145,18 @@ public sealed class TransitionGate : nn.Module<Tensor, Tensor>
     /// <summary>The factor f of the eigenvalues tanh(f·z).</summary>
     internal double Factor => _factor;
 
+    /// <summary>U and V orthogonalised by one call on the two stacked (<c>PLSTM_STACKED_ORTHOGONALISATION=on</c>, read
+    /// once; for measurements, off by default): about 35 libtorch calls fewer per layer, which a GPU step bound by the
+    /// host's calls (the language models') may want, but the stacked call was 40 % slower on the CPU (thirty-fifth
+    /// session) and is not yet measured on a GPU. Same values either way: each matrix is normalised on its own.</summary>
+    private static readonly bool StackedOrthogonalisation = Interop.Cuda.RunTimeSwitch.Is("PLSTM_STACKED_ORTHOGONALISATION", "on");
+
     /// <summary><c>[…, D]</c> → the transitions <c>[…, N, JT, JT]</c> ([out, in]).</summary>
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x) => Transitions(x, StackedOrthogonalisation);
+
+    /// <summary>The forward, with U and V orthogonalised by one stacked call when <paramref name="stacked"/> (and the gate
+    /// is not symmetric); the tests compare both.</summary>
+    internal Tensor Transitions(Tensor x, bool stacked)
     {
         using var scope = NewDisposeScope();
         var z = SubHeadAffine.Apply(x, eigenvalues_bias, _inputDependent ? eigenvalues_weight : null, _subHeads, _inputDim,
@@ -154,12 +164,30 @@ public sealed class TransitionGate : nn.Module<Tensor, Tensor>
         var lambda = Eigenvalues(z);
         if (_jt == 1)
             return lambda.unsqueeze(-1).MoveToOuterDisposeScope();                           // [..., N, 1, 1]
-        var inMat = ExponentialOrthogonalize(SubHeadAffine.Apply(x, inproj_bias!, _inputDependent ? inproj_weight : null,
-            _subHeads, _inputDim, nameof(TransitionGate)), _orthFactor, _orthOrder, _orthEps); // V: [..., N, JT, JT]
-        var outMat = _symmetric
-            ? inMat.transpose(-2, -1)
-            : ExponentialOrthogonalize(SubHeadAffine.Apply(x, outproj_bias!, _inputDependent ? outproj_weight : null,
-                _subHeads, _inputDim, nameof(TransitionGate)), _orthFactor, _orthOrder, _orthEps); // U
+        var inPre = SubHeadAffine.Apply(x, inproj_bias!, _inputDependent ? inproj_weight : null, _subHeads, _inputDim,
+            nameof(TransitionGate));                                                         // [..., N, JT, JT]
+        Tensor inMat, outMat;
+        if (_symmetric)
+        {
+            inMat = ExponentialOrthogonalize(inPre, _orthFactor, _orthOrder, _orthEps);       // V
+            outMat = inMat.transpose(-2, -1);                                                // U = Vᵀ
+        }
+        else
+        {
+            var outPre = SubHeadAffine.Apply(x, outproj_bias!, _inputDependent ? outproj_weight : null, _subHeads,
+                _inputDim, nameof(TransitionGate));
+            if (stacked)
+            {
+                var both = ExponentialOrthogonalize(stack(new[] { inPre, outPre }, 0), _orthFactor, _orthOrder, _orthEps)
+                    .unbind(0);                                                              // [2, ..., N, JT, JT]
+                (inMat, outMat) = (both[0], both[1]);
+            }
+            else
+            {
+                inMat = ExponentialOrthogonalize(inPre, _orthFactor, _orthOrder, _orthEps);   // V
+                outMat = ExponentialOrthogonalize(outPre, _orthFactor, _orthOrder, _orthEps); // U
+            }
+        }
         // T[a, c] = Σ_b U[a, b] λ_b V[b, c].
         return (outMat * lambda.unsqueeze(-2)).matmul(inMat).MoveToOuterDisposeScope();
     }

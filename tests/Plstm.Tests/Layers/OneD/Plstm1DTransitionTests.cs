@@ -91,6 +91,39 @@ public sealed class Plstm1DTransitionTests
         TensorAssert.AssertClose(sv, expected.detach(), "singular values", 0, 1e-6);
     }
 
+    /// <summary>U and V orthogonalised by one stacked call (<c>PLSTM_STACKED_ORTHOGONALISATION=on</c>) give the
+    /// transitions of two calls, and the same gradients of the input and of every parameter: each matrix is normalised on
+    /// its own.</summary>
+    [Fact]
+    public void Stacked_orthogonalisation_equals_two_calls_with_gradients()
+    {
+        using var gate = new TransitionGate("transition", 3, 16, 1, 1.0, jt: 4);
+        gate.to(float64);
+        var g = new Generator(15);
+        using (no_grad())
+        {
+            foreach (var p in gate.parameters())
+                p.copy_(0.3 * randn(p.shape, dtype: float64, generator: g) + (p.dim() == 3 ? eye(4, dtype: float64) : zeros(1, dtype: float64)));
+        }
+        var x = randn(new long[] { 2, 7, 16 }, dtype: float64, generator: g);
+        var weights = randn(new long[] { 2, 7, 3, 4, 4 }, dtype: float64, generator: g);
+        (Tensor T, Tensor[] Grads) Run(bool stacked)
+        {
+            var leaf = x.clone().requires_grad_(true);
+            gate.zero_grad();
+            var t = gate.Transitions(leaf, stacked);
+            (t * weights).sum().backward();
+            return (t.detach(), gate.parameters().Select(p => p.grad!.clone()).Prepend(leaf.grad!.clone()).ToArray());
+        }
+        var (separate, separateGrads) = Run(stacked: false);
+        var (together, togetherGrads) = Run(stacked: true);
+        TensorAssert.AssertClose(together, separate, "T", 1e-13, 1e-13);
+        Assert.Equal(separateGrads.Length, togetherGrads.Length);
+        for (int i = 0; i < separateGrads.Length; i++)
+            TensorAssert.AssertClose(togetherGrads[i], separateGrads[i], $"gradient {i}", 1e-12, 1e-12);
+        Assert.True(separateGrads.All(grad => grad.abs().max().item<double>() > 0), "vacuous: a zero gradient");
+    }
+
     [Fact]
     public void JT1_reduces_to_tanh_of_5_lambda()
     {
