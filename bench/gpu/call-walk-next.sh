@@ -9,7 +9,8 @@
 # without and with `large`, and of the backward at 14² / 24² / 32² without and with `lean`. Then the language model,
 # unmeasured on a GPU since its 1D operator lost its per-chunk selects (6509a17; 5.9 steps/s before): lm_small for 300
 # steps, and again with PLSTM_STACKED_ORTHOGONALISATION=on (U and V orthogonalised by one call).
-# Bundle first and copy ../shared/data/text/tinyshakespeare.txt into .gpu/, then
+# About 8 minutes of the 10 a call may take (split it if the selfchecks run long). Bundle first and copy
+# ../shared/data/text/tinyshakespeare.txt into .gpu/, then
 # run(command="OUT=$OUT bash bench/gpu/call-walk-next.sh", carry=[".gpu"]).
 set -u
 OUT=${OUT:-/tmp/out}; R=/tmp/res; mkdir -p "$OUT" "$R"
