@@ -360,11 +360,7 @@ plstm_fused_gate_forward(const REAL* __restrict__ gates, REAL* __restrict__ out,
         // lines, and d = 1 writes the lines before the first source line without reading them (d = 0 left them alone)
         // and reads and adds only on the source lines: 𝒢 is written about once, not once whole and again half. Only
         // without an x-reversed pair (one orientation) does d = 0 zero the lines before its first.
-#if TILE_X
-        const int source_first = tile.x0;
-#else
-        const int source_first = m0 / GY;
-#endif
+        const int source_first = FORWARD_FIRST_LINE(0);   // the warp's first source line (orientation 0: x forward)
         if (d == 0 && orientations < 2)
             for (int xi = 0; xi < start; ++xi)
 #pragma unroll
