@@ -11,19 +11,17 @@ OUT=${OUT:-/tmp/out}; R=/tmp/res; mkdir -p "$OUT" "$R"
 # The variants' switches are in bench/gpu/kernels/session36-walk-variants.patch (not kept in the kernel), applied to a
 # copy of the kernel it was measured on (6bd2c92's; to re-run on a later tree, put that version in BASE_SRC first:
 # `git show 6bd2c92:src/Plstm/Ops/TwoD/Kernels/fused_gate.cu > /tmp/fused_gate_6bd2c92.cu` and carry it).
-K=src/Plstm/Ops/TwoD/Kernels/fused_gate.cu
-SRC=/tmp/fused_gate_s36.cu; cp "${BASE_SRC:-$K}" $SRC
-python3 bench/gpu/apply_patch.py bench/gpu/kernels/session36-walk-variants.patch $K $SRC || exit 1
-mk() { local name=$1; shift; { for d in "$@"; do printf '#define %s 1\n' "$d"; done; cat $SRC; } > /tmp/v-$name.cu; }
-mk shlu SHARED_LU; mk reglu REG_LU; mk dgcm DG_CELL_MAJOR; mk shdg SHARED_LU DG_CELL_MAJOR; mk regdg REG_LU DG_CELL_MAJOR
-use() { if [ "$1" = base ]; then unset PLSTM_FUSED_GATE_SOURCE; else export PLSTM_FUSED_GATE_SOURCE=/tmp/v-$1.cu; fi; }
+P=bench/gpu/kernels/session36-walk-variants.patch
+gate_variant /tmp/v-shlu.cu $P "SHARED_LU 1" && gate_variant /tmp/v-reglu.cu $P "REG_LU 1" \
+  && gate_variant /tmp/v-dgcm.cu $P "DG_CELL_MAJOR 1" && gate_variant /tmp/v-shdg.cu $P "SHARED_LU 1" "DG_CELL_MAJOR 1" \
+  && gate_variant /tmp/v-regdg.cu $P "REG_LU 1" "DG_CELL_MAJOR 1" || exit 1
 files=""
-for g in 32 24 14; do for v in base shlu reglu dgcm shdg regdg; do use $v
+for g in 32 24 14; do for v in base shlu reglu dgcm shdg regdg; do use_gate $v
   timeout 60 ncu --csv --metrics gpu__time_duration.sum,launch__registers_per_thread,lts__t_bytes.sum --target-processes all -k regex:plstm_fused_gate_backward \
     bash .gpu/run.sh bench op --device cuda --forms walk --grids $g --warmup 1 --iters 1 > "$R/ncu-$v-$g.csv" 2>"$R/ncu-$v-$g.err"
   echo "ncu $v $g exit $?"; grep -i -m2 "error" "$R/ncu-$v-$g.err"; files="$files $v$g=$R/ncu-$v-$g.csv"
   python3 bench/gpu/ncu_metrics.py "$R/ncu-$v-$g.csv" | grep -E "registers|lts__t_bytes|duration" | tr '\n' ' '; echo
 done; done
-use base
+use_gate base
 python3 bench/gpu/ncu_sum.py --halve $files > "$R/durations.txt"; cat "$R/durations.txt"
 collect "$R/durations.txt"

@@ -15,19 +15,17 @@
 set -u
 OUT=${OUT:-/tmp/out}; R=/tmp/res; mkdir -p "$OUT" "$R"
 . bench/gpu/common.sh; probe
-SRC=src/Plstm/Ops/TwoD/Kernels/fused_gate.cu
-cp $SRC /tmp/v-large.cu && python3 bench/gpu/apply_patch.py bench/gpu/kernels/session36-forward-large.patch $SRC /tmp/v-large.cu || exit 1
-{ printf '#define WALK2_LEAN 1\n'; cat $SRC; } > /tmp/v-lean.cu
-use() { if [ "$1" = base ]; then unset PLSTM_FUSED_GATE_SOURCE; else export PLSTM_FUSED_GATE_SOURCE=/tmp/v-$1.cu; fi; }
-for v in large lean; do use $v; echo "== selfcheck $v"; selfcheck 150 --parts walk; cp "$R/selfcheck.txt" "$OUT/selfcheck-$v.txt"; done
+gate_variant /tmp/v-large.cu bench/gpu/kernels/session36-forward-large.patch \
+  && gate_variant /tmp/v-lean.cu - "WALK2_LEAN 1" || exit 1
+for v in large lean; do use_gate $v; echo "== selfcheck $v"; selfcheck 150 --parts walk; cp "$R/selfcheck.txt" "$OUT/selfcheck-$v.txt"; done
 files=""
-ncu_run() { local v=$1 g=$2 bh=$3 k=$4; use $v
+ncu_run() { local v=$1 g=$2 bh=$3 k=$4; use_gate $v
   timeout 90 ncu --csv --metrics gpu__time_duration.sum --target-processes all -k regex:$k \
     bash .gpu/run.sh bench op --device cuda --forms walk --grids $g --bh $bh --warmup 1 --iters 1 > "$R/ncu-$v-$g.csv" 2>/dev/null
   echo "ncu $v $g exit $?"; files="$files $v$g=$R/ncu-$v-$g.csv"; }
 for g in 48 64; do bh=384; [ $g = 64 ] && bh=96; for v in base large; do ncu_run $v $g $bh plstm_fused_gate_forward; done; done
 for g in 14 24 32; do for v in base lean; do ncu_run $v $g 384 plstm_fused_gate_backward; done; done
-use base
+use_gate base
 python3 bench/gpu/ncu_sum.py --halve $files > "$R/durations.txt"; cat "$R/durations.txt"
 mkdir -p /tmp/r
 for stacked in off on; do

@@ -32,3 +32,13 @@ stage_old() { cp -r .gpu/stage .gpu/stage-old && cp .gpu/old/*.dll .gpu/stage-ol
 part_old() { local name=$1 cap=$2; shift 2; echo "=== $name ==="
   timeout --kill-after=5 $((cap + 30)) bash .gpu/run-old.sh bench "$@" --device cuda --max-seconds "$cap" \
     --out "$R/$name.md" --json "$R/$name.json" 2>&1 | grep -E "^\| [a-z]|rror" ; echo "$name exit ${PIPESTATUS[0]}"; }
+#   gate_variant OUT PATCH [DEFINE…]   writes OUT: the gate walk kernel (fused_gate.cu, or $BASE_SRC when set) with the
+#           hunks of PATCH (a `git diff` kept in kernels/; "-" for none) applied by apply_patch.py and a "#define DEFINE"
+#           line prepended for each DEFINE (e.g. "SEG 2");
+#   use_gate NAME   runs the next commands with /tmp/v-NAME.cu as the gate walk's source (PLSTM_FUSED_GATE_SOURCE), or
+#           with the bundle's own for NAME = base.
+gate_variant() { local out=$1 patch=$2 k=src/Plstm/Ops/TwoD/Kernels/fused_gate.cu; shift 2
+  cp "${BASE_SRC:-$k}" "$out.base" || return 1
+  if [ "$patch" != - ]; then python3 bench/gpu/apply_patch.py "$patch" $k "$out.base" || return 1; fi
+  { for d in "$@"; do printf '#define %s\n' "$d"; done; cat "$out.base"; } > "$out"; rm -f "$out.base"; }
+use_gate() { if [ "$1" = base ]; then unset PLSTM_FUSED_GATE_SOURCE; else export PLSTM_FUSED_GATE_SOURCE=/tmp/v-$1.cu; fi; }
