@@ -63,12 +63,7 @@ public sealed class SubsetDataset : IBatchImageDataset
     public int Width => Source.Width;
 
     /// <inheritdoc />
-    public (Tensor Image, long Label) Get(int index)
-    {
-        if ((uint)index >= (uint)_indices.Length)
-            throw new ArgumentOutOfRangeException(nameof(index), index, $"The dataset has {_indices.Length} samples.");
-        return Source.Get(_indices[index]);
-    }
+    public (Tensor Image, long Label) Get(int index) => Source.Get(SourceIndex(index, nameof(index)));
 
     /// <inheritdoc />
     /// <remarks>Through the source's own batch fill when it has one (<see cref="ImageBatch.Fill"/>).</remarks>
@@ -76,15 +71,15 @@ public sealed class SubsetDataset : IBatchImageDataset
     {
         ImageBatch.CheckBuffers(this, indices, pixels, labels);
         var mapped = new int[indices.Count];
-        for (int i = 0; i < mapped.Length; i++)
-        {
-            int index = indices[i];
-            if ((uint)index >= (uint)_indices.Length)
-                throw new ArgumentOutOfRangeException(nameof(indices), index, $"The dataset has {_indices.Length} samples.");
-            mapped[i] = _indices[index];
-        }
+        for (int i = 0; i < mapped.Length; i++) mapped[i] = SourceIndex(indices[i], nameof(indices));
         ImageBatch.Fill(Source, mapped, pixels, labels);
     }
+
+    /// <summary>The source's index of sample <paramref name="index"/>; out of range is refused naming
+    /// <paramref name="argument"/>.</summary>
+    private int SourceIndex(int index, string argument) => (uint)index < (uint)_indices.Length
+        ? _indices[index]
+        : throw new ArgumentOutOfRangeException(argument, index, $"The dataset has {_indices.Length} samples.");
 }
 
 /// <summary>
